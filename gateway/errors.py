@@ -1,0 +1,87 @@
+"""The error contract of API.md: one exhaustive table of codes, statuses and user-facing text.
+
+Every error response is built here, in the shape `{"error": {"code", "message", "details"}}`. A new
+code is added to the table, never spelled out in a route.
+"""
+
+import enum
+
+import msgspec
+from fastapi.responses import Response
+
+
+class ErrorCode(enum.StrEnum):
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    SALE_NOT_OPEN = "SALE_NOT_OPEN"
+    NOT_ADMITTED = "NOT_ADMITTED"
+    SOLD_OUT = "SOLD_OUT"
+    SEAT_UNAVAILABLE = "SEAT_UNAVAILABLE"
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    HOLD_EXPIRED = "HOLD_EXPIRED"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    RATE_LIMITED = "RATE_LIMITED"
+    UNAVAILABLE = "UNAVAILABLE"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+ERROR_TABLE: dict[ErrorCode, tuple[int, str]] = {
+    ErrorCode.VALIDATION_ERROR: (422, "The request is not valid."),
+    ErrorCode.UNAUTHENTICATED: (401, "A valid bearer token is required."),
+    ErrorCode.FORBIDDEN: (403, "Your role does not allow this."),
+    ErrorCode.NOT_FOUND: (404, "Not found."),
+    ErrorCode.METHOD_NOT_ALLOWED: (405, "This method is not allowed here."),
+    ErrorCode.SALE_NOT_OPEN: (409, "The sale is not open."),
+    ErrorCode.NOT_ADMITTED: (403, "You have not been admitted from the waiting room."),
+    ErrorCode.SOLD_OUT: (409, "Not enough tickets are left for this request."),
+    ErrorCode.SEAT_UNAVAILABLE: (409, "Some of these seats are no longer available."),
+    ErrorCode.LIMIT_EXCEEDED: (409, "This would pass your ticket limit for the event."),
+    ErrorCode.HOLD_EXPIRED: (410, "The hold expired or was released."),
+    ErrorCode.IDEMPOTENCY_CONFLICT: (
+        409,
+        "This Idempotency-Key was used with a different request, or is still in flight.",
+    ),
+    ErrorCode.PAYMENT_FAILED: (402, "The payment was declined."),
+    ErrorCode.RATE_LIMITED: (429, "Too many requests; retry later."),
+    ErrorCode.UNAVAILABLE: (503, "A service we depend on is unavailable; nothing was changed."),
+    ErrorCode.INTERNAL_ERROR: (500, "Something went wrong on our side; nothing was changed."),
+}
+assert set(ERROR_TABLE) == set(ErrorCode), "every error code needs a status and a message"
+
+RETRY_AFTER_S = {ErrorCode.RATE_LIMITED: 1, ErrorCode.UNAVAILABLE: 5}
+
+
+class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
+    code: ErrorCode
+    message: str
+    details: dict[str, object]
+
+
+class ErrorEnvelope(msgspec.Struct, frozen=True, kw_only=True):
+    error: ErrorBody
+
+
+def error_response(
+    code: ErrorCode,
+    message: str | None = None,
+    details: dict[str, object] | None = None,
+    retry_after_s: int | None = None,
+) -> Response:
+    status, default_message = ERROR_TABLE[code]
+    envelope = ErrorEnvelope(
+        error=ErrorBody(code=code, message=message or default_message, details=details or {})
+    )
+    headers = {}
+    retry_after = retry_after_s if retry_after_s is not None else RETRY_AFTER_S.get(code)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return Response(
+        content=msgspec.json.encode(envelope),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )

@@ -1,0 +1,77 @@
+"""Operations endpoints: liveness, readiness of every dependency, and Prometheus metrics."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+
+import asyncpg
+import redis.asyncio as redis
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from actors.clients import cluster_is_ready
+from gateway.errors import ErrorCode, error_response
+from gateway.metrics import READINESS_FAILURES
+
+DEPENDENCY_CHECK_TIMEOUT_S = 2.0
+
+router = APIRouter()
+log = logging.getLogger(__name__)
+
+
+async def postgres_is_ready(pool: asyncpg.Pool) -> bool:
+    async with pool.acquire(timeout=DEPENDENCY_CHECK_TIMEOUT_S) as connection:
+        return await connection.fetchval("select 1") == 1
+
+
+async def redis_is_ready(client: redis.Redis) -> bool:
+    return bool(await client.ping())
+
+
+async def answers_in_time(name: str, check: Awaitable[bool]) -> bool:
+    """Any failure of a dependency check, whatever its kind, means that dependency is down."""
+    try:
+        return bool(await asyncio.wait_for(check, timeout=DEPENDENCY_CHECK_TIMEOUT_S))
+    except Exception as error:
+        log.warning("dependency check failed", extra={"dependency": name, "error": repr(error)})
+        return False
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/health/ready")
+async def ready(request: Request) -> Response:
+    state = request.app.state
+    checks = dict(
+        zip(
+            ("postgres", "redis", "ray"),
+            await asyncio.gather(
+                answers_in_time("postgres", postgres_is_ready(state.database_pool)),
+                answers_in_time("redis", redis_is_ready(state.redis)),
+                answers_in_time("ray", cluster_is_ready()),
+            ),
+            strict=True,
+        )
+    )
+    failed = [name for name, answered in checks.items() if not answered]
+    if failed:
+        for name in failed:
+            READINESS_FAILURES.labels(name).inc()
+        return error_response(
+            ErrorCode.UNAVAILABLE,
+            f"Not ready: {', '.join(failed)} did not answer.",
+            details={
+                "failed": failed,
+                "checks": {name: "ok" if answered else "down" for name, answered in checks.items()},
+            },
+        )
+    return JSONResponse({"status": "ready", "checks": {name: "ok" for name in checks}})
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,213 @@
+"""The embedded start: brings up every part that has no URL configured, then serves the gateway.
+
+`onsale up` calls `run`. Parts start in order (Postgres, migrations, Redis, Stripe, Ray), the
+gateway serves until SIGINT or SIGTERM, and the parts stop in reverse order, so the data directory
+is left consistent and a second start finds everything as it was. This module and the app are the
+only readers of settings.
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import pathlib
+import secrets
+import signal
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from types import FrameType
+
+import ray
+import uvicorn
+import uvloop
+
+from gateway.app import create_app
+from gateway.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedStripe, free_port
+from gateway.parts import RUNTIME_FILE_NAME, Parts, write_runtime_file
+from gateway.settings import SERVICE_ROLE, Settings, SettingsError
+from persistence.dsn import with_user
+from persistence.migrate import migrate
+
+RAY_NAMESPACE = "onsale"
+RAY_OBJECT_STORE_BYTES = 512 * 1024 * 1024
+EMBEDDED_STRIPE_KEY = "sk_test_onsale_embedded"
+STRIPE_WEBHOOK_ENDPOINT_ID = "onsale"
+STRIPE_WEBHOOK_PATH = "/v1/webhooks/stripe"
+STRIPE_CONFIG_TIMEOUT_S = 10.0
+SERVER_STARTED_POLL_S = 0.05
+
+log = logging.getLogger(__name__)
+
+
+class StartInterrupted(Exception):
+    """SIGINT or SIGTERM arrived while the parts were still starting."""
+
+
+@contextlib.contextmanager
+def interrupt_on_signals() -> Iterator[None]:
+    """Turn SIGTERM (like SIGINT) into an exception while starting, so started parts stop."""
+
+    def interrupt(signal_number: int, frame: FrameType | None) -> None:
+        raise StartInterrupted(signal.Signals(signal_number).name)
+
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def persistent_secret(path: pathlib.Path, prefix: str) -> str:
+    """A secret generated once and kept in the data directory, so restarts keep it."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = prefix + secrets.token_hex(24)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
+def register_stripe_webhook(api_base: str, gateway_url: str, secret: str) -> None:
+    """Point localstripe's webhooks at our endpoint, signed with our secret."""
+    body = urllib.parse.urlencode({"url": gateway_url + STRIPE_WEBHOOK_PATH, "secret": secret})
+    request = urllib.request.Request(
+        f"{api_base}/_config/webhooks/{STRIPE_WEBHOOK_ENDPOINT_ID}",
+        data=body.encode(),
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=STRIPE_CONFIG_TIMEOUT_S) as response:
+        assert response.status == 200, f"localstripe refused the webhook: {response.status}"
+
+
+class Runtime:
+    """Starts each part without a configured URL, and stops what it started in reverse order."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.data_path = settings.data_path
+        self._stops: list[Callable[[], None]] = []
+        self._embedded: list[str] = []
+
+    def start(self) -> Parts:
+        self.data_path.mkdir(parents=True, exist_ok=True)
+        gateway_url = f"http://{self.settings.host}:{self.settings.port}"
+        database_url = self._start_postgres()
+        applied = asyncio.run(migrate(database_url))
+        log.info("migrations applied", extra={"applied": applied})
+        redis_url = self._start_redis()
+        stripe_api_base, stripe_api_key, webhook_secret = self._start_stripe(gateway_url)
+        ray_address = self._start_ray()
+        parts = Parts(
+            gateway_url=gateway_url,
+            database_url=database_url,
+            database_service_url=self.settings.database_service_url
+            or with_user(database_url, SERVICE_ROLE),
+            redis_url=redis_url,
+            ray_address=ray_address,
+            stripe_api_base=stripe_api_base,
+            stripe_api_key=stripe_api_key,
+            stripe_webhook_secret=webhook_secret,
+            embedded=list(self._embedded),
+        )
+        write_runtime_file(self.data_path, parts)
+        self._stops.append(lambda: (self.data_path / RUNTIME_FILE_NAME).unlink(missing_ok=True))
+        return parts
+
+    def stop(self) -> None:
+        while self._stops:
+            stop = self._stops.pop()
+            try:
+                stop()
+            except Exception:
+                log.exception("a part did not stop cleanly")
+
+    def _start_postgres(self) -> str:
+        if self.settings.database_url:
+            return self.settings.database_url
+        postgres = EmbeddedPostgres(self.data_path / "postgres")
+        url = postgres.start()
+        self._stops.append(postgres.stop)
+        self._embedded.append("postgres")
+        log.info("embedded postgres started", extra={"data_dir": str(self.data_path / "postgres")})
+        return url
+
+    def _start_redis(self) -> str:
+        if self.settings.redis_url:
+            return self.settings.redis_url
+        redis = EmbeddedRedis(self.data_path / "redis")
+        url = redis.start()
+        self._stops.append(redis.stop)
+        self._embedded.append("redis")
+        log.info("embedded redis started", extra={"url": url})
+        return url
+
+    def _start_stripe(self, gateway_url: str) -> tuple[str | None, str, str]:
+        settings = self.settings
+        if settings.stripe_api_key:
+            if not settings.stripe_webhook_secret:
+                raise SettingsError(
+                    ["STRIPE_WEBHOOK_SECRET is missing: STRIPE_API_KEY is set, so webhooks "
+                     "from that Stripe account must be verified with its secret"]
+                )
+            return settings.stripe_api_base, settings.stripe_api_key, settings.stripe_webhook_secret
+        stripe_dir = self.data_path / "stripe"
+        stripe = EmbeddedStripe(stripe_dir, free_port())
+        api_base = stripe.start()
+        self._stops.append(stripe.stop)
+        self._embedded.append("stripe")
+        webhook_secret = persistent_secret(stripe_dir / "webhook_secret", "whsec_")
+        register_stripe_webhook(api_base, gateway_url, webhook_secret)
+        log.info("embedded stripe started", extra={"api_base": api_base})
+        return api_base, EMBEDDED_STRIPE_KEY, webhook_secret
+
+    def _start_ray(self) -> str:
+        address = self.settings.ray_address
+        ray.init(
+            address=address,
+            namespace=RAY_NAMESPACE,
+            include_dashboard=False,
+            log_to_driver=False,
+            object_store_memory=None if address else RAY_OBJECT_STORE_BYTES,
+        )
+        self._stops.append(ray.shutdown)
+        if not address:
+            self._embedded.append("ray")
+        return str(ray.get_runtime_context().gcs_address)
+
+
+async def serve_gateway(settings: Settings, parts: Parts, on_ready: Callable[[Parts], None]) -> None:
+    """Serve until SIGINT or SIGTERM; uvicorn drains connections and runs the app's shutdown."""
+    config = uvicorn.Config(
+        create_app(settings, parts),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started and not serving.done():
+        await asyncio.sleep(SERVER_STARTED_POLL_S)
+    if server.started:
+        on_ready(parts)
+    await serving
+    if not server.started:
+        raise RuntimeError(f"the gateway could not listen on {settings.host}:{settings.port}")
+
+
+def run(settings: Settings, on_ready: Callable[[Parts], None]) -> None:
+    """Start every part, serve until asked to stop, then stop every part."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    runtime = Runtime(settings)
+    try:
+        with interrupt_on_signals():
+            parts = runtime.start()
+        uvloop.run(serve_gateway(settings, parts, on_ready))
+    except StartInterrupted as interruption:
+        log.info("interrupted while starting", extra={"signal": str(interruption)})
+    finally:
+        runtime.stop()

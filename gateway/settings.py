@@ -1,0 +1,130 @@
+"""The one typed settings object, read from the environment once, by the composition roots only.
+
+Every variable is listed in README's configuration table with its default. Outside production an
+unset URL means "start that part embedded"; in production every key must be given, and a missing
+or wrong one stops the start with a message naming it (never a silent fallback).
+"""
+
+import enum
+import os
+import pathlib
+from collections.abc import Mapping
+
+import msgspec
+
+DEFAULT_PORT = 8000
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_DATA_DIR = "./var"
+SERVICE_ROLE = "onsale_service"
+
+
+class Environment(enum.StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    environment: Environment = Environment.DEVELOPMENT
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    data_dir: str = DEFAULT_DATA_DIR
+    log_level: str = "INFO"
+    database_url: str | None = None
+    database_service_url: str | None = None
+    redis_url: str | None = None
+    ray_address: str | None = None
+    stripe_api_key: str | None = None
+    stripe_api_base: str | None = None
+    stripe_webhook_secret: str | None = None
+    solana_rpc_url: str | None = None
+    solana_mint_authority_key: str | None = None
+    smtp_url: str | None = None
+    jwt_secret: str | None = None
+    jwt_public_key: str | None = None
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def data_path(self) -> pathlib.Path:
+        return pathlib.Path(self.data_dir).resolve()
+
+
+ENVIRONMENT_VARIABLES: dict[str, str] = {
+    "ONSALE_ENV": "environment",
+    "ONSALE_HOST": "host",
+    "ONSALE_PORT": "port",
+    "ONSALE_DATA_DIR": "data_dir",
+    "ONSALE_LOG_LEVEL": "log_level",
+    "DATABASE_URL": "database_url",
+    "DATABASE_SERVICE_URL": "database_service_url",
+    "REDIS_URL": "redis_url",
+    "RAY_ADDRESS": "ray_address",
+    "STRIPE_API_KEY": "stripe_api_key",
+    "STRIPE_API_BASE": "stripe_api_base",
+    "STRIPE_WEBHOOK_SECRET": "stripe_webhook_secret",
+    "SOLANA_RPC_URL": "solana_rpc_url",
+    "SOLANA_MINT_AUTHORITY_KEY": "solana_mint_authority_key",
+    "SMTP_URL": "smtp_url",
+    "ONSALE_JWT_SECRET": "jwt_secret",
+    "ONSALE_JWT_PUBLIC_KEY": "jwt_public_key",
+}
+
+
+class SettingsError(Exception):
+    """The environment cannot start the service; `problems` names each variable at fault."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("cannot start:\n" + "\n".join(f"  - {problem}" for problem in problems))
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """Every missing or wrong production key, each named by its variable."""
+    problems = []
+    if not settings.database_url:
+        problems.append("DATABASE_URL is missing: production never starts an embedded Postgres")
+    if not settings.redis_url:
+        problems.append("REDIS_URL is missing: production never starts an embedded Redis")
+    if not settings.stripe_api_key:
+        problems.append("STRIPE_API_KEY is missing: production needs a live key (sk_live_...)")
+    elif not settings.stripe_api_key.startswith("sk_live_"):
+        problems.append("STRIPE_API_KEY is not a live key: production needs sk_live_...")
+    if not settings.stripe_webhook_secret:
+        problems.append("STRIPE_WEBHOOK_SECRET is missing: production needs whsec_...")
+    elif not settings.stripe_webhook_secret.startswith("whsec_"):
+        problems.append("STRIPE_WEBHOOK_SECRET is not a webhook signing secret (whsec_...)")
+    if settings.stripe_api_base:
+        problems.append("STRIPE_API_BASE is set: production talks to the real Stripe API only")
+    if not settings.jwt_public_key:
+        problems.append("ONSALE_JWT_PUBLIC_KEY is missing: production verifies EdDSA or RS256")
+    if settings.jwt_secret:
+        problems.append("ONSALE_JWT_SECRET is set: production refuses HS256 tokens; unset it")
+    if not settings.solana_rpc_url:
+        problems.append("SOLANA_RPC_URL is missing: production mints on a real cluster")
+    if not settings.solana_mint_authority_key:
+        problems.append("SOLANA_MINT_AUTHORITY_KEY is missing: production needs the mint authority")
+    return problems
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings once; raise SettingsError naming every variable at fault."""
+    source = os.environ if environ is None else environ
+    values = {
+        field: source[variable]
+        for variable, field in ENVIRONMENT_VARIABLES.items()
+        if source.get(variable, "") != ""
+    }
+    try:
+        settings = msgspec.convert(values, Settings, strict=False)
+    except msgspec.ValidationError as error:
+        field = str(error).rpartition("$.")[2].rstrip("`")
+        variable = next((name for name, f in ENVIRONMENT_VARIABLES.items() if f == field), field)
+        raise SettingsError([f"{variable} is invalid: {error}"]) from None
+    if settings.is_production:
+        problems = production_problems(settings)
+        if problems:
+            raise SettingsError(problems)
+    return settings

@@ -1,0 +1,93 @@
+"""Settings: read once from the environment; production refuses to start without every key."""
+
+import subprocess
+import sys
+
+import pytest
+
+from gateway.settings import Environment, SettingsError, load_settings
+
+PRODUCTION_COMPLETE = {
+    "ONSALE_ENV": "production",
+    "DATABASE_URL": "postgresql://owner@db.internal:5432/onsale",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "STRIPE_API_KEY": "sk_live_abc123",
+    "STRIPE_WEBHOOK_SECRET": "whsec_abc123",
+    "ONSALE_JWT_PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----",
+    "SOLANA_RPC_URL": "https://rpc.internal",
+    "SOLANA_MINT_AUTHORITY_KEY": "4wBqpZM9xaSheZzJSMawUKKwhdpChKbZ5eu5ky4Vigw",
+}
+
+
+def test_defaults_are_the_embedded_development_setup_when_nothing_is_set() -> None:
+    settings = load_settings({})
+    assert settings.environment is Environment.DEVELOPMENT
+    assert (settings.host, settings.port, settings.data_dir) == ("127.0.0.1", 8000, "./var")
+    assert settings.database_url is None and settings.redis_url is None
+
+
+def test_values_are_typed_when_read_from_strings() -> None:
+    settings = load_settings({"ONSALE_PORT": "9001", "DATABASE_URL": "postgresql://x/y"})
+    assert settings.port == 9001
+    assert settings.database_url == "postgresql://x/y"
+
+
+def test_an_invalid_value_is_named_when_it_cannot_be_read() -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"ONSALE_PORT": "eight thousand"})
+    assert raised.value.problems[0].startswith("ONSALE_PORT is invalid")
+
+
+def test_production_starts_when_every_key_is_given() -> None:
+    settings = load_settings(PRODUCTION_COMPLETE)
+    assert settings.is_production
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "DATABASE_URL",
+        "REDIS_URL",
+        "STRIPE_API_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "ONSALE_JWT_PUBLIC_KEY",
+        "SOLANA_RPC_URL",
+        "SOLANA_MINT_AUTHORITY_KEY",
+    ],
+)
+def test_production_refuses_to_start_when_a_key_is_missing(variable: str) -> None:
+    environment = {key: value for key, value in PRODUCTION_COMPLETE.items() if key != variable}
+    with pytest.raises(SettingsError) as raised:
+        load_settings(environment)
+    assert [problem.split()[0] for problem in raised.value.problems] == [variable]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("STRIPE_API_KEY", "sk_test_abc"),
+        ("STRIPE_WEBHOOK_SECRET", "not-a-secret"),
+        ("ONSALE_JWT_SECRET", "hs256-secret"),
+        ("STRIPE_API_BASE", "http://127.0.0.1:8420"),
+    ],
+)
+def test_production_refuses_to_start_when_a_key_is_wrong(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**PRODUCTION_COMPLETE, variable: value})
+    assert [problem.split()[0] for problem in raised.value.problems] == [variable]
+
+
+def test_onsale_up_exits_non_zero_naming_each_missing_key_when_production_lacks_them() -> None:
+    environment = {"ONSALE_ENV": "production", "STRIPE_API_KEY": "sk_test_x", "PATH": "/usr/bin"}
+    finished = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "up"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode != 0
+    for variable in ("DATABASE_URL", "REDIS_URL", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET",
+                     "ONSALE_JWT_PUBLIC_KEY", "SOLANA_RPC_URL", "SOLANA_MINT_AUTHORITY_KEY"):
+        assert variable in finished.stderr
+    assert "Traceback" not in finished.stderr
