@@ -1,1 +1,1 @@
-"""The HTTP shell: the FastAPI app, auth, settings, the embedded runtime and the `onsale` command."""
+"""The HTTP shell: the FastAPI app, auth, settings, the embedded runtime, the `onsale` command."""

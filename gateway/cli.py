@@ -21,7 +21,7 @@ from gateway.embedded import EmbeddedPostgres
 from gateway.logs import configure_logging
 from gateway.parts import Parts, read_runtime_file
 from gateway.settings import Settings, SettingsError, load_settings
-from persistence.migrate import migrate
+from persistence.migrate import MigrationError, migrate
 
 DEMO_READY_TIMEOUT_S = 300.0
 DEMO_STOP_TIMEOUT_S = 120.0
@@ -66,10 +66,16 @@ def command_migrate(settings: Settings, arguments: argparse.Namespace) -> int:
         database_url = postgres.start()
     try:
         applied = asyncio.run(migrate(database_url))
+    except MigrationError as error:
+        print(f"onsale: migration refused: {error}", file=sys.stderr)
+        return 1
     finally:
         if postgres is not None:
             postgres.stop()
-    console.print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none needed'}")
+    for name in applied:
+        console.print(f"applied {name}", highlight=False)
+    if not applied:
+        console.print("schema is up to date")
     return 0
 
 

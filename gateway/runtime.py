@@ -25,9 +25,9 @@ import uvloop
 from gateway.app import create_app
 from gateway.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedStripe, free_port
 from gateway.parts import RUNTIME_FILE_NAME, Parts, write_runtime_file
-from gateway.settings import SERVICE_ROLE, Settings, SettingsError
-from persistence.dsn import with_user
+from gateway.settings import Settings, SettingsError
 from persistence.migrate import migrate
+from persistence.pool import service_url, set_service_password
 
 RAY_NAMESPACE = "onsale"
 RAY_OBJECT_STORE_BYTES = 512 * 1024 * 1024
@@ -40,18 +40,24 @@ SERVER_STARTED_POLL_S = 0.05
 log = logging.getLogger(__name__)
 
 
-class StartInterrupted(Exception):
-    """SIGINT or SIGTERM arrived while the parts were still starting."""
+class StopRequested(Exception):
+    """SIGINT or SIGTERM arrived; every started part must now stop."""
 
 
 @contextlib.contextmanager
-def interrupt_on_signals() -> Iterator[None]:
-    """Turn SIGTERM (like SIGINT) into an exception while starting, so started parts stop."""
+def stop_on_signals() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into an exception, so the parts started so far are stopped.
 
-    def interrupt(signal_number: int, frame: FrameType | None) -> None:
-        raise StartInterrupted(signal.Signals(signal_number).name)
+    uvicorn installs its own handlers while it serves, drains, and then re-raises the signal it
+    caught; that lands here too, after the gateway has shut down cleanly.
+    """
 
-    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
+    def request_stop(signal_number: int, frame: FrameType | None) -> None:
+        raise StopRequested(signal.Signals(signal_number).name)
+
+    previous = {
+        number: signal.signal(number, request_stop) for number in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         yield
     finally:
@@ -97,14 +103,17 @@ class Runtime:
         database_url = self._start_postgres()
         applied = asyncio.run(migrate(database_url))
         log.info("migrations applied", extra={"applied": applied})
+        database_service_url = self.settings.database_service_url or service_url(database_url)
+        service_password = urllib.parse.urlsplit(database_service_url).password
+        if service_password:
+            asyncio.run(set_service_password(database_url, service_password))
         redis_url = self._start_redis()
         stripe_api_base, stripe_api_key, webhook_secret = self._start_stripe(gateway_url)
         ray_address = self._start_ray()
         parts = Parts(
             gateway_url=gateway_url,
             database_url=database_url,
-            database_service_url=self.settings.database_service_url
-            or with_user(database_url, SERVICE_ROLE),
+            database_service_url=database_service_url,
             redis_url=redis_url,
             ray_address=ray_address,
             stripe_api_base=stripe_api_base,
@@ -149,8 +158,10 @@ class Runtime:
         if settings.stripe_api_key:
             if not settings.stripe_webhook_secret:
                 raise SettingsError(
-                    ["STRIPE_WEBHOOK_SECRET is missing: STRIPE_API_KEY is set, so webhooks "
-                     "from that Stripe account must be verified with its secret"]
+                    [
+                        "STRIPE_WEBHOOK_SECRET is missing: STRIPE_API_KEY is set, so webhooks "
+                        "from that Stripe account must be verified with its secret"
+                    ]
                 )
             return settings.stripe_api_base, settings.stripe_api_key, settings.stripe_webhook_secret
         stripe_dir = self.data_path / "stripe"
@@ -178,7 +189,9 @@ class Runtime:
         return str(ray.get_runtime_context().gcs_address)
 
 
-async def serve_gateway(settings: Settings, parts: Parts, on_ready: Callable[[Parts], None]) -> None:
+async def serve_gateway(
+    settings: Settings, parts: Parts, on_ready: Callable[[Parts], None]
+) -> None:
     """Serve until SIGINT or SIGTERM; uvicorn drains connections and runs the app's shutdown."""
     config = uvicorn.Config(
         create_app(settings, parts),
@@ -200,14 +213,19 @@ async def serve_gateway(settings: Settings, parts: Parts, on_ready: Callable[[Pa
 
 
 def run(settings: Settings, on_ready: Callable[[Parts], None]) -> None:
-    """Start every part, serve until asked to stop, then stop every part."""
+    """Start every part, serve until asked to stop, then stop every part.
+
+    Our signal handlers go in again once the parts have started, because `ray.init` installs its
+    own SIGTERM handler that exits at once.
+    """
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     runtime = Runtime(settings)
     try:
-        with interrupt_on_signals():
+        with stop_on_signals():
             parts = runtime.start()
-        uvloop.run(serve_gateway(settings, parts, on_ready))
-    except StartInterrupted as interruption:
-        log.info("interrupted while starting", extra={"signal": str(interruption)})
+        with stop_on_signals():
+            uvloop.run(serve_gateway(settings, parts, on_ready))
+    except StopRequested as request:
+        log.info("stopping", extra={"signal": str(request)})
     finally:
         runtime.stop()

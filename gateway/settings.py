@@ -15,7 +15,6 @@ import msgspec
 DEFAULT_PORT = 8000
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_DATA_DIR = "./var"
-SERVICE_ROLE = "onsale_service"
 
 
 class Environment(enum.StrEnum):

@@ -5,6 +5,7 @@ started embedded, exactly as `onsale up` would, and stopped at the end of the se
 """
 
 import asyncio
+import logging
 import os
 import pathlib
 import secrets
@@ -15,6 +16,8 @@ import pytest
 
 from gateway.embedded import EmbeddedPostgres, EmbeddedRedis
 from persistence.dsn import with_database
+
+logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
 @pytest.fixture(scope="session")

@@ -21,8 +21,15 @@ from gateway.embedded import free_port
 
 READY_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 90.0
-CONFIGURABLE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "RAY_ADDRESS", "STRIPE_API_KEY",
-                          "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET", "ONSALE_ENV")
+CONFIGURABLE_VARIABLES = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "RAY_ADDRESS",
+    "STRIPE_API_KEY",
+    "STRIPE_API_BASE",
+    "STRIPE_WEBHOOK_SECRET",
+    "ONSALE_ENV",
+)
 
 pytestmark = pytest.mark.slow
 

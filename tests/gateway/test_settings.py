@@ -13,7 +13,9 @@ PRODUCTION_COMPLETE = {
     "REDIS_URL": "redis://cache.internal:6379/0",
     "STRIPE_API_KEY": "sk_live_abc123",
     "STRIPE_WEBHOOK_SECRET": "whsec_abc123",
-    "ONSALE_JWT_PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----",
+    "ONSALE_JWT_PUBLIC_KEY": (
+        "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----"
+    ),
     "SOLANA_RPC_URL": "https://rpc.internal",
     "SOLANA_MINT_AUTHORITY_KEY": "4wBqpZM9xaSheZzJSMawUKKwhdpChKbZ5eu5ky4Vigw",
 }
@@ -87,7 +89,14 @@ def test_onsale_up_exits_non_zero_naming_each_missing_key_when_production_lacks_
         timeout=60,
     )
     assert finished.returncode != 0
-    for variable in ("DATABASE_URL", "REDIS_URL", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET",
-                     "ONSALE_JWT_PUBLIC_KEY", "SOLANA_RPC_URL", "SOLANA_MINT_AUTHORITY_KEY"):
+    for variable in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "STRIPE_API_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "ONSALE_JWT_PUBLIC_KEY",
+        "SOLANA_RPC_URL",
+        "SOLANA_MINT_AUTHORITY_KEY",
+    ):
         assert variable in finished.stderr
     assert "Traceback" not in finished.stderr

@@ -1,0 +1,84 @@
+"""The service's connection pool: asyncpg connections as the role that owns nothing.
+
+The service never connects as the owner: a role that owns the tables or bypasses row-level
+security would see every tenant, so `create_pool` refuses one. Pool sizes are the limits below.
+"""
+
+import asyncpg
+
+from persistence.dsn import with_user
+
+SERVICE_ROLE = "onsale_service"
+
+POOL_SIZE_MIN = 2
+POOL_SIZE_MAX = 20
+POOL_COMMAND_TIMEOUT_S = 10.0
+POOL_CONNECT_TIMEOUT_S = 10.0
+POOL_IDLE_CONNECTION_LIFETIME_S = 300.0
+POOL_QUERIES_PER_CONNECTION_MAX = 50_000
+
+
+class UnfencedRoleError(RuntimeError):
+    """The pool's role could see every tenant: it is a superuser, bypasses RLS or owns tables."""
+
+
+def service_url(owner_url: str, password: str | None = None) -> str:
+    """The URL of the service role on the owner's server and database."""
+    return with_user(owner_url, SERVICE_ROLE, password)
+
+
+SELECT_ROLE_FENCE = """
+SELECT roles.rolname AS role_name,
+       roles.rolsuper AS is_superuser,
+       roles.rolbypassrls AS bypasses_row_security,
+       (SELECT count(*) FROM pg_class
+        WHERE pg_class.relowner = roles.oid AND pg_class.relkind IN ('r', 'p')) AS owned_tables
+FROM pg_roles AS roles
+WHERE roles.rolname = current_user
+"""
+
+
+async def check_role_is_fenced(connection: asyncpg.Connection) -> None:
+    """Raise UnfencedRoleError unless row-level security binds the connection's role."""
+    row = await connection.fetchrow(SELECT_ROLE_FENCE)
+    assert row is not None, "current_user has no pg_roles row"
+    if row["is_superuser"] or row["bypasses_row_security"] or row["owned_tables"]:
+        raise UnfencedRoleError(
+            f"role {row['role_name']} is a superuser, bypasses row-level security or owns "
+            f"tables; connect the service as {SERVICE_ROLE}"
+        )
+
+
+async def create_pool(
+    url: str,
+    *,
+    min_size: int = POOL_SIZE_MIN,
+    max_size: int = POOL_SIZE_MAX,
+) -> asyncpg.Pool:
+    """Open the service pool on `url` (see `service_url`) after checking its role is fenced."""
+    pool = await asyncpg.create_pool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        command_timeout=POOL_COMMAND_TIMEOUT_S,
+        timeout=POOL_CONNECT_TIMEOUT_S,
+        max_inactive_connection_lifetime=POOL_IDLE_CONNECTION_LIFETIME_S,
+        max_queries=POOL_QUERIES_PER_CONNECTION_MAX,
+    )
+    try:
+        async with pool.acquire() as connection:
+            await check_role_is_fenced(connection)
+    except BaseException:
+        await pool.close()
+        raise
+    return pool
+
+
+async def set_service_password(owner_url: str, password: str) -> None:
+    """Give the service role the password its URL carries, for servers that require one."""
+    connection = await asyncpg.connect(owner_url)
+    try:
+        quoted = await connection.fetchval("SELECT quote_literal($1)", password)
+        await connection.execute(f"ALTER ROLE {SERVICE_ROLE} PASSWORD {quoted}")
+    finally:
+        await connection.close()

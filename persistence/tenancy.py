@@ -1,0 +1,43 @@
+"""Which tenant a transaction acts for: `app.current_tenant_id`, set for one transaction only.
+
+Row-level security reads that setting, so every query on tenant-owned tables runs inside
+`tenant_transaction`. It is always set with `set_config(..., true)` (transaction-local), never a
+session SET, so a pooled connection can never carry one tenant into another's work.
+"""
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+SET_CURRENT_TENANT = "SELECT set_config('app.current_tenant_id', $1, true)"
+
+
+@asynccontextmanager
+async def tenant_transaction(
+    pool_or_connection: asyncpg.Pool | asyncpg.Connection,
+    tenant_id: uuid.UUID,
+) -> AsyncIterator[asyncpg.Connection]:
+    """Open a transaction acting for `tenant_id` and yield its connection; commit on exit."""
+    if isinstance(pool_or_connection, asyncpg.Pool):
+        async with (
+            pool_or_connection.acquire() as connection,
+            _transaction_for(connection, tenant_id),
+        ):
+            yield connection
+    else:
+        async with _transaction_for(pool_or_connection, tenant_id):
+            yield pool_or_connection
+
+
+@asynccontextmanager
+async def _transaction_for(
+    connection: asyncpg.Connection, tenant_id: uuid.UUID
+) -> AsyncIterator[None]:
+    assert not connection.is_in_transaction(), (
+        "tenant_transaction opens the transaction itself; a nested one could act for two tenants"
+    )
+    async with connection.transaction():
+        await connection.execute(SET_CURRENT_TENANT, str(tenant_id))
+        yield

@@ -1,0 +1,268 @@
+"""Rows for persistence tests: a tenant with one complete sale, written through the service role.
+
+Every tenant-owned table gets at least one row, so a fence test that finds nothing proves the
+fence and not an empty table. Add a row here when a migration adds a tenant-owned table.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+from persistence.tenancy import tenant_transaction
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sale:
+    tenant_id: uuid.UUID
+    venue_id: uuid.UUID
+    event_id: uuid.UUID
+    general_ticket_type_id: uuid.UUID
+    seated_ticket_type_id: uuid.UUID
+    sold_seat_id: uuid.UUID
+    free_seat_id: uuid.UUID
+    hold_id: uuid.UUID
+    order_id: uuid.UUID
+    ticket_id: uuid.UUID
+    payment_id: uuid.UUID
+
+
+INSERT_TENANT = "INSERT INTO tenants (name) VALUES ($1) RETURNING id"
+
+INSERT_VENUE = "INSERT INTO venues (tenant_id, name) VALUES ($1, 'Arena') RETURNING id"
+
+INSERT_EVENT = """
+INSERT INTO events (tenant_id, venue_id, name, starts_at, ends_at, currency, status, opens_at,
+                    closes_at, hold_ttl_s, max_tickets_per_user, waiting_room_enabled,
+                    admit_per_second, max_active_shoppers, access_ttl_s)
+VALUES ($1, $2, 'Night One', now() + interval '30 days', now() + interval '30 days 3 hours',
+        'USD', 'on_sale', now(), now() + interval '7 days', 600, 6, true, 50, 2000, 900)
+RETURNING id
+"""
+
+INSERT_TICKET_TYPE = """
+INSERT INTO ticket_types (tenant_id, event_id, key, name, kind, price_cents, capacity)
+VALUES ($1, $2, $3, $3, $4, $5, $6)
+RETURNING id
+"""
+
+INSERT_SEAT = """
+INSERT INTO seats (tenant_id, event_id, ticket_type_id, seat_index, section, row, number)
+VALUES ($1, $2, $3, $4, '101', 'A', $5)
+RETURNING id
+"""
+
+INSERT_HOLD = """
+INSERT INTO holds (tenant_id, event_id, user_id, subtotal_cents, expires_at)
+VALUES ($1, $2, $3, 0, now() + interval '10 minutes')
+RETURNING id
+"""
+
+INSERT_HOLD_SEAT = """
+INSERT INTO hold_seats (hold_id, seat_id, tenant_id, event_id) VALUES ($1, $2, $3, $4)
+"""
+
+INSERT_ORDER = """
+INSERT INTO orders (tenant_id, event_id, hold_id, user_id, status, currency, subtotal_cents,
+                    fees_cents, total_cents, expires_at, paid_at)
+VALUES ($1, $2, $3, 'fan-1', 'paid', 'USD', 18000, 900, 18900, now() + interval '15 minutes',
+        now())
+RETURNING id
+"""
+
+INSERT_TICKET = """
+INSERT INTO tickets (tenant_id, event_id, order_id, ticket_type_id, seat_id, owner_user_id)
+VALUES ($1, $2, $3, $4, $5, 'fan-1')
+RETURNING id
+"""
+
+INSERT_PAYMENT = """
+INSERT INTO payments (tenant_id, order_id, payment_intent_id, idempotency_key, status,
+                      amount_cents, currency)
+VALUES ($1, $2, $3, $4, 'succeeded', 18900, 'USD')
+RETURNING id
+"""
+
+INSERT_LEDGER_ENTRY = """
+INSERT INTO ledger_entries (tenant_id, transaction_id, account, direction, amount_cents, currency,
+                            order_id, payment_id)
+VALUES ($1, $2, $3, $4, $5, 'USD', $6, $7)
+"""
+
+
+async def create_tenant(owner_connection: asyncpg.Connection, name: str) -> uuid.UUID:
+    tenant_id: uuid.UUID = await owner_connection.fetchval(INSERT_TENANT, name)
+    return tenant_id
+
+
+async def place_seat_hold(
+    connection: asyncpg.Connection, sale: Sale, seat_id: uuid.UUID, *, user_id: str = "fan-2"
+) -> uuid.UUID:
+    """A new active hold of one seat, in the caller's transaction."""
+    hold_id: uuid.UUID = await connection.fetchval(
+        INSERT_HOLD, sale.tenant_id, sale.event_id, user_id
+    )
+    await connection.execute(INSERT_HOLD_SEAT, hold_id, seat_id, sale.tenant_id, sale.event_id)
+    return hold_id
+
+
+async def seed_sale(
+    service_pool: asyncpg.Pool, owner_connection: asyncpg.Connection, tenant_name: str
+) -> Sale:
+    """A tenant with an event, a converted hold, a paid order, a ticket and all its side rows."""
+    tenant_id = await create_tenant(owner_connection, tenant_name)
+    async with tenant_transaction(service_pool, tenant_id) as connection:
+        venue_id = await connection.fetchval(INSERT_VENUE, tenant_id)
+        event_id = await connection.fetchval(INSERT_EVENT, tenant_id, venue_id)
+        general_ticket_type_id = await connection.fetchval(
+            INSERT_TICKET_TYPE, tenant_id, event_id, "GA", "general", 5000, 100
+        )
+        seated_ticket_type_id = await connection.fetchval(
+            INSERT_TICKET_TYPE, tenant_id, event_id, "RES", "seated", 8000, 2
+        )
+        sold_seat_id = await connection.fetchval(
+            INSERT_SEAT, tenant_id, event_id, seated_ticket_type_id, 0, 1
+        )
+        free_seat_id = await connection.fetchval(
+            INSERT_SEAT, tenant_id, event_id, seated_ticket_type_id, 1, 2
+        )
+        await connection.execute(
+            "INSERT INTO event_epochs (event_id, tenant_id, epoch, holder) VALUES ($1, $2, 1, 'a')",
+            event_id,
+            tenant_id,
+        )
+        await connection.execute(
+            """
+            INSERT INTO waiting_room_entries (tenant_id, event_id, user_id, state, place,
+                                              admitted_at, access_expires_at)
+            VALUES ($1, $2, 'fan-1', 'admitted', 0, now(), now() + interval '15 minutes')
+            """,
+            tenant_id,
+            event_id,
+        )
+        hold_id = await connection.fetchval(INSERT_HOLD, tenant_id, event_id, "fan-1")
+        await connection.execute(INSERT_HOLD_SEAT, hold_id, sold_seat_id, tenant_id, event_id)
+        await connection.execute(
+            """
+            INSERT INTO hold_items (hold_id, ticket_type_id, tenant_id, event_id, quantity,
+                                    unit_price_cents)
+            VALUES ($1, $2, $3, $4, 2, 5000)
+            """,
+            hold_id,
+            general_ticket_type_id,
+            tenant_id,
+            event_id,
+        )
+        await connection.execute(
+            "UPDATE holds SET status = 'converted', ended_at = now() WHERE id = $1", hold_id
+        )
+        order_id = await connection.fetchval(INSERT_ORDER, tenant_id, event_id, hold_id)
+        await connection.execute(
+            """
+            INSERT INTO order_items (order_id, ticket_type_id, tenant_id, event_id, quantity,
+                                     unit_price_cents)
+            VALUES ($1, $2, $3, $4, 1, 8000)
+            """,
+            order_id,
+            seated_ticket_type_id,
+            tenant_id,
+            event_id,
+        )
+        ticket_id = await connection.fetchval(
+            INSERT_TICKET, tenant_id, event_id, order_id, seated_ticket_type_id, sold_seat_id
+        )
+        payment_id = await connection.fetchval(
+            INSERT_PAYMENT, tenant_id, order_id, f"pi_{order_id.hex}", f"order-{order_id}"
+        )
+        refund_id = await connection.fetchval(
+            """
+            INSERT INTO refunds (tenant_id, order_id, payment_id, idempotency_key, amount_cents,
+                                 reason)
+            VALUES ($1, $2, $3, $4, 900, 'goodwill')
+            RETURNING id
+            """,
+            tenant_id,
+            order_id,
+            payment_id,
+            f"refund-{order_id}",
+        )
+        transaction_id = uuid.uuid4()
+        for account, direction in (("stripe_balance", "debit"), ("tenant_payable", "credit")):
+            await connection.execute(
+                INSERT_LEDGER_ENTRY,
+                tenant_id,
+                transaction_id,
+                account,
+                direction,
+                18900,
+                order_id,
+                payment_id,
+            )
+        await connection.execute(
+            "INSERT INTO nft_mints (tenant_id, ticket_id) VALUES ($1, $2)", tenant_id, ticket_id
+        )
+        await connection.execute(
+            """
+            INSERT INTO notifications (tenant_id, dedupe_key, channel, kind, user_id, recipient)
+            VALUES ($1, $2, 'email', 'order.confirmed', 'fan-1', 'fan@example.com')
+            """,
+            tenant_id,
+            f"order-confirmed-{order_id}",
+        )
+        payload = json.dumps({"order_id": str(order_id)})
+        await connection.execute(
+            "INSERT INTO outbox (tenant_id, topic, payload) VALUES ($1, 'ticket.mint', $2)",
+            tenant_id,
+            payload,
+        )
+        await connection.execute(
+            """
+            INSERT INTO outbox_dead_letters (id, tenant_id, topic, payload, attempts, last_error,
+                                             created_at)
+            VALUES ($1, $2, 'notification.send', $3, 8, 'smtp refused', now())
+            """,
+            uuid.uuid4(),
+            tenant_id,
+            payload,
+        )
+        await connection.execute(
+            """
+            INSERT INTO webhook_inbox (tenant_id, stripe_event_id, event_type, payload)
+            VALUES ($1, $2, 'payment_intent.succeeded', $3)
+            """,
+            tenant_id,
+            f"evt_{order_id.hex}",
+            payload,
+        )
+        await connection.execute(
+            """
+            INSERT INTO idempotency_keys (tenant_id, caller, key, request_hash, status,
+                                          response_status, response_body, expires_at)
+            VALUES ($1, $2, 'checkout-1', 'sha256:abc', 'completed', 201, '{}'::bytea,
+                    now() + interval '24 hours')
+            """,
+            tenant_id,
+            f"{tenant_id}:fan-1",
+        )
+        await connection.execute(
+            """
+            INSERT INTO audit_log (tenant_id, actor, action, subject_type, subject_id)
+            VALUES ($1, 'fan-1', 'refund.requested', 'refund', $2)
+            """,
+            tenant_id,
+            refund_id,
+        )
+    return Sale(
+        tenant_id=tenant_id,
+        venue_id=venue_id,
+        event_id=event_id,
+        general_ticket_type_id=general_ticket_type_id,
+        seated_ticket_type_id=seated_ticket_type_id,
+        sold_seat_id=sold_seat_id,
+        free_seat_id=free_seat_id,
+        hold_id=hold_id,
+        order_id=order_id,
+        ticket_id=ticket_id,
+        payment_id=payment_id,
+    )
