@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import warnings
 
 from rich.console import Console
 from rich.table import Table
@@ -33,7 +34,7 @@ console = Console()
 def print_parts(parts: Parts) -> None:
     table = Table(title="onsale is ready", show_header=True)
     table.add_column("part")
-    table.add_column("where")
+    table.add_column("where", overflow="fold")
     table.add_column("how")
     rows = [
         ("gateway", parts.gateway_url, "uvicorn + uvloop"),
@@ -130,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     subcommands.add_parser("migrate", help="apply the schema migrations and exit")
     subcommands.add_parser("demo", help="boot the embedded system, report, and shut it down")
     arguments = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", module="platformdirs")
     try:
         settings = load_settings()
     except SettingsError as error:

@@ -1,0 +1,178 @@
+"""The commands the inventory of one event accepts: imperative, frozen, one tagged union.
+
+Fields named `new_*` carry ids the shell minted for the thing the command creates; they are left
+out of the idempotency fingerprint, so a retry with a fresh id still matches its first attempt.
+Messages are `gc=False`: they never form reference cycles, so the cycle collector skips them. Add a
+command here, to `Command`, and to the `match` in `engine.inventory.decide`.
+"""
+
+import enum
+from typing import TypeAlias
+
+import msgspec
+
+from engine.ids import FanId, HoldId, IdempotencyKey, OrderId, SeatId, TicketTypeId
+
+
+class Withholding(enum.StrEnum):
+    """Why a venue keeps inventory off sale: a kill, or an allocation set aside for someone."""
+
+    KILL = "kill"
+    COMPS = "comps"
+    PRESS = "press"
+    ARTISTS = "artists"
+
+
+class ItemRequest(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    ticket_type_id: TicketTypeId
+    quantity: int
+
+
+class PlaceHold(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Hold general-admission quantities."""
+
+    new_hold_id: HoldId
+    fan_id: FanId
+    items: tuple[ItemRequest, ...]
+    idempotency_key: IdempotencyKey | None = None
+
+
+class HoldSeats(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Hold named seats, all or nothing."""
+
+    new_hold_id: HoldId
+    fan_id: FanId
+    seats: tuple[SeatId, ...]
+    idempotency_key: IdempotencyKey | None = None
+
+
+class HoldBestAvailable(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    new_hold_id: HoldId
+    fan_id: FanId
+    ticket_type_id: TicketTypeId
+    quantity: int
+    section: str | None = None
+    contiguous: bool = True
+    idempotency_key: IdempotencyKey | None = None
+
+
+class ReleaseHold(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    hold_id: HoldId
+    fan_id: FanId
+    idempotency_key: IdempotencyKey | None = None
+
+
+class ExpireHolds(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Return every hold due at `now_ms`, and forget idempotency keys past their time to live."""
+
+
+class ExtendHold(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Keep a hold through checkout's payment window (once per hold)."""
+
+    hold_id: HoldId
+    fan_id: FanId
+    idempotency_key: IdempotencyKey | None = None
+
+
+class ConvertHold(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Turn a paid hold into a sale."""
+
+    hold_id: HoldId
+    new_order_id: OrderId
+    idempotency_key: IdempotencyKey | None = None
+
+
+class RefundOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    order_id: OrderId
+    idempotency_key: IdempotencyKey | None = None
+
+
+class CancelOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    order_id: OrderId
+    idempotency_key: IdempotencyKey | None = None
+
+
+class IssueComps(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Give a fan free tickets out of an allocation: named seats or general quantities."""
+
+    new_order_id: OrderId
+    fan_id: FanId
+    allocation: Withholding
+    seats: tuple[SeatId, ...] = ()
+    items: tuple[ItemRequest, ...] = ()
+    idempotency_key: IdempotencyKey | None = None
+
+
+class BlockSeats(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    seats: tuple[SeatId, ...]
+    withholding: Withholding
+    idempotency_key: IdempotencyKey | None = None
+
+
+class UnblockSeats(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    seats: tuple[SeatId, ...]
+    idempotency_key: IdempotencyKey | None = None
+
+
+class WithholdUnits(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Take general-admission quantity off sale (a kill or an allocation)."""
+
+    ticket_type_id: TicketTypeId
+    quantity: int
+    withholding: Withholding
+    idempotency_key: IdempotencyKey | None = None
+
+
+class ReturnWithheldUnits(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    ticket_type_id: TicketTypeId
+    quantity: int
+    withholding: Withholding
+    idempotency_key: IdempotencyKey | None = None
+
+
+class PauseSale(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    pass
+
+
+class ResumeSale(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    pass
+
+
+Command: TypeAlias = (
+    PlaceHold
+    | HoldSeats
+    | HoldBestAvailable
+    | ReleaseHold
+    | ExpireHolds
+    | ExtendHold
+    | ConvertHold
+    | RefundOrder
+    | CancelOrder
+    | IssueComps
+    | BlockSeats
+    | UnblockSeats
+    | WithholdUnits
+    | ReturnWithheldUnits
+    | PauseSale
+    | ResumeSale
+)
+
+MINTED_FIELD_PREFIX = "new_"
+
+
+def fingerprint(command: Command) -> bytes:
+    """The bytes two attempts of one request share: every field but minted ids and the key."""
+    command_type = type(command)
+    fields = _FINGERPRINT_FIELDS.get(command_type)
+    if fields is None:
+        fields = tuple(
+            name
+            for name in command_type.__struct_fields__
+            if not name.startswith(MINTED_FIELD_PREFIX) and name != "idempotency_key"
+        )
+        _FINGERPRINT_FIELDS[command_type] = fields
+    return _ENCODER.encode((command_type.__name__, *(getattr(command, name) for name in fields)))
+
+
+_FINGERPRINT_FIELDS: dict[type, tuple[str, ...]] = {}
+_ENCODER = msgspec.json.Encoder()

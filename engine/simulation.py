@@ -1,0 +1,314 @@
+"""A seeded, deterministic simulation of one event's inventory under random commands.
+
+Each seed drives its own generator (SplitMix64, written here so the engine needs no `random`) and a
+virtual clock; after every step the inventory is recounted from scratch, and every few steps it is
+rebuilt from its rows through a JSON round trip and compared. A failure raises `SimulationFailure`
+naming the seed and the step, and `run_simulation(seed)` replays it exactly.
+"""
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+import msgspec
+
+from engine.commands import (
+    BlockSeats,
+    CancelOrder,
+    Command,
+    ConvertHold,
+    ExpireHolds,
+    ExtendHold,
+    HoldBestAvailable,
+    HoldSeats,
+    IssueComps,
+    ItemRequest,
+    PauseSale,
+    PlaceHold,
+    RefundOrder,
+    ReleaseHold,
+    ResumeSale,
+    ReturnWithheldUnits,
+    UnblockSeats,
+    Withholding,
+    WithholdUnits,
+)
+from engine.inventory import (
+    Decision,
+    Inventory,
+    InventoryConfiguration,
+    InventoryRows,
+    TicketKind,
+    TicketTypeDefinition,
+    execute,
+)
+from engine.rejections import Rejected
+from engine.seat_map import RowLayout, SectionLayout
+
+MASK_64_BITS = (1 << 64) - 1
+SIMULATION_STEPS = 100
+REBUILD_EVERY_STEPS = 15
+FANS = tuple(f"fan-{number}" for number in range(6))
+OPENS_AT_MS = 1_000_000
+CLOSES_AT_MS = OPENS_AT_MS + 3_600_000
+HOLD_TTL_MS = 60_000
+ROWS_DECODER = msgspec.json.Decoder(InventoryRows)
+Option = TypeVar("Option")
+
+
+class SimulationFailure(AssertionError):
+    pass
+
+
+class SeededGenerator:
+    """SplitMix64: small, fast, and identical on every machine for a given seed."""
+
+    def __init__(self, seed: int) -> None:
+        self.state = seed & MASK_64_BITS
+
+    def next_word(self) -> int:
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK_64_BITS
+        word = self.state
+        word = ((word ^ (word >> 30)) * 0xBF58476D1CE4E5B9) & MASK_64_BITS
+        word = ((word ^ (word >> 27)) * 0x94D049BB133111EB) & MASK_64_BITS
+        return word ^ (word >> 31)
+
+    def below(self, bound: int) -> int:
+        assert bound > 0
+        return self.next_word() % bound
+
+    def between(self, low: int, high: int) -> int:
+        return low + self.below(high - low + 1)
+
+    def choice(self, options: Sequence[Option]) -> Option:
+        return options[self.below(len(options))]
+
+    def chance(self, percent: int) -> bool:
+        return self.below(100) < percent
+
+
+class SimulationReport(msgspec.Struct, frozen=True, kw_only=True):
+    seed: int
+    steps: int
+    accepted: int
+    rejected: dict[str, int]
+
+
+def simulation_configuration() -> InventoryConfiguration:
+    return InventoryConfiguration(
+        opens_at_ms=OPENS_AT_MS,
+        closes_at_ms=CLOSES_AT_MS,
+        hold_ttl_ms=HOLD_TTL_MS,
+        max_tickets_per_user=6,
+        ticket_types=(
+            TicketTypeDefinition(
+                ticket_type_id="GA", kind=TicketKind.GENERAL, price_cents=4_995, capacity=20
+            ),
+            TicketTypeDefinition(ticket_type_id="RES", kind=TicketKind.SEATED, price_cents=8_000),
+            TicketTypeDefinition(ticket_type_id="BOX", kind=TicketKind.SEATED, price_cents=15_050),
+        ),
+        sections=(
+            SectionLayout(
+                section_id="101",
+                ticket_type_id="RES",
+                rows=(RowLayout(row_id="A", seats=8), RowLayout(row_id="B", seats=10)),
+            ),
+            SectionLayout(
+                section_id="102",
+                ticket_type_id="RES",
+                rows=(RowLayout(row_id="A", seats=6),),
+            ),
+            SectionLayout(
+                section_id="B1", ticket_type_id="BOX", rows=(RowLayout(row_id="1", seats=5),)
+            ),
+        ),
+    )
+
+
+class Simulation:
+    """One seeded run: picks commands, executes them, and checks the invariants after each."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.generator = SeededGenerator(seed)
+        self.inventory = Inventory(simulation_configuration())
+        self.now_ms = OPENS_AT_MS - 5_000
+        self.serial = 0
+        self.keyed_commands: list[tuple[Command, Decision]] = []
+        self.accepted = 0
+        self.rejected: dict[str, int] = {}
+        seat_map = self.inventory.seat_map
+        self.seat_ids = seat_map.labels(range(seat_map.seat_count))
+
+    def next_id(self, prefix: str) -> str:
+        self.serial += 1
+        return f"{prefix}-{self.seed}-{self.serial}"
+
+    def idempotency_key(self) -> str | None:
+        return self.next_id("key") if self.generator.chance(40) else None
+
+    def pick_seats(self, most: int) -> tuple[str, ...]:
+        count = self.generator.between(1, most)
+        chosen: list[str] = []
+        for _ in range(count):
+            seat_id = self.generator.choice(self.seat_ids)
+            if seat_id not in chosen:
+                chosen.append(seat_id)
+        return tuple(chosen)
+
+    def pick_command(self) -> Command:
+        generator = self.generator
+        fan_id = generator.choice(FANS)
+        holds = sorted(self.inventory.holds)
+        sales = sorted(self.inventory.sales)
+        roll = generator.below(100)
+        if roll < 15:
+            items = [ItemRequest(ticket_type_id="GA", quantity=generator.between(0, 4))]
+            return PlaceHold(
+                new_hold_id=self.next_id("hold"),
+                fan_id=fan_id,
+                items=tuple(items),
+                idempotency_key=self.idempotency_key(),
+            )
+        if roll < 28:
+            return HoldSeats(
+                new_hold_id=self.next_id("hold"),
+                fan_id=fan_id,
+                seats=self.pick_seats(4),
+                idempotency_key=self.idempotency_key(),
+            )
+        if roll < 43:
+            return HoldBestAvailable(
+                new_hold_id=self.next_id("hold"),
+                fan_id=fan_id,
+                ticket_type_id=generator.choice(("RES", "RES", "BOX")),
+                quantity=generator.between(1, 5),
+                section=generator.choice((None, None, "101", "102")),
+                contiguous=generator.chance(80),
+                idempotency_key=self.idempotency_key(),
+            )
+        if roll < 50 and holds:
+            hold = self.inventory.holds[generator.choice(holds)]
+            owner = hold.fan_id if generator.chance(90) else fan_id
+            return ReleaseHold(
+                hold_id=hold.hold_id, fan_id=owner, idempotency_key=self.idempotency_key()
+            )
+        if roll < 58:
+            return ExpireHolds()
+        if roll < 62 and holds:
+            hold = self.inventory.holds[generator.choice(holds)]
+            return ExtendHold(hold_id=hold.hold_id, fan_id=hold.fan_id)
+        if roll < 74 and holds:
+            return ConvertHold(
+                hold_id=generator.choice(holds),
+                new_order_id=self.next_id("order"),
+                idempotency_key=self.idempotency_key(),
+            )
+        if roll < 78 and sales:
+            order_id = generator.choice(sales)
+            if generator.chance(50):
+                return RefundOrder(order_id=order_id, idempotency_key=self.idempotency_key())
+            return CancelOrder(order_id=order_id)
+        if roll < 82:
+            return BlockSeats(
+                seats=self.pick_seats(3),
+                withholding=generator.choice(tuple(Withholding)),
+                idempotency_key=self.idempotency_key(),
+            )
+        if roll < 85:
+            return UnblockSeats(seats=self.pick_seats(3))
+        if roll < 88:
+            allocation = generator.choice((Withholding.COMPS, Withholding.PRESS, Withholding.KILL))
+            if generator.chance(50):
+                return IssueComps(
+                    new_order_id=self.next_id("order"),
+                    fan_id=fan_id,
+                    allocation=allocation,
+                    seats=self.pick_seats(2),
+                )
+            return IssueComps(
+                new_order_id=self.next_id("order"),
+                fan_id=fan_id,
+                allocation=allocation,
+                items=(ItemRequest(ticket_type_id="GA", quantity=generator.between(1, 3)),),
+            )
+        if roll < 91:
+            return WithholdUnits(
+                ticket_type_id="GA",
+                quantity=generator.between(1, 4),
+                withholding=generator.choice(tuple(Withholding)),
+            )
+        if roll < 93:
+            return ReturnWithheldUnits(
+                ticket_type_id="GA",
+                quantity=generator.between(1, 3),
+                withholding=generator.choice(tuple(Withholding)),
+            )
+        if roll < 95:
+            return PauseSale() if generator.chance(40) else ResumeSale()
+        if self.keyed_commands:
+            command, _ = generator.choice(self.keyed_commands)
+            return command
+        return ExpireHolds()
+
+    def advance_clock(self) -> None:
+        roll = self.generator.below(100)
+        if roll < 60:
+            self.now_ms += self.generator.between(0, 3_000)
+        elif roll < 95:
+            self.now_ms += self.generator.between(3_000, 40_000)
+        else:
+            self.now_ms += self.generator.between(60_000, 1_200_000)
+
+    def step(self) -> None:
+        self.advance_clock()
+        command = self.pick_command()
+        key = getattr(command, "idempotency_key", None)
+        first = next(
+            (decision for earlier, decision in self.keyed_commands if earlier is command), None
+        )
+        before = self.inventory.comparable_state() if first is not None else None
+        result = execute(self.inventory, command, self.now_ms)
+        if isinstance(result, Rejected):
+            self.rejected[result.reason] = self.rejected.get(result.reason, 0) + 1
+        else:
+            self.accepted += 1
+            if first is None and key is not None:
+                self.keyed_commands.append((command, result))
+        if first is not None:
+            assert isinstance(result, Decision), f"replay rejected: {result}"
+            assert result.outcome == first.outcome, "a replay answered differently"
+            assert result.changes == (), "a replay changed something"
+            assert self.inventory.comparable_state() == before, "a replay changed the state"
+        self.check(command)
+
+    def check(self, command: Command) -> None:
+        inventory = self.inventory
+        inventory.assert_consistent()
+        if isinstance(command, ExpireHolds):
+            overdue = [h for h in inventory.holds.values() if h.expires_at_ms <= self.now_ms]
+            assert not overdue, f"holds past expiry still live: {overdue}"
+
+    def check_rebuild(self) -> None:
+        encoded = msgspec.json.encode(self.inventory.rows())
+        rebuilt = Inventory.rebuild(ROWS_DECODER.decode(encoded))
+        rebuilt.assert_consistent()
+        assert rebuilt == self.inventory, "the rebuilt inventory differs"
+
+    def run(self, steps: int) -> SimulationReport:
+        for step in range(steps):
+            try:
+                self.step()
+                if step % REBUILD_EVERY_STEPS == REBUILD_EVERY_STEPS - 1:
+                    self.check_rebuild()
+            except AssertionError as failure:
+                raise SimulationFailure(
+                    f"seed={self.seed} step={step} now_ms={self.now_ms}: {failure}; "
+                    f"replay with engine.simulation.run_simulation({self.seed})"
+                ) from failure
+        return SimulationReport(
+            seed=self.seed, steps=steps, accepted=self.accepted, rejected=self.rejected
+        )
+
+
+def run_simulation(seed: int, steps: int = SIMULATION_STEPS) -> SimulationReport:
+    return Simulation(seed).run(steps)

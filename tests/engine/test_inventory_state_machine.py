@@ -1,0 +1,183 @@
+"""Random sequences of commands against one inventory, with the invariants checked after every
+step: counts add up, no seat is claimed twice, no fan passes the limit, expiry returns what is due,
+replays change nothing, and a rebuilt inventory equals the original."""
+
+import msgspec
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from engine.commands import (
+    BlockSeats,
+    CancelOrder,
+    Command,
+    ConvertHold,
+    ExpireHolds,
+    ExtendHold,
+    HoldBestAvailable,
+    HoldSeats,
+    IssueComps,
+    ItemRequest,
+    PlaceHold,
+    RefundOrder,
+    ReleaseHold,
+    UnblockSeats,
+    Withholding,
+)
+from engine.inventory import Decision, Inventory, InventoryRows, execute
+from engine.rejections import Rejected
+from tests.engine.inventory_builders import HOLD_TTL_MS, NOW_MS, build_configuration
+
+FANS = st.sampled_from([f"fan-{number}" for number in range(5)])
+SEAT_IDS = [f"101-A-{n}" for n in range(1, 11)] + [f"101-B-{n}" for n in range(1, 13)]
+SEAT_IDS += [f"102-A-{n}" for n in range(1, 9)]
+SEAT_LISTS = st.lists(st.sampled_from(SEAT_IDS), min_size=1, max_size=4, unique=True).map(tuple)
+KEYS = st.one_of(st.none(), st.sampled_from([f"key-{number}" for number in range(6)]))
+
+
+class InventoryMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.inventory = Inventory(build_configuration(general_capacity=12))
+        self.now_ms = NOW_MS
+        self.serial = 0
+        self.first_decisions: dict[str, tuple[Command, Decision]] = {}
+
+    def new_id(self, prefix: str) -> str:
+        self.serial += 1
+        return f"{prefix}-{self.serial}"
+
+    def run(self, command: Command) -> Decision | Rejected:
+        key = getattr(command, "idempotency_key", None)
+        known = self.first_decisions.get(key) if key is not None else None
+        before = self.inventory.comparable_state()
+        result = execute(self.inventory, command, self.now_ms)
+        if isinstance(result, Rejected):
+            assert self.inventory.comparable_state() == before
+        elif known is not None:
+            assert result.outcome == known[1].outcome
+            assert result.changes == ()
+            assert self.inventory.comparable_state() == before
+        elif key is not None:
+            self.first_decisions[key] = (command, result)
+        return result
+
+    @rule(fan_id=FANS, quantity=st.integers(min_value=1, max_value=5), key=KEYS)
+    def hold_general(self, fan_id: str, quantity: int, key: str | None) -> None:
+        items = (ItemRequest(ticket_type_id="GA", quantity=quantity),)
+        self.run(
+            PlaceHold(
+                new_hold_id=self.new_id("hold"), fan_id=fan_id, items=items, idempotency_key=key
+            )
+        )
+
+    @rule(fan_id=FANS, seats=SEAT_LISTS, key=KEYS)
+    def hold_seats(self, fan_id: str, seats: tuple[str, ...], key: str | None) -> None:
+        self.run(
+            HoldSeats(
+                new_hold_id=self.new_id("hold"), fan_id=fan_id, seats=seats, idempotency_key=key
+            )
+        )
+
+    @rule(
+        fan_id=FANS,
+        quantity=st.integers(min_value=1, max_value=6),
+        section=st.sampled_from([None, "101", "102"]),
+        key=KEYS,
+    )
+    def hold_best_available(
+        self, fan_id: str, quantity: int, section: str | None, key: str | None
+    ) -> None:
+        command = HoldBestAvailable(
+            new_hold_id=self.new_id("hold"),
+            fan_id=fan_id,
+            ticket_type_id="RES",
+            quantity=quantity,
+            section=section,
+            idempotency_key=key,
+        )
+        self.run(command)
+
+    @precondition(lambda self: bool(self.inventory.holds))
+    @rule(data=st.data())
+    def release(self, data: st.DataObject) -> None:
+        hold = self.inventory.holds[data.draw(st.sampled_from(sorted(self.inventory.holds)))]
+        self.run(ReleaseHold(hold_id=hold.hold_id, fan_id=hold.fan_id))
+
+    @rule(jump_ms=st.one_of(st.sampled_from([1, HOLD_TTL_MS]), st.integers(0, 200_000)))
+    def expire_after_a_time_jump(self, jump_ms: int) -> None:
+        self.now_ms += jump_ms
+        self.run(ExpireHolds())
+        overdue = [h for h in self.inventory.holds.values() if h.expires_at_ms <= self.now_ms]
+        assert overdue == []
+
+    @precondition(lambda self: bool(self.inventory.holds))
+    @rule(data=st.data())
+    def extend(self, data: st.DataObject) -> None:
+        hold = self.inventory.holds[data.draw(st.sampled_from(sorted(self.inventory.holds)))]
+        self.run(ExtendHold(hold_id=hold.hold_id, fan_id=hold.fan_id))
+
+    @precondition(lambda self: bool(self.inventory.holds))
+    @rule(data=st.data(), key=KEYS)
+    def convert(self, data: st.DataObject, key: str | None) -> None:
+        hold_id = data.draw(st.sampled_from(sorted(self.inventory.holds)))
+        self.run(
+            ConvertHold(hold_id=hold_id, new_order_id=self.new_id("order"), idempotency_key=key)
+        )
+
+    @precondition(lambda self: bool(self.inventory.sales))
+    @rule(data=st.data(), refund=st.booleans())
+    def refund_or_cancel(self, data: st.DataObject, refund: bool) -> None:
+        order_id = data.draw(st.sampled_from(sorted(self.inventory.sales)))
+        self.run(RefundOrder(order_id=order_id) if refund else CancelOrder(order_id=order_id))
+
+    @rule(seats=SEAT_LISTS, withholding=st.sampled_from(list(Withholding)))
+    def block(self, seats: tuple[str, ...], withholding: Withholding) -> None:
+        self.run(BlockSeats(seats=seats, withholding=withholding))
+
+    @rule(seats=SEAT_LISTS)
+    def unblock(self, seats: tuple[str, ...]) -> None:
+        self.run(UnblockSeats(seats=seats))
+
+    @rule(fan_id=FANS, seats=SEAT_LISTS, allocation=st.sampled_from(list(Withholding)))
+    def issue_comps(self, fan_id: str, seats: tuple[str, ...], allocation: Withholding) -> None:
+        command = IssueComps(
+            new_order_id=self.new_id("order"), fan_id=fan_id, allocation=allocation, seats=seats
+        )
+        self.run(command)
+
+    @precondition(lambda self: bool(self.first_decisions))
+    @rule(data=st.data())
+    def replay(self, data: st.DataObject) -> None:
+        key = data.draw(st.sampled_from(sorted(self.first_decisions)))
+        command, _ = self.first_decisions[key]
+        result = self.run(command)
+        assert isinstance(result, Decision)
+
+    @rule()
+    def rebuild_from_rows(self) -> None:
+        encoded = msgspec.json.encode(self.inventory.rows())
+        rebuilt = Inventory.rebuild(msgspec.json.decode(encoded, type=InventoryRows))
+        assert rebuilt == self.inventory
+        self.inventory = rebuilt
+
+    @invariant()
+    def counts_add_up_and_claims_are_single(self) -> None:
+        self.inventory.assert_consistent()
+        for ticket_type_id in self.inventory.counts:
+            counts = self.inventory.ticket_type_counts(ticket_type_id)
+            assert counts.sold + counts.held + counts.available == counts.capacity - counts.withheld
+
+    @invariant()
+    def no_fan_is_over_the_limit(self) -> None:
+        limit = self.inventory.configuration.max_tickets_per_user
+        assert all(tickets <= limit for tickets in self.inventory.tickets_by_fan.values())
+
+
+InventoryMachine.TestCase.settings = settings(
+    max_examples=150,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+test_invariants_hold_when_random_commands_run = InventoryMachine.TestCase
