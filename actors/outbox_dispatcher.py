@@ -1,0 +1,166 @@
+"""Delivers outbox messages to the worker actors that consume their topics, at least once.
+
+Each round visits every tenant, reads the due messages (the oldest pending one of each
+aggregate), hands each topic's messages to its consumers in one call per consumer, and records
+the result: dispatched, retried after an exponential backoff with jitter, or moved to the dead
+letters once it has failed `OUTBOX_ATTEMPTS_MAX` times. Consumers answer one error or None per
+message and must be idempotent, since a crash between delivery and marking delivers again.
+"""
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+import asyncpg
+import ray
+
+from engine import limits
+from persistence.outbox import (
+    DeliveryFailure,
+    OutboxMessage,
+    due_messages,
+    list_tenants,
+    mark_dispatched,
+    move_to_dead_letters,
+    record_failures,
+)
+from persistence.pool import create_pool
+from persistence.tenancy import tenant_transaction
+
+DISPATCHER_POOL_SIZE_MAX = 2
+DATABASE_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+log = logging.getLogger(__name__)
+
+
+class Consumer(Protocol):
+    async def __call__(self, messages: list[OutboxMessage]) -> list[str | None]: ...
+
+
+def actor_consumer(actor_name: str, namespace: str) -> Consumer:
+    """A consumer that is a named worker actor with `deliver(messages) -> list[str | None]`."""
+
+    async def deliver(messages: list[OutboxMessage]) -> list[str | None]:
+        handle = ray.get_actor(actor_name, namespace=namespace)
+        return list(await handle.deliver.remote(messages))
+
+    return deliver
+
+
+def retry_delay_ms(attempts_so_far: int, generator: random.Random) -> int:
+    """Exponential backoff from the base, capped, with full jitter over its upper half."""
+    ceiling = min(limits.OUTBOX_BACKOFF_BASE_MS * 2**attempts_so_far, limits.OUTBOX_BACKOFF_MAX_MS)
+    return ceiling // 2 + generator.randrange(ceiling // 2 + 1)
+
+
+class RoundReport:
+    __slots__ = ("dead_lettered", "dispatched", "retried")
+
+    def __init__(self) -> None:
+        self.dispatched = 0
+        self.retried = 0
+        self.dead_lettered = 0
+
+
+class OutboxDispatcher:
+    """One per cluster; `routes` maps each topic to its consumers (an empty tuple: nobody)."""
+
+    def __init__(self, *, database_url: str, routes: Mapping[str, Sequence[Consumer]]) -> None:
+        self._database_url = database_url
+        self._routes = {topic: tuple(consumers) for topic, consumers in routes.items()}
+        self._pool: asyncpg.Pool | None = None
+        self._random = random.Random()
+        self._running: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._running is None:
+            self._running = asyncio.create_task(self._run())
+
+    async def close(self) -> None:
+        if self._running is not None:
+            self._running.cancel()
+        if self._pool is not None:
+            await self._pool.close()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.dispatch_round()
+            except DATABASE_ERRORS as error:
+                log.warning("outbox round failed", extra={"error": repr(error)})
+            await asyncio.sleep(limits.OUTBOX_POLL_INTERVAL_MS / 1_000)
+
+    async def dispatch_round(self) -> RoundReport:
+        """Deliver every message due now, tenant by tenant."""
+        if self._pool is None:
+            self._pool = await create_pool(
+                self._database_url, min_size=1, max_size=DISPATCHER_POOL_SIZE_MAX
+            )
+        report = RoundReport()
+        async with self._pool.acquire() as connection:
+            tenants = await list_tenants(connection)
+        for tenant_id in tenants:
+            await self._dispatch_tenant(tenant_id, report)
+        return report
+
+    async def _dispatch_tenant(self, tenant_id: uuid.UUID, report: RoundReport) -> None:
+        assert self._pool is not None
+        async with tenant_transaction(self._pool, tenant_id) as connection:
+            messages = await due_messages(connection, limit=limits.OUTBOX_BATCH_MESSAGES_MAX)
+        if not messages:
+            return
+        errors = await self._deliver(messages)
+        delivered = [m.message_id for m in messages if errors[m.message_id] is None]
+        retries, dead = [], []
+        for message in messages:
+            error = errors[message.message_id]
+            if error is None:
+                continue
+            failure = DeliveryFailure(
+                message_id=message.message_id,
+                error=error[: limits.OUTBOX_ERROR_CHARACTERS_MAX],
+                retry_in_ms=retry_delay_ms(message.attempts, self._random),
+            )
+            (dead if message.attempts + 1 >= limits.OUTBOX_ATTEMPTS_MAX else retries).append(
+                failure
+            )
+        async with tenant_transaction(self._pool, tenant_id) as connection:
+            await mark_dispatched(connection, message_ids=delivered)
+            await record_failures(connection, failures=retries)
+            await move_to_dead_letters(connection, failures=dead)
+        report.dispatched += len(delivered)
+        report.retried += len(retries)
+        report.dead_lettered += len(dead)
+        if dead:
+            log.error("outbox messages dead-lettered", extra={"count": len(dead)})
+
+    async def _deliver(self, messages: list[OutboxMessage]) -> dict[uuid.UUID, str | None]:
+        """Each message's first error across its topic's consumers, or None if all took it."""
+        errors: dict[uuid.UUID, str | None] = {message.message_id: None for message in messages}
+        by_topic: dict[str, list[OutboxMessage]] = {}
+        for message in messages:
+            by_topic.setdefault(message.topic, []).append(message)
+        for topic, topic_messages in by_topic.items():
+            consumers = self._routes.get(topic)
+            if consumers is None:
+                for message in topic_messages:
+                    errors[message.message_id] = f"no consumer is routed for topic {topic}"
+                continue
+            for consumer in consumers:
+                answers = await self._call(consumer, topic_messages)
+                for message, answer in zip(topic_messages, answers, strict=True):
+                    if answer is not None and errors[message.message_id] is None:
+                        errors[message.message_id] = answer
+        return errors
+
+    async def _call(self, consumer: Consumer, messages: list[OutboxMessage]) -> list[str | None]:
+        try:
+            answers = await asyncio.wait_for(
+                consumer(messages), timeout=limits.OUTBOX_DELIVERY_TIMEOUT_MS / 1_000
+            )
+        except Exception as error:
+            return [f"delivery failed: {error!r}"] * len(messages)
+        assert len(answers) == len(messages), "a consumer answers once per message"
+        return answers

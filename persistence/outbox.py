@@ -1,0 +1,126 @@
+"""The outbox: messages written in the transaction of the change they announce, read back by the
+dispatcher, marked dispatched, retried with backoff, or moved to the dead letters.
+
+Delivery is at least once; consumers deduplicate. Only the oldest pending message of each
+aggregate is ever due, so one aggregate's messages arrive in the order they were written.
+"""
+
+import uuid
+from collections.abc import Sequence
+
+import asyncpg
+import msgspec
+
+
+class OutboxMessage(msgspec.Struct, frozen=True, kw_only=True):
+    message_id: uuid.UUID
+    position: int
+    tenant_id: uuid.UUID
+    topic: str
+    aggregate_id: str
+    payload: str
+    attempts: int
+
+
+class DeliveryFailure(msgspec.Struct, frozen=True, kw_only=True):
+    message_id: uuid.UUID
+    error: str
+    retry_in_ms: int
+
+
+SELECT_TENANTS = "SELECT id FROM tenants ORDER BY id"
+
+
+async def list_tenants(connection: asyncpg.Connection) -> list[uuid.UUID]:
+    """Every tenant; the dispatcher visits each inside its own tenant transaction."""
+    return [row["id"] for row in await connection.fetch(SELECT_TENANTS)]
+
+
+SELECT_DUE = """
+SELECT message.id, message.position, message.tenant_id, message.topic, message.aggregate_id,
+       message.payload::text AS payload, message.attempts
+FROM outbox AS message
+WHERE message.status = 'pending'
+  AND message.available_at <= now()
+  AND NOT EXISTS (
+      SELECT 1 FROM outbox AS earlier
+      WHERE earlier.status = 'pending'
+        AND earlier.tenant_id = message.tenant_id
+        AND earlier.aggregate_id = message.aggregate_id
+        AND earlier.position < message.position)
+ORDER BY message.position
+LIMIT $1
+"""
+
+
+async def due_messages(connection: asyncpg.Connection, *, limit: int) -> list[OutboxMessage]:
+    """The oldest due message of each aggregate of the current tenant, in position order."""
+    rows = await connection.fetch(SELECT_DUE, limit)
+    return [
+        OutboxMessage(
+            message_id=row["id"],
+            position=row["position"],
+            tenant_id=row["tenant_id"],
+            topic=row["topic"],
+            aggregate_id=row["aggregate_id"],
+            payload=row["payload"],
+            attempts=row["attempts"],
+        )
+        for row in rows
+    ]
+
+
+MARK_DISPATCHED = """
+UPDATE outbox SET status = 'dispatched', dispatched_at = now(), attempts = attempts + 1
+WHERE id = ANY($1::uuid[]) AND status = 'pending'
+"""
+
+
+async def mark_dispatched(
+    connection: asyncpg.Connection, *, message_ids: Sequence[uuid.UUID]
+) -> None:
+    await connection.execute(MARK_DISPATCHED, list(message_ids))
+
+
+RECORD_FAILURES = """
+UPDATE outbox
+SET attempts = attempts + 1,
+    last_error = failure.error,
+    available_at = now() + failure.retry_in_ms * interval '1 millisecond'
+FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS failure(id, error, retry_in_ms)
+WHERE outbox.id = failure.id AND outbox.status = 'pending'
+"""
+
+
+async def record_failures(
+    connection: asyncpg.Connection, *, failures: Sequence[DeliveryFailure]
+) -> None:
+    await connection.execute(
+        RECORD_FAILURES,
+        [failure.message_id for failure in failures],
+        [failure.error for failure in failures],
+        [failure.retry_in_ms for failure in failures],
+    )
+
+
+MOVE_TO_DEAD_LETTERS = """
+WITH dead AS (
+    DELETE FROM outbox
+    USING unnest($1::uuid[], $2::text[]) AS failure(id, error)
+    WHERE outbox.id = failure.id AND outbox.status = 'pending'
+    RETURNING outbox.id, outbox.tenant_id, outbox.topic, outbox.payload, outbox.attempts,
+              failure.error, outbox.created_at)
+INSERT INTO outbox_dead_letters (id, tenant_id, topic, payload, attempts, last_error, created_at)
+SELECT id, tenant_id, topic, payload, attempts + 1, error, created_at FROM dead
+"""
+
+
+async def move_to_dead_letters(
+    connection: asyncpg.Connection, *, failures: Sequence[DeliveryFailure]
+) -> None:
+    """Give up on messages that ran out of attempts, keeping each whole for an operator."""
+    await connection.execute(
+        MOVE_TO_DEAD_LETTERS,
+        [failure.message_id for failure in failures],
+        [failure.error for failure in failures],
+    )
