@@ -1,13 +1,37 @@
 """The typed facade through which the gateway reaches Ray; no other gateway module imports ray.
 
-Calls that block on the cluster run in a thread so the event loop never waits on Ray.
+`InventoryClient` is the live batcher of one event: requests that arrive while a batch is in flight
+wait and leave together as the next batch (bounded), one actor call per batch. It rides through an
+actor restart by retrying keyed commands, which the engine deduplicates; a command without a key
+cannot be retried safely and is answered UNAVAILABLE instead.
+
+`WaitingRoomClient` batches joins the same way; a join is safe to retry (a fan keeps one place),
+so it always rides through a restart. Polls never reach the actor: `queue_position` answers them
+from Redis and records them for the actor's next tick.
 """
 
 import asyncio
+from collections.abc import Callable, Sequence
 
 import ray
+from ray.exceptions import ActorUnavailableError, GetTimeoutError, RayActorError
+
+from actors.inventory_actor import wall_clock_ms
+from actors.names import NAMESPACE
+from actors.remote import inventory_actor, waiting_room_actor
+from actors.waiting_room_publication import queue_position as queue_position
+from engine import limits
+from engine.commands import Command
+from engine.outcomes import Outcome
+from engine.rejections import Reason, Rejected
+from engine.waiting_room import PlaceView, QueueCounts
 
 CLUSTER_CHECK_TIMEOUT_S = 2.0
+RAY_NAMESPACE = NAMESPACE
+ACTOR_CALL_ERRORS = (RayActorError, ActorUnavailableError, GetTimeoutError, TimeoutError)
+
+Result = Outcome | Rejected
+JoinResult = PlaceView | Rejected
 
 
 def _cluster_has_cpus() -> bool:
@@ -22,3 +46,164 @@ async def cluster_is_ready() -> bool:
         )
     except (TimeoutError, ConnectionError, RuntimeError):
         return False
+
+
+def unavailable(message: str) -> Rejected:
+    return Rejected(reason=Reason.UNAVAILABLE, message=message)
+
+
+class PendingCommand:
+    __slots__ = ("command", "future")
+
+    def __init__(self, command: Command, future: asyncio.Future[Result]) -> None:
+        self.command = command
+        self.future = future
+
+
+class InventoryClient:
+    """The gateway's batcher for one event's InventoryActor."""
+
+    def __init__(
+        self, event_id: str, database_url: str, clock: Callable[[], int] = wall_clock_ms
+    ) -> None:
+        self._actor = inventory_actor(event_id, database_url, clock)
+        self._pending: list[PendingCommand] = []
+        self._draining: asyncio.Task[None] | None = None
+
+    async def execute(self, command: Command) -> Result:
+        if len(self._pending) >= limits.CLIENT_PENDING_COMMANDS_MAX:
+            return Rejected(reason=Reason.BUSY, message="too many requests for this event")
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._pending.append(PendingCommand(command, future))
+        if self._draining is None or self._draining.done():
+            self._draining = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch = self._pending[: limits.CLIENT_BATCH_COMMANDS_MAX]
+            del self._pending[: limits.CLIENT_BATCH_COMMANDS_MAX]
+            results = await self._send([pending.command for pending in batch])
+            for pending, result in zip(batch, results, strict=True):
+                if not pending.future.done():
+                    pending.future.set_result(result)
+
+    async def _send(self, commands: Sequence[Command]) -> list[Result]:
+        """One actor call; on an actor failure, retry the keyed commands until the actor is back."""
+        results: list[Result | None] = [None] * len(commands)
+        waiting = list(range(len(commands)))
+        for attempt in range(limits.CLIENT_ACTOR_ATTEMPTS_MAX):
+            try:
+                answers = await asyncio.wait_for(
+                    self._actor.submit.remote([commands[index] for index in waiting]),
+                    timeout=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
+                )
+            except ACTOR_CALL_ERRORS:
+                retryable = []
+                for index in waiting:
+                    if getattr(commands[index], "idempotency_key", None) is None:
+                        results[index] = unavailable("the inventory restarted; retry the request")
+                    else:
+                        retryable.append(index)
+                waiting = retryable
+                if not waiting:
+                    break
+                await asyncio.sleep(limits.CLIENT_RETRY_BACKOFF_MS / 1_000 * min(attempt + 1, 4))
+                continue
+            for index, answer in zip(waiting, answers, strict=True):
+                results[index] = answer
+            waiting = []
+            break
+        for index in waiting:
+            results[index] = unavailable("the inventory is not answering")
+        return [result for result in results if result is not None]
+
+
+class PendingJoin:
+    __slots__ = ("fan_id", "future")
+
+    def __init__(self, fan_id: str, future: asyncio.Future[JoinResult]) -> None:
+        self.fan_id = fan_id
+        self.future = future
+
+
+class WaitingRoomClient:
+    """The gateway's batcher for one event's WaitingRoomActor: joins that arrive while a batch is
+    in flight leave together as the next one."""
+
+    def __init__(
+        self,
+        event_id: str,
+        database_url: str,
+        redis_url: str,
+        access_secret: bytes,
+        clock: Callable[[], int] = wall_clock_ms,
+    ) -> None:
+        self._actor = waiting_room_actor(event_id, database_url, redis_url, access_secret, clock)
+        self._pending: list[PendingJoin] = []
+        self._draining: asyncio.Task[None] | None = None
+
+    async def join(self, fan_id: str) -> JoinResult:
+        """The fan's place: the same queue id however often the fan joins."""
+        if len(self._pending) >= limits.WAITING_ROOM_CLIENT_PENDING_FANS_MAX:
+            return Rejected(reason=Reason.BUSY, message="too many requests for this event")
+        future: asyncio.Future[JoinResult] = asyncio.get_running_loop().create_future()
+        self._pending.append(PendingJoin(fan_id, future))
+        if self._draining is None or self._draining.done():
+            self._draining = asyncio.create_task(self._drain())
+        return await future
+
+    async def end_access(self, fan_ids: list[str]) -> Rejected | None:
+        answer = await self._call("end_access", fan_ids)
+        return answer if isinstance(answer, Rejected | None) else _not_answering()
+
+    async def change_admission_rate(self, admit_per_second: int) -> QueueCounts | Rejected:
+        answer = await self._call("change_admission_rate", admit_per_second)
+        return answer if isinstance(answer, QueueCounts | Rejected) else _not_answering()
+
+    async def counts(self) -> QueueCounts | Rejected:
+        answer = await self._call("counts")
+        return answer if isinstance(answer, QueueCounts | Rejected) else _not_answering()
+
+    async def ready(self) -> bool:
+        """Start the actor if it is not running: after a restart nothing else wakes its ticker
+        while fans only poll, so whoever supervises the event calls this periodically."""
+        answer = await self._call("ready")
+        return answer is True
+
+    async def _call(self, method: str, *arguments: object) -> object:
+        """One call that Ray does not retry: a lost answer is UNAVAILABLE, never a second effect."""
+        try:
+            return await asyncio.wait_for(
+                getattr(self._actor, method).remote(*arguments),
+                timeout=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
+            )
+        except ACTOR_CALL_ERRORS as error:
+            return error
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch = self._pending[: limits.WAITING_ROOM_CLIENT_BATCH_FANS_MAX]
+            del self._pending[: limits.WAITING_ROOM_CLIENT_BATCH_FANS_MAX]
+            results = await self._send([pending.fan_id for pending in batch])
+            for pending, result in zip(batch, results, strict=True):
+                if not pending.future.done():
+                    pending.future.set_result(result)
+
+    async def _send(self, fan_ids: list[str]) -> list[JoinResult]:
+        """One actor call; a join is idempotent, so on an actor failure it is sent again."""
+        for attempt in range(limits.CLIENT_ACTOR_ATTEMPTS_MAX):
+            try:
+                answers: list[JoinResult] = await asyncio.wait_for(
+                    self._actor.join.remote(fan_ids),
+                    timeout=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
+                )
+            except ACTOR_CALL_ERRORS:
+                await asyncio.sleep(limits.CLIENT_RETRY_BACKOFF_MS / 1_000 * min(attempt + 1, 4))
+                continue
+            return answers
+        return [_not_answering()] * len(fan_ids)
+
+
+def _not_answering() -> Rejected:
+    return unavailable("the waiting room is not answering")

@@ -20,6 +20,7 @@ class Reason(enum.StrEnum):
     HOLD_EXPIRED = "HOLD_EXPIRED"
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     BUSY = "BUSY"
+    UNAVAILABLE = "UNAVAILABLE"
 
 
 class Rejected(msgspec.Struct, frozen=True, kw_only=True, tag=True):

@@ -22,6 +22,7 @@ import ray
 import uvicorn
 import uvloop
 
+from actors.clients import RAY_NAMESPACE
 from gateway.app import create_app
 from gateway.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedStripe, free_port
 from gateway.parts import RUNTIME_FILE_NAME, Parts, write_runtime_file
@@ -29,7 +30,6 @@ from gateway.settings import Settings, SettingsError
 from persistence.migrate import migrate
 from persistence.pool import service_url, set_service_password
 
-RAY_NAMESPACE = "onsale"
 RAY_OBJECT_STORE_BYTES = 512 * 1024 * 1024
 EMBEDDED_STRIPE_KEY = "sk_test_onsale_embedded"
 STRIPE_WEBHOOK_ENDPOINT_ID = "onsale"
@@ -177,7 +177,7 @@ class Runtime:
     def _start_ray(self) -> str:
         address = self.settings.ray_address
         ray.init(
-            address=address,
+            address=address or "local",
             namespace=RAY_NAMESPACE,
             include_dashboard=False,
             log_to_driver=False,

@@ -10,10 +10,10 @@ import importlib
 import sys
 
 BENCHMARK_MODULES = {
-    "B1": None,
+    "B1": "loadtests.bench_pipeline",
     "B2": None,
     "B3": "loadtests.bench_waiting_room",
-    "B4": None,
+    "B4": "loadtests.bench_rebuild",
     "B5": "loadtests.bench_best_available",
     "B6": None,
     "HOLDS": "loadtests.bench_engine_holds",

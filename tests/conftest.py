@@ -5,42 +5,61 @@ started embedded, exactly as `onsale up` would, and stopped at the end of the se
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import pathlib
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 
 import asyncpg
 import pytest
+import ray
 
 from gateway.embedded import EmbeddedPostgres, EmbeddedRedis
 from persistence.dsn import with_database
 
 logging.getLogger("pgserver").setLevel(logging.WARNING)
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
+RAY_OBJECT_STORE_BYTES = 256 * 1024 * 1024
+
+
+@contextlib.contextmanager
+def private_directory(prefix: str) -> Iterator[pathlib.Path]:
+    """A directory of this session alone: pytest's own base temp is reaped by concurrent runs."""
+    path = pathlib.Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_server_url() -> Iterator[str]:
     """An owner URL on a real server; tests create their own databases on it."""
     configured = os.environ.get("DATABASE_URL")
     if configured:
         yield configured
         return
-    postgres = EmbeddedPostgres(tmp_path_factory.mktemp("postgres"))
-    yield postgres.start()
-    postgres.stop()
+    with private_directory("onsale-test-postgres-") as directory:
+        postgres = EmbeddedPostgres(directory / "data")
+        yield postgres.start()
+        postgres.stop()
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def redis_url() -> Iterator[str]:
     configured = os.environ.get("REDIS_URL")
     if configured:
         yield configured
         return
-    redis = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
-    yield redis.start()
-    redis.stop()
+    with private_directory("onsale-test-redis-") as directory:
+        redis = EmbeddedRedis(directory)
+        yield redis.start()
+        redis.stop()
 
 
 async def _create_database(server_url: str, name: str) -> None:
@@ -69,5 +88,15 @@ def empty_database_url(postgres_server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def project_root() -> pathlib.Path:
-    return pathlib.Path(__file__).resolve().parent.parent
+def ray_cluster() -> Iterator[None]:
+    """One local Ray cluster for the whole session; actors import the project as the tests do."""
+    ray.init(
+        address="local",
+        namespace=f"onsale-test-{secrets.token_hex(4)}",
+        include_dashboard=False,
+        log_to_driver=False,
+        object_store_memory=RAY_OBJECT_STORE_BYTES,
+        runtime_env={"env_vars": {"PYTHONPATH": str(PROJECT_ROOT)}},
+    )
+    yield
+    ray.shutdown()

@@ -4,12 +4,24 @@ Every tenant-owned table gets at least one row, so a fence test that finds nothi
 fence and not an empty table. Add a row here when a migration adds a tenant-owned table.
 """
 
+import datetime
 import json
 import uuid
 from dataclasses import dataclass
 
 import asyncpg
 
+from engine.inventory import TicketKind
+from engine.simulation import HOLD_TTL_MS, OPENS_AT_MS, simulation_configuration
+from persistence.event_repository import (
+    CreatedEvent,
+    NewEvent,
+    NewRow,
+    NewSection,
+    NewTicketType,
+    WaitingRoomSettings,
+    create_event,
+)
 from persistence.tenancy import tenant_transaction
 
 
@@ -133,10 +145,43 @@ async def seed_sale(
             tenant_id,
         )
         await connection.execute(
+            "INSERT INTO event_directory (event_id, owner_tenant_id) VALUES ($1, $2)",
+            event_id,
+            tenant_id,
+        )
+        await connection.execute(
             """
-            INSERT INTO waiting_room_entries (tenant_id, event_id, user_id, state, place,
-                                              admitted_at, access_expires_at)
-            VALUES ($1, $2, 'fan-1', 'admitted', 0, now(), now() + interval '15 minutes')
+            INSERT INTO withheld_units (tenant_id, event_id, ticket_type_id, withholding, quantity)
+            VALUES ($1, $2, $3, 'press', 4)
+            """,
+            tenant_id,
+            event_id,
+            general_ticket_type_id,
+        )
+        await connection.execute(
+            """
+            INSERT INTO inventory_idempotency_records (tenant_id, event_id, key, fingerprint,
+                                                       outcome, recorded_at_ms)
+            VALUES ($1, $2, 'hold-1', '\\x01'::bytea, '\\x02'::bytea, 1000)
+            """,
+            tenant_id,
+            event_id,
+        )
+        await connection.execute(
+            """
+            INSERT INTO waiting_rooms (event_id, tenant_id, epoch, holder, opens_at_ms,
+                                       admit_per_second, max_active_shoppers, access_ttl_s,
+                                       pre_queue_closed, draw_seed, opened_at_ms, head_slot)
+            VALUES ($1, $2, 1, 'a', 0, 50, 2000, 900, true, 7, 0, 1)
+            """,
+            event_id,
+            tenant_id,
+        )
+        await connection.execute(
+            """
+            INSERT INTO waiting_room_places (tenant_id, event_id, sequence, fan_id, slot, state,
+                                             last_seen_ms, admitted_at_ms)
+            VALUES ($1, $2, 0, 'fan-1', 0, 'admitted', 0, 0)
             """,
             tenant_id,
             event_id,
@@ -166,6 +211,29 @@ async def seed_sale(
             """,
             order_id,
             seated_ticket_type_id,
+            tenant_id,
+            event_id,
+        )
+        comp_order_id = uuid.uuid4()
+        await connection.execute(
+            """
+            INSERT INTO sales (order_id, tenant_id, event_id, user_id, complimentary, allocation,
+                               seat_labels, subtotal_cents, fees_cents, total_cents, status,
+                               sold_at)
+            VALUES ($1, $2, $3, 'fan-3', true, 'press', '{}', 0, 0, 0, 'live', now())
+            """,
+            comp_order_id,
+            tenant_id,
+            event_id,
+        )
+        await connection.execute(
+            """
+            INSERT INTO sale_items (order_id, ticket_type_id, tenant_id, event_id, position,
+                                    quantity, unit_price_cents)
+            VALUES ($1, $2, $3, $4, 0, 1, 0)
+            """,
+            comp_order_id,
+            general_ticket_type_id,
             tenant_id,
             event_id,
         )
@@ -266,3 +334,90 @@ async def seed_sale(
         ticket_id=ticket_id,
         payment_id=payment_id,
     )
+
+
+UNIX_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+# Long enough that a simulation's clock never runs past the close.
+CLOSES_AT_MS = OPENS_AT_MS + 30 * 86_400_000
+
+
+def moment_of(milliseconds: int) -> datetime.datetime:
+    return UNIX_EPOCH + datetime.timedelta(milliseconds=milliseconds)
+
+
+def new_event(
+    ticket_types: tuple[NewTicketType, ...], sections: tuple[NewSection, ...] = ()
+) -> NewEvent:
+    return NewEvent(
+        name="Night One",
+        starts_at=moment_of(CLOSES_AT_MS),
+        ends_at=moment_of(CLOSES_AT_MS + 3_600_000),
+        currency="USD",
+        opens_at=moment_of(OPENS_AT_MS),
+        closes_at=moment_of(CLOSES_AT_MS),
+        hold_ttl_s=HOLD_TTL_MS // 1000,
+        max_tickets_per_user=6,
+        waiting_room=WaitingRoomSettings(
+            enabled=True, admit_per_second=50, max_active_shoppers=2000, access_ttl_s=900
+        ),
+        ticket_types=ticket_types,
+        sections=sections,
+    )
+
+
+def simulation_event() -> NewEvent:
+    """The event of `engine.simulation`, with ticket type keys in place of its ticket type ids."""
+    configuration = simulation_configuration()
+    return new_event(
+        tuple(
+            NewTicketType(
+                key=ticket_type.ticket_type_id,
+                name=ticket_type.ticket_type_id,
+                kind=ticket_type.kind,
+                price_cents=ticket_type.price_cents,
+                capacity=ticket_type.capacity if ticket_type.kind is TicketKind.GENERAL else 0,
+            )
+            for ticket_type in configuration.ticket_types
+        ),
+        tuple(
+            NewSection(
+                section_id=section.section_id,
+                ticket_type_key=section.ticket_type_id,
+                rows=tuple(NewRow(row_id=row.row_id, seats=row.seats) for row in section.rows),
+            )
+            for section in configuration.sections
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreatedEventOfTenant:
+    tenant_id: uuid.UUID
+    venue_id: uuid.UUID
+    created: CreatedEvent
+
+    @property
+    def event_id(self) -> uuid.UUID:
+        return self.created.event_id
+
+    def ticket_type_ids(self) -> dict[str, str]:
+        """Engine ticket type ids by key."""
+        return {
+            ticket_type.key: str(ticket_type.ticket_type_id)
+            for ticket_type in self.created.ticket_types
+        }
+
+
+async def create_event_of_new_tenant(
+    service_pool: asyncpg.Pool,
+    owner_connection: asyncpg.Connection,
+    event: NewEvent,
+    tenant_name: str = "Tenant A",
+) -> CreatedEventOfTenant:
+    tenant_id = await create_tenant(owner_connection, tenant_name)
+    async with tenant_transaction(service_pool, tenant_id) as connection:
+        venue_id = await connection.fetchval(INSERT_VENUE, tenant_id)
+        created = await create_event(
+            connection, tenant_id=tenant_id, venue_id=venue_id, event=event
+        )
+    return CreatedEventOfTenant(tenant_id=tenant_id, venue_id=venue_id, created=created)

@@ -16,7 +16,8 @@ from persistence.pool import (
 from persistence.tenancy import tenant_transaction
 from tests.persistence.builders import Sale
 
-UNFENCED_TABLES = {"tenants", "schema_migrations"}
+# Directories the service reads before it knows a tenant: tenants, and which tenant owns an event.
+UNFENCED_TABLES = {"tenants", "event_directory", "schema_migrations"}
 
 SELECT_TENANT_OWNED_TABLES = """
 SELECT table_name FROM information_schema.columns

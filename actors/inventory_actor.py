@@ -1,0 +1,292 @@
+"""The single writer of one event's inventory: batches in, one Postgres commit, batches out.
+
+Requests wait in a bounded inbox; one loop takes everything waiting (up to a batch), decides and
+applies each command on the engine, writes all the batch's changes in one transaction under this
+instance's epoch, and only then answers. If that commit fails, the in-memory state is thrown away
+and rebuilt from Postgres before the next batch, so nothing unacknowledged survives in memory.
+"""
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+
+import asyncpg
+import msgspec
+
+from engine import limits
+from engine.commands import Command, ExpireHolds
+from engine.inventory import Inventory, TicketTypeCounts, apply, decide
+from engine.outcomes import Outcome
+from engine.rejections import Reason, Rejected
+from persistence.epochs import StaleEpoch, take_epoch
+from persistence.event_repository import find_event_tenant
+from persistence.inventory_repository import (
+    InventoryConflict,
+    load_inventory_rows,
+    write_changes,
+)
+from persistence.pool import create_pool
+from persistence.tenancy import tenant_transaction
+
+ACTOR_POOL_SIZE_MAX = 2
+COMMIT_SECONDS_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
+DATABASE_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+
+Result = Outcome | Rejected
+log = logging.getLogger(__name__)
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class PipelineStats(msgspec.Struct, frozen=True, kw_only=True):
+    """What the actor has done since it started, for /metrics and the batch-size benchmark."""
+
+    epoch: int
+    batches_committed: int
+    commands_decided: int
+    batch_size_max: int
+    commit_failures: int
+    rebuilds: int
+    rebuild_seconds_last: float
+    commit_seconds_total: float
+    commit_seconds_buckets: tuple[int, ...]
+    inbox_commands: int
+
+
+class Request:
+    __slots__ = ("commands", "future")
+
+    def __init__(self, commands: Sequence[Command], future: asyncio.Future[list[Result]] | None):
+        self.commands = commands
+        self.future = future
+
+
+def unavailable(message: str) -> Rejected:
+    return Rejected(reason=Reason.UNAVAILABLE, message=message)
+
+
+class InventoryActor:
+    """Made remote in `actors.remote`; `__init__` does no I/O so a restart can never fail there."""
+
+    def __init__(
+        self, *, event_id: str, database_url: str, clock: Callable[[], int] = wall_clock_ms
+    ):
+        self._event_id = uuid.UUID(event_id)
+        self._database_url = database_url
+        self._clock = clock
+        self._holder = f"inventory:{event_id}:{uuid.uuid4().hex[:12]}"
+        self._starting: asyncio.Task[None] | None = None
+        self._pool: asyncpg.Pool | None = None
+        self._tenant_id: uuid.UUID | None = None
+        self._epoch = 0
+        self._inventory: Inventory | None = None
+        self._needs_rebuild = True
+        self._fenced = False
+        self._inbox: list[Request] = []
+        self._inbox_commands = 0
+        self._wakeup: asyncio.Event | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._batches_committed = 0
+        self._commands_decided = 0
+        self._batch_size_max = 0
+        self._commit_failures = 0
+        self._rebuilds = 0
+        self._rebuild_seconds_last = 0.0
+        self._commit_seconds_total = 0.0
+        self._commit_seconds_buckets = [0] * (len(COMMIT_SECONDS_BUCKETS) + 1)
+
+    async def submit(self, commands: list[Command]) -> list[Result]:
+        """Decide, commit and answer `commands`, in order; one result per command."""
+        assert len(commands) <= limits.ACTOR_BATCH_COMMANDS_MAX, "clients send bounded batches"
+        if not await self._started():
+            return [unavailable("the inventory is not available yet")] * len(commands)
+        if self._inbox_commands + len(commands) > limits.ACTOR_INBOX_COMMANDS_MAX:
+            return [Rejected(reason=Reason.BUSY, message="the inventory is busy")] * len(commands)
+        future: asyncio.Future[list[Result]] = asyncio.get_running_loop().create_future()
+        self._enqueue(Request(commands, future))
+        return await future
+
+    async def counts(self) -> list[TicketTypeCounts]:
+        """The live counts per ticket type, straight from memory."""
+        if not await self._started() or self._inventory is None:
+            return []
+        inventory = self._inventory
+        return [inventory.ticket_type_counts(type_id) for type_id in inventory.ticket_types]
+
+    async def stats(self) -> PipelineStats:
+        await self._started()
+        return PipelineStats(
+            epoch=self._epoch,
+            batches_committed=self._batches_committed,
+            commands_decided=self._commands_decided,
+            batch_size_max=self._batch_size_max,
+            commit_failures=self._commit_failures,
+            rebuilds=self._rebuilds,
+            rebuild_seconds_last=self._rebuild_seconds_last,
+            commit_seconds_total=self._commit_seconds_total,
+            commit_seconds_buckets=tuple(self._commit_seconds_buckets),
+            inbox_commands=self._inbox_commands,
+        )
+
+    async def _started(self) -> bool:
+        """Start once (lazily, so Ray's restart of this actor rebuilds it); False if it cannot."""
+        if self._starting is None or (self._starting.done() and self._starting.exception()):
+            self._starting = asyncio.ensure_future(self._start())
+        try:
+            await asyncio.shield(self._starting)
+        except DATABASE_ERRORS as error:
+            log.warning("inventory actor cannot start", extra={"error": repr(error)})
+            return False
+        return not self._fenced
+
+    async def _start(self) -> None:
+        if self._pool is None:
+            self._pool = await create_pool(
+                self._database_url, min_size=1, max_size=ACTOR_POOL_SIZE_MAX
+            )
+        async with self._pool.acquire() as connection:
+            tenant_id = await find_event_tenant(connection, event_id=self._event_id)
+        assert tenant_id is not None, f"event {self._event_id} does not exist"
+        self._tenant_id = tenant_id
+        await self._rebuild()
+        self._wakeup = asyncio.Event()
+        self._tasks = [
+            asyncio.create_task(self._serve_batches()),
+            asyncio.create_task(self._sweep_expired_holds()),
+        ]
+
+    async def _rebuild(self) -> None:
+        """Take a new epoch and read the inventory back from Postgres, the source of truth."""
+        assert self._pool is not None and self._tenant_id is not None
+        started = time.perf_counter()
+        async with tenant_transaction(self._pool, self._tenant_id) as connection:
+            self._epoch = await take_epoch(
+                connection, tenant_id=self._tenant_id, event_id=self._event_id, holder=self._holder
+            )
+            rows = await load_inventory_rows(connection, event_id=self._event_id)
+        self._inventory = Inventory.rebuild(rows)
+        self._needs_rebuild = False
+        self._rebuilds += 1
+        self._rebuild_seconds_last = time.perf_counter() - started
+        log.info(
+            "inventory rebuilt",
+            extra={
+                "event_id": str(self._event_id),
+                "epoch": self._epoch,
+                "seconds": round(self._rebuild_seconds_last, 3),
+            },
+        )
+
+    def _enqueue(self, request: Request) -> None:
+        self._inbox.append(request)
+        self._inbox_commands += len(request.commands)
+        assert self._wakeup is not None
+        self._wakeup.set()
+
+    def _take_batch(self) -> list[Request]:
+        batch: list[Request] = []
+        size = 0
+        while (
+            self._inbox and size + len(self._inbox[0].commands) <= limits.ACTOR_BATCH_COMMANDS_MAX
+        ):
+            request = self._inbox.pop(0)
+            size += len(request.commands)
+            batch.append(request)
+        self._inbox_commands -= size
+        return batch
+
+    async def _serve_batches(self) -> None:
+        assert self._wakeup is not None
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._inbox:
+                await self._serve(self._take_batch())
+
+    async def _sweep_expired_holds(self) -> None:
+        """Expiry is a command in the same inbox, so it is ordered and committed like any other."""
+        while True:
+            await asyncio.sleep(limits.EXPIRY_SWEEP_INTERVAL_MS / 1_000)
+            if not self._fenced:
+                self._enqueue(Request([ExpireHolds()], None))
+
+    async def _serve(self, batch: list[Request]) -> None:
+        if self._needs_rebuild:
+            try:
+                await self._rebuild()
+            except DATABASE_ERRORS as error:
+                self._answer_all(batch, unavailable("the database is unavailable"))
+                log.warning("rebuild failed", extra={"error": repr(error)})
+                await asyncio.sleep(limits.ACTOR_REBUILD_RETRY_INTERVAL_MS / 1_000)
+                return
+        inventory = self._inventory
+        assert inventory is not None and self._pool is not None and self._tenant_id is not None
+        now_ms = self._clock()
+        answers: list[list[Result]] = []
+        changes = []
+        for request in batch:
+            results: list[Result] = []
+            for command in request.commands:
+                decision = decide(inventory, command, now_ms)
+                if isinstance(decision, Rejected):
+                    results.append(decision)
+                    continue
+                for change in decision.changes:
+                    apply(inventory, change)
+                changes.extend(decision.changes)
+                results.append(decision.outcome)
+            answers.append(results)
+        batch_size = sum(len(request.commands) for request in batch)
+        self._commands_decided += batch_size
+        self._batch_size_max = max(self._batch_size_max, batch_size)
+        if changes:
+            started = time.perf_counter()
+            try:
+                async with tenant_transaction(self._pool, self._tenant_id) as connection:
+                    await write_changes(
+                        connection,
+                        tenant_id=self._tenant_id,
+                        event_id=self._event_id,
+                        epoch=self._epoch,
+                        changes=changes,
+                        now_ms=now_ms,
+                    )
+            except StaleEpoch:
+                self._fenced = True
+                self._answer_all(batch, unavailable("this inventory instance was replaced"))
+                log.error("fenced out by a newer epoch", extra={"epoch": self._epoch})
+                return
+            except InventoryConflict as error:
+                self._needs_rebuild = True
+                self._commit_failures += 1
+                self._answer_all(batch, unavailable("the inventory is being rebuilt; retry"))
+                log.error("memory and database disagree", extra={"error": str(error)})
+                return
+            except DATABASE_ERRORS as error:
+                self._needs_rebuild = True
+                self._commit_failures += 1
+                self._answer_all(batch, unavailable("the database is unavailable"))
+                log.warning("group commit failed", extra={"error": repr(error)})
+                return
+            self._record_commit(time.perf_counter() - started)
+        for request, results in zip(batch, answers, strict=True):
+            if request.future is not None and not request.future.done():
+                request.future.set_result(results)
+
+    def _answer_all(self, batch: list[Request], rejection: Rejected) -> None:
+        for request in batch:
+            if request.future is not None and not request.future.done():
+                request.future.set_result([rejection] * len(request.commands))
+
+    def _record_commit(self, seconds: float) -> None:
+        self._batches_committed += 1
+        self._commit_seconds_total += seconds
+        bucket = next(
+            (index for index, bound in enumerate(COMMIT_SECONDS_BUCKETS) if seconds <= bound),
+            len(COMMIT_SECONDS_BUCKETS),
+        )
+        self._commit_seconds_buckets[bucket] += 1

@@ -1,0 +1,521 @@
+"""The single writer of one event's waiting room: joins in batches, a ticker that opens the room,
+records polls, expires access and admits fans, one Postgres commit per batch, then Redis.
+
+Requests and ticks wait in one bounded inbox; one loop takes a batch, decides and applies each
+command on the engine, writes the batch's changes in one transaction under this instance's epoch,
+publishes what changed to Redis (`actors.waiting_room_publication`), and only then answers. If the
+commit fails, memory is thrown away and rebuilt from Postgres before the next batch. Redis is a
+cache of the committed room: when a publish fails or its keys vanish, the next tick republishes.
+"""
+
+import asyncio
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import assert_never
+
+import asyncpg
+import msgspec
+import redis.asyncio as redis
+from redis.exceptions import RedisError
+
+from actors.waiting_room_publication import (
+    PublishedPlace,
+    PublishedRoom,
+    encode_record,
+    places_key,
+    polls_key,
+    room_key,
+)
+from engine import limits
+from engine.access_tokens import issue_access_token
+from engine.pre_queue_draw import SEED_MAX
+from engine.rejections import Reason, Rejected
+from engine.waiting_room import (
+    AccessEnded,
+    AdmissionRateChanged,
+    AdmitFans,
+    ChangeAdmissionRate,
+    EndAccess,
+    ExpireAccess,
+    FansAdmitted,
+    FansJoined,
+    JoinFans,
+    OpenWaitingRoom,
+    PlacesSeen,
+    PlaceState,
+    PlaceView,
+    PreQueueDrawn,
+    QueueCounts,
+    RecordPolls,
+    WaitingRoom,
+    WaitingRoomChange,
+    WaitingRoomCommand,
+    WaitingRoomRow,
+    apply,
+    count_places,
+    decide,
+    describe_place,
+    queue_id_for,
+    rebuild_waiting_room,
+)
+from persistence.event_repository import find_event_tenant
+from persistence.pool import create_pool
+from persistence.tenancy import tenant_transaction
+from persistence.waiting_room_repository import (
+    StaleWaitingRoomEpoch,
+    WaitingRoomConflict,
+    load_waiting_room,
+    take_waiting_room_epoch,
+    write_waiting_room_changes,
+)
+
+ACTOR_POOL_SIZE_MAX = 2
+MILLISECONDS_PER_SECOND = 1_000
+DATABASE_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+    TimeoutError,
+    WaitingRoomConflict,
+)
+# The engine numbers place states by their order in PlaceState.
+PLACE_STATES_BY_CODE: tuple[PlaceState, ...] = tuple(PlaceState)
+
+JoinResult = PlaceView | Rejected
+log = logging.getLogger(__name__)
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def unavailable(message: str) -> Rejected:
+    return Rejected(reason=Reason.UNAVAILABLE, message=message)
+
+
+class Tick(msgspec.Struct, frozen=True):
+    """The ticker's turn in the inbox: open, record polls, expire access, admit."""
+
+
+class Request:
+    """One inbox entry; `fan_count` is what it weighs against the inbox and batch bounds."""
+
+    __slots__ = ("command", "fan_count", "fan_ids", "future")
+
+    def __init__(
+        self,
+        command: WaitingRoomCommand | Tick,
+        future: asyncio.Future[object] | None,
+        fan_ids: list[str] | None = None,
+    ) -> None:
+        self.command = command
+        self.future = future
+        self.fan_ids = fan_ids
+        self.fan_count = max(1, len(fan_ids or ()))
+
+
+def room_row_of(room: WaitingRoom) -> WaitingRoomRow:
+    """The room row persistence keeps, without the places `snapshot_waiting_room` also builds."""
+    settings = room.settings
+    return WaitingRoomRow(
+        event_id=settings.event_id,
+        opens_at_ms=settings.opens_at_ms,
+        admit_per_second=settings.admit_per_second,
+        max_active_shoppers=settings.max_active_shoppers,
+        access_ttl_s=settings.access_ttl_s,
+        pre_queue_count=room.pre_queue_count,
+        pre_queue_closed=room.pre_queue_closed,
+        draw_seed=room.draw_seed,
+        opened_at_ms=room.opened_at_ms,
+        head_slot=room.head_slot,
+        admission_credit_milli=room.admission_credit_milli,
+        credited_at_ms=room.credited_at_ms,
+    )
+
+
+def published_sequences(changes: Iterable[WaitingRoomChange]) -> set[int]:
+    """The places whose published record these changes alter; a poll alters none."""
+    sequences: set[int] = set()
+    for change in changes:
+        match change:
+            case FansJoined():
+                sequences.update(
+                    range(change.first_sequence, change.first_sequence + len(change.fan_ids))
+                )
+            case PreQueueDrawn():
+                sequences.update(range(change.pre_queue_count))
+            case FansAdmitted():
+                sequences.update(change.admitted_sequences)
+                sequences.update(change.abandoned_sequences)
+            case AccessEnded():
+                sequences.update(change.sequences)
+            case PlacesSeen() | AdmissionRateChanged():
+                pass
+            case _:
+                assert_never(change)
+    return sequences
+
+
+class WaitingRoomActor:
+    """Made remote in `actors.remote`; `__init__` does no I/O so a restart can never fail there."""
+
+    def __init__(
+        self,
+        *,
+        event_id: str,
+        database_url: str,
+        redis_url: str,
+        access_secret: bytes,
+        clock: Callable[[], int] = wall_clock_ms,
+    ):
+        self._event_id = uuid.UUID(event_id)
+        self._database_url = database_url
+        self._redis_url = redis_url
+        self._access_secret = access_secret
+        self._clock = clock
+        self._holder = f"waiting_room:{event_id}:{uuid.uuid4().hex[:12]}"
+        self._starting: asyncio.Task[None] | None = None
+        self._pool: asyncpg.Pool | None = None
+        self._redis: redis.Redis | None = None
+        self._tenant_id: uuid.UUID | None = None
+        self._epoch = 0
+        self._room: WaitingRoom | None = None
+        self._needs_rebuild = True
+        self._fenced = False
+        self._publish_everything = True
+        self._unpublished: set[int] = set()
+        self._inbox: list[Request] = []
+        self._inbox_fans = 0
+        self._tick_waiting = False
+        self._wakeup: asyncio.Event | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def join(self, fan_ids: list[str]) -> list[JoinResult]:
+        """Each fan's place, the same place on every join; answered after the commit."""
+        assert len(fan_ids) <= limits.WAITING_ROOM_BATCH_FANS_MAX, "clients send bounded batches"
+        if not fan_ids:
+            return []
+        answer = await self._submit(JoinFans(fan_ids=fan_ids), fan_ids)
+        if isinstance(answer, Rejected):
+            return [answer] * len(fan_ids)
+        assert isinstance(answer, list)
+        return answer
+
+    async def end_access(self, fan_ids: list[str]) -> Rejected | None:
+        """These admitted fans finished or left, so they stop counting as active shoppers."""
+        answer = await self._submit(EndAccess(fan_ids=fan_ids), fan_ids)
+        return answer if isinstance(answer, Rejected) else None
+
+    async def change_admission_rate(self, admit_per_second: int) -> QueueCounts | Rejected:
+        answer = await self._submit(ChangeAdmissionRate(admit_per_second=admit_per_second), None)
+        if isinstance(answer, Rejected):
+            return answer
+        return await self.counts()
+
+    async def counts(self) -> QueueCounts | Rejected:
+        """The stats endpoint's queue figures, straight from memory."""
+        if not await self._started() or self._room is None:
+            return unavailable("the waiting room is not available yet")
+        return count_places(self._room)
+
+    async def ready(self) -> bool:
+        """Start if not started (a supervisor calls this after Ray restarts the actor)."""
+        return await self._started()
+
+    async def _submit(self, command: WaitingRoomCommand, fan_ids: list[str] | None) -> object:
+        """Queue one command and wait for its answer, given after the batch's commit."""
+        if not await self._started():
+            return unavailable("the waiting room is not available yet")
+        request_fans = max(1, len(fan_ids or ()))
+        if self._inbox_fans + request_fans > limits.WAITING_ROOM_INBOX_FANS_MAX:
+            return Rejected(reason=Reason.BUSY, message="the waiting room is busy")
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._enqueue(Request(command, future, fan_ids))
+        return await future
+
+    async def _started(self) -> bool:
+        """Start once (lazily, so Ray's restart of this actor rebuilds it); False if it cannot."""
+        if self._starting is None or (self._starting.done() and self._starting.exception()):
+            self._starting = asyncio.ensure_future(self._start())
+        try:
+            await asyncio.shield(self._starting)
+        except DATABASE_ERRORS as error:
+            log.warning("waiting room actor cannot start", extra={"error": repr(error)})
+            return False
+        return not self._fenced
+
+    async def _start(self) -> None:
+        if self._pool is None:
+            self._pool = await create_pool(
+                self._database_url, min_size=1, max_size=ACTOR_POOL_SIZE_MAX
+            )
+        if self._redis is None:
+            self._redis = redis.from_url(self._redis_url)
+        async with self._pool.acquire() as connection:
+            tenant_id = await find_event_tenant(connection, event_id=self._event_id)
+        assert tenant_id is not None, f"event {self._event_id} does not exist"
+        self._tenant_id = tenant_id
+        await self._rebuild()
+        self._wakeup = asyncio.Event()
+        self._tasks = [
+            asyncio.create_task(self._serve_batches()),
+            asyncio.create_task(self._tick_forever()),
+        ]
+
+    async def _rebuild(self) -> None:
+        """Take a new epoch and read the room back from Postgres, the source of truth."""
+        assert self._pool is not None and self._tenant_id is not None
+        started = time.perf_counter()
+        async with tenant_transaction(self._pool, self._tenant_id) as connection:
+            self._epoch = await take_waiting_room_epoch(
+                connection, event_id=self._event_id, holder=self._holder
+            )
+            room_row, place_rows = await load_waiting_room(connection, event_id=self._event_id)
+        self._room = rebuild_waiting_room(room_row, place_rows)
+        self._needs_rebuild = False
+        self._publish_everything = True
+        self._unpublished.clear()
+        log.info(
+            "waiting room rebuilt",
+            extra={
+                "event_id": str(self._event_id),
+                "epoch": self._epoch,
+                "places": self._room.fan_count,
+                "seconds": round(time.perf_counter() - started, 3),
+            },
+        )
+
+    def _enqueue(self, request: Request) -> None:
+        self._inbox.append(request)
+        self._inbox_fans += request.fan_count
+        assert self._wakeup is not None
+        self._wakeup.set()
+
+    def _take_batch(self) -> list[Request]:
+        batch: list[Request] = []
+        fans = 0
+        while self._inbox and (
+            not batch or fans + self._inbox[0].fan_count <= limits.WAITING_ROOM_BATCH_FANS_MAX
+        ):
+            request = self._inbox.pop(0)
+            fans += request.fan_count
+            batch.append(request)
+        self._inbox_fans -= fans
+        return batch
+
+    async def _serve_batches(self) -> None:
+        assert self._wakeup is not None
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._inbox:
+                await self._serve(self._take_batch())
+
+    async def _tick_forever(self) -> None:
+        """The ticker is a command in the same inbox, ordered and committed like any other."""
+        while True:
+            await asyncio.sleep(limits.WAITING_ROOM_TICK_INTERVAL_MS / MILLISECONDS_PER_SECOND)
+            if not self._fenced and not self._tick_waiting:
+                self._tick_waiting = True
+                self._enqueue(Request(Tick(), None))
+
+    async def _drain_polls(self) -> list[int]:
+        """Join sequences the gateways saw polling since the last tick; none if Redis is down."""
+        assert self._redis is not None
+        try:
+            members = await self._redis.spop(
+                polls_key(str(self._event_id)), limits.FANS_PER_POLL_COMMAND_MAX
+            )
+        except RedisError as error:
+            log.warning("cannot drain polls", extra={"error": repr(error)})
+            return []
+        return [int(member) for member in members or ()]
+
+    def _tick_commands(
+        self, room: WaitingRoom, polled: list[int], now_ms: int
+    ) -> list[WaitingRoomCommand]:
+        commands: list[WaitingRoomCommand] = []
+        fan_ids = [
+            room.fan_index.fan_id(sequence) for sequence in polled if sequence < room.fan_count
+        ]
+        if fan_ids:
+            commands.append(RecordPolls(fan_ids=fan_ids))
+        if not room.is_open and now_ms >= room.settings.opens_at_ms:
+            commands.append(OpenWaitingRoom(draw_seed=secrets.randbelow(SEED_MAX + 1)))
+        commands.extend((ExpireAccess(), AdmitFans()))
+        return commands
+
+    async def _serve(self, batch: list[Request]) -> None:
+        if self._needs_rebuild:
+            try:
+                await self._rebuild()
+            except DATABASE_ERRORS as error:
+                self._answer_all(batch, unavailable("the database is unavailable"))
+                log.warning("rebuild failed", extra={"error": repr(error)})
+                await asyncio.sleep(
+                    limits.ACTOR_REBUILD_RETRY_INTERVAL_MS / MILLISECONDS_PER_SECOND
+                )
+                return
+        has_tick = any(isinstance(request.command, Tick) for request in batch)
+        polled = await self._drain_polls() if has_tick else []
+        room = self._room
+        assert room is not None and self._pool is not None and self._tenant_id is not None
+        now_ms = self._clock()
+        changes: list[WaitingRoomChange] = []
+        rejections: list[Rejected | None] = []
+        for request in batch:
+            command = request.command
+            if isinstance(command, Tick):
+                self._tick_waiting = False
+                commands: list[WaitingRoomCommand] = self._tick_commands(room, polled, now_ms)
+            else:
+                commands = [self._checked(command)]
+            rejection: Rejected | None = None
+            for each in commands:
+                decision = decide(room, each, now_ms)
+                if isinstance(decision, Rejected):
+                    rejection = decision
+                    continue
+                for change in decision:
+                    apply(room, change)
+                changes.extend(decision)
+            rejections.append(rejection)
+        if changes and not await self._commit(batch, changes, now_ms):
+            return
+        self._unpublished |= published_sequences(changes)
+        await self._publish(now_ms)
+        for request, rejection in zip(batch, rejections, strict=True):
+            if request.future is not None and not request.future.done():
+                request.future.set_result(self._answer(request, rejection, now_ms))
+
+    def _checked(self, command: WaitingRoomCommand) -> WaitingRoomCommand:
+        """A join without the fan ids the engine would refuse, so one bad id fails alone."""
+        if isinstance(command, JoinFans):
+            return JoinFans(fan_ids=[fan_id for fan_id in command.fan_ids if _is_fan_id(fan_id)])
+        return command
+
+    def _answer(self, request: Request, rejection: Rejected | None, now_ms: int) -> object:
+        command = request.command
+        if not isinstance(command, JoinFans):
+            return rejection
+        room = self._room
+        assert room is not None
+        results: list[JoinResult] = []
+        for fan_id in command.fan_ids:
+            if not _is_fan_id(fan_id):
+                results.append(
+                    Rejected(
+                        reason=Reason.VALIDATION_ERROR,
+                        message=f"a fan id has 1 to {limits.FAN_ID_CHARACTERS_MAX} characters",
+                    )
+                )
+            elif rejection is not None:
+                results.append(rejection)
+            else:
+                results.append(
+                    describe_place(room, fan_id, now_ms, access_secret=self._access_secret)
+                )
+        return results
+
+    async def _commit(
+        self, batch: list[Request], changes: list[WaitingRoomChange], now_ms: int
+    ) -> bool:
+        """Write the batch in one transaction; on failure answer it and say so."""
+        room = self._room
+        assert room is not None and self._pool is not None and self._tenant_id is not None
+        try:
+            async with tenant_transaction(self._pool, self._tenant_id) as connection:
+                await write_waiting_room_changes(
+                    connection,
+                    tenant_id=self._tenant_id,
+                    event_id=self._event_id,
+                    epoch=self._epoch,
+                    room_row=room_row_of(room),
+                    changes=changes,
+                )
+        except StaleWaitingRoomEpoch:
+            self._fenced = True
+            self._answer_all(batch, unavailable("this waiting room instance was replaced"))
+            log.error("fenced out by a newer epoch", extra={"epoch": self._epoch})
+            return False
+        except DATABASE_ERRORS as error:
+            self._needs_rebuild = True
+            self._answer_all(batch, unavailable("the database is unavailable"))
+            log.warning("waiting room commit failed", extra={"error": repr(error)})
+            return False
+        return True
+
+    def _published_place(self, room: WaitingRoom, sequence: int) -> PublishedPlace:
+        slot = room.slot_of_sequence[sequence]
+        state = PLACE_STATES_BY_CODE[room.states[sequence]]
+        if state is not PlaceState.ADMITTED:
+            return PublishedPlace(sequence, slot, state)
+        access_ttl_ms = room.settings.access_ttl_s * MILLISECONDS_PER_SECOND
+        expires_at_ms = room.admitted_at_ms_by_slot[slot] + access_ttl_ms
+        token = issue_access_token(
+            secret=self._access_secret,
+            event_id=room.settings.event_id,
+            fan_id=room.fan_index.fan_id(sequence),
+            expires_at_ms=expires_at_ms,
+        )
+        return PublishedPlace(sequence, slot, state, expires_at_ms, token)
+
+    def _published_room(self, room: WaitingRoom, now_ms: int) -> PublishedRoom:
+        counts = count_places(room)
+        return PublishedRoom(
+            epoch=self._epoch,
+            is_open=room.is_open,
+            head_slot=room.head_slot,
+            admit_per_second=counts.admit_per_second,
+            pre_queue=counts.pre_queue,
+            waiting=counts.waiting,
+            admitted=counts.admitted,
+            published_at_ms=now_ms,
+        )
+
+    async def _publish(self, now_ms: int) -> None:
+        """Write the committed room to Redis in one MULTI: the room record and every place it
+        changed, or every place after a rebuild or when the keys are gone."""
+        room = self._room
+        assert room is not None and self._redis is not None
+        event_id = str(self._event_id)
+        try:
+            everything = self._publish_everything or not await self._redis.exists(
+                room_key(event_id)
+            )
+            sequences = range(room.fan_count) if everything else sorted(self._unpublished)
+            async with self._redis.pipeline(transaction=True) as pipeline:
+                if everything:
+                    pipeline.delete(places_key(event_id))
+                chunk: dict[str, bytes] = {}
+                for sequence in sequences:
+                    place = encode_record(self._published_place(room, sequence))
+                    chunk[queue_id_for(room.settings.event_id, sequence)] = place
+                    if len(chunk) == limits.PLACES_PUBLISHED_PER_COMMAND_MAX:
+                        pipeline.hset(places_key(event_id), mapping=chunk)
+                        chunk = {}
+                if chunk:
+                    pipeline.hset(places_key(event_id), mapping=chunk)
+                pipeline.set(room_key(event_id), encode_record(self._published_room(room, now_ms)))
+                await pipeline.execute()
+        except RedisError as error:
+            self._publish_everything = True
+            self._unpublished.clear()
+            log.warning("waiting room publish failed", extra={"error": repr(error)})
+            return
+        self._publish_everything = False
+        self._unpublished.clear()
+
+    def _answer_all(self, batch: list[Request], rejection: Rejected) -> None:
+        for request in batch:
+            if isinstance(request.command, Tick):
+                self._tick_waiting = False
+            if request.future is not None and not request.future.done():
+                request.future.set_result(rejection)
+
+
+def _is_fan_id(fan_id: str) -> bool:
+    return 0 < len(fan_id) <= limits.FAN_ID_CHARACTERS_MAX
