@@ -74,9 +74,12 @@ LIVE = "live"
 REFUNDED = "refunded"
 CANCELLED = "cancelled"
 
+# Only facts another part reacts to leave through the outbox; a hold placed or released by its
+# fan concerns nobody else (its row records it), and at one row per hold it would be the costliest
+# write of the hot path.
 OUTBOX_TOPICS: dict[type, str | None] = {
-    HoldPlaced: "hold.placed",
-    HoldReleased: "hold.released",
+    HoldPlaced: None,
+    HoldReleased: None,
     HoldsExpired: "holds.expired",
     HoldExtended: None,
     HoldConverted: "hold.converted",
