@@ -1,10 +1,11 @@
 """B1: durable holds/s on one hot ticket type through the pipeline, against the old design.
 
 Both sides run in this process on the same Postgres, with the same number of concurrent clients,
-for the same time (the old design's clients share a pool of connections, as its servers did). The pipeline: clients -> the per-event batcher -> Ray -> the InventoryActor ->
-one group commit per batch. The old design: each hold is its own transaction that locks the ticket
-type row with SELECT ... FOR UPDATE, checks, updates the counter and inserts the hold and its item.
-Every hold counted is committed before it is counted.
+for the same time (the old design's clients share a pool of connections, as its servers did).
+The pipeline: clients -> the per-event batcher -> Ray -> the InventoryActor -> one group commit
+per batch. The old design: each hold is its own transaction that locks the ticket type row with
+SELECT ... FOR UPDATE, checks, updates the counter and inserts the hold and its item. Every hold
+counted is committed before it is counted.
 """
 
 import asyncio
