@@ -11,6 +11,7 @@ from Redis and records them for the actor's next tick.
 """
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 
 import ray
@@ -18,7 +19,7 @@ from ray.exceptions import ActorUnavailableError, GetTimeoutError, RayActorError
 
 from actors.inventory_actor import wall_clock_ms
 from actors.names import NAMESPACE
-from actors.remote import inventory_actor, waiting_room_actor
+from actors.remote import inventory_actor, supervisor, waiting_room_actor
 from actors.waiting_room_publication import queue_position as queue_position
 from engine import limits
 from engine.commands import Command
@@ -31,6 +32,7 @@ RAY_NAMESPACE = NAMESPACE
 ACTOR_CALL_ERRORS = (RayActorError, ActorUnavailableError, GetTimeoutError, TimeoutError)
 
 Result = Outcome | Rejected
+log = logging.getLogger(__name__)
 JoinResult = PlaceView | Rejected
 
 
@@ -46,6 +48,17 @@ async def cluster_is_ready() -> bool:
         )
     except (TimeoutError, ConnectionError, RuntimeError):
         return False
+
+
+async def keep_supervisor_running(database_url: str, redis_url: str, access_secret: bytes) -> None:
+    """Start the cluster's Supervisor and start it again whenever Ray has restarted it."""
+    handle = supervisor(database_url, redis_url, access_secret)
+    while True:
+        try:
+            await handle.start.remote()
+        except ACTOR_CALL_ERRORS:
+            log.warning("the supervisor is not answering; it will be started again")
+        await asyncio.sleep(limits.SUPERVISOR_ROUND_INTERVAL_MS / 1_000)
 
 
 def unavailable(message: str) -> Rejected:

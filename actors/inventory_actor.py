@@ -28,6 +28,7 @@ from persistence.inventory_repository import (
     write_changes,
 )
 from persistence.pool import create_pool
+from persistence.reconciliation import StoredCounts, count_stored_inventory
 from persistence.tenancy import tenant_transaction
 
 ACTOR_POOL_SIZE_MAX = 2
@@ -55,6 +56,53 @@ class PipelineStats(msgspec.Struct, frozen=True, kw_only=True):
     commit_seconds_total: float
     commit_seconds_buckets: tuple[int, ...]
     inbox_commands: int
+
+
+class CountDifference(msgspec.Struct, frozen=True, kw_only=True):
+    """One count on which memory and Postgres disagree; any difference is a bug to look into."""
+
+    ticket_type_id: str
+    measure: str
+    in_memory: int
+    in_postgres: int
+
+
+def count_differences(
+    memory: list[TicketTypeCounts], stored: list[StoredCounts]
+) -> list[CountDifference]:
+    """Compare memory with both the counters and the recounted rows of Postgres."""
+    stored_by_type = {counts.ticket_type_id: counts for counts in stored}
+    differences = []
+    for counts in memory:
+        row = stored_by_type.get(counts.ticket_type_id)
+        if row is None:
+            differences.append(
+                CountDifference(
+                    ticket_type_id=counts.ticket_type_id,
+                    measure="ticket_type",
+                    in_memory=counts.capacity,
+                    in_postgres=0,
+                )
+            )
+            continue
+        for measure, in_memory, in_postgres in (
+            ("capacity", counts.capacity, row.capacity),
+            ("held_counter", counts.held, row.held_counter),
+            ("held_in_rows", counts.held, row.held_in_rows),
+            ("sold_counter", counts.sold, row.sold_counter),
+            ("sold_in_rows", counts.sold, row.sold_in_rows),
+            ("withheld_in_rows", counts.withheld, row.withheld_in_rows),
+        ):
+            if in_memory != in_postgres:
+                differences.append(
+                    CountDifference(
+                        ticket_type_id=counts.ticket_type_id,
+                        measure=measure,
+                        in_memory=in_memory,
+                        in_postgres=in_postgres,
+                    )
+                )
+    return differences
 
 
 class Request:
@@ -87,6 +135,7 @@ class InventoryActor:
         self._needs_rebuild = True
         self._fenced = False
         self._inbox: list[Request] = []
+        self._reconciliations: list[asyncio.Future[list[CountDifference]]] = []
         self._inbox_commands = 0
         self._wakeup: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -116,6 +165,16 @@ class InventoryActor:
             return []
         inventory = self._inventory
         return [inventory.ticket_type_counts(type_id) for type_id in inventory.ticket_types]
+
+    async def reconcile(self) -> list[CountDifference]:
+        """Compare memory with Postgres between two batches, when no commit is in flight."""
+        if not await self._started():
+            raise RuntimeError("the inventory is not available")
+        future: asyncio.Future[list[CountDifference]] = asyncio.get_running_loop().create_future()
+        self._reconciliations.append(future)
+        assert self._wakeup is not None
+        self._wakeup.set()
+        return await future
 
     async def stats(self) -> PipelineStats:
         await self._started()
@@ -206,6 +265,8 @@ class InventoryActor:
             self._wakeup.clear()
             while self._inbox:
                 await self._serve(self._take_batch())
+            if self._reconciliations:
+                await self._reconcile_now()
 
     async def _sweep_expired_holds(self) -> None:
         """Expiry is a command in the same inbox, so it is ordered and committed like any other."""
@@ -276,6 +337,29 @@ class InventoryActor:
         for request, results in zip(batch, answers, strict=True):
             if request.future is not None and not request.future.done():
                 request.future.set_result(results)
+
+    async def _reconcile_now(self) -> None:
+        waiting, self._reconciliations = self._reconciliations, []
+        assert self._pool is not None and self._tenant_id is not None
+        try:
+            if self._needs_rebuild:
+                await self._rebuild()
+            async with tenant_transaction(self._pool, self._tenant_id) as connection:
+                stored = await count_stored_inventory(connection, event_id=self._event_id)
+        except DATABASE_ERRORS as error:
+            for future in waiting:
+                future.set_exception(RuntimeError(f"the database is unavailable: {error!r}"))
+            return
+        assert self._inventory is not None
+        memory = [self._inventory.ticket_type_counts(t) for t in self._inventory.ticket_types]
+        differences = count_differences(memory, stored)
+        if differences:
+            log.error(
+                "inventory differs from postgres",
+                extra={"event_id": str(self._event_id), "differences": len(differences)},
+            )
+        for future in waiting:
+            future.set_result(differences)
 
     def _answer_all(self, batch: list[Request], rejection: Rejected) -> None:
         for request in batch:

@@ -4,6 +4,7 @@ Connections to Postgres (as the service role) and Redis open in the lifespan and
 routes find them on `app.state`. Every error leaves in API.md's shape, whatever raised it.
 """
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
+from actors.clients import keep_supervisor_running
 from gateway.errors import ErrorCode, error_response
 from gateway.middleware import RequestContextMiddleware
 from gateway.parts import Parts
@@ -32,9 +34,15 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
         app.state.parts = parts
         app.state.database_pool = await create_pool(parts.database_service_url)
         app.state.redis = redis.Redis.from_url(parts.redis_url)
+        supervising = asyncio.create_task(
+            keep_supervisor_running(
+                parts.database_service_url, parts.redis_url, parts.access_secret.encode()
+            )
+        )
         try:
             yield
         finally:
+            supervising.cancel()
             await app.state.redis.aclose()
             await app.state.database_pool.close()
 

@@ -20,6 +20,7 @@ class Parts(msgspec.Struct, frozen=True, kw_only=True):
     stripe_api_base: str | None
     stripe_api_key: str | None
     stripe_webhook_secret: str | None
+    access_secret: str
     embedded: list[str]
 
 

@@ -119,6 +119,8 @@ class Runtime:
             stripe_api_base=stripe_api_base,
             stripe_api_key=stripe_api_key,
             stripe_webhook_secret=webhook_secret,
+            access_secret=self.settings.access_secret
+            or persistent_secret(self.data_path / "access_secret", ""),
             embedded=list(self._embedded),
         )
         write_runtime_file(self.data_path, parts)

@@ -15,6 +15,7 @@ import msgspec
 DEFAULT_PORT = 8000
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_DATA_DIR = "./var"
+ACCESS_SECRET_CHARACTERS_MIN = 32
 
 
 class Environment(enum.StrEnum):
@@ -41,6 +42,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_url: str | None = None
     jwt_secret: str | None = None
     jwt_public_key: str | None = None
+    access_secret: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -69,6 +71,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SMTP_URL": "smtp_url",
     "ONSALE_JWT_SECRET": "jwt_secret",
     "ONSALE_JWT_PUBLIC_KEY": "jwt_public_key",
+    "ONSALE_ACCESS_SECRET": "access_secret",
 }
 
 
@@ -101,6 +104,13 @@ def production_problems(settings: Settings) -> list[str]:
         problems.append("ONSALE_JWT_PUBLIC_KEY is missing: production verifies EdDSA or RS256")
     if settings.jwt_secret:
         problems.append("ONSALE_JWT_SECRET is set: production refuses HS256 tokens; unset it")
+    if not settings.access_secret:
+        problems.append("ONSALE_ACCESS_SECRET is missing: it signs waiting-room access tokens")
+    elif len(settings.access_secret) < ACCESS_SECRET_CHARACTERS_MIN:
+        problems.append(
+            "ONSALE_ACCESS_SECRET is too short: "
+            f"use at least {ACCESS_SECRET_CHARACTERS_MIN} characters"
+        )
     if not settings.solana_rpc_url:
         problems.append("SOLANA_RPC_URL is missing: production mints on a real cluster")
     if not settings.solana_mint_authority_key:

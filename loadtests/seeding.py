@@ -24,7 +24,11 @@ NO_WAITING_ROOM = WaitingRoomSettings(
 
 
 def event_on_sale_now(
-    *, general_capacity: int, seat_rows: int = 0, max_tickets_per_user: int = 6
+    *,
+    general_capacity: int,
+    seat_rows: int = 0,
+    max_tickets_per_user: int = 6,
+    waiting_room: WaitingRoomSettings = NO_WAITING_ROOM,
 ) -> NewEvent:
     now = datetime.datetime.now(datetime.UTC)
     ticket_types = [
@@ -52,7 +56,7 @@ def event_on_sale_now(
         closes_at=now + datetime.timedelta(days=1),
         hold_ttl_s=60,
         max_tickets_per_user=max_tickets_per_user,
-        waiting_room=NO_WAITING_ROOM,
+        waiting_room=waiting_room,
         ticket_types=tuple(ticket_types),
         sections=sections,
     )

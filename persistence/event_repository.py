@@ -328,3 +328,29 @@ async def find_event_tenant(
     """The tenant an event belongs to, read without a tenant set; None for an unknown event."""
     tenant_id: uuid.UUID | None = await pool_or_connection.fetchval(SELECT_EVENT_TENANT, event_id)
     return tenant_id
+
+
+class LiveEvent(msgspec.Struct, frozen=True, kw_only=True):
+    event_id: uuid.UUID
+    tenant_id: uuid.UUID
+    waiting_room_enabled: bool
+
+
+SELECT_LIVE_EVENTS = """
+SELECT id, tenant_id, waiting_room_enabled FROM events
+WHERE status IN ('scheduled', 'on_sale', 'paused') AND closes_at > now()
+ORDER BY opens_at, id
+"""
+
+
+async def list_live_events(connection: asyncpg.Connection) -> list[LiveEvent]:
+    """The current tenant's events whose sale has not closed: the ones that need their actors."""
+    rows = await connection.fetch(SELECT_LIVE_EVENTS)
+    return [
+        LiveEvent(
+            event_id=row["id"],
+            tenant_id=row["tenant_id"],
+            waiting_room_enabled=row["waiting_room_enabled"],
+        )
+        for row in rows
+    ]

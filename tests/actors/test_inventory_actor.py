@@ -11,6 +11,7 @@ import pytest
 import ray
 
 from actors.clients import InventoryClient
+from actors.inventory_actor import CountDifference
 from actors.names import NAMESPACE, inventory_actor_name
 from engine.commands import ItemRequest, PlaceHold
 from engine.outcomes import HoldView
@@ -163,6 +164,7 @@ async def test_every_acknowledged_hold_survives_when_the_actor_is_killed_repeate
     counts = await sale.actor().counts.remote()
     assert [(count.held, count.sold) for count in counts] == [(held, 0)]
     assert (await sale.actor().stats.remote()).epoch == KILLS + 1, "each instance took an epoch"
+    assert await sale.actor().reconcile.remote() == []
     ray.kill(sale.actor(), no_restart=True)
 
 
@@ -244,3 +246,41 @@ async def test_hold_is_expired_durably_within_two_seconds_when_its_time_passes(
     )
     counts = await sale.actor().counts.remote()
     assert [(count.available, count.held) for count in counts] == [(200, 0)]
+
+
+async def test_reconciliation_finds_nothing_when_memory_and_postgres_agree(
+    sale: Sale, clock: FileClock
+) -> None:
+    client = client_of(sale, clock)
+    for number in range(5):
+        assert isinstance(
+            await client.execute(sale.hold(f"fan-{number}", 2, f"k{number}")), HoldView
+        )
+
+    assert await sale.actor().reconcile.remote() == []
+
+
+async def test_reconciliation_reports_the_difference_when_a_counter_was_changed_behind_it(
+    sale: Sale, clock: FileClock
+) -> None:
+    client = client_of(sale, clock)
+    assert isinstance(await client.execute(sale.hold("fan-1", 2, "k1")), HoldView)
+    owner = await asyncpg.connect(sale.owner_url)
+    try:
+        await owner.execute(
+            "update ticket_types set held_quantity = held_quantity + 1 where id = $1",
+            uuid.UUID(sale.general_admission),
+        )
+    finally:
+        await owner.close()
+
+    differences = await sale.actor().reconcile.remote()
+
+    assert differences == [
+        CountDifference(
+            ticket_type_id=sale.general_admission,
+            measure="held_counter",
+            in_memory=2,
+            in_postgres=3,
+        )
+    ]

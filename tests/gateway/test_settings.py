@@ -18,6 +18,7 @@ PRODUCTION_COMPLETE = {
     ),
     "SOLANA_RPC_URL": "https://rpc.internal",
     "SOLANA_MINT_AUTHORITY_KEY": "4wBqpZM9xaSheZzJSMawUKKwhdpChKbZ5eu5ky4Vigw",
+    "ONSALE_ACCESS_SECRET": "a" * 48,
 }
 
 
@@ -55,6 +56,7 @@ def test_production_starts_when_every_key_is_given() -> None:
         "ONSALE_JWT_PUBLIC_KEY",
         "SOLANA_RPC_URL",
         "SOLANA_MINT_AUTHORITY_KEY",
+        "ONSALE_ACCESS_SECRET",
     ],
 )
 def test_production_refuses_to_start_when_a_key_is_missing(variable: str) -> None:
@@ -71,6 +73,7 @@ def test_production_refuses_to_start_when_a_key_is_missing(variable: str) -> Non
         ("STRIPE_WEBHOOK_SECRET", "not-a-secret"),
         ("ONSALE_JWT_SECRET", "hs256-secret"),
         ("STRIPE_API_BASE", "http://127.0.0.1:8420"),
+        ("ONSALE_ACCESS_SECRET", "short"),
     ],
 )
 def test_production_refuses_to_start_when_a_key_is_wrong(variable: str, value: str) -> None:
