@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import ray
 from ray.exceptions import ActorUnavailableError, GetTimeoutError, RayActorError
 
-from actors.inventory_actor import wall_clock_ms
+from actors.lifecycle import unavailable, wall_clock_ms
 from actors.names import NAMESPACE
 from actors.remote import inventory_actor, supervisor, waiting_room_actor
 from actors.waiting_room_publication import queue_position as queue_position
@@ -59,10 +59,6 @@ async def keep_supervisor_running(database_url: str, redis_url: str, access_secr
         except ACTOR_CALL_ERRORS:
             log.warning("the supervisor is not answering; it will be started again")
         await asyncio.sleep(limits.SUPERVISOR_ROUND_INTERVAL_MS / 1_000)
-
-
-def unavailable(message: str) -> Rejected:
-    return Rejected(reason=Reason.UNAVAILABLE, message=message)
 
 
 class PendingCommand:

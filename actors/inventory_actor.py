@@ -15,32 +15,31 @@ from collections.abc import Callable, Sequence
 import asyncpg
 import msgspec
 
+from actors.lifecycle import (
+    DATABASE_ERRORS,
+    LazyStart,
+    open_event_pool,
+    unavailable,
+    wall_clock_ms,
+)
 from engine import limits
 from engine.commands import Command, ExpireHolds
 from engine.inventory import Inventory, TicketTypeCounts, apply, decide
 from engine.outcomes import Outcome
 from engine.rejections import Reason, Rejected
 from persistence.epochs import StaleEpoch, take_epoch
-from persistence.event_repository import find_event_tenant
 from persistence.inventory_repository import (
     InventoryConflict,
     load_inventory_rows,
     write_changes,
 )
-from persistence.pool import create_pool
 from persistence.reconciliation import StoredCounts, count_stored_inventory
 from persistence.tenancy import tenant_transaction
 
-ACTOR_POOL_SIZE_MAX = 2
 COMMIT_SECONDS_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
-DATABASE_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
 Result = Outcome | Rejected
 log = logging.getLogger(__name__)
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class PipelineStats(msgspec.Struct, frozen=True, kw_only=True):
@@ -113,10 +112,6 @@ class Request:
         self.future = future
 
 
-def unavailable(message: str) -> Rejected:
-    return Rejected(reason=Reason.UNAVAILABLE, message=message)
-
-
 class InventoryActor:
     """Made remote in `actors.remote`; `__init__` does no I/O so a restart can never fail there."""
 
@@ -127,7 +122,7 @@ class InventoryActor:
         self._database_url = database_url
         self._clock = clock
         self._holder = f"inventory:{event_id}:{uuid.uuid4().hex[:12]}"
-        self._starting: asyncio.Task[None] | None = None
+        self._start_once = LazyStart(self._start, name="inventory actor")
         self._pool: asyncpg.Pool | None = None
         self._tenant_id: uuid.UUID | None = None
         self._epoch = 0
@@ -193,24 +188,11 @@ class InventoryActor:
 
     async def _started(self) -> bool:
         """Start once (lazily, so Ray's restart of this actor rebuilds it); False if it cannot."""
-        if self._starting is None or (self._starting.done() and self._starting.exception()):
-            self._starting = asyncio.ensure_future(self._start())
-        try:
-            await asyncio.shield(self._starting)
-        except DATABASE_ERRORS as error:
-            log.warning("inventory actor cannot start", extra={"error": repr(error)})
-            return False
-        return not self._fenced
+        return await self._start_once() and not self._fenced
 
     async def _start(self) -> None:
         if self._pool is None:
-            self._pool = await create_pool(
-                self._database_url, min_size=1, max_size=ACTOR_POOL_SIZE_MAX
-            )
-        async with self._pool.acquire() as connection:
-            tenant_id = await find_event_tenant(connection, event_id=self._event_id)
-        assert tenant_id is not None, f"event {self._event_id} does not exist"
-        self._tenant_id = tenant_id
+            self._pool, self._tenant_id = await open_event_pool(self._database_url, self._event_id)
         await self._rebuild()
         self._wakeup = asyncio.Event()
         self._tasks = [

@@ -17,6 +17,7 @@ from typing import Protocol
 import asyncpg
 import ray
 
+from actors.lifecycle import DATABASE_ERRORS
 from engine import limits
 from persistence.outbox import (
     DeliveryFailure,
@@ -31,7 +32,6 @@ from persistence.pool import create_pool
 from persistence.tenancy import tenant_transaction
 
 DISPATCHER_POOL_SIZE_MAX = 2
-DATABASE_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 log = logging.getLogger(__name__)
 
 

@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 import ray
 
-from actors.inventory_actor import InventoryActor, wall_clock_ms
+from actors.inventory_actor import InventoryActor
+from actors.lifecycle import wall_clock_ms
 from actors.names import (
     NAMESPACE,
     SUPERVISOR_NAME,

@@ -14,6 +14,7 @@ import msgspec
 import ray
 
 from actors.inventory_actor import CountDifference
+from actors.lifecycle import DATABASE_ERRORS
 from actors.outbox_dispatcher import Consumer, OutboxDispatcher
 from actors.remote import inventory_actor, waiting_room_actor
 from engine import limits
@@ -24,7 +25,6 @@ from persistence.pool import create_pool
 from persistence.tenancy import tenant_transaction
 
 SUPERVISOR_POOL_SIZE_MAX = 2
-DATABASE_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
 OUTBOX_ROUTES: dict[str, tuple[Consumer, ...]] = {
     topic: () for topic in OUTBOX_TOPICS.values() if topic is not None

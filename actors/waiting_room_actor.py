@@ -21,6 +21,13 @@ import msgspec
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from actors.lifecycle import (
+    DATABASE_ERRORS,
+    LazyStart,
+    open_event_pool,
+    unavailable,
+    wall_clock_ms,
+)
 from actors.waiting_room_publication import (
     PublishedPlace,
     PublishedRoom,
@@ -61,8 +68,6 @@ from engine.waiting_room import (
     queue_id_for,
     rebuild_waiting_room,
 )
-from persistence.event_repository import find_event_tenant
-from persistence.pool import create_pool
 from persistence.tenancy import tenant_transaction
 from persistence.waiting_room_repository import (
     StaleWaitingRoomEpoch,
@@ -72,28 +77,13 @@ from persistence.waiting_room_repository import (
     write_waiting_room_changes,
 )
 
-ACTOR_POOL_SIZE_MAX = 2
 MILLISECONDS_PER_SECOND = 1_000
-DATABASE_ERRORS = (
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    OSError,
-    TimeoutError,
-    WaitingRoomConflict,
-)
+ROOM_ERRORS = (*DATABASE_ERRORS, WaitingRoomConflict)
 # The engine numbers place states by their order in PlaceState.
 PLACE_STATES_BY_CODE: tuple[PlaceState, ...] = tuple(PlaceState)
 
 JoinResult = PlaceView | Rejected
 log = logging.getLogger(__name__)
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def unavailable(message: str) -> Rejected:
-    return Rejected(reason=Reason.UNAVAILABLE, message=message)
 
 
 class Tick(msgspec.Struct, frozen=True):
@@ -177,7 +167,7 @@ class WaitingRoomActor:
         self._access_secret = access_secret
         self._clock = clock
         self._holder = f"waiting_room:{event_id}:{uuid.uuid4().hex[:12]}"
-        self._starting: asyncio.Task[None] | None = None
+        self._start_once = LazyStart(self._start, name="waiting room actor", errors=ROOM_ERRORS)
         self._pool: asyncpg.Pool | None = None
         self._redis: redis.Redis | None = None
         self._tenant_id: uuid.UUID | None = None
@@ -238,26 +228,13 @@ class WaitingRoomActor:
 
     async def _started(self) -> bool:
         """Start once (lazily, so Ray's restart of this actor rebuilds it); False if it cannot."""
-        if self._starting is None or (self._starting.done() and self._starting.exception()):
-            self._starting = asyncio.ensure_future(self._start())
-        try:
-            await asyncio.shield(self._starting)
-        except DATABASE_ERRORS as error:
-            log.warning("waiting room actor cannot start", extra={"error": repr(error)})
-            return False
-        return not self._fenced
+        return await self._start_once() and not self._fenced
 
     async def _start(self) -> None:
         if self._pool is None:
-            self._pool = await create_pool(
-                self._database_url, min_size=1, max_size=ACTOR_POOL_SIZE_MAX
-            )
+            self._pool, self._tenant_id = await open_event_pool(self._database_url, self._event_id)
         if self._redis is None:
             self._redis = redis.from_url(self._redis_url)
-        async with self._pool.acquire() as connection:
-            tenant_id = await find_event_tenant(connection, event_id=self._event_id)
-        assert tenant_id is not None, f"event {self._event_id} does not exist"
-        self._tenant_id = tenant_id
         await self._rebuild()
         self._wakeup = asyncio.Event()
         self._tasks = [
@@ -352,7 +329,7 @@ class WaitingRoomActor:
         if self._needs_rebuild:
             try:
                 await self._rebuild()
-            except DATABASE_ERRORS as error:
+            except ROOM_ERRORS as error:
                 self._answer_all(batch, unavailable("the database is unavailable"))
                 log.warning("rebuild failed", extra={"error": repr(error)})
                 await asyncio.sleep(
@@ -441,7 +418,7 @@ class WaitingRoomActor:
             self._answer_all(batch, unavailable("this waiting room instance was replaced"))
             log.error("fenced out by a newer epoch", extra={"epoch": self._epoch})
             return False
-        except DATABASE_ERRORS as error:
+        except ROOM_ERRORS as error:
             self._needs_rebuild = True
             self._answer_all(batch, unavailable("the database is unavailable"))
             log.warning("waiting room commit failed", extra={"error": repr(error)})
