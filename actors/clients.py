@@ -17,8 +17,9 @@ from collections.abc import Callable, Sequence
 import ray
 from ray.exceptions import ActorUnavailableError, GetTimeoutError, RayActorError
 
+from actors.inventory_actor import PipelineStats
 from actors.lifecycle import unavailable, wall_clock_ms
-from actors.names import NAMESPACE
+from actors.names import NAMESPACE, SUPERVISOR_NAME
 from actors.remote import inventory_actor, supervisor, waiting_room_actor
 from actors.waiting_room_publication import queue_position as queue_position
 from engine import limits
@@ -48,6 +49,17 @@ async def cluster_is_ready() -> bool:
         )
     except (TimeoutError, ConnectionError, RuntimeError):
         return False
+
+
+async def pipeline_stats() -> dict[str, PipelineStats]:
+    """The Supervisor's latest group-commit figures per live event; empty if it is not running."""
+    try:
+        handle = ray.get_actor(SUPERVISOR_NAME, namespace=NAMESPACE)
+        return dict(
+            await asyncio.wait_for(handle.pipeline_stats.remote(), timeout=CLUSTER_CHECK_TIMEOUT_S)
+        )
+    except (ValueError, *ACTOR_CALL_ERRORS):
+        return {}
 
 
 async def keep_supervisor_running(database_url: str, redis_url: str, access_secret: bytes) -> None:

@@ -53,6 +53,7 @@ class PipelineStats(msgspec.Struct, frozen=True, kw_only=True):
     rebuilds: int
     rebuild_seconds_last: float
     commit_seconds_total: float
+    commit_seconds_bounds: tuple[float, ...]
     commit_seconds_buckets: tuple[int, ...]
     inbox_commands: int
 
@@ -182,6 +183,7 @@ class InventoryActor:
             rebuilds=self._rebuilds,
             rebuild_seconds_last=self._rebuild_seconds_last,
             commit_seconds_total=self._commit_seconds_total,
+            commit_seconds_bounds=COMMIT_SECONDS_BUCKETS,
             commit_seconds_buckets=tuple(self._commit_seconds_buckets),
             inbox_commands=self._inbox_commands,
         )

@@ -13,7 +13,7 @@ import asyncpg
 import msgspec
 import ray
 
-from actors.inventory_actor import CountDifference
+from actors.inventory_actor import CountDifference, PipelineStats
 from actors.lifecycle import DATABASE_ERRORS
 from actors.outbox_dispatcher import Consumer, OutboxDispatcher
 from actors.remote import inventory_actor, waiting_room_actor
@@ -48,6 +48,7 @@ class Supervisor:
         self._dispatcher: OutboxDispatcher | None = None
         self._running: asyncio.Task[None] | None = None
         self._rounds = 0
+        self._pipeline_stats: dict[str, PipelineStats] = {}
 
     async def start(self) -> None:
         """Start the dispatcher and the supervision loop once; calling again changes nothing."""
@@ -56,6 +57,10 @@ class Supervisor:
         self._dispatcher = OutboxDispatcher(database_url=self._database_url, routes=OUTBOX_ROUTES)
         await self._dispatcher.start()
         self._running = asyncio.create_task(self._supervise_forever())
+
+    async def pipeline_stats(self) -> dict[str, PipelineStats]:
+        """Each live event's group-commit figures as of the last round, for /metrics."""
+        return self._pipeline_stats
 
     async def close(self) -> None:
         if self._running is not None:
@@ -84,7 +89,11 @@ class Supervisor:
             reconcile = self._rounds % limits.SUPERVISOR_RECONCILE_EVERY_ROUNDS == 0
         events = await self._live_events()
         rooms = [event for event in events if event.waiting_room_enabled]
-        await asyncio.gather(*(self._inventory(event).stats.remote() for event in events))
+        stats = await asyncio.gather(*(self._inventory(event).stats.remote() for event in events))
+        self._pipeline_stats = {
+            str(event.event_id): event_stats
+            for event, event_stats in zip(events, stats, strict=True)
+        }
         await asyncio.gather(*(self._waiting_room(event).ready.remote() for event in rooms))
         differences: dict[str, list[CountDifference]] = {}
         if reconcile:

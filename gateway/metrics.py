@@ -1,6 +1,21 @@
-"""The Prometheus metrics of the gateway, registered once per process and served at /metrics."""
+"""The Prometheus metrics of the gateway, registered once per process and served at /metrics.
 
-from prometheus_client import Counter, Histogram
+Besides its own request metrics, the gateway shows each live event's group-commit figures, as the
+Supervisor last collected them from the InventoryActors.
+"""
+
+import itertools
+from collections.abc import Iterator
+
+from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+
+from actors.clients import PipelineStats
 
 REQUESTS = Counter(
     "onsale_http_requests_total",
@@ -18,3 +33,49 @@ READINESS_FAILURES = Counter(
     "Readiness checks that found a dependency down, by dependency.",
     ["dependency"],
 )
+
+
+class PipelineCollector:
+    """Renders the latest per-event pipeline figures at scrape time; `latest` is set before."""
+
+    def __init__(self) -> None:
+        self.latest: dict[str, PipelineStats] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ["event_id"]
+        batches = CounterMetricFamily(
+            "onsale_inventory_batches_committed", "Group commits of each event.", labels=labels
+        )
+        commands = CounterMetricFamily(
+            "onsale_inventory_commands_decided", "Commands decided by each event.", labels=labels
+        )
+        failures = CounterMetricFamily(
+            "onsale_inventory_commit_failures", "Group commits that failed.", labels=labels
+        )
+        batch_size = GaugeMetricFamily(
+            "onsale_inventory_batch_size_max", "Largest batch of commands so far.", labels=labels
+        )
+        inbox = GaugeMetricFamily(
+            "onsale_inventory_inbox_commands", "Commands waiting in the inbox.", labels=labels
+        )
+        commit_seconds = HistogramMetricFamily(
+            "onsale_inventory_commit_seconds", "Latency of each group commit.", labels=labels
+        )
+        for event_id, stats in sorted(self.latest.items()):
+            batches.add_metric([event_id], stats.batches_committed)
+            commands.add_metric([event_id], stats.commands_decided)
+            failures.add_metric([event_id], stats.commit_failures)
+            batch_size.add_metric([event_id], stats.batch_size_max)
+            inbox.add_metric([event_id], stats.inbox_commands)
+            cumulative = list(itertools.accumulate(stats.commit_seconds_buckets))
+            bounds = [str(bound) for bound in stats.commit_seconds_bounds] + ["+Inf"]
+            commit_seconds.add_metric(
+                [event_id],
+                list(zip(bounds, cumulative, strict=True)),
+                sum_value=stats.commit_seconds_total,
+            )
+        yield from (batches, commands, failures, batch_size, inbox, commit_seconds)
+
+
+PIPELINE = PipelineCollector()
+REGISTRY.register(PIPELINE)

@@ -42,6 +42,9 @@ async def test_live_events_get_their_actors_and_reconcile_clean_when_a_round_run
 
     assert (report.live_events, report.waiting_rooms_started) == (2, 1)
     assert (report.reconciled_events, report.differences) == (2, {})
+    stats = await supervisor.pipeline_stats()
+    assert sorted(stats) == sorted(str(event.event_id) for event in (plain, queued))
+    assert all(event_stats.epoch == 1 for event_stats in stats.values())
     for event in (plain, queued):
         ray.kill(ray.get_actor(inventory_actor_name(str(event.event_id)), namespace=NAMESPACE))
     ray.kill(ray.get_actor(waiting_room_actor_name(str(queued.event_id)), namespace=NAMESPACE))

@@ -139,6 +139,9 @@ def test_data_survives_a_restart_when_onsale_up_stops_on_a_signal(tmp_path: path
     assert body["checks"] == {"postgres": "ok", "redis": "ok", "ray": "ok"}
     runtime = first.runtime()
     assert sorted(runtime["embedded"]) == ["postgres", "ray", "redis", "stripe"]
+    with urllib.request.urlopen(f"{first.url}/metrics", timeout=10) as response:
+        metrics = response.read().decode()
+    assert 'onsale_http_requests_total{method="GET",route="/health/ready",status="200"}' in metrics
     asyncio.run(write_tenant(runtime["database_url"], tenant_id))
     processes = first.descendants()
     assert first.stop(signal.SIGTERM) == 0, first.output()
