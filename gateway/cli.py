@@ -1,4 +1,5 @@
-"""The `onsale` command: `up` runs the whole system, `migrate` applies the schema, `demo` shows it.
+"""The `onsale` command: `up` runs the whole system, `migrate` applies the schema, `demo` shows it,
+`token` signs a development token.
 
 The only module that talks to a person on the terminal; service code logs instead.
 """
@@ -13,11 +14,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 import warnings
 
 from rich.console import Console
 from rich.table import Table
 
+from gateway.auth import DEVELOPMENT_TENANT_ID, Role, sign_development_token
 from gateway.embedded import EmbeddedPostgres
 from gateway.logs import configure_logging
 from gateway.parts import Parts, read_runtime_file
@@ -28,6 +31,8 @@ DEMO_READY_TIMEOUT_S = 300.0
 DEMO_STOP_TIMEOUT_S = 120.0
 READY_POLL_S = 0.5
 SETTINGS_EXIT_CODE = 2
+DEFAULT_TOKEN_USER_ID = "developer"
+DEFAULT_TOKEN_TTL_S = 3_600
 console = Console()
 
 
@@ -121,7 +126,52 @@ def command_demo(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"up": command_up, "migrate": command_migrate, "demo": command_demo}
+def running_jwt_secret(settings: Settings) -> str | None:
+    try:
+        return read_runtime_file(settings.data_path).jwt_secret
+    except FileNotFoundError:
+        return None
+
+
+def command_token(settings: Settings, arguments: argparse.Namespace) -> int:
+    """Print a token signed with ONSALE_JWT_SECRET, else with the running system's secret."""
+    if settings.is_production:
+        print(
+            "onsale: token refused: production accepts only tokens signed by your identity "
+            "provider's key (ONSALE_JWT_PUBLIC_KEY)",
+            file=sys.stderr,
+        )
+        return 1
+    secret = settings.jwt_secret or running_jwt_secret(settings)
+    if not secret:
+        print(
+            "onsale: token refused: no development secret; set ONSALE_JWT_SECRET or start "
+            f"`onsale up` with the data directory {settings.data_path}",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        token = sign_development_token(
+            secret,
+            user_id=arguments.user,
+            tenant_id=arguments.tenant,
+            roles=arguments.role or [Role.FAN],
+            ttl_s=arguments.ttl,
+            now_s=int(time.time()),
+        )
+    except ValueError as error:
+        print(f"onsale: token refused: {error}", file=sys.stderr)
+        return 1
+    print(token)
+    return 0
+
+
+COMMANDS = {
+    "up": command_up,
+    "migrate": command_migrate,
+    "demo": command_demo,
+    "token": command_token,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,6 +180,31 @@ def main(argv: list[str] | None = None) -> int:
     subcommands.add_parser("up", help="start every part (embedded unless configured) and serve")
     subcommands.add_parser("migrate", help="apply the schema migrations and exit")
     subcommands.add_parser("demo", help="boot the embedded system, report, and shut it down")
+    token = subcommands.add_parser("token", help="print a signed development bearer token")
+    token.add_argument(
+        "--user",
+        default=DEFAULT_TOKEN_USER_ID,
+        help=f"the sub claim (default: {DEFAULT_TOKEN_USER_ID})",
+    )
+    token.add_argument(
+        "--tenant",
+        type=uuid.UUID,
+        default=DEVELOPMENT_TENANT_ID,
+        help=f"the tenant claim (default: the fixed development tenant {DEVELOPMENT_TENANT_ID})",
+    )
+    token.add_argument(
+        "--role",
+        type=Role,
+        choices=list(Role),
+        action="append",
+        help="a role to grant; repeat for several (default: fan)",
+    )
+    token.add_argument(
+        "--ttl",
+        type=int,
+        default=DEFAULT_TOKEN_TTL_S,
+        help=f"seconds it stays valid (default: {DEFAULT_TOKEN_TTL_S})",
+    )
     arguments = parser.parse_args(argv)
     warnings.filterwarnings("ignore", module="platformdirs")
     try:

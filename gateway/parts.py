@@ -21,6 +21,7 @@ class Parts(msgspec.Struct, frozen=True, kw_only=True):
     stripe_api_key: str | None
     stripe_webhook_secret: str | None
     access_secret: str
+    jwt_secret: str | None
     embedded: list[str]
 
 

@@ -121,6 +121,10 @@ class Runtime:
             stripe_webhook_secret=webhook_secret,
             access_secret=self.settings.access_secret
             or persistent_secret(self.data_path / "access_secret", ""),
+            # production verifies public-key tokens only: no HS256 secret exists there
+            jwt_secret=None
+            if self.settings.is_production
+            else self.settings.jwt_secret or persistent_secret(self.data_path / "jwt_secret", ""),
             embedded=list(self._embedded),
         )
         write_runtime_file(self.data_path, parts)

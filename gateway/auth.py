@@ -1,0 +1,256 @@
+"""Bearer-token authentication: turns `Authorization: Bearer <JWT>` into a verified Principal.
+
+TokenVerifier pins its keys and algorithms once, at start: HS256 with a secret outside production,
+EdDSA or RS256 with the configured public key, never `none`. Every refusal is an UNAUTHENTICATED
+ApiError whose message never repeats the token. A change to the claims read here changes API.md
+first.
+"""
+
+import enum
+import uuid
+from collections.abc import Iterable
+
+import jwt
+import msgspec
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from jwt.exceptions import InvalidSubjectError
+
+from engine.limits import (
+    BEARER_TOKEN_CHARACTERS_MAX,
+    JWT_SECRET_BYTES_MIN,
+    RSA_KEY_BITS_MIN,
+    TOKEN_CLOCK_LEEWAY_S,
+    TOKEN_TTL_S_MAX,
+    USER_ID_CHARACTERS_MAX,
+)
+from gateway.errors import ApiError, ErrorCode
+from gateway.settings import Settings, SettingsError
+
+ISSUER = "onsale"
+AUDIENCE = "onsale"
+REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub", "tenant", "roles"]
+DEVELOPMENT_ALGORITHM = "HS256"
+DEVELOPMENT_TENANT_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
+TENANT_REFUSAL = "the tenant claim must be a UUID string"
+
+VerificationKey = bytes | Ed25519PublicKey | RSAPublicKey
+
+
+class Role(enum.StrEnum):
+    FAN = "fan"
+    VENUE_STAFF = "venue_staff"
+    VENUE_MANAGER = "venue_manager"
+    ADMIN = "admin"
+
+
+ROLE_NAMES = frozenset(Role)
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    """The verified caller of one request."""
+
+    user_id: str
+    tenant_id: uuid.UUID
+    roles: frozenset[Role]
+
+    def has_any_role(self, *roles: Role) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    @property
+    def caller(self) -> str:
+        """Scopes idempotency keys and rate limits: one `sub` in two tenants is two callers.
+
+        The tenant id has a fixed length, so no user id can pose as another tenant's caller.
+        """
+        return f"{self.tenant_id}/{self.user_id}"
+
+
+# Our own words, never PyJWT's: they stay stable and can never quote the token back.
+REFUSALS: dict[type[jwt.InvalidTokenError], str] = {
+    jwt.ExpiredSignatureError: "the token has expired; get a new one",
+    jwt.ImmatureSignatureError: "the token is not valid yet (iat or nbf is in the future)",
+    jwt.InvalidAudienceError: f"the token is not meant for this API: aud must be {AUDIENCE!r}",
+    jwt.InvalidIssuerError: f"the token was not issued for this API: iss must be {ISSUER!r}",
+    jwt.InvalidSignatureError: "the token's signature does not verify",
+    InvalidSubjectError: "the sub claim must be a string",
+    jwt.InvalidTokenError: "the token is malformed: expected a signed JWT",
+}
+
+
+def unauthenticated(message: str) -> ApiError:
+    return ApiError(ErrorCode.UNAUTHENTICATED, message=message)
+
+
+def refusal_message(error: jwt.InvalidTokenError) -> str:
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        return f"the token lacks the required {error.claim!r} claim"
+    return next(message for kind, message in REFUSALS.items() if isinstance(error, kind))
+
+
+def public_key_and_algorithm(pem: str) -> tuple[VerificationKey, str]:
+    """The algorithm follows from the key type, so a token can never choose how it is checked."""
+    try:
+        key = load_pem_public_key(pem.encode())
+    except (ValueError, UnsupportedAlgorithm):
+        raise SettingsError(["ONSALE_JWT_PUBLIC_KEY is not a PEM public key"]) from None
+    match key:
+        case Ed25519PublicKey():
+            return key, "EdDSA"
+        case RSAPublicKey() if key.key_size >= RSA_KEY_BITS_MIN:
+            return key, "RS256"
+        case RSAPublicKey():
+            raise SettingsError(
+                [f"ONSALE_JWT_PUBLIC_KEY is too short: RSA keys need {RSA_KEY_BITS_MIN} bits"]
+            )
+        case _:
+            raise SettingsError(
+                ["ONSALE_JWT_PUBLIC_KEY must be an Ed25519 (EdDSA) or RSA (RS256) public key"]
+            )
+
+
+def pinned_keys(settings: Settings, jwt_secret: str | None) -> dict[str, VerificationKey]:
+    """One key per accepted algorithm; production never pins HS256, whatever secret is given."""
+    keys: dict[str, VerificationKey] = {}
+    if settings.jwt_public_key:
+        key, algorithm = public_key_and_algorithm(settings.jwt_public_key)
+        keys[algorithm] = key
+    if jwt_secret and not settings.is_production:
+        if len(jwt_secret.encode()) < JWT_SECRET_BYTES_MIN:
+            raise SettingsError(
+                [f"ONSALE_JWT_SECRET is too short: use at least {JWT_SECRET_BYTES_MIN} bytes"]
+            )
+        keys[DEVELOPMENT_ALGORITHM] = jwt_secret.encode()
+    if not keys and settings.is_production:
+        raise SettingsError(
+            ["ONSALE_JWT_PUBLIC_KEY is missing: production verifies EdDSA or RS256"]
+        )
+    if not keys:
+        raise SettingsError(
+            [
+                "ONSALE_JWT_SECRET is missing: set it, or start with `onsale up`, which generates "
+                "a development secret in the data directory"
+            ]
+        )
+    return keys
+
+
+def bearer_token(authorization: str | None) -> str:
+    if authorization is None or not authorization.strip():
+        raise unauthenticated("an `Authorization: Bearer <token>` header is required")
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise unauthenticated("the Authorization header must read `Bearer <token>`")
+    if len(token) > BEARER_TOKEN_CHARACTERS_MAX:
+        raise unauthenticated(f"the token is longer than {BEARER_TOKEN_CHARACTERS_MAX} characters")
+    return token
+
+
+def principal_from_claims(claims: dict[str, object]) -> Principal:
+    """Unknown role names are ignored, so a new role at the issuer locks nobody out; a token
+    naming no role of ours is refused."""
+    user_id = claims["sub"]
+    assert isinstance(user_id, str), "PyJWT checks that sub is a string"
+    if not 0 < len(user_id) <= USER_ID_CHARACTERS_MAX:
+        raise unauthenticated(f"the sub claim must be 1 to {USER_ID_CHARACTERS_MAX} characters")
+    tenant = claims["tenant"]
+    if not isinstance(tenant, str):
+        raise unauthenticated(TENANT_REFUSAL)
+    try:
+        tenant_id = uuid.UUID(tenant)
+    except ValueError:
+        raise unauthenticated(TENANT_REFUSAL) from None
+    role_names = claims["roles"]
+    if not isinstance(role_names, list) or not all(isinstance(n, str) for n in role_names):
+        raise unauthenticated("the roles claim must be a list of role names")
+    roles = frozenset(Role(name) for name in role_names if name in ROLE_NAMES)
+    if not roles:
+        raise unauthenticated(f"the roles claim names none of: {', '.join(Role)}")
+    return Principal(user_id=user_id, tenant_id=tenant_id, roles=roles)
+
+
+class TokenVerifier:
+    """Verifies bearer tokens against the keys and algorithms pinned when it was built.
+
+    `jwt_secret` is the runtime's resolved development secret (`Parts.jwt_secret`); it falls back
+    to `settings.jwt_secret`. Building raises SettingsError when no usable key is configured.
+    """
+
+    def __init__(self, settings: Settings, *, jwt_secret: str | None = None) -> None:
+        self._keys = pinned_keys(settings, jwt_secret or settings.jwt_secret)
+        self._decoder = jwt.PyJWT(
+            options={"require": REQUIRED_CLAIMS, "enforce_minimum_key_length": True}
+        )
+
+    @property
+    def algorithms(self) -> frozenset[str]:
+        return frozenset(self._keys)
+
+    def principal(self, authorization: str | None) -> Principal:
+        """The caller named by an `Authorization` header value, or an UNAUTHENTICATED ApiError."""
+        token = bearer_token(authorization)
+        try:
+            algorithm = jwt.get_unverified_header(token).get("alg")
+        except jwt.InvalidTokenError:
+            raise unauthenticated(REFUSALS[jwt.InvalidTokenError]) from None
+        if isinstance(algorithm, str) and algorithm.lower() == "none":
+            raise unauthenticated("unsigned tokens (alg none) are never accepted")
+        if not isinstance(algorithm, str) or algorithm not in self._keys:
+            accepted = ", ".join(sorted(self._keys))
+            raise unauthenticated(f"the token's algorithm is not accepted here; use {accepted}")
+        try:
+            claims = self._decoder.decode(
+                token,
+                self._keys[algorithm],
+                algorithms=[algorithm],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                leeway=TOKEN_CLOCK_LEEWAY_S,
+            )
+        except jwt.InvalidTokenError as error:
+            raise unauthenticated(refusal_message(error)) from None
+        return principal_from_claims(claims)
+
+
+def require_roles(principal: Principal, *roles: Role) -> Principal:
+    """The principal itself when it holds any of `roles`, else a FORBIDDEN ApiError."""
+    assert roles, "a route names at least one role it allows"
+    if not principal.has_any_role(*roles):
+        raise ApiError(
+            ErrorCode.FORBIDDEN, message=f"this needs one of the roles: {', '.join(roles)}"
+        )
+    return principal
+
+
+def sign_development_token(
+    secret: str,
+    *,
+    user_id: str,
+    tenant_id: uuid.UUID,
+    roles: Iterable[Role],
+    ttl_s: int,
+    now_s: int,
+) -> str:
+    """An HS256 token for development, tests, the demo and load runs; never valid in production."""
+    if not secret:
+        raise ValueError("no development secret: set ONSALE_JWT_SECRET or start `onsale up`")
+    if len(secret.encode()) < JWT_SECRET_BYTES_MIN:
+        raise ValueError(f"the secret is too short: use at least {JWT_SECRET_BYTES_MIN} bytes")
+    if not 0 < ttl_s <= TOKEN_TTL_S_MAX:
+        raise ValueError(f"the ttl must be 1 to {TOKEN_TTL_S_MAX} seconds")
+    role_names = sorted(str(role) for role in set(roles))
+    if not role_names:
+        raise ValueError("a token needs at least one role")
+    claims = {
+        "sub": user_id,
+        "tenant": str(tenant_id),
+        "roles": role_names,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now_s,
+        "exp": now_s + ttl_s,
+    }
+    return jwt.encode(claims, secret, algorithm=DEVELOPMENT_ALGORITHM)
