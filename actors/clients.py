@@ -1,9 +1,10 @@
 """The typed facade through which the gateway reaches Ray; no other gateway module imports ray.
 
-`InventoryClient` is the live batcher of one event: requests that arrive while a batch is in flight
-wait and leave together as the next batch (bounded), one actor call per batch. It rides through an
-actor restart by retrying keyed commands, which the engine deduplicates; a command without a key
-cannot be retried safely and is answered UNAVAILABLE instead.
+`InventoryClient` is the live batcher of one event: requests that arrive while its batches are in
+flight wait and leave together as the next batch (bounded), one actor call per batch, at most
+`CLIENT_BATCHES_IN_FLIGHT_MAX` batches at a time so the actor can decide one while Postgres commits
+another. It rides through an actor restart by retrying keyed commands, which the engine
+deduplicates; a command without a key cannot be retried safely and is answered UNAVAILABLE instead.
 
 `WaitingRoomClient` batches joins the same way; a join is safe to retry (a fan keeps one place),
 so it always rides through a restart. Polls never reach the actor: `queue_position` answers them
@@ -17,10 +18,14 @@ from collections.abc import Callable, Sequence
 import ray
 from ray.exceptions import ActorUnavailableError, GetTimeoutError, RayActorError
 
-from actors.inventory_actor import PipelineStats
-from actors.lifecycle import unavailable, wall_clock_ms
+from actors.inventory_actor import COMMANDS_ENCODER, RESULTS_DECODER, PipelineStats
+from actors.inventory_actor import InventorySnapshot as InventorySnapshot
+from actors.lifecycle import unavailable
+from actors.lifecycle import wall_clock_ms as wall_clock_ms
 from actors.names import NAMESPACE, SUPERVISOR_NAME
 from actors.remote import inventory_actor, supervisor, waiting_room_actor
+from actors.waiting_room_publication import PublishedRoom as PublishedRoom
+from actors.waiting_room_publication import published_room as published_room
 from actors.waiting_room_publication import queue_position as queue_position
 from engine import limits
 from engine.commands import Command
@@ -89,25 +94,52 @@ class InventoryClient:
     ) -> None:
         self._actor = inventory_actor(event_id, database_url, clock)
         self._pending: list[PendingCommand] = []
-        self._draining: asyncio.Task[None] | None = None
+        self._sender_tasks: set[asyncio.Task[None]] = set()
+        self._senders = 0
+        self._senders_starting = 0
+
+    async def snapshot(self, *, include_seats: bool = False) -> InventorySnapshot | Rejected:
+        """The actor's live counts (and seat states); one call that Ray does not retry."""
+        try:
+            answer = await asyncio.wait_for(
+                self._actor.snapshot.remote(include_seats),
+                timeout=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
+            )
+        except ACTOR_CALL_ERRORS:
+            return unavailable("the inventory is not answering")
+        return answer if answer is not None else unavailable("the inventory is starting")
 
     async def execute(self, command: Command) -> Result:
         if len(self._pending) >= limits.CLIENT_PENDING_COMMANDS_MAX:
             return Rejected(reason=Reason.BUSY, message="too many requests for this event")
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._pending.append(PendingCommand(command, future))
-        if self._draining is None or self._draining.done():
-            self._draining = asyncio.create_task(self._drain())
+        if self._senders < limits.CLIENT_BATCHES_IN_FLIGHT_MAX:
+            self._senders += 1
+            self._senders_starting += 1
+            sender = asyncio.create_task(self._drain())
+            self._sender_tasks.add(sender)
+            sender.add_done_callback(self._sender_tasks.discard)
         return await future
 
     async def _drain(self) -> None:
-        while self._pending:
-            batch = self._pending[: limits.CLIENT_BATCH_COMMANDS_MAX]
-            del self._pending[: limits.CLIENT_BATCH_COMMANDS_MAX]
-            results = await self._send([pending.command for pending in batch])
-            for pending, result in zip(batch, results, strict=True):
-                if not pending.future.done():
-                    pending.future.set_result(result)
+        """Send batches until nothing waits. Senders that start together share what waits, so a
+        burst leaves as batches the actor can decide while Postgres commits the one before. A
+        sender counts as free the moment it stops, before the fans it answered ask again."""
+        size = -(-len(self._pending) // self._senders_starting)
+        self._senders_starting -= 1
+        try:
+            while self._pending:
+                size = min(size, limits.CLIENT_BATCH_COMMANDS_MAX)
+                batch = self._pending[:size]
+                del self._pending[:size]
+                results = await self._send([pending.command for pending in batch])
+                for pending, result in zip(batch, results, strict=True):
+                    if not pending.future.done():
+                        pending.future.set_result(result)
+                size = limits.CLIENT_BATCH_COMMANDS_MAX
+        finally:
+            self._senders -= 1
 
     async def _send(self, commands: Sequence[Command]) -> list[Result]:
         """One actor call; on an actor failure, retry the keyed commands until the actor is back."""
@@ -115,9 +147,12 @@ class InventoryClient:
         waiting = list(range(len(commands)))
         for attempt in range(limits.CLIENT_ACTOR_ATTEMPTS_MAX):
             try:
-                answers = await asyncio.wait_for(
-                    self._actor.submit.remote([commands[index] for index in waiting]),
-                    timeout=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
+                payload = COMMANDS_ENCODER.encode([commands[index] for index in waiting])
+                answers = RESULTS_DECODER.decode(
+                    await asyncio.wait_for(
+                        self._actor.submit.remote(payload),
+                        timeout=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
+                    )
                 )
             except ACTOR_CALL_ERRORS:
                 retryable = []

@@ -1,9 +1,12 @@
 """The single writer of one event's inventory: batches in, one Postgres commit, batches out.
 
-Requests wait in a bounded inbox; one loop takes everything waiting (up to a batch), decides and
-applies each command on the engine, writes all the batch's changes in one transaction under this
-instance's epoch, and only then answers. If that commit fails, the in-memory state is thrown away
-and rebuilt from Postgres before the next batch, so nothing unacknowledged survives in memory.
+Requests (msgpack on the wire) wait in a bounded inbox; one loop takes everything waiting (up to a
+batch), decides and applies each command on the engine, and writes the batch's changes in one
+transaction under this instance's epoch. While that commit is in flight the loop decides the next
+batch on top of it; commits run one at a time, in order, and a batch is answered only after its
+own commit. If a commit fails, its batch and the one decided on top are answered UNAVAILABLE and
+memory is rebuilt from Postgres before anything else is decided, so nothing unacknowledged
+survives in memory.
 """
 
 import asyncio
@@ -23,6 +26,7 @@ from actors.lifecycle import (
     wall_clock_ms,
 )
 from engine import limits
+from engine.changes import Change
 from engine.commands import Command, ExpireHolds
 from engine.inventory import Inventory, TicketTypeCounts, apply, decide
 from engine.outcomes import Outcome
@@ -39,6 +43,11 @@ from persistence.tenancy import tenant_transaction
 COMMIT_SECONDS_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 Result = Outcome | Rejected
+# `submit` takes and returns msgpack: far cheaper than pickling the Structs on both sides.
+COMMANDS_ENCODER = msgspec.msgpack.Encoder()
+COMMANDS_DECODER = msgspec.msgpack.Decoder(list[Command])
+RESULTS_ENCODER = msgspec.msgpack.Encoder()
+RESULTS_DECODER = msgspec.msgpack.Decoder(list[Result])
 log = logging.getLogger(__name__)
 
 
@@ -56,6 +65,15 @@ class PipelineStats(msgspec.Struct, frozen=True, kw_only=True):
     commit_seconds_bounds: tuple[float, ...]
     commit_seconds_buckets: tuple[int, ...]
     inbox_commands: int
+
+
+class InventorySnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """The live figures the API shows: counts per ticket type, the pause, and optionally the
+    state of every seat (one byte each, in seat-map order)."""
+
+    paused: bool
+    counts: list[TicketTypeCounts]
+    seat_states: bytes
 
 
 class CountDifference(msgspec.Struct, frozen=True, kw_only=True):
@@ -113,6 +131,24 @@ class Request:
         self.future = future
 
 
+class DecidedBatch:
+    """A batch applied to memory and waiting for its commit, with the answers it will then get."""
+
+    __slots__ = ("answers", "changes", "now_ms", "requests")
+
+    def __init__(
+        self,
+        requests: list[Request],
+        answers: list[list[Result]],
+        changes: list[Change],
+        now_ms: int,
+    ):
+        self.requests = requests
+        self.answers = answers
+        self.changes = changes
+        self.now_ms = now_ms
+
+
 class InventoryActor:
     """Made remote in `actors.remote`; `__init__` does no I/O so a restart can never fail there."""
 
@@ -144,16 +180,23 @@ class InventoryActor:
         self._commit_seconds_total = 0.0
         self._commit_seconds_buckets = [0] * (len(COMMIT_SECONDS_BUCKETS) + 1)
 
-    async def submit(self, commands: list[Command]) -> list[Result]:
-        """Decide, commit and answer `commands`, in order; one result per command."""
+    async def submit(self, payload: bytes) -> bytes:
+        """Decide, commit and answer the msgpack list of commands in `payload`, in order: a
+        msgpack list with one result per command (see `COMMANDS_ENCODER`, `RESULTS_DECODER`)."""
+        commands = COMMANDS_DECODER.decode(payload)
         assert len(commands) <= limits.ACTOR_BATCH_COMMANDS_MAX, "clients send bounded batches"
+        results: list[Result]
         if not await self._started():
-            return [unavailable("the inventory is not available yet")] * len(commands)
-        if self._inbox_commands + len(commands) > limits.ACTOR_INBOX_COMMANDS_MAX:
-            return [Rejected(reason=Reason.BUSY, message="the inventory is busy")] * len(commands)
-        future: asyncio.Future[list[Result]] = asyncio.get_running_loop().create_future()
-        self._enqueue(Request(commands, future))
-        return await future
+            results = [unavailable("the inventory is not available yet")] * len(commands)
+        elif self._inbox_commands + len(commands) > limits.ACTOR_INBOX_COMMANDS_MAX:
+            results = [Rejected(reason=Reason.BUSY, message="the inventory is busy")] * len(
+                commands
+            )
+        else:
+            future: asyncio.Future[list[Result]] = asyncio.get_running_loop().create_future()
+            self._enqueue(Request(commands, future))
+            results = await future
+        return RESULTS_ENCODER.encode(results)
 
     async def counts(self) -> list[TicketTypeCounts]:
         """The live counts per ticket type, straight from memory."""
@@ -161,6 +204,17 @@ class InventoryActor:
             return []
         inventory = self._inventory
         return [inventory.ticket_type_counts(type_id) for type_id in inventory.ticket_types]
+
+    async def snapshot(self, include_seats: bool) -> InventorySnapshot | None:
+        """The live figures straight from memory; None while the inventory cannot start."""
+        if not await self._started() or self._inventory is None:
+            return None
+        inventory = self._inventory
+        return InventorySnapshot(
+            paused=inventory.paused,
+            counts=[inventory.ticket_type_counts(type_id) for type_id in inventory.ticket_types],
+            seat_states=bytes(inventory.seat_states.states) if include_seats else b"",
+        )
 
     async def reconcile(self) -> list[CountDifference]:
         """Compare memory with Postgres between two batches, when no commit is in flight."""
@@ -243,14 +297,35 @@ class InventoryActor:
         return batch
 
     async def _serve_batches(self) -> None:
+        """Decide the next batch while the previous one commits. A pending reconciliation lets
+        the commit in flight finish and runs before anything else is decided."""
         assert self._wakeup is not None
+        committing: asyncio.Task[Rejected | None] | None = None
+        decided: DecidedBatch | None = None
         while True:
+            if committing is not None and committing.done():
+                failure = committing.result()
+                committing = None
+                if failure is not None and decided is not None:
+                    # Decided on top of a batch Postgres refused: its answers may rest on it.
+                    self._answer_all(decided.requests, failure)
+                    decided = None
+            if committing is None and decided is not None:
+                committing = asyncio.create_task(self._commit(decided))
+                committing.add_done_callback(self._wake)
+                decided = None
+            if committing is None and self._reconciliations:
+                await self._reconcile_now()
+                continue
+            if decided is None and self._inbox and not self._reconciliations:
+                decided = await self._decide(self._take_batch())
+                continue
             await self._wakeup.wait()
             self._wakeup.clear()
-            while self._inbox:
-                await self._serve(self._take_batch())
-            if self._reconciliations:
-                await self._reconcile_now()
+
+    def _wake(self, _: object) -> None:
+        assert self._wakeup is not None
+        self._wakeup.set()
 
     async def _sweep_expired_holds(self) -> None:
         """Expiry is a command in the same inbox, so it is ordered and committed like any other."""
@@ -259,7 +334,14 @@ class InventoryActor:
             if not self._fenced:
                 self._enqueue(Request([ExpireHolds()], None))
 
-    async def _serve(self, batch: list[Request]) -> None:
+    async def _decide(self, batch: list[Request]) -> DecidedBatch | None:
+        """Apply the batch to memory; None when it was answered at once (fenced, or no rebuild).
+
+        Memory needs a rebuild only after a failed commit, and the loop decides nothing until
+        that commit is done, so the rebuild never overtakes a commit in flight."""
+        if self._fenced:
+            self._answer_all(batch, unavailable("this inventory instance was replaced"))
+            return None
         if self._needs_rebuild:
             try:
                 await self._rebuild()
@@ -267,12 +349,13 @@ class InventoryActor:
                 self._answer_all(batch, unavailable("the database is unavailable"))
                 log.warning("rebuild failed", extra={"error": repr(error)})
                 await asyncio.sleep(limits.ACTOR_REBUILD_RETRY_INTERVAL_MS / 1_000)
-                return
+                return None
         inventory = self._inventory
-        assert inventory is not None and self._pool is not None and self._tenant_id is not None
+        assert inventory is not None
         now_ms = self._clock()
         answers: list[list[Result]] = []
-        changes = []
+        changes: list[Change] = []
+        batch_size = 0
         for request in batch:
             results: list[Result] = []
             for command in request.commands:
@@ -285,10 +368,16 @@ class InventoryActor:
                 changes.extend(decision.changes)
                 results.append(decision.outcome)
             answers.append(results)
-        batch_size = sum(len(request.commands) for request in batch)
+            batch_size += len(results)
         self._commands_decided += batch_size
         self._batch_size_max = max(self._batch_size_max, batch_size)
-        if changes:
+        return DecidedBatch(batch, answers, changes, now_ms)
+
+    async def _commit(self, decided: DecidedBatch) -> Rejected | None:
+        """Write one decided batch and answer it; on failure, the answer every batch decided on
+        top of it must get as well."""
+        assert self._pool is not None and self._tenant_id is not None
+        if decided.changes:
             started = time.perf_counter()
             try:
                 async with tenant_transaction(self._pool, self._tenant_id) as connection:
@@ -297,30 +386,32 @@ class InventoryActor:
                         tenant_id=self._tenant_id,
                         event_id=self._event_id,
                         epoch=self._epoch,
-                        changes=changes,
-                        now_ms=now_ms,
+                        changes=decided.changes,
+                        now_ms=decided.now_ms,
                     )
             except StaleEpoch:
                 self._fenced = True
-                self._answer_all(batch, unavailable("this inventory instance was replaced"))
                 log.error("fenced out by a newer epoch", extra={"epoch": self._epoch})
-                return
+                return self._refuse(decided, unavailable("this inventory instance was replaced"))
             except InventoryConflict as error:
                 self._needs_rebuild = True
                 self._commit_failures += 1
-                self._answer_all(batch, unavailable("the inventory is being rebuilt; retry"))
                 log.error("memory and database disagree", extra={"error": str(error)})
-                return
+                return self._refuse(decided, unavailable("the inventory is being rebuilt; retry"))
             except DATABASE_ERRORS as error:
                 self._needs_rebuild = True
                 self._commit_failures += 1
-                self._answer_all(batch, unavailable("the database is unavailable"))
                 log.warning("group commit failed", extra={"error": repr(error)})
-                return
+                return self._refuse(decided, unavailable("the database is unavailable"))
             self._record_commit(time.perf_counter() - started)
-        for request, results in zip(batch, answers, strict=True):
+        for request, results in zip(decided.requests, decided.answers, strict=True):
             if request.future is not None and not request.future.done():
                 request.future.set_result(results)
+        return None
+
+    def _refuse(self, decided: DecidedBatch, rejection: Rejected) -> Rejected:
+        self._answer_all(decided.requests, rejection)
+        return rejection
 
     async def _reconcile_now(self) -> None:
         waiting, self._reconciliations = self._reconciliations, []

@@ -32,6 +32,7 @@ from actors.waiting_room_publication import (
     PublishedPlace,
     PublishedRoom,
     encode_record,
+    fan_digest,
     places_key,
     polls_key,
     room_key,
@@ -428,17 +429,19 @@ class WaitingRoomActor:
     def _published_place(self, room: WaitingRoom, sequence: int) -> PublishedPlace:
         slot = room.slot_of_sequence[sequence]
         state = PLACE_STATES_BY_CODE[room.states[sequence]]
+        fan_id = room.fan_index.fan_id(sequence)
+        digest = fan_digest(fan_id)
         if state is not PlaceState.ADMITTED:
-            return PublishedPlace(sequence, slot, state)
+            return PublishedPlace(sequence, slot, state, digest)
         access_ttl_ms = room.settings.access_ttl_s * MILLISECONDS_PER_SECOND
         expires_at_ms = room.admitted_at_ms_by_slot[slot] + access_ttl_ms
         token = issue_access_token(
             secret=self._access_secret,
             event_id=room.settings.event_id,
-            fan_id=room.fan_index.fan_id(sequence),
+            fan_id=fan_id,
             expires_at_ms=expires_at_ms,
         )
-        return PublishedPlace(sequence, slot, state, expires_at_ms, token)
+        return PublishedPlace(sequence, slot, state, digest, expires_at_ms, token)
 
     def _published_room(self, room: WaitingRoom, now_ms: int) -> PublishedRoom:
         counts = count_places(room)

@@ -19,6 +19,9 @@ head that has passed a place still recorded as waiting. The trade-off: the draw 
 pre-queue place once, and a restarted actor (or a flushed Redis) republishes every place once.
 """
 
+import hashlib
+import hmac
+
 import msgspec
 import redis.asyncio as redis
 
@@ -38,11 +41,16 @@ class PublishedRoom(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PublishedPlace(msgspec.Struct, frozen=True, array_like=True):
-    """One place, encoded as a msgpack array to keep a million of them small."""
+    """One place, encoded as a msgpack array to keep a million of them small.
+
+    Queue ids can be derived by anyone, so a place carries a digest of its fan: a poll of another
+    fan's place is NOT_FOUND.
+    """
 
     sequence: int
     slot: int
     state: PlaceState
+    fan_digest: bytes
     access_expires_at_ms: int | None = None
     access_token: str | None = None
 
@@ -62,6 +70,13 @@ def places_key(event_id: str) -> str:
 
 def polls_key(event_id: str) -> str:
     return f"waiting_room:{{{event_id}}}:polls"
+
+
+FAN_DIGEST_BYTES = 8
+
+
+def fan_digest(fan_id: str) -> bytes:
+    return hashlib.sha256(fan_id.encode()).digest()[:FAN_DIGEST_BYTES]
 
 
 def encode_record(record: PublishedRoom | PublishedPlace) -> bytes:
@@ -101,10 +116,10 @@ def view_of(queue_id: str, place: PublishedPlace, room: PublishedRoom, now_ms: i
 
 
 async def queue_position(
-    client: redis.Redis, event_id: str, queue_id: str, now_ms: int
+    client: redis.Redis, event_id: str, queue_id: str, now_ms: int, *, fan_id: str
 ) -> PlaceView | Rejected:
     """Answer `GET /v1/events/{event_id}/queue/{queue_id}` from Redis alone: one MULTI of two
-    reads, then, for a place still queued, one SADD that records the poll for the actor.
+    reads, then, for a place of this fan still queued, one SADD that records the poll for the actor.
 
     The room record and every place are written in one MULTI, so with the room record present a
     missing place is NOT_FOUND; without it (never published, or lost) the answer is UNAVAILABLE.
@@ -120,7 +135,15 @@ async def queue_position(
     if place_data is None:
         return Rejected(reason=Reason.NOT_FOUND, message="no such place in this queue")
     place = decode_place(place_data)
+    if not hmac.compare_digest(place.fan_digest, fan_digest(fan_id)):
+        return Rejected(reason=Reason.NOT_FOUND, message="no such place in this queue")
     view = view_of(queue_id, place, decode_room(room_data), now_ms)
     if view.state in (PlaceState.PRE_QUEUE, PlaceState.WAITING):
         await client.sadd(polls_key(event_id), place.sequence)
     return view
+
+
+async def published_room(client: redis.Redis, event_id: str) -> PublishedRoom | None:
+    """The room record the actor last published; None before its first publish."""
+    data = await client.get(room_key(event_id))
+    return None if data is None else decode_room(data)

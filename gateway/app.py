@@ -1,7 +1,9 @@
 """The composition root of the HTTP gateway: builds the FastAPI app from settings and parts.
 
 Connections to Postgres (as the service role) and Redis open in the lifespan and close with it;
-routes find them on `app.state`. Every error leaves in API.md's shape, whatever raised it.
+everything routes share (the token verifier, the rate limiter, the idempotency store, the event
+catalog, the per-event clients and the stats board) is built there once and found on `app.state`.
+Every error leaves in API.md's shape, whatever raised it; a dependency that fails is UNAVAILABLE.
 """
 
 import asyncio
@@ -9,31 +11,69 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import asyncpg
 import redis.asyncio as redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
-from actors.clients import keep_supervisor_running
-from gateway.errors import ErrorCode, error_response
+from actors.clients import keep_supervisor_running, wall_clock_ms
+from gateway.auth import TokenVerifier
+from gateway.errors import ApiError, ErrorCode, error_response
+from gateway.event_catalog import EventCatalog
+from gateway.event_clients import EventClients
+from gateway.idempotency import IdempotencyStore
 from gateway.middleware import RequestContextMiddleware
+from gateway.openapi import openapi_document
 from gateway.parts import Parts
-from gateway.routes import health
+from gateway.rate_limits import RateLimiter, configured_limits
+from gateway.routes import events, health, holds, queue, venue
 from gateway.settings import Settings
+from gateway.stats_board import StatsBoard
 from persistence.pool import create_pool
 
 log = logging.getLogger(__name__)
 STATUS_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
+DEPENDENCY_ERRORS = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    redis.RedisError,
+)
 
 
 def create_app(settings: Settings, parts: Parts) -> FastAPI:
+    verifier = TokenVerifier(settings, jwt_secret=parts.jwt_secret)
+    access_secret = parts.access_secret.encode()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.settings = settings
-        app.state.parts = parts
-        app.state.database_pool = await create_pool(parts.database_service_url)
-        app.state.redis = redis.Redis.from_url(parts.redis_url)
+        state = app.state
+        state.settings = settings
+        state.parts = parts
+        state.clock = wall_clock_ms
+        state.verifier = verifier
+        state.access_secret = access_secret
+        state.database_pool = await create_pool(parts.database_service_url)
+        state.redis = redis.Redis.from_url(parts.redis_url)
+        state.rate_limiter = RateLimiter(state.redis, limits=configured_limits(settings))
+        state.idempotency = IdempotencyStore(state.database_pool, state.redis)
+        state.catalog = EventCatalog(state.database_pool)
+        state.clients = EventClients(
+            database_url=parts.database_service_url,
+            redis_url=parts.redis_url,
+            access_secret=access_secret,
+        )
+        state.stats_board = StatsBoard(
+            pool=state.database_pool,
+            redis_client=state.redis,
+            clients=state.clients,
+            clock=wall_clock_ms,
+        )
         supervising = asyncio.create_task(
             keep_supervisor_running(
                 parts.database_service_url, parts.redis_url, parts.access_secret.encode()
@@ -48,7 +88,14 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
 
     app = FastAPI(title="On-sale API", version="1", lifespan=lifespan)
     app.add_middleware(RequestContextMiddleware)
-    app.include_router(health.router)
+    for routes in (health, venue, events, queue, holds):
+        app.include_router(routes.router, include_in_schema=False)
+    document = openapi_document()
+    app.openapi = lambda: document  # type: ignore[method-assign]
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> Response:
+        return error.response()
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
@@ -57,6 +104,13 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
         return error_response(ErrorCode.VALIDATION_ERROR, details={"errors": error.errors()})
+
+    async def dependency_error(request: Request, error: Exception) -> Response:
+        log.warning("a dependency failed", extra={"path": request.url.path, "error": repr(error)})
+        return error_response(ErrorCode.UNAVAILABLE)
+
+    for dependency_error_type in DEPENDENCY_ERRORS:
+        app.add_exception_handler(dependency_error_type, dependency_error)
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception) -> Response:

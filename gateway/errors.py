@@ -5,9 +5,12 @@ code is added to the table, never spelled out in a route.
 """
 
 import enum
+from typing import Any
 
 import msgspec
 from fastapi.responses import Response
+
+from engine.rejections import Reason, Rejected
 
 
 class ErrorCode(enum.StrEnum):
@@ -55,10 +58,59 @@ assert set(ERROR_TABLE) == set(ErrorCode), "every error code needs a status and 
 RETRY_AFTER_S = {ErrorCode.RATE_LIMITED: 1, ErrorCode.UNAVAILABLE: 5}
 
 
+class ApiError(Exception):
+    """Raised anywhere under a route to answer with one error of the table; nothing else leaks."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str | None = None,
+        details: dict[str, object] | None = None,
+        retry_after_s: int | None = None,
+    ) -> None:
+        super().__init__(message or ERROR_TABLE[code][1])
+        self.code = code
+        self.message = message
+        self.details = details
+        self.retry_after_s = retry_after_s
+
+    def response(self) -> Response:
+        return error_response(self.code, self.message, self.details, self.retry_after_s)
+
+
+# The engine's expected "no"s as API codes. A full queue (BUSY) is a dependency that cannot take
+# more right now: UNAVAILABLE, with a short Retry-After.
+REASON_CODES: dict[Reason, ErrorCode] = {
+    Reason.VALIDATION_ERROR: ErrorCode.VALIDATION_ERROR,
+    Reason.NOT_FOUND: ErrorCode.NOT_FOUND,
+    Reason.SALE_NOT_OPEN: ErrorCode.SALE_NOT_OPEN,
+    Reason.NOT_ADMITTED: ErrorCode.NOT_ADMITTED,
+    Reason.SOLD_OUT: ErrorCode.SOLD_OUT,
+    Reason.SEAT_UNAVAILABLE: ErrorCode.SEAT_UNAVAILABLE,
+    Reason.LIMIT_EXCEEDED: ErrorCode.LIMIT_EXCEEDED,
+    Reason.HOLD_EXPIRED: ErrorCode.HOLD_EXPIRED,
+    Reason.IDEMPOTENCY_CONFLICT: ErrorCode.IDEMPOTENCY_CONFLICT,
+    Reason.BUSY: ErrorCode.UNAVAILABLE,
+    Reason.UNAVAILABLE: ErrorCode.UNAVAILABLE,
+}
+assert set(REASON_CODES) == set(Reason), "every engine rejection needs an API code"
+BUSY_RETRY_AFTER_S = 1
+
+
+def rejection_error(rejected: Rejected) -> ApiError:
+    """The API error for an engine rejection, with the engine's message and details."""
+    return ApiError(
+        REASON_CODES[rejected.reason],
+        message=rejected.message or None,
+        details=rejected.details or None,
+        retry_after_s=BUSY_RETRY_AFTER_S if rejected.reason is Reason.BUSY else None,
+    )
+
+
 class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
     code: ErrorCode
     message: str
-    details: dict[str, object]
+    details: dict[str, Any]
 
 
 class ErrorEnvelope(msgspec.Struct, frozen=True, kw_only=True):

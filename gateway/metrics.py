@@ -7,7 +7,7 @@ Supervisor last collected them from the InventoryActors.
 import itertools
 from collections.abc import Iterator
 
-from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -27,6 +27,16 @@ REQUEST_SECONDS = Histogram(
     "HTTP request latency, by route template and method.",
     ["route", "method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+HOLD_OUTCOMES = Counter(
+    "onsale_hold_outcomes_total",
+    "Hold requests decided by the inventory, by outcome: placed or the API error code.",
+    ["outcome"],
+)
+QUEUE_FANS = Gauge(
+    "onsale_queue_fans",
+    "Fans in each event's waiting room as last read by this gateway, by state.",
+    ["event_id", "state"],
 )
 READINESS_FAILURES = Counter(
     "onsale_readiness_failures_total",

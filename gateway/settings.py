@@ -12,6 +12,8 @@ from collections.abc import Mapping
 
 import msgspec
 
+from engine import limits
+
 DEFAULT_PORT = 8000
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_DATA_DIR = "./var"
@@ -43,6 +45,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     jwt_secret: str | None = None
     jwt_public_key: str | None = None
     access_secret: str | None = None
+    rate_limit_fan_per_s: int = limits.RATE_LIMIT_FAN_PER_S
+    rate_limit_address_per_s: int = limits.RATE_LIMIT_ADDRESS_PER_S
 
     @property
     def is_production(self) -> bool:
@@ -72,6 +76,8 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "ONSALE_JWT_SECRET": "jwt_secret",
     "ONSALE_JWT_PUBLIC_KEY": "jwt_public_key",
     "ONSALE_ACCESS_SECRET": "access_secret",
+    "ONSALE_RATE_LIMIT_FAN_PER_S": "rate_limit_fan_per_s",
+    "ONSALE_RATE_LIMIT_ADDRESS_PER_S": "rate_limit_address_per_s",
 }
 
 

@@ -11,7 +11,7 @@ import sys
 
 BENCHMARK_MODULES = {
     "B1": "loadtests.bench_pipeline",
-    "B2": None,
+    "B2": "loadtests.bench_http",
     "B3": "loadtests.bench_waiting_room",
     "B4": "loadtests.bench_rebuild",
     "B5": "loadtests.bench_best_available",

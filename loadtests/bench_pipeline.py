@@ -97,6 +97,7 @@ async def run_pipeline(owner_url: str) -> tuple[int, int]:
     await asyncio.gather(*(fan() for _ in range(CONCURRENT_CLIENTS)))
     actor = ray.get_actor(inventory_actor_name(event_id), namespace=NAMESPACE)
     stats = await actor.stats.remote()
+    print("STATS", stats.batches_committed, stats.commands_decided)
     ray.kill(actor, no_restart=True)
     return acknowledged, stats.batch_size_max
 

@@ -2,10 +2,11 @@
 changes, and the rows `Inventory.rebuild` reads back.
 
 `write_changes` runs in the caller's tenant transaction: the epoch fence first, then the net effect
-of the whole batch, one multi-row statement per table, outbox rows included. Every move is checked
-against the state it leaves (a seat, a hold, a sale), so Postgres refuses what the engine should
-never have decided and the caller's transaction rolls back whole. A new change kind goes into
-`referenced_ids`, `net_effect` and `OUTBOX_TOPICS` together.
+of the whole batch in multi-row statements, outbox rows included; the rows no other write of the
+batch depends on (new holds and items, counters, idempotency records) share one statement. Every
+move is checked against the state it leaves (a seat, a hold, a sale), so Postgres refuses what the
+engine should never have decided and the caller's transaction rolls back whole. A new change kind
+goes into `referenced_ids`, `net_effect` and `OUTBOX_TOPICS` together.
 """
 
 import dataclasses
@@ -362,25 +363,43 @@ WITH updated AS (
 SELECT count(*) FROM updated
 """
 
-INSERT_HOLDS = """
-INSERT INTO holds (id, tenant_id, event_id, user_id, status, subtotal_cents, expires_at,
-                   created_at, ended_at, extensions)
-SELECT new.id, $1, $2, new.user_id, new.status, new.subtotal_cents,
-       timestamptz 'epoch' + new.expires_at_ms * interval '1 millisecond',
-       timestamptz 'epoch' + $3::bigint * interval '1 millisecond',
-       CASE WHEN new.status = 'active' THEN NULL
-            ELSE timestamptz 'epoch' + $3::bigint * interval '1 millisecond' END,
-       new.extensions
-FROM unnest($4::uuid[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::integer[])
-     AS new (id, user_id, status, subtotal_cents, expires_at_ms, extensions)
-"""
-
-INSERT_HOLD_ITEMS = """
-INSERT INTO hold_items (hold_id, ticket_type_id, tenant_id, event_id, position, quantity,
-                        unit_price_cents)
-SELECT new.hold_id, new.ticket_type_id, $1, $2, new.position, new.quantity, new.unit_price_cents
-FROM unnest($3::uuid[], $4::uuid[], $5::integer[], $6::integer[], $7::bigint[])
-     AS new (hold_id, ticket_type_id, position, quantity, unit_price_cents)
+# The rows of a batch that depend on nothing else it writes, in one statement (one round trip):
+# new holds and their items, the ticket types' counters, the idempotency records. Each part is
+# empty when the batch has none; the foreign keys of the items are checked at the end of the
+# statement, when the holds they belong to exist.
+INSERT_HOLDS_COUNTS_AND_RECORDS = """
+WITH new_holds AS (
+    INSERT INTO holds (id, tenant_id, event_id, user_id, status, subtotal_cents, expires_at,
+                       created_at, ended_at, extensions)
+    SELECT new.id, $1, $2, new.user_id, new.status, new.subtotal_cents,
+           timestamptz 'epoch' + new.expires_at_ms * interval '1 millisecond',
+           timestamptz 'epoch' + $3::bigint * interval '1 millisecond',
+           CASE WHEN new.status = 'active' THEN NULL
+                ELSE timestamptz 'epoch' + $3::bigint * interval '1 millisecond' END,
+           new.extensions
+    FROM unnest($4::uuid[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::integer[])
+         AS new (id, user_id, status, subtotal_cents, expires_at_ms, extensions)
+),
+new_hold_items AS (
+    INSERT INTO hold_items (hold_id, ticket_type_id, tenant_id, event_id, position, quantity,
+                            unit_price_cents)
+    SELECT new.hold_id, new.ticket_type_id, $1, $2, new.position, new.quantity,
+           new.unit_price_cents
+    FROM unnest($10::uuid[], $11::uuid[], $12::integer[], $13::integer[], $14::bigint[])
+         AS new (hold_id, ticket_type_id, position, quantity, unit_price_cents)
+),
+counted AS (
+    UPDATE ticket_types
+    SET held_quantity = held_quantity + deltas.held, sold_quantity = sold_quantity + deltas.sold
+    FROM unnest($15::uuid[], $16::integer[], $17::integer[]) AS deltas (id, held, sold)
+    WHERE ticket_types.id = deltas.id AND ticket_types.event_id = $2
+)
+INSERT INTO inventory_idempotency_records (tenant_id, event_id, key, fingerprint, outcome,
+                                           recorded_at_ms)
+SELECT $1, $2, new.key, new.fingerprint, new.outcome, new.recorded_at_ms
+FROM unnest($18::text[], $19::bytea[], $20::bytea[], $21::bigint[]) WITH ORDINALITY
+     AS new (key, fingerprint, outcome, recorded_at_ms, ordinal)
+ORDER BY new.ordinal
 """
 
 INSERT_HOLD_SEATS = """
@@ -437,13 +456,6 @@ WITH moved AS (
 SELECT count(*) FROM moved
 """
 
-UPDATE_TICKET_TYPE_COUNTS = """
-UPDATE ticket_types
-SET held_quantity = held_quantity + deltas.held, sold_quantity = sold_quantity + deltas.sold
-FROM unnest($2::uuid[], $3::integer[], $4::integer[]) AS deltas (id, held, sold)
-WHERE ticket_types.id = deltas.id AND ticket_types.event_id = $1
-"""
-
 # An upsert would check the delta itself against quantity >= 0, so rows that exist are updated
 # and only the others inserted; a negative delta on a missing row is refused by the check.
 UPSERT_WITHHELD_UNITS = """
@@ -473,15 +485,6 @@ WHERE NOT EXISTS (
 
 DELETE_IDEMPOTENCY_RECORDS = """
 DELETE FROM inventory_idempotency_records WHERE event_id = $1 AND key = ANY($2::text[])
-"""
-
-INSERT_IDEMPOTENCY_RECORDS = """
-INSERT INTO inventory_idempotency_records (tenant_id, event_id, key, fingerprint, outcome,
-                                           recorded_at_ms)
-SELECT $1, $2, new.key, new.fingerprint, new.outcome, new.recorded_at_ms
-FROM unnest($3::text[], $4::bytea[], $5::bytea[], $6::bigint[]) WITH ORDINALITY
-     AS new (key, fingerprint, outcome, recorded_at_ms, ordinal)
-ORDER BY new.ordinal
 """
 
 UPDATE_PAUSED = """
@@ -526,11 +529,13 @@ async def write_changes(
         )
     effect = net_effect(changes, existing_holds, existing_sales, event_id, now_ms)
     await _write_existing(connection, event_id, effect, now_ms)
-    await _write_new_holds(connection, tenant_id, event_id, effect, now_ms)
+    if effect.forgotten:
+        await connection.execute(DELETE_IDEMPOTENCY_RECORDS, event_id, list(effect.forgotten))
+    await _write_holds_counts_and_records(connection, tenant_id, event_id, effect, now_ms)
+    await _write_new_hold_seats(connection, tenant_id, event_id, effect)
     await _write_new_sales(connection, tenant_id, event_id, effect, now_ms)
     await _write_seats(connection, event_id, effect)
-    await _write_counts(connection, tenant_id, event_id, effect)
-    await _write_idempotency_records(connection, tenant_id, event_id, effect)
+    await _write_withheld_units(connection, tenant_id, event_id, effect)
     if effect.paused is not None:
         await connection.execute(UPDATE_PAUSED, event_id, effect.paused)
     if effect.outbox:
@@ -591,7 +596,7 @@ async def _write_existing(
         await connection.execute(END_SEAT_CLAIMS_OF_HOLDS, event_id, holds_of_sales_ended_at_once)
 
 
-async def _write_new_holds(
+async def _write_holds_counts_and_records(
     connection: asyncpg.Connection,
     tenant_id: uuid.UUID,
     event_id: uuid.UUID,
@@ -599,10 +604,12 @@ async def _write_new_holds(
     now_ms: int,
 ) -> None:
     new_holds = [draft for draft in effect.holds.values() if draft.is_new]
-    if not new_holds:
+    ticket_type_ids, held, sold = _count_deltas(effect)
+    records = list(effect.recorded.values())
+    if not (new_holds or ticket_type_ids or records):
         return
     await connection.execute(
-        INSERT_HOLDS,
+        INSERT_HOLDS_COUNTS_AND_RECORDS,
         tenant_id,
         event_id,
         now_ms,
@@ -612,14 +619,22 @@ async def _write_new_holds(
         [draft.hold.subtotal_cents for draft in new_holds],
         [draft.hold.expires_at_ms for draft in new_holds],
         [draft.hold.extensions for draft in new_holds],
-    )
-    await connection.execute(
-        INSERT_HOLD_ITEMS,
-        tenant_id,
-        event_id,
         *_item_columns((draft.hold.hold_id, draft.hold.items) for draft in new_holds),
+        ticket_type_ids,
+        held,
+        sold,
+        [record.key for record in records],
+        [record.fingerprint for record in records],
+        [OUTCOME_ENCODER.encode(record.outcome) for record in records],
+        [record.recorded_at_ms for record in records],
     )
-    # A hold's seat claims live while it is active, or while the sale it became is live.
+
+
+async def _write_new_hold_seats(
+    connection: asyncpg.Connection, tenant_id: uuid.UUID, event_id: uuid.UUID, effect: BatchEffect
+) -> None:
+    """After the holds exist: a hold's seat claims live while it is active, or while the sale
+    it became is live."""
     converted_to_live_sales = _holds_of_live_sales(effect)
     seats = [
         (
@@ -628,7 +643,8 @@ async def _write_new_holds(
             position,
             draft.status == ACTIVE or draft.hold.hold_id in converted_to_live_sales,
         )
-        for draft in new_holds
+        for draft in effect.holds.values()
+        if draft.is_new
         for position, seat_id in enumerate(draft.hold.seats)
     ]
     if seats:
@@ -714,9 +730,8 @@ async def _write_seats(
         )
 
 
-async def _write_counts(
-    connection: asyncpg.Connection, tenant_id: uuid.UUID, event_id: uuid.UUID, effect: BatchEffect
-) -> None:
+def _count_deltas(effect: BatchEffect) -> tuple[list[TicketTypeId], list[int], list[int]]:
+    """The ticket types whose held or sold counters the batch moves, and by how much."""
     held: dict[TicketTypeId, int] = {}
     sold: dict[TicketTypeId, int] = {}
     for hold_draft in effect.holds.values():
@@ -732,14 +747,16 @@ async def _write_counts(
         for ticket_type_id in dict.fromkeys([*held, *sold])
         if held.get(ticket_type_id, 0) or sold.get(ticket_type_id, 0)
     ]
-    if ticket_type_ids:
-        await connection.execute(
-            UPDATE_TICKET_TYPE_COUNTS,
-            event_id,
-            ticket_type_ids,
-            [held.get(ticket_type_id, 0) for ticket_type_id in ticket_type_ids],
-            [sold.get(ticket_type_id, 0) for ticket_type_id in ticket_type_ids],
-        )
+    return (
+        ticket_type_ids,
+        [held.get(ticket_type_id, 0) for ticket_type_id in ticket_type_ids],
+        [sold.get(ticket_type_id, 0) for ticket_type_id in ticket_type_ids],
+    )
+
+
+async def _write_withheld_units(
+    connection: asyncpg.Connection, tenant_id: uuid.UUID, event_id: uuid.UUID, effect: BatchEffect
+) -> None:
     withheld = [(key, delta) for key, delta in effect.withheld_deltas.items() if delta]
     if withheld:
         await connection.execute(
@@ -749,24 +766,6 @@ async def _write_counts(
             [ticket_type_id for (ticket_type_id, _), _ in withheld],
             [withholding.value for (_, withholding), _ in withheld],
             [delta for _, delta in withheld],
-        )
-
-
-async def _write_idempotency_records(
-    connection: asyncpg.Connection, tenant_id: uuid.UUID, event_id: uuid.UUID, effect: BatchEffect
-) -> None:
-    if effect.forgotten:
-        await connection.execute(DELETE_IDEMPOTENCY_RECORDS, event_id, list(effect.forgotten))
-    if effect.recorded:
-        records = list(effect.recorded.values())
-        await connection.execute(
-            INSERT_IDEMPOTENCY_RECORDS,
-            tenant_id,
-            event_id,
-            [record.key for record in records],
-            [record.fingerprint for record in records],
-            [OUTCOME_ENCODER.encode(record.outcome) for record in records],
-            [record.recorded_at_ms for record in records],
         )
 
 

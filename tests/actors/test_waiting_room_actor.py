@@ -124,7 +124,7 @@ async def published_views(room: Room, queue_ids: dict[str, str]) -> dict[str, Pl
     now_ms = room.clock()
     views = {}
     for fan, queue_id in queue_ids.items():
-        view = await queue_position(room.redis, room.event_id, queue_id, now_ms)
+        view = await queue_position(room.redis, room.event_id, queue_id, now_ms, fan_id=fan)
         assert isinstance(view, PlaceView), view
         views[fan] = view
     return views
@@ -206,9 +206,11 @@ async def test_poll_is_answered_without_a_place_when_the_queue_id_or_the_room_is
     unknown_queue_id = queue_id_for(room.event_id, len(FANS))
     unpublished_event_id = str(uuid.uuid4())
 
-    unknown_place = await queue_position(room.redis, room.event_id, unknown_queue_id, room.clock())
+    unknown_place = await queue_position(
+        room.redis, room.event_id, unknown_queue_id, room.clock(), fan_id=FANS[0]
+    )
     unknown_room = await queue_position(
-        room.redis, unpublished_event_id, unknown_queue_id, room.clock()
+        room.redis, unpublished_event_id, unknown_queue_id, room.clock(), fan_id=FANS[0]
     )
 
     assert isinstance(unknown_place, Rejected) and unknown_place.reason is Reason.NOT_FOUND
@@ -277,7 +279,9 @@ async def test_place_is_skipped_when_its_fan_stopped_polling(room: Room) -> None
     polled_at_ms = room.opens_at_ms + 119_000
     room.clock.set(polled_at_ms)
 
-    await queue_position(room.redis, room.event_id, views["polling"].queue_id, polled_at_ms)
+    await queue_position(
+        room.redis, room.event_id, views["polling"].queue_id, polled_at_ms, fan_id="polling"
+    )
     await eventually(lambda: last_seen_ms(room, "polling"), lambda seen: seen == polled_at_ms)
     room.clock.set(room.opens_at_ms + 121_000)
     await eventually(lambda: published_counts(room), lambda published: published[3] == 3)

@@ -1,0 +1,68 @@
+"""The events this gateway serves, as cached copies of their details, and where each id leads.
+
+Details change only when a venue changes them, so each is read from Postgres at most once per
+EVENT_DETAILS_CACHE_TTL_MS per process (unknown ids too, so a flood of made-up ids costs one read
+each per period). The tenant comes from the event directory, so a fan of any tenant can read any
+event while every read stays fenced to the event's own tenant.
+"""
+
+import time
+import uuid
+
+import asyncpg
+
+from engine import limits
+from gateway.located_ids import event_number_of
+from persistence.event_details import (
+    EventDetails,
+    EventLocation,
+    find_event_location,
+    find_event_location_by_number,
+    load_event_details,
+)
+from persistence.tenancy import tenant_transaction
+
+
+class EventCatalog:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._details: dict[uuid.UUID, tuple[float, EventDetails | None]] = {}
+        self._numbers: dict[int, uuid.UUID] = {}
+
+    async def details(self, event_id: uuid.UUID) -> EventDetails | None:
+        """The event's details, or None when no event has this id."""
+        cached = self._details.get(event_id)
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < limits.EVENT_DETAILS_CACHE_TTL_MS / 1_000:
+            return cached[1]
+        details = await self._load(event_id)
+        if len(self._details) >= limits.EVENTS_CACHED_PER_PROCESS_MAX:
+            self._details.clear()
+        self._details[event_id] = (now, details)
+        if details is not None:
+            self._numbers[details.location.event_number] = event_id
+        return details
+
+    async def details_of_located_id(self, located_id: uuid.UUID) -> EventDetails | None:
+        """The event a hold or order id was minted for; None when the id names no event."""
+        event_number = event_number_of(located_id)
+        if event_number is None:
+            return None
+        event_id = self._numbers.get(event_number)
+        if event_id is None:
+            location = await find_event_location_by_number(self._pool, event_number=event_number)
+            if location is None:
+                return None
+            event_id = location.event_id
+        return await self.details(event_id)
+
+    def forget(self, event_id: uuid.UUID) -> None:
+        """Drop the cached copy after this process changed the event."""
+        self._details.pop(event_id, None)
+
+    async def _load(self, event_id: uuid.UUID) -> EventDetails | None:
+        location: EventLocation | None = await find_event_location(self._pool, event_id=event_id)
+        if location is None:
+            return None
+        async with tenant_transaction(self._pool, location.tenant_id) as connection:
+            return await load_event_details(connection, location=location)

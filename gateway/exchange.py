@@ -1,0 +1,107 @@
+"""The request and response plumbing every route shares: who is asking, within which limits,
+with which body, about which id; and the encoding of what is answered.
+
+Each step raises `ApiError`, so a route reads as the steps of its request and nothing a client
+sends reaches a handler undecoded.
+"""
+
+import uuid
+from typing import TypeVar
+
+import msgspec
+from fastapi import Request
+from fastapi.responses import Response
+
+from engine import limits
+from gateway.auth import Principal, Role, require_roles
+from gateway.errors import ApiError, ErrorCode
+from gateway.rate_limits import RateLimiter, RateLimitScope
+
+T = TypeVar("T")
+JSON = "application/json"
+VENUE_ROLES = (Role.VENUE_MANAGER, Role.ADMIN)
+_encoder = msgspec.json.Encoder()
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+async def authenticate(request: Request, *roles: Role) -> Principal:
+    """The caller, within its address's and its own rate limits, holding one of `roles` if given.
+
+    The address is limited before the token is verified, so a flood of bad tokens from one
+    address costs one Redis call each and nothing more.
+    """
+    state = request.app.state
+    limiter: RateLimiter = state.rate_limiter
+    now_ms = state.clock()
+    await limiter.enforce(
+        scope=RateLimitScope.ADDRESS, subject=client_address(request), now_ms=now_ms
+    )
+    principal: Principal = state.verifier.principal(request.headers.get("authorization"))
+    await limiter.enforce(scope=RateLimitScope.FAN, subject=principal.caller, now_ms=now_ms)
+    if roles:
+        require_roles(principal, *roles)
+    return principal
+
+
+async def read_body(request: Request) -> bytes:
+    body = await request.body()
+    if len(body) > limits.REQUEST_BODY_BYTES_MAX:
+        raise ApiError(
+            ErrorCode.VALIDATION_ERROR,
+            message="the body is too large",
+            details={"bytes_max": limits.REQUEST_BODY_BYTES_MAX},
+        )
+    return body
+
+
+IDEMPOTENCY_KEY_HEADER = "idempotency-key"
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The caller's Idempotency-Key: 1-255 printable ASCII characters without spaces."""
+    key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
+    if key is None:
+        return None
+    if not (
+        0 < len(key) <= limits.IDEMPOTENCY_KEY_CHARACTERS_MAX
+        and all("!" <= character <= "~" for character in key)
+    ):
+        raise ApiError(
+            ErrorCode.VALIDATION_ERROR,
+            message="Idempotency-Key must be 1 to 255 printable characters without spaces",
+            details={"header": "Idempotency-Key"},
+        )
+    return key
+
+
+def decode_body(body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
+    """The body as its Struct; a malformed body, an unknown field or a wrong type is a 422."""
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as error:
+        raise ApiError(ErrorCode.VALIDATION_ERROR, details={"errors": [str(error)]}) from None
+    except msgspec.DecodeError as error:
+        raise ApiError(
+            ErrorCode.VALIDATION_ERROR,
+            message="the body is not valid JSON",
+            details={"errors": [str(error)]},
+        ) from None
+
+
+def path_id(text: str) -> uuid.UUID:
+    """An id from the path; one that is not a UUID names nothing, so it is NOT_FOUND."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise ApiError(ErrorCode.NOT_FOUND) from None
+
+
+def json_response(body: msgspec.Struct, status: int = 200) -> Response:
+    return Response(content=_encoder.encode(body), status_code=status, media_type=JSON)
+
+
+def invalid(message: str, **details: object) -> ApiError:
+    return ApiError(ErrorCode.VALIDATION_ERROR, message=message, details=details or None)

@@ -1,0 +1,81 @@
+"""The waiting room over HTTP: joining (through the event's WaitingRoomActor, in batches) and
+polling (from Redis alone). With the room disabled every fan is admitted at once, with a place
+whose id is derived from the fan, so joining again and polling answer the same."""
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from actors.clients import queue_position
+from engine.access_tokens import issue_access_token
+from engine.rejections import Rejected
+from engine.waiting_room import PlaceState, PlaceView
+from gateway.errors import ApiError, ErrorCode, rejection_error
+from gateway.exchange import authenticate, json_response, path_id
+from gateway.routes.events import known_event
+from gateway.schemas import QueueView
+from persistence.event_details import EventDetails
+
+router = APIRouter()
+MILLISECONDS_PER_SECOND = 1_000
+
+
+def open_door_place(request: Request, details: EventDetails, fan_id: str) -> QueueView:
+    """The place of a fan at an event without a waiting room: admitted, with a fresh token."""
+    event_id = str(details.location.event_id)
+    now_ms: int = request.app.state.clock()
+    return QueueView(
+        queue_id=str(uuid.uuid5(details.location.event_id, fan_id)),
+        state=PlaceState.ADMITTED,
+        position=None,
+        eta_s=None,
+        access_token=issue_access_token(
+            secret=request.app.state.access_secret,
+            event_id=event_id,
+            fan_id=fan_id,
+            expires_at_ms=now_ms + details.waiting_room.access_ttl_s * MILLISECONDS_PER_SECOND,
+        ),
+    )
+
+
+def queue_view(place: PlaceView | Rejected) -> QueueView:
+    if isinstance(place, Rejected):
+        raise rejection_error(place)
+    return QueueView(
+        queue_id=place.queue_id,
+        state=place.state,
+        position=place.position,
+        eta_s=place.eta_s,
+        access_token=place.access_token,
+    )
+
+
+@router.post("/v1/events/{event_id}/queue")
+async def join_queue(request: Request, event_id: str) -> Response:
+    principal = await authenticate(request)
+    details = await known_event(request, event_id)
+    if not details.waiting_room.enabled:
+        return json_response(open_door_place(request, details, principal.caller))
+    client = request.app.state.clients.waiting_room(details.location.event_id)
+    return json_response(queue_view(await client.join(principal.caller)))
+
+
+@router.get("/v1/events/{event_id}/queue/{queue_id}")
+async def poll_queue(request: Request, event_id: str, queue_id: str) -> Response:
+    principal = await authenticate(request)
+    details = await known_event(request, event_id)
+    place_id = path_id(queue_id)
+    if not details.waiting_room.enabled:
+        view = open_door_place(request, details, principal.caller)
+        if view.queue_id != str(place_id):
+            raise ApiError(ErrorCode.NOT_FOUND, message="no such place in this queue")
+        return json_response(view)
+    place = await queue_position(
+        request.app.state.redis,
+        str(details.location.event_id),
+        str(place_id),
+        request.app.state.clock(),
+        fan_id=principal.caller,
+    )
+    return json_response(queue_view(place))

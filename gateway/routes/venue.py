@@ -1,0 +1,265 @@
+"""Venue endpoints: create an event, read and list the tenant's events, pause, resume and pace the
+sale, and watch it live (stats, and the same stats as a server-sent-events stream).
+
+Every event here is fenced twice: the route answers NOT_FOUND for another tenant's event, and the
+reads and writes run in the caller's tenant transaction, where row-level security applies.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import msgspec
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+
+from engine import limits
+from engine.commands import PauseSale, ResumeSale
+from engine.inventory import TicketKind
+from engine.rejections import Rejected
+from gateway.auth import Principal
+from gateway.errors import ApiError, ErrorCode, rejection_error
+from gateway.event_views import venue_event_view
+from gateway.exchange import (
+    VENUE_ROLES,
+    authenticate,
+    decode_body,
+    idempotency_key,
+    invalid,
+    json_response,
+    path_id,
+    read_body,
+)
+from gateway.schemas import (
+    CreatedEventView,
+    CreatedTicketTypeView,
+    CreateEventBody,
+    PatchEventBody,
+    VenueEventList,
+)
+from persistence.event_details import (
+    EventDetails,
+    find_or_add_venue,
+    list_event_ids,
+    record_admission_rate,
+)
+from persistence.event_repository import (
+    EventRejected,
+    NewEvent,
+    NewRow,
+    NewSection,
+    NewTicketType,
+    WaitingRoomSettings,
+    create_event,
+)
+from persistence.tenancy import tenant_transaction
+from persistence.tenants import register_tenant
+
+router = APIRouter()
+CREATE_DECODER = msgspec.json.Decoder(CreateEventBody)
+PATCH_DECODER = msgspec.json.Decoder(PatchEventBody)
+STATS_ENCODER = msgspec.json.Encoder()
+
+
+def new_event(body: CreateEventBody) -> NewEvent:
+    """The event to create, after the checks the body's types cannot express."""
+    if body.ends_at < body.starts_at:
+        raise invalid("ends_at is before starts_at", field="ends_at")
+    if body.onsale.closes_at <= body.onsale.opens_at:
+        raise invalid("onsale.closes_at must be after onsale.opens_at", field="onsale.closes_at")
+    kinds = {ticket_type.key: ticket_type.kind for ticket_type in body.ticket_types}
+    if len(kinds) != len(body.ticket_types):
+        raise invalid("ticket type keys must be unique", field="ticket_types")
+    for ticket_type in body.ticket_types:
+        if ticket_type.kind is TicketKind.GENERAL and ticket_type.capacity is None:
+            raise invalid("a general ticket type needs a capacity", key=ticket_type.key)
+        if ticket_type.kind is TicketKind.SEATED and ticket_type.capacity is not None:
+            raise invalid("a seated ticket type's capacity is its seat count", key=ticket_type.key)
+    sections = body.seatmap.sections if body.seatmap is not None else []
+    for section in sections:
+        if kinds.get(section.ticket_type) is not TicketKind.SEATED:
+            raise invalid("a section names a seated ticket type", section=section.id)
+    waiting_room = body.onsale.waiting_room
+    return NewEvent(
+        name=body.name,
+        starts_at=body.starts_at,
+        ends_at=body.ends_at,
+        currency=body.currency,
+        opens_at=body.onsale.opens_at,
+        closes_at=body.onsale.closes_at,
+        hold_ttl_s=body.onsale.hold_ttl_s,
+        max_tickets_per_user=body.onsale.max_tickets_per_user,
+        waiting_room=WaitingRoomSettings(
+            enabled=waiting_room.enabled,
+            admit_per_second=waiting_room.admit_per_second,
+            max_active_shoppers=waiting_room.max_active_shoppers,
+            access_ttl_s=waiting_room.access_ttl_s,
+        ),
+        ticket_types=tuple(
+            NewTicketType(
+                key=ticket_type.key,
+                name=ticket_type.name,
+                kind=ticket_type.kind,
+                price_cents=ticket_type.price_cents,
+                capacity=ticket_type.capacity or 0,
+            )
+            for ticket_type in body.ticket_types
+        ),
+        sections=tuple(
+            NewSection(
+                section_id=section.id,
+                ticket_type_key=section.ticket_type,
+                rows=tuple(NewRow(row_id=row.id, seats=row.seats) for row in section.rows),
+            )
+            for section in sections
+        ),
+    )
+
+
+async def write_event(request: Request, principal: Principal, body: CreateEventBody) -> Response:
+    event = new_event(body)
+    pool = request.app.state.database_pool
+    async with pool.acquire() as connection:
+        await register_tenant(connection, tenant_id=principal.tenant_id)
+    try:
+        async with tenant_transaction(pool, principal.tenant_id) as connection:
+            venue_id = await find_or_add_venue(
+                connection, tenant_id=principal.tenant_id, name=body.venue_name
+            )
+            created = await create_event(
+                connection, tenant_id=principal.tenant_id, venue_id=venue_id, event=event
+            )
+    except EventRejected as error:
+        raise rejection_error(error.rejected) from None
+    view = CreatedEventView(
+        event_id=str(created.event_id),
+        ticket_types=[
+            CreatedTicketTypeView(id=str(ticket_type.ticket_type_id), key=ticket_type.key)
+            for ticket_type in created.ticket_types
+        ],
+        seats=created.seats,
+    )
+    return json_response(view, status=201)
+
+
+@router.post("/v1/venue/events")
+async def create_venue_event(request: Request) -> Response:
+    principal = await authenticate(request, *VENUE_ROLES)
+    key = idempotency_key(request)
+    raw_body = await read_body(request)
+
+    async def produce() -> Response:
+        return await write_event(request, principal, decode_body(raw_body, CREATE_DECODER))
+
+    response: Response = await request.app.state.idempotency.run(
+        principal_tenant_id=principal.tenant_id,
+        caller=principal.caller,
+        key=key,
+        method_and_path=f"POST {request.url.path}",
+        body=raw_body,
+        produce=produce,
+    )
+    return response
+
+
+async def tenant_event(request: Request, principal: Principal, event_id: str) -> EventDetails:
+    """The caller's tenant's event; another tenant's is NOT_FOUND, exactly like none."""
+    details: EventDetails | None = await request.app.state.catalog.details(path_id(event_id))
+    if details is None or details.location.tenant_id != principal.tenant_id:
+        raise ApiError(ErrorCode.NOT_FOUND, message="no such event")
+    return details
+
+
+async def venue_view_response(request: Request, details: EventDetails) -> Response:
+    snapshot = await request.app.state.stats_board.inventory(details)
+    return json_response(venue_event_view(details, snapshot, request.app.state.clock()))
+
+
+@router.get("/v1/venue/events")
+async def list_venue_events(request: Request) -> Response:
+    principal = await authenticate(request, *VENUE_ROLES)
+    async with tenant_transaction(
+        request.app.state.database_pool, principal.tenant_id
+    ) as connection:
+        event_ids = await list_event_ids(connection, limit=limits.VENUE_EVENTS_LISTED_MAX)
+    views = []
+    for event_id in event_ids:
+        details = await request.app.state.catalog.details(event_id)
+        if details is not None:
+            snapshot = await request.app.state.stats_board.inventory(details)
+            views.append(venue_event_view(details, snapshot, request.app.state.clock()))
+    return json_response(VenueEventList(events=views))
+
+
+@router.get("/v1/venue/events/{event_id}")
+async def read_venue_event(request: Request, event_id: str) -> Response:
+    principal = await authenticate(request, *VENUE_ROLES)
+    return await venue_view_response(request, await tenant_event(request, principal, event_id))
+
+
+@router.patch("/v1/venue/events/{event_id}")
+async def change_venue_event(request: Request, event_id: str) -> Response:
+    """Pause or resume the sale, or change the waiting room's admission rate, at once."""
+    principal = await authenticate(request, *VENUE_ROLES)
+    details = await tenant_event(request, principal, event_id)
+    body = decode_body(await read_body(request), PATCH_DECODER)
+    location = details.location
+    admit_per_second = body.onsale.admit_per_second if body.onsale is not None else None
+    if admit_per_second is not None:
+        if not details.waiting_room.enabled:
+            raise invalid("this event has no waiting room", field="onsale.admit_per_second")
+        room = request.app.state.clients.waiting_room(location.event_id)
+        changed = await room.change_admission_rate(admit_per_second)
+        if isinstance(changed, Rejected):
+            raise rejection_error(changed)
+        async with tenant_transaction(
+            request.app.state.database_pool, location.tenant_id
+        ) as connection:
+            await record_admission_rate(
+                connection, event_id=location.event_id, admit_per_second=admit_per_second
+            )
+        request.app.state.catalog.forget(location.event_id)
+    if body.status is not None:
+        command = PauseSale() if body.status == "paused" else ResumeSale()
+        result = await request.app.state.clients.inventory(location.event_id).execute(command)
+        if isinstance(result, Rejected):
+            raise rejection_error(result)
+        request.app.state.stats_board.forget(location.event_id)
+    refreshed = await request.app.state.catalog.details(location.event_id)
+    assert refreshed is not None
+    return await venue_view_response(request, refreshed)
+
+
+@router.get("/v1/venue/events/{event_id}/stats")
+async def read_stats(request: Request, event_id: str) -> Response:
+    principal = await authenticate(request, *VENUE_ROLES)
+    details = await tenant_event(request, principal, event_id)
+    return json_response(await request.app.state.stats_board.stats(details))
+
+
+@router.get("/v1/venue/events/{event_id}/stats/stream")
+async def stream_stats(request: Request, event_id: str) -> Response:
+    """One `data:` line of the stats each refresh interval until the client goes away."""
+    principal = await authenticate(request, *VENUE_ROLES)
+    details = await tenant_event(request, principal, event_id)
+    board = request.app.state.stats_board
+    if not board.open_stream():
+        raise ApiError(ErrorCode.UNAVAILABLE, message="too many stats streams; retry later")
+
+    async def lines() -> AsyncIterator[bytes]:
+        try:
+            while not await request.is_disconnected():
+                try:
+                    stats = await board.stats(details)
+                except ApiError:
+                    stats = None
+                if stats is not None:
+                    yield b"data: " + STATS_ENCODER.encode(stats) + b"\n\n"
+                await asyncio.sleep(limits.STATS_REFRESH_INTERVAL_MS / 1_000)
+        finally:
+            board.close_stream()
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,303 @@
+"""The bodies of API.md as msgspec Structs: what the gateway decodes and what it encodes.
+
+Requests forbid unknown fields, so a typo is a VALIDATION_ERROR, never silently ignored. The
+OpenAPI document is generated from these Structs (gateway/openapi.py), so a field changed here is
+changed in the contract too: change API.md's shapes only by adding.
+"""
+
+import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from engine import limits
+from engine.inventory import TicketKind
+from engine.waiting_room import PlaceState
+
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Key = Annotated[str, Meta(min_length=1, max_length=50)]
+Label = Annotated[str, Meta(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9]+$")]
+Moment = Annotated[datetime.datetime, Meta(tz=True)]
+Cents = Annotated[int, Meta(ge=0, le=100_000_000)]
+Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
+Identifier = Annotated[str, Meta(min_length=1, max_length=64)]
+SeatLabel = Annotated[str, Meta(min_length=1, max_length=64)]
+Quantity = Annotated[int, Meta(ge=1, le=limits.TICKETS_PER_HOLD_MAX)]
+
+
+class Request(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A request body: unknown fields are refused."""
+
+
+class WaitingRoomSettingsBody(Request):
+    enabled: bool = False
+    admit_per_second: Annotated[
+        int, Meta(ge=limits.ADMIT_PER_SECOND_MIN, le=limits.ADMIT_PER_SECOND_MAX)
+    ] = 50
+    max_active_shoppers: Annotated[
+        int, Meta(ge=limits.MAX_ACTIVE_SHOPPERS_MIN, le=limits.MAX_ACTIVE_SHOPPERS_MAX)
+    ] = 2_000
+    access_ttl_s: Annotated[int, Meta(ge=limits.ACCESS_TTL_S_MIN, le=limits.ACCESS_TTL_S_MAX)] = 900
+
+
+class OnsaleBody(Request):
+    opens_at: Moment
+    closes_at: Moment
+    hold_ttl_s: Annotated[int, Meta(ge=limits.HOLD_TTL_S_MIN, le=limits.HOLD_TTL_S_MAX)] = 600
+    max_tickets_per_user: Annotated[int, Meta(ge=1, le=limits.TICKETS_PER_USER_MAX)] = 6
+    waiting_room: WaitingRoomSettingsBody = WaitingRoomSettingsBody()
+
+
+class TicketTypeBody(Request):
+    key: Key
+    name: Name
+    kind: TicketKind
+    price_cents: Cents
+    capacity: Annotated[int, Meta(ge=0, le=limits.CAPACITY_PER_TICKET_TYPE_MAX)] | None = None
+
+
+class RowBody(Request):
+    id: Label
+    seats: Annotated[int, Meta(ge=1, le=limits.SEATS_PER_ROW_MAX)]
+
+
+class SectionBody(Request):
+    id: Label
+    ticket_type: Key
+    rows: Annotated[list[RowBody], Meta(min_length=1, max_length=limits.ROWS_PER_SECTION_MAX)]
+
+
+class SeatmapBody(Request):
+    sections: Annotated[list[SectionBody], Meta(max_length=limits.SECTIONS_PER_EVENT_MAX)]
+
+
+class CreateEventBody(Request):
+    name: Name
+    venue_name: Name
+    starts_at: Moment
+    ends_at: Moment
+    currency: Currency
+    onsale: OnsaleBody
+    ticket_types: Annotated[
+        list[TicketTypeBody], Meta(min_length=1, max_length=limits.TICKET_TYPES_PER_EVENT_MAX)
+    ]
+    seatmap: SeatmapBody | None = None
+
+
+class OnsalePatchBody(Request):
+    admit_per_second: (
+        Annotated[int, Meta(ge=limits.ADMIT_PER_SECOND_MIN, le=limits.ADMIT_PER_SECOND_MAX)] | None
+    ) = None
+
+
+class PatchEventBody(Request):
+    status: Literal["paused", "live"] | None = None
+    onsale: OnsalePatchBody | None = None
+
+
+class ItemBody(Request):
+    ticket_type_id: Identifier
+    quantity: Quantity
+
+
+class BestAvailableBody(Request):
+    ticket_type_id: Identifier
+    quantity: Quantity
+    contiguous: bool = True
+    section: Label | None = None
+
+
+class HoldBody(Request):
+    """Exactly one of `items`, `seats` or `best_available`."""
+
+    items: (
+        Annotated[list[ItemBody], Meta(min_length=1, max_length=limits.ITEMS_PER_HOLD_MAX)] | None
+    ) = None
+    seats: (
+        Annotated[list[SeatLabel], Meta(min_length=1, max_length=limits.SEATS_PER_HOLD_MAX)] | None
+    ) = None
+    best_available: BestAvailableBody | None = None
+
+
+class Response(msgspec.Struct, frozen=True, kw_only=True):
+    """A response body."""
+
+
+class CreatedTicketTypeView(Response):
+    id: str
+    key: str
+
+
+class CreatedEventView(Response):
+    event_id: str
+    ticket_types: list[CreatedTicketTypeView]
+    seats: int
+
+
+class WaitingRoomView(Response):
+    enabled: bool
+
+
+class WaitingRoomSettingsView(Response):
+    enabled: bool
+    admit_per_second: int
+    max_active_shoppers: int
+    access_ttl_s: int
+
+
+class FanOnsaleView(Response):
+    opens_at: str
+    closes_at: str
+    waiting_room: WaitingRoomView
+
+
+class FanTicketTypeView(Response):
+    id: str
+    key: str
+    name: str
+    kind: TicketKind
+    price_cents: int
+    available: int
+
+
+EventStatus = Literal["scheduled", "on_sale", "paused", "sold_out", "closed"]
+
+
+class EventView(Response):
+    event_id: str
+    name: str
+    starts_at: str
+    status: EventStatus
+    currency: str
+    onsale: FanOnsaleView
+    ticket_types: list[FanTicketTypeView]
+
+
+class VenueOnsaleView(Response):
+    opens_at: str
+    closes_at: str
+    hold_ttl_s: int
+    max_tickets_per_user: int
+    waiting_room: WaitingRoomSettingsView
+
+
+class VenueEventView(Response):
+    event_id: str
+    name: str
+    venue_name: str
+    starts_at: str
+    ends_at: str
+    status: EventStatus
+    currency: str
+    onsale: VenueOnsaleView
+    ticket_types: list[FanTicketTypeView]
+
+
+class VenueEventList(Response):
+    events: list[VenueEventView]
+
+
+class SeatView(Response):
+    n: int
+    status: Literal["available", "unavailable"]
+
+
+class SeatRowView(Response):
+    id: str
+    seats: list[SeatView]
+
+
+class SectionView(Response):
+    id: str
+    ticket_type_id: str
+    rows: list[SeatRowView]
+
+
+class SeatmapView(Response):
+    sections: list[SectionView]
+
+
+class QueueView(Response):
+    queue_id: str
+    state: PlaceState
+    position: int | None
+    eta_s: int | None
+    access_token: str | None
+
+
+class HoldItemView(Response):
+    ticket_type_id: str
+    quantity: int
+    unit_price_cents: int
+
+
+HoldStatus = Literal["active", "released", "expired", "converted"]
+
+
+class HoldView(Response):
+    hold_id: str
+    event_id: str
+    status: HoldStatus
+    expires_at: str
+    items: list[HoldItemView]
+    seats: list[str]
+    subtotal_cents: int
+
+
+class TicketTypeStatsView(Response):
+    ticket_type_id: str
+    key: str
+    capacity: int
+    sold: int
+    held: int
+    available: int
+    withheld: int
+
+
+class QueueStatsView(Response):
+    waiting: int
+    admitted: int
+    admit_per_second: int
+    pre_queue: int
+
+
+class OrderStatsView(Response):
+    pending_payment: int
+    paid: int
+    fulfilled: int
+    payment_failed: int
+    refunded: int
+    expired: int
+    cancelled: int
+
+
+class MintStatsView(Response):
+    pending: int
+    minted: int
+    failed: int
+
+
+class StatsView(Response):
+    """`capacity` is what is on sale: a venue's kills and set-asides are `withheld`, outside it,
+    so `sold + held + available == capacity` holds per ticket type and in total."""
+
+    event_id: str
+    status: EventStatus
+    as_of: str
+    capacity: int
+    sold: int
+    held: int
+    available: int
+    withheld: int
+    revenue_cents: int
+    by_ticket_type: list[TicketTypeStatsView]
+    queue: QueueStatsView
+    orders: OrderStatsView
+    mints: MintStatsView
+
+
+def format_moment(moment_ms: int) -> str:
+    """RFC 3339 in UTC with milliseconds, as every time in the API is written."""
+    moment = datetime.datetime.fromtimestamp(moment_ms / 1_000, tz=datetime.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

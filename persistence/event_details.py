@@ -1,0 +1,206 @@
+"""Events as the gateway reads and adjusts them: where an event lives, its details for the API,
+its venue, and the one on-sale setting a venue changes during a sale.
+
+The directory reads run without a tenant (they name only an event and its tenant); everything else
+runs in the caller's tenant transaction, so row-level security fences it.
+"""
+
+import uuid
+
+import asyncpg
+import msgspec
+
+from engine.inventory import TicketKind
+from engine.seat_map import RowLayout, SectionLayout
+
+
+class EventLocation(msgspec.Struct, frozen=True, kw_only=True):
+    event_id: uuid.UUID
+    tenant_id: uuid.UUID
+    event_number: int
+
+
+class TicketTypeDetails(msgspec.Struct, frozen=True, kw_only=True):
+    ticket_type_id: str
+    key: str
+    name: str
+    kind: TicketKind
+    price_cents: int
+    capacity: int
+
+
+class WaitingRoomDetails(msgspec.Struct, frozen=True, kw_only=True):
+    enabled: bool
+    admit_per_second: int
+    max_active_shoppers: int
+    access_ttl_s: int
+
+
+class EventDetails(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the API shows of an event that changes only when its venue changes it."""
+
+    location: EventLocation
+    name: str
+    venue_name: str
+    currency: str
+    starts_at_ms: int
+    ends_at_ms: int
+    opens_at_ms: int
+    closes_at_ms: int
+    hold_ttl_s: int
+    max_tickets_per_user: int
+    waiting_room: WaitingRoomDetails
+    ticket_types: tuple[TicketTypeDetails, ...]
+    sections: tuple[SectionLayout, ...]
+
+
+SELECT_LOCATION = """
+SELECT event_id, owner_tenant_id, event_number FROM event_directory WHERE event_id = $1
+"""
+
+SELECT_LOCATION_BY_NUMBER = """
+SELECT event_id, owner_tenant_id, event_number FROM event_directory WHERE event_number = $1
+"""
+
+
+def _location(row: asyncpg.Record | None) -> EventLocation | None:
+    if row is None:
+        return None
+    return EventLocation(
+        event_id=row["event_id"], tenant_id=row["owner_tenant_id"], event_number=row["event_number"]
+    )
+
+
+async def find_event_location(
+    pool_or_connection: asyncpg.Pool | asyncpg.Connection, *, event_id: uuid.UUID
+) -> EventLocation | None:
+    return _location(await pool_or_connection.fetchrow(SELECT_LOCATION, event_id))
+
+
+async def find_event_location_by_number(
+    pool_or_connection: asyncpg.Pool | asyncpg.Connection, *, event_number: int
+) -> EventLocation | None:
+    return _location(await pool_or_connection.fetchrow(SELECT_LOCATION_BY_NUMBER, event_number))
+
+
+SELECT_EVENT = """
+SELECT events.name, venues.name AS venue_name, events.currency,
+       (extract(epoch FROM events.starts_at) * 1000)::bigint AS starts_at_ms,
+       (extract(epoch FROM events.ends_at) * 1000)::bigint AS ends_at_ms,
+       (extract(epoch FROM events.opens_at) * 1000)::bigint AS opens_at_ms,
+       (extract(epoch FROM events.closes_at) * 1000)::bigint AS closes_at_ms,
+       events.hold_ttl_s, events.max_tickets_per_user, events.waiting_room_enabled,
+       events.admit_per_second, events.max_active_shoppers, events.access_ttl_s
+FROM events JOIN venues ON venues.id = events.venue_id
+WHERE events.id = $1
+"""
+
+SELECT_TICKET_TYPES = """
+SELECT id::text AS ticket_type_id, key, name, kind, price_cents, capacity
+FROM ticket_types
+WHERE event_id = $1
+ORDER BY position
+"""
+
+SELECT_SEAT_ROWS = """
+SELECT section, row, ticket_type_id::text AS ticket_type_id, count(*) AS seats
+FROM seats
+WHERE event_id = $1
+GROUP BY section, row, ticket_type_id
+ORDER BY min(seat_index)
+"""
+
+
+async def load_event_details(
+    connection: asyncpg.Connection, *, location: EventLocation
+) -> EventDetails | None:
+    """The event as the API shows it; None when the transaction's tenant cannot see it."""
+    event = await connection.fetchrow(SELECT_EVENT, location.event_id)
+    if event is None:
+        return None
+    ticket_types = tuple(
+        TicketTypeDetails(
+            ticket_type_id=row["ticket_type_id"],
+            key=row["key"],
+            name=row["name"],
+            kind=TicketKind(row["kind"]),
+            price_cents=row["price_cents"],
+            capacity=row["capacity"],
+        )
+        for row in await connection.fetch(SELECT_TICKET_TYPES, location.event_id)
+    )
+    sections: list[SectionLayout] = []
+    for row in await connection.fetch(SELECT_SEAT_ROWS, location.event_id):
+        layout = RowLayout(row_id=row["row"], seats=row["seats"])
+        last = sections[-1] if sections else None
+        if last is not None and (last.section_id, last.ticket_type_id) == (
+            row["section"],
+            row["ticket_type_id"],
+        ):
+            sections[-1] = msgspec.structs.replace(last, rows=(*last.rows, layout))
+        else:
+            sections.append(
+                SectionLayout(
+                    section_id=row["section"], ticket_type_id=row["ticket_type_id"], rows=(layout,)
+                )
+            )
+    return EventDetails(
+        location=location,
+        name=event["name"],
+        venue_name=event["venue_name"],
+        currency=event["currency"],
+        starts_at_ms=event["starts_at_ms"],
+        ends_at_ms=event["ends_at_ms"],
+        opens_at_ms=event["opens_at_ms"],
+        closes_at_ms=event["closes_at_ms"],
+        hold_ttl_s=event["hold_ttl_s"],
+        max_tickets_per_user=event["max_tickets_per_user"],
+        waiting_room=WaitingRoomDetails(
+            enabled=event["waiting_room_enabled"],
+            admit_per_second=event["admit_per_second"],
+            max_active_shoppers=event["max_active_shoppers"],
+            access_ttl_s=event["access_ttl_s"],
+        ),
+        ticket_types=ticket_types,
+        sections=tuple(sections),
+    )
+
+
+SELECT_TENANT_EVENTS = "SELECT id FROM events ORDER BY opens_at DESC, id LIMIT $1"
+
+
+async def list_event_ids(connection: asyncpg.Connection, *, limit: int) -> list[uuid.UUID]:
+    """The transaction's tenant's events, the latest on-sale first."""
+    return [row["id"] for row in await connection.fetch(SELECT_TENANT_EVENTS, limit)]
+
+
+FIND_OR_ADD_VENUE = """
+WITH added AS (
+    INSERT INTO venues (tenant_id, name) VALUES ($1, $2)
+    ON CONFLICT (tenant_id, name) DO NOTHING
+    RETURNING id
+)
+SELECT id FROM added
+UNION ALL
+SELECT id FROM venues WHERE tenant_id = $1 AND name = $2
+LIMIT 1
+"""
+
+
+async def find_or_add_venue(
+    connection: asyncpg.Connection, *, tenant_id: uuid.UUID, name: str
+) -> uuid.UUID:
+    venue_id: uuid.UUID = await connection.fetchval(FIND_OR_ADD_VENUE, tenant_id, name)
+    return venue_id
+
+
+UPDATE_ADMISSION_RATE = """
+UPDATE events SET admit_per_second = $2, updated_at = now() WHERE id = $1
+"""
+
+
+async def record_admission_rate(
+    connection: asyncpg.Connection, *, event_id: uuid.UUID, admit_per_second: int
+) -> None:
+    """The event's rate as a restarted waiting room and the API read it back."""
+    await connection.execute(UPDATE_ADMISSION_RATE, event_id, admit_per_second)

@@ -1,0 +1,72 @@
+"""One hold as its fan reads it back, whatever became of it: active, released, expired or converted.
+
+Only the InventoryActor writes holds (persistence/inventory_repository.py); this module reads one,
+in the caller's tenant transaction, for `GET /v1/holds/{hold_id}`.
+"""
+
+import uuid
+
+import asyncpg
+import msgspec
+
+from engine.holds import HoldItem
+
+
+class StoredHold(msgspec.Struct, frozen=True, kw_only=True):
+    hold_id: str
+    event_id: str
+    fan_id: str
+    status: str
+    items: tuple[HoldItem, ...]
+    seats: tuple[str, ...]
+    expires_at_ms: int
+    subtotal_cents: int
+
+
+SELECT_HOLD = """
+SELECT id::text AS hold_id, event_id::text AS event_id, user_id, status, subtotal_cents,
+       (extract(epoch FROM expires_at) * 1000)::bigint AS expires_at_ms
+FROM holds
+WHERE id = $1 AND event_id = $2
+"""
+
+SELECT_ITEMS = """
+SELECT ticket_type_id::text AS ticket_type_id, quantity, unit_price_cents
+FROM hold_items
+WHERE hold_id = $1 AND event_id = $2
+ORDER BY position
+"""
+
+SELECT_SEATS = """
+SELECT seats.label
+FROM hold_seats JOIN seats ON seats.id = hold_seats.seat_id
+WHERE hold_seats.hold_id = $1 AND hold_seats.event_id = $2
+ORDER BY hold_seats.position
+"""
+
+
+async def load_hold(
+    connection: asyncpg.Connection, *, event_id: uuid.UUID, hold_id: uuid.UUID
+) -> StoredHold | None:
+    row = await connection.fetchrow(SELECT_HOLD, hold_id, event_id)
+    if row is None:
+        return None
+    items = tuple(
+        HoldItem(
+            ticket_type_id=item["ticket_type_id"],
+            quantity=item["quantity"],
+            unit_price_cents=item["unit_price_cents"],
+        )
+        for item in await connection.fetch(SELECT_ITEMS, hold_id, event_id)
+    )
+    seats = tuple(seat["label"] for seat in await connection.fetch(SELECT_SEATS, hold_id, event_id))
+    return StoredHold(
+        hold_id=row["hold_id"],
+        event_id=row["event_id"],
+        fan_id=row["user_id"],
+        status=row["status"],
+        items=items,
+        seats=seats,
+        expires_at_ms=row["expires_at_ms"],
+        subtotal_cents=row["subtotal_cents"],
+    )

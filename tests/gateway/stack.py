@@ -1,0 +1,174 @@
+"""The running stack the HTTP tests talk to: the real app on uvicorn, over real TCP, on real Ray,
+Postgres and Redis. The server runs in a thread with its own event loop, so synchronous tests
+(schemathesis) and asynchronous ones can both call it while it serves."""
+
+import asyncio
+import contextlib
+import datetime
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import uvicorn
+
+from gateway.app import create_app
+from gateway.auth import Role, sign_development_token
+from gateway.parts import Parts
+from gateway.settings import Environment, Settings
+from persistence.dsn import with_database
+from persistence.migrate import migrate
+from persistence.pool import service_url
+
+SERVER_START_TIMEOUT_S = 30.0
+TOKEN_TTL_S = 3_600
+# The tests come from one address and many fans; the address bucket is tested on its own app.
+GENEROUS_RATE_PER_S = 1_000_000
+
+
+class Stack:
+    def __init__(self, base_url: str, parts: Parts) -> None:
+        self.base_url = base_url
+        self.parts = parts
+
+    def token(
+        self,
+        *,
+        user_id: str | None = None,
+        tenant_id: uuid.UUID | None = None,
+        roles: tuple[Role, ...] = (Role.FAN,),
+    ) -> str:
+        assert self.parts.jwt_secret is not None
+        return sign_development_token(
+            self.parts.jwt_secret,
+            user_id=user_id or f"fan-{uuid.uuid4().hex[:12]}",
+            tenant_id=tenant_id or uuid.uuid4(),
+            roles=roles,
+            ttl_s=TOKEN_TTL_S,
+            now_s=int(time.time()),
+        )
+
+    def client(self, token: str | None = None, **headers: str) -> httpx.AsyncClient:
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=60.0)
+
+
+def stack_parts(owner_url: str, redis_url: str, port: int) -> Parts:
+    return Parts(
+        gateway_url=f"http://127.0.0.1:{port}",
+        database_url=owner_url,
+        database_service_url=service_url(owner_url),
+        redis_url=redis_url,
+        ray_address="local",
+        stripe_api_base=None,
+        stripe_api_key=None,
+        stripe_webhook_secret=None,
+        access_secret=secrets.token_urlsafe(32),
+        jwt_secret=secrets.token_urlsafe(32),
+        embedded=[],
+    )
+
+
+async def new_migrated_database(server_url: str) -> str:
+    import asyncpg
+
+    name = f"onsale_http_{secrets.token_hex(6)}"
+    connection = await asyncpg.connect(server_url)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    url = with_database(server_url, name)
+    await migrate(url)
+    return url
+
+
+@contextlib.contextmanager
+def serving(settings: Settings, parts: Parts, port: int) -> Iterator[str]:
+    """Serve the app on `port` in a thread until the block ends."""
+    config = uvicorn.Config(
+        create_app(settings, parts),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        loop="asyncio",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"gateway-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the gateway did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=SERVER_START_TIMEOUT_S)
+
+
+def gateway_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "environment": Environment.TEST,
+        "rate_limit_fan_per_s": GENEROUS_RATE_PER_S,
+        "rate_limit_address_per_s": GENEROUS_RATE_PER_S,
+    }
+    return Settings(**(values | overrides))
+
+
+def moment(delta: datetime.timedelta) -> str:
+    return (datetime.datetime.now(datetime.UTC) + delta).isoformat()
+
+
+def event_body(
+    *,
+    general_capacity: int = 200,
+    seat_rows: int = 2,
+    seats_per_row: int = 10,
+    waiting_room: dict[str, Any] | None = None,
+    opens_in: datetime.timedelta = datetime.timedelta(minutes=-1),
+    max_tickets_per_user: int = 6,
+    hold_ttl_s: int = 600,
+) -> dict[str, Any]:
+    """A body for POST /v1/venue/events: general admission, and seated rows in section 101."""
+    ticket_types: list[dict[str, Any]] = [
+        {
+            "key": "GA",
+            "name": "General Admission",
+            "kind": "general",
+            "price_cents": 5_000,
+            "capacity": general_capacity,
+        }
+    ]
+    body: dict[str, Any] = {
+        "name": "Night One",
+        "venue_name": "Arena",
+        "starts_at": moment(datetime.timedelta(days=30)),
+        "ends_at": moment(datetime.timedelta(days=30, hours=3)),
+        "currency": "USD",
+        "onsale": {
+            "opens_at": moment(opens_in),
+            "closes_at": moment(datetime.timedelta(days=1)),
+            "hold_ttl_s": hold_ttl_s,
+            "max_tickets_per_user": max_tickets_per_user,
+            "waiting_room": waiting_room or {"enabled": False},
+        },
+        "ticket_types": ticket_types,
+    }
+    if seat_rows:
+        ticket_types.append(
+            {"key": "RES", "name": "Reserved", "kind": "seated", "price_cents": 8_000}
+        )
+        rows = [{"id": chr(ord("A") + index), "seats": seats_per_row} for index in range(seat_rows)]
+        body["seatmap"] = {"sections": [{"id": "101", "ticket_type": "RES", "rows": rows}]}
+    return body
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
