@@ -9,6 +9,7 @@ import enum
 import os
 import pathlib
 from collections.abc import Mapping
+from typing import Annotated
 
 import msgspec
 
@@ -45,8 +46,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     jwt_secret: str | None = None
     jwt_public_key: str | None = None
     access_secret: str | None = None
-    rate_limit_fan_per_s: int = limits.RATE_LIMIT_FAN_PER_S
-    rate_limit_address_per_s: int = limits.RATE_LIMIT_ADDRESS_PER_S
+    rate_limit_fan_per_s: Annotated[int, msgspec.Meta(ge=1)] = limits.RATE_LIMIT_FAN_PER_S
+    rate_limit_address_per_s: Annotated[int, msgspec.Meta(ge=1)] = limits.RATE_LIMIT_ADDRESS_PER_S
 
     @property
     def is_production(self) -> bool:

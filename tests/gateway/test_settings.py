@@ -103,3 +103,9 @@ def test_onsale_up_exits_non_zero_naming_each_missing_key_when_production_lacks_
     ):
         assert variable in finished.stderr
     assert "Traceback" not in finished.stderr
+
+
+def test_start_is_refused_naming_the_variable_when_a_rate_limit_is_zero() -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"ONSALE_RATE_LIMIT_ADDRESS_PER_S": "0"})
+    assert "ONSALE_RATE_LIMIT_ADDRESS_PER_S" in str(refused.value)
