@@ -33,9 +33,11 @@ from engine.outcomes import Outcome
 from engine.rejections import Reason, Rejected
 from persistence.epochs import StaleEpoch, take_epoch
 from persistence.inventory_repository import (
+    ChangePlan,
     InventoryConflict,
     load_inventory_rows,
-    write_changes,
+    plan_changes,
+    write_planned,
 )
 from persistence.reconciliation import StoredCounts, count_stored_inventory
 from persistence.tenancy import tenant_transaction
@@ -132,21 +134,17 @@ class Request:
 
 
 class DecidedBatch:
-    """A batch applied to memory and waiting for its commit, with the answers it will then get."""
+    """Requests applied to memory and waiting for their commit, with the answers they will then
+    get; `plan` is None while they changed nothing."""
 
-    __slots__ = ("answers", "changes", "now_ms", "requests")
+    __slots__ = ("answers", "changes", "plan", "requests", "size")
 
-    def __init__(
-        self,
-        requests: list[Request],
-        answers: list[list[Result]],
-        changes: list[Change],
-        now_ms: int,
-    ):
-        self.requests = requests
-        self.answers = answers
-        self.changes = changes
-        self.now_ms = now_ms
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self.answers: list[list[Result]] = []
+        self.changes: list[Change] = []
+        self.plan: ChangePlan | None = None
+        self.size = 0
 
 
 class InventoryActor:
@@ -284,12 +282,10 @@ class InventoryActor:
         assert self._wakeup is not None
         self._wakeup.set()
 
-    def _take_batch(self) -> list[Request]:
+    def _take_batch(self, room: int) -> list[Request]:
         batch: list[Request] = []
         size = 0
-        while (
-            self._inbox and size + len(self._inbox[0].commands) <= limits.ACTOR_BATCH_COMMANDS_MAX
-        ):
+        while self._inbox and size + len(self._inbox[0].commands) <= room:
             request = self._inbox.pop(0)
             size += len(request.commands)
             batch.append(request)
@@ -297,8 +293,9 @@ class InventoryActor:
         return batch
 
     async def _serve_batches(self) -> None:
-        """Decide the next batch while the previous one commits. A pending reconciliation lets
-        the commit in flight finish and runs before anything else is decided."""
+        """Decide the next batch while the previous one commits: whatever arrives before that
+        commit ends joins it (up to a batch). A pending reconciliation lets the commit in flight
+        finish and runs before anything else is decided."""
         assert self._wakeup is not None
         committing: asyncio.Task[Rejected | None] | None = None
         decided: DecidedBatch | None = None
@@ -317,8 +314,14 @@ class InventoryActor:
             if committing is None and self._reconciliations:
                 await self._reconcile_now()
                 continue
-            if decided is None and self._inbox and not self._reconciliations:
-                decided = await self._decide(self._take_batch())
+            room = limits.ACTOR_BATCH_COMMANDS_MAX - (0 if decided is None else decided.size)
+            if (
+                self._inbox
+                and len(self._inbox[0].commands) <= room
+                and not self._reconciliations
+                and (decided is None or committing is not None)
+            ):
+                decided = await self._decide(self._take_batch(room), decided)
                 continue
             await self._wakeup.wait()
             self._wakeup.clear()
@@ -334,15 +337,20 @@ class InventoryActor:
             if not self._fenced:
                 self._enqueue(Request([ExpireHolds()], None))
 
-    async def _decide(self, batch: list[Request]) -> DecidedBatch | None:
-        """Apply the batch to memory; None when it was answered at once (fenced, or no rebuild).
+    async def _decide(
+        self, batch: list[Request], decided: DecidedBatch | None
+    ) -> DecidedBatch | None:
+        """Apply the batch to memory, joining it to `decided` if there is one; None when nothing
+        waits for a commit (the batch was answered at once: fenced, or no rebuild).
 
         Memory needs a rebuild only after a failed commit, and the loop decides nothing until
-        that commit is done, so the rebuild never overtakes a commit in flight."""
+        that commit is done and what was decided on top of it is answered, so a rebuild never
+        overtakes a commit in flight."""
         if self._fenced:
             self._answer_all(batch, unavailable("this inventory instance was replaced"))
-            return None
+            return decided
         if self._needs_rebuild:
+            assert decided is None, "nothing is decided on memory that needs a rebuild"
             try:
                 await self._rebuild()
             except DATABASE_ERRORS as error:
@@ -352,10 +360,10 @@ class InventoryActor:
                 return None
         inventory = self._inventory
         assert inventory is not None
+        decided = decided or DecidedBatch()
         now_ms = self._clock()
-        answers: list[list[Result]] = []
-        changes: list[Change] = []
-        batch_size = 0
+        changes = decided.changes
+        changed = len(changes)
         for request in batch:
             results: list[Result] = []
             for command in request.commands:
@@ -367,27 +375,27 @@ class InventoryActor:
                     apply(inventory, change)
                 changes.extend(decision.changes)
                 results.append(decision.outcome)
-            answers.append(results)
-            batch_size += len(results)
-        self._commands_decided += batch_size
-        self._batch_size_max = max(self._batch_size_max, batch_size)
-        return DecidedBatch(batch, answers, changes, now_ms)
+            decided.requests.append(request)
+            decided.answers.append(results)
+            decided.size += len(results)
+            self._commands_decided += len(results)
+        self._batch_size_max = max(self._batch_size_max, decided.size)
+        if len(changes) > changed:
+            # Worked out now, while the commit before it is in flight; the batch is written at
+            # the time of the last decision that changed something.
+            decided.plan = plan_changes(changes, event_id=self._event_id, now_ms=now_ms)
+        return decided
 
     async def _commit(self, decided: DecidedBatch) -> Rejected | None:
         """Write one decided batch and answer it; on failure, the answer every batch decided on
         top of it must get as well."""
         assert self._pool is not None and self._tenant_id is not None
-        if decided.changes:
+        if decided.plan is not None:
             started = time.perf_counter()
             try:
                 async with tenant_transaction(self._pool, self._tenant_id) as connection:
-                    await write_changes(
-                        connection,
-                        tenant_id=self._tenant_id,
-                        event_id=self._event_id,
-                        epoch=self._epoch,
-                        changes=decided.changes,
-                        now_ms=decided.now_ms,
+                    await write_planned(
+                        connection, tenant_id=self._tenant_id, epoch=self._epoch, plan=decided.plan
                     )
             except StaleEpoch:
                 self._fenced = True

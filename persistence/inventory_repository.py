@@ -502,6 +502,46 @@ ORDER BY new.ordinal
 """
 
 
+@dataclasses.dataclass(slots=True, frozen=True)
+class ChangePlan:
+    """What can be worked out of a batch before its transaction opens: the holds and sales it
+    changes that existed before it (Postgres must still hold them live) and, when there are none,
+    its whole net effect and the columns of its main statement, so a caller can prepare the next
+    batch while the previous one commits."""
+
+    event_id: uuid.UUID
+    now_ms: int
+    changes: Sequence[Change]
+    hold_ids: list[HoldId]
+    order_ids: list[OrderId]
+    effect: BatchEffect | None
+    main_columns: list[list[typing.Any]] | None
+
+
+def plan_changes(changes: Sequence[Change], *, event_id: uuid.UUID, now_ms: int) -> ChangePlan:
+    hold_ids, order_ids = referenced_ids(changes)
+    if hold_ids or order_ids:
+        return ChangePlan(
+            event_id=event_id,
+            now_ms=now_ms,
+            changes=changes,
+            hold_ids=hold_ids,
+            order_ids=order_ids,
+            effect=None,
+            main_columns=None,
+        )
+    effect = net_effect(changes, (), (), event_id, now_ms)
+    return ChangePlan(
+        event_id=event_id,
+        now_ms=now_ms,
+        changes=changes,
+        hold_ids=hold_ids,
+        order_ids=order_ids,
+        effect=effect,
+        main_columns=_main_columns(effect),
+    )
+
+
 async def write_changes(
     connection: asyncpg.Connection,
     *,
@@ -511,27 +551,46 @@ async def write_changes(
     changes: Sequence[Change],
     now_ms: int,
 ) -> None:
-    """Record a batch of changes in the caller's tenant transaction, or raise and record nothing.
+    """Record a batch of changes in the caller's tenant transaction (see `write_planned`)."""
+    await write_planned(
+        connection,
+        tenant_id=tenant_id,
+        epoch=epoch,
+        plan=plan_changes(changes, event_id=event_id, now_ms=now_ms),
+    )
+
+
+async def write_planned(
+    connection: asyncpg.Connection, *, tenant_id: uuid.UUID, epoch: int, plan: ChangePlan
+) -> None:
+    """Record a planned batch in the caller's tenant transaction, or raise and record nothing.
 
     Raises StaleEpoch when another actor took the event over, InventoryConflict when Postgres
     holds something in another state than the batch leaves, and asyncpg's constraint errors
     when a count would break its bounds; the caller's transaction then rolls back whole.
     """
+    event_id, now_ms = plan.event_id, plan.now_ms
     await check_epoch(connection, event_id=event_id, epoch=epoch)
-    if not changes:
+    if not plan.changes:
         return
-    hold_ids, order_ids = referenced_ids(changes)
-    existing_holds = await _load_holds(connection, event_id, hold_ids) if hold_ids else ()
-    existing_sales = await _load_sales(connection, event_id, order_ids) if order_ids else ()
-    if len(existing_holds) != len(hold_ids) or len(existing_sales) != len(order_ids):
-        raise InventoryConflict(
-            f"event {event_id}: the batch ends holds or sales that are not live in Postgres"
-        )
-    effect = net_effect(changes, existing_holds, existing_sales, event_id, now_ms)
+    effect, main_columns = plan.effect, plan.main_columns
+    if effect is None:
+        hold_ids, order_ids = plan.hold_ids, plan.order_ids
+        existing_holds = await _load_holds(connection, event_id, hold_ids) if hold_ids else ()
+        existing_sales = await _load_sales(connection, event_id, order_ids) if order_ids else ()
+        if len(existing_holds) != len(hold_ids) or len(existing_sales) != len(order_ids):
+            raise InventoryConflict(
+                f"event {event_id}: the batch ends holds or sales that are not live in Postgres"
+            )
+        effect = net_effect(plan.changes, existing_holds, existing_sales, event_id, now_ms)
+        main_columns = _main_columns(effect)
     await _write_existing(connection, event_id, effect, now_ms)
     if effect.forgotten:
         await connection.execute(DELETE_IDEMPOTENCY_RECORDS, event_id, list(effect.forgotten))
-    await _write_holds_counts_and_records(connection, tenant_id, event_id, effect, now_ms)
+    if main_columns is not None:
+        await connection.execute(
+            INSERT_HOLDS_COUNTS_AND_RECORDS, tenant_id, event_id, now_ms, *main_columns
+        )
     await _write_new_hold_seats(connection, tenant_id, event_id, effect)
     await _write_new_sales(connection, tenant_id, event_id, effect, now_ms)
     await _write_seats(connection, event_id, effect)
@@ -596,23 +655,14 @@ async def _write_existing(
         await connection.execute(END_SEAT_CLAIMS_OF_HOLDS, event_id, holds_of_sales_ended_at_once)
 
 
-async def _write_holds_counts_and_records(
-    connection: asyncpg.Connection,
-    tenant_id: uuid.UUID,
-    event_id: uuid.UUID,
-    effect: BatchEffect,
-    now_ms: int,
-) -> None:
+def _main_columns(effect: BatchEffect) -> list[list[typing.Any]] | None:
+    """The arrays of INSERT_HOLDS_COUNTS_AND_RECORDS from $4 on; None when it has nothing to do."""
     new_holds = [draft for draft in effect.holds.values() if draft.is_new]
     ticket_type_ids, held, sold = _count_deltas(effect)
     records = list(effect.recorded.values())
     if not (new_holds or ticket_type_ids or records):
-        return
-    await connection.execute(
-        INSERT_HOLDS_COUNTS_AND_RECORDS,
-        tenant_id,
-        event_id,
-        now_ms,
+        return None
+    return [
         [draft.hold.hold_id for draft in new_holds],
         [draft.hold.fan_id for draft in new_holds],
         [draft.status for draft in new_holds],
@@ -627,7 +677,7 @@ async def _write_holds_counts_and_records(
         [record.fingerprint for record in records],
         [OUTCOME_ENCODER.encode(record.outcome) for record in records],
         [record.recorded_at_ms for record in records],
-    )
+    ]
 
 
 async def _write_new_hold_seats(

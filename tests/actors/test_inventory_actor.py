@@ -1,10 +1,11 @@
 """The InventoryActor through its client, on real Ray and Postgres: group commit, no oversell,
-acknowledged holds survive kills and a Postgres outage, stale instances are fenced, holds expire."""
+acknowledged holds survive kills and a Postgres outage, stale instances are fenced, holds expire,
+and a failed commit takes down the batch decided on top of it too."""
 
 import asyncio
 import pathlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import pytest
@@ -284,3 +285,65 @@ async def test_reconciliation_reports_the_difference_when_a_counter_was_changed_
             in_postgres=3,
         )
     ]
+
+
+async def until(condition: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:
+    async def poll() -> None:
+        while not await condition():
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(poll(), timeout=timeout_s)
+
+
+async def test_both_batches_get_unavailable_and_none_is_kept_when_a_commit_fails_under_another(
+    sale: Sale, clock: FileClock
+) -> None:
+    client = client_of(sale, clock)
+    before = await client.execute(sale.hold("fan-0", 1, "before"))
+    assert isinstance(before, HoldView)
+    doomed = sale.hold("fan-1", 1, "first")
+
+    async def held_in_memory() -> int:
+        counts = await sale.actor().counts.remote()
+        return int(counts[0].held)
+
+    async def a_commit_waits_for_the_squatter() -> bool:
+        waiting = await sale.fetchval(
+            "select count(*) from pg_stat_activity "
+            "where datname = current_database() and wait_event_type = 'Lock'"
+        )
+        return waiting == 1
+
+    async def second_is_decided_on_top() -> bool:
+        return await held_in_memory() == 3
+
+    owner = await asyncpg.connect(sale.owner_url)
+    try:
+        # An uncommitted row takes the first hold's id: its commit waits on it, then is refused.
+        squatter = owner.transaction()
+        await squatter.start()
+        await owner.execute(
+            "insert into holds (id, tenant_id, event_id, user_id, status, subtotal_cents, "
+            "expires_at, ended_at) values ($1, $2, $3, 'squatter', 'released', 0, now(), now())",
+            uuid.UUID(doomed.new_hold_id),
+            sale.tenant_id,
+            sale.event_id,
+        )
+        first = asyncio.create_task(client.execute(doomed))
+        await until(a_commit_waits_for_the_squatter)
+        second = asyncio.create_task(client.execute(sale.hold("fan-2", 1, "second")))
+        await until(second_is_decided_on_top)
+        await squatter.commit()
+        refused = await asyncio.gather(first, second)
+    finally:
+        await owner.close()
+
+    assert [result.reason if isinstance(result, Rejected) else result for result in refused] == [
+        Reason.UNAVAILABLE,
+        Reason.UNAVAILABLE,
+    ]
+    after = await client.execute(sale.hold("fan-3", 1, "after"))
+    assert isinstance(after, HoldView)
+    assert await sale.active_hold_ids() == {before.hold_id, after.hold_id}
+    assert await held_in_memory() == 2
+    assert await sale.actor().reconcile.remote() == []

@@ -1,6 +1,7 @@
 """The group commit and the rebuild agree: what `write_changes` records, `load_inventory_rows` reads
 back into an inventory equal to the one that decided it; a batch that Postgres refuses leaves
-nothing behind; the outbox rows commit with the changes they announce."""
+nothing behind; the outbox rows commit with the changes they announce; a batch planned before its
+transaction opens is written the same."""
 
 import typing
 import uuid
@@ -43,7 +44,9 @@ from persistence.inventory_repository import (
     InventoryChangeMessage,
     InventoryConflict,
     load_inventory_rows,
+    plan_changes,
     write_changes,
+    write_planned,
 )
 from persistence.tenancy import tenant_transaction
 from tests.persistence.builders import (
@@ -460,4 +463,30 @@ async def test_forgotten_keys_go_and_later_keys_keep_their_order_when_expiry_pas
 
     assert any(isinstance(change, IdempotencyKeysForgotten) for change in changes)
     assert list(inventory.idempotency_records) == ["middle", "recent", "new"]
+    await assert_stored_equals(service_pool, event, inventory, 0)
+
+
+async def test_plan_made_before_the_transaction_writes_the_batch_when_it_only_creates(
+    service_pool: asyncpg.Pool, event: CreatedEventOfTenant
+) -> None:
+    inventory = await in_memory_inventory(service_pool, event)
+    ticket_type_ids = event.ticket_type_ids()
+    first = PlaceHold(
+        new_hold_id=str(uuid.uuid4()),
+        fan_id="fan-1",
+        items=(ItemRequest(ticket_type_id=ticket_type_ids["GA"], quantity=2),),
+        idempotency_key="first",
+    )
+    created = decided(inventory, first)
+    ahead = plan_changes(created, event_id=event.event_id, now_ms=NOW_MS)
+    async with tenant_transaction(service_pool, event.tenant_id) as connection:
+        await write_planned(connection, tenant_id=event.tenant_id, epoch=EPOCH, plan=ahead)
+    hold_id = first.new_hold_id
+    released = decided(inventory, ReleaseHold(hold_id=hold_id, fan_id="fan-1"))
+    inside = plan_changes(released, event_id=event.event_id, now_ms=NOW_MS)
+    async with tenant_transaction(service_pool, event.tenant_id) as connection:
+        await write_planned(connection, tenant_id=event.tenant_id, epoch=EPOCH, plan=inside)
+
+    assert ahead.effect is not None and ahead.main_columns is not None
+    assert inside.effect is None and inside.hold_ids == [hold_id]
     await assert_stored_equals(service_pool, event, inventory, 0)
