@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from engine import limits
 from gateway.auth import Principal, Role, require_roles
 from gateway.errors import ApiError, ErrorCode
+from gateway.idempotency import check_key
 from gateway.rate_limits import RateLimiter, RateLimitScope
 
 T = TypeVar("T")
@@ -61,19 +62,10 @@ IDEMPOTENCY_KEY_HEADER = "idempotency-key"
 
 
 def idempotency_key(request: Request) -> str | None:
-    """The caller's Idempotency-Key: 1-255 printable ASCII characters without spaces."""
+    """The caller's Idempotency-Key, checked for its form (gateway.idempotency.check_key)."""
     key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
-    if key is None:
-        return None
-    if not (
-        0 < len(key) <= limits.IDEMPOTENCY_KEY_CHARACTERS_MAX
-        and all("!" <= character <= "~" for character in key)
-    ):
-        raise ApiError(
-            ErrorCode.VALIDATION_ERROR,
-            message="Idempotency-Key must be 1 to 255 printable characters without spaces",
-            details={"header": "Idempotency-Key"},
-        )
+    if key is not None:
+        check_key(key)
     return key
 
 

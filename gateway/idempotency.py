@@ -8,7 +8,6 @@ Which responses are kept as the first one is `is_kept`: change it only together 
 import hashlib
 import logging
 import re
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import assert_never
@@ -18,6 +17,7 @@ import msgspec
 import redis.asyncio as redis
 from fastapi.responses import Response
 
+from actors.clients import wall_clock_ms
 from engine.limits import (
     IDEMPOTENCY_CALLER_CHARACTERS_MAX,
     IDEMPOTENCY_IN_FLIGHT_LEASE_S,
@@ -127,10 +127,6 @@ async def answer_of(produce: Callable[[], Awaitable[Response]]) -> Response:
 
 def conflict(reason: ConflictReason) -> ApiError:
     return ApiError(ErrorCode.IDEMPOTENCY_CONFLICT, details={"reason": CONFLICT_DETAILS[reason]})
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class IdempotencyStore:

@@ -11,7 +11,8 @@ import asyncpg
 import msgspec
 
 from engine.inventory import TicketKind
-from engine.seat_map import RowLayout, SectionLayout
+from engine.seat_map import SectionLayout
+from persistence.event_repository import load_sections
 
 
 class EventLocation(msgspec.Struct, frozen=True, kw_only=True):
@@ -102,14 +103,6 @@ WHERE event_id = $1
 ORDER BY position
 """
 
-SELECT_SEAT_ROWS = """
-SELECT section, row, ticket_type_id::text AS ticket_type_id, count(*) AS seats
-FROM seats
-WHERE event_id = $1
-GROUP BY section, row, ticket_type_id
-ORDER BY min(seat_index)
-"""
-
 
 async def load_event_details(
     connection: asyncpg.Connection, *, location: EventLocation
@@ -129,21 +122,6 @@ async def load_event_details(
         )
         for row in await connection.fetch(SELECT_TICKET_TYPES, location.event_id)
     )
-    sections: list[SectionLayout] = []
-    for row in await connection.fetch(SELECT_SEAT_ROWS, location.event_id):
-        layout = RowLayout(row_id=row["row"], seats=row["seats"])
-        last = sections[-1] if sections else None
-        if last is not None and (last.section_id, last.ticket_type_id) == (
-            row["section"],
-            row["ticket_type_id"],
-        ):
-            sections[-1] = msgspec.structs.replace(last, rows=(*last.rows, layout))
-        else:
-            sections.append(
-                SectionLayout(
-                    section_id=row["section"], ticket_type_id=row["ticket_type_id"], rows=(layout,)
-                )
-            )
     return EventDetails(
         location=location,
         name=event["name"],
@@ -162,7 +140,7 @@ async def load_event_details(
             access_ttl_s=event["access_ttl_s"],
         ),
         ticket_types=ticket_types,
-        sections=tuple(sections),
+        sections=await load_sections(connection, event_id=location.event_id),
     )
 
 

@@ -274,22 +274,10 @@ ORDER BY min(seat_index)
 """
 
 
-async def load_inventory_configuration(
+async def load_sections(
     connection: asyncpg.Connection, *, event_id: uuid.UUID
-) -> InventoryConfiguration:
-    """The engine's configuration of the event; raises UnknownEvent when it is not visible."""
-    settings = await connection.fetchrow(SELECT_EVENT_SETTINGS, event_id)
-    if settings is None:
-        raise UnknownEvent(f"no event {event_id} for this tenant")
-    ticket_types = tuple(
-        TicketTypeDefinition(
-            ticket_type_id=row["ticket_type_id"],
-            kind=TicketKind(row["kind"]),
-            price_cents=row["price_cents"],
-            capacity=row["capacity"] if row["kind"] == TicketKind.GENERAL else 0,
-        )
-        for row in await connection.fetch(SELECT_TICKET_TYPES, event_id)
-    )
+) -> tuple[SectionLayout, ...]:
+    """The event's seat map as sections of rows, in seat-index order, read from its seats."""
     sections: list[SectionLayout] = []
     section_rows: list[RowLayout] = []
     current: tuple[str, str] | None = None
@@ -309,13 +297,33 @@ async def load_inventory_configuration(
                 section_id=current[0], ticket_type_id=current[1], rows=tuple(section_rows)
             )
         )
+    return tuple(sections)
+
+
+async def load_inventory_configuration(
+    connection: asyncpg.Connection, *, event_id: uuid.UUID
+) -> InventoryConfiguration:
+    """The engine's configuration of the event; raises UnknownEvent when it is not visible."""
+    settings = await connection.fetchrow(SELECT_EVENT_SETTINGS, event_id)
+    if settings is None:
+        raise UnknownEvent(f"no event {event_id} for this tenant")
+    ticket_types = tuple(
+        TicketTypeDefinition(
+            ticket_type_id=row["ticket_type_id"],
+            kind=TicketKind(row["kind"]),
+            price_cents=row["price_cents"],
+            capacity=row["capacity"] if row["kind"] == TicketKind.GENERAL else 0,
+        )
+        for row in await connection.fetch(SELECT_TICKET_TYPES, event_id)
+    )
+    sections = await load_sections(connection, event_id=event_id)
     return InventoryConfiguration(
         opens_at_ms=settings["opens_at_ms"],
         closes_at_ms=settings["closes_at_ms"],
         hold_ttl_ms=settings["hold_ttl_s"] * MILLISECONDS_PER_SECOND,
         max_tickets_per_user=settings["max_tickets_per_user"],
         ticket_types=ticket_types,
-        sections=tuple(sections),
+        sections=sections,
     )
 
 

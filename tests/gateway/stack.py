@@ -2,7 +2,6 @@
 Postgres and Redis. The server runs in a thread with its own event loop, so synchronous tests
 (schemathesis) and asynchronous ones can both call it while it serves."""
 
-import asyncio
 import contextlib
 import datetime
 import secrets
@@ -12,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
 import httpx
 import uvicorn
 
@@ -74,8 +74,6 @@ def stack_parts(owner_url: str, redis_url: str, port: int) -> Parts:
 
 
 async def new_migrated_database(server_url: str) -> str:
-    import asyncpg
-
     name = f"onsale_http_{secrets.token_hex(6)}"
     connection = await asyncpg.connect(server_url)
     try:
@@ -168,7 +166,3 @@ def event_body(
         rows = [{"id": chr(ord("A") + index), "seats": seats_per_row} for index in range(seat_rows)]
         body["seatmap"] = {"sections": [{"id": "101", "ticket_type": "RES", "rows": rows}]}
     return body
-
-
-def run(coroutine: Any) -> Any:
-    return asyncio.run(coroutine)
