@@ -24,6 +24,7 @@ from actors.lifecycle import unavailable
 from actors.lifecycle import wall_clock_ms as wall_clock_ms
 from actors.names import NAMESPACE, SUPERVISOR_NAME
 from actors.remote import inventory_actor, supervisor, waiting_room_actor
+from actors.standing_work import OutsideParts as OutsideParts
 from actors.waiting_room_publication import PublishedRoom as PublishedRoom
 from actors.waiting_room_publication import published_room as published_room
 from actors.waiting_room_publication import queue_position as queue_position
@@ -67,9 +68,11 @@ async def pipeline_stats() -> dict[str, PipelineStats]:
         return {}
 
 
-async def keep_supervisor_running(database_url: str, redis_url: str, access_secret: bytes) -> None:
+async def keep_supervisor_running(
+    database_url: str, redis_url: str, access_secret: bytes, outside: OutsideParts
+) -> None:
     """Start the cluster's Supervisor and start it again whenever Ray has restarted it."""
-    handle = supervisor(database_url, redis_url, access_secret)
+    handle = supervisor(database_url, redis_url, access_secret, outside)
     while True:
         try:
             await handle.start.remote()

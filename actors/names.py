@@ -1,5 +1,7 @@
 """How per-event actors are found: one Ray namespace and one name per actor kind and event."""
 
+import hashlib
+
 NAMESPACE = "onsale"
 SUPERVISOR_NAME = "supervisor"
 
@@ -10,3 +12,22 @@ def inventory_actor_name(event_id: str) -> str:
 
 def waiting_room_actor_name(event_id: str) -> str:
     return f"waiting_room:{event_id}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def local_chain_name(directory: str) -> str:
+    """The embedded chain keeping its accounts in `directory`: two systems on one Ray cluster
+    (a test run's, say) never share a chain by accident."""
+    return f"solana_local_chain:{_digest(directory)}"
+
+
+def mint_worker_name(database_url: str, index: int) -> str:
+    """Worker `index` of the mint pool of the system whose database is `database_url`."""
+    return f"mint_worker:{_digest(database_url)}:{index}"
+
+
+def notification_worker_name(database_url: str, index: int) -> str:
+    return f"notification_worker:{_digest(database_url)}:{index}"

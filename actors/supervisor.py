@@ -1,6 +1,8 @@
-"""The cluster's standing work, in one named actor: the outbox dispatcher, every live event's actors
-kept started (Ray restarts an actor lazily; a waiting room must tick even when nobody calls it),
-and a periodic reconciliation of each inventory against Postgres.
+"""The cluster's standing work, in one named actor: the outbox dispatcher and the workers it feeds
+(minting, notifications), every live event's actors kept started (Ray restarts an actor lazily; a
+waiting room must tick even when nobody calls it), a periodic reconciliation of each inventory
+against Postgres, the payment reconciler that finishes orders lost webhooks left pending, and the
+expiry of unused tickets a day after their event ended, swept every round.
 
 It is a composition root: it alone decides which consumers each outbox topic goes to.
 """
@@ -13,16 +15,25 @@ import asyncpg
 import msgspec
 import ray
 
+from actors.clients import InventoryClient, wall_clock_ms
 from actors.inventory_actor import CountDifference, PipelineStats
 from actors.lifecycle import DATABASE_ERRORS
 from actors.outbox_dispatcher import Consumer, OutboxDispatcher
 from actors.remote import inventory_actor, waiting_room_actor
+from actors.standing_work import OutsideParts, start_workers
 from engine import limits
+from engine.commands import Command
+from engine.outcomes import Outcome
+from engine.rejections import Rejected
+from payments.reconciler import PaymentReconciler
+from payments.settlement import Settlement
+from payments.stripe_api import StripePayments
 from persistence.event_repository import LiveEvent, list_live_events
 from persistence.inventory_repository import OUTBOX_TOPICS
 from persistence.outbox import list_tenants
 from persistence.pool import create_pool
 from persistence.tenancy import tenant_transaction
+from persistence.ticket_expiry import expire_unused_tickets
 
 SUPERVISOR_POOL_SIZE_MAX = 2
 
@@ -37,34 +48,51 @@ class SupervisionReport(msgspec.Struct, frozen=True, kw_only=True):
     waiting_rooms_started: int
     reconciled_events: int
     differences: dict[str, list[CountDifference]]
+    expired_tickets: int = 0
 
 
 class Supervisor:
-    def __init__(self, *, database_url: str, redis_url: str, access_secret: bytes) -> None:
+    """`outside` is None only where a test supervises events without the outside world."""
+
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        redis_url: str,
+        access_secret: bytes,
+        outside: OutsideParts | None = None,
+    ) -> None:
         self._database_url = database_url
         self._redis_url = redis_url
         self._access_secret = access_secret
+        self._outside = outside
         self._pool: asyncpg.Pool | None = None
         self._dispatcher: OutboxDispatcher | None = None
-        self._running: asyncio.Task[None] | None = None
+        self._running: list[asyncio.Task[None]] = []
         self._rounds = 0
         self._pipeline_stats: dict[str, PipelineStats] = {}
+        self._inventories: dict[uuid.UUID, InventoryClient] = {}
 
     async def start(self) -> None:
-        """Start the dispatcher and the supervision loop once; calling again changes nothing."""
-        if self._running is not None:
+        """Start the workers, the dispatcher and the loops once; calling again changes nothing."""
+        if self._running:
             return
-        self._dispatcher = OutboxDispatcher(database_url=self._database_url, routes=OUTBOX_ROUTES)
+        routes = dict(OUTBOX_ROUTES)
+        if self._outside is not None:
+            routes |= start_workers(self._database_url, self._outside)
+        self._dispatcher = OutboxDispatcher(database_url=self._database_url, routes=routes)
         await self._dispatcher.start()
-        self._running = asyncio.create_task(self._supervise_forever())
+        self._running.append(asyncio.create_task(self._supervise_forever()))
+        if self._outside is not None:
+            self._running.append(asyncio.create_task(self._reconcile_payments_forever()))
 
     async def pipeline_stats(self) -> dict[str, PipelineStats]:
         """Each live event's group-commit figures as of the last round, for /metrics."""
         return self._pipeline_stats
 
     async def close(self) -> None:
-        if self._running is not None:
-            self._running.cancel()
+        for task in self._running:
+            task.cancel()
         if self._dispatcher is not None:
             await self._dispatcher.close()
         if self._pool is not None:
@@ -78,8 +106,41 @@ class Supervisor:
                 log.warning("supervision round failed", extra={"error": repr(error)})
             await asyncio.sleep(limits.SUPERVISOR_ROUND_INTERVAL_MS / 1_000)
 
-    async def supervise_round(self, *, reconcile: bool | None = None) -> SupervisionReport:
-        """Start the actors of every live event; reconcile them every few rounds (or when asked)."""
+    async def _reconcile_payments_forever(self) -> None:
+        assert self._outside is not None
+        pool = await create_pool(self._database_url, min_size=1, max_size=SUPERVISOR_POOL_SIZE_MAX)
+        settlement = Settlement(
+            pool=pool,
+            stripe=StripePayments(
+                api_key=self._outside.stripe_api_key, api_base=self._outside.stripe_api_base
+            ),
+            inventory=self._execute,
+            clock=wall_clock_ms,
+        )
+        reconciler = PaymentReconciler(pool=pool, settlement=settlement)
+        try:
+            while True:
+                try:
+                    await reconciler.reconcile_round(wall_clock_ms())
+                except DATABASE_ERRORS as error:
+                    log.warning("payment reconciliation failed", extra={"error": repr(error)})
+                await asyncio.sleep(limits.PAYMENT_RECONCILE_INTERVAL_MS / 1_000)
+        finally:
+            await pool.close()
+
+    async def _execute(self, event_id: uuid.UUID, command: Command) -> Outcome | Rejected:
+        client = self._inventories.get(event_id)
+        if client is None:
+            client = self._inventories[event_id] = InventoryClient(
+                str(event_id), self._database_url
+            )
+        return await client.execute(command)
+
+    async def supervise_round(
+        self, *, reconcile: bool | None = None, now_ms: int | None = None
+    ) -> SupervisionReport:
+        """Start the actors of every live event; reconcile them every few rounds (or when asked);
+        expire the unused tickets of events that ended a day before `now_ms` (default: now)."""
         if self._pool is None:
             self._pool = await create_pool(
                 self._database_url, min_size=1, max_size=SUPERVISOR_POOL_SIZE_MAX
@@ -87,7 +148,9 @@ class Supervisor:
         self._rounds += 1
         if reconcile is None:
             reconcile = self._rounds % limits.SUPERVISOR_RECONCILE_EVERY_ROUNDS == 0
-        events = await self._live_events()
+        events, expired_tickets = await self._walk_tenants(
+            wall_clock_ms() if now_ms is None else now_ms
+        )
         rooms = [event for event in events if event.waiting_room_enabled]
         stats = await asyncio.gather(*(self._inventory(event).stats.remote() for event in events))
         self._pipeline_stats = {
@@ -106,17 +169,21 @@ class Supervisor:
             waiting_rooms_started=len(rooms),
             reconciled_events=len(events) if reconcile else 0,
             differences=differences,
+            expired_tickets=expired_tickets,
         )
 
-    async def _live_events(self) -> list[LiveEvent]:
+    async def _walk_tenants(self, now_ms: int) -> tuple[list[LiveEvent], int]:
+        """Every tenant's live events, and how many tickets expired, one transaction a tenant."""
         assert self._pool is not None
         async with self._pool.acquire() as connection:
             tenants: list[uuid.UUID] = await list_tenants(connection)
         events: list[LiveEvent] = []
+        expired_tickets = 0
         for tenant_id in tenants:
             async with tenant_transaction(self._pool, tenant_id) as connection:
                 events.extend(await list_live_events(connection))
-        return events
+                expired_tickets += await expire_unused_tickets(connection, now_ms=now_ms)
+        return events, expired_tickets
 
     def _inventory(self, event: LiveEvent) -> ray.actor.ActorHandle:
         return inventory_actor(str(event.event_id), self._database_url)

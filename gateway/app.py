@@ -18,9 +18,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
-from actors.clients import keep_supervisor_running, wall_clock_ms
+from actors.clients import OutsideParts, keep_supervisor_running, wall_clock_ms
+from engine import limits
 from gateway.auth import TokenVerifier
-from gateway.errors import ApiError, ErrorCode, error_response
+from gateway.errors import ApiError, ErrorCode, error_response, rejection_error
 from gateway.event_catalog import EventCatalog
 from gateway.event_clients import EventClients
 from gateway.idempotency import IdempotencyStore
@@ -28,9 +29,23 @@ from gateway.middleware import RequestContextMiddleware
 from gateway.openapi import openapi_document
 from gateway.parts import Parts
 from gateway.rate_limits import RateLimiter, configured_limits
-from gateway.routes import events, health, holds, queue, venue
+from gateway.routes import (
+    dashboard,
+    events,
+    health,
+    holds,
+    orders,
+    payments,
+    queue,
+    scanning,
+    ticket_tools,
+    tickets,
+    venue,
+)
 from gateway.settings import Settings
 from gateway.stats_board import StatsBoard
+from payments.settlement import Settlement, SettlementRefused, SettlementUnavailable
+from payments.stripe_api import PaymentDeclined, PaymentProviderUnavailable, StripePayments
 from persistence.pool import create_pool
 
 log = logging.getLogger(__name__)
@@ -43,7 +58,23 @@ DEPENDENCY_ERRORS = (
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     redis.RedisError,
+    PaymentProviderUnavailable,
+    SettlementUnavailable,
 )
+
+
+def outside_parts(settings: Settings, parts: Parts) -> OutsideParts:
+    """Where the cluster's workers reach Stripe, SMTP and Solana, and with which keys."""
+    return OutsideParts(
+        stripe_api_key=parts.stripe_api_key,
+        stripe_api_base=parts.stripe_api_base,
+        smtp_url=parts.smtp_url,
+        mail_from=settings.mail_from,
+        solana_rpc_url=parts.solana_rpc_url,
+        solana_directory=parts.solana_directory,
+        mint_authority_key=parts.mint_authority_key,
+        custody_seed=parts.custody_seed,
+    )
 
 
 def create_app(settings: Settings, parts: Parts) -> FastAPI:
@@ -59,7 +90,15 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
         state.verifier = verifier
         state.access_secret = access_secret
         state.database_pool = await create_pool(parts.database_service_url)
-        state.redis = redis.Redis.from_url(parts.redis_url)
+        # A request waits for a free connection rather than failing when all are busy: a burst
+        # of fans must queue for a moment, never read a dependency as down.
+        state.redis = redis.Redis(
+            connection_pool=redis.BlockingConnectionPool.from_url(
+                parts.redis_url,
+                max_connections=limits.REDIS_CONNECTIONS_PER_GATEWAY_MAX,
+                timeout=limits.REDIS_CONNECTION_WAIT_S,
+            )
+        )
         state.rate_limiter = RateLimiter(state.redis, limits=configured_limits(settings))
         state.idempotency = IdempotencyStore(state.database_pool, state.redis)
         state.catalog = EventCatalog(state.database_pool)
@@ -67,6 +106,13 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
             database_url=parts.database_service_url,
             redis_url=parts.redis_url,
             access_secret=access_secret,
+        )
+        clients: EventClients = state.clients
+        state.settlement = Settlement(
+            pool=state.database_pool,
+            stripe=StripePayments(api_key=parts.stripe_api_key, api_base=parts.stripe_api_base),
+            inventory=lambda event_id, command: clients.inventory(event_id).execute(command),
+            clock=wall_clock_ms,
         )
         state.stats_board = StatsBoard(
             pool=state.database_pool,
@@ -76,7 +122,10 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
         )
         supervising = asyncio.create_task(
             keep_supervisor_running(
-                parts.database_service_url, parts.redis_url, parts.access_secret.encode()
+                parts.database_service_url,
+                parts.redis_url,
+                parts.access_secret.encode(),
+                outside_parts(settings, parts),
             )
         )
         try:
@@ -88,8 +137,23 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
 
     app = FastAPI(title="On-sale API", version="1", lifespan=lifespan)
     app.add_middleware(RequestContextMiddleware)
-    for routes in (health, venue, events, queue, holds):
+    for routes in (
+        health,
+        venue,
+        events,
+        queue,
+        holds,
+        orders,
+        payments,
+        tickets,
+        scanning,
+        ticket_tools,
+    ):
         app.include_router(routes.router, include_in_schema=False)
+    if not settings.is_production:
+        app.include_router(payments.development_router, include_in_schema=False)
+    app.include_router(dashboard.router, include_in_schema=False)
+    app.mount("/static", dashboard.static_files, name="static")
     document = openapi_document()
     app.openapi = lambda: document  # type: ignore[method-assign]
 
@@ -104,6 +168,15 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
         return error_response(ErrorCode.VALIDATION_ERROR, details={"errors": error.errors()})
+
+    @app.exception_handler(SettlementRefused)
+    async def settlement_refused(request: Request, error: SettlementRefused) -> Response:
+        return rejection_error(error.rejected).response()
+
+    @app.exception_handler(PaymentDeclined)
+    async def payment_declined(request: Request, error: PaymentDeclined) -> Response:
+        details = {"decline_code": error.decline_code} if error.decline_code else None
+        return error_response(ErrorCode.PAYMENT_FAILED, message=str(error), details=details)
 
     async def dependency_error(request: Request, error: Exception) -> Response:
         log.warning("a dependency failed", extra={"path": request.url.path, "error": repr(error)})

@@ -7,6 +7,7 @@ first.
 """
 
 import enum
+import re
 import uuid
 from collections.abc import Iterable
 
@@ -20,6 +21,7 @@ from jwt.exceptions import InvalidSubjectError
 
 from engine.limits import (
     BEARER_TOKEN_CHARACTERS_MAX,
+    CONTACT_EMAIL_CHARACTERS_MAX,
     JWT_SECRET_BYTES_MIN,
     RSA_KEY_BITS_MIN,
     TOKEN_CLOCK_LEEWAY_S,
@@ -34,6 +36,7 @@ AUDIENCE = "onsale"
 REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub", "tenant", "roles"]
 DEVELOPMENT_ALGORITHM = "HS256"
 DEVELOPMENT_TENANT_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 TENANT_REFUSAL = "the tenant claim must be a UUID string"
 
 VerificationKey = bytes | Ed25519PublicKey | RSAPublicKey
@@ -55,6 +58,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     user_id: str
     tenant_id: uuid.UUID
     roles: frozenset[Role]
+    email: str | None = None
 
     def has_any_role(self, *roles: Role) -> bool:
         return not self.roles.isdisjoint(roles)
@@ -169,7 +173,20 @@ def principal_from_claims(claims: dict[str, object]) -> Principal:
     roles = frozenset(Role(name) for name in role_names if name in ROLE_NAMES)
     if not roles:
         raise unauthenticated(f"the roles claim names none of: {', '.join(Role)}")
-    return Principal(user_id=user_id, tenant_id=tenant_id, roles=roles)
+    return Principal(user_id=user_id, tenant_id=tenant_id, roles=roles, email=email_of(claims))
+
+
+def email_of(claims: dict[str, object]) -> str | None:
+    """The optional `email` claim, where the caller's notices go; a malformed one is ignored,
+    so a token is never refused for an address it need not carry."""
+    email = claims.get("email")
+    if (
+        isinstance(email, str)
+        and 0 < len(email) <= CONTACT_EMAIL_CHARACTERS_MAX
+        and EMAIL_PATTERN.fullmatch(email)
+    ):
+        return email
+    return None
 
 
 class TokenVerifier:
@@ -233,6 +250,7 @@ def sign_development_token(
     roles: Iterable[Role],
     ttl_s: int,
     now_s: int,
+    email: str | None = None,
 ) -> str:
     """An HS256 token for development, tests, the demo and load runs; never valid in production."""
     if not secret:
@@ -253,4 +271,6 @@ def sign_development_token(
         "iat": now_s,
         "exp": now_s + ttl_s,
     }
+    if email is not None:
+        claims["email"] = email
     return jwt.encode(claims, secret, algorithm=DEVELOPMENT_ALGORITHM)

@@ -1,19 +1,13 @@
-"""The `onsale` command: `up` runs the whole system, `migrate` applies the schema, `demo` shows it,
-`token` signs a development token.
+"""The `onsale` command: `up` runs the whole system, `migrate` applies the schema, `demo` runs a
+whole simulated on-sale against it, `token` signs a development token.
 
 The only module that talks to a person on the terminal; service code logs instead.
 """
 
 import argparse
 import asyncio
-import json
-import os
-import signal
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 import warnings
 
@@ -21,15 +15,13 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.auth import DEVELOPMENT_TENANT_ID, Role, sign_development_token
+from gateway.demo.flags import add_demo_arguments
 from gateway.embedded import EmbeddedPostgres
 from gateway.logs import configure_logging
 from gateway.parts import Parts, read_runtime_file
 from gateway.settings import Settings, SettingsError, load_settings
 from persistence.migrate import MigrationError, migrate
 
-DEMO_READY_TIMEOUT_S = 300.0
-DEMO_STOP_TIMEOUT_S = 120.0
-READY_POLL_S = 0.5
 SETTINGS_EXIT_CODE = 2
 DEFAULT_TOKEN_USER_ID = "developer"
 DEFAULT_TOKEN_TTL_S = 3_600
@@ -85,45 +77,12 @@ def command_migrate(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
-def fetch_readiness(gateway_url: str) -> tuple[int, dict[str, object]]:
-    try:
-        with urllib.request.urlopen(f"{gateway_url}/health/ready", timeout=5) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return 0, {}
-
-
 def command_demo(settings: Settings, arguments: argparse.Namespace) -> int:
-    """Boot the embedded system in a child `onsale up`, wait for ready, report, stop it cleanly."""
-    gateway_url = f"http://{settings.host}:{settings.port}"
-    console.rule("onsale demo: booting the embedded system")
-    started = time.monotonic()
-    child = subprocess.Popen([sys.executable, "-m", "gateway.cli", "up"], env=os.environ.copy())
-    status = 0
-    while time.monotonic() - started < DEMO_READY_TIMEOUT_S and child.poll() is None:
-        status, body = fetch_readiness(gateway_url)
-        if status == 200:
-            break
-        time.sleep(READY_POLL_S)
-    if status != 200:
-        console.print(f"[red]the system did not become ready (last status {status})[/red]")
-        child.send_signal(signal.SIGINT)
-        child.wait(DEMO_STOP_TIMEOUT_S)
-        return 1
-    ready_s = time.monotonic() - started
-    parts = read_runtime_file(settings.data_path)
-    console.print(f"ready in {ready_s:.1f} s; checks: {body['checks']}")
-    console.print(f"embedded parts: {', '.join(parts.embedded) or 'none'}")
-    console.rule("onsale demo: shutting down")
-    child.send_signal(signal.SIGINT)
-    exit_code = child.wait(DEMO_STOP_TIMEOUT_S)
-    if exit_code != 0:
-        console.print(f"[red]onsale up exited with {exit_code}[/red]")
-        return 1
-    console.print("stopped cleanly: every part shut down")
-    return 0
+    """Boot the embedded system in a child `onsale up`, run a whole on-sale against it over
+    HTTP, check it in Postgres and Stripe, stop the system, and report."""
+    from gateway.demo.command import demo
+
+    return demo(console, settings, arguments)
 
 
 def running_jwt_secret(settings: Settings) -> str | None:
@@ -179,7 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     subcommands = parser.add_subparsers(dest="command", required=True)
     subcommands.add_parser("up", help="start every part (embedded unless configured) and serve")
     subcommands.add_parser("migrate", help="apply the schema migrations and exit")
-    subcommands.add_parser("demo", help="boot the embedded system, report, and shut it down")
+    demo_parser = subcommands.add_parser(
+        "demo", help="boot the embedded system, run a whole simulated on-sale, report, shut down"
+    )
+    add_demo_arguments(demo_parser)
     token = subcommands.add_parser("token", help="print a signed development bearer token")
     token.add_argument(
         "--user",

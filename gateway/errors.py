@@ -27,6 +27,10 @@ class ErrorCode(enum.StrEnum):
     HOLD_EXPIRED = "HOLD_EXPIRED"
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     PAYMENT_FAILED = "PAYMENT_FAILED"
+    ORDER_NOT_REFUNDABLE = "ORDER_NOT_REFUNDABLE"
+    TICKET_STATUS_CONFLICT = "TICKET_STATUS_CONFLICT"
+    TRANSFER_NOT_ALLOWED = "TRANSFER_NOT_ALLOWED"
+    BAD_SIGNATURE = "BAD_SIGNATURE"
     RATE_LIMITED = "RATE_LIMITED"
     UNAVAILABLE = "UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -49,6 +53,10 @@ ERROR_TABLE: dict[ErrorCode, tuple[int, str]] = {
         "This Idempotency-Key was used with a different request, or is still in flight.",
     ),
     ErrorCode.PAYMENT_FAILED: (402, "The payment was declined."),
+    ErrorCode.ORDER_NOT_REFUNDABLE: (409, "This order was never paid, so it cannot be refunded."),
+    ErrorCode.TICKET_STATUS_CONFLICT: (409, "The ticket's status does not allow this."),
+    ErrorCode.TRANSFER_NOT_ALLOWED: (409, "This ticket cannot be transferred now."),
+    ErrorCode.BAD_SIGNATURE: (400, "The webhook's signature does not verify."),
     ErrorCode.RATE_LIMITED: (429, "Too many requests; retry later."),
     ErrorCode.UNAVAILABLE: (503, "A service we depend on is unavailable; nothing was changed."),
     ErrorCode.INTERNAL_ERROR: (500, "Something went wrong on our side; nothing was changed."),

@@ -12,7 +12,6 @@ import uuid
 import asyncpg
 
 from engine import limits
-from gateway.located_ids import event_number_of
 from persistence.event_details import (
     EventDetails,
     EventLocation,
@@ -20,6 +19,7 @@ from persistence.event_details import (
     find_event_location_by_number,
     load_event_details,
 )
+from persistence.located_ids import event_number_of
 from persistence.tenancy import tenant_transaction
 
 

@@ -82,6 +82,9 @@ def venue_event_view(
             ),
         ),
         ticket_types=ticket_type_views(details, snapshot),
+        webhook_url=details.webhook_url,
+        webhook_secret=details.webhook_secret,
+        transfers_allowed=details.transfers_allowed,
     )
 
 

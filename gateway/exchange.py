@@ -6,6 +6,7 @@ sends reaches a handler undecoded.
 """
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import msgspec
@@ -59,6 +60,24 @@ async def read_body(request: Request) -> bytes:
 
 
 IDEMPOTENCY_KEY_HEADER = "idempotency-key"
+
+
+async def answer_once(
+    request: Request,
+    principal: Principal,
+    raw_body: bytes,
+    produce: Callable[[], Awaitable[Response]],
+) -> Response:
+    """Run `produce` under the request's Idempotency-Key, if it sent one (API.md, Idempotency)."""
+    response: Response = await request.app.state.idempotency.run(
+        principal_tenant_id=principal.tenant_id,
+        caller=principal.caller,
+        key=idempotency_key(request),
+        method_and_path=f"{request.method} {request.url.path}",
+        body=raw_body,
+        produce=produce,
+    )
+    return response
 
 
 def idempotency_key(request: Request) -> str | None:

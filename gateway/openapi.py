@@ -10,20 +10,43 @@ from typing import Any
 
 import msgspec
 
+from engine import limits
+from engine.tickets import TicketStatus
 from gateway.errors import ERROR_TABLE, ErrorCode, ErrorEnvelope
 from gateway.schemas import (
+    CheckoutView,
     CreatedEventView,
     CreateEventBody,
     EventView,
     HoldBody,
     HoldView,
+    OrderView,
     PatchEventBody,
+    PayBody,
     QueueView,
+    RefundBody,
     SeatmapView,
     StatsView,
+    TicketView,
     VenueEventList,
     VenueEventView,
+    WebhookAnswer,
 )
+from gateway.ticket_schemas import (
+    CompBody,
+    CompView,
+    LockBody,
+    NoteBody,
+    OfflineScansBody,
+    OfflineScansView,
+    QrView,
+    ScanBody,
+    ScanManifestView,
+    ScanView,
+    TicketList,
+    TransferBody,
+)
+from notifications.venue_webhooks import SIGNATURE_HEADER, WebhookBody
 
 API_VERSION = "1"
 BEARER = "bearer"
@@ -34,6 +57,13 @@ COMMON_ERRORS = (
     ErrorCode.UNAVAILABLE,
 )
 PATH_PARAMETER = re.compile(r"{([a-z_]+)}")
+VENUE_WEBHOOK = "venue_webhook"
+
+
+class QueryParameter(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    schema: dict[str, Any]
+    description: str
 
 
 class Operation(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,14 +78,23 @@ class Operation(msgspec.Struct, frozen=True, kw_only=True):
     access_token: bool = False
     stream: bool = False
     authenticated: bool = True
+    query: tuple[QueryParameter, ...] = ()
 
 
 VENUE = (ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND)
+CURSOR = QueryParameter(
+    name="cursor",
+    schema={"type": "string", "maxLength": limits.TICKET_CURSOR_CHARACTERS_MAX},
+    description="The `next_cursor` of the previous page; the first page without it.",
+)
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
         method="post",
         path="/v1/venue/events",
-        summary="Create an event with its ticket types, seat map and on-sale settings",
+        summary=(
+            "Create an event with its ticket types, seat map, on-sale settings and, optionally, "
+            "the URL its venue webhooks go to"
+        ),
         answer_status=201,
         answer=CreatedEventView,
         body=CreateEventBody,
@@ -173,6 +212,222 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(ErrorCode.NOT_FOUND, ErrorCode.HOLD_EXPIRED),
     ),
     Operation(
+        method="post",
+        path="/v1/holds/{hold_id}/checkout",
+        summary="Create the hold's order and its PaymentIntent; the hold lasts the payment window",
+        answer_status=201,
+        answer=CheckoutView,
+        errors=(ErrorCode.NOT_FOUND, ErrorCode.HOLD_EXPIRED, ErrorCode.IDEMPOTENCY_CONFLICT),
+        idempotent=True,
+    ),
+    Operation(
+        method="get",
+        path="/v1/orders/{order_id}",
+        summary="An order with its tickets and their NFTs (its fan, or its venue)",
+        answer_status=200,
+        answer=OrderView,
+        errors=(ErrorCode.NOT_FOUND,),
+    ),
+    Operation(
+        method="post",
+        path="/v1/orders/{order_id}/refund",
+        summary="Refund a paid order through Stripe; its tickets end and its inventory is on sale",
+        answer_status=200,
+        answer=OrderView,
+        body=RefundBody,
+        errors=(
+            *VENUE,
+            ErrorCode.VALIDATION_ERROR,
+            ErrorCode.ORDER_NOT_REFUNDABLE,
+            ErrorCode.IDEMPOTENCY_CONFLICT,
+        ),
+        idempotent=True,
+    ),
+    Operation(
+        method="get",
+        path="/v1/me/tickets",
+        summary="Your tickets, newest first, a page at a time (given-away ones by status only)",
+        answer_status=200,
+        answer=TicketList,
+        errors=(ErrorCode.VALIDATION_ERROR,),
+        query=(
+            QueryParameter(
+                name="event_id",
+                schema={"type": "string", "format": "uuid"},
+                description="Only this event's tickets.",
+            ),
+            QueryParameter(
+                name="status",
+                schema={"type": "string", "enum": [status.value for status in TicketStatus]},
+                description="Only tickets in this status.",
+            ),
+            QueryParameter(
+                name="limit",
+                schema={
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": limits.TICKETS_LISTED_MAX,
+                    "default": limits.TICKETS_LISTED_DEFAULT,
+                },
+                description="Tickets per page.",
+            ),
+            CURSOR,
+        ),
+    ),
+    Operation(
+        method="get",
+        path="/v1/tickets/{ticket_id}",
+        summary="Your ticket",
+        answer_status=200,
+        answer=TicketView,
+        errors=(ErrorCode.NOT_FOUND,),
+    ),
+    Operation(
+        method="get",
+        path="/v1/tickets/{ticket_id}/qr",
+        summary=f"Your ticket's code for now, signed with its own secret; it rotates every "
+        f"{limits.QR_STEP_S} s",
+        answer_status=200,
+        answer=QrView,
+        errors=(ErrorCode.NOT_FOUND, ErrorCode.TICKET_STATUS_CONFLICT),
+    ),
+    Operation(
+        method="post",
+        path="/v1/tickets/{ticket_id}/transfer",
+        summary="Give your ticket to another fan; the answer is their new ticket, and its NFT "
+        "moves to their wallet on chain",
+        answer_status=200,
+        answer=TicketView,
+        body=TransferBody,
+        errors=(
+            ErrorCode.NOT_FOUND,
+            ErrorCode.TRANSFER_NOT_ALLOWED,
+            ErrorCode.IDEMPOTENCY_CONFLICT,
+        ),
+        idempotent=True,
+    ),
+    Operation(
+        method="post",
+        path="/v1/scan",
+        summary="Scan a ticket's code at a gate: admitted once, else rejected with a reason",
+        answer_status=200,
+        answer=ScanView,
+        body=ScanBody,
+        errors=(*VENUE, ErrorCode.IDEMPOTENCY_CONFLICT),
+        idempotent=True,
+    ),
+    Operation(
+        method="get",
+        path="/v1/venue/events/{event_id}/scan-manifest",
+        summary="The event's current tickets with their code keys, for gates that lose their "
+        "connection",
+        answer_status=200,
+        answer=ScanManifestView,
+        errors=(*VENUE, ErrorCode.VALIDATION_ERROR),
+        query=(
+            QueryParameter(
+                name="limit",
+                schema={
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": limits.SCAN_MANIFEST_TICKETS_MAX,
+                    "default": limits.SCAN_MANIFEST_TICKETS_DEFAULT,
+                },
+                description="Tickets per page.",
+            ),
+            CURSOR,
+        ),
+    ),
+    Operation(
+        method="post",
+        path="/v1/venue/events/{event_id}/offline-scans",
+        summary="Upload the scans a gate made offline; duplicates are resolved by scan time",
+        answer_status=200,
+        answer=OfflineScansView,
+        body=OfflineScansBody,
+        errors=(*VENUE, ErrorCode.VALIDATION_ERROR, ErrorCode.IDEMPOTENCY_CONFLICT),
+        idempotent=True,
+    ),
+    Operation(
+        method="post",
+        path="/v1/venue/events/{event_id}/comps",
+        summary="Give tickets away with a reason; they count as sold, at no revenue",
+        answer_status=201,
+        answer=CompView,
+        body=CompBody,
+        errors=(
+            *VENUE,
+            ErrorCode.VALIDATION_ERROR,
+            ErrorCode.SOLD_OUT,
+            ErrorCode.SEAT_UNAVAILABLE,
+            ErrorCode.IDEMPOTENCY_CONFLICT,
+        ),
+        idempotent=True,
+    ),
+    Operation(
+        method="get",
+        path="/v1/venue/tickets/{ticket_id}",
+        summary="A ticket of one of the tenant's events",
+        answer_status=200,
+        answer=TicketView,
+        errors=VENUE,
+    ),
+    Operation(
+        method="post",
+        path="/v1/venue/tickets/{ticket_id}/lock",
+        summary="Lock a ticket for fraud, a chargeback, a dispute or a legal hold: it neither "
+        "scans nor transfers",
+        answer_status=200,
+        answer=TicketView,
+        body=LockBody,
+        errors=(*VENUE, ErrorCode.TICKET_STATUS_CONFLICT, ErrorCode.IDEMPOTENCY_CONFLICT),
+        idempotent=True,
+    ),
+    Operation(
+        method="post",
+        path="/v1/venue/tickets/{ticket_id}/unlock",
+        summary="Unlock a locked ticket; it is valid again",
+        answer_status=200,
+        answer=TicketView,
+        body=NoteBody,
+        errors=(*VENUE, ErrorCode.TICKET_STATUS_CONFLICT, ErrorCode.IDEMPOTENCY_CONFLICT),
+        idempotent=True,
+    ),
+    Operation(
+        method="post",
+        path="/v1/venue/tickets/{ticket_id}/reissue",
+        summary="Replace a lost ticket: the old one is revoked, its owner gets a new one with a "
+        "new code on the same seat and order",
+        answer_status=201,
+        answer=TicketView,
+        body=NoteBody,
+        errors=(*VENUE, ErrorCode.TICKET_STATUS_CONFLICT, ErrorCode.IDEMPOTENCY_CONFLICT),
+        idempotent=True,
+    ),
+    Operation(
+        method="post",
+        path="/v1/dev/orders/{order_id}/pay",
+        summary="Development only: confirm the order's PaymentIntent with a Stripe test card",
+        answer_status=200,
+        answer=OrderView,
+        body=PayBody,
+        errors=(
+            ErrorCode.VALIDATION_ERROR,
+            ErrorCode.NOT_FOUND,
+            ErrorCode.PAYMENT_FAILED,
+            ErrorCode.HOLD_EXPIRED,
+        ),
+    ),
+    Operation(
+        method="post",
+        path="/v1/webhooks/stripe",
+        summary="Stripe's events, verified by Stripe-Signature and applied once each",
+        answer_status=200,
+        answer=WebhookAnswer,
+        errors=(ErrorCode.BAD_SIGNATURE, ErrorCode.UNAVAILABLE),
+        authenticated=False,
+    ),
+    Operation(
         method="get",
         path="/health",
         summary="200 while the process runs",
@@ -213,6 +468,16 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in PATH_PARAMETER.findall(operation.path)
     ]
+    parameters.extend(
+        {
+            "name": query.name,
+            "in": "query",
+            "required": False,
+            "schema": query.schema,
+            "description": query.description,
+        }
+        for query in operation.query
+    )
     if operation.idempotent:
         parameters.append(
             {
@@ -264,6 +529,38 @@ def _responses(operation: Operation) -> dict[str, Any]:
     return responses
 
 
+def _webhooks() -> dict[str, Any]:
+    """What the platform sends to a venue's `webhook_url`: OpenAPI 3.1's outgoing requests."""
+    return {
+        VENUE_WEBHOOK: {
+            "post": {
+                "summary": "An order of the event was confirmed, failed, expired or was refunded, "
+                "or one of its tickets was transferred",
+                "operationId": VENUE_WEBHOOK,
+                "parameters": [
+                    {
+                        "name": SIGNATURE_HEADER,
+                        "in": "header",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^t=[0-9]+,v1=[0-9a-f]{64}$"},
+                        "description": 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" '
+                        "keyed with the event's webhook_secret>; refuse a t more than "
+                        f"{limits.WEBHOOK_SIGNATURE_TOLERANCE_S} s from now. The body's id is "
+                        "the same on every delivery of one notification.",
+                    }
+                ],
+                "requestBody": {"required": True, "content": _json_content(WebhookBody)},
+                "responses": {
+                    "200": {
+                        "description": "Any 2xx acknowledges it. Network errors, 429 and 5xx "
+                        "are retried with backoff; any other answer is final."
+                    }
+                },
+            }
+        }
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     structs = {
         struct
@@ -272,7 +569,7 @@ def openapi_document() -> dict[str, Any]:
         if struct is not None
     }
     _, components = msgspec.json.schema_components(
-        sorted([*structs, ErrorEnvelope], key=lambda struct: struct.__name__),
+        sorted([*structs, ErrorEnvelope, WebhookBody], key=lambda struct: struct.__name__),
         ref_template="#/components/schemas/{name}",
     )
     paths: dict[str, dict[str, Any]] = {}
@@ -292,6 +589,7 @@ def openapi_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "On-sale API", "version": API_VERSION},
         "paths": paths,
+        "webhooks": _webhooks(),
         "components": {
             "schemas": components,
             "securitySchemes": {

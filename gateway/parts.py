@@ -18,11 +18,17 @@ class Parts(msgspec.Struct, frozen=True, kw_only=True):
     redis_url: str
     ray_address: str
     stripe_api_base: str | None
-    stripe_api_key: str | None
-    stripe_webhook_secret: str | None
+    stripe_api_key: str
+    stripe_webhook_secret: str
     access_secret: str
     jwt_secret: str | None
     embedded: list[str]
+    smtp_url: str
+    solana_rpc_url: str | None
+    # where the embedded chain keeps its accounts; unused when a cluster's RPC is configured
+    solana_directory: str
+    mint_authority_key: str
+    custody_seed: str
 
 
 def write_runtime_file(data_dir: pathlib.Path, parts: Parts) -> pathlib.Path:

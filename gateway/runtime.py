@@ -1,6 +1,6 @@
 """The embedded start: brings up every part that has no URL configured, then serves the gateway.
 
-`onsale up` calls `run`. Parts start in order (Postgres, migrations, Redis, Stripe, Ray), the
+`onsale up` calls `run`. Parts start in order (Postgres, migrations, Redis, Stripe, SMTP, Ray), the
 gateway serves until SIGINT or SIGTERM, and the parts stop in reverse order, so the data directory
 is left consistent and a second start finds everything as it was. This module and the app are the
 only readers of settings.
@@ -27,6 +27,8 @@ from gateway.app import create_app
 from gateway.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedStripe, free_port
 from gateway.parts import RUNTIME_FILE_NAME, Parts, write_runtime_file
 from gateway.settings import Settings, SettingsError
+from minting.authority import stored_authority_key
+from notifications.smtp_sink import EmbeddedSmtpSink
 from persistence.migrate import migrate
 from persistence.pool import service_url, set_service_password
 
@@ -36,6 +38,8 @@ STRIPE_WEBHOOK_ENDPOINT_ID = "onsale"
 STRIPE_WEBHOOK_PATH = "/v1/webhooks/stripe"
 STRIPE_CONFIG_TIMEOUT_S = 10.0
 SERVER_STARTED_POLL_S = 0.05
+MINT_AUTHORITY_FILE_NAME = "mint_authority.key"
+CUSTODY_SEED_FILE_NAME = "custody_seed"
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +113,10 @@ class Runtime:
             asyncio.run(set_service_password(database_url, service_password))
         redis_url = self._start_redis()
         stripe_api_base, stripe_api_key, webhook_secret = self._start_stripe(gateway_url)
+        smtp_url = self._start_smtp()
+        solana_directory = self.data_path / "solana"
+        if not self.settings.solana_rpc_url:
+            self._embedded.append("solana")
         ray_address = self._start_ray()
         parts = Parts(
             gateway_url=gateway_url,
@@ -126,6 +134,14 @@ class Runtime:
             if self.settings.is_production
             else self.settings.jwt_secret or persistent_secret(self.data_path / "jwt_secret", ""),
             embedded=list(self._embedded),
+            smtp_url=smtp_url,
+            solana_rpc_url=self.settings.solana_rpc_url,
+            solana_directory=str(solana_directory),
+            mint_authority_key=self.settings.solana_mint_authority_key
+            or stored_authority_key(solana_directory / MINT_AUTHORITY_FILE_NAME),
+            # it decides every custodial wallet and mint address: kept for good once generated
+            custody_seed=self.settings.solana_custody_seed
+            or persistent_secret(solana_directory / CUSTODY_SEED_FILE_NAME, ""),
         )
         write_runtime_file(self.data_path, parts)
         self._stops.append(lambda: (self.data_path / RUNTIME_FILE_NAME).unlink(missing_ok=True))
@@ -179,6 +195,16 @@ class Runtime:
         register_stripe_webhook(api_base, gateway_url, webhook_secret)
         log.info("embedded stripe started", extra={"api_base": api_base})
         return api_base, EMBEDDED_STRIPE_KEY, webhook_secret
+
+    def _start_smtp(self) -> str:
+        if self.settings.smtp_url:
+            return self.settings.smtp_url
+        sink = EmbeddedSmtpSink(self.data_path / "mail", free_port())
+        url = sink.start()
+        self._stops.append(sink.stop)
+        self._embedded.append("smtp")
+        log.info("embedded smtp sink started", extra={"url": url})
+        return url
 
     def _start_ray(self) -> str:
         address = self.settings.ray_address

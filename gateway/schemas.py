@@ -24,6 +24,14 @@ Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
 Identifier = Annotated[str, Meta(min_length=1, max_length=64)]
 SeatLabel = Annotated[str, Meta(min_length=1, max_length=64)]
 Quantity = Annotated[int, Meta(ge=1, le=limits.TICKETS_PER_HOLD_MAX)]
+WebhookUrl = Annotated[
+    str,
+    Meta(
+        max_length=limits.WEBHOOK_URL_CHARACTERS_MAX,
+        pattern=r"^https?://[!-~]+$",
+        description="Where the event's order notices are POSTed, signed with webhook_secret.",
+    ),
+]
 
 
 class Request(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -83,6 +91,8 @@ class CreateEventBody(Request):
         list[TicketTypeBody], Meta(min_length=1, max_length=limits.TICKET_TYPES_PER_EVENT_MAX)
     ]
     seatmap: SeatmapBody | None = None
+    webhook_url: WebhookUrl | None = None
+    transfers_allowed: bool = True
 
 
 class OnsalePatchBody(Request):
@@ -94,6 +104,7 @@ class OnsalePatchBody(Request):
 class PatchEventBody(Request):
     status: Literal["paused", "live"] | None = None
     onsale: OnsalePatchBody | None = None
+    transfers_allowed: bool | None = None
 
 
 class ItemBody(Request):
@@ -183,6 +194,8 @@ class VenueOnsaleView(Response):
 
 
 class VenueEventView(Response):
+    """`webhook_secret` keys the HMAC-SHA256 in each webhook's `Onsale-Signature` header."""
+
     event_id: str
     name: str
     venue_name: str
@@ -192,6 +205,9 @@ class VenueEventView(Response):
     currency: str
     onsale: VenueOnsaleView
     ticket_types: list[FanTicketTypeView]
+    webhook_url: str | None
+    webhook_secret: str
+    transfers_allowed: bool = True
 
 
 class VenueEventList(Response):
@@ -280,7 +296,8 @@ class MintStatsView(Response):
 
 class StatsView(Response):
     """`capacity` is what is on sale: a venue's kills and set-asides are `withheld`, outside it,
-    so `sold + held + available == capacity` holds per ticket type and in total."""
+    so `sold + held + available == capacity` holds per ticket type and in total. `comps` counts
+    the tickets given away, which `sold` includes and `revenue_cents` does not."""
 
     event_id: str
     status: EventStatus
@@ -295,6 +312,96 @@ class StatsView(Response):
     queue: QueueStatsView
     orders: OrderStatsView
     mints: MintStatsView
+    comps: int = 0
+
+
+CardNumber = Annotated[str, Meta(pattern=r"^[0-9]{12,19}$")]
+RefundReason = Annotated[str, Meta(min_length=1, max_length=limits.REFUND_REASON_CHARACTERS_MAX)]
+
+
+class PayBody(Request):
+    """A Stripe test card number: 4242424242424242 pays, 4000000000000002 is declined."""
+
+    card: CardNumber
+
+
+class RefundBody(Request):
+    reason: RefundReason
+
+
+class PaymentView(Response):
+    provider: Literal["stripe"]
+    payment_intent_id: str
+    client_secret: str
+
+
+OrderStatus = Literal[
+    "pending_payment", "paid", "fulfilled", "payment_failed", "expired", "refunded", "cancelled"
+]
+
+
+class CheckoutView(Response):
+    order_id: str
+    status: OrderStatus
+    subtotal_cents: int
+    fees_cents: int
+    total_cents: int
+    currency: str
+    expires_at: str
+    payment: PaymentView
+
+
+class MintView(Response):
+    status: Literal["pending", "minted", "failed"]
+    mint_address: str | None
+    signature: str | None
+
+
+TicketStatus = Literal[
+    "issued",
+    "valid",
+    "checked_in",
+    "transferred",
+    "refunded",
+    "revoked",
+    "locked",
+    "expired",
+    "cancelled",
+]
+
+
+class TicketView(Response):
+    """One format wherever a ticket appears."""
+
+    ticket_id: str
+    event_id: str
+    order_id: str
+    ticket_type_id: str
+    seat: str | None
+    status: TicketStatus
+    issued_at: str
+    mint: MintView
+    status_reason: str | None = None
+    checked_in_at: str | None = None
+
+
+class OrderView(Response):
+    order_id: str
+    event_id: str
+    status: OrderStatus
+    subtotal_cents: int
+    fees_cents: int
+    total_cents: int
+    currency: str
+    expires_at: str
+    created_at: str
+    paid_at: str | None
+    tickets: list[TicketView]
+
+
+class WebhookAnswer(Response):
+    received: bool
+    applied: bool
 
 
 def format_moment(moment_ms: int) -> str:

@@ -18,6 +18,9 @@ from engine import limits
 DEFAULT_PORT = 8000
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_DATA_DIR = "./var"
+DEFAULT_MAIL_FROM = "tickets@onsale.localhost"
+MAIL_ADDRESS_PATTERN = r"^[^@\s<>]+@[^@\s<>]+$"
+SMTP_URL_PATTERN = r"^smtps?://"
 ACCESS_SECRET_CHARACTERS_MIN = 32
 
 
@@ -42,7 +45,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stripe_webhook_secret: str | None = None
     solana_rpc_url: str | None = None
     solana_mint_authority_key: str | None = None
-    smtp_url: str | None = None
+    solana_custody_seed: str | None = None
+    smtp_url: Annotated[str, msgspec.Meta(pattern=SMTP_URL_PATTERN)] | None = None
+    mail_from: Annotated[str, msgspec.Meta(pattern=MAIL_ADDRESS_PATTERN)] = DEFAULT_MAIL_FROM
     jwt_secret: str | None = None
     jwt_public_key: str | None = None
     access_secret: str | None = None
@@ -73,7 +78,9 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "STRIPE_WEBHOOK_SECRET": "stripe_webhook_secret",
     "SOLANA_RPC_URL": "solana_rpc_url",
     "SOLANA_MINT_AUTHORITY_KEY": "solana_mint_authority_key",
+    "SOLANA_CUSTODY_SEED": "solana_custody_seed",
     "SMTP_URL": "smtp_url",
+    "ONSALE_MAIL_FROM": "mail_from",
     "ONSALE_JWT_SECRET": "jwt_secret",
     "ONSALE_JWT_PUBLIC_KEY": "jwt_public_key",
     "ONSALE_ACCESS_SECRET": "access_secret",
@@ -122,6 +129,15 @@ def production_problems(settings: Settings) -> list[str]:
         problems.append("SOLANA_RPC_URL is missing: production mints on a real cluster")
     if not settings.solana_mint_authority_key:
         problems.append("SOLANA_MINT_AUTHORITY_KEY is missing: production needs the mint authority")
+    if not settings.solana_custody_seed:
+        problems.append("SOLANA_CUSTODY_SEED is missing: it derives fans' custodial wallets")
+    elif len(settings.solana_custody_seed) < limits.CUSTODY_SEED_CHARACTERS_MIN:
+        problems.append(
+            "SOLANA_CUSTODY_SEED is too short: "
+            f"use at least {limits.CUSTODY_SEED_CHARACTERS_MIN} characters"
+        )
+    if not settings.smtp_url:
+        problems.append("SMTP_URL is missing: production never starts an embedded SMTP sink")
     return problems
 
 

@@ -195,6 +195,7 @@ class StatsBoard:
             queue=queue,
             orders=OrderStatsView(**orders),
             mints=MintStatsView(**mints),
+            comps=figures.comps_sold,
         )
 
     async def _queue(self, details: EventDetails) -> QueueStatsView:

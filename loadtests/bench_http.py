@@ -8,6 +8,7 @@ limits are raised because every client shares one address. A hold counts when it
 """
 
 import asyncio
+import contextlib
 import datetime
 import os
 import pathlib
@@ -17,8 +18,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 
 import httpx
+import msgspec
 
 from gateway.auth import Role, sign_development_token
 from gateway.embedded import free_port
@@ -164,7 +167,16 @@ def hold_requests(
     ]
 
 
-def measure_gateway(data_dir: pathlib.Path) -> list[float]:
+class RunningSystem(msgspec.Struct, frozen=True, kw_only=True):
+    port: int
+    base_url: str
+    jwt_secret: str
+
+
+@contextlib.contextmanager
+def running_system(data_dir: pathlib.Path) -> Iterator[RunningSystem]:
+    """`onsale up` on `data_dir` with the rate limits raised (every client shares one address),
+    ready to serve until the block ends."""
     port = free_port()
     environment = os.environ | {
         "ONSALE_DATA_DIR": str(data_dir),
@@ -184,8 +196,15 @@ def measure_gateway(data_dir: pathlib.Path) -> list[float]:
         wait_until_answering(f"{base_url}/health/ready", process)
         secret = read_runtime_file(data_dir).jwt_secret
         assert secret is not None
+        yield RunningSystem(port=port, base_url=base_url, jwt_secret=secret)
+    finally:
+        stop(process)
+
+
+def measure_gateway(data_dir: pathlib.Path) -> list[float]:
+    with running_system(data_dir) as system:
         venue_token = sign_development_token(
-            secret,
+            system.jwt_secret,
             user_id="bench-venue",
             tenant_id=uuid.uuid4(),
             roles=(Role.VENUE_MANAGER,),
@@ -193,17 +212,17 @@ def measure_gateway(data_dir: pathlib.Path) -> list[float]:
             now_s=int(time.time()),
         )
         created = httpx.post(
-            f"{base_url}/v1/venue/events",
+            f"{system.base_url}/v1/venue/events",
             content=event_body(),
             headers={"Authorization": f"Bearer {venue_token}", "Content-Type": "application/json"},
             timeout=60,
         )
         assert created.status_code == 201, created.text
         event = created.json()
-        requests = hold_requests(secret, event["event_id"], event["ticket_types"][0]["id"])
-        return asyncio.run(drive(port, requests))
-    finally:
-        stop(process)
+        requests = hold_requests(
+            system.jwt_secret, event["event_id"], event["ticket_types"][0]["id"]
+        )
+        return asyncio.run(drive(system.port, requests))
 
 
 def measure_trivial_endpoint() -> list[float]:

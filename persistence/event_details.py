@@ -1,5 +1,5 @@
 """Events as the gateway reads and adjusts them: where an event lives, its details for the API,
-its venue, and the one on-sale setting a venue changes during a sale.
+its venue, and the settings a venue changes during a sale (the admission rate, transfers).
 
 The directory reads run without a tenant (they name only an event and its tenant); everything else
 runs in the caller's tenant transaction, so row-level security fences it.
@@ -53,6 +53,9 @@ class EventDetails(msgspec.Struct, frozen=True, kw_only=True):
     waiting_room: WaitingRoomDetails
     ticket_types: tuple[TicketTypeDetails, ...]
     sections: tuple[SectionLayout, ...]
+    webhook_url: str | None
+    webhook_secret: str
+    transfers_allowed: bool = True
 
 
 SELECT_LOCATION = """
@@ -91,7 +94,8 @@ SELECT events.name, venues.name AS venue_name, events.currency,
        (extract(epoch FROM events.opens_at) * 1000)::bigint AS opens_at_ms,
        (extract(epoch FROM events.closes_at) * 1000)::bigint AS closes_at_ms,
        events.hold_ttl_s, events.max_tickets_per_user, events.waiting_room_enabled,
-       events.admit_per_second, events.max_active_shoppers, events.access_ttl_s
+       events.admit_per_second, events.max_active_shoppers, events.access_ttl_s,
+       events.webhook_url, events.webhook_secret, events.transfers_allowed
 FROM events JOIN venues ON venues.id = events.venue_id
 WHERE events.id = $1
 """
@@ -141,6 +145,9 @@ async def load_event_details(
         ),
         ticket_types=ticket_types,
         sections=await load_sections(connection, event_id=location.event_id),
+        webhook_url=event["webhook_url"],
+        webhook_secret=event["webhook_secret"],
+        transfers_allowed=event["transfers_allowed"],
     )
 
 
@@ -182,3 +189,15 @@ async def record_admission_rate(
 ) -> None:
     """The event's rate as a restarted waiting room and the API read it back."""
     await connection.execute(UPDATE_ADMISSION_RATE, event_id, admit_per_second)
+
+
+UPDATE_TRANSFERS_ALLOWED = """
+UPDATE events SET transfers_allowed = $2, updated_at = now() WHERE id = $1
+"""
+
+
+async def record_transfers_allowed(
+    connection: asyncpg.Connection, *, event_id: uuid.UUID, transfers_allowed: bool
+) -> None:
+    """Whether the event's fans may pass their tickets on, from the next transfer."""
+    await connection.execute(UPDATE_TRANSFERS_ALLOWED, event_id, transfers_allowed)

@@ -8,6 +8,7 @@ tenant: an InventoryActor knows its event id and learns from it which tenant to 
 """
 
 import datetime
+import secrets
 import uuid
 
 import asyncpg
@@ -25,6 +26,8 @@ from engine.seat_map import RowLayout, SectionLayout
 UNIX_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 ONE_MILLISECOND = datetime.timedelta(milliseconds=1)
 MILLISECONDS_PER_SECOND = 1_000
+WEBHOOK_SECRET_PREFIX = "whsec_"
+WEBHOOK_SECRET_BYTES = 32
 
 
 class NewRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,6 +72,8 @@ class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
     waiting_room: WaitingRoomSettings
     ticket_types: tuple[NewTicketType, ...]
     sections: tuple[NewSection, ...] = ()
+    webhook_url: str | None = None
+    transfers_allowed: bool = True
 
 
 class CreatedTicketType(msgspec.Struct, frozen=True, kw_only=True):
@@ -96,6 +101,11 @@ class UnknownEvent(LookupError):
 
 def milliseconds_of(moment: datetime.datetime) -> int:
     return (moment - UNIX_EPOCH) // ONE_MILLISECOND
+
+
+def new_webhook_secret() -> str:
+    """The key the event's webhooks to its venue are signed with."""
+    return WEBHOOK_SECRET_PREFIX + secrets.token_hex(WEBHOOK_SECRET_BYTES)
 
 
 def configuration_of(
@@ -136,8 +146,9 @@ def configuration_of(
 INSERT_EVENT = """
 INSERT INTO events (id, tenant_id, venue_id, name, starts_at, ends_at, currency, opens_at,
                     closes_at, hold_ttl_s, max_tickets_per_user, waiting_room_enabled,
-                    admit_per_second, max_active_shoppers, access_ttl_s)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                    admit_per_second, max_active_shoppers, access_ttl_s, webhook_url,
+                    webhook_secret, transfers_allowed)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 """
 
 INSERT_TICKET_TYPES = """
@@ -195,6 +206,9 @@ async def create_event(
         waiting_room.admit_per_second,
         waiting_room.max_active_shoppers,
         waiting_room.access_ttl_s,
+        event.webhook_url,
+        new_webhook_secret(),
+        event.transfers_allowed,
     )
     seats_by_key: dict[str, int] = {}
     for section in event.sections:

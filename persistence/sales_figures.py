@@ -1,4 +1,5 @@
-"""The figures of an event's sale that live only in Postgres: orders by status, revenue and mints.
+"""The figures of an event's sale that live only in Postgres: orders by status, revenue, mints and
+the tickets given away as comps (sold for nothing, so they add to sold and never to revenue).
 
 Read in the event's tenant transaction by the stats board, at most once a second per event, so a
 hundred dashboards cost one query each second, not a hundred.
@@ -26,6 +27,7 @@ class SalesFigures(msgspec.Struct, frozen=True, kw_only=True):
     orders_by_status: dict[str, int]
     revenue_cents: int
     mints_by_status: dict[str, int]
+    comps_sold: int = 0
 
 
 SELECT_ORDERS = """
@@ -40,6 +42,12 @@ SELECT nft_mints.status, count(*) AS mints
 FROM nft_mints JOIN tickets ON tickets.id = nft_mints.ticket_id
 WHERE tickets.event_id = $1
 GROUP BY nft_mints.status
+"""
+
+SELECT_COMPS_SOLD = """
+SELECT coalesce(sum(sale_items.quantity), 0)::bigint
+FROM sale_items JOIN sales ON sales.order_id = sale_items.order_id
+WHERE sales.event_id = $1 AND sales.complimentary AND sales.status = 'live'
 """
 
 
@@ -60,4 +68,5 @@ async def load_sales_figures(
         orders_by_status=orders_by_status,
         revenue_cents=revenue_cents,
         mints_by_status=mints_by_status,
+        comps_sold=await connection.fetchval(SELECT_COMPS_SOLD, event_id),
     )

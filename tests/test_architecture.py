@@ -63,3 +63,12 @@ def test_gateway_reaches_actors_only_through_clients(path: pathlib.Path) -> None
         assert module.split(".")[0] != "ray" or path.name == "runtime.py", (
             f"{path.relative_to(ROOT)} imports ray outside the composition root"
         )
+
+
+@pytest.mark.parametrize("path", python_files("payments"), ids=lambda p: p.name)
+def test_payments_know_neither_ray_nor_the_gateway(path: pathlib.Path) -> None:
+    """Settlement runs in the gateway and in the cluster's reconciler alike."""
+    for module in imported_top_modules(path):
+        assert module.split(".")[0] not in {"ray", "fastapi", "gateway", "actors"}, (
+            f"{path.relative_to(ROOT)} imports {module}"
+        )

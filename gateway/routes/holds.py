@@ -36,12 +36,12 @@ from gateway.exchange import (
     path_id,
     read_body,
 )
-from gateway.located_ids import mint_located_id
 from gateway.metrics import HOLD_OUTCOMES
 from gateway.routes.events import known_event
 from gateway.schemas import HoldBody, HoldItemView, HoldStatus, HoldView, format_moment
 from persistence.event_details import EventDetails
 from persistence.hold_repository import StoredHold, load_hold
+from persistence.located_ids import mint_located_id
 from persistence.tenancy import tenant_transaction
 
 router = APIRouter()

@@ -6,6 +6,7 @@ reads and writes run in the caller's tenant transaction, where row-level securit
 """
 
 import asyncio
+import urllib.parse
 from collections.abc import AsyncIterator
 
 import msgspec
@@ -41,6 +42,7 @@ from persistence.event_details import (
     find_or_add_venue,
     list_event_ids,
     record_admission_rate,
+    record_transfers_allowed,
 )
 from persistence.event_repository import (
     EventRejected,
@@ -60,6 +62,15 @@ PATCH_DECODER = msgspec.json.Decoder(PatchEventBody)
 STATS_ENCODER = msgspec.json.Encoder()
 
 
+def names_a_host(url: str) -> bool:
+    """Whether a URL the body's pattern lets through names a host (and a usable port, if any)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        return bool(parts.hostname) and parts.port != 0
+    except ValueError:
+        return False
+
+
 def new_event(body: CreateEventBody) -> NewEvent:
     """The event to create, after the checks the body's types cannot express."""
     if body.ends_at < body.starts_at:
@@ -75,6 +86,8 @@ def new_event(body: CreateEventBody) -> NewEvent:
         if ticket_type.kind is TicketKind.SEATED and ticket_type.capacity is not None:
             raise invalid("a seated ticket type's capacity is its seat count", key=ticket_type.key)
     sections = body.seatmap.sections if body.seatmap is not None else []
+    if body.webhook_url is not None and not names_a_host(body.webhook_url):
+        raise invalid("webhook_url names no host, or a port out of range", field="webhook_url")
     for section in sections:
         if kinds.get(section.ticket_type) is not TicketKind.SEATED:
             raise invalid("a section names a seated ticket type", section=section.id)
@@ -112,6 +125,8 @@ def new_event(body: CreateEventBody) -> NewEvent:
             )
             for section in sections
         ),
+        webhook_url=body.webhook_url,
+        transfers_allowed=body.transfers_allowed,
     )
 
 
@@ -198,7 +213,8 @@ async def read_venue_event(request: Request, event_id: str) -> Response:
 
 @router.patch("/v1/venue/events/{event_id}")
 async def change_venue_event(request: Request, event_id: str) -> Response:
-    """Pause or resume the sale, or change the waiting room's admission rate, at once."""
+    """Pause or resume the sale, change the waiting room's admission rate, or allow or forbid
+    transfers, at once."""
     principal = await authenticate(request, *VENUE_ROLES)
     details = await tenant_event(request, principal, event_id)
     body = decode_body(await read_body(request), PATCH_DECODER)
@@ -224,6 +240,14 @@ async def change_venue_event(request: Request, event_id: str) -> Response:
         if isinstance(result, Rejected):
             raise rejection_error(result)
         request.app.state.stats_board.forget(location.event_id)
+    if body.transfers_allowed is not None:
+        async with tenant_transaction(
+            request.app.state.database_pool, location.tenant_id
+        ) as connection:
+            await record_transfers_allowed(
+                connection, event_id=location.event_id, transfers_allowed=body.transfers_allowed
+            )
+        request.app.state.catalog.forget(location.event_id)
     refreshed = await request.app.state.catalog.details(location.event_id)
     assert refreshed is not None
     return await venue_view_response(request, refreshed)

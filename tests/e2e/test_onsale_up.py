@@ -6,10 +6,12 @@ import json
 import os
 import pathlib
 import signal
+import smtplib
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -28,6 +30,7 @@ CONFIGURABLE_VARIABLES = (
     "STRIPE_API_KEY",
     "STRIPE_API_BASE",
     "STRIPE_WEBHOOK_SECRET",
+    "SMTP_URL",
     "ONSALE_ENV",
 )
 
@@ -130,6 +133,13 @@ async def read_tenant_name(database_url: str, tenant_id: uuid.UUID) -> str | Non
         await connection.close()
 
 
+def send_mail(smtp_url: str) -> None:
+    address = urllib.parse.urlsplit(smtp_url)
+    assert address.scheme == "smtp" and address.hostname and address.port
+    with smtplib.SMTP(address.hostname, address.port, timeout=10) as client:
+        client.sendmail("a@example.com", ["b@example.com"], "Subject: hello\r\n\r\nhi\r\n")
+
+
 def test_data_survives_a_restart_when_onsale_up_stops_on_a_signal(tmp_path: pathlib.Path) -> None:
     data_dir = tmp_path / "var"
     tenant_id = uuid.uuid4()
@@ -138,7 +148,9 @@ def test_data_survives_a_restart_when_onsale_up_stops_on_a_signal(tmp_path: path
     body = first.wait_until_ready()
     assert body["checks"] == {"postgres": "ok", "redis": "ok", "ray": "ok"}
     runtime = first.runtime()
-    assert sorted(runtime["embedded"]) == ["postgres", "ray", "redis", "stripe"]
+    assert sorted(runtime["embedded"]) == ["postgres", "ray", "redis", "smtp", "solana", "stripe"]
+    send_mail(str(runtime["smtp_url"]))
+    assert len(list((data_dir / "mail").glob("*.eml"))) == 1
     with urllib.request.urlopen(f"{first.url}/metrics", timeout=10) as response:
         metrics = response.read().decode()
     assert 'onsale_http_requests_total{method="GET",route="/health/ready",status="200"}' in metrics
@@ -165,7 +177,7 @@ def test_configured_parts_replace_embedded_ones_when_their_urls_are_set(
     system = RunningSystem(data_dir, {"DATABASE_URL": empty_database_url, "REDIS_URL": redis_url})
     system.wait_until_ready()
     runtime = system.runtime()
-    assert sorted(runtime["embedded"]) == ["ray", "stripe"]
+    assert sorted(runtime["embedded"]) == ["ray", "smtp", "solana", "stripe"]
     assert runtime["database_url"] == empty_database_url
     assert runtime["redis_url"] == redis_url
     assert not (data_dir / "postgres").exists() and not (data_dir / "redis").exists()

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import secrets
 import uuid
 from collections.abc import Iterator
 
@@ -10,21 +11,53 @@ import pytest
 import ray
 
 from actors.names import NAMESPACE, inventory_actor_name, waiting_room_actor_name
-from gateway.embedded import free_port
+from gateway.embedded import EmbeddedStripe, free_port
+from notifications.smtp_sink import EmbeddedSmtpSink
+from tests.conftest import private_directory
 from tests.gateway.http_journeys import CREATED_EVENT_IDS
-from tests.gateway.stack import Stack, gateway_settings, new_migrated_database, serving, stack_parts
+from tests.gateway.stack import (
+    Outside,
+    Stack,
+    gateway_settings,
+    new_migrated_database,
+    serving,
+    stack_parts,
+)
 from tests.persistence.conftest import migrated_database_url, owner_connection, service_pool
 
 __all__ = ["migrated_database_url", "owner_connection", "service_pool"]
 
 
 @pytest.fixture(scope="session")
-def stack(ray_cluster: None, postgres_server_url: str, redis_url: str) -> Iterator[Stack]:
+def outside() -> Iterator[Outside]:
+    with private_directory("onsale-test-outside-") as directory:
+        stripe = EmbeddedStripe(directory / "stripe", free_port())
+        sink = EmbeddedSmtpSink(directory / "mail", free_port())
+        stripe_api_base = stripe.start()
+        try:
+            smtp_url = sink.start()
+            yield Outside(
+                stripe_api_base=stripe_api_base,
+                stripe_api_key="sk_test_onsale_tests",
+                stripe_webhook_secret="whsec_" + secrets.token_hex(24),
+                smtp_url=smtp_url,
+                mail_directory=directory / "mail",
+                solana_directory=directory / "solana",
+            )
+        finally:
+            sink.stop()
+            stripe.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(
+    ray_cluster: None, postgres_server_url: str, redis_url: str, outside: Outside
+) -> Iterator[Stack]:
     owner_url = asyncio.run(new_migrated_database(postgres_server_url))
     port = free_port()
-    parts = stack_parts(owner_url, redis_url, port)
+    parts = stack_parts(owner_url, redis_url, port, outside)
     with serving(gateway_settings(), parts, port) as base_url:
-        yield Stack(base_url, parts)
+        yield Stack(base_url, parts, outside)
 
 
 CLOSE_EVENTS = """

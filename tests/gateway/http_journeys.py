@@ -1,5 +1,8 @@
-"""Steps the HTTP tests share: a venue creating an event, a fan holding from it."""
+"""Steps the HTTP tests share: a venue creating an event, a fan holding from it, paying for it
+and waiting for the tickets' NFTs."""
 
+import asyncio
+import uuid
 from typing import Any
 
 import httpx
@@ -8,6 +11,9 @@ from gateway.auth import Role
 from tests.gateway.stack import Stack, event_body
 
 VENUE_ROLES = (Role.VENUE_MANAGER,)
+VISA = "4242424242424242"
+MINT_POLLS_MAX = 600
+MINT_POLL_INTERVAL_S = 0.1
 # Events created by the running test, retired after it so their actors do not pile up.
 CREATED_EVENT_IDS: list[str] = []
 
@@ -49,3 +55,72 @@ def error_code(response: httpx.Response) -> str:
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}, body
     code: str = body["error"]["code"]
     return code
+
+
+class Fan:
+    def __init__(self, stack: Stack, event: CreatedEvent) -> None:
+        self.stack = stack
+        self.event = event
+        self.user_id = f"fan-{uuid.uuid4().hex[:10]}"
+        self.tenant_id = uuid.uuid4()
+        self.email = f"{self.user_id}@example.com"
+        self.token = stack.token(user_id=self.user_id, tenant_id=self.tenant_id, email=self.email)
+
+    @property
+    def caller(self) -> str:
+        """Who the fan is to the API: its tenant and its user id."""
+        return f"{self.tenant_id}/{self.user_id}"
+
+    def client(self) -> httpx.AsyncClient:
+        return self.stack.client(self.token)
+
+    async def hold(self, quantity: int = 2) -> str:
+        async with self.stack.client(self.token) as client:
+            answer = await client.post(
+                f"/v1/events/{self.event.event_id}/holds", json=general_items(self.event, quantity)
+            )
+        assert answer.status_code == 201, answer.text
+        hold_id: str = answer.json()["hold_id"]
+        return hold_id
+
+    async def checkout(self, hold_id: str, key: str | None = None) -> dict[str, Any]:
+        headers = {"Idempotency-Key": key} if key else {}
+        async with self.stack.client(self.token, **headers) as client:
+            answer = await client.post(f"/v1/holds/{hold_id}/checkout")
+        assert answer.status_code == 201, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    async def pay(self, order_id: str, card: str = VISA) -> Any:
+        async with self.stack.client(self.token) as client:
+            return await client.post(f"/v1/dev/orders/{order_id}/pay", json={"card": card})
+
+    async def order(self, order_id: str) -> dict[str, Any]:
+        async with self.stack.client(self.token) as client:
+            answer = await client.get(f"/v1/orders/{order_id}")
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    async def purchase(self, quantity: int = 1) -> dict[str, Any]:
+        """A paid order of `quantity` general-admission tickets, their NFTs still on the way."""
+        checkout = await self.checkout(await self.hold(quantity))
+        paid = await self.pay(checkout["order_id"])
+        assert paid.status_code == 200, paid.text
+        order: dict[str, Any] = paid.json()
+        return order
+
+    async def buy(self, quantity: int = 1) -> dict[str, Any]:
+        """A paid order of `quantity` general-admission tickets, once their NFTs are minted."""
+        order = await self.purchase(quantity)
+        return await minted_order(self, order["order_id"])
+
+
+async def minted_order(fan: Fan, order_id: str) -> dict[str, Any]:
+    """The order once every ticket's mint has ended, minted or failed."""
+    for _ in range(MINT_POLLS_MAX):
+        order = await fan.order(order_id)
+        if all(ticket["mint"]["status"] != "pending" for ticket in order["tickets"]):
+            return order
+        await asyncio.sleep(MINT_POLL_INTERVAL_S)
+    raise AssertionError(f"the tickets of {order_id} were not minted: {order}")

@@ -4,6 +4,7 @@ Postgres and Redis. The server runs in a thread with its own event loop, so sync
 
 import contextlib
 import datetime
+import pathlib
 import secrets
 import threading
 import time
@@ -13,7 +14,9 @@ from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 import uvicorn
+from solders.keypair import Keypair
 
 from gateway.app import create_app
 from gateway.auth import Role, sign_development_token
@@ -30,9 +33,10 @@ GENEROUS_RATE_PER_S = 1_000_000
 
 
 class Stack:
-    def __init__(self, base_url: str, parts: Parts) -> None:
+    def __init__(self, base_url: str, parts: Parts, outside: "Outside") -> None:
         self.base_url = base_url
         self.parts = parts
+        self.outside = outside
 
     def token(
         self,
@@ -40,6 +44,7 @@ class Stack:
         user_id: str | None = None,
         tenant_id: uuid.UUID | None = None,
         roles: tuple[Role, ...] = (Role.FAN,),
+        email: str | None = None,
     ) -> str:
         assert self.parts.jwt_secret is not None
         return sign_development_token(
@@ -49,6 +54,7 @@ class Stack:
             roles=roles,
             ttl_s=TOKEN_TTL_S,
             now_s=int(time.time()),
+            email=email,
         )
 
     def client(self, token: str | None = None, **headers: str) -> httpx.AsyncClient:
@@ -57,19 +63,40 @@ class Stack:
         return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=60.0)
 
 
-def stack_parts(owner_url: str, redis_url: str, port: int) -> Parts:
+class Outside(msgspec.Struct, frozen=True, kw_only=True):
+    """The session's outside world: localstripe, an SMTP sink, and a directory for the chain.
+
+    No webhook endpoint is registered with localstripe: Stripe's deliveries are lost here, so the
+    tests show that the reconciler completes payments alone, and they sign and post events
+    themselves.
+    """
+
+    stripe_api_base: str
+    stripe_api_key: str
+    stripe_webhook_secret: str
+    smtp_url: str
+    mail_directory: pathlib.Path
+    solana_directory: pathlib.Path
+
+
+def stack_parts(owner_url: str, redis_url: str, port: int, outside: Outside) -> Parts:
     return Parts(
         gateway_url=f"http://127.0.0.1:{port}",
         database_url=owner_url,
         database_service_url=service_url(owner_url),
         redis_url=redis_url,
         ray_address="local",
-        stripe_api_base=None,
-        stripe_api_key=None,
-        stripe_webhook_secret=None,
+        stripe_api_base=outside.stripe_api_base,
+        stripe_api_key=outside.stripe_api_key,
+        stripe_webhook_secret=outside.stripe_webhook_secret,
         access_secret=secrets.token_urlsafe(32),
         jwt_secret=secrets.token_urlsafe(32),
         embedded=[],
+        smtp_url=outside.smtp_url,
+        solana_rpc_url=None,
+        solana_directory=str(outside.solana_directory),
+        mint_authority_key=str(Keypair()),
+        custody_seed=secrets.token_hex(32),
     )
 
 

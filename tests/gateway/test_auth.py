@@ -37,6 +37,8 @@ PRODUCTION_ENVIRONMENT = {
     "SOLANA_RPC_URL": "https://rpc.internal",
     "SOLANA_MINT_AUTHORITY_KEY": "4wBqpZM9xaSheZzJSMawUKKwhdpChKbZ5eu5ky4Vigw",
     "ONSALE_ACCESS_SECRET": "a" * 48,
+    "SMTP_URL": "smtps://mailer:secret@smtp.internal:465",
+    "SOLANA_CUSTODY_SEED": "s" * 48,
 }
 
 
@@ -392,12 +394,17 @@ def test_onsale_token_uses_the_running_systems_secret_when_none_is_in_the_enviro
             database_service_url="postgresql://onsale_service@127.0.0.1/onsale",
             redis_url="redis://127.0.0.1:6379/0",
             ray_address="127.0.0.1:6380",
-            stripe_api_base=None,
-            stripe_api_key=None,
-            stripe_webhook_secret=None,
+            stripe_api_base="http://127.0.0.1:8420",
+            stripe_api_key="sk_test_onsale",
+            stripe_webhook_secret="whsec_onsale",
             access_secret="a" * 48,
             jwt_secret=SECRET,
             embedded=[],
+            smtp_url="smtp://127.0.0.1:2525",
+            solana_rpc_url=None,
+            solana_directory="/var/lib/onsale/solana",
+            mint_authority_key="authority",
+            custody_seed="c" * 64,
         ),
     )
 

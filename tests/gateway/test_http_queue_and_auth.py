@@ -15,13 +15,41 @@ from fastapi.routing import APIRoute
 from gateway.auth import Role
 from gateway.embedded import free_port
 from gateway.openapi import OPERATIONS
-from gateway.routes import events, health, holds, queue, venue
+from gateway.routes import (
+    events,
+    health,
+    holds,
+    orders,
+    payments,
+    queue,
+    scanning,
+    ticket_tools,
+    tickets,
+    venue,
+)
 from tests.gateway.http_journeys import CreatedEvent, create_event, error_code, general_items
 from tests.gateway.stack import Stack, gateway_settings, serving
 
 pytestmark = pytest.mark.usefixtures("stack")
 ADMISSION_TIMEOUT_S = 30.0
-ROUTE_MODULES = (health, venue, events, queue, holds)
+ROUTERS = (
+    *(
+        module.router
+        for module in (
+            health,
+            venue,
+            events,
+            queue,
+            holds,
+            orders,
+            payments,
+            tickets,
+            scanning,
+            ticket_tools,
+        )
+    ),
+    payments.development_router,
+)
 
 
 async def test_fan_is_admitted_at_once_with_the_same_place_when_the_room_is_off(
@@ -176,8 +204,8 @@ async def test_openapi_document_lists_every_api_route(stack: Stack) -> None:
 def test_openapi_table_matches_the_routes_of_the_app() -> None:
     served = {
         (method.lower(), route.path)
-        for module in ROUTE_MODULES
-        for route in module.router.routes
+        for router in ROUTERS
+        for route in router.routes
         if isinstance(route, APIRoute)
         for method in route.methods
     }

@@ -1,14 +1,16 @@
-"""Venue endpoints over HTTP: creating events, the role and tenant fences, pausing and pacing a
-sale, idempotent creation, and the stats with their stream."""
+"""Venue endpoints over HTTP: creating events (with their webhook URL), the role and tenant fences,
+pausing and pacing a sale, idempotent creation, and the stats with their stream."""
 
 import asyncio
 import json
+import re
 import uuid
 
 import pytest
 
 from gateway.auth import Role
 from tests.gateway.http_journeys import (
+    CREATED_EVENT_IDS,
     VENUE_ROLES,
     create_event,
     error_code,
@@ -189,3 +191,35 @@ async def test_stats_stream_sends_a_data_line_each_second(stack: Stack) -> None:
 
     assert [line["event_id"] for line in lines] == [event.event_id] * 2
     assert lines[0]["as_of"] != lines[1]["as_of"]
+
+
+async def test_venue_view_shows_the_webhook_url_and_a_secret_when_an_event_names_a_url(
+    stack: Stack,
+) -> None:
+    url = "https://venue.example.com/hooks/onsale?source=1"
+    async with stack.client(stack.token(roles=VENUE_ROLES)) as venue:
+        created = await venue.post("/v1/venue/events", json=event_body() | {"webhook_url": url})
+        plain = await venue.post("/v1/venue/events", json=event_body())
+        CREATED_EVENT_IDS.extend([created.json()["event_id"], plain.json()["event_id"]])
+        shown = (await venue.get(f"/v1/venue/events/{created.json()['event_id']}")).json()
+        listed = (await venue.get("/v1/venue/events")).json()["events"]
+
+    assert created.status_code == 201, created.text
+    assert shown["webhook_url"] == url
+    assert re.fullmatch(r"whsec_[0-9a-f]{64}", shown["webhook_secret"])
+    secrets_by_url = {event["webhook_url"]: event["webhook_secret"] for event in listed}
+    assert set(secrets_by_url) == {url, None}
+    assert secrets_by_url[None].startswith("whsec_") and secrets_by_url[None] != secrets_by_url[url]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://venue.example.com/", "https://", "https://venue.example.com:99999/", "http://a b/"],
+)
+async def test_event_is_refused_when_its_webhook_url_is_not_an_http_url(
+    stack: Stack, url: str
+) -> None:
+    async with stack.client(stack.token(roles=VENUE_ROLES)) as client:
+        answer = await client.post("/v1/venue/events", json=event_body() | {"webhook_url": url})
+
+    assert answer.status_code == 422 and error_code(answer) == "VALIDATION_ERROR"

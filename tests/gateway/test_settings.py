@@ -18,7 +18,9 @@ PRODUCTION_COMPLETE = {
     ),
     "SOLANA_RPC_URL": "https://rpc.internal",
     "SOLANA_MINT_AUTHORITY_KEY": "4wBqpZM9xaSheZzJSMawUKKwhdpChKbZ5eu5ky4Vigw",
+    "SOLANA_CUSTODY_SEED": "c" * 48,
     "ONSALE_ACCESS_SECRET": "a" * 48,
+    "SMTP_URL": "smtps://mailer:secret@smtp.internal:465",
 }
 
 
@@ -56,7 +58,9 @@ def test_production_starts_when_every_key_is_given() -> None:
         "ONSALE_JWT_PUBLIC_KEY",
         "SOLANA_RPC_URL",
         "SOLANA_MINT_AUTHORITY_KEY",
+        "SOLANA_CUSTODY_SEED",
         "ONSALE_ACCESS_SECRET",
+        "SMTP_URL",
     ],
 )
 def test_production_refuses_to_start_when_a_key_is_missing(variable: str) -> None:
@@ -74,6 +78,7 @@ def test_production_refuses_to_start_when_a_key_is_missing(variable: str) -> Non
         ("ONSALE_JWT_SECRET", "hs256-secret"),
         ("STRIPE_API_BASE", "http://127.0.0.1:8420"),
         ("ONSALE_ACCESS_SECRET", "short"),
+        ("SOLANA_CUSTODY_SEED", "short"),
     ],
 )
 def test_production_refuses_to_start_when_a_key_is_wrong(variable: str, value: str) -> None:
@@ -103,6 +108,18 @@ def test_onsale_up_exits_non_zero_naming_each_missing_key_when_production_lacks_
     ):
         assert variable in finished.stderr
     assert "Traceback" not in finished.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("SMTP_URL", "http://smtp.internal"), ("ONSALE_MAIL_FROM", "tickets at example")],
+)
+def test_start_is_refused_naming_the_variable_when_mail_is_misconfigured(
+    variable: str, value: str
+) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings({variable: value})
+    assert [problem.split()[0] for problem in refused.value.problems] == [variable]
 
 
 def test_start_is_refused_naming_the_variable_when_a_rate_limit_is_zero() -> None:

@@ -84,8 +84,19 @@ RETURNING id
 """
 
 INSERT_TICKET = """
-INSERT INTO tickets (tenant_id, event_id, order_id, ticket_type_id, seat_id, owner_user_id)
-VALUES ($1, $2, $3, $4, $5, 'fan-1')
+INSERT INTO tickets (tenant_id, event_id, order_id, ticket_type_id, seat_id, owner_user_id,
+                     qr_secret)
+VALUES ($1, $2, $3, $4, $5, 'fan-1', sha256(random()::text::bytea))
+RETURNING id
+"""
+
+# A general-admission ticket at position 1 of its order; given `predecessor`, the ticket that
+# replaced it (a transfer's), carrying the predecessor's NFT.
+INSERT_GENERAL_TICKET = """
+INSERT INTO tickets (tenant_id, event_id, order_id, ticket_type_id, owner_user_id, status,
+                     qr_secret, position, predecessor_ticket_id, nft_ticket_id)
+VALUES ($1, $2, $3, $4, CASE WHEN $5::uuid IS NULL THEN 'fan-1' ELSE 'fan-2' END, 'valid',
+        sha256(random()::text::bytea), 1, $5, $5)
 RETURNING id
 """
 
@@ -269,6 +280,43 @@ async def seed_sale(
             )
         await connection.execute(
             "INSERT INTO nft_mints (tenant_id, ticket_id) VALUES ($1, $2)", tenant_id, ticket_id
+        )
+        given_ticket_id = await connection.fetchval(
+            INSERT_GENERAL_TICKET, tenant_id, event_id, order_id, general_ticket_type_id, None
+        )
+        received_ticket_id = await connection.fetchval(
+            INSERT_GENERAL_TICKET,
+            tenant_id,
+            event_id,
+            order_id,
+            general_ticket_type_id,
+            given_ticket_id,
+        )
+        await connection.execute(
+            """
+            INSERT INTO ticket_transfers (tenant_id, event_id, from_ticket_id, to_ticket_id,
+                                          nft_ticket_id, from_user_id, to_user_id)
+            VALUES ($1, $2, $3, $4, $3, 'fan-1', 'fan-2')
+            """,
+            tenant_id,
+            event_id,
+            given_ticket_id,
+            received_ticket_id,
+        )
+        await connection.execute(
+            """
+            INSERT INTO ticket_scans (tenant_id, event_id, ticket_id, device_id, scanned_by,
+                                      result, reason, scanned_at)
+            VALUES ($1, $2, $3, 'gate-1', 'staff-1', 'rejected', 'not_yet_valid', now())
+            """,
+            tenant_id,
+            event_id,
+            ticket_id,
+        )
+        await connection.execute(
+            "INSERT INTO fan_wallets (tenant_id, user_id, address) VALUES ($1, 'fan-1', $2)",
+            tenant_id,
+            "11111111111111111111111111111111",
         )
         await connection.execute(
             """

@@ -54,7 +54,7 @@ async def test_hold_is_refused_when_the_seat_is_sold(
             await place_seat_hold(connection, sale_of_tenant_a, sale_of_tenant_a.sold_seat_id)
 
 
-@pytest.mark.parametrize("ended_status", ["refunded", "void"])
+@pytest.mark.parametrize("ended_status", ["refunded", "cancelled"])
 async def test_sold_seat_can_be_held_again_when_its_ticket_ended(
     service_pool: asyncpg.Pool, sale_of_tenant_a: Sale, ended_status: str
 ) -> None:
@@ -72,8 +72,10 @@ async def test_sold_seat_can_be_held_again_when_its_ticket_ended(
 
 
 INSERT_SEATED_TICKET = """
-INSERT INTO tickets (tenant_id, event_id, order_id, ticket_type_id, seat_id, owner_user_id)
-VALUES ($1, $2, $3, $4, $5, 'fan-9')
+INSERT INTO tickets (tenant_id, event_id, order_id, ticket_type_id, seat_id, owner_user_id,
+                     qr_secret, position)
+VALUES ($1, $2, $3, $4, $5, 'fan-9', sha256(random()::text::bytea),
+        (SELECT count(*) FROM tickets WHERE order_id = $3))
 """
 
 

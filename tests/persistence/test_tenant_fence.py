@@ -16,8 +16,9 @@ from persistence.pool import (
 from persistence.tenancy import tenant_transaction
 from tests.persistence.builders import Sale
 
-# Directories the service reads before it knows a tenant: tenants, and which tenant owns an event.
-UNFENCED_TABLES = {"tenants", "event_directory", "schema_migrations"}
+# Directories the service reads before it knows a tenant: tenants, which tenant owns an event,
+# and which tenants hold tickets of a fan.
+UNFENCED_TABLES = {"tenants", "event_directory", "ticket_holder_directory", "schema_migrations"}
 
 SELECT_TENANT_OWNED_TABLES = """
 SELECT table_name FROM information_schema.columns

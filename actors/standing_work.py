@@ -1,0 +1,69 @@
+"""The work the cluster does outside an event's sale: minting and moving NFTs, notifying and
+reconciling payments.
+
+`OutsideParts` says where the outside world is (Stripe, SMTP, Solana) and with which keys; the
+composition root resolves it once and the Supervisor starts the workers from it. Each worker kind
+is a pool of named actors behind one outbox consumer, so each message reaches one worker.
+"""
+
+import msgspec
+
+from actors.names import (
+    NAMESPACE,
+    local_chain_name,
+    mint_worker_name,
+    notification_worker_name,
+)
+from actors.outbox_dispatcher import Consumer
+from actors.remote import local_chain, mint_worker, notification_worker
+from actors.solana_chain import ActorChain
+from actors.worker_pool import pooled_consumer
+from minting.chain import ChainBackend
+from minting.requests import MINT_TOPIC
+from minting.rpc_chain import RpcChain
+from minting.transfer_requests import TRANSFER_TOPIC
+from notifications.notices import NOTICE_TOPICS
+
+MINT_WORKERS = 2
+NOTIFICATION_WORKERS = 1
+
+
+class OutsideParts(msgspec.Struct, frozen=True, kw_only=True):
+    stripe_api_key: str
+    stripe_api_base: str | None
+    smtp_url: str
+    mail_from: str
+    solana_rpc_url: str | None
+    # where the embedded chain keeps its accounts, when no cluster is configured
+    solana_directory: str
+    mint_authority_key: str
+    custody_seed: str
+
+
+def chain_of(outside: OutsideParts) -> ChainBackend:
+    """The configured cluster, else the embedded chain (started here if it is not running)."""
+    if outside.solana_rpc_url:
+        return RpcChain(outside.solana_rpc_url)
+    local_chain(outside.solana_directory)
+    return ActorChain(local_chain_name(outside.solana_directory))
+
+
+def start_workers(database_url: str, outside: OutsideParts) -> dict[str, tuple[Consumer, ...]]:
+    """Start (or find) every worker actor; the outbox routes of their topics."""
+    chain = chain_of(outside)
+    for index in range(MINT_WORKERS):
+        mint_worker(index, database_url, chain, outside.mint_authority_key, outside.custody_seed)
+    for index in range(NOTIFICATION_WORKERS):
+        notification_worker(index, database_url, outside.smtp_url, outside.mail_from)
+    minting = pooled_consumer(
+        [mint_worker_name(database_url, i) for i in range(MINT_WORKERS)], NAMESPACE
+    )
+    notifying = pooled_consumer(
+        [notification_worker_name(database_url, i) for i in range(NOTIFICATION_WORKERS)],
+        NAMESPACE,
+    )
+    return {
+        MINT_TOPIC: (minting,),
+        TRANSFER_TOPIC: (minting,),
+        **{topic: (notifying,) for topic in NOTICE_TOPICS},
+    }

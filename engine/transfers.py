@@ -1,0 +1,85 @@
+"""Whether a fan may give a ticket to another fan now, by the rules of API.md's transfers.
+
+A ticket changes hands only from `valid` (the state machine's TRANSFER), never checked in or
+locked, only once its NFT is minted into a wallet the platform signs for, when its event allows
+transfers,
+not within TRANSFER_COOLDOWN_S of its last change of hands, and not past the giver's
+TRANSFERS_PER_FAN_PER_DAY_MAX. The rules are checked in the order of `TransferRefusal`, so the
+first that fails is the one the fan is told.
+"""
+
+import enum
+
+import msgspec
+
+from engine.limits import TRANSFER_COOLDOWN_S, TRANSFERS_PER_FAN_PER_DAY_MAX
+from engine.tickets import TRANSITIONS, TicketAction, TicketStatus
+
+MILLISECONDS_PER_SECOND = 1_000
+
+
+class TransferRefusal(enum.StrEnum):
+    SAME_FAN = "same_fan"
+    NOT_YET_VALID = "not_yet_valid"
+    CHECKED_IN = "checked_in"
+    LOCKED = "locked"
+    ENDED = "ended"
+    TRANSFERS_DISABLED = "transfers_disabled"
+    OWN_WALLET = "own_wallet"
+    COOLDOWN = "cooldown"
+    DAILY_LIMIT = "daily_limit"
+
+
+STATUS_REFUSALS: dict[TicketStatus, TransferRefusal | None] = {
+    TicketStatus.ISSUED: TransferRefusal.NOT_YET_VALID,
+    TicketStatus.VALID: None,
+    TicketStatus.CHECKED_IN: TransferRefusal.CHECKED_IN,
+    TicketStatus.TRANSFERRED: TransferRefusal.ENDED,
+    TicketStatus.REFUNDED: TransferRefusal.ENDED,
+    TicketStatus.REVOKED: TransferRefusal.ENDED,
+    TicketStatus.LOCKED: TransferRefusal.LOCKED,
+    TicketStatus.EXPIRED: TransferRefusal.ENDED,
+    TicketStatus.CANCELLED: TransferRefusal.ENDED,
+}
+assert set(STATUS_REFUSALS) == set(TicketStatus), "every status says whether it may transfer"
+assert {status for status, refusal in STATUS_REFUSALS.items() if refusal is None} == {
+    status for status, moves in TRANSITIONS.items() if TicketAction.TRANSFER in moves
+}, "a status may transfer exactly when the state machine lets it"
+
+
+class TransferCase(msgspec.Struct, frozen=True, kw_only=True):
+    """What the rules look at. `transfers_in_window` counts the giver's transfers over the last
+    TRANSFER_LIMIT_WINDOW_S; `changed_hands_at_ms` is None for a ticket still with its buyer;
+    `nft_in_own_wallet` says the NFT went to a wallet the giver registered, which only the giver
+    can sign for. A ticket unlocked before its NFT was minted is valid without one (`nft_minted`
+    False) and waits for it like an issued ticket."""
+
+    giver_id: str
+    recipient_id: str
+    status: TicketStatus
+    transfers_allowed: bool
+    changed_hands_at_ms: int | None
+    transfers_in_window: int
+    nft_minted: bool = True
+    nft_in_own_wallet: bool = False
+
+
+def check_transfer(case: TransferCase, now_ms: int) -> TransferRefusal | None:
+    """None when the ticket may go to the recipient now, else the first rule it breaks."""
+    if case.giver_id == case.recipient_id:
+        return TransferRefusal.SAME_FAN
+    refusal = STATUS_REFUSALS[case.status]
+    if refusal is not None:
+        return refusal
+    if not case.nft_minted:
+        return TransferRefusal.NOT_YET_VALID
+    if not case.transfers_allowed:
+        return TransferRefusal.TRANSFERS_DISABLED
+    if case.nft_in_own_wallet:
+        return TransferRefusal.OWN_WALLET
+    cooldown_ms = TRANSFER_COOLDOWN_S * MILLISECONDS_PER_SECOND
+    if case.changed_hands_at_ms is not None and now_ms - case.changed_hands_at_ms < cooldown_ms:
+        return TransferRefusal.COOLDOWN
+    if case.transfers_in_window >= TRANSFERS_PER_FAN_PER_DAY_MAX:
+        return TransferRefusal.DAILY_LIMIT
+    return None

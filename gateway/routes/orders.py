@@ -1,0 +1,192 @@
+"""Orders over HTTP: checkout of a hold, reading an order with its tickets, and the venue's refund.
+
+Order ids carry their event's number, like hold ids, so an order leads to its event and tenant;
+every read and write then runs in that tenant's transaction. An order is seen by its fan and by
+the venue roles of its event's tenant; to anyone else it does not exist.
+"""
+
+import msgspec
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from gateway.auth import Principal
+from gateway.errors import ApiError, ErrorCode
+from gateway.exchange import (
+    VENUE_ROLES,
+    authenticate,
+    decode_body,
+    idempotency_key,
+    json_response,
+    path_id,
+    read_body,
+)
+from gateway.routes.holds import fans_hold
+from gateway.schemas import (
+    CheckoutView,
+    MintView,
+    OrderView,
+    PaymentView,
+    RefundBody,
+    TicketView,
+    format_moment,
+)
+from payments.settlement import Settlement
+from persistence.event_details import EventDetails
+from persistence.orders import OrderRecord
+from persistence.tenancy import tenant_transaction
+from persistence.tickets import TicketRecord, load_order_tickets
+
+router = APIRouter()
+REFUND_DECODER = msgspec.json.Decoder(RefundBody)
+REFUNDABLE_STATUSES = frozenset({"paid", "fulfilled", "refunded"})
+
+
+def checkout_view(order: OrderRecord) -> CheckoutView:
+    payment = order.payment
+    assert payment.payment_intent_id is not None and payment.client_secret is not None
+    return CheckoutView(
+        order_id=str(order.order_id),
+        status=order.status,  # type: ignore[arg-type]
+        subtotal_cents=order.subtotal_cents,
+        fees_cents=order.fees_cents,
+        total_cents=order.total_cents,
+        currency=order.currency,
+        expires_at=format_moment(order.expires_at_ms),
+        payment=PaymentView(
+            provider="stripe",
+            payment_intent_id=payment.payment_intent_id,
+            client_secret=payment.client_secret,
+        ),
+    )
+
+
+def ticket_view(ticket: TicketRecord) -> TicketView:
+    return TicketView(
+        ticket_id=str(ticket.ticket_id),
+        event_id=str(ticket.event_id),
+        order_id=str(ticket.order_id),
+        ticket_type_id=str(ticket.ticket_type_id),
+        seat=ticket.seat,
+        status=ticket.status,  # type: ignore[arg-type]
+        issued_at=format_moment(ticket.issued_at_ms),
+        mint=MintView(
+            status=ticket.mint.status,  # type: ignore[arg-type]
+            mint_address=ticket.mint.mint_address,
+            signature=ticket.mint.signature,
+        ),
+        status_reason=ticket.status_reason,
+        checked_in_at=None
+        if ticket.checked_in_at_ms is None
+        else format_moment(ticket.checked_in_at_ms),
+    )
+
+
+async def order_view(request: Request, order: OrderRecord) -> OrderView:
+    async with tenant_transaction(request.app.state.database_pool, order.tenant_id) as connection:
+        tickets = await load_order_tickets(connection, order.order_id)
+    return OrderView(
+        order_id=str(order.order_id),
+        event_id=str(order.event_id),
+        status=order.status,  # type: ignore[arg-type]
+        subtotal_cents=order.subtotal_cents,
+        fees_cents=order.fees_cents,
+        total_cents=order.total_cents,
+        currency=order.currency,
+        expires_at=format_moment(order.expires_at_ms),
+        created_at=format_moment(order.created_at_ms),
+        paid_at=None if order.paid_at_ms is None else format_moment(order.paid_at_ms),
+        tickets=[ticket_view(ticket) for ticket in tickets],
+    )
+
+
+def may_read(principal: Principal, details: EventDetails, order: OrderRecord) -> bool:
+    if order.user_id == principal.caller:
+        return True
+    return principal.tenant_id == details.location.tenant_id and principal.has_any_role(
+        *VENUE_ROLES
+    )
+
+
+async def located_order(
+    request: Request, principal: Principal, order_id: str
+) -> tuple[EventDetails, OrderRecord]:
+    """The order, when the caller may see it; any other order is NOT_FOUND, like none."""
+    located_id = path_id(order_id)
+    details: EventDetails | None = await request.app.state.catalog.details_of_located_id(located_id)
+    if details is not None:
+        settlement: Settlement = request.app.state.settlement
+        order = await settlement.order(details.location.tenant_id, located_id)
+        if order is not None and may_read(principal, details, order):
+            return details, order
+    raise ApiError(ErrorCode.NOT_FOUND, message="no such order")
+
+
+@router.post("/v1/holds/{hold_id}/checkout")
+async def checkout(request: Request, hold_id: str) -> Response:
+    principal = await authenticate(request)
+    key = idempotency_key(request)
+    raw_body = await read_body(request)
+
+    async def produce() -> Response:
+        details, hold = await fans_hold(request, principal, hold_id)
+        if hold.status != "active":
+            raise ApiError(ErrorCode.HOLD_EXPIRED, message=f"the hold is {hold.status}")
+        settlement: Settlement = request.app.state.settlement
+        order = await settlement.checkout(event=details, hold=hold, contact_email=principal.email)
+        if order.status != "pending_payment":
+            raise ApiError(
+                ErrorCode.HOLD_EXPIRED,
+                message=f"the hold's order is {order.status}",
+                details={"order_id": str(order.order_id)},
+            )
+        return json_response(checkout_view(order), status=201)
+
+    response: Response = await request.app.state.idempotency.run(
+        principal_tenant_id=principal.tenant_id,
+        caller=principal.caller,
+        key=key,
+        method_and_path=f"POST {request.url.path}",
+        body=raw_body,
+        produce=produce,
+    )
+    return response
+
+
+@router.get("/v1/orders/{order_id}")
+async def read_order(request: Request, order_id: str) -> Response:
+    principal = await authenticate(request)
+    _, order = await located_order(request, principal, order_id)
+    return json_response(await order_view(request, order))
+
+
+@router.post("/v1/orders/{order_id}/refund")
+async def refund_order(request: Request, order_id: str) -> Response:
+    principal = await authenticate(request, *VENUE_ROLES)
+    key = idempotency_key(request)
+    raw_body = await read_body(request)
+
+    async def produce() -> Response:
+        body = decode_body(raw_body, REFUND_DECODER)
+        details, order = await located_order(request, principal, order_id)
+        if details.location.tenant_id != principal.tenant_id:
+            raise ApiError(ErrorCode.NOT_FOUND, message="no such order")
+        if order.status not in REFUNDABLE_STATUSES:
+            raise ApiError(
+                ErrorCode.ORDER_NOT_REFUNDABLE,
+                message=f"a {order.status} order was never paid, so there is nothing to refund",
+                details={"status": order.status},
+            )
+        settlement: Settlement = request.app.state.settlement
+        if order.status != "refunded":
+            order = await settlement.refund(order, body.reason)
+        return json_response(await order_view(request, order))
+
+    response: Response = await request.app.state.idempotency.run(
+        principal_tenant_id=principal.tenant_id,
+        caller=principal.caller,
+        key=key,
+        method_and_path=f"POST {request.url.path}",
+        body=raw_body,
+        produce=produce,
+    )
+    return response

@@ -1,0 +1,121 @@
+"""Payments arriving: Stripe's webhooks, and the development pay endpoint that stands in for a
+fan's browser confirming a PaymentIntent with Stripe.js.
+
+A webhook is verified (`Stripe-Signature`, 300 s tolerance), stored once in the inbox by its event
+id and applied once; its order is named by the PaymentIntent's metadata, which only we write. An
+event that names no order of ours is acknowledged and ignored, so Stripe stops resending it.
+"""
+
+import uuid
+
+import msgspec
+import stripe
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from engine import limits
+from gateway.errors import ApiError, ErrorCode
+from gateway.exchange import authenticate, decode_body, json_response, read_body
+from gateway.routes.orders import located_order, order_view
+from gateway.schemas import PayBody, WebhookAnswer
+from payments.settlement import Settlement
+from payments.stripe_api import TEST_PAYMENT_METHODS, payment_intent_state
+from persistence.tenancy import tenant_transaction
+from persistence.webhook_inbox import mark_webhook_processed, record_webhook_event
+
+router = APIRouter()
+development_router = APIRouter()
+PAY_DECODER = msgspec.json.Decoder(PayBody)
+SIGNATURE_HEADER = "stripe-signature"
+PAYMENT_INTENT_EVENTS = frozenset(
+    {
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+        "payment_intent.canceled",
+    }
+)
+IGNORED = WebhookAnswer(received=True, applied=False)
+
+
+def verified_event(request: Request, payload: bytes) -> stripe.Event:
+    secret = request.app.state.parts.stripe_webhook_secret
+    try:
+        return stripe.Webhook.construct_event(
+            payload,
+            request.headers.get(SIGNATURE_HEADER),
+            secret,
+            tolerance=limits.STRIPE_WEBHOOK_TOLERANCE_S,
+        )
+    except (ValueError, stripe.SignatureVerificationError):
+        raise ApiError(
+            ErrorCode.BAD_SIGNATURE,
+            message="the Stripe-Signature header does not verify, or its timestamp is too old",
+        ) from None
+
+
+def metadata_uuid(metadata: dict[str, str], name: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(metadata[name])
+    except (KeyError, ValueError):
+        return None
+
+
+@router.post("/v1/webhooks/stripe")
+async def stripe_webhook(request: Request) -> Response:
+    payload = await request.body()
+    if len(payload) > limits.STRIPE_WEBHOOK_BYTES_MAX:
+        raise ApiError(ErrorCode.VALIDATION_ERROR, message="the event is too large")
+    event = verified_event(request, payload)
+    if event.type not in PAYMENT_INTENT_EVENTS:
+        return json_response(IGNORED)
+    intent = payment_intent_state(event.data.object)
+    tenant_id = metadata_uuid(intent.metadata, "tenant_id")
+    order_id = metadata_uuid(intent.metadata, "order_id")
+    if tenant_id is None or order_id is None:
+        return json_response(IGNORED)
+    settlement: Settlement = request.app.state.settlement
+    order = await settlement.order(tenant_id, order_id)
+    if order is None or order.payment.payment_intent_id != intent.payment_intent_id:
+        return json_response(IGNORED)
+    pool = request.app.state.database_pool
+    async with tenant_transaction(pool, tenant_id) as connection:
+        to_apply = await record_webhook_event(
+            connection,
+            stripe_event_id=event.id,
+            event_type=event.type,
+            payload=payload.decode(),
+            order_id=order_id,
+        )
+    if not to_apply:
+        return json_response(IGNORED)
+    await settlement.apply_payment_intent(order, intent)
+    async with tenant_transaction(pool, tenant_id) as connection:
+        await mark_webhook_processed(connection, event.id)
+    return json_response(WebhookAnswer(received=True, applied=True))
+
+
+@development_router.post("/v1/dev/orders/{order_id}/pay")
+async def pay_order(request: Request, order_id: str) -> Response:
+    """Confirm the order's PaymentIntent with a Stripe test card (absent in production)."""
+    principal = await authenticate(request)
+    body = decode_body(await read_body(request), PAY_DECODER)
+    if body.card not in TEST_PAYMENT_METHODS:
+        raise ApiError(
+            ErrorCode.VALIDATION_ERROR,
+            message="use one of Stripe's test cards",
+            details={"cards": sorted(TEST_PAYMENT_METHODS)},
+        )
+    _, order = await located_order(request, principal, order_id)
+    if order.user_id != principal.caller:
+        raise ApiError(ErrorCode.NOT_FOUND, message="no such order")
+    settlement: Settlement = request.app.state.settlement
+    order = await settlement.pay_with_test_card(order, body.card)
+    if order.status == "payment_failed":
+        raise ApiError(ErrorCode.PAYMENT_FAILED, details={"order_id": str(order.order_id)})
+    if order.status in ("expired", "cancelled"):
+        raise ApiError(
+            ErrorCode.HOLD_EXPIRED,
+            message=f"the order is {order.status}",
+            details={"order_id": str(order.order_id)},
+        )
+    return json_response(await order_view(request, order))

@@ -1,0 +1,206 @@
+"""The venue's ticket tools over HTTP: comps, reading any ticket of its events, locking and
+unlocking a ticket, and reissuing a lost one.
+
+Each is for the venue managers and admins of the event's tenant (reading a ticket for its staff
+too); another tenant's event or ticket does not exist for them. Every move follows the state
+machine of engine/tickets.py on a locked row and is kept in the audit log; a move the machine
+forbids is TICKET_STATUS_CONFLICT, naming the ticket's status.
+"""
+
+import uuid
+
+import msgspec
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from engine.rejections import Rejected
+from engine.tickets import TicketAction, TicketMoved, TicketReason, TicketStatus, move_ticket
+from gateway.auth import Principal, Role
+from gateway.comps import issue_comps
+from gateway.errors import ApiError, ErrorCode
+from gateway.exchange import (
+    VENUE_ROLES,
+    answer_once,
+    authenticate,
+    decode_body,
+    idempotency_key,
+    json_response,
+    read_body,
+)
+from gateway.routes.orders import ticket_view
+from gateway.routes.tickets import located_ticket
+from gateway.routes.venue import tenant_event
+from gateway.ticket_schemas import CompBody, CompView, LockBody, NoteBody
+from persistence.event_details import EventDetails
+from persistence.located_ids import mint_located_id
+from persistence.tenancy import tenant_transaction
+from persistence.ticket_moves import apply_move, lock_ticket_status, record_audit, reissue
+from persistence.tickets import TicketRecord, load_ticket
+
+router = APIRouter()
+COMP_DECODER = msgspec.json.Decoder(CompBody)
+LOCK_DECODER = msgspec.json.Decoder(LockBody)
+NOTE_DECODER = msgspec.json.Decoder(NoteBody)
+READER_ROLES = (Role.VENUE_STAFF, *VENUE_ROLES)
+EMPTY_BODY = b"{}"
+# A reissue carries the NFT over, so it waits until there is one.
+MINTED = "minted"
+
+
+@router.post("/v1/venue/events/{event_id}/comps")
+async def give_comps(request: Request, event_id: str) -> Response:
+    principal = await authenticate(request, *VENUE_ROLES)
+    raw_body = await read_body(request)
+
+    async def produce() -> Response:
+        details = await tenant_event(request, principal, event_id)
+        body = decode_body(raw_body, COMP_DECODER)
+        to_tenant_id = (
+            principal.tenant_id if body.to_tenant_id is None else uuid.UUID(body.to_tenant_id)
+        )
+        inventory = request.app.state.clients.inventory(details.location.event_id)
+        issued = await issue_comps(
+            request.app.state.database_pool,
+            inventory.execute,
+            details=details,
+            body=body,
+            principal=principal,
+            recipient_id=f"{to_tenant_id}/{body.to_user_id}",
+            key=idempotency_key(request),
+        )
+        request.app.state.stats_board.forget(details.location.event_id)
+        view = CompView(
+            order_id=str(issued.order_id),
+            event_id=str(details.location.event_id),
+            reason=body.reason,
+            to_user_id=body.to_user_id,
+            to_tenant_id=str(to_tenant_id),
+            tickets=[ticket_view(ticket) for ticket in issued.tickets],
+        )
+        return json_response(view, status=201)
+
+    return await answer_once(request, principal, raw_body, produce)
+
+
+async def venue_ticket(
+    request: Request, principal: Principal, ticket_id: str
+) -> tuple[EventDetails, TicketRecord]:
+    """A ticket of the caller's tenant's events; any other is NOT_FOUND, exactly like none."""
+    details, ticket = await located_ticket(request, ticket_id)
+    if details.location.tenant_id != principal.tenant_id:
+        raise ApiError(ErrorCode.NOT_FOUND, message="no such ticket")
+    return details, ticket
+
+
+@router.get("/v1/venue/tickets/{ticket_id}")
+async def read_venue_ticket(request: Request, ticket_id: str) -> Response:
+    principal = await authenticate(request, *READER_ROLES)
+    _, ticket = await venue_ticket(request, principal, ticket_id)
+    return json_response(ticket_view(ticket))
+
+
+def permitted(moved: TicketMoved | Rejected, status: str) -> TicketMoved:
+    if isinstance(moved, Rejected):
+        raise ApiError(
+            ErrorCode.TICKET_STATUS_CONFLICT, message=moved.message, details={"status": status}
+        )
+    return moved
+
+
+async def move_by_venue(
+    request: Request,
+    principal: Principal,
+    ticket_id: str,
+    action: TicketAction,
+    reason: TicketReason | None,
+    note: str | None,
+) -> Response:
+    """Lock or unlock the ticket, as the state machine allows, and answer with it."""
+    details, ticket = await venue_ticket(request, principal, ticket_id)
+    async with tenant_transaction(
+        request.app.state.database_pool, details.location.tenant_id
+    ) as connection:
+        status = await lock_ticket_status(connection, ticket.ticket_id)
+        assert status is not None, "tickets are never deleted"
+        moved = permitted(move_ticket(TicketStatus(status), action, reason), status)
+        await apply_move(connection, ticket.ticket_id, moved)
+        await record_audit(
+            connection,
+            actor=principal.caller,
+            action=f"ticket.{action.value}",
+            subject_id=ticket.ticket_id,
+            details={"reason": reason, "note": note, "before": moved.before},
+        )
+        changed = await load_ticket(connection, ticket.ticket_id)
+    assert changed is not None
+    return json_response(ticket_view(changed))
+
+
+@router.post("/v1/venue/tickets/{ticket_id}/lock")
+async def lock_ticket(request: Request, ticket_id: str) -> Response:
+    """Freeze a ticket under fraud, chargeback, dispute or legal hold: it neither scans nor
+    transfers until unlocked."""
+    principal = await authenticate(request, *VENUE_ROLES)
+    raw_body = await read_body(request)
+
+    async def produce() -> Response:
+        body = decode_body(raw_body, LOCK_DECODER)
+        return await move_by_venue(
+            request, principal, ticket_id, TicketAction.LOCK, TicketReason(body.reason), body.note
+        )
+
+    return await answer_once(request, principal, raw_body, produce)
+
+
+@router.post("/v1/venue/tickets/{ticket_id}/unlock")
+async def unlock_ticket(request: Request, ticket_id: str) -> Response:
+    principal = await authenticate(request, *VENUE_ROLES)
+    raw_body = await read_body(request)
+
+    async def produce() -> Response:
+        body = decode_body(raw_body or EMPTY_BODY, NOTE_DECODER)
+        return await move_by_venue(
+            request, principal, ticket_id, TicketAction.UNLOCK, None, body.note
+        )
+
+    return await answer_once(request, principal, raw_body, produce)
+
+
+@router.post("/v1/venue/tickets/{ticket_id}/reissue")
+async def reissue_ticket(request: Request, ticket_id: str) -> Response:
+    """Replace a lost ticket: the old one is revoked, its owner gets a new one (new id, new QR
+    code) on the same seat and order, carrying the same NFT."""
+    principal = await authenticate(request, *VENUE_ROLES)
+    raw_body = await read_body(request)
+
+    async def produce() -> Response:
+        body = decode_body(raw_body or EMPTY_BODY, NOTE_DECODER)
+        details, ticket = await venue_ticket(request, principal, ticket_id)
+        successor_id = uuid.UUID(mint_located_id(details.location.event_number))
+        async with tenant_transaction(
+            request.app.state.database_pool, details.location.tenant_id
+        ) as connection:
+            status = await lock_ticket_status(connection, ticket.ticket_id)
+            assert status is not None, "tickets are never deleted"
+            if status != TicketStatus.VALID or ticket.mint.status != MINTED:
+                raise ApiError(
+                    ErrorCode.TICKET_STATUS_CONFLICT,
+                    message=f"only a valid ticket with its NFT is reissued; this one is {status}",
+                    details={"status": status, "mint": ticket.mint.status},
+                )
+            revoked = permitted(
+                move_ticket(TicketStatus.VALID, TicketAction.REVOKE, TicketReason.REVOKE), status
+            )
+            await reissue(
+                connection,
+                ticket_id=ticket.ticket_id,
+                revoked=revoked,
+                successor_id=successor_id,
+                actor=principal.caller,
+                note=body.note,
+            )
+            successor = await load_ticket(connection, successor_id)
+        assert successor is not None
+        return json_response(ticket_view(successor), status=201)
+
+    return await answer_once(request, principal, raw_body, produce)

@@ -1,0 +1,206 @@
+"""A fan's tickets over HTTP: the listing, one ticket, its rotating QR code, and giving it away.
+
+Ticket ids carry their event's number, like order ids, so an id leads to its event and tenant, and
+every read runs in that tenant's transaction. A ticket is seen by its owner alone; to anyone else
+it does not exist. The listing shows the tickets a fan holds (a ticket given away or reissued has
+ended and is left out, unless asked for by `status`), newest first, a page at a time.
+"""
+
+import uuid
+
+import msgspec
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from engine import limits
+from engine.ticket_qr import qr_step, sign_qr, step_ends_at_ms
+from engine.tickets import TicketStatus
+from gateway.auth import Principal
+from gateway.cursors import decode_position, encode_position, page_limit
+from gateway.errors import ApiError, ErrorCode
+from gateway.exchange import (
+    answer_once,
+    authenticate,
+    decode_body,
+    invalid,
+    json_response,
+    path_id,
+    read_body,
+)
+from gateway.routes.orders import ticket_view
+from gateway.schemas import format_moment
+from gateway.ticket_schemas import QrView, TicketList, TransferBody
+from gateway.transfers import transfer_ticket
+from persistence.event_details import EventDetails
+from persistence.tenancy import tenant_transaction
+from persistence.ticket_holders import tenants_holding_tickets_of
+from persistence.tickets import (
+    TicketPosition,
+    TicketRecord,
+    list_owner_tickets,
+    load_qr_secret,
+    load_ticket,
+    position_of,
+)
+
+router = APIRouter()
+TRANSFER_DECODER = msgspec.json.Decoder(TransferBody)
+# What a fan holds: every status but those of a ticket that was replaced by another.
+HELD_STATUSES = tuple(
+    status
+    for status in TicketStatus
+    if status not in (TicketStatus.TRANSFERRED, TicketStatus.REVOKED)
+)
+# A code is shown for a ticket that may still reach a gate; the gate says why it is turned away.
+QR_STATUSES = frozenset({TicketStatus.ISSUED, TicketStatus.VALID, TicketStatus.LOCKED})
+
+
+def listing_statuses(text: str | None) -> tuple[TicketStatus, ...]:
+    if text is None:
+        return HELD_STATUSES
+    try:
+        return (TicketStatus(text),)
+    except ValueError:
+        raise invalid(
+            "status is a ticket status", parameter="status", statuses=list(TicketStatus)
+        ) from None
+
+
+async def listing_tenants(
+    request: Request, principal: Principal, event_id: str | None
+) -> tuple[list[uuid.UUID], uuid.UUID | None]:
+    """The tenants to read and the event to filter on; an unknown event filters everything out."""
+    if event_id is None:
+        tenants = await tenants_holding_tickets_of(
+            request.app.state.database_pool,
+            owner_user_id=principal.caller,
+            limit=limits.TENANTS_PER_TICKET_LISTING_MAX,
+        )
+        return tenants, None
+    try:
+        event_uuid = uuid.UUID(event_id)
+    except ValueError:
+        raise invalid("event_id is an event's id", parameter="event_id") from None
+    details: EventDetails | None = await request.app.state.catalog.details(event_uuid)
+    if details is None:
+        return [], event_uuid
+    return [details.location.tenant_id], event_uuid
+
+
+@router.get("/v1/me/tickets")
+async def list_my_tickets(request: Request) -> Response:
+    principal = await authenticate(request)
+    query = request.query_params
+    limit = page_limit(
+        query.get("limit"),
+        default=limits.TICKETS_LISTED_DEFAULT,
+        maximum=limits.TICKETS_LISTED_MAX,
+    )
+    statuses = listing_statuses(query.get("status"))
+    cursor = query.get("cursor")
+    after: TicketPosition | None = None if cursor is None else decode_position(cursor)
+    tenants, event_id = await listing_tenants(request, principal, query.get("event_id"))
+    found: list[TicketRecord] = []
+    for tenant_id in tenants:
+        async with tenant_transaction(request.app.state.database_pool, tenant_id) as connection:
+            found.extend(
+                await list_owner_tickets(
+                    connection,
+                    owner_user_id=principal.caller,
+                    event_id=event_id,
+                    statuses=statuses,
+                    after=after,
+                    limit=limit + 1,
+                )
+            )
+    found.sort(key=lambda ticket: (ticket.issued_at_us, ticket.ticket_id), reverse=True)
+    page = found[:limit]
+    next_cursor = encode_position(position_of(page[-1])) if len(found) > limit else None
+    return json_response(
+        TicketList(tickets=[ticket_view(ticket) for ticket in page], next_cursor=next_cursor)
+    )
+
+
+async def located_ticket(request: Request, ticket_id: str) -> tuple[EventDetails, TicketRecord]:
+    """The ticket and its event, whoever asks; NOT_FOUND when the id names no ticket."""
+    located_id = path_id(ticket_id)
+    details: EventDetails | None = await request.app.state.catalog.details_of_located_id(located_id)
+    if details is not None:
+        async with tenant_transaction(
+            request.app.state.database_pool, details.location.tenant_id
+        ) as connection:
+            ticket = await load_ticket(connection, located_id)
+        if ticket is not None:
+            return details, ticket
+    raise ApiError(ErrorCode.NOT_FOUND, message="no such ticket")
+
+
+async def fans_ticket(
+    request: Request, principal: Principal, ticket_id: str
+) -> tuple[EventDetails, TicketRecord]:
+    """The caller's ticket; another fan's is NOT_FOUND, exactly like none."""
+    details, ticket = await located_ticket(request, ticket_id)
+    if ticket.owner_user_id != principal.caller:
+        raise ApiError(ErrorCode.NOT_FOUND, message="no such ticket")
+    return details, ticket
+
+
+@router.get("/v1/tickets/{ticket_id}")
+async def read_ticket(request: Request, ticket_id: str) -> Response:
+    principal = await authenticate(request)
+    _, ticket = await fans_ticket(request, principal, ticket_id)
+    return json_response(ticket_view(ticket))
+
+
+@router.get("/v1/tickets/{ticket_id}/qr")
+async def read_ticket_qr(request: Request, ticket_id: str) -> Response:
+    """The code of the current time step, signed with the ticket's own secret."""
+    principal = await authenticate(request)
+    details, ticket = await fans_ticket(request, principal, ticket_id)
+    if ticket.status not in QR_STATUSES:
+        raise ApiError(
+            ErrorCode.TICKET_STATUS_CONFLICT,
+            message=f"a {ticket.status} ticket has no code to show",
+            details={"status": ticket.status},
+        )
+    async with tenant_transaction(
+        request.app.state.database_pool, details.location.tenant_id
+    ) as connection:
+        secret = await load_qr_secret(connection, ticket.ticket_id)
+    assert secret is not None, "every ticket has its QR secret"
+    step = qr_step(request.app.state.clock())
+    view = QrView(
+        payload=sign_qr(secret=secret, ticket_id=str(ticket.ticket_id), step=step),
+        expires_at=format_moment(step_ends_at_ms(step)),
+        rotates_every_s=limits.QR_STEP_S,
+    )
+    return Response(
+        content=msgspec.json.encode(view),
+        media_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.post("/v1/tickets/{ticket_id}/transfer")
+async def transfer(request: Request, ticket_id: str) -> Response:
+    """Give the ticket to another fan: the recipient's new ticket, its NFT moving on chain."""
+    principal = await authenticate(request)
+    raw_body = await read_body(request)
+
+    async def produce() -> Response:
+        body = decode_body(raw_body, TRANSFER_DECODER)
+        details, ticket = await fans_ticket(request, principal, ticket_id)
+        to_tenant_id = (
+            principal.tenant_id if body.to_tenant_id is None else uuid.UUID(body.to_tenant_id)
+        )
+        given = await transfer_ticket(
+            request.app.state.database_pool,
+            details=details,
+            ticket_id=ticket.ticket_id,
+            giver_id=principal.caller,
+            recipient_id=f"{to_tenant_id}/{body.to_user_id}",
+            now_ms=request.app.state.clock(),
+        )
+        return json_response(ticket_view(given))
+
+    return await answer_once(request, principal, raw_body, produce)

@@ -1,0 +1,181 @@
+"""The bodies of the Tickets section of API.md and of the venue's ticket tools, as msgspec Structs.
+
+As in gateway/schemas.py, requests forbid unknown fields and the OpenAPI document is generated
+from these Structs; every ticket they show is a `TicketView`, the one format of a ticket.
+"""
+
+from typing import Annotated, Literal
+
+from msgspec import Meta
+
+from engine import limits
+from engine.admission import ScanReason
+from engine.comps import CompReason
+from gateway.schemas import Identifier, Moment, Request, Response, SeatLabel, TicketView
+
+UserId = Annotated[str, Meta(min_length=1, max_length=limits.USER_ID_CHARACTERS_MAX)]
+TenantId = Annotated[
+    str,
+    Meta(
+        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        description="A tenant UUID; the caller's own tenant when left out.",
+    ),
+]
+DeviceId = Annotated[str, Meta(min_length=1, max_length=limits.DEVICE_ID_CHARACTERS_MAX)]
+QrPayloadText = Annotated[str, Meta(min_length=1, max_length=limits.QR_PAYLOAD_CHARACTERS_MAX)]
+Note = Annotated[str, Meta(min_length=1, max_length=limits.TICKET_NOTE_CHARACTERS_MAX)]
+ContactEmail = Annotated[
+    str,
+    Meta(
+        min_length=3,
+        max_length=limits.CONTACT_EMAIL_CHARACTERS_MAX,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+    ),
+]
+CompQuantity = Annotated[int, Meta(ge=1, le=limits.TICKETS_PER_COMP_ORDER_MAX)]
+LockReason = Literal["fraud", "chargeback", "dispute", "legal_hold"]
+ScanResult = Literal["admitted", "rejected"]
+
+
+class TicketList(Response):
+    """A page of the caller's tickets, newest first; `next_cursor` is null on the last page."""
+
+    tickets: list[TicketView]
+    next_cursor: str | None
+
+
+class QrView(Response):
+    """The code to show now; fetch the next one by `expires_at`."""
+
+    payload: str
+    expires_at: str
+    rotates_every_s: int
+
+
+class TransferBody(Request):
+    """The recipient is `to_user_id` (a token's `sub`) of `to_tenant_id`."""
+
+    to_user_id: UserId
+    to_tenant_id: TenantId | None = None
+
+
+class ScanBody(Request):
+    event_id: Identifier
+    payload: QrPayloadText
+    device_id: DeviceId
+
+
+class ScanView(Response):
+    """`reason` says why a code was rejected; the ticket's fields are null when the code names no
+    ticket of the event's venue."""
+
+    result: ScanResult
+    reason: ScanReason | None
+    ticket_id: str | None
+    ticket_type_id: str | None
+    seat: str | None
+    scan_id: str
+
+
+class OfflineScanBody(Request):
+    payload: QrPayloadText
+    scanned_at: Moment
+
+
+class OfflineScansBody(Request):
+    """Scans a gate made while offline, each with the moment it was made."""
+
+    device_id: DeviceId
+    scans: Annotated[
+        list[OfflineScanBody], Meta(min_length=1, max_length=limits.OFFLINE_SCANS_PER_UPLOAD_MAX)
+    ]
+
+
+class OfflineScanView(Response):
+    payload: str
+    scanned_at: str
+    result: ScanResult
+    reason: ScanReason | None
+    ticket_id: str | None
+
+
+class OfflineScansView(Response):
+    """One result per uploaded scan, in the order sent. Scans are applied in the order they were
+    made, so of two scans of one ticket the earlier admits and the later is a duplicate
+    (`already_checked_in`), as is any scan of a ticket already admitted elsewhere."""
+
+    event_id: str
+    admitted: int
+    rejected: int
+    results: list[OfflineScanView]
+
+
+class ManifestTicketView(Response):
+    """`qr_key` (base64url) is the key of the ticket's codes: HMAC-SHA256 over
+    `tq1.<ticket_id>.<step>`, a step being floor(unix seconds / qr_step_s)."""
+
+    ticket_id: str
+    ticket_type_id: str
+    seat: str | None
+    status: Literal["issued", "valid", "locked", "checked_in"]
+    qr_key: str
+
+
+class ScanManifestView(Response):
+    """A page of the event's current tickets for gates that lose their connection; admit a code
+    only when its MAC verifies, its step is within `qr_skew_steps` of the gate's and the ticket is
+    `valid`, then upload what was scanned."""
+
+    event_id: str
+    generated_at: str
+    payload_version: str
+    qr_step_s: int
+    qr_skew_steps: int
+    tickets: list[ManifestTicketView]
+    next_cursor: str | None
+
+
+class CompItemBody(Request):
+    ticket_type_id: Identifier
+    quantity: CompQuantity
+
+
+class CompBody(Request):
+    """Free tickets for `to_user_id` of `to_tenant_id`: general quantities (`items`) or named
+    seats (`seats`), exactly one. They are taken from what is on sale (`source` `on_sale`) or from
+    the allocation the reason draws on (`set_aside`: press, artists' guests, or comps)."""
+
+    to_user_id: UserId
+    reason: CompReason
+    to_tenant_id: TenantId | None = None
+    items: (
+        Annotated[list[CompItemBody], Meta(min_length=1, max_length=limits.ITEMS_PER_HOLD_MAX)]
+        | None
+    ) = None
+    seats: (
+        Annotated[list[SeatLabel], Meta(min_length=1, max_length=limits.TICKETS_PER_COMP_ORDER_MAX)]
+        | None
+    ) = None
+    source: Literal["on_sale", "set_aside"] = "on_sale"
+    email: ContactEmail | None = None
+    note: Note | None = None
+
+
+class CompView(Response):
+    order_id: str
+    event_id: str
+    reason: CompReason
+    to_user_id: str
+    to_tenant_id: str
+    tickets: list[TicketView]
+
+
+class LockBody(Request):
+    reason: LockReason
+    note: Note | None = None
+
+
+class NoteBody(Request):
+    """Why, in the venue's words, kept in the audit log."""
+
+    note: Note | None = None

@@ -1,0 +1,176 @@
+"""A fan giving a ticket to another fan, in one transaction of the event's tenant: the rules of
+engine/transfers.py checked on the locked ticket, the ticket given (persistence/ticket_transfers),
+and the outbox messages that move its NFT on chain and tell the recipient.
+
+The NFT's move is queued under the aggregate its mint was queued under, so it waits for the mint
+and for any earlier move of the same NFT.
+"""
+
+import uuid
+
+import asyncpg
+import msgspec
+
+from engine import limits
+from engine.tickets import TicketAction, TicketMoved, TicketStatus, move_ticket
+from engine.transfers import TransferCase, TransferRefusal, check_transfer
+from gateway.errors import ApiError, ErrorCode
+from minting.transfer_requests import TRANSFER_TOPIC, TransferRequest
+from notifications.notices import Notice, NoticeKind, NoticeTicket, encode_notice, notice_topic
+from persistence.event_details import EventDetails
+from persistence.fulfilment import load_event_names
+from persistence.located_ids import mint_located_id
+from persistence.orders import OutboxEntry, write_outbox
+from persistence.tenancy import tenant_transaction
+from persistence.ticket_transfers import (
+    TransferSubject,
+    count_transfers_since,
+    find_contact_email,
+    give_ticket,
+    lock_transfer_subject,
+)
+from persistence.tickets import TicketRecord, load_ticket
+
+MILLISECONDS_PER_SECOND = 1_000
+REFUSAL_MESSAGES: dict[TransferRefusal, str] = {
+    TransferRefusal.SAME_FAN: "the ticket is already yours",
+    TransferRefusal.NOT_YET_VALID: "the ticket's NFT is still being minted; try again shortly",
+    TransferRefusal.CHECKED_IN: "the ticket was used to enter",
+    TransferRefusal.LOCKED: "the ticket is locked by its venue",
+    TransferRefusal.ENDED: "the ticket is no longer valid",
+    TransferRefusal.TRANSFERS_DISABLED: "this event does not allow transfers",
+    TransferRefusal.OWN_WALLET: "the ticket's NFT is in your own wallet; send it from there",
+    TransferRefusal.COOLDOWN: (
+        f"a ticket that changed hands stays {limits.TRANSFER_COOLDOWN_S} s before moving again"
+    ),
+    TransferRefusal.DAILY_LIMIT: (
+        f"you may transfer {limits.TRANSFERS_PER_FAN_PER_DAY_MAX} tickets a day at most"
+    ),
+}
+assert set(REFUSAL_MESSAGES) == set(TransferRefusal), "every refusal says why in words"
+
+
+def transfer_case(
+    subject: TransferSubject, *, recipient_id: str, transfers_in_window: int
+) -> TransferCase:
+    return TransferCase(
+        giver_id=subject.owner_user_id,
+        recipient_id=recipient_id,
+        status=TicketStatus(subject.status),
+        transfers_allowed=subject.transfers_allowed,
+        changed_hands_at_ms=subject.changed_hands_at_ms,
+        transfers_in_window=transfers_in_window,
+        nft_minted=subject.mint_status == "minted",
+        nft_in_own_wallet=subject.registered_address is not None
+        and subject.nft_owner_address == subject.registered_address,
+    )
+
+
+def announcements(
+    *,
+    details: EventDetails,
+    subject: TransferSubject,
+    transfer_id: uuid.UUID,
+    given: TicketRecord,
+    event_name: str,
+    ticket_type_name: str,
+    recipient_email: str | None,
+) -> list[OutboxEntry]:
+    """The NFT's move, and the notice of the transfer to its recipient and its venue."""
+    tenant_id = details.location.tenant_id
+    request = TransferRequest(
+        transfer_id=transfer_id,
+        tenant_id=tenant_id,
+        event_id=details.location.event_id,
+        nft_ticket_id=subject.nft_ticket_id,
+    )
+    notice = Notice(
+        kind=NoticeKind.TICKET_TRANSFERRED,
+        tenant_id=tenant_id,
+        event_id=details.location.event_id,
+        event_name=event_name,
+        order_id=given.order_id,
+        user_id=subject.owner_user_id,
+        email=recipient_email,
+        total_cents=0,
+        currency=details.currency,
+        tickets=(
+            NoticeTicket(
+                ticket_id=given.ticket_id, ticket_type_name=ticket_type_name, seat=given.seat
+            ),
+        ),
+        to_user_id=given.owner_user_id,
+    )
+    return [
+        OutboxEntry(
+            topic=TRANSFER_TOPIC,
+            aggregate_id=str(subject.nft_ticket_id),
+            payload=msgspec.json.encode(request).decode(),
+        ),
+        OutboxEntry(
+            topic=notice_topic(NoticeKind.TICKET_TRANSFERRED),
+            aggregate_id=str(given.ticket_id),
+            payload=encode_notice(notice),
+        ),
+    ]
+
+
+async def transfer_ticket(
+    pool: asyncpg.Pool,
+    *,
+    details: EventDetails,
+    ticket_id: uuid.UUID,
+    giver_id: str,
+    recipient_id: str,
+    now_ms: int,
+) -> TicketRecord:
+    """The recipient's new ticket. NOT_FOUND unless the giver owns the ticket;
+    TRANSFER_NOT_ALLOWED, with the rule as `details.reason`, when a rule forbids it now."""
+    new_ticket_id = uuid.UUID(mint_located_id(details.location.event_number))
+    window_start_ms = now_ms - limits.TRANSFER_LIMIT_WINDOW_S * MILLISECONDS_PER_SECOND
+    async with tenant_transaction(pool, details.location.tenant_id) as connection:
+        subject = await lock_transfer_subject(connection, ticket_id)
+        if subject is None or subject.owner_user_id != giver_id:
+            raise ApiError(ErrorCode.NOT_FOUND, message="no such ticket")
+        transfers_in_window = await count_transfers_since(
+            connection, giver_id=giver_id, since_ms=window_start_ms
+        )
+        refusal = check_transfer(
+            transfer_case(
+                subject, recipient_id=recipient_id, transfers_in_window=transfers_in_window
+            ),
+            now_ms,
+        )
+        if refusal is not None:
+            raise ApiError(
+                ErrorCode.TRANSFER_NOT_ALLOWED,
+                message=REFUSAL_MESSAGES[refusal],
+                details={"reason": refusal.value, "status": subject.status},
+            )
+        moved = move_ticket(TicketStatus(subject.status), TicketAction.TRANSFER)
+        assert isinstance(moved, TicketMoved), "check_transfer admits only what may transfer"
+        transfer_id = await give_ticket(
+            connection,
+            subject=subject,
+            moved=moved,
+            recipient_id=recipient_id,
+            new_ticket_id=new_ticket_id,
+        )
+        given = await load_ticket(connection, new_ticket_id)
+        assert given is not None, "the recipient's ticket was issued in this transaction"
+        names = await load_event_names(connection, details.location.event_id)
+        await write_outbox(
+            connection,
+            announcements(
+                details=details,
+                subject=subject,
+                transfer_id=transfer_id,
+                given=given,
+                event_name=names.event_name,
+                ticket_type_name=names.ticket_type_names[given.ticket_type_id],
+                recipient_email=await find_contact_email(
+                    connection, event_id=details.location.event_id, user_id=recipient_id
+                ),
+            ),
+        )
+    return given

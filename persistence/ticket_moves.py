@@ -1,0 +1,125 @@
+"""Tickets moved along the state machine of engine/tickets.py in Postgres, one locked row at a
+time: the venue's lock, unlock and reissue, and the pieces transfers share with them.
+
+Every move is applied to a row the transaction has locked and is guarded again by the status it
+leaves; every move is kept in the append-only audit log; a ticket that replaces another (a
+reissue, a transfer's recipient) is a new row naming its predecessor, with a new QR secret, so the
+old code dies with the old ticket while the seat, the order and the NFT carry over.
+"""
+
+import secrets
+import uuid
+
+import asyncpg
+import msgspec
+
+from engine.tickets import TicketMoved, TicketStatus
+from persistence.fulfilment import QR_SECRET_BYTES
+
+LOCK_TICKET_STATUS = "SELECT status FROM tickets WHERE id = $1 FOR UPDATE"
+
+
+async def lock_ticket_status(connection: asyncpg.Connection, ticket_id: uuid.UUID) -> str | None:
+    """The ticket's status, its row locked until the transaction ends; None when there is none."""
+    status: str | None = await connection.fetchval(LOCK_TICKET_STATUS, ticket_id)
+    return status
+
+
+MOVE_TICKET = """
+UPDATE tickets SET status = $2, status_reason = $3, updated_at = now()
+WHERE id = $1 AND status = $4
+RETURNING 1
+"""
+
+
+async def apply_move(
+    connection: asyncpg.Connection, ticket_id: uuid.UUID, moved: TicketMoved
+) -> None:
+    """Apply `moved` to a ticket whose row the transaction has locked."""
+    changed = await connection.fetchval(
+        MOVE_TICKET, ticket_id, moved.after, moved.reason, moved.before
+    )
+    assert changed is not None, "the locked row still has the status just read"
+
+
+ISSUE_SUCCESSOR = """
+INSERT INTO tickets (id, tenant_id, event_id, order_id, ticket_type_id, seat_id, owner_user_id,
+                     status, qr_secret, position, predecessor_ticket_id, nft_ticket_id,
+                     changed_hands_at)
+SELECT $2, tenant_id, event_id, order_id, ticket_type_id, seat_id, coalesce($3, owner_user_id),
+       $4, $5, position, id,
+       coalesce(nft_ticket_id, id), CASE WHEN $6 THEN now() ELSE changed_hands_at END
+FROM tickets WHERE id = $1
+"""
+
+INSERT_AUDIT = """
+INSERT INTO audit_log (tenant_id, actor, action, subject_type, subject_id, details)
+VALUES (current_setting('app.current_tenant_id')::uuid, $1, $2, $3, $4, $5::jsonb)
+"""
+
+
+async def record_audit(
+    connection: asyncpg.Connection,
+    *,
+    actor: str,
+    action: str,
+    subject_id: uuid.UUID,
+    details: dict[str, object],
+    subject_type: str = "ticket",
+) -> None:
+    """Keep who did what to a ticket (or an order), in the append-only audit log."""
+    await connection.execute(
+        INSERT_AUDIT, actor, action, subject_type, subject_id, msgspec.json.encode(details).decode()
+    )
+
+
+async def issue_successor(
+    connection: asyncpg.Connection,
+    *,
+    predecessor_id: uuid.UUID,
+    successor_id: uuid.UUID,
+    owner_user_id: str | None,
+    status: TicketStatus,
+    changes_hands: bool,
+) -> None:
+    """A ticket in the place of `predecessor_id`, which the caller has just ended: same event,
+    order, seat and position, its NFT, and a QR secret of its own. It goes to `owner_user_id`, or
+    stays with the predecessor's owner when that is None; `changes_hands` says it goes to another
+    fan now, which starts the transfer cooldown again."""
+    await connection.execute(
+        ISSUE_SUCCESSOR,
+        predecessor_id,
+        successor_id,
+        owner_user_id,
+        status,
+        secrets.token_bytes(QR_SECRET_BYTES),
+        changes_hands,
+    )
+
+
+async def reissue(
+    connection: asyncpg.Connection,
+    *,
+    ticket_id: uuid.UUID,
+    revoked: TicketMoved,
+    successor_id: uuid.UUID,
+    actor: str,
+    note: str | None,
+) -> None:
+    """Revoke a lost ticket and issue its owner a new one in its place, in the status it had."""
+    await apply_move(connection, ticket_id, revoked)
+    await issue_successor(
+        connection,
+        predecessor_id=ticket_id,
+        successor_id=successor_id,
+        owner_user_id=None,
+        status=revoked.before,
+        changes_hands=False,
+    )
+    await record_audit(
+        connection,
+        actor=actor,
+        action="ticket.reissue",
+        subject_id=ticket_id,
+        details={"to_ticket_id": str(successor_id), "note": note},
+    )

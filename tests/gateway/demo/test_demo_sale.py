@@ -1,0 +1,76 @@
+"""The demo's driver end to end at a tiny size against the running HTTP stack: fans queue, hold,
+pay or decline, the event sells out, and the system's own records keep every promise."""
+
+import io
+
+import pytest
+from rich.console import Console
+
+from gateway.demo.driver import fan_id_of, run_sale
+from gateway.demo.fairness import measure_fairness
+from gateway.demo.invariants import count_invariants, final_line
+from gateway.demo.progress import Progress
+from gateway.demo.record import DriverRecord, Outcome
+from gateway.demo.scenario import Scenario, plan_fans
+from gateway.demo.system_facts import read_system_facts
+from tests.gateway.http_journeys import CREATED_EVENT_IDS
+from tests.gateway.stack import Stack
+
+pytestmark = pytest.mark.slow
+
+TINY = Scenario(
+    fans=40,
+    seats=24,
+    general=8,
+    admit_per_second=40,
+    max_active_shoppers=40,
+    decline_share=0.1,
+    abandon_share=0.0,
+    opens_in_s=1.0,
+    arrival_s=2.0,
+    sale_timeout_s=90.0,
+    drain_timeout_s=1.0,
+)
+
+
+async def test_a_tiny_on_sale_sells_out_and_keeps_every_promise(stack: Stack) -> None:
+    record = DriverRecord()
+    output = io.StringIO()
+
+    with Progress(Console(file=output), record, fans=TINY.fans) as progress:
+        run = await run_sale(
+            stack.parts, TINY, record=record, progress=progress, mail_directory=None
+        )
+    CREATED_EVENT_IDS.append(run.event.event_id)
+    facts = await read_system_facts(
+        database_url=stack.parts.database_url,
+        stripe_api_key=stack.parts.stripe_api_key,
+        stripe_api_base=stack.parts.stripe_api_base,
+        event_id=run.event.event_id,
+        acknowledged_hold_ids=record.acknowledged_hold_ids,
+        arrival_of_fan={fan_id_of(plan.user_id): plan.number for plan in plan_fans(TINY)},
+    )
+
+    invariants = count_invariants(
+        ticket_types=facts.ticket_types,
+        extra_tickets_on_seats=facts.extra_tickets_on_seats,
+        acknowledged_hold_ids=set(record.acknowledged_hold_ids),
+        stored_hold_ids=facts.stored_hold_ids,
+        acknowledged_order_ids=record.acknowledged_order_ids,
+        paid_order_ids=record.paid_order_ids,
+        stored_orders=facts.stored_orders,
+        charges=facts.charges,
+    )
+    assert final_line(invariants) == "oversold=0 lost=0 double_charged=0 sold=32 capacity=32"
+    assert run.sold_out_seen_at_s is not None
+    assert record.outcomes[Outcome.BOUGHT] == len(record.paid_order_ids) > 0
+    assert record.outcomes[Outcome.FAILED] == 0 and run.driver_errors == []
+    assert record.tickets_bought == 32
+    assert record.count_answers(server_errors=True) == 0
+    assert len([charge for charge in facts.charges if charge.succeeded]) == len(
+        record.paid_order_ids
+    )
+    fairness = measure_fairness(facts.admissions)
+    assert fairness.pre_queued_admitted + fairness.later_admitted == record.fans_admitted
+    assert run.drain.backlog.mints_pending + run.drain.backlog.minted == 32
+    assert "selling" in output.getvalue()
