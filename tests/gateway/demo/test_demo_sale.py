@@ -71,6 +71,9 @@ async def test_a_tiny_on_sale_sells_out_and_keeps_every_promise(stack: Stack) ->
         record.paid_order_ids
     )
     fairness = measure_fairness(facts.admissions)
-    assert fairness.pre_queued_admitted + fairness.later_admitted == record.fans_admitted
+    # A fan still waiting when the event sells out stops polling, so the system may have admitted
+    # fans that never learned of it; it never admits one that did not join.
+    admitted_by_system = fairness.pre_queued_admitted + fairness.later_admitted
+    assert record.fans_admitted <= admitted_by_system <= record.fans_arrived
     assert run.drain.backlog.mints_pending + run.drain.backlog.minted == 32
     assert "selling" in output.getvalue()
