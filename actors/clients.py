@@ -16,8 +16,8 @@ import logging
 from collections.abc import Callable, Sequence
 
 import ray
-from ray.exceptions import ActorUnavailableError, GetTimeoutError, RayActorError
 
+from actors.call_errors import ACTOR_CALL_ERRORS
 from actors.inventory_actor import COMMANDS_ENCODER, RESULTS_DECODER, PipelineStats
 from actors.inventory_actor import InventorySnapshot as InventorySnapshot
 from actors.lifecycle import unavailable
@@ -36,7 +36,6 @@ from engine.waiting_room import PlaceView, QueueCounts
 
 CLUSTER_CHECK_TIMEOUT_S = 2.0
 RAY_NAMESPACE = NAMESPACE
-ACTOR_CALL_ERRORS = (RayActorError, ActorUnavailableError, GetTimeoutError, TimeoutError)
 
 Result = Outcome | Rejected
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
-"""The work the cluster does outside an event's sale: minting and moving NFTs, notifying and
-reconciling payments.
+"""The work the cluster does outside an event's sale: minting and moving NFTs, notifying,
+freeing the shopper slots of fans who bought, and reconciling payments.
 
 `OutsideParts` says where the outside world is (Stripe, SMTP, Solana) and with which keys; the
 composition root resolves it once and the Supervisor starts the workers from it. Each worker kind
@@ -16,13 +16,14 @@ from actors.names import (
 )
 from actors.outbox_dispatcher import Consumer
 from actors.remote import local_chain, mint_worker, notification_worker
+from actors.shopper_exit import shopper_exit_consumer
 from actors.solana_chain import ActorChain
 from actors.worker_pool import pooled_consumer
 from minting.chain import ChainBackend
 from minting.requests import MINT_TOPIC
 from minting.rpc_chain import RpcChain
 from minting.transfer_requests import TRANSFER_TOPIC
-from notifications.notices import NOTICE_TOPICS
+from notifications.notices import NOTICE_TOPICS, NoticeKind, notice_topic
 
 MINT_WORKERS = 2
 NOTIFICATION_WORKERS = 1
@@ -62,8 +63,10 @@ def start_workers(database_url: str, outside: OutsideParts) -> dict[str, tuple[C
         [notification_worker_name(database_url, i) for i in range(NOTIFICATION_WORKERS)],
         NAMESPACE,
     )
-    return {
+    routes: dict[str, tuple[Consumer, ...]] = {
         MINT_TOPIC: (minting,),
         TRANSFER_TOPIC: (minting,),
         **{topic: (notifying,) for topic in NOTICE_TOPICS},
     }
+    routes[notice_topic(NoticeKind.ORDER_CONFIRMED)] += (shopper_exit_consumer(),)
+    return routes

@@ -1,5 +1,6 @@
 """The `onsale` command: `up` runs the whole system, `migrate` applies the schema, `demo` runs a
-whole simulated on-sale against it, `token` signs a development token.
+whole simulated on-sale against it, `loadtest` runs locust against a running system and checks
+the sale after it, `token` signs a development token.
 
 The only module that talks to a person on the terminal; service code logs instead.
 """
@@ -20,6 +21,7 @@ from gateway.embedded import EmbeddedPostgres
 from gateway.logs import configure_logging
 from gateway.parts import Parts, read_runtime_file
 from gateway.settings import Settings, SettingsError, load_settings
+from loadtests.options import add_loadtest_arguments
 from persistence.migrate import MigrationError, migrate
 
 SETTINGS_EXIT_CODE = 2
@@ -85,6 +87,13 @@ def command_demo(settings: Settings, arguments: argparse.Namespace) -> int:
     return demo(console, settings, arguments)
 
 
+def command_loadtest(settings: Settings, arguments: argparse.Namespace) -> int:
+    """Run locust against the `onsale up` of this data directory, then check the sale."""
+    from loadtests.command import loadtest
+
+    return loadtest(console, settings, arguments)
+
+
 def running_jwt_secret(settings: Settings) -> str | None:
     try:
         return read_runtime_file(settings.data_path).jwt_secret
@@ -129,6 +138,7 @@ COMMANDS = {
     "up": command_up,
     "migrate": command_migrate,
     "demo": command_demo,
+    "loadtest": command_loadtest,
     "token": command_token,
 }
 
@@ -142,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
         "demo", help="boot the embedded system, run a whole simulated on-sale, report, shut down"
     )
     add_demo_arguments(demo_parser)
+    loadtest_parser = subcommands.add_parser(
+        "loadtest",
+        help="run locust against the running `onsale up` on a new event, then check the sale",
+    )
+    add_loadtest_arguments(loadtest_parser)
     token = subcommands.add_parser("token", help="print a signed development bearer token")
     token.add_argument(
         "--user",
@@ -167,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_TOKEN_TTL_S,
         help=f"seconds it stays valid (default: {DEFAULT_TOKEN_TTL_S})",
     )
-    arguments = parser.parse_args(argv)
     warnings.filterwarnings("ignore", module="platformdirs")
+    arguments = parser.parse_args(argv)
     try:
         settings = load_settings()
     except SettingsError as error:

@@ -17,6 +17,7 @@ import redis.asyncio as redis
 
 from actors.clients import WaitingRoomClient, queue_position
 from actors.remote import waiting_room_actor
+from actors.shopper_exit import fan_id_of, shopper_exit_consumer
 from actors.waiting_room_publication import (
     decode_room,
     places_key,
@@ -27,6 +28,8 @@ from engine.access_tokens import AccessGrant, verify_access_token
 from engine.pre_queue_draw import draw_pre_queue_order
 from engine.rejections import Reason, Rejected
 from engine.waiting_room import PlaceState, PlaceView, QueueCounts, queue_id_for
+from notifications.notices import Notice, NoticeKind, encode_notice, notice_topic
+from persistence.outbox import OutboxMessage
 from persistence.pool import service_url
 from persistence.tenancy import tenant_transaction
 from tests.actors.clocks import FileClock
@@ -328,3 +331,43 @@ async def test_serving_state_is_published_again_when_redis_loses_it(room: Room) 
 
     assert deleted == 2
     assert await published_views(room, queue_ids) == before
+
+
+def confirmed_order(room: Room, user_id: str) -> OutboxMessage:
+    notice = Notice(
+        kind=NoticeKind.ORDER_CONFIRMED,
+        tenant_id=room.tenant_id,
+        event_id=uuid.UUID(room.event_id),
+        event_name="Waiting Room Night",
+        order_id=uuid.uuid4(),
+        user_id=user_id,
+        email=None,
+        total_cents=8_000,
+        currency="USD",
+    )
+    return OutboxMessage(
+        message_id=uuid.uuid4(),
+        position=1,
+        tenant_id=room.tenant_id,
+        topic=notice_topic(NoticeKind.ORDER_CONFIRMED),
+        aggregate_id=str(notice.order_id),
+        payload=encode_notice(notice),
+        attempts=0,
+    )
+
+
+async def test_a_confirmed_order_frees_its_fans_shopper_slot_once(room: Room) -> None:
+    users = ["buyer", "browser", "other"]
+    await join_all(room, [fan_id_of(room.tenant_id, user) for user in users])
+    room.clock.set(room.opens_at_ms)
+    await eventually(lambda: published_counts(room), lambda published: published[2])
+    assert isinstance(await room.client.change_admission_rate(10), QueueCounts)
+    room.clock.set(room.opens_at_ms + 1_000)
+    await eventually(lambda: published_counts(room), lambda published: published[1] == 3)
+    free_slots = shopper_exit_consumer()
+
+    first = await free_slots([confirmed_order(room, "buyer"), confirmed_order(room, "nobody")])
+    again = await free_slots([confirmed_order(room, "buyer")])
+
+    assert first == [None, None] and again == [None]
+    assert (await counts(room)).admitted == 2
