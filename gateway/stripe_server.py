@@ -10,10 +10,12 @@ here, so the embedded default keeps the promises the real API keeps.
 
 import argparse
 import asyncio
+import collections
 import hashlib
 import pathlib
 import pickle
 import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
@@ -21,6 +23,9 @@ from localstripe import resources, server
 from localstripe.errors import UserError
 
 STORE_SAVE_INTERVAL_S = 0.5
+# After a save taking t seconds the next waits at least SAVE_PAUSE_FACTOR times t, so however large
+# the store grows, saving it takes at most a tenth of the server's time.
+SAVE_PAUSE_FACTOR = 9
 IDEMPOTENCY_STORE_PREFIX = "onsale_idempotency:"
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 # Stripe's test cards that are declined when charged, whatever the PaymentIntent.
@@ -38,17 +43,27 @@ DECLINED_TEST_CARDS = frozenset(
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def type_of(key: str) -> str:
+    """The object type of a store key, `<type>:<id>` (`payment_intent:pi_…`)."""
+    return key.partition(":")[0]
+
+
 class StoreFile:
-    """localstripe's store, saved to `path` at most every `STORE_SAVE_INTERVAL_S` and on exit.
+    """localstripe's store, saved to `path` at most every `STORE_SAVE_INTERVAL_S` (longer once a
+    save takes long, see SAVE_PAUSE_FACTOR) and on exit, with its keys indexed by object type.
 
     localstripe pickles its whole store on every write, which grows with every PaymentIntent; a
     sale of thousands of orders would spend its time pickling. Writes now only mark the store
-    changed, and a background task saves it.
+    changed, and a background task saves it. localstripe also lists objects of one type by
+    scanning every object in the store, which it does for each charge it shows (to sum its
+    refunds); the index makes that a scan of that type's objects alone.
     """
 
     def __init__(self, path: pathlib.Path) -> None:
         self._path = path
         self._changed = False
+        self._keys_by_type: dict[str, dict[str, None]] = collections.defaultdict(dict)
+        self._last_save_s = 0.0
 
     def install(self, app: web.Application) -> None:
         store_file = self
@@ -59,22 +74,50 @@ class StoreFile:
                     saved = pickle.load(file)
                 dict.clear(store)
                 dict.update(store, saved)
+                store_file._keys_by_type.clear()
+                for key in saved:
+                    store_file._keys_by_type[type_of(key)][key] = None
 
         def mark_changed(store: resources.Store) -> None:
             store_file._changed = True
 
         def set_item(store: resources.Store, key: str, value: object) -> None:
             dict.__setitem__(store, key, value)
+            store_file._keys_by_type[type_of(key)][key] = None
             store_file._changed = True
 
         def delete_item(store: resources.Store, key: str) -> None:
             dict.__delitem__(store, key)
+            store_file._keys_by_type[type_of(key)].pop(key, None)
             store_file._changed = True
+
+        def clear(store: resources.Store) -> None:
+            dict.clear(store)
+            store_file._keys_by_type.clear()
+            store_file._changed = True
+
+        def list_all(
+            cls: type[resources.StripeObject],
+            url: str,
+            limit: int | None = None,
+            starting_after: str | None = None,
+            **unexpected: object,
+        ) -> resources.List:
+            if unexpected:
+                raise UserError(400, "Unexpected " + ", ".join(unexpected))
+            listed = resources.List(url, limit=limit, starting_after=starting_after)
+            listed._list = [
+                dict.__getitem__(resources.store, key)
+                for key in store_file._keys_by_type.get(cls.object, {})
+            ]
+            return listed
 
         resources.Store.try_load_from_disk = load
         resources.Store.dump_to_disk = mark_changed
         resources.Store.__setitem__ = set_item
         resources.Store.__delitem__ = delete_item
+        resources.Store.clear = clear
+        resources.StripeObject._api_list_all = classmethod(list_all)
         app.cleanup_ctx.append(self._saving)
 
     async def _saving(self, app: web.Application) -> AsyncIterator[None]:
@@ -85,17 +128,19 @@ class StoreFile:
 
     async def _save_periodically(self) -> None:
         while True:
-            await asyncio.sleep(STORE_SAVE_INTERVAL_S)
+            await asyncio.sleep(max(STORE_SAVE_INTERVAL_S, SAVE_PAUSE_FACTOR * self._last_save_s))
             self.save()
 
     def save(self) -> None:
         if not self._changed:
             return
         self._changed = False
+        started = time.perf_counter()
         temporary = self._path.with_suffix(".tmp")
         with temporary.open("wb") as file:
             pickle.dump(dict(resources.store), file, protocol=pickle.HIGHEST_PROTOCOL)
         temporary.replace(self._path)
+        self._last_save_s = time.perf_counter() - started
 
 
 @web.middleware

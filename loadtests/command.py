@@ -7,11 +7,13 @@ tokens are signed with.
 
 import argparse
 import datetime
+import logging
 import sys
 from typing import Any
 
 import uvloop
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from gateway.demo.child_system import readiness
@@ -22,6 +24,8 @@ from loadtests.harness import LoadtestResult, run_loadtest
 from loadtests.options import options_from
 
 OPTIONS_EXIT_CODE = 2
+# Their request logs would bury the progress lines: one line per call of the checks.
+QUIETED_LOGGERS = ("httpx", "stripe")
 RUNS_DIRECTORY = "loadtests"
 
 
@@ -41,7 +45,7 @@ def print_result(console: Console, result: LoadtestResult) -> None:
         requests.add_column(column, justify="left" if column == "name" else "right")
     for row in result.requests:
         requests.add_row(
-            row.name, f"{row.requests:,}", f"{row.failures:,}", f"{row.median_ms:,.0f}",
+            escape(row.name), f"{row.requests:,}", f"{row.failures:,}", f"{row.median_ms:,.0f}",
             f"{row.p99_ms:,.0f}", f"{row.per_s:,.1f}",
         )  # fmt: skip
     console.print(requests)
@@ -101,6 +105,8 @@ def loadtest(console: Console, settings: Settings, arguments: argparse.Namespace
         / RUNS_DIRECTORY
         / (datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ"))
     )
+    for name in QUIETED_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     try:
         result = uvloop.run(
             run_loadtest(

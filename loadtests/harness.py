@@ -71,6 +71,7 @@ class LoadtestResult(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def sign(parts: Parts, user_id: str, role: Role) -> str:
+    """A development token of the development tenant, where the load's fans and venue live."""
     if not parts.jwt_secret:
         raise ValueError(
             "the system has no development secret: load runs sign their fans' tokens, so they "
@@ -84,6 +85,11 @@ def sign(parts: Parts, user_id: str, role: Role) -> str:
         ttl_s=TOKEN_TTL_S,
         now_s=int(time.time()),
     )
+
+
+def user_of(caller: str) -> str:
+    """The user id of a caller as orders record it, `<tenant id>/<user id>`."""
+    return caller.partition("/")[2]
 
 
 async def create_event(client: httpx.AsyncClient, options: LoadtestOptions) -> str:
@@ -234,7 +240,11 @@ async def run_loadtest(
     record = run_directory / RECORD_FILE_NAME
     lines = record.read_text().splitlines() if record.exists() else []
     checks = await check_sale(
-        parts, event_id=event_id, venue_token=venue_token, acknowledged=parse_acknowledged(lines)
+        parts,
+        event_id=event_id,
+        venue_token=venue_token,
+        owner_token=lambda caller: sign(parts, user_of(caller), Role.FAN),
+        acknowledged=parse_acknowledged(lines),
     )
     return LoadtestResult(
         event_id=event_id,

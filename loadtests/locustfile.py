@@ -96,7 +96,6 @@ class LoadRun:
         self.secret = secret
         self.acknowledged = Acknowledged(options.record_file)
         self._fan_numbers = itertools.count()
-        self.browser_headers = {"Authorization": "Bearer " + self.token("load-browser", Role.FAN)}
 
     def next_fan_number(self) -> int | None:
         number = next(self._fan_numbers)
@@ -157,10 +156,10 @@ def poll_delay_s(place: dict[str, Any], jitter: float) -> float:
 class Fan:
     """One fan's wishes, drawn from a generator seeded by the fan's number."""
 
-    def __init__(self, number: int, run: LoadRun, general_share: float) -> None:
+    def __init__(self, number: int, run: LoadRun) -> None:
         self.random = random.Random(run.options.seed * 1_000_003 + number)
         self.user_id = f"load-fan-{number}"
-        self.wants_general = self.random.random() < general_share
+        self.wants_general = False
         self.quantity = self.random.randint(1, TICKETS_PER_FAN_MAX)
         self.contiguous = True
         draw = self.random.random()
@@ -199,9 +198,10 @@ class FanUser(FastHttpUser):
         number = self.run_.next_fan_number()
         if number is None:
             raise StopUser()
-        if not self.type_ids and not self.read_event_page():
+        fan = Fan(number, self.run_)
+        if not self.type_ids and not self.read_event_page(fan):
             return
-        fan = Fan(number, self.run_, self.general_share)
+        fan.wants_general = fan.random.random() < self.general_share
         access_token = self.wait_for_admission(fan)
         if access_token is None:
             return
@@ -212,17 +212,13 @@ class FanUser(FastHttpUser):
         if order_id is not None:
             self.pay(fan, order_id)
 
-    def read_event_page(self) -> bool:
-        with self.client.get(
-            self.event_path,
-            name="/v1/events/[event]",
-            catch_response=True,
-            headers=self.run_.browser_headers,
-        ) as response:
-            if response.status_code != 200:
-                response.failure(f"event page answered {response.status_code}")
-                return False
-            ticket_types = response.json()["ticket_types"]
+    def read_event_page(self, fan: Fan) -> bool:
+        """The event's ticket types, and the share of its tickets that are general admission
+        (fans want each kind in proportion, so both run out together)."""
+        status, page = self.call("GET", self.event_path, "/v1/events/[event]", fan, {200})
+        if status != 200:
+            return False
+        ticket_types = page["ticket_types"]
         self.type_ids = {row["kind"]: row["id"] for row in ticket_types}
         capacity = sum(row["available"] for row in ticket_types) or 1
         general = sum(row["available"] for row in ticket_types if row["kind"] == GENERAL)

@@ -8,6 +8,7 @@ same facts (`gateway.demo.system_facts`); this module adds the checks a load run
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -24,6 +25,7 @@ ORDER_READS_AT_ONCE = 16
 STATS_ATTEMPTS = 5
 STATS_RETRY_S = 1.0
 HTTP_TIMEOUT_S = 30.0
+RATE_LIMITED_RETRIES_MAX = 30
 
 
 class Acknowledged(msgspec.Struct, kw_only=True):
@@ -54,7 +56,7 @@ class SaleChecks(msgspec.Struct, frozen=True, kw_only=True):
 
 
 SELECT_PAID_ORDER_QUANTITIES = """
-SELECT orders.id::text AS order_id,
+SELECT orders.id::text AS order_id, orders.user_id,
        (SELECT coalesce(sum(quantity), 0) FROM hold_items
         WHERE hold_items.hold_id = orders.hold_id)::bigint AS quantity,
        (SELECT count(*) FROM tickets
@@ -107,8 +109,17 @@ def promise_checks(invariants: Invariants) -> list[Check]:
     ]
 
 
-async def read_paid_orders(database_url: str, event_id: uuid.UUID) -> dict[str, tuple[int, int]]:
-    """Each paid order of the event: the units it bought and its live tickets in Postgres."""
+class PaidOrder(msgspec.Struct, frozen=True, kw_only=True):
+    """A paid order as Postgres has it: whose (the caller, `<tenant id>/<user id>`), the units
+    bought, the live tickets issued."""
+
+    caller: str
+    units: int
+    live_tickets: int
+
+
+async def read_paid_orders(database_url: str, event_id: uuid.UUID) -> dict[str, PaidOrder]:
+    """Each paid order of the event, by id."""
     connection = await asyncpg.connect(database_url)
     try:
         rows = await connection.fetch(
@@ -116,27 +127,52 @@ async def read_paid_orders(database_url: str, event_id: uuid.UUID) -> dict[str, 
         )
     finally:
         await connection.close()
-    return {row["order_id"]: (row["quantity"], row["live_tickets"]) for row in rows}
+    return {
+        row["order_id"]: PaidOrder(
+            caller=row["user_id"], units=row["quantity"], live_tickets=row["live_tickets"]
+        )
+        for row in rows
+    }
 
 
-async def tickets_check(client: httpx.AsyncClient, database_url: str, event_id: uuid.UUID) -> Check:
+async def get_patiently(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """GET, waiting out 429s as Retry-After says (the checks share the fans' rate limits)."""
+    for _ in range(RATE_LIMITED_RETRIES_MAX):
+        response = await client.get(path, headers=headers)
+        if response.status_code != 429:
+            return response
+        await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+    return response
+
+
+async def tickets_check(
+    client: httpx.AsyncClient,
+    database_url: str,
+    event_id: uuid.UUID,
+    owner_token: Callable[[str], str],
+) -> Check:
     """Every paid order is fulfilled with one live ticket a unit, in Postgres and in the order
-    the API serves."""
+    the API serves its owner (whose token `owner_token` signs for the order's caller)."""
     paid_orders = await read_paid_orders(database_url, event_id)
-    short = {order for order, (units, tickets) in paid_orders.items() if units != tickets}
+    short = {
+        order_id for order_id, order in paid_orders.items() if order.units != order.live_tickets
+    }
     limit = asyncio.Semaphore(ORDER_READS_AT_ONCE)
 
-    async def served_wrong(order_id: str, units: int) -> bool:
+    async def served_wrong(order_id: str, paid: PaidOrder) -> bool:
+        headers = {"Authorization": f"Bearer {owner_token(paid.caller)}"}
         async with limit:
-            response = await client.get(f"/v1/orders/{order_id}")
+            response = await get_patiently(client, f"/v1/orders/{order_id}", headers)
         if response.status_code != 200:
             return True
         order = response.json()
         live = [t for t in order["tickets"] if t["status"] in LIVE_TICKET_STATUSES]
-        return order["status"] != "fulfilled" or len(live) != units
+        return order["status"] != "fulfilled" or len(live) != paid.units
 
     wrong = await asyncio.gather(
-        *(served_wrong(order_id, units) for order_id, (units, _) in paid_orders.items())
+        *(served_wrong(order_id, paid) for order_id, paid in paid_orders.items())
     )
     served_short = {order for order, bad in zip(paid_orders, wrong, strict=True) if bad}
     return Check(
@@ -174,7 +210,7 @@ async def stats_check(
     """The stats add up, read again while they lag (they are cached for a second)."""
     problems: list[str] = []
     for _ in range(STATS_ATTEMPTS):
-        response = await client.get(f"/v1/venue/events/{event_id}/stats")
+        response = await get_patiently(client, f"/v1/venue/events/{event_id}/stats")
         if response.status_code != 200:
             problems = [f"the stats answered {response.status_code}"]
         else:
@@ -196,7 +232,12 @@ async def stats_check(
 
 
 async def check_sale(
-    parts: Parts, *, event_id: str, venue_token: str, acknowledged: Acknowledged
+    parts: Parts,
+    *,
+    event_id: str,
+    venue_token: str,
+    owner_token: Callable[[str], str],
+    acknowledged: Acknowledged,
 ) -> SaleChecks:
     facts = await read_system_facts(
         database_url=parts.database_url,
@@ -224,7 +265,7 @@ async def check_sale(
     ) as client:
         checks = [
             *promise_checks(invariants),
-            await tickets_check(client, parts.database_url, event_uuid),
+            await tickets_check(client, parts.database_url, event_uuid, owner_token),
             await stats_check(client, parts.database_url, event_uuid, facts),
         ]
     checks.append(

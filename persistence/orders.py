@@ -264,7 +264,9 @@ WHERE (orders.status = 'pending_payment'
                  coalesce(payments.next_poll_at,
                           orders.created_at + $1::bigint * interval '1 millisecond'))
            <= timestamptz 'epoch' + $2::bigint * interval '1 millisecond')
-   OR orders.status = 'paid'
+   OR (orders.status = 'paid'
+       AND orders.paid_at + $1::bigint * interval '1 millisecond'
+           <= timestamptz 'epoch' + $2::bigint * interval '1 millisecond')
    OR EXISTS (SELECT 1 FROM refunds WHERE refunds.order_id = orders.id
                                       AND refunds.status = 'pending')
    OR (orders.status = 'refunded'
@@ -279,8 +281,9 @@ async def orders_to_reconcile(
     connection: asyncpg.Connection, *, first_poll_after_ms: int, now_ms: int, limit: int
 ) -> list[uuid.UUID]:
     """Orders a lost webhook or a crash may have left behind: pending ones whose PaymentIntent is
-    due a poll or whose window has passed, paid ones without tickets, refunds not finished, and
-    refunded orders whose inventory is not back on sale."""
+    due a poll or whose window has passed, paid ones still without tickets after the first poll's
+    delay (younger ones are being fulfilled by whoever recorded the payment), refunds not
+    finished, and refunded orders whose inventory is not back on sale."""
     rows = await connection.fetch(SELECT_ORDERS_TO_RECONCILE, first_poll_after_ms, now_ms, limit)
     return [row["id"] for row in rows]
 
