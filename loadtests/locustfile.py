@@ -27,6 +27,7 @@ import uuid
 from typing import Any
 
 import gevent
+from geventhttpclient.client import HTTPClientPool
 from locust import FastHttpUser, between, events, task
 from locust.exception import StopUser
 
@@ -38,7 +39,7 @@ DECLINING_CARD = "4000000000000002"
 TOKEN_TTL_S = 3_600
 TICKETS_PER_FAN_MAX = 4
 POLL_INTERVAL_MIN_S = 0.5
-POLL_INTERVAL_MAX_S = 10.0
+POLL_INTERVAL_MAX_S = 15.0
 # A waiting fan polls again after this share of the ETA, so polls thin out far from the door.
 POLL_ETA_SHARE = 0.5
 POLLS_MAX = 2_000
@@ -53,6 +54,10 @@ GENERAL = "general"
 SEATED = "seated"
 SALE_NOT_OPEN_RETRY_S = 1.0
 RETRY_AFTER_DEFAULT_S = 1.0
+TRANSIENT_RETRIES_MAX = 3
+CONNECTIONS = 256
+# FastHttpUser's status when no answer came: refused, reset, or past its network timeout.
+NO_ANSWER = 0
 QUEUE_PATH = "/v1/events/[event]/queue"
 
 
@@ -140,9 +145,16 @@ def error_code(response: Any) -> str | None:
         return None
 
 
+def describe(response: Any) -> str:
+    """What went wrong, for locust's failure table: the body's start, or the transport error."""
+    if response.status_code == NO_ANSWER:
+        return repr(response.error)
+    return (response.text or "")[:200]
+
+
 def retry_after_s(response: Any) -> float:
     try:
-        return float(response.headers.get("Retry-After") or RETRY_AFTER_DEFAULT_S)
+        return float((response.headers or {}).get("Retry-After") or RETRY_AFTER_DEFAULT_S)
     except ValueError:
         return RETRY_AFTER_DEFAULT_S
 
@@ -182,9 +194,12 @@ class Fan:
 
 
 class FanUser(FastHttpUser):
-    """Fans, one after another: each task is one fan's whole journey."""
+    """Fans, one after another: each task is one fan's whole journey. Every FanUser shares one
+    pool of CONNECTIONS kept-alive connections, so thousands of them can wait in the queue at
+    once without a socket each."""
 
     weight = 50
+    client_pool = HTTPClientPool(concurrency=CONNECTIONS)
     wait_time = between(0.0, 0.5)
 
     def on_start(self) -> None:
@@ -228,9 +243,12 @@ class FanUser(FastHttpUser):
     def call(
         self, method: str, path: str, name: str, fan: Fan, expected: set[int], **kwargs: Any
     ) -> tuple[int, Any]:
-        """One request, retried after a 429 as Retry-After says: the status and JSON body.
-        Statuses in `expected` count as successes, so are API refusals a fan is told of."""
+        """One request: the status and JSON body. Statuses in `expected` count as successes, so
+        are API refusals a fan is told of. A 429 is waited out as Retry-After says; no answer or
+        a 503 is tried again a few times, as a fan presses the button again, with the same
+        headers, so the same Idempotency-Key."""
         headers = {**fan.headers, **kwargs.pop("headers", {})}
+        retries_left = TRANSIENT_RETRIES_MAX
         while True:
             with self.client.request(
                 method, path, name=name, headers=headers, catch_response=True, **kwargs
@@ -245,9 +263,11 @@ class FanUser(FastHttpUser):
                 else:
                     if status >= 500:
                         self.run_.acknowledged.note("server_error", str(status))
-                    code = error_code(response)
-                    response.failure(f"{status} {code or response.text[:200]}")
-                    return status, None
+                    response.failure(f"{status} {error_code(response) or describe(response)}")
+                    if status not in (NO_ANSWER, 503) or retries_left == 0:
+                        return status, None
+                    retries_left -= 1
+                    delay_s = retry_after_s(response)
             gevent.sleep(delay_s)
 
     def wait_for_admission(self, fan: Fan) -> str | None:
