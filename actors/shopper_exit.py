@@ -4,7 +4,8 @@ An admitted fan counts against the event's `max_active_shoppers` until their acc
 who has paid has finished shopping, so the `order_confirmed` notice ends their access at once
 instead of after `access_ttl_s`, and the room admits the next fan in their place. Ending an
 access twice changes nothing, so the outbox may deliver a notice again; an event without a
-waiting room has no slot to free.
+waiting room has no slot to free. An order's `user_id` is the fan as the waiting room names
+them: the caller of their token, `<tenant id>/<user id>`.
 """
 
 import collections
@@ -18,11 +19,6 @@ from engine.limits import FANS_PER_END_ACCESS_COMMAND_MAX
 from engine.rejections import Rejected
 from notifications.notices import decode_notice
 from persistence.outbox import OutboxMessage
-
-
-def fan_id_of(tenant_id: object, user_id: str) -> str:
-    """The waiting room's name for a fan: the caller of their token (`Principal.caller`)."""
-    return f"{tenant_id}/{user_id}"
 
 
 async def end_access(event_id: str, fan_ids: list[str]) -> str | None:
@@ -52,7 +48,7 @@ def shopper_exit_consumer() -> Consumer:
             notice = decode_notice(message.payload)
             event_id = str(notice.event_id)
             positions_by_event[event_id].append(position)
-            fans_by_event[event_id].add(fan_id_of(notice.tenant_id, notice.user_id))
+            fans_by_event[event_id].add(notice.user_id)
         results: list[str | None] = [None] * len(messages)
         for event_id, positions in positions_by_event.items():
             problem = await end_access(event_id, sorted(fans_by_event[event_id]))

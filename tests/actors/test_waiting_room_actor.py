@@ -17,7 +17,7 @@ import redis.asyncio as redis
 
 from actors.clients import WaitingRoomClient, queue_position
 from actors.remote import waiting_room_actor
-from actors.shopper_exit import fan_id_of, shopper_exit_consumer
+from actors.shopper_exit import shopper_exit_consumer
 from actors.waiting_room_publication import (
     decode_room,
     places_key,
@@ -333,14 +333,15 @@ async def test_serving_state_is_published_again_when_redis_loses_it(room: Room) 
     assert await published_views(room, queue_ids) == before
 
 
-def confirmed_order(room: Room, user_id: str) -> OutboxMessage:
+def confirmed_order(room: Room, caller: str) -> OutboxMessage:
+    """The notice settlement writes for a paid order: its `user_id` is the buyer's caller."""
     notice = Notice(
         kind=NoticeKind.ORDER_CONFIRMED,
         tenant_id=room.tenant_id,
         event_id=uuid.UUID(room.event_id),
         event_name="Waiting Room Night",
         order_id=uuid.uuid4(),
-        user_id=user_id,
+        user_id=caller,
         email=None,
         total_cents=8_000,
         currency="USD",
@@ -357,8 +358,8 @@ def confirmed_order(room: Room, user_id: str) -> OutboxMessage:
 
 
 async def test_a_confirmed_order_frees_its_fans_shopper_slot_once(room: Room) -> None:
-    users = ["buyer", "browser", "other"]
-    await join_all(room, [fan_id_of(room.tenant_id, user) for user in users])
+    callers = [f"{room.tenant_id}/{user}" for user in ("buyer", "browser", "other")]
+    await join_all(room, callers)
     room.clock.set(room.opens_at_ms)
     await eventually(lambda: published_counts(room), lambda published: published[2])
     assert isinstance(await room.client.change_admission_rate(10), QueueCounts)
@@ -366,8 +367,10 @@ async def test_a_confirmed_order_frees_its_fans_shopper_slot_once(room: Room) ->
     await eventually(lambda: published_counts(room), lambda published: published[1] == 3)
     free_slots = shopper_exit_consumer()
 
-    first = await free_slots([confirmed_order(room, "buyer"), confirmed_order(room, "nobody")])
-    again = await free_slots([confirmed_order(room, "buyer")])
+    first = await free_slots(
+        [confirmed_order(room, callers[0]), confirmed_order(room, f"{room.tenant_id}/nobody")]
+    )
+    again = await free_slots([confirmed_order(room, callers[0])])
 
     assert first == [None, None] and again == [None]
     assert (await counts(room)).admitted == 2

@@ -1,12 +1,14 @@
 """The demo's driver end to end at a tiny size against the running HTTP stack: fans queue, hold,
 pay or decline, the event sells out, and the system's own records keep every promise."""
 
+import asyncio
 import io
 
 import pytest
 from rich.console import Console
 
-from gateway.demo.driver import fan_id_of, run_sale
+from gateway.auth import Role
+from gateway.demo.driver import VENUE_USER_ID, fan_id_of, run_sale, sign
 from gateway.demo.fairness import measure_fairness
 from gateway.demo.invariants import count_invariants, final_line
 from gateway.demo.progress import Progress
@@ -31,6 +33,19 @@ TINY = Scenario(
     sale_timeout_s=90.0,
     drain_timeout_s=1.0,
 )
+
+
+async def shoppers_once_settled(stack: Stack, event_id: str, expected: int) -> int:
+    """The admitted fans the venue's stats count, read until they reach `expected` or 20 s pass
+    (confirmations end access through the outbox, a moment after the sale)."""
+    token = sign(stack.parts, VENUE_USER_ID, Role.VENUE_MANAGER, ttl_s=600)
+    async with stack.client(token) as client:
+        for _ in range(40):
+            stats = (await client.get(f"/v1/venue/events/{event_id}/stats")).json()
+            if stats["queue"]["admitted"] == expected:
+                break
+            await asyncio.sleep(0.5)
+    return stats["queue"]["admitted"]
 
 
 async def test_a_tiny_on_sale_sells_out_and_keeps_every_promise(stack: Stack) -> None:
@@ -75,5 +90,10 @@ async def test_a_tiny_on_sale_sells_out_and_keeps_every_promise(stack: Stack) ->
     # fans that never learned of it; it never admits one that did not join.
     admitted_by_system = fairness.pre_queued_admitted + fairness.later_admitted
     assert record.fans_admitted <= admitted_by_system <= record.fans_arrived
+    # Each buyer's confirmation ends their access, so only the fans who did not buy still shop.
+    shopping = await shoppers_once_settled(
+        stack, run.event.event_id, admitted_by_system - len(record.paid_order_ids)
+    )
+    assert shopping == admitted_by_system - len(record.paid_order_ids)
     assert run.drain.backlog.mints_pending + run.drain.backlog.minted == 32
     assert "selling" in output.getvalue()
