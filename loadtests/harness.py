@@ -23,7 +23,8 @@ import asyncpg
 import httpx
 import msgspec
 
-from gateway.auth import DEVELOPMENT_TENANT_ID, Role, sign_development_token
+from gateway.auth import Role
+from gateway.demo.driver import sign as sign_for_demo
 from gateway.demo.scenario import event_body
 from gateway.parts import Parts
 from loadtests.options import LoadtestOptions
@@ -72,19 +73,7 @@ class LoadtestResult(msgspec.Struct, frozen=True, kw_only=True):
 
 def sign(parts: Parts, user_id: str, role: Role) -> str:
     """A development token of the development tenant, where the load's fans and venue live."""
-    if not parts.jwt_secret:
-        raise ValueError(
-            "the system has no development secret: load runs sign their fans' tokens, so they "
-            "run against a development system"
-        )
-    return sign_development_token(
-        parts.jwt_secret,
-        user_id=user_id,
-        tenant_id=DEVELOPMENT_TENANT_ID,
-        roles=[role],
-        ttl_s=TOKEN_TTL_S,
-        now_s=int(time.time()),
-    )
+    return sign_for_demo(parts, user_id, role, TOKEN_TTL_S)
 
 
 def user_of(caller: str) -> str:
@@ -206,6 +195,11 @@ async def run_loadtest(
     on_phase: Callable[[str], None],
     on_stats: Callable[[dict[str, Any], float], None],
 ) -> LoadtestResult:
+    if not parts.jwt_secret:
+        raise ValueError(
+            "the system has no development secret: load runs sign their fans' tokens, so they "
+            "run against a development system"
+        )
     run_directory.mkdir(parents=True, exist_ok=True)
     venue_token = sign(parts, "load-venue", Role.VENUE_MANAGER)
     async with httpx.AsyncClient(

@@ -72,7 +72,7 @@ def add_arguments(parser: Any) -> None:
     group.add_argument("--record-file", default="", help="append acknowledged ids here (JSONL)")
 
 
-class Acknowledged:
+class AcknowledgedLog:
     """The ids the system acknowledged, one JSON object a line, flushed as they come."""
 
     def __init__(self, path: str) -> None:
@@ -99,7 +99,7 @@ class LoadRun:
         self.options = options
         self.event_id = options.event_id
         self.secret = secret
-        self.acknowledged = Acknowledged(options.record_file)
+        self.acknowledged = AcknowledgedLog(options.record_file)
         self._fan_numbers = itertools.count()
 
     def next_fan_number(self) -> int | None:

@@ -8,6 +8,7 @@ import argparse
 
 import msgspec
 
+from gateway.demo.flags import add_field_flags, struct_from_flags
 from gateway.demo.scenario import Scenario
 
 
@@ -51,27 +52,22 @@ DEFAULTS = LoadtestOptions()
 
 
 def add_loadtest_arguments(parser: argparse.ArgumentParser) -> None:
-    flags: list[tuple[str, type, str]] = [
-        ("users", int, "locust users at once (each one fan after another)"),
-        ("spawn_rate", float, "users started a second"),
-        ("run_time_s", int, "seconds of load, at most"),
-        ("fans", int, "fans who come, at most"),
-        ("seats", int, "reserved seats of the event created for the run"),
-        ("general", int, "general admission tickets of that event"),
-        ("admit_per_second", int, "fans the waiting room admits a second"),
-        ("decline_share", float, "share of fans whose card is declined"),
-        ("abandon_share", float, "share of fans who walk away from their hold"),
-        ("settle_timeout_s", float, "seconds to wait at most for the last payments to settle"),
-    ]
-    for field, kind, meaning in flags:
-        default = getattr(DEFAULTS, field)
-        parser.add_argument(
-            "--" + field.replace("_", "-"),
-            dest=field,
-            type=kind,
-            default=default,
-            help=f"{meaning} (default: {default:,})",
-        )
+    add_field_flags(
+        parser,
+        DEFAULTS,
+        [
+            ("users", int, "locust users at once (each one fan after another)"),
+            ("spawn_rate", float, "users started a second"),
+            ("run_time_s", int, "seconds of load, at most"),
+            ("fans", int, "fans who come, at most"),
+            ("seats", int, "reserved seats of the event created for the run"),
+            ("general", int, "general admission tickets of that event"),
+            ("admit_per_second", int, "fans the waiting room admits a second"),
+            ("decline_share", float, "share of fans whose card is declined"),
+            ("abandon_share", float, "share of fans who walk away from their hold"),
+            ("settle_timeout_s", float, "seconds to wait at most for the last payments to settle"),
+        ],
+    )
     parser.add_argument(
         "--until-sold-out",
         action="store_true",
@@ -80,10 +76,4 @@ def add_loadtest_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from(arguments: argparse.Namespace) -> LoadtestOptions:
-    return LoadtestOptions(
-        **{
-            field: getattr(arguments, field)
-            for field in LoadtestOptions.__struct_fields__
-            if hasattr(arguments, field)
-        }
-    )
+    return struct_from_flags(LoadtestOptions, arguments)

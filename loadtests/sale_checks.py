@@ -118,15 +118,13 @@ class PaidOrder(msgspec.Struct, frozen=True, kw_only=True):
     live_tickets: int
 
 
-async def read_paid_orders(database_url: str, event_id: uuid.UUID) -> dict[str, PaidOrder]:
+async def read_paid_orders(
+    connection: asyncpg.Connection, event_id: uuid.UUID
+) -> dict[str, PaidOrder]:
     """Each paid order of the event, by id."""
-    connection = await asyncpg.connect(database_url)
-    try:
-        rows = await connection.fetch(
-            SELECT_PAID_ORDER_QUANTITIES, event_id, LIVE_TICKET_STATUSES, list(PAID_STATUSES)
-        )
-    finally:
-        await connection.close()
+    rows = await connection.fetch(
+        SELECT_PAID_ORDER_QUANTITIES, event_id, LIVE_TICKET_STATUSES, list(PAID_STATUSES)
+    )
     return {
         row["order_id"]: PaidOrder(
             caller=row["user_id"], units=row["quantity"], live_tickets=row["live_tickets"]
@@ -149,13 +147,13 @@ async def get_patiently(
 
 async def tickets_check(
     client: httpx.AsyncClient,
-    database_url: str,
+    connection: asyncpg.Connection,
     event_id: uuid.UUID,
     owner_token: Callable[[str], str],
 ) -> Check:
     """Every paid order is fulfilled with one live ticket a unit, in Postgres and in the order
     the API serves its owner (whose token `owner_token` signs for the order's caller)."""
-    paid_orders = await read_paid_orders(database_url, event_id)
+    paid_orders = await read_paid_orders(connection, event_id)
     short = {
         order_id for order_id, order in paid_orders.items() if order.units != order.live_tickets
     }
@@ -205,7 +203,10 @@ def stats_mismatches(
 
 
 async def stats_check(
-    client: httpx.AsyncClient, database_url: str, event_id: uuid.UUID, facts: SystemFacts
+    client: httpx.AsyncClient,
+    connection: asyncpg.Connection,
+    event_id: uuid.UUID,
+    facts: SystemFacts,
 ) -> Check:
     """The stats add up, read again while they lag (they are cached for a second)."""
     problems: list[str] = []
@@ -214,11 +215,7 @@ async def stats_check(
         if response.status_code != 200:
             problems = [f"the stats answered {response.status_code}"]
         else:
-            connection = await asyncpg.connect(database_url)
-            try:
-                figures = await load_sales_figures(connection, event_id=event_id)
-            finally:
-                await connection.close()
+            figures = await load_sales_figures(connection, event_id=event_id)
             live_tickets = sum(sales.live_tickets for sales in facts.ticket_types)
             problems = stats_mismatches(response.json(), live_tickets=live_tickets, figures=figures)
         if not problems:
@@ -258,16 +255,20 @@ async def check_sale(
         charges=facts.charges,
     )
     event_uuid = uuid.UUID(event_id)
-    async with httpx.AsyncClient(
-        base_url=parts.gateway_url,
-        headers={"Authorization": f"Bearer {venue_token}"},
-        timeout=HTTP_TIMEOUT_S,
-    ) as client:
-        checks = [
-            *promise_checks(invariants),
-            await tickets_check(client, parts.database_url, event_uuid, owner_token),
-            await stats_check(client, parts.database_url, event_uuid, facts),
-        ]
+    connection = await asyncpg.connect(parts.database_url)
+    try:
+        async with httpx.AsyncClient(
+            base_url=parts.gateway_url,
+            headers={"Authorization": f"Bearer {venue_token}"},
+            timeout=HTTP_TIMEOUT_S,
+        ) as client:
+            checks = [
+                *promise_checks(invariants),
+                await tickets_check(client, connection, event_uuid, owner_token),
+                await stats_check(client, connection, event_uuid, facts),
+            ]
+    finally:
+        await connection.close()
     checks.append(
         Check(
             name="no server errors",
