@@ -32,17 +32,20 @@ def client_address(request: Request) -> str:
 async def authenticate(request: Request, *roles: Role) -> Principal:
     """The caller, within its address's and its own rate limits, holding one of `roles` if given.
 
-    The address is limited before the token is verified, so a flood of bad tokens from one
-    address costs one Redis call each and nothing more.
+    Both buckets are taken in one Redis call, the address's first. A request whose token does
+    not verify still takes its address's token before it is refused, so a flood of bad tokens
+    from one address is limited like any other.
     """
     state = request.app.state
     limiter: RateLimiter = state.rate_limiter
     now_ms = state.clock()
-    await limiter.enforce(
-        scope=RateLimitScope.ADDRESS, subject=client_address(request), now_ms=now_ms
-    )
-    principal: Principal = state.verifier.principal(request.headers.get("authorization"))
-    await limiter.enforce(scope=RateLimitScope.FAN, subject=principal.caller, now_ms=now_ms)
+    address = (RateLimitScope.ADDRESS, client_address(request))
+    try:
+        principal: Principal = state.verifier.principal(request.headers.get("authorization"))
+    except ApiError:
+        await limiter.enforce(address, now_ms=now_ms)
+        raise
+    await limiter.enforce(address, (RateLimitScope.FAN, principal.caller), now_ms=now_ms)
     if roles:
         require_roles(principal, *roles)
     return principal

@@ -12,6 +12,7 @@ import jwt
 import pytest
 from fastapi.routing import APIRoute
 
+from engine.limits import RATE_LIMIT_ADDRESS_BURST
 from gateway.auth import Role
 from gateway.embedded import free_port
 from gateway.openapi import OPERATIONS
@@ -187,6 +188,22 @@ async def test_fan_is_rate_limited_with_retry_after_when_it_hammers(stack: Stack
     assert limited and error_code(limited[0]) == "RATE_LIMITED"
     assert int(limited[0].headers["retry-after"]) >= 1
     assert unaffected.status_code == 404
+
+
+async def test_bad_tokens_from_one_address_are_rate_limited_when_they_flood(stack: Stack) -> None:
+    port = free_port()
+    settings = gateway_settings(rate_limit_fan_per_s=1_000_000, rate_limit_address_per_s=1)
+    with serving(settings, stack.parts, port):
+        async with stack.client(None, Authorization="Bearer not-a-token") as flood:
+            flood.base_url = f"http://127.0.0.1:{port}"
+            answers = [
+                await flood.get(f"/v1/events/{uuid.uuid4()}")
+                for _ in range(RATE_LIMIT_ADDRESS_BURST + 1)
+            ]
+
+    assert {answer.status_code for answer in answers[:-1]} == {401}
+    assert (answers[-1].status_code, error_code(answers[-1])) == (429, "RATE_LIMITED")
+    assert answers[-1].json()["error"]["details"] == {"scope": "address"}
 
 
 async def test_openapi_document_lists_every_api_route(stack: Stack) -> None:

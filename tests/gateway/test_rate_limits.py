@@ -1,5 +1,6 @@
 """Token buckets in the real Redis: a burst passes, then Retry-After; buckets are per scope and
-subject; tokens come back as time passes (time is `now_ms`); a dead Redis lets everything pass."""
+subject; a request's buckets are taken in order in one call, up to the first empty one; tokens come
+back as time passes (time is `now_ms`); a dead Redis lets everything pass."""
 
 import time
 import uuid
@@ -42,7 +43,8 @@ async def take(
     subject: str = "fan-1",
     now_ms: int = NOW_MS,
 ) -> list[int | None]:
-    return [await limiter.check(scope=scope, subject=subject, now_ms=now_ms) for _ in range(count)]
+    answers = [await limiter.check((scope, subject), now_ms=now_ms) for _ in range(count)]
+    return [None if limited is None else limited.retry_after_s for limited in answers]
 
 
 async def test_burst_passes_then_retry_after_is_at_least_one_second_when_a_fan_hammers(
@@ -172,11 +174,62 @@ async def test_address_bucket_lets_a_crowd_behind_one_address_shop_when_they_pol
     assert RATE_LIMIT_ADDRESS_BURST >= 50
 
 
+ADDRESS = (RateLimitScope.ADDRESS, "10.0.0.1")
+FAN = (RateLimitScope.FAN, "fan-1")
+
+
+async def test_fan_bucket_keeps_its_tokens_when_the_address_bucket_is_empty(
+    limiter: RateLimiter,
+) -> None:
+    await take(limiter, RATE_LIMIT_ADDRESS_BURST, scope=RateLimitScope.ADDRESS, subject="10.0.0.1")
+
+    limited = await limiter.check(ADDRESS, FAN, now_ms=NOW_MS)
+    fan_alone = await take(limiter, RATE_LIMIT_FAN_BURST + 1)
+
+    assert limited is not None and limited.scope == RateLimitScope.ADDRESS
+    assert limited.retry_after_s >= 1
+    assert fan_alone.count(None) == RATE_LIMIT_FAN_BURST
+
+
+async def test_both_buckets_give_a_token_when_a_request_takes_them_together(
+    limiter: RateLimiter,
+) -> None:
+    together = [await limiter.check(ADDRESS, FAN, now_ms=NOW_MS) for _ in range(10)]
+
+    address_left = await take(
+        limiter, RATE_LIMIT_ADDRESS_BURST, scope=RateLimitScope.ADDRESS, subject="10.0.0.1"
+    )
+    fan_left = await take(limiter, RATE_LIMIT_FAN_BURST)
+
+    assert together == [None] * 10
+    assert address_left.count(None) == RATE_LIMIT_ADDRESS_BURST - 10
+    assert fan_left.count(None) == RATE_LIMIT_FAN_BURST - 10
+
+
+async def test_fan_limit_is_named_when_the_address_has_tokens_left(limiter: RateLimiter) -> None:
+    await take(limiter, RATE_LIMIT_FAN_BURST)
+
+    limited = await limiter.check(ADDRESS, FAN, now_ms=NOW_MS)
+
+    assert limited is not None and limited.scope == RateLimitScope.FAN
+
+
+async def test_limits_still_hold_when_redis_has_forgotten_the_script(
+    limiter: RateLimiter, redis_client: redis.Redis
+) -> None:
+    await take(limiter, RATE_LIMIT_FAN_BURST)
+    await redis_client.script_flush()
+
+    answers = await take(limiter, 2)
+
+    assert None not in answers
+
+
 async def test_rate_limited_error_carries_retry_after_when_enforced(limiter: RateLimiter) -> None:
     await take(limiter, RATE_LIMIT_FAN_BURST)
 
     with pytest.raises(ApiError) as raised:
-        await limiter.enforce(scope="fan", subject="fan-1", now_ms=NOW_MS)
+        await limiter.enforce(("fan", "fan-1"), now_ms=NOW_MS)
 
     assert raised.value.code == ErrorCode.RATE_LIMITED
     assert raised.value.retry_after_s is not None and raised.value.retry_after_s >= 1
@@ -192,7 +245,9 @@ async def test_every_request_passes_quickly_when_redis_is_unreachable(
 
     started_s = time.perf_counter()
     answers = await take(limiter, RATE_LIMIT_FAN_BURST * 3)
-    await limiter.enforce(scope=RateLimitScope.ADDRESS, subject="10.0.0.1", now_ms=NOW_MS)
+    await limiter.enforce(
+        (RateLimitScope.ADDRESS, "10.0.0.1"), (RateLimitScope.FAN, "fan-1"), now_ms=NOW_MS
+    )
     elapsed_s = time.perf_counter() - started_s
 
     assert set(answers) == {None}
