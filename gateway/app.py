@@ -135,7 +135,14 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
             await app.state.redis.aclose()
             await app.state.database_pool.close()
 
-    app = FastAPI(title="On-sale API", version="1", lifespan=lifespan)
+    # The gateway serves its own /metrics and structured logs; FastAPI's OpenTelemetry would only
+    # look up, on every request, whether a provider has been configured since the last one.
+    app = FastAPI(
+        title="On-sale API",
+        version="1",
+        lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     app.add_middleware(RequestContextMiddleware)
     for routes in (
         health,
