@@ -168,10 +168,11 @@ class Settlement:
         if order.status != "pending_payment":
             return order
         order = await self._with_payment_intent(order)
-        assert order.payment.payment_intent_id is not None
+        _, payment = order.paid_through()
+        assert payment.payment_intent_id is not None
         try:
             intent = await self._stripe.confirm_with_test_card(
-                order.payment.payment_intent_id,
+                payment.payment_intent_id,
                 card_number=card_number,
                 idempotency_key=f"order-{order.order_id}-test-payment-{card_number}",
             )
@@ -216,7 +217,7 @@ class Settlement:
 
     async def _poll(self, order: OrderRecord) -> None:
         now_ms = self._clock()
-        payment_intent_id = order.payment.payment_intent_id
+        payment_intent_id = order.paid_through()[1].payment_intent_id
         if payment_intent_id is None:
             if now_ms >= order.expires_at_ms:
                 await self._end_unpaid(order, "expired", "cancelled", WINDOW_ENDED_REASON)
@@ -241,17 +242,18 @@ class Settlement:
 
     async def _with_payment_intent(self, order: OrderRecord) -> OrderRecord:
         """Create the order's one PaymentIntent if it has none yet, with the stored key."""
-        if order.payment.payment_intent_id is not None:
+        hold_id, payment = order.paid_through()
+        if payment.payment_intent_id is not None:
             return order
         intent = await self._stripe.create_payment_intent(
             amount_cents=order.total_cents,
             currency=order.currency,
-            idempotency_key=order.payment.idempotency_key,
+            idempotency_key=payment.idempotency_key,
             metadata={
                 "order_id": str(order.order_id),
                 "event_id": str(order.event_id),
                 "tenant_id": str(order.tenant_id),
-                "hold_id": str(order.hold_id),
+                "hold_id": str(hold_id),
             },
         )
         async with tenant_transaction(self._pool, order.tenant_id) as connection:
@@ -274,10 +276,11 @@ class Settlement:
 
     async def _fulfil(self, order: OrderRecord) -> None:
         """Sell the hold in the inventory, then issue the tickets, mints, ledger and notice."""
+        hold_id, payment = order.paid_through()
         converted = await self._inventory(
             order.event_id,
             ConvertHold(
-                hold_id=str(order.hold_id),
+                hold_id=str(hold_id),
                 new_order_id=str(order.order_id),
                 idempotency_key=f"convert-{order.order_id}",
             ),
@@ -290,7 +293,7 @@ class Settlement:
                 return
             raise SettlementUnavailable(f"the sale could not be recorded: {converted.message}")
         async with tenant_transaction(self._pool, order.tenant_id) as connection:
-            hold = await load_hold(connection, event_id=order.event_id, hold_id=order.hold_id)
+            hold = await load_hold(connection, event_id=order.event_id, hold_id=hold_id)
             assert hold is not None, "an order's hold exists"
             if not await mark_fulfilled(connection, order.order_id):
                 return
@@ -313,7 +316,7 @@ class Settlement:
                 entries=sale_entries(price),
                 currency=order.currency,
                 order_id=order.order_id,
-                payment_id=order.payment.payment_id,
+                payment_id=payment.payment_id,
             )
             await write_outbox(
                 connection,
@@ -324,9 +327,10 @@ class Settlement:
             )
 
     async def _payment_failed(self, order: OrderRecord, reason: str) -> None:
-        if order.payment.payment_intent_id is not None:
+        payment_intent_id = order.paid_through()[1].payment_intent_id
+        if payment_intent_id is not None:
             intent = await self._stripe.cancel_payment_intent(
-                order.payment.payment_intent_id,
+                payment_intent_id,
                 idempotency_key=f"order-{order.order_id}-cancel",
             )
             if intent.succeeded:
@@ -335,9 +339,10 @@ class Settlement:
         await self._end_unpaid(order, "payment_failed", "failed", reason)
 
     async def _expire(self, order: OrderRecord) -> None:
-        if order.payment.payment_intent_id is not None:
+        payment_intent_id = order.paid_through()[1].payment_intent_id
+        if payment_intent_id is not None:
             intent = await self._stripe.cancel_payment_intent(
-                order.payment.payment_intent_id,
+                payment_intent_id,
                 idempotency_key=f"order-{order.order_id}-cancel",
             )
             if intent.succeeded:
@@ -367,7 +372,7 @@ class Settlement:
         released = await self._inventory(
             order.event_id,
             ReleaseHold(
-                hold_id=str(order.hold_id),
+                hold_id=str(order.paid_through()[0]),
                 fan_id=order.user_id,
                 idempotency_key=f"release-{order.order_id}",
             ),
@@ -380,7 +385,8 @@ class Settlement:
 
     async def _refund(self, order: OrderRecord, kind: RefundKind, reason: str) -> None:
         """Refund the whole order through Stripe, once, and then give its inventory back."""
-        payment_intent_id = order.payment.payment_intent_id
+        _, payment = order.paid_through()
+        payment_intent_id = payment.payment_intent_id
         assert payment_intent_id is not None, "only a paid order is refunded"
         async with tenant_transaction(self._pool, order.tenant_id) as connection:
             refund = await open_refund(
@@ -413,7 +419,7 @@ class Settlement:
                             entries=reversal(sale_entries(price_order(order.subtotal_cents))),
                             currency=order.currency,
                             order_id=order.order_id,
-                            payment_id=order.payment.payment_id,
+                            payment_id=payment.payment_id,
                             refund_id=refund.refund_id,
                         )
                     names = await load_event_names(connection, order.event_id)

@@ -24,10 +24,13 @@ class PaymentRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class OrderRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """An order as stored. A complimentary order, given by the venue, has no hold and no payment;
+    every other order was checked out from a hold and has exactly one payment."""
+
     order_id: uuid.UUID
     tenant_id: uuid.UUID
     event_id: uuid.UUID
-    hold_id: uuid.UUID
+    hold_id: uuid.UUID | None
     user_id: str
     status: str
     currency: str
@@ -38,7 +41,18 @@ class OrderRecord(msgspec.Struct, frozen=True, kw_only=True):
     created_at_ms: int
     paid_at_ms: int | None
     contact_email: str | None
-    payment: PaymentRecord
+    payment: PaymentRecord | None
+
+    @property
+    def complimentary(self) -> bool:
+        return self.payment is None
+
+    def paid_through(self) -> tuple[uuid.UUID, PaymentRecord]:
+        """The hold and payment of an order that was checked out (never a complimentary one)."""
+        assert self.hold_id is not None and self.payment is not None, (
+            f"order {self.order_id} is complimentary: it has no hold and no payment"
+        )
+        return self.hold_id, self.payment
 
 
 class NewOrder(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,7 +91,7 @@ SELECT orders.id AS order_id, orders.tenant_id, orders.event_id, orders.hold_id,
        (extract(epoch FROM orders.paid_at) * 1000)::bigint AS paid_at_ms,
        payments.id AS payment_id, payments.idempotency_key, payments.payment_intent_id,
        payments.client_secret, payments.status AS payment_status
-FROM orders JOIN payments ON payments.order_id = orders.id
+FROM orders LEFT JOIN payments ON payments.order_id = orders.id
 """
 
 
@@ -97,7 +111,9 @@ def _order(row: asyncpg.Record) -> OrderRecord:
         created_at_ms=row["created_at_ms"],
         paid_at_ms=row["paid_at_ms"],
         contact_email=row["contact_email"],
-        payment=PaymentRecord(
+        payment=None
+        if row["payment_id"] is None
+        else PaymentRecord(
             payment_id=row["payment_id"],
             idempotency_key=row["idempotency_key"],
             payment_intent_id=row["payment_intent_id"],
@@ -258,7 +274,7 @@ async def write_outbox(connection: asyncpg.Connection, entries: Sequence[OutboxE
 
 SELECT_ORDERS_TO_RECONCILE = """
 SELECT orders.id
-FROM orders JOIN payments ON payments.order_id = orders.id
+FROM orders LEFT JOIN payments ON payments.order_id = orders.id
 WHERE (orders.status = 'pending_payment'
        AND least(orders.expires_at,
                  coalesce(payments.next_poll_at,

@@ -42,7 +42,7 @@ REFUNDABLE_STATUSES = frozenset({"paid", "fulfilled", "refunded"})
 
 
 def checkout_view(order: OrderRecord) -> CheckoutView:
-    payment = order.payment
+    _, payment = order.paid_through()
     assert payment.payment_intent_id is not None and payment.client_secret is not None
     return CheckoutView(
         order_id=str(order.order_id),
@@ -170,6 +170,12 @@ async def refund_order(request: Request, order_id: str) -> Response:
         details, order = await located_order(request, principal, order_id)
         if details.location.tenant_id != principal.tenant_id:
             raise ApiError(ErrorCode.NOT_FOUND, message="no such order")
+        if order.complimentary:
+            raise ApiError(
+                ErrorCode.ORDER_NOT_REFUNDABLE,
+                message="a complimentary order was given, not paid for: there is nothing to refund",
+                details={"status": order.status, "complimentary": True},
+            )
         if order.status not in REFUNDABLE_STATUSES:
             raise ApiError(
                 ErrorCode.ORDER_NOT_REFUNDABLE,

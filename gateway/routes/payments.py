@@ -75,7 +75,9 @@ async def stripe_webhook(request: Request) -> Response:
         return json_response(IGNORED)
     settlement: Settlement = request.app.state.settlement
     order = await settlement.order(tenant_id, order_id)
-    if order is None or order.payment.payment_intent_id != intent.payment_intent_id:
+    if order is None or order.complimentary:
+        return json_response(IGNORED)
+    if order.paid_through()[1].payment_intent_id != intent.payment_intent_id:
         return json_response(IGNORED)
     pool = request.app.state.database_pool
     async with tenant_transaction(pool, tenant_id) as connection:

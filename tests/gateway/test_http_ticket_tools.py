@@ -95,6 +95,46 @@ async def test_comps_are_issued_with_a_reason_and_count_as_sold_at_no_revenue(
     }
 
 
+async def test_a_comp_order_is_read_by_its_guest_and_the_venue_and_is_not_refundable(
+    stack: Stack, venue: Venue, event: CreatedEvent
+) -> None:
+    guest, stranger = Fan(stack, event), Fan(stack, event)
+    async with stack.client(venue.manager_token) as manager:
+        given = await manager.post(
+            f"/v1/venue/events/{event.event_id}/comps",
+            json={
+                "to_user_id": guest.user_id,
+                "to_tenant_id": str(guest.tenant_id),
+                "reason": "vip_guest",
+                "seats": ["101-A-3", "101-A-4"],
+            },
+        )
+        assert given.status_code == 201, given.text
+        order_path = f"/v1/orders/{given.json()['order_id']}"
+        read_by_venue = await manager.get(order_path)
+        refused = await manager.post(
+            f"{order_path}/refund",
+            json={"reason": "changed our minds"},
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
+    async with guest.client() as client:
+        read_by_guest = await client.get(order_path)
+    async with stranger.client() as client:
+        read_by_stranger = await client.get(order_path)
+    after = await stats_of(stack, venue, event)
+
+    assert read_by_guest.status_code == 200, read_by_guest.text
+    order = read_by_guest.json()
+    assert (order["status"], order["total_cents"], order["fees_cents"]) == ("fulfilled", 0, 0)
+    assert sorted(ticket["seat"] for ticket in order["tickets"]) == ["101-A-3", "101-A-4"]
+    assert {ticket["status"] for ticket in order["tickets"]} == {"issued"}
+    assert read_by_venue.json() == order
+    assert (read_by_stranger.status_code, error_code(read_by_stranger)) == (404, "NOT_FOUND")
+    assert (refused.status_code, error_code(refused)) == (409, "ORDER_NOT_REFUNDABLE")
+    assert refused.json()["error"]["details"] == {"status": "fulfilled", "complimentary": True}
+    assert (after["sold"], after["comps"], after["revenue_cents"]) == (2, 2, 0)
+
+
 async def test_a_locked_ticket_neither_transfers_nor_scans_until_unlocked(
     stack: Stack, venue: Venue, event: CreatedEvent
 ) -> None:
