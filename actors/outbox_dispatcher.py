@@ -5,6 +5,11 @@ aggregate), hands each topic's messages to its consumers in one call per consume
 the result: dispatched, retried after an exponential backoff with jitter, or moved to the dead
 letters once it has failed `OUTBOX_ATTEMPTS_MAX` times. Consumers answer one error or None per
 message and must be idempotent, since a crash between delivery and marking delivers again.
+
+Tenants are delivered side by side, and so are the consumers of a topic: a venue whose webhook
+answers slowly holds up its own messages, never another tenant's or another consumer's. The
+standing loop starts each round without waiting for the last one; a tenant still delivering
+sits that round out.
 """
 
 import asyncio
@@ -31,7 +36,7 @@ from persistence.outbox import (
 from persistence.pool import create_pool
 from persistence.tenancy import tenant_transaction
 
-DISPATCHER_POOL_SIZE_MAX = 2
+DISPATCHER_POOL_SIZE_MAX = 4
 log = logging.getLogger(__name__)
 
 
@@ -73,6 +78,7 @@ class OutboxDispatcher:
         self._pool: asyncpg.Pool | None = None
         self._random = random.Random()
         self._running: asyncio.Task[None] | None = None
+        self._delivering: dict[uuid.UUID, asyncio.Task[None]] = {}
 
     async def start(self) -> None:
         if self._running is None:
@@ -81,29 +87,52 @@ class OutboxDispatcher:
     async def close(self) -> None:
         if self._running is not None:
             self._running.cancel()
+        for delivering in list(self._delivering.values()):
+            delivering.cancel()
         if self._pool is not None:
             await self._pool.close()
 
     async def _run(self) -> None:
         while True:
             try:
-                await self.dispatch_round()
+                await self._start_idle_tenants(RoundReport())
             except DATABASE_ERRORS as error:
                 log.warning("outbox round failed", extra={"error": repr(error)})
             await asyncio.sleep(limits.OUTBOX_POLL_INTERVAL_MS / 1_000)
 
     async def dispatch_round(self) -> RoundReport:
-        """Deliver every message due now, tenant by tenant."""
+        """Deliver every message due now, the tenants side by side, and wait for all of them."""
+        report = RoundReport()
+        await asyncio.gather(*await self._start_idle_tenants(report))
+        return report
+
+    async def _start_idle_tenants(self, report: RoundReport) -> list[asyncio.Task[None]]:
+        """Start delivering each tenant that is not delivering already."""
         if self._pool is None:
             self._pool = await create_pool(
                 self._database_url, min_size=1, max_size=DISPATCHER_POOL_SIZE_MAX
             )
-        report = RoundReport()
         async with self._pool.acquire() as connection:
             tenants = await list_tenants(connection)
+        started = []
         for tenant_id in tenants:
+            if tenant_id in self._delivering:
+                continue
+            delivering = asyncio.create_task(self._dispatch_tenant_logged(tenant_id, report))
+            self._delivering[tenant_id] = delivering
+            delivering.add_done_callback(
+                lambda _, tenant_id=tenant_id: self._delivering.pop(tenant_id, None)
+            )
+            started.append(delivering)
+        return started
+
+    async def _dispatch_tenant_logged(self, tenant_id: uuid.UUID, report: RoundReport) -> None:
+        try:
             await self._dispatch_tenant(tenant_id, report)
-        return report
+        except DATABASE_ERRORS as error:
+            log.warning(
+                "outbox delivery failed", extra={"tenant_id": str(tenant_id), "error": repr(error)}
+            )
 
     async def _dispatch_tenant(self, tenant_id: uuid.UUID, report: RoundReport) -> None:
         assert self._pool is not None
@@ -148,8 +177,10 @@ class OutboxDispatcher:
                 for message in topic_messages:
                     errors[message.message_id] = f"no consumer is routed for topic {topic}"
                 continue
-            for consumer in consumers:
-                answers = await self._call(consumer, topic_messages)
+            every_answer = await asyncio.gather(
+                *(self._call(consumer, topic_messages) for consumer in consumers)
+            )
+            for answers in every_answer:
                 for message, answer in zip(topic_messages, answers, strict=True):
                     if answer is not None and errors[message.message_id] is None:
                         errors[message.message_id] = answer

@@ -1,5 +1,7 @@
-"""The outbox dispatcher: at least once, in order per aggregate, backoff, then dead letters."""
+"""The outbox dispatcher: at least once, in order per aggregate, backoff, then dead letters; a
+slow tenant or a slow consumer holds up nobody else."""
 
+import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -139,6 +141,82 @@ async def test_message_is_retried_when_its_topic_has_no_route(
     assert "no consumer is routed" in await owner_connection.fetchval(
         "select last_error from outbox"
     )
+
+
+WAIT_FOR_DELIVERY_S = 10.0
+
+
+class StalledConsumer:
+    """Takes every message, but holds those of one tenant until it is let go."""
+
+    def __init__(self, stalled_tenant_id: uuid.UUID) -> None:
+        self.stalled_tenant_id = stalled_tenant_id
+        self.let_go = asyncio.Event()
+        self.received: list[OutboxMessage] = []
+
+    async def __call__(self, messages: list[OutboxMessage]) -> list[str | None]:
+        if any(message.tenant_id == self.stalled_tenant_id for message in messages):
+            await self.let_go.wait()
+        self.received.extend(messages)
+        return [None] * len(messages)
+
+
+async def test_other_tenants_are_delivered_while_one_tenants_consumer_is_slow(
+    migrated_database_url: str, owner_connection: asyncpg.Connection
+) -> None:
+    slow, other = [await create_tenant(owner_connection, name) for name in ("slow", "other")]
+    consumer = StalledConsumer(slow)
+    dispatcher = OutboxDispatcher(
+        database_url=service_url(migrated_database_url), routes={"hold.placed": (consumer,)}
+    )
+    await write_message(owner_connection, slow, "hold.placed", "hold-1", fail=False)
+    await dispatcher.start()
+    try:
+        await asyncio.sleep(limits.OUTBOX_POLL_INTERVAL_MS / 1_000 * 3)
+        await write_message(owner_connection, other, "hold.placed", "hold-2", fail=False)
+        other_delivered = await delivered_within(consumer, other)
+        consumer.let_go.set()
+        slow_delivered = await delivered_within(consumer, slow)
+    finally:
+        await dispatcher.close()
+
+    assert other_delivered and slow_delivered
+    assert [message.tenant_id for message in consumer.received] == [other, slow]
+
+
+async def test_a_topics_other_consumer_is_served_while_one_consumer_is_slow(
+    migrated_database_url: str, owner_connection: asyncpg.Connection
+) -> None:
+    tenant_id = await create_tenant(owner_connection, "A")
+    slow, quick = StalledConsumer(tenant_id), RecordingConsumer()
+    dispatcher = OutboxDispatcher(
+        database_url=service_url(migrated_database_url), routes={"hold.placed": (slow, quick)}
+    )
+    await write_message(owner_connection, tenant_id, "hold.placed", "hold-1", fail=False)
+    round_of_delivery = asyncio.create_task(dispatcher.dispatch_round())
+    try:
+        quick_served = await delivered_within(quick, tenant_id)
+        dispatched_before_let_go = round_of_delivery.done()
+        slow.let_go.set()
+        report = await asyncio.wait_for(round_of_delivery, WAIT_FOR_DELIVERY_S)
+    finally:
+        await dispatcher.close()
+
+    assert quick_served and not dispatched_before_let_go
+    assert report.dispatched == 1 and len(slow.received) == 1
+
+
+async def delivered_within(
+    consumer: RecordingConsumer | StalledConsumer, tenant_id: uuid.UUID
+) -> bool:
+    """Whether the consumer receives a message of the tenant within WAIT_FOR_DELIVERY_S."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_FOR_DELIVERY_S
+    while loop.time() < deadline:
+        if tenant_id in {message.tenant_id for message in consumer.received}:
+            return True
+        await asyncio.sleep(0.05)
+    return False
 
 
 def test_retry_delay_grows_and_stays_capped_when_attempts_pile_up() -> None:
