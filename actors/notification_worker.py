@@ -63,10 +63,18 @@ def occurrence_of(notice: Notice, message: OutboxMessage) -> str | None:
 class NotificationWorker:
     """A plain class; made a Ray actor in actors/remote.py. `__init__` does no I/O."""
 
-    def __init__(self, *, database_url: str, smtp_url: str, mail_from: str) -> None:
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        smtp_url: str,
+        mail_from: str,
+        webhooks_to_private_addresses: bool,
+    ) -> None:
         self._database_url = database_url
         self._smtp_url = smtp_url
         self._mail_from = mail_from
+        self._webhooks_to_private_addresses = webhooks_to_private_addresses
         self._pool: asyncpg.Pool | None = None
         self._mailer: Mailer | None = None
         self._http: httpx.AsyncClient | None = None
@@ -89,7 +97,9 @@ class NotificationWorker:
             )
             self._mailer = mailer
             self._http = new_http_client()
-            self._webhooks = WebhookSender(self._http)
+            self._webhooks = WebhookSender(
+                self._http, allow_private=self._webhooks_to_private_addresses
+            )
 
     async def close(self) -> None:
         if self._http is not None:

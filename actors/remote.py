@@ -138,10 +138,19 @@ def mint_worker(
 
 
 def notification_worker(
-    index: int, database_url: str, smtp_url: str, mail_from: str
+    index: int,
+    database_url: str,
+    smtp_url: str,
+    mail_from: str,
+    webhooks_to_private_addresses: bool,
 ) -> ray.actor.ActorHandle:
     """Notification worker number `index` of the pool, created on first use and found by name
     afterwards."""
     return RemoteNotificationWorker.options(
         **named_detached(notification_worker_name(database_url, index))
-    ).remote(database_url=database_url, smtp_url=smtp_url, mail_from=mail_from)
+    ).remote(
+        database_url=database_url,
+        smtp_url=smtp_url,
+        mail_from=mail_from,
+        webhooks_to_private_addresses=webhooks_to_private_addresses,
+    )

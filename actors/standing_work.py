@@ -39,6 +39,8 @@ class OutsideParts(msgspec.Struct, frozen=True, kw_only=True):
     solana_directory: str
     mint_authority_key: str
     custody_seed: str
+    # outside production, venue webhooks may go to private addresses (local receivers)
+    webhooks_to_private_addresses: bool
 
 
 def chain_of(outside: OutsideParts) -> ChainBackend:
@@ -55,7 +57,13 @@ def start_workers(database_url: str, outside: OutsideParts) -> dict[str, tuple[C
     for index in range(MINT_WORKERS):
         mint_worker(index, database_url, chain, outside.mint_authority_key, outside.custody_seed)
     for index in range(NOTIFICATION_WORKERS):
-        notification_worker(index, database_url, outside.smtp_url, outside.mail_from)
+        notification_worker(
+            index,
+            database_url,
+            outside.smtp_url,
+            outside.mail_from,
+            outside.webhooks_to_private_addresses,
+        )
     minting = pooled_consumer(
         [mint_worker_name(database_url, i) for i in range(MINT_WORKERS)], NAMESPACE
     )

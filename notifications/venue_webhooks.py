@@ -4,7 +4,8 @@ The body is `{"id", "type", "created", "data"}`; `id` is stable across deliverie
 that receives one twice can tell. The header is `t=<unix seconds>,v1=<hex HMAC-SHA256 of
 "<t>.<body>">` keyed with the event's `whsec_` secret, in the manner of Stripe's, and a venue
 checks it with `verify_signature`. A POST is retried here, with exponential backoff and jitter, on
-network errors, 429 and 5xx; any other answer but a 2xx is final.
+network errors, 429 and 5xx; any other answer but a 2xx is final. It connects to the address its
+host was resolved to and checked at (see `webhook_destinations`).
 """
 
 import asyncio
@@ -20,6 +21,12 @@ import msgspec
 from engine import limits
 from notifications.notices import Notice, NoticeKind, NoticeTicket
 from notifications.send_failure import SendFailure
+from notifications.webhook_destinations import (
+    RefusedDestination,
+    Resolve,
+    pinned_destination,
+    resolve_host,
+)
 
 SIGNATURE_HEADER = "Onsale-Signature"
 SIGNATURE_SCHEME = "v1"
@@ -145,14 +152,21 @@ def new_http_client() -> httpx.AsyncClient:
 
 
 class WebhookSender:
+    """Posts to venues; `allow_private` lets webhooks reach private addresses (never in
+    production)."""
+
     def __init__(
         self,
         client: httpx.AsyncClient,
         *,
+        allow_private: bool,
+        resolve: Resolve = resolve_host,
         clock_s: Callable[[], float] = time.time,
         generator: random.Random | None = None,
     ) -> None:
         self._client = client
+        self._allow_private = allow_private
+        self._resolve = resolve
         self._clock_s = clock_s
         self._random = generator or random.Random()
 
@@ -168,13 +182,24 @@ class WebhookSender:
             await asyncio.sleep(retry_delay_ms(attempts - 1, self._random) / 1_000)
 
     async def _post(self, endpoint: VenueEndpoint, body: bytes) -> SendFailure | None:
+        try:
+            destination = await pinned_destination(
+                endpoint.url, allow_private=self._allow_private, resolve=self._resolve
+            )
+        except RefusedDestination as refused:
+            return SendFailure(error=f"webhook: {refused}", retryable=refused.retryable)
         headers = {
+            "Host": destination.host_header,
             "Content-Type": "application/json",
             SIGNATURE_HEADER: signature_header(endpoint.secret, int(self._clock_s()), body),
         }
         try:
             async with self._client.stream(
-                "POST", endpoint.url, content=body, headers=headers
+                "POST",
+                destination.url,
+                content=body,
+                headers=headers,
+                extensions={"sni_hostname": destination.server_name},
             ) as response:
                 status = response.status_code
         except httpx.TransportError as error:

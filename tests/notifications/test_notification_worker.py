@@ -53,6 +53,7 @@ async def worker(
         database_url=service_url(migrated_database_url),
         smtp_url=smtp_sink.url,
         mail_from=MAIL_FROM,
+        webhooks_to_private_addresses=True,
     )
     yield worker
     await worker.close()

@@ -1,8 +1,10 @@
-"""Venue webhooks: signatures that verify and ones that do not, and the POST with its retries."""
+"""Venue webhooks: signatures that verify and ones that do not, the POST with its retries, and
+the addresses it may go to: public ones only in production, always the address that was checked."""
 
 import json
 import random
 import time
+import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
 
@@ -19,6 +21,7 @@ from notifications.venue_webhooks import (
     verify_signature,
     webhook_body,
 )
+from notifications.webhook_destinations import Resolve, is_public
 from tests.notifications.conftest import VenueServer
 from tests.notifications.notice_builders import order_confirmed
 
@@ -30,7 +33,7 @@ NOW_S = 1_700_000_000
 @pytest.fixture
 async def sender() -> AsyncIterator[WebhookSender]:
     client = new_http_client()
-    yield WebhookSender(client, generator=random.Random(7))
+    yield WebhookSender(client, allow_private=True, generator=random.Random(7))
     await client.aclose()
 
 
@@ -142,7 +145,112 @@ async def test_webhook_is_not_retried_when_the_venue_refuses_it(
 
 async def test_webhook_fails_retryably_when_nothing_listens() -> None:
     async with httpx.AsyncClient() as client:
-        sender = WebhookSender(client, generator=random.Random(7))
+        sender = WebhookSender(client, allow_private=True, generator=random.Random(7))
         failure = await sender.send(VenueEndpoint(url="http://127.0.0.1:1/", secret=SECRET), BODY)
 
     assert failure is not None and failure.retryable
+
+
+def resolving_to(*addresses: str) -> Resolve:
+    async def resolve(host: str, port: int) -> list[str]:
+        return list(addresses)
+
+    return resolve
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.9",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "::1",
+        "fd00::1",
+        "fe80::1",
+        "::ffff:127.0.0.1",
+    ],
+)
+async def test_webhook_is_refused_for_good_when_its_host_resolves_to_a_private_address(
+    venue_server: VenueServer, address: str
+) -> None:
+    async with httpx.AsyncClient() as client:
+        sender = WebhookSender(client, allow_private=False, resolve=resolving_to(address))
+        failure = await sender.send(VenueEndpoint(url=venue_server.url, secret=SECRET), BODY)
+
+    assert failure is not None and not failure.retryable
+    assert "not a public address" in failure.error
+    assert venue_server.received == []
+
+
+async def test_webhook_is_refused_when_one_of_its_hosts_addresses_is_private(
+    venue_server: VenueServer,
+) -> None:
+    async with httpx.AsyncClient() as client:
+        sender = WebhookSender(
+            client, allow_private=False, resolve=resolving_to("93.184.216.34", "10.0.0.1")
+        )
+        failure = await sender.send(VenueEndpoint(url=venue_server.url, secret=SECRET), BODY)
+
+    assert failure is not None and "10.0.0.1" in failure.error
+    assert venue_server.received == []
+
+
+async def test_loopback_is_refused_by_name_when_private_addresses_are_not_allowed(
+    venue_server: VenueServer,
+) -> None:
+    url = venue_server.url.replace("127.0.0.1", "localhost")
+    async with httpx.AsyncClient() as client:
+        sender = WebhookSender(client, allow_private=False)
+        failure = await sender.send(VenueEndpoint(url=url, secret=SECRET), BODY)
+
+    assert failure is not None and not failure.retryable
+    assert venue_server.received == []
+
+
+async def test_webhook_goes_to_the_checked_address_under_its_own_host_name(
+    venue_server: VenueServer,
+) -> None:
+    port = urllib.parse.urlsplit(venue_server.url).port
+    url = f"http://hooks.venue.test:{port}/hooks/onsale"
+    async with httpx.AsyncClient() as client:
+        sender = WebhookSender(client, allow_private=True, resolve=resolving_to("127.0.0.1"))
+        failure = await sender.send(VenueEndpoint(url=url, secret=SECRET), BODY)
+
+    assert failure is None
+    [received] = venue_server.received
+    assert received.headers["Host"] == f"hooks.venue.test:{port}"
+    assert received.path == "/hooks/onsale"
+
+
+async def test_webhook_fails_retryably_when_its_host_does_not_resolve() -> None:
+    async def fails(host: str, port: int) -> list[str]:
+        raise OSError("Name or service not known")
+
+    async with httpx.AsyncClient() as client:
+        sender = WebhookSender(client, allow_private=False, resolve=fails)
+        failure = await sender.send(
+            VenueEndpoint(url="https://hooks.venue.test/x", secret=SECRET), BODY
+        )
+
+    assert failure is not None and failure.retryable
+    assert "does not resolve" in failure.error
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.216.34", True),
+        ("2606:2800:220:1::1", True),
+        ("10.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+        ("100.64.0.1", False),
+        ("169.254.169.254", False),
+    ],
+)
+def test_public_addresses_are_told_from_private_ones(address: str, public: bool) -> None:
+    assert is_public(address) is public
