@@ -74,7 +74,7 @@ def outside_parts(settings: Settings, parts: Parts) -> OutsideParts:
         solana_directory=parts.solana_directory,
         mint_authority_key=parts.mint_authority_key,
         custody_seed=parts.custody_seed,
-        webhooks_to_private_addresses=not settings.is_production(),
+        webhooks_to_private_addresses=not settings.is_production,
     )
 
 

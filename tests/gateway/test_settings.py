@@ -1,11 +1,14 @@
 """Settings: read once from the environment; production refuses to start without every key."""
 
+import pathlib
 import subprocess
 import sys
 
 import pytest
 
+from gateway.app import outside_parts
 from gateway.settings import Environment, SettingsError, load_settings
+from tests.gateway.stack import Outside, stack_parts
 
 PRODUCTION_COMPLETE = {
     "ONSALE_ENV": "production",
@@ -46,6 +49,29 @@ def test_an_invalid_value_is_named_when_it_cannot_be_read() -> None:
 def test_production_starts_when_every_key_is_given() -> None:
     settings = load_settings(PRODUCTION_COMPLETE)
     assert settings.is_production
+
+
+@pytest.mark.parametrize(
+    ("environment", "private_allowed"),
+    [({}, True), (PRODUCTION_COMPLETE, False)],
+    ids=["development", "production"],
+)
+def test_webhooks_may_reach_private_addresses_only_outside_production(
+    environment: dict[str, str], private_allowed: bool, tmp_path: pathlib.Path
+) -> None:
+    outside = Outside(
+        stripe_api_base="http://127.0.0.1:8420",
+        stripe_api_key="sk_test_onsale",
+        stripe_webhook_secret="whsec_onsale",
+        smtp_url="smtp://127.0.0.1:2525",
+        mail_directory=tmp_path / "mail",
+        solana_directory=tmp_path / "solana",
+    )
+    parts = stack_parts("postgresql://owner@127.0.0.1/onsale", "redis://127.0.0.1/0", 8000, outside)
+
+    workers = outside_parts(load_settings(environment), parts)
+
+    assert workers.webhooks_to_private_addresses is private_allowed
 
 
 @pytest.mark.parametrize(
