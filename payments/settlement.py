@@ -327,18 +327,15 @@ class Settlement:
             )
 
     async def _payment_failed(self, order: OrderRecord, reason: str) -> None:
-        payment_intent_id = order.paid_through()[1].payment_intent_id
-        if payment_intent_id is not None:
-            intent = await self._stripe.cancel_payment_intent(
-                payment_intent_id,
-                idempotency_key=f"order-{order.order_id}-cancel",
-            )
-            if intent.succeeded:
-                await self._payment_succeeded(order)
-                return
-        await self._end_unpaid(order, "payment_failed", "failed", reason)
+        await self._cancel_unpaid(order, "payment_failed", "failed", reason)
 
     async def _expire(self, order: OrderRecord) -> None:
+        await self._cancel_unpaid(order, "expired", "cancelled", WINDOW_ENDED_REASON)
+
+    async def _cancel_unpaid(
+        self, order: OrderRecord, status: str, payment_status: str, reason: str
+    ) -> None:
+        """Cancel the PaymentIntent and end the order; a payment that succeeded meanwhile wins."""
         payment_intent_id = order.paid_through()[1].payment_intent_id
         if payment_intent_id is not None:
             intent = await self._stripe.cancel_payment_intent(
@@ -348,7 +345,7 @@ class Settlement:
             if intent.succeeded:
                 await self._payment_succeeded(order)
                 return
-        await self._end_unpaid(order, "expired", "cancelled", WINDOW_ENDED_REASON)
+        await self._end_unpaid(order, status, payment_status, reason)
 
     async def _end_unpaid(
         self, order: OrderRecord, status: str, payment_status: str, reason: str
