@@ -44,8 +44,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 INSERT_ORDER = """
 WITH hold AS (
-    INSERT INTO holds (tenant_id, event_id, user_id, subtotal_cents, expires_at)
-    VALUES ($1, $2, 'fan-1', 0, now() + interval '10 minutes')
+    INSERT INTO holds (tenant_id, event_id, user_id, subtotal_cents, expires_at,
+                       item_ticket_type_ids, item_quantities, item_unit_prices_cents)
+    VALUES ($1, $2, 'fan-1', 0, now() + interval '10 minutes', ARRAY[$3::uuid], ARRAY[$4::integer],
+            '{0}')
     RETURNING id)
 INSERT INTO orders (tenant_id, event_id, hold_id, user_id, status, currency, subtotal_cents,
                     fees_cents, total_cents, expires_at, paid_at)
@@ -78,7 +80,9 @@ async def issue_tickets(owner_url: str, count: int) -> tuple[uuid.UUID, list[uui
     pool = await create_pool(service_url(owner_url), min_size=1, max_size=1)
     try:
         async with tenant_transaction(pool, tenant_id) as connection:
-            order_id = await connection.fetchval(INSERT_ORDER, tenant_id, created.event_id)
+            order_id = await connection.fetchval(
+                INSERT_ORDER, tenant_id, created.event_id, ticket_type.ticket_type_id, count
+            )
             rows = await connection.fetch(
                 INSERT_TICKETS,
                 tenant_id,

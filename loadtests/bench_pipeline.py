@@ -6,7 +6,7 @@ for the same time (the old design's clients share a pool of connections, as its 
 old design is bound by its row lock, so its rate barely moves with the client count.
 The pipeline: clients -> the per-event batcher -> Ray -> the InventoryActor -> one group commit
 per batch. The old design: each hold is its own transaction that locks the ticket type row with
-SELECT ... FOR UPDATE, checks, updates the counter and inserts the hold and its item. Every hold
+SELECT ... FOR UPDATE, checks, updates the counter and inserts the hold. Every hold
 counted is committed before it is counted.
 """
 
@@ -45,12 +45,9 @@ WHERE id = $1 FOR UPDATE
 """
 COUNT_HOLD = "UPDATE ticket_types SET held_quantity = held_quantity + 1 WHERE id = $1"
 INSERT_HOLD = """
-INSERT INTO holds (id, tenant_id, event_id, user_id, subtotal_cents, expires_at)
-VALUES ($1, $2, $3, $4, 5000, now() + interval '10 minutes')
-"""
-INSERT_HOLD_ITEM = """
-INSERT INTO hold_items (hold_id, ticket_type_id, tenant_id, event_id, quantity, unit_price_cents)
-VALUES ($1, $2, $3, $4, 1, 5000)
+INSERT INTO holds (id, tenant_id, event_id, user_id, subtotal_cents, expires_at,
+                   item_ticket_type_ids, item_quantities, item_unit_prices_cents)
+VALUES ($1, $2, $3, $4, 5000, now() + interval '10 minutes', ARRAY[$5::uuid], '{1}', '{5000}')
 """
 
 
@@ -132,10 +129,7 @@ async def run_row_lock_design(owner_url: str) -> int:
                     return
                 await connection.execute(COUNT_HOLD, ticket_type_id)
                 await connection.execute(
-                    INSERT_HOLD, hold_id, tenant_id, event_id, f"fan-{hold_id.hex}"
-                )
-                await connection.execute(
-                    INSERT_HOLD_ITEM, hold_id, ticket_type_id, tenant_id, event_id
+                    INSERT_HOLD, hold_id, tenant_id, event_id, f"fan-{hold_id.hex}", ticket_type_id
                 )
             committed += 1
 

@@ -57,8 +57,9 @@ class SaleChecks(msgspec.Struct, frozen=True, kw_only=True):
 
 SELECT_PAID_ORDER_QUANTITIES = """
 SELECT orders.id::text AS order_id, orders.user_id,
-       (SELECT coalesce(sum(quantity), 0) FROM hold_items
-        WHERE hold_items.hold_id = orders.hold_id)::bigint AS quantity,
+       (SELECT coalesce(sum(quantity), 0)
+        FROM holds, unnest(holds.item_quantities) AS quantity
+        WHERE holds.id = orders.hold_id)::bigint AS quantity,
        (SELECT count(*) FROM tickets
         WHERE tickets.order_id = orders.id AND tickets.status = ANY($2::text[])) AS live_tickets
 FROM orders

@@ -10,6 +10,7 @@ import asyncpg
 import msgspec
 
 from engine.holds import HoldItem
+from persistence.inventory_repository import hold_items_of
 
 
 class StoredHold(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,16 +26,10 @@ class StoredHold(msgspec.Struct, frozen=True, kw_only=True):
 
 SELECT_HOLD = """
 SELECT id::text AS hold_id, event_id::text AS event_id, user_id, status, subtotal_cents,
-       (extract(epoch FROM expires_at) * 1000)::bigint AS expires_at_ms
+       (extract(epoch FROM expires_at) * 1000)::bigint AS expires_at_ms,
+       item_ticket_type_ids::text[], item_quantities, item_unit_prices_cents
 FROM holds
 WHERE id = $1 AND event_id = $2
-"""
-
-SELECT_ITEMS = """
-SELECT ticket_type_id::text AS ticket_type_id, quantity, unit_price_cents
-FROM hold_items
-WHERE hold_id = $1 AND event_id = $2
-ORDER BY position
 """
 
 SELECT_SEATS = """
@@ -51,21 +46,13 @@ async def load_hold(
     row = await connection.fetchrow(SELECT_HOLD, hold_id, event_id)
     if row is None:
         return None
-    items = tuple(
-        HoldItem(
-            ticket_type_id=item["ticket_type_id"],
-            quantity=item["quantity"],
-            unit_price_cents=item["unit_price_cents"],
-        )
-        for item in await connection.fetch(SELECT_ITEMS, hold_id, event_id)
-    )
     seats = tuple(seat["label"] for seat in await connection.fetch(SELECT_SEATS, hold_id, event_id))
     return StoredHold(
         hold_id=row["hold_id"],
         event_id=row["event_id"],
         fan_id=row["user_id"],
         status=row["status"],
-        items=items,
+        items=hold_items_of(row),
         seats=seats,
         expires_at_ms=row["expires_at_ms"],
         subtotal_cents=row["subtotal_cents"],

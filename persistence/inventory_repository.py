@@ -364,29 +364,27 @@ SELECT count(*) FROM updated
 """
 
 # The rows of a batch that depend on nothing else it writes, in one statement (one round trip):
-# new holds and their items, the ticket types' counters, the idempotency records. Each part is
-# empty when the batch has none; the foreign keys of the items are checked at the end of the
-# statement, when the holds they belong to exist.
+# new holds with their items, the ticket types' counters, the idempotency records. Each part is
+# empty when the batch has none. A hold's items are the slice of the item arrays ($12 to $14) that
+# starts at its first item ($10) and holds its item count ($11).
 INSERT_HOLDS_COUNTS_AND_RECORDS = """
 WITH new_holds AS (
     INSERT INTO holds (id, tenant_id, event_id, user_id, status, subtotal_cents, expires_at,
-                       created_at, ended_at, extensions)
+                       created_at, ended_at, extensions, item_ticket_type_ids, item_quantities,
+                       item_unit_prices_cents)
     SELECT new.id, $1, $2, new.user_id, new.status, new.subtotal_cents,
            timestamptz 'epoch' + new.expires_at_ms * interval '1 millisecond',
            timestamptz 'epoch' + $3::bigint * interval '1 millisecond',
            CASE WHEN new.status = 'active' THEN NULL
                 ELSE timestamptz 'epoch' + $3::bigint * interval '1 millisecond' END,
-           new.extensions
-    FROM unnest($4::uuid[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::integer[])
-         AS new (id, user_id, status, subtotal_cents, expires_at_ms, extensions)
-),
-new_hold_items AS (
-    INSERT INTO hold_items (hold_id, ticket_type_id, tenant_id, event_id, position, quantity,
-                            unit_price_cents)
-    SELECT new.hold_id, new.ticket_type_id, $1, $2, new.position, new.quantity,
-           new.unit_price_cents
-    FROM unnest($10::uuid[], $11::uuid[], $12::integer[], $13::integer[], $14::bigint[])
-         AS new (hold_id, ticket_type_id, position, quantity, unit_price_cents)
+           new.extensions,
+           ($12::uuid[])[new.first_item:new.first_item + new.item_count - 1],
+           ($13::integer[])[new.first_item:new.first_item + new.item_count - 1],
+           ($14::bigint[])[new.first_item:new.first_item + new.item_count - 1]
+    FROM unnest($4::uuid[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::integer[],
+                $10::integer[], $11::integer[])
+         AS new (id, user_id, status, subtotal_cents, expires_at_ms, extensions, first_item,
+                 item_count)
 ),
 counted AS (
     UPDATE ticket_types
@@ -669,7 +667,7 @@ def _main_columns(effect: BatchEffect) -> list[list[typing.Any]] | None:
         [draft.hold.subtotal_cents for draft in new_holds],
         [draft.hold.expires_at_ms for draft in new_holds],
         [draft.hold.extensions for draft in new_holds],
-        *_item_columns((draft.hold.hold_id, draft.hold.items) for draft in new_holds),
+        *_hold_item_columns(draft.hold.items for draft in new_holds),
         ticket_type_ids,
         held,
         sold,
@@ -706,6 +704,26 @@ async def _write_new_hold_seats(
         )
         if inserted != len(seats):
             raise InventoryConflict(f"event {event_id}: a held seat is not a seat of the event")
+
+
+def _hold_item_columns(
+    items_of_holds: Iterable[tuple[HoldItem, ...]],
+) -> tuple[list[int], list[int], list[str], list[int], list[int]]:
+    """Where each hold's items start (from 1) and how many there are, then the items of all the
+    holds end to end: ticket types, quantities, unit prices."""
+    first_items: list[int] = []
+    item_counts: list[int] = []
+    ticket_type_ids: list[str] = []
+    quantities: list[int] = []
+    unit_prices_cents: list[int] = []
+    for items in items_of_holds:
+        first_items.append(len(ticket_type_ids) + 1)
+        item_counts.append(len(items))
+        for item in items:
+            ticket_type_ids.append(item.ticket_type_id)
+            quantities.append(item.quantity)
+            unit_prices_cents.append(item.unit_price_cents)
+    return first_items, item_counts, ticket_type_ids, quantities, unit_prices_cents
 
 
 def _item_columns(
@@ -833,18 +851,10 @@ WHERE event_id = $1 AND quantity > 0
 
 SELECT_HOLDS = """
 SELECT id::text AS hold_id, user_id, extensions,
-       (extract(epoch FROM expires_at) * 1000)::bigint AS expires_at_ms
+       (extract(epoch FROM expires_at) * 1000)::bigint AS expires_at_ms,
+       item_ticket_type_ids::text[], item_quantities, item_unit_prices_cents
 FROM holds
 WHERE event_id = $1 AND status = 'active'
-"""
-
-SELECT_HOLD_ITEMS = """
-SELECT hold_items.hold_id::text AS owner, hold_items.ticket_type_id::text AS ticket_type_id,
-       hold_items.quantity, hold_items.unit_price_cents
-FROM hold_items
-JOIN holds ON holds.id = hold_items.hold_id
-WHERE hold_items.event_id = $1 AND holds.status = 'active'
-ORDER BY hold_items.hold_id, hold_items.position
 """
 
 SELECT_HOLD_SEATS = """
@@ -858,17 +868,10 @@ ORDER BY hold_seats.hold_id, hold_seats.position
 
 SELECT_HOLDS_BY_ID = """
 SELECT id::text AS hold_id, user_id, extensions,
-       (extract(epoch FROM expires_at) * 1000)::bigint AS expires_at_ms
+       (extract(epoch FROM expires_at) * 1000)::bigint AS expires_at_ms,
+       item_ticket_type_ids::text[], item_quantities, item_unit_prices_cents
 FROM holds
 WHERE id = ANY($2::uuid[]) AND event_id = $1 AND status = 'active'
-"""
-
-SELECT_HOLD_ITEMS_BY_HOLD = """
-SELECT hold_id::text AS owner, ticket_type_id::text AS ticket_type_id, quantity,
-       unit_price_cents
-FROM hold_items
-WHERE hold_id = ANY($2::uuid[]) AND event_id = $1
-ORDER BY hold_id, position
 """
 
 SELECT_HOLD_SEATS_BY_HOLD = """
@@ -995,9 +998,6 @@ async def _load_holds(
     rows = await _fetch(
         connection, SELECT_HOLDS if every else SELECT_HOLDS_BY_ID, event_id, hold_ids
     )
-    items = await _load_items(
-        connection, SELECT_HOLD_ITEMS if every else SELECT_HOLD_ITEMS_BY_HOLD, event_id, hold_ids
-    )
     seats: dict[str, list[SeatId]] = {}
     seat_query = SELECT_HOLD_SEATS if every else SELECT_HOLD_SEATS_BY_HOLD
     for row in await _fetch(connection, seat_query, event_id, hold_ids):
@@ -1009,7 +1009,7 @@ async def _load_holds(
         Hold(
             hold_id=row["hold_id"],
             fan_id=row["user_id"],
-            items=tuple(items.get(row["hold_id"], ())),
+            items=hold_items_of(row),
             seats=tuple(seats.get(row["hold_id"], ())),
             expires_at_ms=row["expires_at_ms"],
             extensions=row["extensions"],
@@ -1018,6 +1018,19 @@ async def _load_holds(
     ]
     holds.sort(key=lambda hold: hold.hold_id)
     return tuple(holds)
+
+
+def hold_items_of(row: asyncpg.Record) -> tuple[HoldItem, ...]:
+    """The items of a holds row, from its item arrays (ticket type ids read as text)."""
+    return tuple(
+        HoldItem(ticket_type_id=ticket_type_id, quantity=quantity, unit_price_cents=price_cents)
+        for ticket_type_id, quantity, price_cents in zip(
+            row["item_ticket_type_ids"],
+            row["item_quantities"],
+            row["item_unit_prices_cents"],
+            strict=True,
+        )
+    )
 
 
 async def _load_sales(

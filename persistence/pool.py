@@ -2,6 +2,12 @@
 
 The service never connects as the owner: a role that owns the tables or bypasses row-level
 security would see every tenant, so `create_pool` refuses one. Pool sizes are the limits below.
+
+A connection goes back to the pool without asyncpg's session reset (`RESET ALL`, `CLOSE ALL`,
+`UNLISTEN *`, advisory unlocks): the service keeps no session state on pooled connections (its
+settings are transaction-local, see persistence/tenancy.py; it opens no cursor outside a
+transaction, listens to nothing and takes no advisory lock), so the reset was a round trip to
+Postgres on every release that changed nothing. asyncpg still rolls back a transaction left open.
 """
 
 import asyncpg
@@ -64,6 +70,7 @@ async def create_pool(
         timeout=POOL_CONNECT_TIMEOUT_S,
         max_inactive_connection_lifetime=POOL_IDLE_CONNECTION_LIFETIME_S,
         max_queries=POOL_QUERIES_PER_CONNECTION_MAX,
+        reset=_keep_session,
     )
     try:
         async with pool.acquire() as connection:
@@ -72,6 +79,10 @@ async def create_pool(
         await pool.close()
         raise
     return pool
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Nothing to reset: see the module's docstring."""
 
 
 async def set_service_password(owner_url: str, password: str) -> None:

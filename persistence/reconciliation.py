@@ -25,9 +25,12 @@ SELECT ticket_type.id::text AS ticket_type_id,
        ticket_type.capacity,
        ticket_type.held_quantity AS held_counter,
        ticket_type.sold_quantity AS sold_counter,
-       coalesce((SELECT sum(item.quantity) FROM hold_items AS item
-                 JOIN holds AS hold ON hold.id = item.hold_id
-                 WHERE item.ticket_type_id = ticket_type.id AND hold.status = 'active'), 0)
+       coalesce((SELECT sum(item.quantity)
+                 FROM holds AS hold,
+                      unnest(hold.item_ticket_type_ids, hold.item_quantities)
+                          AS item (ticket_type_id, quantity)
+                 WHERE hold.event_id = ticket_type.event_id AND hold.status = 'active'
+                   AND item.ticket_type_id = ticket_type.id), 0)
            AS held_in_rows,
        coalesce((SELECT sum(item.quantity) FROM sale_items AS item
                  JOIN sales AS sale ON sale.order_id = item.order_id

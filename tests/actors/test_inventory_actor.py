@@ -324,10 +324,13 @@ async def test_both_batches_get_unavailable_and_none_is_kept_when_a_commit_fails
         await squatter.start()
         await owner.execute(
             "insert into holds (id, tenant_id, event_id, user_id, status, subtotal_cents, "
-            "expires_at, ended_at) values ($1, $2, $3, 'squatter', 'released', 0, now(), now())",
+            "expires_at, ended_at, item_ticket_type_ids, item_quantities, "
+            "item_unit_prices_cents) values ($1, $2, $3, 'squatter', 'released', 0, now(), now(), "
+            "array[$4::uuid], array[1], array[0::bigint])",
             uuid.UUID(doomed.new_hold_id),
             sale.tenant_id,
             sale.event_id,
+            uuid.UUID(sale.general_admission),
         )
         first = asyncio.create_task(client.execute(doomed))
         await until(a_commit_waits_for_the_squatter)

@@ -54,7 +54,9 @@ async def issue_tickets(
         ticket_type_id = await connection.fetchval(
             INSERT_TICKET_TYPE, tenant_id, event_id, TICKET_TYPE_NAME, "general", 5000, 10_000
         )
-        hold_id = await connection.fetchval(INSERT_HOLD, tenant_id, event_id, FAN)
+        hold_id = await connection.fetchval(
+            INSERT_HOLD, tenant_id, event_id, FAN, max(count, 1), ticket_type_id, 5000
+        )
         order_id = await connection.fetchval(INSERT_ORDER, tenant_id, event_id, hold_id)
         for position in range(count):
             ticket_id = await connection.fetchval(

@@ -65,9 +65,12 @@ VALUES ($1, $2, $3, $4, '101', 'A', $5)
 RETURNING id
 """
 
+# A hold of one item: $4 units of ticket type $5 at $6 cents each.
 INSERT_HOLD = """
-INSERT INTO holds (tenant_id, event_id, user_id, subtotal_cents, expires_at)
-VALUES ($1, $2, $3, 0, now() + interval '10 minutes')
+INSERT INTO holds (tenant_id, event_id, user_id, subtotal_cents, expires_at,
+                   item_ticket_type_ids, item_quantities, item_unit_prices_cents)
+VALUES ($1, $2, $3, $4::integer * $6::bigint, now() + interval '10 minutes',
+        ARRAY[$5::uuid], ARRAY[$4::integer], ARRAY[$6::bigint])
 RETURNING id
 """
 
@@ -124,7 +127,7 @@ async def place_seat_hold(
 ) -> uuid.UUID:
     """A new active hold of one seat, in the caller's transaction."""
     hold_id: uuid.UUID = await connection.fetchval(
-        INSERT_HOLD, sale.tenant_id, sale.event_id, user_id
+        INSERT_HOLD, sale.tenant_id, sale.event_id, user_id, 1, sale.seated_ticket_type_id, 8000
     )
     await connection.execute(INSERT_HOLD_SEAT, hold_id, seat_id, sale.tenant_id, sale.event_id)
     return hold_id
@@ -197,19 +200,10 @@ async def seed_sale(
             tenant_id,
             event_id,
         )
-        hold_id = await connection.fetchval(INSERT_HOLD, tenant_id, event_id, "fan-1")
-        await connection.execute(INSERT_HOLD_SEAT, hold_id, sold_seat_id, tenant_id, event_id)
-        await connection.execute(
-            """
-            INSERT INTO hold_items (hold_id, ticket_type_id, tenant_id, event_id, quantity,
-                                    unit_price_cents)
-            VALUES ($1, $2, $3, $4, 2, 5000)
-            """,
-            hold_id,
-            general_ticket_type_id,
-            tenant_id,
-            event_id,
+        hold_id = await connection.fetchval(
+            INSERT_HOLD, tenant_id, event_id, "fan-1", 2, general_ticket_type_id, 5000
         )
+        await connection.execute(INSERT_HOLD_SEAT, hold_id, sold_seat_id, tenant_id, event_id)
         await connection.execute(
             "UPDATE holds SET status = 'converted', ended_at = now() WHERE id = $1", hold_id
         )

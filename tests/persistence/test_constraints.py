@@ -136,19 +136,37 @@ async def test_idempotency_key_is_refused_when_the_caller_already_used_it(
             await connection.execute(INSERT_IDEMPOTENCY_KEY, tenant_id, "fan-7", "hold-1")
 
 
-INSERT_HOLD_ITEM_OF_QUANTITY = """
-INSERT INTO hold_items (hold_id, ticket_type_id, tenant_id, event_id, quantity, unit_price_cents)
-SELECT holds.id, ticket_types.id, holds.tenant_id, holds.event_id, {quantity}, 8000
-FROM holds JOIN ticket_types USING (event_id)
-WHERE ticket_types.key = 'RES'
+# A new hold of the GA ticket type with the given item arrays; `ga` stands for its id.
+INSERT_HOLD_OF_ITEMS = """
+INSERT INTO holds (tenant_id, event_id, user_id, subtotal_cents, expires_at,
+                   item_ticket_type_ids, item_quantities, item_unit_prices_cents)
+SELECT tenant_id, event_id, 'fan-9', 0, now() + interval '10 minutes', {types}, {quantities},
+       {prices}
+FROM ticket_types AS ga
+WHERE key = 'GA'
 """
+
+
+def hold_of_items(types: str, quantities: str, prices: str) -> str:
+    return INSERT_HOLD_OF_ITEMS.format(types=types, quantities=quantities, prices=prices)
 
 
 @pytest.mark.parametrize(
     ("statement", "constraint"),
     [
-        (INSERT_HOLD_ITEM_OF_QUANTITY.format(quantity=-1), "hold_items_quantity_check"),
-        (INSERT_HOLD_ITEM_OF_QUANTITY.format(quantity=0), "hold_items_quantity_check"),
+        (hold_of_items("ARRAY[ga.id]", "'{-1}'", "'{5000}'"), "holds_item_quantities_check"),
+        (hold_of_items("ARRAY[ga.id]", "'{0}'", "'{5000}'"), "holds_item_quantities_check"),
+        (
+            hold_of_items("ARRAY[ga.id]", "'{1}'", "'{-1}'"),
+            "holds_item_unit_prices_cents_check",
+        ),
+        (hold_of_items("'{}'", "'{}'", "'{}'"), "holds_items_are_whole"),
+        (hold_of_items("ARRAY[ga.id]", "'{1,2}'", "'{5000}'"), "holds_items_are_whole"),
+        (hold_of_items("ARRAY[NULL::uuid]", "'{1}'", "'{5000}'"), "holds_items_are_whole"),
+        (
+            hold_of_items("ARRAY[ga.id, ga.id]", "'{1,1}'", "'{5000,5000}'"),
+            "holds_items_name_each_ticket_type_once",
+        ),
         ("UPDATE order_items SET quantity = -2", "order_items_quantity_check"),
         ("UPDATE ticket_types SET capacity = -1 WHERE key = 'GA'", "ticket_types_capacity_check"),
         (
@@ -171,6 +189,11 @@ WHERE ticket_types.key = 'RES'
     ids=[
         "negative hold quantity",
         "zero hold quantity",
+        "negative hold price",
+        "hold of nothing",
+        "hold items of unequal lengths",
+        "hold item without a ticket type",
+        "hold naming a ticket type twice",
         "negative order quantity",
         "negative capacity",
         "held and sold beyond capacity",
@@ -279,19 +302,137 @@ async def test_ledger_entry_is_refused_when_its_amount_is_not_positive(
             )
 
 
+INSERT_GENERAL_HOLD = """
+INSERT INTO holds (tenant_id, event_id, user_id, subtotal_cents, expires_at,
+                   item_ticket_type_ids, item_quantities, item_unit_prices_cents)
+SELECT $1, event.id, 'fan-1', 5000, now() + interval '10 minutes', ARRAY[$3::uuid], '{1}',
+       '{5000}'
+FROM unnest($2::uuid[]) AS event (id)
+"""
+
+
+async def count_holds(service_pool: asyncpg.Pool, sale: Sale) -> int:
+    async with tenant_transaction(service_pool, sale.tenant_id) as connection:
+        return int(await connection.fetchval("SELECT count(*) FROM holds"))
+
+
 async def test_hold_is_refused_when_its_tenant_differs_from_its_events(
     service_pool: asyncpg.Pool, sale_of_tenant_a: Sale, sale_of_tenant_b: Sale
 ) -> None:
-    with pytest.raises(asyncpg.ForeignKeyViolationError, match="holds_event_id_tenant_id_fkey"):
+    holds_before = await count_holds(service_pool, sale_of_tenant_b)
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="names an event"):
+        async with tenant_transaction(service_pool, sale_of_tenant_b.tenant_id) as connection:
+            await connection.execute(
+                INSERT_GENERAL_HOLD,
+                sale_of_tenant_b.tenant_id,
+                [sale_of_tenant_a.event_id],
+                sale_of_tenant_b.general_ticket_type_id,
+            )
+
+    assert await count_holds(service_pool, sale_of_tenant_b) == holds_before
+
+
+async def test_holds_are_refused_together_when_one_names_another_events_ticket_type(
+    service_pool: asyncpg.Pool, sale_of_tenant_a: Sale
+) -> None:
+    tenant_id = sale_of_tenant_a.tenant_id
+    holds_before = await count_holds(service_pool, sale_of_tenant_a)
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="names a ticket type"):
+        async with tenant_transaction(service_pool, tenant_id) as connection:
+            other_event_id = await connection.fetchval(
+                """
+                INSERT INTO events (tenant_id, venue_id, name, starts_at, ends_at, currency,
+                                    opens_at, closes_at, hold_ttl_s, max_tickets_per_user,
+                                    admit_per_second, max_active_shoppers, access_ttl_s)
+                SELECT tenant_id, venue_id, 'Night Two', starts_at, ends_at, currency, opens_at,
+                       closes_at, hold_ttl_s, max_tickets_per_user, admit_per_second,
+                       max_active_shoppers, access_ttl_s
+                FROM events
+                RETURNING id
+                """
+            )
+            await connection.execute(
+                INSERT_GENERAL_HOLD,
+                tenant_id,
+                [sale_of_tenant_a.event_id, other_event_id],
+                sale_of_tenant_a.general_ticket_type_id,
+            )
+
+    assert await count_holds(service_pool, sale_of_tenant_a) == holds_before
+
+
+async def test_idempotency_record_is_refused_when_its_event_is_another_tenants(
+    service_pool: asyncpg.Pool, sale_of_tenant_a: Sale, sale_of_tenant_b: Sale
+) -> None:
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="names an event"):
         async with tenant_transaction(service_pool, sale_of_tenant_b.tenant_id) as connection:
             await connection.execute(
                 """
-                INSERT INTO holds (tenant_id, event_id, user_id, subtotal_cents, expires_at)
-                VALUES ($1, $2, 'fan-1', 0, now() + interval '10 minutes')
+                INSERT INTO inventory_idempotency_records (tenant_id, event_id, key, fingerprint,
+                                                           outcome, recorded_at_ms)
+                VALUES ($1, $2, 'hold-9', '\\x01'::bytea, '\\x02'::bytea, 1000)
                 """,
                 sale_of_tenant_b.tenant_id,
                 sale_of_tenant_a.event_id,
             )
+
+
+@pytest.mark.parametrize(
+    ("statement", "refusal"),
+    [
+        ("DELETE FROM ticket_types WHERE key = 'GA'", "ticket_types .* cannot be deleted"),
+        ("DELETE FROM events", "events .* cannot be deleted"),
+        ("UPDATE ticket_types SET id = gen_random_uuid()", "ticket_types.id never changes"),
+        ("UPDATE events SET id = gen_random_uuid()", "events.id never changes"),
+        ("UPDATE holds SET item_quantities = '{5}'", "holds.item_quantities never changes"),
+        (
+            "UPDATE holds SET event_id = gen_random_uuid()",
+            "holds.event_id never changes",
+        ),
+        (
+            "UPDATE inventory_idempotency_records SET event_id = gen_random_uuid()",
+            "inventory_idempotency_records.event_id never changes",
+        ),
+    ],
+    ids=[
+        "ticket type deleted",
+        "event deleted",
+        "ticket type rekeyed",
+        "event rekeyed",
+        "hold items changed",
+        "hold moved to another event",
+        "idempotency record moved to another event",
+    ],
+)
+async def test_change_is_refused_when_it_would_orphan_a_hold_or_record(
+    service_pool: asyncpg.Pool, sale_of_tenant_a: Sale, statement: str, refusal: str
+) -> None:
+    with pytest.raises(asyncpg.PostgresError, match=refusal):
+        async with tenant_transaction(service_pool, sale_of_tenant_a.tenant_id) as connection:
+            await connection.execute(statement)
+
+
+async def test_hold_keeps_its_items_when_its_status_and_expiry_change(
+    service_pool: asyncpg.Pool, sale_of_tenant_a: Sale
+) -> None:
+    async with tenant_transaction(service_pool, sale_of_tenant_a.tenant_id) as connection:
+        hold_id = await place_seat_hold(connection, sale_of_tenant_a, sale_of_tenant_a.free_seat_id)
+        await connection.execute(
+            """
+            UPDATE holds SET expires_at = expires_at + interval '1 minute', extensions = 1,
+                             item_quantities = item_quantities
+            WHERE id = $1
+            """,
+            hold_id,
+        )
+        await connection.execute(
+            "UPDATE holds SET status = 'released', ended_at = now() WHERE id = $1", hold_id
+        )
+        row = await connection.fetchrow(
+            "SELECT status, item_quantities FROM holds WHERE id = $1", hold_id
+        )
+
+    assert (row["status"], row["item_quantities"]) == ("released", [1])
 
 
 async def test_seat_label_reads_section_row_number_when_a_seat_is_stored(

@@ -127,7 +127,6 @@ async def snapshot_of(
 ) -> dict[str, object]:
     tables = (
         "holds",
-        "hold_items",
         "hold_seats",
         "sales",
         "sale_items",
@@ -140,6 +139,13 @@ async def snapshot_of(
         )
         for table in tables
     }
+    counts["hold_items"] = await connection.fetch(
+        """
+        SELECT id, item_ticket_type_ids, item_quantities, item_unit_prices_cents FROM holds
+        WHERE event_id = $1 ORDER BY id
+        """,
+        event.event_id,
+    )
     counts["outbox"] = await connection.fetchval(
         "SELECT count(*) FROM outbox WHERE tenant_id = $1", event.tenant_id
     )
