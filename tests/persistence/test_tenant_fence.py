@@ -246,6 +246,32 @@ async def test_tenant_is_forgotten_when_its_transaction_ends_on_a_reused_connect
     assert events_after == 0
 
 
+async def test_nothing_is_kept_and_the_connection_is_reusable_when_the_transaction_body_fails(
+    migrated_database_url: str, sale_of_tenant_a: Sale
+) -> None:
+    pool = await create_pool(service_url(migrated_database_url), min_size=1, max_size=1)
+    try:
+        with pytest.raises(asyncpg.CheckViolationError):
+            async with tenant_transaction(pool, sale_of_tenant_a.tenant_id) as connection:
+                await connection.execute("UPDATE events SET name = 'Renamed'")
+                await connection.execute("UPDATE events SET hold_ttl_s = 0")
+        async with tenant_transaction(pool, sale_of_tenant_a.tenant_id) as connection:
+            names = await connection.fetch("SELECT name FROM events")
+    finally:
+        await pool.close()
+
+    assert [row["name"] for row in names] != ["Renamed"]
+    assert len(names) == 1
+
+
+async def test_tenant_that_is_not_a_uuid_is_refused_before_reaching_postgres(
+    service_pool: asyncpg.Pool,
+) -> None:
+    with pytest.raises(ValueError, match="hexadecimal UUID"):
+        async with tenant_transaction(service_pool, "x', true); DROP TABLE events; --"):  # type: ignore[arg-type]
+            pass
+
+
 async def test_nested_tenant_transaction_is_refused_when_the_connection_is_in_a_transaction(
     service_pool: asyncpg.Pool, sale_of_tenant_a: Sale, sale_of_tenant_b: Sale
 ) -> None:
