@@ -345,7 +345,9 @@ class InventoryActor:
 
         Memory needs a rebuild only after a failed commit, and the loop decides nothing until
         that commit is done and what was decided on top of it is answered, so a rebuild never
-        overtakes a commit in flight."""
+        overtakes a commit in flight. Deciding gives the event loop a turn now and then, so the
+        commit in flight is answered as soon as Postgres replies; if that commit fails meanwhile,
+        the loop refuses this batch with it, as any batch decided on top of a failed one."""
         if self._fenced:
             self._answer_all(batch, unavailable("this inventory instance was replaced"))
             return decided
@@ -364,9 +366,13 @@ class InventoryActor:
         now_ms = self._clock()
         changes = decided.changes
         changed = len(changes)
+        decisions = 0
         for request in batch:
             results: list[Result] = []
             for command in request.commands:
+                decisions += 1
+                if decisions % limits.ACTOR_DECISIONS_BETWEEN_TURNS == 0:
+                    await asyncio.sleep(0)
                 decision = decide(inventory, command, now_ms)
                 if isinstance(decision, Rejected):
                     results.append(decision)

@@ -62,6 +62,9 @@ ACCESS_TOKEN_SECRET_BYTES_MIN = 32
 # The single-writer pipeline
 ACTOR_INBOX_COMMANDS_MAX = 20_000
 ACTOR_BATCH_COMMANDS_MAX = 1_024
+# Decisions between two turns of the actor's event loop while it decides a batch, so the reply
+# of the commit in flight is taken as soon as it arrives, not after the whole batch is decided.
+ACTOR_DECISIONS_BETWEEN_TURNS = 32
 EXPIRY_SWEEP_INTERVAL_MS = 500
 ACTOR_REBUILD_RETRY_INTERVAL_MS = 500
 CLIENT_PENDING_COMMANDS_MAX = 20_000
