@@ -95,6 +95,7 @@ ALTER TABLE holds
     ),
     ADD CONSTRAINT holds_item_quantities_check CHECK (0 < ALL (item_quantities)),
     ADD CONSTRAINT holds_item_unit_prices_cents_check CHECK (0 <= ALL (item_unit_prices_cents)),
+    -- A hold of one item, the common one, needs no look for repeats.
     ADD CONSTRAINT holds_items_name_each_ticket_type_once CHECK (
         CASE WHEN cardinality(item_ticket_type_ids) = 1 THEN true
              ELSE has_no_repeats(item_ticket_type_ids) END
@@ -107,21 +108,29 @@ CREATE TRIGGER holds_stay_with_their_event_and_items
         'tenant_id', 'event_id', 'item_ticket_type_ids', 'item_quantities',
         'item_unit_prices_cents');
 
--- The statement's new holds name events and ticket types of their own tenant, checked once per
--- distinct name rather than once per hold.
-CREATE FUNCTION check_new_holds_references() RETURNS trigger
+-- A statement's new rows (its transition table `new_rows`) name events of their own tenant,
+-- checked once per distinct event rather than once per row.
+CREATE FUNCTION check_new_rows_name_their_tenants_events() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF EXISTS (
-        SELECT FROM (SELECT DISTINCT tenant_id, event_id FROM new_holds) AS named
+        SELECT FROM (SELECT DISTINCT tenant_id, event_id FROM new_rows) AS named
         WHERE NOT EXISTS (
             SELECT FROM events
             WHERE events.id = named.event_id AND events.tenant_id = named.tenant_id
         )
     ) THEN
-        RAISE EXCEPTION 'a new hold names an event that is not its tenant''s'
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'holds_event_fkey';
+        RAISE EXCEPTION 'a new row of % names an event that is not its tenant''s', TG_TABLE_NAME
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = TG_TABLE_NAME || '_event_fkey';
     END IF;
+    RETURN NULL;
+END
+$$;
+
+-- A statement's new holds name ticket types of their own event, checked once per distinct type.
+CREATE FUNCTION check_new_holds_name_their_events_ticket_types() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
     IF EXISTS (
         SELECT FROM (
             SELECT DISTINCT hold.tenant_id, hold.event_id, item.ticket_type_id
@@ -142,33 +151,18 @@ END
 $$;
 
 ALTER TABLE holds DROP CONSTRAINT holds_event_id_tenant_id_fkey;
-CREATE TRIGGER holds_name_their_event_and_ticket_types
+CREATE TRIGGER holds_name_their_event
+    AFTER INSERT ON holds REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION check_new_rows_name_their_tenants_events();
+CREATE TRIGGER holds_name_their_ticket_types
     AFTER INSERT ON holds REFERENCING NEW TABLE AS new_holds
-    FOR EACH STATEMENT EXECUTE FUNCTION check_new_holds_references();
-
-CREATE FUNCTION check_new_records_references() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF EXISTS (
-        SELECT FROM (SELECT DISTINCT tenant_id, event_id FROM new_records) AS named
-        WHERE NOT EXISTS (
-            SELECT FROM events
-            WHERE events.id = named.event_id AND events.tenant_id = named.tenant_id
-        )
-    ) THEN
-        RAISE EXCEPTION 'a new idempotency record names an event that is not its tenant''s'
-            USING ERRCODE = 'foreign_key_violation',
-                  CONSTRAINT = 'inventory_idempotency_records_event_fkey';
-    END IF;
-    RETURN NULL;
-END
-$$;
+    FOR EACH STATEMENT EXECUTE FUNCTION check_new_holds_name_their_events_ticket_types();
 
 ALTER TABLE inventory_idempotency_records
     DROP CONSTRAINT inventory_idempotency_records_event_id_tenant_id_fkey;
 CREATE TRIGGER inventory_idempotency_records_name_their_event
-    AFTER INSERT ON inventory_idempotency_records REFERENCING NEW TABLE AS new_records
-    FOR EACH STATEMENT EXECUTE FUNCTION check_new_records_references();
+    AFTER INSERT ON inventory_idempotency_records REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION check_new_rows_name_their_tenants_events();
 CREATE TRIGGER inventory_idempotency_records_stay_with_their_event
     BEFORE UPDATE OF tenant_id, event_id ON inventory_idempotency_records
     FOR EACH ROW EXECUTE FUNCTION refuse_changing_columns('tenant_id', 'event_id');
