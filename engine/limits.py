@@ -147,6 +147,8 @@ RATE_LIMIT_FAN_PER_S = 5
 RATE_LIMIT_ADDRESS_BURST = 300
 RATE_LIMIT_ADDRESS_PER_S = 60
 RATE_LIMIT_IDLE_BUCKET_MARGIN_MS = 1_000
+# Requests whose buckets one script call takes; more wait for the next call.
+RATE_LIMIT_BATCH_REQUESTS_MAX = 256
 
 # Gateway reads: event details cached per process, the stats board and its streams
 EVENT_DETAILS_CACHE_TTL_MS = 5_000

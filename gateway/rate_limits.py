@@ -1,10 +1,14 @@
-"""Rate limits: a token bucket per scope and subject in Redis, all of a request's taken by one call
-of one Lua script.
+"""Rate limits: a token bucket per scope and subject in Redis, taken by one Lua script.
+
+Requests that arrive while a call is in flight go together in the next call, as the actors'
+clients batch commands: under load a request costs a share of one round trip, not a round trip.
+Each request's buckets are still taken in order and on their own, as if it had come alone.
 
 A limiter must never take the sale down: when Redis cannot answer, every request passes. Rates
 live in engine/limits.py and the table below names one bucket per scope; add a scope to both.
 """
 
+import asyncio
 import enum
 import hashlib
 import math
@@ -16,6 +20,7 @@ from redis.exceptions import NoScriptError
 from engine.limits import (
     RATE_LIMIT_ADDRESS_BURST,
     RATE_LIMIT_ADDRESS_PER_S,
+    RATE_LIMIT_BATCH_REQUESTS_MAX,
     RATE_LIMIT_FAN_BURST,
     RATE_LIMIT_FAN_PER_S,
     RATE_LIMIT_IDLE_BUCKET_MARGIN_MS,
@@ -47,37 +52,60 @@ RATE_LIMITS: dict[RateLimitScope, TokenBucket] = {
 assert set(RATE_LIMITS) == set(RateLimitScope), "every scope needs a bucket"
 
 # Tokens are counted in thousandths, so a bucket refilling `per_s` tokens a second gains exactly
-# `per_s` thousandths a millisecond and all arithmetic stays in integers. Time is the caller's
+# `per_s` thousandths a millisecond and all arithmetic stays in integers. Time is each request's
 # `now_ms`, not Redis TIME: gateways' clocks agree to milliseconds under NTP, far finer than these
 # rates, time stays a parameter for tests, and a clock behind the bucket's never moves it back.
 # A bucket idle long enough to be full again expires, since a missing bucket reads as full.
-# The buckets of one request are taken in order in one call; the first empty one ends it, so the
-# buckets after it keep their tokens, and the call answers {its position, the wait in ms} or {0, 0}.
+# ARGV holds one group per request: its now_ms, its bucket count, then per bucket its capacity,
+# gain per ms and idle TTL; KEYS holds the requests' buckets in the same order. A request's
+# buckets are taken in order; its first empty one ends it, so the buckets after it keep their
+# tokens. The answer is two numbers per request: {the empty bucket's position, the wait in ms},
+# or {0, 0} when every bucket gave a token.
 TAKE_TOKENS_SCRIPT = """
-local now_ms = tonumber(ARGV[1])
-for position, key in ipairs(KEYS) do
-    local capacity = tonumber(ARGV[position * 3 - 1])
-    local gained_per_ms = tonumber(ARGV[position * 3])
-    local idle_ttl_ms = ARGV[position * 3 + 1]
-    local stored = redis.call('HMGET', key, 'tokens', 'at_ms')
-    local tokens = tonumber(stored[1])
-    local at_ms = tonumber(stored[2])
-    if tokens == nil or at_ms == nil then
-        tokens = capacity
-        at_ms = now_ms
-    elseif now_ms > at_ms then
-        tokens = math.min(capacity, tokens + (now_ms - at_ms) * gained_per_ms)
-        at_ms = now_ms
+local answers = {}
+local next_key = 1
+local next_argument = 1
+while next_argument <= #ARGV do
+    local now_ms = tonumber(ARGV[next_argument])
+    local bucket_count = tonumber(ARGV[next_argument + 1])
+    next_argument = next_argument + 2
+    local limited_position = 0
+    local wait_ms = 0
+    for position = 1, bucket_count do
+        if limited_position == 0 then
+            local key = KEYS[next_key + position - 1]
+            local capacity = tonumber(ARGV[next_argument])
+            local gained_per_ms = tonumber(ARGV[next_argument + 1])
+            local idle_ttl_ms = ARGV[next_argument + 2]
+            local stored = redis.call('HMGET', key, 'tokens', 'at_ms')
+            local tokens = tonumber(stored[1])
+            local at_ms = tonumber(stored[2])
+            if tokens == nil or at_ms == nil then
+                tokens = capacity
+                at_ms = now_ms
+            elseif now_ms > at_ms then
+                tokens = math.min(capacity, tokens + (now_ms - at_ms) * gained_per_ms)
+                at_ms = now_ms
+            end
+            if tokens < 1000 then
+                limited_position = position
+                wait_ms = math.ceil((1000 - tokens) / gained_per_ms)
+            else
+                redis.call('HSET', key, 'tokens', tokens - 1000, 'at_ms', at_ms)
+                redis.call('PEXPIRE', key, idle_ttl_ms)
+            end
+        end
+        next_argument = next_argument + 3
     end
-    if tokens < 1000 then
-        return {position, math.ceil((1000 - tokens) / gained_per_ms)}
-    end
-    redis.call('HSET', key, 'tokens', tokens - 1000, 'at_ms', at_ms)
-    redis.call('PEXPIRE', key, idle_ttl_ms)
+    next_key = next_key + bucket_count
+    answers[#answers + 1] = limited_position
+    answers[#answers + 1] = wait_ms
 end
-return {0, 0}
+return answers
 """
 TAKE_TOKENS_SHA = hashlib.sha1(TAKE_TOKENS_SCRIPT.encode()).hexdigest()
+# What a request hears when Redis could not answer: no bucket was empty.
+EVERY_BUCKET_GAVE = (0, 0)
 
 
 class Limited(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,8 +115,21 @@ class Limited(msgspec.Struct, frozen=True, kw_only=True):
     retry_after_s: int
 
 
+class PendingTake:
+    """One request's buckets, waiting for the next script call."""
+
+    __slots__ = ("arguments", "future", "keys")
+
+    def __init__(
+        self, keys: list[str], arguments: list[int], future: asyncio.Future[tuple[int, int]]
+    ) -> None:
+        self.keys = keys
+        self.arguments = arguments
+        self.future = future
+
+
 class RateLimiter:
-    """One per process; `check` answers in one Redis round trip or not at all."""
+    """One per process; `check` answers within one Redis round trip or not at all."""
 
     def __init__(
         self,
@@ -103,6 +144,8 @@ class RateLimiter:
         self._key_prefix = key_prefix
         self._limits = limits
         self._circuit = circuit or RedisCircuit("rate_limits")
+        self._pending: list[PendingTake] = []
+        self._sender: asyncio.Task[None] | None = None
 
     async def check(self, *takes: tuple[str, str], now_ms: int) -> Limited | None:
         """Take a token from each (scope, subject) bucket in order, stopping at the first empty
@@ -116,7 +159,7 @@ class RateLimiter:
             f"{self._key_prefix}{scope.value}:{hashlib.sha256(subject.encode()).hexdigest()}"
             for scope, (_, subject) in zip(scopes, takes, strict=True)
         ]
-        arguments: list[int] = [now_ms]
+        arguments: list[int] = [now_ms, len(scopes)]
         for scope in scopes:
             bucket = self._limits[scope]
             arguments += [
@@ -124,15 +167,14 @@ class RateLimiter:
                 bucket.per_s,
                 math.ceil(bucket.burst * 1000 / bucket.per_s) + RATE_LIMIT_IDLE_BUCKET_MARGIN_MS,
             ]
-        try:
-            position, wait_ms = await self._circuit.call(lambda: self._take(keys, arguments))
-        except RedisSkipped:
-            return None
+        future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
+        self._pending.append(PendingTake(keys, arguments, future))
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_pending())
+        position, wait_ms = await future
         if position == 0:
             return None
-        return Limited(
-            scope=scopes[int(position) - 1], retry_after_s=max(1, math.ceil(int(wait_ms) / 1000))
-        )
+        return Limited(scope=scopes[position - 1], retry_after_s=max(1, math.ceil(wait_ms / 1000)))
 
     async def enforce(self, *takes: tuple[str, str], now_ms: int) -> None:
         """Raise RATE_LIMITED with its Retry-After when one of the buckets is empty."""
@@ -143,6 +185,32 @@ class RateLimiter:
                 details={"scope": limited.scope.value},
                 retry_after_s=limited.retry_after_s,
             )
+
+    async def _send_pending(self) -> None:
+        """Send what waits, a batch per call, until nothing does."""
+        try:
+            while self._pending:
+                batch = self._pending[:RATE_LIMIT_BATCH_REQUESTS_MAX]
+                del self._pending[:RATE_LIMIT_BATCH_REQUESTS_MAX]
+                await self._answer(batch)
+        finally:
+            self._sender = None
+
+    async def _answer(self, batch: list[PendingTake]) -> None:
+        keys = [key for pending in batch for key in pending.keys]
+        arguments = [argument for pending in batch for argument in pending.arguments]
+        try:
+            answer = await self._circuit.call(lambda: self._take(keys, arguments))
+        except RedisSkipped:
+            answer = list(EVERY_BUCKET_GAVE) * len(batch)
+        except Exception as error:
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(error)
+            return
+        for index, pending in enumerate(batch):
+            if not pending.future.done():
+                pending.future.set_result((int(answer[2 * index]), int(answer[2 * index + 1])))
 
     async def _take(self, keys: list[str], arguments: list[int]) -> list[int]:
         """EVALSHA, loading the script the first time a Redis server has not seen it."""

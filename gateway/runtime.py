@@ -8,6 +8,7 @@ only readers of settings.
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import pathlib
@@ -238,6 +239,9 @@ async def serve_gateway(
     while not server.started and not serving.done():
         await asyncio.sleep(SERVER_STARTED_POLL_S)
     if server.started:
+        # What start-up built lives as long as the process: kept out of the collector's sight,
+        # a full collection no longer walks every module, route and Ray object mid-sale.
+        gc.freeze()
         on_ready(parts)
     await serving
     if not server.started:

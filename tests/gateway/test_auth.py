@@ -263,7 +263,8 @@ def test_unauthenticated_when_the_header_is_not_a_bearer_token(authorization: st
 
 
 @pytest.mark.parametrize(
-    "token", ["garbage", "not.a.jwt", "a.b.c.d", "eyJhbGciOiJIUzI1NiJ9.%%%.xyz", "...."]
+    "token",
+    ["garbage", "not.a.jwt", "a.b.c.d", "eyJhbGciOiJIUzI1NiJ9.%%%.xyz", "....", "W10.e30.c2ln"],
 )
 def test_unauthenticated_when_the_token_is_garbage(token: str) -> None:
     assert "malformed" in refusal(development_verifier(), bearer(token))

@@ -1,7 +1,9 @@
 """Token buckets in the real Redis: a burst passes, then Retry-After; buckets are per scope and
-subject; a request's buckets are taken in order in one call, up to the first empty one; tokens come
-back as time passes (time is `now_ms`); a dead Redis lets everything pass."""
+subject; a request's buckets are taken in order in one call, up to the first empty one; requests
+arriving together share script calls and are answered as if each came alone; tokens come back as
+time passes (time is `now_ms`); a dead Redis lets everything pass."""
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -212,6 +214,53 @@ async def test_fan_limit_is_named_when_the_address_has_tokens_left(limiter: Rate
     limited = await limiter.check(ADDRESS, FAN, now_ms=NOW_MS)
 
     assert limited is not None and limited.scope == RateLimitScope.FAN
+
+
+async def test_concurrent_requests_get_the_burst_exactly_when_they_share_script_calls(
+    limiter: RateLimiter, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script_calls = 0
+    real_evalsha = redis_client.evalsha
+
+    async def counted_evalsha(*arguments: object) -> object:
+        nonlocal script_calls
+        script_calls += 1
+        return await real_evalsha(*arguments)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(redis_client, "evalsha", counted_evalsha)
+    requests = RATE_LIMIT_FAN_BURST + 20
+
+    answers = await asyncio.gather(
+        *(limiter.check(ADDRESS, FAN, now_ms=NOW_MS) for _ in range(requests))
+    )
+    calls_for_the_crowd = script_calls
+    address_left = await take(
+        limiter, RATE_LIMIT_ADDRESS_BURST, scope=RateLimitScope.ADDRESS, subject="10.0.0.1"
+    )
+
+    limited = [answer for answer in answers if answer is not None]
+    assert answers[:RATE_LIMIT_FAN_BURST] == [None] * RATE_LIMIT_FAN_BURST
+    assert len(limited) == 20
+    assert {answer.scope for answer in limited} == {RateLimitScope.FAN}
+    assert address_left.count(None) == RATE_LIMIT_ADDRESS_BURST - requests
+    assert calls_for_the_crowd < requests
+
+
+async def test_each_request_in_a_shared_call_is_answered_at_its_own_time(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    slow = TokenBucket(burst=1, per_s=1)
+    limiter = RateLimiter(
+        redis_client, key_prefix=key_prefix, limits=dict.fromkeys(RateLimitScope, slow)
+    )
+    try:
+        answers = await asyncio.gather(
+            *(limiter.check(FAN, now_ms=NOW_MS + step * 1_000) for step in range(5))
+        )
+    finally:
+        await delete_keys(redis_client, key_prefix)
+
+    assert answers == [None] * 5
 
 
 async def test_limits_still_hold_when_redis_has_forgotten_the_script(
