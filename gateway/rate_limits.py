@@ -142,7 +142,15 @@ class RateLimiter:
         assert set(limits) == set(RateLimitScope), "every scope needs a bucket"
         self._redis = redis_client
         self._key_prefix = key_prefix
-        self._limits = limits
+        # Each bucket's part of the script's arguments: its capacity, gain per ms and idle TTL.
+        self._bucket_arguments = {
+            scope: (
+                bucket.burst * 1000,
+                bucket.per_s,
+                math.ceil(bucket.burst * 1000 / bucket.per_s) + RATE_LIMIT_IDLE_BUCKET_MARGIN_MS,
+            )
+            for scope, bucket in limits.items()
+        }
         self._circuit = circuit or RedisCircuit("rate_limits")
         self._pending: list[PendingTake] = []
         self._sender: asyncio.Task[None] | None = None
@@ -161,12 +169,7 @@ class RateLimiter:
         ]
         arguments: list[int] = [now_ms, len(scopes)]
         for scope in scopes:
-            bucket = self._limits[scope]
-            arguments += [
-                bucket.burst * 1000,
-                bucket.per_s,
-                math.ceil(bucket.burst * 1000 / bucket.per_s) + RATE_LIMIT_IDLE_BUCKET_MARGIN_MS,
-            ]
+            arguments += self._bucket_arguments[scope]
         future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
         self._pending.append(PendingTake(keys, arguments, future))
         if self._sender is None:
