@@ -31,7 +31,7 @@ from engine.commands import Command, ExpireHolds
 from engine.inventory import Inventory, TicketTypeCounts, apply, decide
 from engine.outcomes import Outcome
 from engine.rejections import Reason, Rejected
-from persistence.epochs import StaleEpoch, take_epoch
+from persistence.epochs import StaleEpoch, fenced_transaction, take_epoch
 from persistence.inventory_repository import (
     ChangePlan,
     InventoryConflict,
@@ -399,10 +399,13 @@ class InventoryActor:
         if decided.plan is not None:
             started = time.perf_counter()
             try:
-                async with tenant_transaction(self._pool, self._tenant_id) as connection:
-                    await write_planned(
-                        connection, tenant_id=self._tenant_id, epoch=self._epoch, plan=decided.plan
-                    )
+                async with fenced_transaction(
+                    self._pool,
+                    tenant_id=self._tenant_id,
+                    event_id=self._event_id,
+                    epoch=self._epoch,
+                ) as fenced:
+                    await write_planned(fenced, plan=decided.plan)
             except StaleEpoch:
                 self._fenced = True
                 log.error("fenced out by a newer epoch", extra={"epoch": self._epoch})

@@ -24,7 +24,7 @@ from engine.commands import Command, ConvertHold, HoldSeats, ItemRequest, PlaceH
 from engine.inventory import Decision, Inventory, TicketKind, execute
 from gateway.embedded import EmbeddedPostgres
 from persistence.dsn import with_database
-from persistence.epochs import take_epoch
+from persistence.epochs import fenced_transaction, take_epoch
 from persistence.event_repository import (
     NewEvent,
     NewRow,
@@ -157,25 +157,15 @@ async def seed(owner_url: str, pool: asyncpg.Pool) -> tuple[uuid.UUID, uuid.UUID
         assert isinstance(decision, Decision), decision
         changes.extend(decision.changes)
         if len(changes) >= CHANGES_PER_BATCH:
-            async with tenant_transaction(pool, tenant_id) as connection:
-                await write_changes(
-                    connection,
-                    tenant_id=tenant_id,
-                    event_id=created.event_id,
-                    epoch=epoch,
-                    changes=changes,
-                    now_ms=NOW_MS,
-                )
+            async with fenced_transaction(
+                pool, tenant_id=tenant_id, event_id=created.event_id, epoch=epoch
+            ) as fenced:
+                await write_changes(fenced, changes=changes, now_ms=NOW_MS)
             changes = []
-    async with tenant_transaction(pool, tenant_id) as connection:
-        await write_changes(
-            connection,
-            tenant_id=tenant_id,
-            event_id=created.event_id,
-            epoch=epoch,
-            changes=changes,
-            now_ms=NOW_MS,
-        )
+    async with fenced_transaction(
+        pool, tenant_id=tenant_id, event_id=created.event_id, epoch=epoch
+    ) as fenced:
+        await write_changes(fenced, changes=changes, now_ms=NOW_MS)
     return tenant_id, created.event_id, inventory, time.perf_counter() - started
 
 

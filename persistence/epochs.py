@@ -1,13 +1,23 @@
 """The epoch fence: which InventoryActor may write an event's inventory.
 
-An actor takes the next epoch when it takes an event over; every group commit first checks, under
-a share lock on the epoch row, that its epoch is still the newest, so a stale actor (a zombie after
-a restart) raises `StaleEpoch` before it writes anything. A take waits for the commits in flight.
+An actor takes the next epoch when it takes an event over; every group commit runs in a
+`fenced_transaction`, which checks under a share lock on the epoch row that its epoch is still the
+newest, so a stale actor (a zombie after a restart) raises `StaleEpoch` before it writes anything.
+A take waits for the commits in flight. The check rides in the round trip that opens the
+transaction, so the fence costs the group commit no round trip of its own.
 """
 
+import dataclasses
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
+
+from persistence.tenancy import tenant_transaction
+
+# What `check_inventory_epoch()` (migration 0017) raises for a writer whose epoch is not the newest.
+STALE_EPOCH_SQLSTATE = "OS001"
 
 
 class StaleEpoch(RuntimeError):
@@ -31,15 +41,36 @@ async def take_epoch(
     return epoch
 
 
-SELECT_EPOCH_FOR_SHARE = "SELECT epoch FROM event_epochs WHERE event_id = $1 FOR SHARE"
+@dataclasses.dataclass(frozen=True, slots=True)
+class FencedTransaction:
+    """A transaction acting for `tenant_id` that passed `event_id`'s epoch fence: the only kind
+    the group commit writes in."""
+
+    connection: asyncpg.Connection
+    tenant_id: uuid.UUID
+    event_id: uuid.UUID
 
 
-async def check_epoch(connection: asyncpg.Connection, *, event_id: uuid.UUID, epoch: int) -> None:
-    """Raise StaleEpoch unless `epoch` is the event's newest; hold it until the transaction ends.
+@asynccontextmanager
+async def fenced_transaction(
+    pool_or_connection: asyncpg.Pool | asyncpg.Connection,
+    *,
+    tenant_id: uuid.UUID,
+    event_id: uuid.UUID,
+    epoch: int,
+) -> AsyncIterator[FencedTransaction]:
+    """A tenant transaction that opens only if `epoch` is the event's newest, else StaleEpoch.
 
-    The share lock makes a concurrent `take_epoch` wait for this transaction, so a take never
-    slips between this check and the commit of the writes behind it.
+    The share lock on the epoch row lasts until the transaction ends, so a concurrent
+    `take_epoch` waits for this commit and never slips between the check and the writes.
     """
-    current = await connection.fetchval(SELECT_EPOCH_FOR_SHARE, event_id)
-    if current != epoch:
-        raise StaleEpoch(f"event {event_id} is at epoch {current}; this writer holds {epoch}")
+    check = f"SELECT check_inventory_epoch('{uuid.UUID(str(event_id))}', {int(epoch)})"
+    try:
+        async with tenant_transaction(
+            pool_or_connection, tenant_id, opening_check=check
+        ) as connection:
+            yield FencedTransaction(connection=connection, tenant_id=tenant_id, event_id=event_id)
+    except asyncpg.PostgresError as error:
+        if error.sqlstate != STALE_EPOCH_SQLSTATE:
+            raise
+        raise StaleEpoch(error.args[0] if error.args else str(error)) from None

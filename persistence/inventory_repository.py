@@ -1,7 +1,7 @@
 """The inventory of one event in Postgres: the group commit that records a batch of the engine's
 changes, and the rows `Inventory.rebuild` reads back.
 
-`write_changes` runs in the caller's tenant transaction: the epoch fence first, then the net effect
+`write_changes` runs in the caller's fenced transaction (persistence.epochs): the net effect
 of the whole batch in multi-row statements, outbox rows included; the rows no other write of the
 batch depends on (new holds and items, counters, idempotency records) share one statement. Every
 move is checked against the state it leaves (a seat, a hold, a sale), so Postgres refuses what the
@@ -49,7 +49,7 @@ from engine.inventory import (
 from engine.outcomes import IdempotencyRecord, Outcome
 from engine.pricing import Price, price_order
 from engine.seat_map import SeatState
-from persistence.epochs import check_epoch
+from persistence.epochs import FencedTransaction
 from persistence.event_repository import load_inventory_configuration
 
 
@@ -541,34 +541,23 @@ def plan_changes(changes: Sequence[Change], *, event_id: uuid.UUID, now_ms: int)
 
 
 async def write_changes(
-    connection: asyncpg.Connection,
-    *,
-    tenant_id: uuid.UUID,
-    event_id: uuid.UUID,
-    epoch: int,
-    changes: Sequence[Change],
-    now_ms: int,
+    fenced: FencedTransaction, *, changes: Sequence[Change], now_ms: int
 ) -> None:
-    """Record a batch of changes in the caller's tenant transaction (see `write_planned`)."""
-    await write_planned(
-        connection,
-        tenant_id=tenant_id,
-        epoch=epoch,
-        plan=plan_changes(changes, event_id=event_id, now_ms=now_ms),
-    )
+    """Record a batch of changes of the fenced event (see `write_planned`)."""
+    await write_planned(fenced, plan=plan_changes(changes, event_id=fenced.event_id, now_ms=now_ms))
 
 
-async def write_planned(
-    connection: asyncpg.Connection, *, tenant_id: uuid.UUID, epoch: int, plan: ChangePlan
-) -> None:
-    """Record a planned batch in the caller's tenant transaction, or raise and record nothing.
+async def write_planned(fenced: FencedTransaction, *, plan: ChangePlan) -> None:
+    """Record a planned batch in a transaction that passed its event's epoch fence, or raise and
+    record nothing.
 
-    Raises StaleEpoch when another actor took the event over, InventoryConflict when Postgres
-    holds something in another state than the batch leaves, and asyncpg's constraint errors
-    when a count would break its bounds; the caller's transaction then rolls back whole.
+    Raises InventoryConflict when Postgres holds something in another state than the batch
+    leaves, and asyncpg's constraint errors when a count would break its bounds; the caller's
+    transaction then rolls back whole.
     """
+    assert plan.event_id == fenced.event_id, "a batch is written under its own event's fence"
+    connection, tenant_id = fenced.connection, fenced.tenant_id
     event_id, now_ms = plan.event_id, plan.now_ms
-    await check_epoch(connection, event_id=event_id, epoch=epoch)
     if not plan.changes:
         return
     effect, main_columns = plan.effect, plan.main_columns

@@ -3,6 +3,7 @@ back into an inventory equal to the one that decided it; a batch that Postgres r
 nothing behind; the outbox rows commit with the changes they announce; a batch planned before its
 transaction opens is written the same."""
 
+import contextlib
 import typing
 import uuid
 
@@ -39,6 +40,7 @@ from engine.commands import (
 from engine.holds import Hold, HoldItem
 from engine.inventory import Decision, Inventory, execute
 from engine.simulation import OPENS_AT_MS, Simulation, simulation_configuration
+from persistence.epochs import FencedTransaction, fenced_transaction
 from persistence.event_repository import load_inventory_configuration
 from persistence.inventory_repository import (
     InventoryChangeMessage,
@@ -61,6 +63,7 @@ COMMANDS_PER_BATCH_MAX = 6
 COMPARE_EVERY_BATCHES = 10
 RESUME_WHEN_PAUSED_PERCENT = 30
 NOW_MS = OPENS_AT_MS + 1_000
+# Creating an event gives it epoch 0; these tests write as its first writer.
 EPOCH = 0
 
 OUTBOX_MESSAGE_DECODER = msgspec.json.Decoder(InventoryChangeMessage)
@@ -159,18 +162,20 @@ async def snapshot_of(
     return counts
 
 
+def fenced(
+    service_pool: asyncpg.Pool, event: CreatedEventOfTenant
+) -> contextlib.AbstractAsyncContextManager[FencedTransaction]:
+    """A transaction past the event's fence at the epoch it was created with."""
+    return fenced_transaction(
+        service_pool, tenant_id=event.tenant_id, event_id=event.event_id, epoch=EPOCH
+    )
+
+
 async def write_batch(
     service_pool: asyncpg.Pool, event: CreatedEventOfTenant, changes: list[Change], now_ms: int
 ) -> None:
-    async with tenant_transaction(service_pool, event.tenant_id) as connection:
-        await write_changes(
-            connection,
-            tenant_id=event.tenant_id,
-            event_id=event.event_id,
-            epoch=EPOCH,
-            changes=changes,
-            now_ms=now_ms,
-        )
+    async with fenced(service_pool, event) as transaction:
+        await write_changes(transaction, changes=changes, now_ms=now_ms)
 
 
 async def stored_inventory(service_pool: asyncpg.Pool, event: CreatedEventOfTenant) -> Inventory:
@@ -397,16 +402,9 @@ async def test_outbox_rows_appear_with_the_changes_and_only_at_commit_when_a_bat
         "SELECT topic, payload::text AS payload FROM outbox WHERE tenant_id = $1 ORDER BY position"
     )
 
-    async with tenant_transaction(service_pool, event.tenant_id) as connection:
-        await write_changes(
-            connection,
-            tenant_id=event.tenant_id,
-            event_id=event.event_id,
-            epoch=EPOCH,
-            changes=changes,
-            now_ms=NOW_MS,
-        )
-        inside = await connection.fetch(select_outbox, event.tenant_id)
+    async with fenced(service_pool, event) as transaction:
+        await write_changes(transaction, changes=changes, now_ms=NOW_MS)
+        inside = await transaction.connection.fetch(select_outbox, event.tenant_id)
         outside_before_commit = await owner_connection.fetch(select_outbox, event.tenant_id)
     after_commit = await owner_connection.fetch(select_outbox, event.tenant_id)
 
@@ -485,13 +483,13 @@ async def test_plan_made_before_the_transaction_writes_the_batch_when_it_only_cr
     )
     created = decided(inventory, first)
     ahead = plan_changes(created, event_id=event.event_id, now_ms=NOW_MS)
-    async with tenant_transaction(service_pool, event.tenant_id) as connection:
-        await write_planned(connection, tenant_id=event.tenant_id, epoch=EPOCH, plan=ahead)
+    async with fenced(service_pool, event) as transaction:
+        await write_planned(transaction, plan=ahead)
     hold_id = first.new_hold_id
     released = decided(inventory, ReleaseHold(hold_id=hold_id, fan_id="fan-1"))
     inside = plan_changes(released, event_id=event.event_id, now_ms=NOW_MS)
-    async with tenant_transaction(service_pool, event.tenant_id) as connection:
-        await write_planned(connection, tenant_id=event.tenant_id, epoch=EPOCH, plan=inside)
+    async with fenced(service_pool, event) as transaction:
+        await write_planned(transaction, plan=inside)
 
     assert ahead.effect is not None and ahead.main_columns is not None
     assert inside.effect is None and inside.hold_ids == [hold_id]
