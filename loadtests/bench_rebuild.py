@@ -150,6 +150,13 @@ async def seed(owner_url: str, pool: asyncpg.Pool) -> tuple[uuid.UUID, uuid.UUID
         configuration = await load_inventory_configuration(connection, event_id=created.event_id)
     inventory = Inventory(configuration)
     general_ticket_type_id = str(created.ticket_types[0].ticket_type_id)
+
+    async def write(batch: list[Change]) -> None:
+        async with fenced_transaction(
+            pool, tenant_id=tenant_id, event_id=created.event_id, epoch=epoch
+        ) as fenced:
+            await write_changes(fenced, changes=batch, now_ms=NOW_MS)
+
     started = time.perf_counter()
     changes: list[Change] = []
     for command in seeding_commands(inventory, general_ticket_type_id):
@@ -157,15 +164,9 @@ async def seed(owner_url: str, pool: asyncpg.Pool) -> tuple[uuid.UUID, uuid.UUID
         assert isinstance(decision, Decision), decision
         changes.extend(decision.changes)
         if len(changes) >= CHANGES_PER_BATCH:
-            async with fenced_transaction(
-                pool, tenant_id=tenant_id, event_id=created.event_id, epoch=epoch
-            ) as fenced:
-                await write_changes(fenced, changes=changes, now_ms=NOW_MS)
+            await write(changes)
             changes = []
-    async with fenced_transaction(
-        pool, tenant_id=tenant_id, event_id=created.event_id, epoch=epoch
-    ) as fenced:
-        await write_changes(fenced, changes=changes, now_ms=NOW_MS)
+    await write(changes)
     return tenant_id, created.event_id, inventory, time.perf_counter() - started
 
 

@@ -4,6 +4,7 @@ Every tenant-owned table gets at least one row, so a fence test that finds nothi
 fence and not an empty table. Add a row here when a migration adds a tenant-owned table.
 """
 
+import contextlib
 import datetime
 import json
 import uuid
@@ -13,6 +14,7 @@ import asyncpg
 
 from engine.inventory import TicketKind
 from engine.simulation import HOLD_TTL_MS, OPENS_AT_MS, simulation_configuration
+from persistence.epochs import FencedTransaction, fenced_transaction
 from persistence.event_repository import (
     CreatedEvent,
     NewEvent,
@@ -463,3 +465,14 @@ async def create_event_of_new_tenant(
             connection, tenant_id=tenant_id, venue_id=venue_id, event=event
         )
     return CreatedEventOfTenant(tenant_id=tenant_id, venue_id=venue_id, created=created)
+
+
+def fenced_writer(
+    pool_or_connection: asyncpg.Pool | asyncpg.Connection,
+    event: CreatedEventOfTenant,
+    epoch: int,
+) -> contextlib.AbstractAsyncContextManager[FencedTransaction]:
+    """A group commit's transaction for the event, past its fence only if `epoch` is the newest."""
+    return fenced_transaction(
+        pool_or_connection, tenant_id=event.tenant_id, event_id=event.event_id, epoch=epoch
+    )

@@ -1,7 +1,6 @@
 """The epoch fence: each take moves the event one epoch on, a writer of an older epoch is refused
 before it writes anything, and a take cannot slip between a writer's check and its commit."""
 
-import contextlib
 import uuid
 
 import asyncpg
@@ -9,18 +8,14 @@ import pytest
 
 from engine.changes import HoldPlaced
 from engine.holds import Hold, HoldItem
-from persistence.epochs import (
-    FencedTransaction,
-    StaleEpoch,
-    fenced_transaction,
-    take_epoch,
-)
+from persistence.epochs import StaleEpoch, take_epoch
 from persistence.inventory_repository import load_inventory_rows, write_changes
 from persistence.pool import service_url
 from persistence.tenancy import tenant_transaction
 from tests.persistence.builders import (
     CreatedEventOfTenant,
     create_event_of_new_tenant,
+    fenced_writer,
     simulation_event,
 )
 
@@ -39,14 +34,6 @@ async def take(service_pool: asyncpg.Pool, event: CreatedEventOfTenant, holder: 
         return await take_epoch(
             connection, tenant_id=event.tenant_id, event_id=event.event_id, holder=holder
         )
-
-
-def fenced(
-    service_pool: asyncpg.Pool, event: CreatedEventOfTenant, epoch: int
-) -> contextlib.AbstractAsyncContextManager[FencedTransaction]:
-    return fenced_transaction(
-        service_pool, tenant_id=event.tenant_id, event_id=event.event_id, epoch=epoch
-    )
 
 
 def held_seat(event: CreatedEventOfTenant) -> HoldPlaced:
@@ -89,7 +76,7 @@ async def test_write_is_refused_and_nothing_changes_when_its_epoch_is_stale(
     outbox_before = await owner_connection.fetchval("SELECT count(*) FROM outbox")
 
     with pytest.raises(StaleEpoch, match=f"holds {stale}"):
-        async with fenced(service_pool, event, stale) as transaction:
+        async with fenced_writer(service_pool, event, stale) as transaction:
             await write_changes(transaction, changes=[held_seat(event)], now_ms=NOW_MS)
 
     async with tenant_transaction(service_pool, event.tenant_id) as connection:
@@ -104,7 +91,7 @@ async def test_write_is_recorded_when_its_epoch_is_the_newest(
 ) -> None:
     await take(service_pool, event, "actor-a")
     current = await take(service_pool, event, "actor-b")
-    async with fenced(service_pool, event, current) as transaction:
+    async with fenced_writer(service_pool, event, current) as transaction:
         await write_changes(transaction, changes=[held_seat(event)], now_ms=NOW_MS)
         rows = await load_inventory_rows(transaction.connection, event_id=event.event_id)
 
@@ -115,7 +102,7 @@ async def test_take_waits_for_the_writer_when_a_batch_checked_its_epoch_and_has_
     service_pool: asyncpg.Pool, migrated_database_url: str, event: CreatedEventOfTenant
 ) -> None:
     epoch = await take(service_pool, event, "actor-a")
-    async with fenced(service_pool, event, epoch):
+    async with fenced_writer(service_pool, event, epoch):
         taker = await asyncpg.connect(migrated_database_url)
         try:
             async with taker.transaction():
@@ -137,7 +124,7 @@ async def test_connection_of_a_refused_writer_is_rolled_back_and_serves_the_next
     connection = await asyncpg.connect(service_url(migrated_database_url))
     try:
         with pytest.raises(StaleEpoch):
-            async with fenced(connection, event, 0):
+            async with fenced_writer(connection, event, 0):
                 pytest.fail("a stale writer's transaction must not open")
         assert not connection.is_in_transaction()
         async with tenant_transaction(connection, event.tenant_id):
@@ -150,5 +137,5 @@ async def test_writer_of_an_epoch_not_yet_taken_is_refused(
     service_pool: asyncpg.Pool, event: CreatedEventOfTenant
 ) -> None:
     with pytest.raises(StaleEpoch, match="is at epoch 0; this writer holds 1"):
-        async with fenced(service_pool, event, 1):
+        async with fenced_writer(service_pool, event, 1):
             pytest.fail("a writer of an epoch no actor took must not write")

@@ -3,7 +3,6 @@ back into an inventory equal to the one that decided it; a batch that Postgres r
 nothing behind; the outbox rows commit with the changes they announce; a batch planned before its
 transaction opens is written the same."""
 
-import contextlib
 import typing
 import uuid
 
@@ -40,7 +39,6 @@ from engine.commands import (
 from engine.holds import Hold, HoldItem
 from engine.inventory import Decision, Inventory, execute
 from engine.simulation import OPENS_AT_MS, Simulation, simulation_configuration
-from persistence.epochs import FencedTransaction, fenced_transaction
 from persistence.event_repository import load_inventory_configuration
 from persistence.inventory_repository import (
     InventoryChangeMessage,
@@ -54,6 +52,7 @@ from persistence.tenancy import tenant_transaction
 from tests.persistence.builders import (
     CreatedEventOfTenant,
     create_event_of_new_tenant,
+    fenced_writer,
     simulation_event,
 )
 
@@ -162,19 +161,10 @@ async def snapshot_of(
     return counts
 
 
-def fenced(
-    service_pool: asyncpg.Pool, event: CreatedEventOfTenant
-) -> contextlib.AbstractAsyncContextManager[FencedTransaction]:
-    """A transaction past the event's fence at the epoch it was created with."""
-    return fenced_transaction(
-        service_pool, tenant_id=event.tenant_id, event_id=event.event_id, epoch=EPOCH
-    )
-
-
 async def write_batch(
     service_pool: asyncpg.Pool, event: CreatedEventOfTenant, changes: list[Change], now_ms: int
 ) -> None:
-    async with fenced(service_pool, event) as transaction:
+    async with fenced_writer(service_pool, event, EPOCH) as transaction:
         await write_changes(transaction, changes=changes, now_ms=now_ms)
 
 
@@ -402,7 +392,7 @@ async def test_outbox_rows_appear_with_the_changes_and_only_at_commit_when_a_bat
         "SELECT topic, payload::text AS payload FROM outbox WHERE tenant_id = $1 ORDER BY position"
     )
 
-    async with fenced(service_pool, event) as transaction:
+    async with fenced_writer(service_pool, event, EPOCH) as transaction:
         await write_changes(transaction, changes=changes, now_ms=NOW_MS)
         inside = await transaction.connection.fetch(select_outbox, event.tenant_id)
         outside_before_commit = await owner_connection.fetch(select_outbox, event.tenant_id)
@@ -483,12 +473,12 @@ async def test_plan_made_before_the_transaction_writes_the_batch_when_it_only_cr
     )
     created = decided(inventory, first)
     ahead = plan_changes(created, event_id=event.event_id, now_ms=NOW_MS)
-    async with fenced(service_pool, event) as transaction:
+    async with fenced_writer(service_pool, event, EPOCH) as transaction:
         await write_planned(transaction, plan=ahead)
     hold_id = first.new_hold_id
     released = decided(inventory, ReleaseHold(hold_id=hold_id, fan_id="fan-1"))
     inside = plan_changes(released, event_id=event.event_id, now_ms=NOW_MS)
-    async with fenced(service_pool, event) as transaction:
+    async with fenced_writer(service_pool, event, EPOCH) as transaction:
         await write_planned(transaction, plan=inside)
 
     assert ahead.effect is not None and ahead.main_columns is not None
