@@ -24,6 +24,7 @@ from gateway.auth import TokenVerifier
 from gateway.errors import ApiError, ErrorCode, error_response, rejection_error
 from gateway.event_catalog import EventCatalog
 from gateway.event_clients import EventClients
+from gateway.hot_routes import HotRoutes, hot_route
 from gateway.idempotency import IdempotencyStore
 from gateway.middleware import RequestContextMiddleware
 from gateway.openapi import openapi_document
@@ -143,6 +144,16 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
         version="1",
         lifespan=lifespan,
         telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
+    # Holds and waiting-room calls, most of a sale's peak, skip FastAPI's routing and handling;
+    # they still pass the request context (ids, logs, metrics), added after so it runs first.
+    app.add_middleware(
+        HotRoutes,
+        routes=(
+            hot_route(holds.router, holds.place_hold),
+            hot_route(queue.router, queue.join_queue),
+            hot_route(queue.router, queue.poll_queue),
+        ),
     )
     app.add_middleware(RequestContextMiddleware)
     # A request is matched against the routes in this order, and no two paths overlap, so the
