@@ -12,6 +12,7 @@ import enum
 import re
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 import jwt
 import msgspec
@@ -212,16 +213,43 @@ def email_of(claims: dict[str, object]) -> str | None:
     return None
 
 
+class ClaimsDecoder(jwt.PyJWT):
+    """PyJWT reading the verified payload with msgspec, through the hook PyJWT leaves for it;
+    a payload that is not a JSON object is refused as PyJWT's own reading would refuse it."""
+
+    def _decode_payload(self, decoded: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return CLAIMS_DECODER.decode(decoded["payload"])
+        except msgspec.DecodeError as error:
+            raise jwt.DecodeError(f"Invalid payload string: {error}") from None
+
+
+CLAIMS_DECODER = msgspec.json.Decoder(dict[str, Any])
+
+
+def algorithm_refusal(algorithm: object, accepted: Iterable[str]) -> str:
+    if isinstance(algorithm, str) and algorithm.lower() == "none":
+        return "unsigned tokens (alg none) are never accepted"
+    return f"the token's algorithm is not accepted here; use {', '.join(sorted(accepted))}"
+
+
 class TokenVerifier:
     """Verifies bearer tokens against the keys and algorithms pinned when it was built.
 
     `jwt_secret` is the runtime's resolved development secret (`Parts.jwt_secret`); it falls back
     to `settings.jwt_secret`. Building raises SettingsError when no usable key is configured.
+    With one pinned key PyJWT itself refuses every other algorithm; with two, the token's header
+    is read first to choose the key, and PyJWT checks that choice again.
     """
 
     def __init__(self, settings: Settings, *, jwt_secret: str | None = None) -> None:
         self._keys = pinned_keys(settings, jwt_secret or settings.jwt_secret)
-        self._decoder = jwt.PyJWT(
+        self._only_key = (
+            next((key, [algorithm]) for algorithm, key in self._keys.items())
+            if len(self._keys) == 1
+            else None
+        )
+        self._decoder = ClaimsDecoder(
             options={"require": REQUIRED_CLAIMS, "enforce_minimum_key_length": True}
         )
 
@@ -232,24 +260,29 @@ class TokenVerifier:
     def principal(self, authorization: str | None) -> Principal:
         """The caller named by an `Authorization` header value, or an UNAUTHENTICATED ApiError."""
         token = bearer_token(authorization)
-        algorithm = unverified_algorithm(token)
-        if isinstance(algorithm, str) and algorithm.lower() == "none":
-            raise unauthenticated("unsigned tokens (alg none) are never accepted")
-        if not isinstance(algorithm, str) or algorithm not in self._keys:
-            accepted = ", ".join(sorted(self._keys))
-            raise unauthenticated(f"the token's algorithm is not accepted here; use {accepted}")
+        key, algorithms = self._only_key or self._key_named_by(token)
         try:
             claims = self._decoder.decode(
                 token,
-                self._keys[algorithm],
-                algorithms=[algorithm],
+                key,
+                algorithms=algorithms,
                 audience=AUDIENCE,
                 issuer=ISSUER,
                 leeway=TOKEN_CLOCK_LEEWAY_S,
             )
+        except jwt.InvalidAlgorithmError:
+            raise unauthenticated(
+                algorithm_refusal(unverified_algorithm(token), self._keys)
+            ) from None
         except jwt.InvalidTokenError as error:
             raise unauthenticated(refusal_message(error)) from None
         return principal_from_claims(claims)
+
+    def _key_named_by(self, token: str) -> tuple[VerificationKey, list[str]]:
+        algorithm = unverified_algorithm(token)
+        if not isinstance(algorithm, str) or algorithm not in self._keys:
+            raise unauthenticated(algorithm_refusal(algorithm, self._keys))
+        return self._keys[algorithm], [algorithm]
 
 
 def require_roles(principal: Principal, *roles: Role) -> Principal:
