@@ -157,6 +157,8 @@ STATS_REFRESH_INTERVAL_MS = 1_000
 STATS_STREAMS_PER_PROCESS_MAX = 1_000
 VENUE_EVENTS_LISTED_MAX = 200
 REQUEST_BODY_BYTES_MAX = 1_048_576
+# Metric series (route, method and status) whose handles each gateway process keeps at hand.
+METRIC_SERIES_CACHED_MAX = 1_024
 
 # Notifications: one delivery of notices finishes well inside the dispatcher's timeout, so what
 # it sent is recorded before the dispatcher gives up on it; each send is bounded on its own.

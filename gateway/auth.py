@@ -20,7 +20,9 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from jwt.algorithms import HMACAlgorithm
 from jwt.exceptions import InvalidSubjectError
+from jwt.types import Options
 
 from engine.limits import (
     BEARER_TOKEN_CHARACTERS_MAX,
@@ -213,9 +215,29 @@ def email_of(claims: dict[str, object]) -> str | None:
     return None
 
 
+class PinnedHMAC(HMACAlgorithm):
+    """HS256 for the one pinned secret. PyJWT prepares the key for every token it verifies,
+    trying the secret as a PEM, an SSH and a DER key each time; the pinned one was tried once."""
+
+    def __init__(self, secret: bytes) -> None:
+        super().__init__(HMACAlgorithm.SHA256)
+        self._secret = super().prepare_key(secret)
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        return self._secret if key is self._secret else super().prepare_key(key)
+
+
 class ClaimsDecoder(jwt.PyJWT):
-    """PyJWT reading the verified payload with msgspec, through the hook PyJWT leaves for it;
-    a payload that is not a JSON object is refused as PyJWT's own reading would refuse it."""
+    """PyJWT with the pinned HS256 secret prepared once, reading the verified payload with
+    msgspec through the hook PyJWT leaves for it; a payload that is not a JSON object is refused
+    as PyJWT's own reading would refuse it."""
+
+    def __init__(self, options: Options, hmac_secret: bytes | None) -> None:
+        super().__init__(options)
+        if hmac_secret is not None:
+            signatures = self._jws
+            signatures.unregister_algorithm(DEVELOPMENT_ALGORITHM)
+            signatures.register_algorithm(DEVELOPMENT_ALGORITHM, PinnedHMAC(hmac_secret))
 
     def _decode_payload(self, decoded: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -249,8 +271,10 @@ class TokenVerifier:
             if len(self._keys) == 1
             else None
         )
+        hmac_secret = self._keys.get(DEVELOPMENT_ALGORITHM)
+        assert hmac_secret is None or isinstance(hmac_secret, bytes)
         self._decoder = ClaimsDecoder(
-            options={"require": REQUIRED_CLAIMS, "enforce_minimum_key_length": True}
+            {"require": REQUIRED_CLAIMS, "enforce_minimum_key_length": True}, hmac_secret
         )
 
     @property

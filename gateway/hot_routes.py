@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
-from starlette.routing import Match
+from starlette.convertors import StringConvertor
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
@@ -33,6 +33,9 @@ def hot_route(router: APIRouter, endpoint: Callable[..., Awaitable[Response]]) -
     request_parameter, *path_parameters = inspect.signature(endpoint).parameters
     assert hints[request_parameter] is Request, f"{route.path}: the request comes first"
     assert path_parameters == list(route.param_convertors), f"{route.path}: path parameters only"
+    assert all(
+        isinstance(convertor, StringConvertor) for convertor in route.param_convertors.values()
+    ), f"{route.path}: path parameters are text"
     assert all(hints[name] is str for name in path_parameters), f"{route.path}: str parameters"
     assert hints["return"] is Response, f"{route.path}: the endpoint returns its Response"
     assert not route.dependencies and route.dependant.dependencies == [], route.path
@@ -60,11 +63,14 @@ class HotRoutes:
         self._routes = tuple(routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # A path under a root path is not matched here; the app's router strips the root first.
         if scope["type"] == "http":
             for route in self._routes:
-                match, child_scope = route.matches(scope)
-                if match is Match.FULL:
-                    scope.update(child_scope)
+                match = route.path_regex.match(scope["path"])
+                if match is not None and scope["method"] in route.methods:
+                    scope["route"] = route
+                    scope["endpoint"] = route.endpoint
+                    scope["path_params"] = match.groupdict()
                     await self._serve(route, scope, receive, send)
                     return
         await self.app(scope, receive, send)

@@ -4,6 +4,7 @@ Besides its own request metrics, the gateway shows each live event's group-commi
 Supervisor last collected them from the InventoryActors.
 """
 
+import functools
 import itertools
 from collections.abc import Iterator
 
@@ -16,6 +17,7 @@ from prometheus_client.core import (
 )
 
 from actors.clients import PipelineStats
+from engine.limits import METRIC_SERIES_CACHED_MAX
 
 REQUESTS = Counter(
     "onsale_http_requests_total",
@@ -33,6 +35,20 @@ HOLD_OUTCOMES = Counter(
     "Hold requests decided by the inventory, by outcome: placed or the API error code.",
     ["outcome"],
 )
+
+
+# Finding a series by its labels costs more than counting in it, so the hot ones are kept.
+@functools.lru_cache(maxsize=METRIC_SERIES_CACHED_MAX)
+def request_series(route: str, method: str, status: int) -> tuple[Counter, Histogram]:
+    """The count and the latency series of one route, method and status."""
+    return REQUESTS.labels(route, method, str(status)), REQUEST_SECONDS.labels(route, method)
+
+
+@functools.lru_cache(maxsize=METRIC_SERIES_CACHED_MAX)
+def hold_outcome_series(outcome: str) -> Counter:
+    return HOLD_OUTCOMES.labels(outcome)
+
+
 QUEUE_FANS = Gauge(
     "onsale_queue_fans",
     "Fans in each event's waiting room as last read by this gateway, by state.",

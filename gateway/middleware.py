@@ -12,7 +12,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.logs import request_id_context
-from gateway.metrics import REQUEST_SECONDS, REQUESTS
+from gateway.metrics import request_series
 
 REQUEST_ID_HEADER = b"x-request-id"
 REQUEST_ID_LENGTH_MAX = 128
@@ -78,16 +78,18 @@ class RequestContextMiddleware:
             elapsed_s = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", UNMATCHED_ROUTE)
             method = scope["method"]
-            REQUESTS.labels(route, method, str(status)).inc()
-            REQUEST_SECONDS.labels(route, method).observe(elapsed_s)
-            access_log.info(
-                "request",
-                extra={
-                    "method": method,
-                    "path": scope["path"],
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(elapsed_s * 1000, 3),
-                },
-            )
+            count, seconds = request_series(route, method, status)
+            count.inc()
+            seconds.observe(elapsed_s)
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "path": scope["path"],
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed_s * 1000, 3),
+                    },
+                )
             request_id_context.reset(token)

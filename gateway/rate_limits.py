@@ -56,27 +56,28 @@ assert set(RATE_LIMITS) == set(RateLimitScope), "every scope needs a bucket"
 # `now_ms`, not Redis TIME: gateways' clocks agree to milliseconds under NTP, far finer than these
 # rates, time stays a parameter for tests, and a clock behind the bucket's never moves it back.
 # A bucket idle long enough to be full again expires, since a missing bucket reads as full.
-# ARGV holds one group per request: its now_ms, its bucket count, then per bucket its capacity,
-# gain per ms and idle TTL; KEYS holds the requests' buckets in the same order. A request's
+# ARGV opens with the number of scopes and, per scope, its capacity, gain per ms and idle TTL;
+# then come two per request: its now_ms and its scopes' numbers as one string of digits, so a
+# batch sends few arguments. KEYS holds the requests' buckets in the same order. A request's
 # buckets are taken in order; its first empty one ends it, so the buckets after it keep their
 # tokens. The answer is two numbers per request: {the empty bucket's position, the wait in ms},
 # or {0, 0} when every bucket gave a token.
 TAKE_TOKENS_SCRIPT = """
 local answers = {}
+local scope_count = tonumber(ARGV[1])
 local next_key = 1
-local next_argument = 1
-while next_argument <= #ARGV do
+for next_argument = 2 + 3 * scope_count, #ARGV, 2 do
     local now_ms = tonumber(ARGV[next_argument])
-    local bucket_count = tonumber(ARGV[next_argument + 1])
-    next_argument = next_argument + 2
+    local scopes = ARGV[next_argument + 1]
     local limited_position = 0
     local wait_ms = 0
-    for position = 1, bucket_count do
+    for position = 1, #scopes do
         if limited_position == 0 then
             local key = KEYS[next_key + position - 1]
-            local capacity = tonumber(ARGV[next_argument])
-            local gained_per_ms = tonumber(ARGV[next_argument + 1])
-            local idle_ttl_ms = ARGV[next_argument + 2]
+            local parameters = 3 * tonumber(string.sub(scopes, position, position)) - 1
+            local capacity = tonumber(ARGV[parameters])
+            local gained_per_ms = tonumber(ARGV[parameters + 1])
+            local idle_ttl_ms = ARGV[parameters + 2]
             local stored = redis.call('HMGET', key, 'tokens', 'at_ms')
             local tokens = tonumber(stored[1])
             local at_ms = tonumber(stored[2])
@@ -95,9 +96,8 @@ while next_argument <= #ARGV do
                 redis.call('PEXPIRE', key, idle_ttl_ms)
             end
         end
-        next_argument = next_argument + 3
     end
-    next_key = next_key + bucket_count
+    next_key = next_key + #scopes
     answers[#answers + 1] = limited_position
     answers[#answers + 1] = wait_ms
 end
@@ -118,13 +118,18 @@ class Limited(msgspec.Struct, frozen=True, kw_only=True):
 class PendingTake:
     """One request's buckets, waiting for the next script call."""
 
-    __slots__ = ("arguments", "future", "keys")
+    __slots__ = ("future", "keys", "now_ms", "scope_numbers")
 
     def __init__(
-        self, keys: list[str], arguments: list[int], future: asyncio.Future[tuple[int, int]]
+        self,
+        keys: list[str],
+        now_ms: int,
+        scope_numbers: str,
+        future: asyncio.Future[tuple[int, int]],
     ) -> None:
         self.keys = keys
-        self.arguments = arguments
+        self.now_ms = now_ms
+        self.scope_numbers = scope_numbers
         self.future = future
 
 
@@ -142,15 +147,17 @@ class RateLimiter:
         assert set(limits) == set(RateLimitScope), "every scope needs a bucket"
         self._redis = redis_client
         self._key_prefix = key_prefix
-        # Each bucket's part of the script's arguments: its capacity, gain per ms and idle TTL.
-        self._bucket_arguments = {
-            scope: (
+        # The script's opening arguments: each scope's capacity, gain per ms and idle TTL, which
+        # its requests name by number.
+        self._scope_numbers = {scope: str(number) for number, scope in enumerate(limits, 1)}
+        assert len(self._scope_numbers) <= 9, "a scope's number is one digit"
+        self._scope_arguments: list[int] = [len(limits)]
+        for bucket in limits.values():
+            self._scope_arguments += (
                 bucket.burst * 1000,
                 bucket.per_s,
                 math.ceil(bucket.burst * 1000 / bucket.per_s) + RATE_LIMIT_IDLE_BUCKET_MARGIN_MS,
             )
-            for scope, bucket in limits.items()
-        }
         self._circuit = circuit or RedisCircuit("rate_limits")
         self._pending: list[PendingTake] = []
         self._sender: asyncio.Task[None] | None = None
@@ -167,11 +174,9 @@ class RateLimiter:
             f"{self._key_prefix}{scope.value}:{hashlib.sha256(subject.encode()).hexdigest()}"
             for scope, (_, subject) in zip(scopes, takes, strict=True)
         ]
-        arguments: list[int] = [now_ms, len(scopes)]
-        for scope in scopes:
-            arguments += self._bucket_arguments[scope]
+        scope_numbers = "".join(self._scope_numbers[scope] for scope in scopes)
         future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
-        self._pending.append(PendingTake(keys, arguments, future))
+        self._pending.append(PendingTake(keys, now_ms, scope_numbers, future))
         if self._sender is None:
             self._sender = asyncio.create_task(self._send_pending())
         position, wait_ms = await future
@@ -201,7 +206,9 @@ class RateLimiter:
 
     async def _answer(self, batch: list[PendingTake]) -> None:
         keys = [key for pending in batch for key in pending.keys]
-        arguments = [argument for pending in batch for argument in pending.arguments]
+        arguments: list[int | str] = list(self._scope_arguments)
+        for pending in batch:
+            arguments += (pending.now_ms, pending.scope_numbers)
         try:
             answer = await self._circuit.call(lambda: self._take(keys, arguments))
         except RedisSkipped:
@@ -215,7 +222,7 @@ class RateLimiter:
             if not pending.future.done():
                 pending.future.set_result((int(answer[2 * index]), int(answer[2 * index + 1])))
 
-    async def _take(self, keys: list[str], arguments: list[int]) -> list[int]:
+    async def _take(self, keys: list[str], arguments: list[int | str]) -> list[int]:
         """EVALSHA, loading the script the first time a Redis server has not seen it."""
         try:
             answer: list[int] = await self._redis.evalsha(

@@ -36,7 +36,7 @@ from gateway.exchange import (
     path_id,
     read_body,
 )
-from gateway.metrics import HOLD_OUTCOMES
+from gateway.metrics import hold_outcome_series
 from gateway.routes.events import known_event
 from gateway.schemas import HoldBody, HoldItemView, HoldStatus, HoldView, format_moment
 from persistence.event_details import EventDetails
@@ -154,10 +154,10 @@ async def place_hold(request: Request, event_id: str) -> Response:
     )
     result = await request.app.state.clients.inventory(details.location.event_id).execute(command)
     if isinstance(result, Rejected):
-        HOLD_OUTCOMES.labels(result.reason.value).inc()
+        hold_outcome_series(result.reason.value).inc()
         raise rejection_error(result)
     assert isinstance(result, PlacedHold), result
-    HOLD_OUTCOMES.labels(PLACED).inc()
+    hold_outcome_series(PLACED).inc()
     view = hold_view(
         hold_id=result.hold_id,
         event_id=str(details.location.event_id),
