@@ -13,7 +13,8 @@ from Redis and records them for the actor's next tick.
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 import ray
 
@@ -38,12 +39,21 @@ CLUSTER_CHECK_TIMEOUT_S = 2.0
 RAY_NAMESPACE = NAMESPACE
 
 Result = Outcome | Rejected
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 JoinResult = PlaceView | Rejected
 
 
 def _cluster_has_cpus() -> bool:
     return ray.is_initialized() and ray.cluster_resources().get("CPU", 0) > 0
+
+
+async def actor_answer(reference: Awaitable[T], *, timeout_s: float) -> T:
+    """The answer of one actor call, awaited in the caller's own task. `asyncio.wait_for` would
+    await it in a task of its own, and the answer would reach the caller two turns of the event
+    loop later: at a sale's peak every turn waits behind many requests."""
+    async with asyncio.timeout(timeout_s):
+        return await reference
 
 
 async def cluster_is_ready() -> bool:
@@ -61,7 +71,7 @@ async def pipeline_stats() -> dict[str, PipelineStats]:
     try:
         handle = ray.get_actor(SUPERVISOR_NAME, namespace=NAMESPACE)
         return dict(
-            await asyncio.wait_for(handle.pipeline_stats.remote(), timeout=CLUSTER_CHECK_TIMEOUT_S)
+            await actor_answer(handle.pipeline_stats.remote(), timeout_s=CLUSTER_CHECK_TIMEOUT_S)
         )
     except (ValueError, *ACTOR_CALL_ERRORS):
         return {}
@@ -103,9 +113,9 @@ class InventoryClient:
     async def snapshot(self, *, include_seats: bool = False) -> InventorySnapshot | Rejected:
         """The actor's live counts (and seat states); one call that Ray does not retry."""
         try:
-            answer = await asyncio.wait_for(
+            answer = await actor_answer(
                 self._actor.snapshot.remote(include_seats),
-                timeout=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
+                timeout_s=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
             )
         except ACTOR_CALL_ERRORS:
             return unavailable("the inventory is not answering")
@@ -151,9 +161,9 @@ class InventoryClient:
             try:
                 payload = COMMANDS_ENCODER.encode([commands[index] for index in waiting])
                 answers = RESULTS_DECODER.decode(
-                    await asyncio.wait_for(
+                    await actor_answer(
                         self._actor.submit.remote(payload),
-                        timeout=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
+                        timeout_s=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
                     )
                 )
             except ACTOR_CALL_ERRORS:
@@ -232,9 +242,9 @@ class WaitingRoomClient:
     async def _call(self, method: str, *arguments: object) -> object:
         """One call that Ray does not retry: a lost answer is UNAVAILABLE, never a second effect."""
         try:
-            return await asyncio.wait_for(
+            return await actor_answer(
                 getattr(self._actor, method).remote(*arguments),
-                timeout=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
+                timeout_s=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
             )
         except ACTOR_CALL_ERRORS as error:
             return error
@@ -252,9 +262,9 @@ class WaitingRoomClient:
         """One actor call; a join is idempotent, so on an actor failure it is sent again."""
         for attempt in range(limits.CLIENT_ACTOR_ATTEMPTS_MAX):
             try:
-                answers: list[JoinResult] = await asyncio.wait_for(
+                answers: list[JoinResult] = await actor_answer(
                     self._actor.join.remote(fan_ids),
-                    timeout=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
+                    timeout_s=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
                 )
             except ACTOR_CALL_ERRORS:
                 await asyncio.sleep(limits.CLIENT_RETRY_BACKOFF_MS / 1_000 * min(attempt + 1, 4))
