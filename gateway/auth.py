@@ -235,6 +235,7 @@ class ClaimsDecoder(jwt.PyJWT):
     def __init__(self, options: Options, hmac_secret: bytes | None) -> None:
         super().__init__(options)
         if hmac_secret is not None:
+            # PyJWT checks signatures with its PyJWS, which takes algorithms by registration.
             signatures = self._jws
             signatures.unregister_algorithm(DEVELOPMENT_ALGORITHM)
             signatures.register_algorithm(DEVELOPMENT_ALGORITHM, PinnedHMAC(hmac_secret))
@@ -266,11 +267,10 @@ class TokenVerifier:
 
     def __init__(self, settings: Settings, *, jwt_secret: str | None = None) -> None:
         self._keys = pinned_keys(settings, jwt_secret or settings.jwt_secret)
-        self._only_key = (
-            next((key, [algorithm]) for algorithm, key in self._keys.items())
-            if len(self._keys) == 1
-            else None
-        )
+        self._only_key: tuple[VerificationKey, list[str]] | None = None
+        if len(self._keys) == 1:
+            [(algorithm, key)] = self._keys.items()
+            self._only_key = (key, [algorithm])
         hmac_secret = self._keys.get(DEVELOPMENT_ALGORITHM)
         assert hmac_secret is None or isinstance(hmac_secret, bytes)
         self._decoder = ClaimsDecoder(

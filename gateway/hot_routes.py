@@ -63,7 +63,7 @@ class HotRoutes:
         self._routes = tuple(routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # A path under a root path is not matched here; the app's router strips the root first.
+        # Paths match as sent: one under a root path goes on to the router, which strips it.
         if scope["type"] == "http":
             for route in self._routes:
                 match = route.path_regex.match(scope["path"])
