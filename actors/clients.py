@@ -33,7 +33,7 @@ from engine import limits
 from engine.commands import Command
 from engine.outcomes import Outcome
 from engine.rejections import Reason, Rejected
-from engine.waiting_room import PlaceView, QueueCounts
+from engine.waiting_room import ChangeWaitingRoomSettings, PlaceView, QueueCounts
 
 CLUSTER_CHECK_TIMEOUT_S = 2.0
 RAY_NAMESPACE = NAMESPACE
@@ -225,8 +225,8 @@ class WaitingRoomClient:
         answer = await self._call("end_access", fan_ids)
         return answer if isinstance(answer, Rejected | None) else _not_answering()
 
-    async def change_admission_rate(self, admit_per_second: int) -> QueueCounts | Rejected:
-        answer = await self._call("change_admission_rate", admit_per_second)
+    async def change_settings(self, change: ChangeWaitingRoomSettings) -> QueueCounts | Rejected:
+        answer = await self._call("change_settings", change)
         return answer if isinstance(answer, QueueCounts | Rejected) else _not_answering()
 
     async def counts(self) -> QueueCounts | Rejected:

@@ -1,12 +1,15 @@
-"""Consumes the `mint.ticket` topic of the outbox: mints each issued ticket's NFT and records it;
-and the `transfer.ticket` topic, through `TransferDelivery`, with the same chain, keys and pool.
+"""Consumes the `mint.ticket` topic of the outbox: mints each issued ticket's NFT to whoever holds
+the ticket now and records it; and the `transfer.ticket` topic, through `TransferDelivery`, with
+the same chain, keys and pool.
 
-A batch costs two transactions per tenant, one to read what the tickets need (their status, their
-mint's status, their owner's registered wallet) and one to record every outcome, and between them
-the chain calls of `TicketMinter`, which reads the chain before it sends. A delivery is idempotent:
-a ticket whose mint is recorded is skipped, and one minted but not recorded is found on chain.
-A failed mint counts an attempt and answers its error for the dispatcher to retry; on the
-message's last attempt the mint is marked failed, so the sale's figures show it.
+A batch costs two transactions per tenant, one to read each ticket's line (persistence/nft_lines:
+who holds it now, who held it before, their registered wallets) and claim the wallet its NFT goes
+to, and one to record every outcome, and between them the chain calls of `TicketMinter`, which
+reads the chain before it sends. A delivery is idempotent: a ticket whose mint is recorded is
+skipped, and one minted but not recorded is found on chain, even in an earlier holder's wallet.
+A failed mint counts an attempt and answers its error for the dispatcher to retry; once its quick
+attempts are spent the mint shows as failed in the sale's figures and is retried as failed work
+until it lands.
 """
 
 import asyncio
@@ -17,8 +20,10 @@ import asyncpg
 import msgspec
 from solders.keypair import Keypair
 
+from actors.outbox_dispatcher import is_failed_work
 from actors.transfer_delivery import TransferDelivery
 from engine import limits
+from engine.tickets import LIVE_STATUSES
 from minting.chain import ChainBackend
 from minting.custody import Custody
 from minting.minter import MintFailed, MintOrder, TicketMinter
@@ -28,21 +33,17 @@ from minting.transfer_requests import TRANSFER_TOPIC
 from persistence.mint_repository import (
     MintFailure,
     MintRecord,
-    MintTarget,
-    load_mint_targets,
+    MintState,
+    claim_mint_owners,
+    load_mint_states,
     record_mints,
 )
+from persistence.nft_lines import NftLine, load_nft_lines
 from persistence.outbox import OutboxMessage
 from persistence.pool import create_pool
 from persistence.tenancy import tenant_transaction
 
 MINT_WORKER_POOL_SIZE_MAX = 2
-# A ticket that stopped being live before its NFT was minted never gets one.
-MINTABLE_TICKET_STATUSES = frozenset({"issued", "valid", "checked_in", "locked"})
-
-
-def is_last_attempt(message: OutboxMessage) -> bool:
-    return message.attempts + 1 >= limits.OUTBOX_ATTEMPTS_MAX
 
 
 def _cut(error: str) -> str:
@@ -58,16 +59,20 @@ class _Outcomes:
         self.failures: dict[uuid.UUID, list[MintFailure]] = {}
 
     def fail(self, index: int, message: OutboxMessage, ticket_id: uuid.UUID, error: str) -> None:
-        """A mint that did not happen: retried, unless this was the message's last attempt."""
+        """A mint that did not happen: retried, and shown as failed once it is failed work."""
         self.answers[index] = _cut(error)
         self.failures.setdefault(message.tenant_id, []).append(
-            MintFailure(ticket_id=ticket_id, error=_cut(error), is_final=is_last_attempt(message))
+            MintFailure(
+                ticket_id=ticket_id,
+                error=_cut(error),
+                marks_failed=is_failed_work(message.attempts),
+            )
         )
 
     def refuse(self, message: OutboxMessage, ticket_id: uuid.UUID, error: str) -> None:
         """A mint that must never happen: settled as failed, and the message is done."""
         self.failures.setdefault(message.tenant_id, []).append(
-            MintFailure(ticket_id=ticket_id, error=_cut(error), is_final=True)
+            MintFailure(ticket_id=ticket_id, error=_cut(error), marks_failed=True)
         )
 
     def tenants(self) -> set[uuid.UUID]:
@@ -138,30 +143,13 @@ class MintWorker:
         return answers
 
     async def _mint(self, messages: list[OutboxMessage]) -> list[str | None]:
-        assert self._pool is not None and self._custody is not None and self._minter is not None
+        assert self._pool is not None and self._minter is not None
         outcomes = _Outcomes(len(messages))
         requests = self._read_requests(messages, outcomes)
-        targets = await self._load_targets(requests)
-        orders: list[MintOrder] = []
-        ordered: list[int] = []
-        for index, request in requests.items():
-            message = messages[index]
-            target = targets.get(request.ticket_id)
-            if target is None:
-                outcomes.answers[index] = f"ticket {request.ticket_id} was not found"
-            elif target.mint_status == "minted":
-                continue
-            elif target.ticket_status not in MINTABLE_TICKET_STATUSES:
-                outcomes.refuse(
-                    message, request.ticket_id, f"the ticket is {target.ticket_status}: no NFT"
-                )
-            else:
-                try:
-                    orders.append(self._order(request, target))
-                    ordered.append(index)
-                except ValueError as error:
-                    outcomes.fail(index, message, request.ticket_id, f"no wallet: {error}")
-        for index, outcome in zip(ordered, await self._minter.mint(orders), strict=True):
+        orders = await self._claim_orders(messages, requests, outcomes)
+        ordered = list(orders)
+        minted = await self._minter.mint([orders[index] for index in ordered])
+        for index, outcome in zip(ordered, minted, strict=True):
             message = messages[index]
             if isinstance(outcome, MintFailed):
                 outcomes.fail(index, message, outcome.ticket_id, outcome.error)
@@ -184,6 +172,67 @@ class MintWorker:
                 )
         return outcomes.answers
 
+    async def _claim_orders(
+        self,
+        messages: Sequence[OutboxMessage],
+        requests: dict[int, MintRequest],
+        outcomes: _Outcomes,
+    ) -> dict[int, MintOrder]:
+        """The mint to send for each message that needs one, its wallet claimed in Postgres."""
+        assert self._pool is not None
+        indexes_by_tenant: dict[uuid.UUID, list[int]] = {}
+        for index, request in requests.items():
+            indexes_by_tenant.setdefault(request.tenant_id, []).append(index)
+        orders: dict[int, MintOrder] = {}
+        for tenant_id, indexes in indexes_by_tenant.items():
+            ticket_ids = [requests[index].ticket_id for index in indexes]
+            async with tenant_transaction(self._pool, tenant_id) as connection:
+                lines = await load_nft_lines(connection, ticket_ids)
+                states = await load_mint_states(connection, ticket_ids=ticket_ids)
+                for index in indexes:
+                    order = self._decide(
+                        index, messages[index], requests[index], lines, states, outcomes
+                    )
+                    if order is not None:
+                        orders[index] = order
+                await claim_mint_owners(
+                    connection,
+                    claims=[
+                        (orders[index].request.ticket_id, orders[index].owner_address)
+                        for index in indexes
+                        if index in orders
+                    ],
+                )
+        return dict(sorted(orders.items()))
+
+    def _decide(
+        self,
+        index: int,
+        message: OutboxMessage,
+        request: MintRequest,
+        lines: dict[uuid.UUID, NftLine],
+        states: dict[uuid.UUID, MintState],
+        outcomes: _Outcomes,
+    ) -> MintOrder | None:
+        """The mint to send for one request, or None with its answer set in `outcomes`."""
+        line = lines.get(request.ticket_id)
+        state = states.get(request.ticket_id)
+        if line is None:
+            outcomes.answers[index] = f"ticket {request.ticket_id} was not found"
+            return None
+        if state is not None and state.status == "minted":
+            return None
+        if line.current_status not in LIVE_STATUSES:
+            outcomes.refuse(
+                message, request.ticket_id, f"the ticket is {line.current_status}: no NFT"
+            )
+            return None
+        try:
+            return self._order(request, line, state)
+        except ValueError as error:
+            outcomes.fail(index, message, request.ticket_id, f"no wallet: {error}")
+            return None
+
     def _read_requests(
         self, messages: Sequence[OutboxMessage], outcomes: _Outcomes
     ) -> dict[int, MintRequest]:
@@ -204,20 +253,23 @@ class MintWorker:
             requests[index] = request
         return requests
 
-    async def _load_targets(self, requests: dict[int, MintRequest]) -> dict[uuid.UUID, MintTarget]:
-        assert self._pool is not None
-        ticket_ids_by_tenant: dict[uuid.UUID, list[uuid.UUID]] = {}
-        for request in requests.values():
-            ticket_ids_by_tenant.setdefault(request.tenant_id, []).append(request.ticket_id)
-        targets: dict[uuid.UUID, MintTarget] = {}
-        for tenant_id, ticket_ids in ticket_ids_by_tenant.items():
-            async with tenant_transaction(self._pool, tenant_id) as connection:
-                targets.update(await load_mint_targets(connection, ticket_ids=ticket_ids))
-        return targets
-
-    def _order(self, request: MintRequest, target: MintTarget) -> MintOrder:
+    def _order(self, request: MintRequest, line: NftLine, state: MintState | None) -> MintOrder:
+        """The NFT goes to the line's holder now; an earlier attempt may have put it with an
+        earlier holder, or with the wallet it claimed."""
         assert self._custody is not None
+        holder = line.current_holder
         owner = self._custody.owner_address(
-            request.tenant_id, target.owner_user_id, target.registered_address
+            request.tenant_id, holder.user_id, holder.registered_address
         )
-        return MintOrder(request=request, owner_address=str(owner))
+        earlier = [
+            str(self._custody.fan_keypair(request.tenant_id, earlier.user_id).pubkey())
+            for earlier in line.holders
+        ]
+        earlier += [earlier.registered_address for earlier in line.holders]
+        if state is not None:
+            earlier.append(state.owner_address)
+        return MintOrder(
+            request=request,
+            owner_address=str(owner),
+            earlier_holder_addresses=tuple(address for address in earlier if address is not None),
+        )

@@ -3,9 +3,10 @@
 Every notice makes up to two notifications, the email (when the notice has an address) and the
 webhook (when the event has a URL), each a row keyed by what it announces, so a notice delivered
 again is sent once: a `sent` row is skipped. A failed send counts an attempt and answers its error,
-and the dispatcher retries the message; a send that can never pass, or one on the message's last
-attempt, settles the row as `failed`. One delivery keeps within NOTIFICATION_DELIVERY_BUDGET_MS,
-so it answers before the dispatcher stops waiting.
+and the dispatcher retries the message, as failed work on a long backoff once its quick attempts
+are spent, until it is sent; only a send that can never pass settles the row as `failed`. One
+delivery keeps within NOTIFICATION_DELIVERY_BUDGET_MS, so it answers before the dispatcher stops
+waiting.
 """
 
 import asyncio
@@ -144,7 +145,6 @@ class NotificationWorker:
         occurrence = occurrence_of(notice, message)
         if occurrence is None:
             return f"a {notice.kind} notice names no order"
-        last_attempt = message.attempts + 1 >= limits.OUTBOX_ATTEMPTS_MAX
         payload = msgspec.json.encode(notice).decode()
         errors: list[str | None] = []
         if notice.email:
@@ -157,7 +157,7 @@ class NotificationWorker:
                 payload=payload,
             )
             send_email = self._email_sender(notice, notice.email)
-            errors.append(await self._send_once(notice.tenant_id, email, send_email, last_attempt))
+            errors.append(await self._send_once(notice.tenant_id, email, send_email))
         async with tenant_transaction(self._started_pool(), notice.tenant_id) as connection:
             webhook = await find_event_webhook(connection, event_id=notice.event_id)
         if webhook is not None:
@@ -171,11 +171,11 @@ class NotificationWorker:
             )
             endpoint = VenueEndpoint(url=webhook.url, secret=webhook.secret)
             send_post = self._webhook_sender(notice, endpoint)
-            errors.append(await self._send_once(notice.tenant_id, post, send_post, last_attempt))
+            errors.append(await self._send_once(notice.tenant_id, post, send_post))
         return "; ".join(error for error in errors if error is not None) or None
 
     async def _send_once(
-        self, tenant_id: uuid.UUID, notification: NewNotification, send: Send, last_attempt: bool
+        self, tenant_id: uuid.UUID, notification: NewNotification, send: Send
     ) -> str | None:
         """Send unless already settled, holding the row's lock until the outcome is recorded."""
         async with tenant_transaction(self._started_pool(), tenant_id) as connection:
@@ -191,7 +191,7 @@ class NotificationWorker:
                 await record_sent(connection, notification_id=claimed.notification_id)
                 return None
             error = failure.error[: limits.NOTIFICATION_ERROR_CHARACTERS_MAX]
-            gave_up = last_attempt or not failure.retryable
+            gave_up = not failure.retryable
             await record_failed_attempt(
                 connection, notification_id=claimed.notification_id, error=error, gave_up=gave_up
             )

@@ -2,9 +2,10 @@
 
 Each round visits every tenant, reads the due messages (the oldest pending one of each
 aggregate), hands each topic's messages to its consumers in one call per consumer, and records
-the result: dispatched, retried after an exponential backoff with jitter, or moved to the dead
-letters once it has failed `OUTBOX_ATTEMPTS_MAX` times. Consumers answer one error or None per
-message and must be idempotent, since a crash between delivery and marking delivers again.
+the result: dispatched, or retried after an exponential backoff with jitter. A message that has
+failed `OUTBOX_ATTEMPTS_MAX` times is failed work: never given up, it is retried on a long backoff
+until it lands, and its venue sees it and may retry it at once. Consumers answer one error or None
+per message and must be idempotent, since a crash between delivery and marking delivers again.
 
 Tenants are delivered side by side, and so are the consumers of a topic: a venue whose webhook
 answers slowly holds up its own messages, never another tenant's or another consumer's. The
@@ -30,7 +31,6 @@ from persistence.outbox import (
     due_messages,
     list_tenants,
     mark_dispatched,
-    move_to_dead_letters,
     record_failures,
 )
 from persistence.pool import create_pool
@@ -54,19 +54,35 @@ def actor_consumer(actor_name: str, namespace: str) -> Consumer:
     return deliver
 
 
+def is_failed_work(attempts_so_far: int) -> bool:
+    """Whether a message failing now has run out of its quick attempts."""
+    return attempts_so_far + 1 >= limits.OUTBOX_ATTEMPTS_MAX
+
+
 def retry_delay_ms(attempts_so_far: int, generator: random.Random) -> int:
-    """Exponential backoff from the base, capped, with full jitter over its upper half."""
-    ceiling = min(limits.OUTBOX_BACKOFF_BASE_MS * 2**attempts_so_far, limits.OUTBOX_BACKOFF_MAX_MS)
+    """Exponential backoff from the base, capped, with full jitter over its upper half: the quick
+    one first, then failed work's long one."""
+    if is_failed_work(attempts_so_far):
+        base_ms, cap_ms = limits.FAILED_WORK_BACKOFF_BASE_MS, limits.FAILED_WORK_BACKOFF_MAX_MS
+        doublings = attempts_so_far + 1 - limits.OUTBOX_ATTEMPTS_MAX
+    else:
+        base_ms, cap_ms = limits.OUTBOX_BACKOFF_BASE_MS, limits.OUTBOX_BACKOFF_MAX_MS
+        doublings = attempts_so_far
+    # Past cap_ms.bit_length() doublings any base is over the cap: the power stays small.
+    ceiling = min(base_ms * 2 ** min(doublings, cap_ms.bit_length()), cap_ms)
     return ceiling // 2 + generator.randrange(ceiling // 2 + 1)
 
 
 class RoundReport:
-    __slots__ = ("dead_lettered", "dispatched", "retried")
+    """`failed` counts the retries that are failed work, `newly_failed` those that became it."""
+
+    __slots__ = ("dispatched", "failed", "newly_failed", "retried")
 
     def __init__(self) -> None:
         self.dispatched = 0
         self.retried = 0
-        self.dead_lettered = 0
+        self.failed = 0
+        self.newly_failed = 0
 
 
 class OutboxDispatcher:
@@ -142,28 +158,38 @@ class OutboxDispatcher:
             return
         errors = await self._deliver(messages)
         delivered = [m.message_id for m in messages if errors[m.message_id] is None]
-        retries, dead = [], []
-        for message in messages:
-            error = errors[message.message_id]
-            if error is None:
-                continue
-            failure = DeliveryFailure(
+        retries = [
+            DeliveryFailure(
                 message_id=message.message_id,
                 error=error[: limits.OUTBOX_ERROR_CHARACTERS_MAX],
                 retry_in_ms=retry_delay_ms(message.attempts, self._random),
+                is_failed_work=is_failed_work(message.attempts),
             )
-            (dead if message.attempts + 1 >= limits.OUTBOX_ATTEMPTS_MAX else retries).append(
-                failure
-            )
+            for message in messages
+            if (error := errors[message.message_id]) is not None
+        ]
         async with tenant_transaction(self._pool, tenant_id) as connection:
             await mark_dispatched(connection, message_ids=delivered)
             await record_failures(connection, failures=retries)
-            await move_to_dead_letters(connection, failures=dead)
+        newly_failed = [
+            message
+            for message in messages
+            if errors[message.message_id] is not None
+            and message.attempts + 1 == limits.OUTBOX_ATTEMPTS_MAX
+        ]
         report.dispatched += len(delivered)
         report.retried += len(retries)
-        report.dead_lettered += len(dead)
-        if dead:
-            log.error("outbox messages dead-lettered", extra={"count": len(dead)})
+        report.failed += sum(failure.is_failed_work for failure in retries)
+        report.newly_failed += len(newly_failed)
+        if newly_failed:
+            log.error(
+                "outbox messages became failed work; retried on the long backoff",
+                extra={
+                    "tenant_id": str(tenant_id),
+                    "count": len(newly_failed),
+                    "topics": sorted({message.topic for message in newly_failed}),
+                },
+            )
 
     async def _deliver(self, messages: list[OutboxMessage]) -> dict[uuid.UUID, str | None]:
         """Each message's first error across its topic's consumers, or None if all took it."""

@@ -43,9 +43,8 @@ from engine.pre_queue_draw import SEED_MAX
 from engine.rejections import Reason, Rejected
 from engine.waiting_room import (
     AccessEnded,
-    AdmissionRateChanged,
     AdmitFans,
-    ChangeAdmissionRate,
+    ChangeWaitingRoomSettings,
     EndAccess,
     ExpireAccess,
     FansAdmitted,
@@ -62,6 +61,7 @@ from engine.waiting_room import (
     WaitingRoomChange,
     WaitingRoomCommand,
     WaitingRoomRow,
+    WaitingRoomSettingsChanged,
     apply,
     count_places,
     decide,
@@ -143,7 +143,7 @@ def published_sequences(changes: Iterable[WaitingRoomChange]) -> set[int]:
                 sequences.update(change.abandoned_sequences)
             case AccessEnded():
                 sequences.update(change.sequences)
-            case PlacesSeen() | AdmissionRateChanged():
+            case PlacesSeen() | WaitingRoomSettingsChanged():
                 pass
             case _:
                 assert_never(change)
@@ -200,8 +200,9 @@ class WaitingRoomActor:
         answer = await self._submit(EndAccess(fan_ids=fan_ids), fan_ids)
         return answer if isinstance(answer, Rejected) else None
 
-    async def change_admission_rate(self, admit_per_second: int) -> QueueCounts | Rejected:
-        answer = await self._submit(ChangeAdmissionRate(admit_per_second=admit_per_second), None)
+    async def change_settings(self, change: ChangeWaitingRoomSettings) -> QueueCounts | Rejected:
+        """Change the room's settings from now on; its counts once the change is committed."""
+        answer = await self._submit(change, None)
         if isinstance(answer, Rejected):
             return answer
         return await self.counts()
@@ -433,8 +434,7 @@ class WaitingRoomActor:
         digest = fan_digest(fan_id)
         if state is not PlaceState.ADMITTED:
             return PublishedPlace(sequence, slot, state, digest)
-        access_ttl_ms = room.settings.access_ttl_s * MILLISECONDS_PER_SECOND
-        expires_at_ms = room.admitted_at_ms_by_slot[slot] + access_ttl_ms
+        expires_at_ms = room.access_expires_at_ms_by_slot[slot]
         token = issue_access_token(
             secret=self._access_secret,
             event_id=room.settings.event_id,
@@ -454,6 +454,8 @@ class WaitingRoomActor:
             waiting=counts.waiting,
             admitted=counts.admitted,
             published_at_ms=now_ms,
+            max_active_shoppers=room.settings.max_active_shoppers,
+            access_ttl_s=room.settings.access_ttl_s,
         )
 
     async def _publish(self, now_ms: int) -> None:

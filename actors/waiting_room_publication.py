@@ -2,8 +2,8 @@
 gateway answers a position poll with. The WaitingRoomActor is the only writer.
 
 Per event, hash-tagged so the keys share a Redis Cluster slot:
-- `waiting_room:{<event_id>}:room` — one msgpack `PublishedRoom`: the head slot, the rate, the
-  counters and the epoch of the actor that wrote it.
+- `waiting_room:{<event_id>}:room` — one msgpack `PublishedRoom`: the head slot, the settings,
+  the counters and the epoch of the actor that wrote it.
 - `waiting_room:{<event_id>}:places` — a hash, queue id → msgpack `PublishedPlace`: the place's
   join sequence, its queue slot, its state and, once admitted, its access token and expiry.
 - `waiting_room:{<event_id>}:polls` — a set of join sequences polled since the actor's last tick;
@@ -30,6 +30,8 @@ from engine.waiting_room import PlaceState, PlaceView
 
 
 class PublishedRoom(msgspec.Struct, frozen=True, kw_only=True):
+    """The settings last are None in a record an older actor wrote."""
+
     epoch: int
     is_open: bool
     head_slot: int
@@ -38,6 +40,8 @@ class PublishedRoom(msgspec.Struct, frozen=True, kw_only=True):
     waiting: int
     admitted: int
     published_at_ms: int
+    max_active_shoppers: int | None = None
+    access_ttl_s: int | None = None
 
 
 class PublishedPlace(msgspec.Struct, frozen=True, array_like=True):

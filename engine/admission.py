@@ -20,7 +20,6 @@ class ScanReason(enum.StrEnum):
     EXPIRED_CODE = "expired_code"
     WRONG_EVENT = "wrong_event"
     UNKNOWN_TICKET = "unknown_ticket"
-    NOT_YET_VALID = "not_yet_valid"
     ALREADY_CHECKED_IN = "already_checked_in"
     TRANSFERRED = "transferred"
     REFUNDED = "refunded"
@@ -37,7 +36,6 @@ VERDICT_REFUSALS: dict[QrVerdict, ScanReason | None] = {
 }
 
 STATUS_REFUSALS: dict[TicketStatus, ScanReason | None] = {
-    TicketStatus.ISSUED: ScanReason.NOT_YET_VALID,
     TicketStatus.VALID: None,
     TicketStatus.CHECKED_IN: ScanReason.ALREADY_CHECKED_IN,
     TicketStatus.TRANSFERRED: ScanReason.TRANSFERRED,

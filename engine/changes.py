@@ -82,6 +82,15 @@ class SaleResumed(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True)
     pass
 
 
+class SaleSettingsChanged(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """The sale's settings as they are from now on, every one of them."""
+
+    opens_at_ms: int
+    closes_at_ms: int
+    hold_ttl_ms: int
+    max_tickets_per_user: int | None
+
+
 class IdempotencyKeyRecorded(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     record: IdempotencyRecord
 
@@ -105,6 +114,7 @@ Change: TypeAlias = (
     | WithheldUnitsReturned
     | SalePaused
     | SaleResumed
+    | SaleSettingsChanged
     | IdempotencyKeyRecorded
     | IdempotencyKeysForgotten
 )

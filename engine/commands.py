@@ -138,6 +138,17 @@ class ResumeSale(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     pass
 
 
+class ChangeSaleSettings(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Change the sale's window, its holds' time to live or the per-fan limit (None for none);
+    a field left UNSET stays as it is. A change applies to what comes after it: holds placed
+    before keep their expiry, and a lowered limit refuses only the next hold that passes it."""
+
+    opens_at_ms: int | msgspec.UnsetType = msgspec.UNSET
+    closes_at_ms: int | msgspec.UnsetType = msgspec.UNSET
+    hold_ttl_ms: int | msgspec.UnsetType = msgspec.UNSET
+    max_tickets_per_user: int | msgspec.UnsetType | None = msgspec.UNSET
+
+
 Command: TypeAlias = (
     PlaceHold
     | HoldSeats
@@ -155,6 +166,7 @@ Command: TypeAlias = (
     | ReturnWithheldUnits
     | PauseSale
     | ResumeSale
+    | ChangeSaleSettings
 )
 
 MINTED_FIELD_PREFIX = "new_"

@@ -11,7 +11,7 @@ import dataclasses
 import enum
 import itertools
 from collections.abc import Iterable, Sequence
-from typing import assert_never
+from typing import TypeVar, assert_never
 
 import msgspec
 
@@ -30,6 +30,7 @@ from engine.changes import (
     OrderRefunded,
     SalePaused,
     SaleResumed,
+    SaleSettingsChanged,
     SeatsBlocked,
     SeatsUnblocked,
     UnitsWithheld,
@@ -38,6 +39,7 @@ from engine.changes import (
 from engine.commands import (
     BlockSeats,
     CancelOrder,
+    ChangeSaleSettings,
     Command,
     ConvertHold,
     ExpireHolds,
@@ -73,6 +75,7 @@ from engine.seat_map import SeatMap, SeatState, SeatStates, SectionLayout
 
 MILLISECONDS_PER_SECOND = 1_000
 SEAT_ID_FORBIDDEN_CHARACTER = "-"
+Setting = TypeVar("Setting")
 
 
 class TicketKind(enum.StrEnum):
@@ -90,10 +93,12 @@ class TicketTypeDefinition(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class InventoryConfiguration(msgspec.Struct, frozen=True, kw_only=True):
+    """`max_tickets_per_user` is None when the event sets no per-fan limit."""
+
     opens_at_ms: int
     closes_at_ms: int
     hold_ttl_ms: int
-    max_tickets_per_user: int
+    max_tickets_per_user: int | None
     ticket_types: tuple[TicketTypeDefinition, ...]
     sections: tuple[SectionLayout, ...] = ()
 
@@ -166,16 +171,42 @@ class UnitCounts:
     )
 
 
+def _sale_settings_problems(
+    opens_at_ms: int, closes_at_ms: int, hold_ttl_ms: int, max_tickets_per_user: int | None
+) -> dict[str, str]:
+    """What is wrong with the sale's settings, by the field at fault."""
+    problems: dict[str, str] = {}
+    if opens_at_ms >= closes_at_ms:
+        problems["closes_at"] = "closes_at must be after opens_at"
+    ttl_s_bounds = (limits.HOLD_TTL_S_MIN, limits.HOLD_TTL_S_MAX)
+    if not (
+        ttl_s_bounds[0] * MILLISECONDS_PER_SECOND
+        <= hold_ttl_ms
+        <= ttl_s_bounds[1] * MILLISECONDS_PER_SECOND
+        and hold_ttl_ms % MILLISECONDS_PER_SECOND == 0
+    ):
+        problems["hold_ttl_s"] = (
+            f"hold_ttl_s must be whole seconds between {ttl_s_bounds[0]} and {ttl_s_bounds[1]}"
+        )
+    if max_tickets_per_user is not None and not (
+        1 <= max_tickets_per_user <= limits.TICKETS_PER_USER_MAX
+    ):
+        problems["max_tickets_per_user"] = (
+            f"max_tickets_per_user must be between 1 and {limits.TICKETS_PER_USER_MAX}, or none"
+        )
+    return problems
+
+
 def validate_configuration(configuration: InventoryConfiguration) -> Rejected | None:
     """Why a configuration cannot make an inventory, or None when it can."""
-    problems: list[str] = []
-    if configuration.opens_at_ms >= configuration.closes_at_ms:
-        problems.append("opens_at must be before closes_at")
-    ttl_s_bounds = (limits.HOLD_TTL_S_MIN, limits.HOLD_TTL_S_MAX)
-    if not ttl_s_bounds[0] * 1000 <= configuration.hold_ttl_ms <= ttl_s_bounds[1] * 1000:
-        problems.append(f"hold_ttl_s must be between {ttl_s_bounds[0]} and {ttl_s_bounds[1]}")
-    if not 1 <= configuration.max_tickets_per_user <= limits.TICKETS_PER_USER_MAX:
-        problems.append(f"max_tickets_per_user must be between 1 and {limits.TICKETS_PER_USER_MAX}")
+    problems = list(
+        _sale_settings_problems(
+            configuration.opens_at_ms,
+            configuration.closes_at_ms,
+            configuration.hold_ttl_ms,
+            configuration.max_tickets_per_user,
+        ).values()
+    )
     ticket_types = configuration.ticket_types
     if not 1 <= len(ticket_types) <= limits.TICKET_TYPES_PER_EVENT_MAX:
         problems.append(f"an event has 1 to {limits.TICKET_TYPES_PER_EVENT_MAX} ticket types")
@@ -368,9 +399,10 @@ class Inventory:
             for seat_index in _seat_indexes(self, sale.seats):
                 assert seat_index not in claimed_seats, f"seat {seat_index} claimed twice"
                 claimed_seats[seat_index] = SeatState.SOLD
+        # No fan is checked against the per-fan limit: a lowered limit keeps what fans have.
         assert tickets_by_fan == self.tickets_by_fan
         for fan_id, tickets in tickets_by_fan.items():
-            assert 0 < tickets <= self.configuration.max_tickets_per_user, fan_id
+            assert tickets > 0, fan_id
         seat_tallies: dict[TicketTypeId, dict[SeatState, int]] = {}
         for seat_index, state in enumerate(self.seat_states.states):
             expected = claimed_seats.get(seat_index)
@@ -496,6 +528,8 @@ def _decide_fresh(inventory: Inventory, command: Command, now_ms: int) -> Decisi
         case ResumeSale():
             changes = (SaleResumed(),) if inventory.paused else ()
             return Decision(outcome=Acknowledged(), changes=changes)
+        case ChangeSaleSettings():
+            return _decide_change_sale_settings(inventory, command)
         case _:
             assert_never(command)
 
@@ -508,7 +542,7 @@ def _check_new_hold(
     if not inventory.is_on_sale(now_ms):
         return reject(Reason.SALE_NOT_OPEN, "the sale is not open")
     limit = inventory.configuration.max_tickets_per_user
-    if inventory.tickets_of_fan(fan_id) + quantity > limit:
+    if limit is not None and inventory.tickets_of_fan(fan_id) + quantity > limit:
         return reject(
             Reason.LIMIT_EXCEEDED,
             f"at most {limit} tickets per fan for this event",
@@ -582,7 +616,7 @@ def _placed(hold: Hold) -> Decision:
 def _decide_place_hold(
     inventory: Inventory, command: PlaceHold, now_ms: int
 ) -> Decision | Rejected:
-    rejected = _check_general_items(inventory, command.items, limits.TICKETS_PER_HOLD_MAX)
+    rejected = _check_general_items(inventory, command.items, limits.UNITS_PER_GENERAL_HOLD_MAX)
     if rejected is None:
         quantity = sum(item.quantity for item in command.items)
         rejected = _check_new_hold(inventory, command.new_hold_id, command.fan_id, quantity, now_ms)
@@ -904,6 +938,38 @@ def _decide_return_withheld_units(
     return Decision(outcome=Acknowledged(), changes=(change,))
 
 
+def _decide_change_sale_settings(
+    inventory: Inventory, command: ChangeSaleSettings
+) -> Decision | Rejected:
+    """The merged settings, checked whole; no change when they are what they were."""
+    configuration = inventory.configuration
+    current = SaleSettingsChanged(
+        opens_at_ms=configuration.opens_at_ms,
+        closes_at_ms=configuration.closes_at_ms,
+        hold_ttl_ms=configuration.hold_ttl_ms,
+        max_tickets_per_user=configuration.max_tickets_per_user,
+    )
+    change = SaleSettingsChanged(
+        opens_at_ms=_given_or(command.opens_at_ms, current.opens_at_ms),
+        closes_at_ms=_given_or(command.closes_at_ms, current.closes_at_ms),
+        hold_ttl_ms=_given_or(command.hold_ttl_ms, current.hold_ttl_ms),
+        max_tickets_per_user=_given_or(command.max_tickets_per_user, current.max_tickets_per_user),
+    )
+    problems = _sale_settings_problems(
+        change.opens_at_ms, change.closes_at_ms, change.hold_ttl_ms, change.max_tickets_per_user
+    )
+    if problems:
+        field, message = next(iter(problems.items()))
+        if field == "closes_at" and isinstance(command.closes_at_ms, msgspec.UnsetType):
+            field = "opens_at"
+        return reject(Reason.VALIDATION_ERROR, message, field=field)
+    return Decision(outcome=Acknowledged(), changes=() if change == current else (change,))
+
+
+def _given_or(value: Setting | msgspec.UnsetType, current: Setting) -> Setting:
+    return current if isinstance(value, msgspec.UnsetType) else value
+
+
 def apply(inventory: Inventory, change: Change) -> None:
     match change:
         case HoldPlaced(hold=hold):
@@ -956,6 +1022,14 @@ def apply(inventory: Inventory, change: Change) -> None:
             inventory.paused = True
         case SaleResumed():
             inventory.paused = False
+        case SaleSettingsChanged():
+            inventory.configuration = msgspec.structs.replace(
+                inventory.configuration,
+                opens_at_ms=change.opens_at_ms,
+                closes_at_ms=change.closes_at_ms,
+                hold_ttl_ms=change.hold_ttl_ms,
+                max_tickets_per_user=change.max_tickets_per_user,
+            )
         case IdempotencyKeysForgotten(keys=keys):
             for key in keys:
                 del inventory.idempotency_records[key]

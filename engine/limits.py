@@ -4,9 +4,10 @@ A limit lives here as a named constant, never as a literal in code (STYLE.md rul
 is a product decision: say why in the commit.
 """
 
-# Orders and holds
+# Orders and holds. A general-admission hold is a count, whose cost does not grow with its
+# quantity, so one may take far more units than a hold of seats, each of which is found and marked.
 ITEMS_PER_HOLD_MAX = 20
-TICKETS_PER_HOLD_MAX = 50
+UNITS_PER_GENERAL_HOLD_MAX = 1_000
 SEATS_PER_HOLD_MAX = 50
 
 # Events
@@ -22,7 +23,8 @@ ROWS_PER_SECTION_MAX = 500
 SEATS_PER_ROW_MAX = 250
 SEATS_PER_VENUE_COMMAND_MAX = 5_000
 TICKETS_PER_COMP_ORDER_MAX = 200
-TICKETS_PER_USER_MAX = 50
+# The highest per-fan limit a venue may set; it may also set none.
+TICKETS_PER_USER_MAX = 10_000
 CHECKOUT_WINDOW_S = 900
 HOLD_EXTENSIONS_MAX = 1
 HOLDS_EXPIRED_PER_COMMAND_MAX = 5_000
@@ -81,6 +83,12 @@ OUTBOX_BACKOFF_BASE_MS = 500
 OUTBOX_BACKOFF_MAX_MS = 60_000
 OUTBOX_DELIVERY_TIMEOUT_MS = 30_000
 OUTBOX_ERROR_CHARACTERS_MAX = 2_000
+# A message out of its quick attempts is failed work, never given up: retried with a long backoff
+# (doubling from the base to the cap) until it lands, and listed for its venue, a bounded page.
+FAILED_WORK_BACKOFF_BASE_MS = 60_000
+FAILED_WORK_BACKOFF_MAX_MS = 3_600_000
+FAILED_WORK_LISTED_DEFAULT = 100
+FAILED_WORK_LISTED_MAX = 500
 
 # The waiting room's actor and its published serving state
 WAITING_ROOM_TICK_INTERVAL_MS = 250

@@ -14,6 +14,7 @@ import msgspec
 from engine.commands import (
     BlockSeats,
     CancelOrder,
+    ChangeSaleSettings,
     Command,
     ConvertHold,
     ExpireHolds,
@@ -51,6 +52,11 @@ FANS = tuple(f"fan-{number}" for number in range(6))
 OPENS_AT_MS = 1_000_000
 CLOSES_AT_MS = OPENS_AT_MS + 3_600_000
 HOLD_TTL_MS = 60_000
+# What a venue may change mid-sale: a hold's time to live, the per-fan limit (none too), a later
+# close. The limit may fall below what fans already have, which they keep.
+NEW_HOLD_TTLS_MS = (30_000, HOLD_TTL_MS, 300_000)
+NEW_LIMITS = (None, 1, 3, 6, 12)
+CLOSE_POSTPONEMENTS_MS = (600_000, 3_600_000)
 ROWS_DECODER = msgspec.json.Decoder(InventoryRows)
 Option = TypeVar("Option")
 
@@ -243,12 +249,29 @@ class Simulation:
                 quantity=generator.between(1, 3),
                 withholding=generator.choice(tuple(Withholding)),
             )
-        if roll < 95:
+        if roll < 94:
             return PauseSale() if generator.chance(40) else ResumeSale()
+        if roll < 95:
+            return self.sale_settings_change()
         if self.keyed_commands:
             command, _ = generator.choice(self.keyed_commands)
             return command
         return ExpireHolds()
+
+    def sale_settings_change(self) -> ChangeSaleSettings:
+        generator = self.generator
+        change = ChangeSaleSettings()
+        if generator.chance(50):
+            change = msgspec.structs.replace(change, hold_ttl_ms=generator.choice(NEW_HOLD_TTLS_MS))
+        if generator.chance(50):
+            change = msgspec.structs.replace(
+                change, max_tickets_per_user=generator.choice(NEW_LIMITS)
+            )
+        if generator.chance(30):
+            closes_at_ms = self.inventory.configuration.closes_at_ms
+            postponement_ms = generator.choice(CLOSE_POSTPONEMENTS_MS)
+            change = msgspec.structs.replace(change, closes_at_ms=closes_at_ms + postponement_ms)
+        return change
 
     def advance_clock(self) -> None:
         roll = self.generator.below(100)

@@ -1,9 +1,10 @@
 """The life of a ticket after it is sold, as one table of allowed transitions.
 
-The old platform let any code write any status; here a ticket moves only along `TRANSITIONS`, each
-move names an action, and the actions that need a reason accept only the reasons in
-`ACTION_REASONS`. Change the table, never the callers: the import-time assertions and the tests walk
-it exhaustively.
+A ticket is born `valid`: it admits and transfers from the moment it is issued, and its NFT is a
+record that follows (DESIGN.md rule 9), so no status waits on the chain. The old platform let any
+code write any status; here a ticket moves only along `TRANSITIONS`, each move names an action,
+and the actions that need a reason accept only the reasons in `ACTION_REASONS`. Change the table,
+never the callers: the import-time assertions and the tests walk it exhaustively.
 """
 
 import enum
@@ -14,7 +15,6 @@ from engine.rejections import Reason, Rejected
 
 
 class TicketStatus(enum.StrEnum):
-    ISSUED = "issued"
     VALID = "valid"
     CHECKED_IN = "checked_in"
     TRANSFERRED = "transferred"
@@ -26,7 +26,6 @@ class TicketStatus(enum.StrEnum):
 
 
 class TicketAction(enum.StrEnum):
-    ACTIVATE = "activate"
     CHECK_IN = "check_in"
     TRANSFER = "transfer"
     REFUND = "refund"
@@ -54,7 +53,6 @@ LOCK_REASONS = frozenset(
 )
 
 ACTION_REASONS: dict[TicketAction, frozenset[TicketReason]] = {
-    TicketAction.ACTIVATE: frozenset(),
     TicketAction.CHECK_IN: frozenset(),
     TicketAction.TRANSFER: frozenset(),
     TicketAction.REFUND: frozenset({TicketReason.REFUND}),
@@ -68,13 +66,6 @@ ACTION_REASONS: dict[TicketAction, frozenset[TicketReason]] = {
 }
 
 TRANSITIONS: dict[TicketStatus, dict[TicketAction, TicketStatus]] = {
-    TicketStatus.ISSUED: {
-        TicketAction.ACTIVATE: TicketStatus.VALID,
-        TicketAction.REFUND: TicketStatus.REFUNDED,
-        TicketAction.REVOKE: TicketStatus.REVOKED,
-        TicketAction.LOCK: TicketStatus.LOCKED,
-        TicketAction.CANCEL: TicketStatus.CANCELLED,
-    },
     TicketStatus.VALID: {
         TicketAction.CHECK_IN: TicketStatus.CHECKED_IN,
         TicketAction.TRANSFER: TicketStatus.TRANSFERRED,
@@ -109,6 +100,9 @@ TERMINAL_STATUSES = frozenset(
         TicketStatus.CANCELLED,
     }
 )
+
+# A live ticket holds its seat and its NFT; one that ended before its NFT landed never gets one.
+LIVE_STATUSES = frozenset({TicketStatus.VALID, TicketStatus.CHECKED_IN, TicketStatus.LOCKED})
 
 assert set(TRANSITIONS) == set(TicketStatus), "every status has a row"
 assert set(ACTION_REASONS) == set(TicketAction), "every action says which reasons it takes"

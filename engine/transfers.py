@@ -1,11 +1,11 @@
 """Whether a fan may give a ticket to another fan now, by the rules of API.md's transfers.
 
 A ticket changes hands only from `valid` (the state machine's TRANSFER), never checked in or
-locked, only once its NFT is minted into a wallet the platform signs for, when its event allows
-transfers,
-not within TRANSFER_COOLDOWN_S of its last change of hands, and not past the giver's
-TRANSFERS_PER_FAN_PER_DAY_MAX. The rules are checked in the order of `TransferRefusal`, so the
-first that fails is the one the fan is told.
+locked, when its event allows transfers, not while its NFT is in a wallet only the giver can sign
+for, not within TRANSFER_COOLDOWN_S of its last change of hands, and not past the giver's
+TRANSFERS_PER_FAN_PER_DAY_MAX. Whether the NFT is minted yet does not matter: it follows the
+ticket to whoever holds it when it lands (DESIGN.md rule 9). The rules are checked in the order
+of `TransferRefusal`, so the first that fails is the one the fan is told.
 """
 
 import enum
@@ -20,7 +20,6 @@ MILLISECONDS_PER_SECOND = 1_000
 
 class TransferRefusal(enum.StrEnum):
     SAME_FAN = "same_fan"
-    NOT_YET_VALID = "not_yet_valid"
     CHECKED_IN = "checked_in"
     LOCKED = "locked"
     ENDED = "ended"
@@ -31,7 +30,6 @@ class TransferRefusal(enum.StrEnum):
 
 
 STATUS_REFUSALS: dict[TicketStatus, TransferRefusal | None] = {
-    TicketStatus.ISSUED: TransferRefusal.NOT_YET_VALID,
     TicketStatus.VALID: None,
     TicketStatus.CHECKED_IN: TransferRefusal.CHECKED_IN,
     TicketStatus.TRANSFERRED: TransferRefusal.ENDED,
@@ -50,9 +48,8 @@ assert {status for status, refusal in STATUS_REFUSALS.items() if refusal is None
 class TransferCase(msgspec.Struct, frozen=True, kw_only=True):
     """What the rules look at. `transfers_in_window` counts the giver's transfers over the last
     TRANSFER_LIMIT_WINDOW_S; `changed_hands_at_ms` is None for a ticket still with its buyer;
-    `nft_in_own_wallet` says the NFT went to a wallet the giver registered, which only the giver
-    can sign for. A ticket unlocked before its NFT was minted is valid without one (`nft_minted`
-    False) and waits for it like an issued ticket."""
+    `nft_in_own_wallet` says the NFT went (or is being minted) to a wallet the giver registered,
+    which only the giver can sign for."""
 
     giver_id: str
     recipient_id: str
@@ -60,7 +57,6 @@ class TransferCase(msgspec.Struct, frozen=True, kw_only=True):
     transfers_allowed: bool
     changed_hands_at_ms: int | None
     transfers_in_window: int
-    nft_minted: bool = True
     nft_in_own_wallet: bool = False
 
 
@@ -71,8 +67,6 @@ def check_transfer(case: TransferCase, now_ms: int) -> TransferRefusal | None:
     refusal = STATUS_REFUSALS[case.status]
     if refusal is not None:
         return refusal
-    if not case.nft_minted:
-        return TransferRefusal.NOT_YET_VALID
     if not case.transfers_allowed:
         return TransferRefusal.TRANSFERS_DISABLED
     if case.nft_in_own_wallet:

@@ -2,9 +2,10 @@
 
 Every fan holds one place, numbered by join sequence; a queue slot orders the places. Fans who
 join before `opens_at` are shuffled by the seeded draw when the room opens, later fans queue first
-come first served behind them, and admission takes places from the head of the queue. `decide`
-never mutates; `apply` is the only mutation (STYLE.md rule 3); a new state means a new row in
-PLACE_TRANSITIONS, which the tests walk.
+come first served behind them, and admission takes places from the head of the queue. An access
+keeps the expiry it was granted with, whatever the settings become. `decide` never mutates;
+`apply` is the only mutation (STYLE.md rule 3); a new state means a new row in PLACE_TRANSITIONS,
+which the tests walk.
 """
 
 import array
@@ -115,8 +116,15 @@ class EndAccess(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     fan_ids: list[FanId]
 
 
-class ChangeAdmissionRate(msgspec.Struct, frozen=True, kw_only=True, tag=True):
-    admit_per_second: int
+class ChangeWaitingRoomSettings(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """Change what is given, from now on: the rate, the cap on active shoppers (lowered below
+    the fans shopping, it admits nobody until enough leave), the time to live of the accesses
+    granted after, and `opens_at_ms` while the room has not opened (an open room keeps its)."""
+
+    admit_per_second: int | msgspec.UnsetType = msgspec.UNSET
+    max_active_shoppers: int | msgspec.UnsetType = msgspec.UNSET
+    access_ttl_s: int | msgspec.UnsetType = msgspec.UNSET
+    opens_at_ms: int | msgspec.UnsetType = msgspec.UNSET
 
 
 WaitingRoomCommand = (
@@ -126,7 +134,7 @@ WaitingRoomCommand = (
     | AdmitFans
     | ExpireAccess
     | EndAccess
-    | ChangeAdmissionRate
+    | ChangeWaitingRoomSettings
 )
 
 
@@ -156,13 +164,15 @@ class PreQueueDrawn(msgspec.Struct, frozen=True, kw_only=True, tag=True):
 
 
 class FansAdmitted(msgspec.Struct, frozen=True, kw_only=True, tag=True):
-    """The head of the queue moved from `first_slot` over every admitted and abandoned place."""
+    """The head of the queue moved from `first_slot` over every admitted and abandoned place;
+    the admitted fans' accesses end at `access_expires_at_ms`."""
 
     admitted_at_ms: int
     first_slot: int
     admitted_sequences: list[int]
     abandoned_sequences: list[int]
     admission_credit_milli: int
+    access_expires_at_ms: int
 
 
 class AccessEnded(msgspec.Struct, frozen=True, kw_only=True, tag=True):
@@ -171,14 +181,24 @@ class AccessEnded(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     reason: AccessEndReason
 
 
-class AdmissionRateChanged(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class WaitingRoomSettingsChanged(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """The settings from `changed_at_ms` on, every one of them, and the admission credit then."""
+
     changed_at_ms: int
+    opens_at_ms: int
     admit_per_second: int
+    max_active_shoppers: int
+    access_ttl_s: int
     admission_credit_milli: int
 
 
 WaitingRoomChange = (
-    FansJoined | PlacesSeen | PreQueueDrawn | FansAdmitted | AccessEnded | AdmissionRateChanged
+    FansJoined
+    | PlacesSeen
+    | PreQueueDrawn
+    | FansAdmitted
+    | AccessEnded
+    | WaitingRoomSettingsChanged
 )
 
 
@@ -209,6 +229,7 @@ class PlaceRow(msgspec.Struct, frozen=True, kw_only=True):
     state: PlaceState
     last_seen_ms: int
     admitted_at_ms: int | None
+    access_expires_at_ms: int | None
 
 
 class PlaceView(msgspec.Struct, frozen=True, kw_only=True):
@@ -236,6 +257,7 @@ class WaitingRoom:
     """
 
     __slots__ = (
+        "access_expires_at_ms_by_slot",
         "active_shopper_count",
         "admission_credit_milli",
         "admitted_at_ms_by_slot",
@@ -262,6 +284,7 @@ class WaitingRoom:
         self.slot_of_sequence = array.array("i")
         self.sequence_at_slot = array.array("i")
         self.admitted_at_ms_by_slot = array.array("q")
+        self.access_expires_at_ms_by_slot = array.array("q")
         self.pre_queue_count = 0
         self.pre_queue_closed = False
         self.draw_seed: int | None = None
@@ -287,6 +310,7 @@ class WaitingRoom:
             self.slot_of_sequence,
             self.sequence_at_slot,
             self.admitted_at_ms_by_slot,
+            self.access_expires_at_ms_by_slot,
         )
         return self.fan_index.memory_bytes() + sum(sys.getsizeof(part) for part in arrays)
 
@@ -399,9 +423,13 @@ def _decide_admit(room: WaitingRoom, now_ms: int) -> list[WaitingRoomChange]:
         return []
     admitted_at_ms = max(now_ms, room.credited_at_ms)
     credit_milli = _accrued_credit_milli(room, admitted_at_ms)
-    admissions_left = min(
-        credit_milli // MILLISECONDS_PER_SECOND,
-        room.settings.max_active_shoppers - room.active_shopper_count,
+    # A cap lowered below the fans already shopping admits nobody until enough of them leave.
+    admissions_left = max(
+        0,
+        min(
+            credit_milli // MILLISECONDS_PER_SECOND,
+            room.settings.max_active_shoppers - room.active_shopper_count,
+        ),
     )
     abandoned_before_ms = admitted_at_ms - PLACE_ABANDONED_AFTER_MS
     admitted: list[int] = []
@@ -426,19 +454,23 @@ def _decide_admit(room: WaitingRoom, now_ms: int) -> list[WaitingRoomChange]:
             admitted_sequences=admitted,
             abandoned_sequences=abandoned,
             admission_credit_milli=credit_milli - len(admitted) * MILLISECONDS_PER_SECOND,
+            access_expires_at_ms=admitted_at_ms
+            + room.settings.access_ttl_s * MILLISECONDS_PER_SECOND,
         )
     ]
 
 
 def _decide_expire(room: WaitingRoom, now_ms: int) -> list[WaitingRoomChange]:
-    access_ttl_ms = room.settings.access_ttl_s * MILLISECONDS_PER_SECOND
+    """Accesses end in admission order, up to the first still running. After `access_ttl_s` was
+    lowered, an access granted later may run out before one granted earlier: its token stops
+    working on time, and it stops counting as a shopper when the earlier one ends."""
     expired: list[int] = []
     slot_end = min(room.head_slot, room.expiry_cursor + ACCESSES_EXPIRED_PER_COMMAND_MAX)
     for slot in range(room.expiry_cursor, slot_end):
         sequence = room.sequence_at_slot[slot]
         if room.states[sequence] != _ADMITTED:
             continue
-        if room.admitted_at_ms_by_slot[slot] + access_ttl_ms > now_ms:
+        if room.access_expires_at_ms_by_slot[slot] > now_ms:
             break
         expired.append(sequence)
     if not expired:
@@ -466,24 +498,44 @@ def _decide_end_access(
     return [AccessEnded(ended_at_ms=now_ms, sequences=admitted, reason=AccessEndReason.FINISHED)]
 
 
-def _decide_rate_change(
-    room: WaitingRoom, command: ChangeAdmissionRate, now_ms: int
+def _decide_settings_change(
+    room: WaitingRoom, command: ChangeWaitingRoomSettings, now_ms: int
 ) -> list[WaitingRoomChange] | Rejected:
-    if not ADMIT_PER_SECOND_MIN <= command.admit_per_second <= ADMIT_PER_SECOND_MAX:
-        return _invalid(
-            f"admit_per_second must be between {ADMIT_PER_SECOND_MIN} and {ADMIT_PER_SECOND_MAX}",
-            field="admit_per_second",
-        )
+    """The credit earned at the old rate is kept, up to the new rate's burst."""
+    current = room.settings
+    settings = WaitingRoomSettings(
+        event_id=current.event_id,
+        opens_at_ms=(
+            current.opens_at_ms
+            if room.is_open or isinstance(command.opens_at_ms, msgspec.UnsetType)
+            else command.opens_at_ms
+        ),
+        admit_per_second=_given_or(command.admit_per_second, current.admit_per_second),
+        max_active_shoppers=_given_or(command.max_active_shoppers, current.max_active_shoppers),
+        access_ttl_s=_given_or(command.access_ttl_s, current.access_ttl_s),
+    )
+    problem = validate_settings(settings)
+    if problem is not None:
+        return problem
+    if settings == current:
+        return []
     changed_at_ms = max(now_ms, room.credited_at_ms)
     credit_milli = _accrued_credit_milli(room, changed_at_ms) if room.is_open else 0
-    burst_milli = command.admit_per_second * MILLISECONDS_PER_SECOND * ADMISSION_BURST_S
+    burst_milli = settings.admit_per_second * MILLISECONDS_PER_SECOND * ADMISSION_BURST_S
     return [
-        AdmissionRateChanged(
+        WaitingRoomSettingsChanged(
             changed_at_ms=changed_at_ms,
-            admit_per_second=command.admit_per_second,
+            opens_at_ms=settings.opens_at_ms,
+            admit_per_second=settings.admit_per_second,
+            max_active_shoppers=settings.max_active_shoppers,
+            access_ttl_s=settings.access_ttl_s,
             admission_credit_milli=min(credit_milli, burst_milli),
         )
     ]
+
+
+def _given_or(value: int | msgspec.UnsetType, current: int) -> int:
+    return current if isinstance(value, msgspec.UnsetType) else value
 
 
 def decide(
@@ -507,8 +559,8 @@ def decide(
             return _decide_expire(room, now_ms)
         case EndAccess():
             return _decide_end_access(room, command, now_ms)
-        case ChangeAdmissionRate():
-            return _decide_rate_change(room, command, now_ms)
+        case ChangeWaitingRoomSettings():
+            return _decide_settings_change(room, command, now_ms)
         case _:
             assert_never(command)
 
@@ -581,15 +633,21 @@ def _apply_admitted(room: WaitingRoom, change: FansAdmitted) -> None:
         if sequence == next_admitted:
             _set_state(room, sequence, _ADMITTED)
             room.admitted_at_ms_by_slot.append(change.admitted_at_ms)
+            room.access_expires_at_ms_by_slot.append(change.access_expires_at_ms)
             next_admitted = next(admitted, None)
         else:
             assert sequence == next_abandoned, f"slot {slot} is neither admitted nor abandoned"
             _set_state(room, sequence, _EXPIRED)
             room.admitted_at_ms_by_slot.append(NEVER_ADMITTED_MS)
+            room.access_expires_at_ms_by_slot.append(NEVER_ADMITTED_MS)
             next_abandoned = next(abandoned, None)
     room.head_slot += passed
     room.active_shopper_count += len(change.admitted_sequences)
-    assert room.active_shopper_count <= room.settings.max_active_shoppers
+    # Passing abandoned places admits nobody, so it may happen above a cap lowered meanwhile.
+    assert (
+        not change.admitted_sequences
+        or room.active_shopper_count <= room.settings.max_active_shoppers
+    )
     room.admission_credit_milli = change.admission_credit_milli
     room.credited_at_ms = change.admitted_at_ms
     _advance_expiry_cursor(room)
@@ -616,9 +674,13 @@ def apply(room: WaitingRoom, change: WaitingRoomChange) -> None:
             _apply_admitted(room, change)
         case AccessEnded():
             _apply_access_ended(room, change)
-        case AdmissionRateChanged():
+        case WaitingRoomSettingsChanged():
             room.settings = msgspec.structs.replace(
-                room.settings, admit_per_second=change.admit_per_second
+                room.settings,
+                opens_at_ms=change.opens_at_ms,
+                admit_per_second=change.admit_per_second,
+                max_active_shoppers=change.max_active_shoppers,
+                access_ttl_s=change.access_ttl_s,
             )
             room.admission_credit_milli = change.admission_credit_milli
             if room.is_open:
@@ -660,8 +722,7 @@ def describe_place(
     state = _STATES_BY_CODE[room.states[sequence]]
     access_token: str | None = None
     if state is PlaceState.ADMITTED:
-        admitted_at_ms = room.admitted_at_ms_by_slot[room.slot_of_sequence[sequence]]
-        expires_at_ms = admitted_at_ms + room.settings.access_ttl_s * MILLISECONDS_PER_SECOND
+        expires_at_ms = room.access_expires_at_ms_by_slot[room.slot_of_sequence[sequence]]
         if now_ms >= expires_at_ms:
             state = PlaceState.EXPIRED
         else:
@@ -717,8 +778,10 @@ def snapshot_waiting_room(room: WaitingRoom) -> tuple[WaitingRoomRow, list[Place
     place_rows = []
     for sequence in range(room.fan_count):
         slot = room.slot_of_sequence[sequence]
-        admitted_at_ms = (
-            room.admitted_at_ms_by_slot[slot] if slot < room.head_slot else NEVER_ADMITTED_MS
+        passed = slot < room.head_slot
+        admitted_at_ms = room.admitted_at_ms_by_slot[slot] if passed else NEVER_ADMITTED_MS
+        access_expires_at_ms = (
+            room.access_expires_at_ms_by_slot[slot] if passed else NEVER_ADMITTED_MS
         )
         place_rows.append(
             PlaceRow(
@@ -728,6 +791,9 @@ def snapshot_waiting_room(room: WaitingRoom) -> tuple[WaitingRoomRow, list[Place
                 state=_STATES_BY_CODE[room.states[sequence]],
                 last_seen_ms=room.last_seen_ms[sequence],
                 admitted_at_ms=None if admitted_at_ms == NEVER_ADMITTED_MS else admitted_at_ms,
+                access_expires_at_ms=(
+                    None if access_expires_at_ms == NEVER_ADMITTED_MS else access_expires_at_ms
+                ),
             )
         )
     return room_row, place_rows
@@ -745,8 +811,10 @@ def rebuild_waiting_room(room_row: WaitingRoomRow, place_rows: Iterable[PlaceRow
         )
     )
     admitted_at_by_slot: dict[int, int] = {}
+    access_expires_at_by_slot: dict[int, int] = {}
     for expected_sequence, row in enumerate(place_rows):
         assert row.sequence == expected_sequence, "place rows come in sequence order"
+        assert (row.admitted_at_ms is None) == (row.access_expires_at_ms is None), row.sequence
         room.fan_index.add(row.fan_id)
         room.states.append(_STATE_CODES[row.state])
         room.last_seen_ms.append(row.last_seen_ms)
@@ -755,12 +823,18 @@ def rebuild_waiting_room(room_row: WaitingRoomRow, place_rows: Iterable[PlaceRow
             admitted_at_by_slot[row.slot] = (
                 NEVER_ADMITTED_MS if row.admitted_at_ms is None else row.admitted_at_ms
             )
+            access_expires_at_by_slot[row.slot] = (
+                NEVER_ADMITTED_MS if row.access_expires_at_ms is None else row.access_expires_at_ms
+            )
         room.active_shopper_count += row.state is PlaceState.ADMITTED
     room.sequence_at_slot.extend(range(room.fan_count))
     for sequence, slot in enumerate(room.slot_of_sequence):
         room.sequence_at_slot[slot] = sequence
     room.admitted_at_ms_by_slot.extend(
         admitted_at_by_slot[slot] for slot in range(room_row.head_slot)
+    )
+    room.access_expires_at_ms_by_slot.extend(
+        access_expires_at_by_slot[slot] for slot in range(room_row.head_slot)
     )
     room.pre_queue_count = room_row.pre_queue_count
     room.pre_queue_closed = room_row.pre_queue_closed

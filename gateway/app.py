@@ -33,6 +33,7 @@ from gateway.rate_limits import RateLimiter, configured_limits
 from gateway.routes import (
     dashboard,
     events,
+    failed_work,
     health,
     holds,
     orders,
@@ -168,6 +169,7 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
         tickets,
         scanning,
         ticket_tools,
+        failed_work,
         venue,
         health,
     ):

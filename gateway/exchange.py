@@ -5,6 +5,7 @@ Each step raises `ApiError`, so a route reads as the steps of its request and no
 sends reaches a handler undecoded.
 """
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -23,6 +24,10 @@ T = TypeVar("T")
 JSON = "application/json"
 VENUE_ROLES = (Role.VENUE_MANAGER, Role.ADMIN)
 _encoder = msgspec.json.Encoder()
+# How msgspec names where a body went wrong: "... - at `$.onsale.hold_ttl_s`", and the name of an
+# unknown field in "Object contains unknown field `colour`".
+_ERROR_PATH = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
+_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`")
 
 
 def client_address(request: Request) -> str:
@@ -91,12 +96,28 @@ def idempotency_key(request: Request) -> str | None:
     return key
 
 
+def field_of(error: msgspec.ValidationError) -> str | None:
+    """The body's field a validation error is about, as `onsale.waiting_room.enabled`."""
+    text = str(error)
+    at = _ERROR_PATH.search(text)
+    path = at.group("path") if at is not None else ""
+    unknown = _UNKNOWN_FIELD.match(text)
+    if unknown is not None:
+        path = f"{path}.{unknown.group('name')}" if path else unknown.group("name")
+    return path or None
+
+
 def decode_body(body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
-    """The body as its Struct; a malformed body, an unknown field or a wrong type is a 422."""
+    """The body as its Struct; a malformed body, an unknown field or a wrong type is a 422 that
+    names the field when it can."""
     try:
         return decoder.decode(body)
     except msgspec.ValidationError as error:
-        raise ApiError(ErrorCode.VALIDATION_ERROR, details={"errors": [str(error)]}) from None
+        details: dict[str, object] = {"errors": [str(error)]}
+        field = field_of(error)
+        if field is not None:
+            details["field"] = field
+        raise ApiError(ErrorCode.VALIDATION_ERROR, message=str(error), details=details) from None
     except msgspec.DecodeError as error:
         raise ApiError(
             ErrorCode.VALIDATION_ERROR,

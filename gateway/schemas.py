@@ -9,7 +9,7 @@ import datetime
 from typing import Annotated, Literal
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 from engine import limits
 from engine.inventory import TicketKind
@@ -23,7 +23,38 @@ Cents = Annotated[int, Meta(ge=0, le=100_000_000)]
 Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
 Identifier = Annotated[str, Meta(min_length=1, max_length=64)]
 SeatLabel = Annotated[str, Meta(min_length=1, max_length=64)]
-Quantity = Annotated[int, Meta(ge=1, le=limits.TICKETS_PER_HOLD_MAX)]
+UnitQuantity = Annotated[int, Meta(ge=1, le=limits.UNITS_PER_GENERAL_HOLD_MAX)]
+SeatQuantity = Annotated[int, Meta(ge=1, le=limits.SEATS_PER_HOLD_MAX)]
+HoldTtl = Annotated[
+    int,
+    Meta(
+        ge=limits.HOLD_TTL_S_MIN,
+        le=limits.HOLD_TTL_S_MAX,
+        description="Seconds a new hold lives before its inventory returns to sale.",
+    ),
+]
+TicketsPerFan = Annotated[
+    int,
+    Meta(
+        ge=1,
+        le=limits.TICKETS_PER_USER_MAX,
+        description="Tickets one fan may hold and buy for the event, or null for no limit.",
+    ),
+]
+AdmitPerSecond = Annotated[
+    int, Meta(ge=limits.ADMIT_PER_SECOND_MIN, le=limits.ADMIT_PER_SECOND_MAX)
+]
+ActiveShoppers = Annotated[
+    int, Meta(ge=limits.MAX_ACTIVE_SHOPPERS_MIN, le=limits.MAX_ACTIVE_SHOPPERS_MAX)
+]
+AccessTtl = Annotated[
+    int,
+    Meta(
+        ge=limits.ACCESS_TTL_S_MIN,
+        le=limits.ACCESS_TTL_S_MAX,
+        description="Seconds an access token from the waiting room lets its fan shop.",
+    ),
+]
 WebhookUrl = Annotated[
     str,
     Meta(
@@ -40,20 +71,16 @@ class Request(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
 
 class WaitingRoomSettingsBody(Request):
     enabled: bool = False
-    admit_per_second: Annotated[
-        int, Meta(ge=limits.ADMIT_PER_SECOND_MIN, le=limits.ADMIT_PER_SECOND_MAX)
-    ] = 50
-    max_active_shoppers: Annotated[
-        int, Meta(ge=limits.MAX_ACTIVE_SHOPPERS_MIN, le=limits.MAX_ACTIVE_SHOPPERS_MAX)
-    ] = 2_000
-    access_ttl_s: Annotated[int, Meta(ge=limits.ACCESS_TTL_S_MIN, le=limits.ACCESS_TTL_S_MAX)] = 900
+    admit_per_second: AdmitPerSecond = 50
+    max_active_shoppers: ActiveShoppers = 2_000
+    access_ttl_s: AccessTtl = 900
 
 
 class OnsaleBody(Request):
     opens_at: Moment
     closes_at: Moment
-    hold_ttl_s: Annotated[int, Meta(ge=limits.HOLD_TTL_S_MIN, le=limits.HOLD_TTL_S_MAX)] = 600
-    max_tickets_per_user: Annotated[int, Meta(ge=1, le=limits.TICKETS_PER_USER_MAX)] = 6
+    hold_ttl_s: HoldTtl = 600
+    max_tickets_per_user: TicketsPerFan | None = 6
     waiting_room: WaitingRoomSettingsBody = WaitingRoomSettingsBody()
 
 
@@ -95,10 +122,29 @@ class CreateEventBody(Request):
     transfers_allowed: bool = True
 
 
+class WaitingRoomPatchBody(Request):
+    """A field left out stays as it is. `enabled` may change only while the event is
+    `scheduled`; the others need a waiting room, and `access_ttl_s` applies to the accesses
+    granted after it."""
+
+    enabled: bool | UnsetType = UNSET
+    admit_per_second: AdmitPerSecond | UnsetType = UNSET
+    max_active_shoppers: ActiveShoppers | UnsetType = UNSET
+    access_ttl_s: AccessTtl | UnsetType = UNSET
+
+
 class OnsalePatchBody(Request):
-    admit_per_second: (
-        Annotated[int, Meta(ge=limits.ADMIT_PER_SECOND_MIN, le=limits.ADMIT_PER_SECOND_MAX)] | None
-    ) = None
+    """The on-sale settings in the shape of creation; a field left out stays as it is. A change
+    applies to what comes after it: holds keep their expiry, and a lowered
+    `max_tickets_per_user` keeps what fans hold and bought. `admit_per_second` here is the
+    form of API v1, the same as `waiting_room.admit_per_second`."""
+
+    opens_at: Moment | UnsetType = UNSET
+    closes_at: Moment | UnsetType = UNSET
+    hold_ttl_s: HoldTtl | UnsetType = UNSET
+    max_tickets_per_user: TicketsPerFan | UnsetType | None = UNSET
+    waiting_room: WaitingRoomPatchBody | UnsetType = UNSET
+    admit_per_second: AdmitPerSecond | None = None
 
 
 class PatchEventBody(Request):
@@ -109,12 +155,12 @@ class PatchEventBody(Request):
 
 class ItemBody(Request):
     ticket_type_id: Identifier
-    quantity: Quantity
+    quantity: UnitQuantity
 
 
 class BestAvailableBody(Request):
     ticket_type_id: Identifier
-    quantity: Quantity
+    quantity: SeatQuantity
     contiguous: bool = True
     section: Label | None = None
 
@@ -186,10 +232,12 @@ class EventView(Response):
 
 
 class VenueOnsaleView(Response):
+    """`max_tickets_per_user` is null when the event sets no per-fan limit."""
+
     opens_at: str
     closes_at: str
     hold_ttl_s: int
-    max_tickets_per_user: int
+    max_tickets_per_user: int | None
     waiting_room: WaitingRoomSettingsView
 
 
@@ -276,6 +324,8 @@ class QueueStatsView(Response):
     admitted: int
     admit_per_second: int
     pre_queue: int
+    max_active_shoppers: int
+    access_ttl_s: int
 
 
 class OrderStatsView(Response):
@@ -358,7 +408,6 @@ class MintView(Response):
 
 
 TicketStatus = Literal[
-    "issued",
     "valid",
     "checked_in",
     "transferred",

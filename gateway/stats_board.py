@@ -206,16 +206,25 @@ class StatsBoard:
                 room = await published_room(self._redis, str(details.location.event_id))
             except (OSError, redis.RedisError):
                 room = None
+        settings = details.waiting_room
         if room is None:
             return QueueStatsView(
                 waiting=0,
                 admitted=0,
-                admit_per_second=details.waiting_room.admit_per_second,
+                admit_per_second=settings.admit_per_second,
                 pre_queue=0,
+                max_active_shoppers=settings.max_active_shoppers,
+                access_ttl_s=settings.access_ttl_s,
             )
         return QueueStatsView(
             waiting=room.waiting,
             admitted=room.admitted,
             admit_per_second=room.admit_per_second,
             pre_queue=room.pre_queue,
+            max_active_shoppers=(
+                settings.max_active_shoppers
+                if room.max_active_shoppers is None
+                else room.max_active_shoppers
+            ),
+            access_ttl_s=settings.access_ttl_s if room.access_ttl_s is None else room.access_ttl_s,
         )

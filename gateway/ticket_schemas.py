@@ -117,7 +117,7 @@ class ManifestTicketView(Response):
     ticket_id: str
     ticket_type_id: str
     seat: str | None
-    status: Literal["issued", "valid", "locked", "checked_in"]
+    status: Literal["valid", "locked", "checked_in"]
     qr_key: str
 
 
@@ -179,3 +179,30 @@ class NoteBody(Request):
     """Why, in the venue's words, kept in the audit log."""
 
     note: Note | None = None
+
+
+class FailedWorkView(Response):
+    """Work that ran out of its quick retries: a ticket's mint, an NFT's move to a new holder, or a
+    notice. The service keeps retrying it on a long backoff until it lands (`next_attempt_at`);
+    `POST /v1/venue/failed-work/{id}/retry` retries it at once. `status` is `failed` until it
+    lands, then `done`; work still on its quick retries is `pending`."""
+
+    id: str
+    kind: Literal["mint", "transfer", "notice", "other"]
+    topic: str
+    status: Literal["failed", "pending", "done"]
+    event_id: str | None
+    ticket_id: str | None
+    order_id: str | None
+    transfer_id: str | None
+    attempts: int
+    last_error: str | None
+    failed_at: str | None
+    next_attempt_at: str | None
+
+
+class FailedWorkList(Response):
+    """The event's failed work, the longest failing first."""
+
+    event_id: str
+    failed_work: list[FailedWorkView]

@@ -2,8 +2,9 @@
 engine/transfers.py checked on the locked ticket, the ticket given (persistence/ticket_transfers),
 and the outbox messages that move its NFT on chain and tell the recipient.
 
-The NFT's move is queued under the aggregate its mint was queued under, so it waits for the mint
-and for any earlier move of the same NFT.
+A ticket whose NFT is not minted yet is given like any other: the NFT's move is queued under the
+aggregate its mint was queued under, so it waits for the mint and for any earlier move of the same
+NFT, and it brings the NFT to whoever holds the ticket then.
 """
 
 import uuid
@@ -34,7 +35,6 @@ from persistence.tickets import TicketRecord, load_ticket
 MILLISECONDS_PER_SECOND = 1_000
 REFUSAL_MESSAGES: dict[TransferRefusal, str] = {
     TransferRefusal.SAME_FAN: "the ticket is already yours",
-    TransferRefusal.NOT_YET_VALID: "the ticket's NFT is still being minted; try again shortly",
     TransferRefusal.CHECKED_IN: "the ticket was used to enter",
     TransferRefusal.LOCKED: "the ticket is locked by its venue",
     TransferRefusal.ENDED: "the ticket is no longer valid",
@@ -60,7 +60,6 @@ def transfer_case(
         transfers_allowed=subject.transfers_allowed,
         changed_hands_at_ms=subject.changed_hands_at_ms,
         transfers_in_window=transfers_in_window,
-        nft_minted=subject.mint_status == "minted",
         nft_in_own_wallet=subject.registered_address is not None
         and subject.nft_owner_address == subject.registered_address,
     )

@@ -20,6 +20,7 @@ BENCHMARK_MODULES = {
     "B5": "loadtests.bench_best_available",
     "B6": "loadtests.bench_onsale",
     "HOLDS": "loadtests.bench_engine_holds",
+    "DOOR": "loadtests.bench_door",
 }
 # The detail lines of B1 and B2 that give the two sides of their comparison.
 COMPARISON_PREFIXES = ("pipeline ", "row_lock ", "gateway ", "trivial ")

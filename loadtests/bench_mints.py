@@ -184,9 +184,10 @@ async def check_on_chain(chain_name: str, nfts: list[tuple[str, str]]) -> None:
         mint = Pubkey.from_string(mint_address)
         addresses += [mint, holder_account_address(Pubkey.from_string(owner_address), mint)]
     accounts = await ActorChain(chain_name).get_accounts(addresses)
-    for index in range(len(nfts)):
-        finding, reason = nft_on_chain(accounts[2 * index], accounts[2 * index + 1])
-        assert finding is NftOnChain.COMPLETE, reason
+    for index, (_, owner_address) in enumerate(nfts):
+        owner = Pubkey.from_string(owner_address)
+        finding, found = nft_on_chain(accounts[2 * index], [(owner, accounts[2 * index + 1])])
+        assert finding is NftOnChain.COMPLETE and found == owner_address, found
 
 
 async def on_fresh_database(server_url: str, count: int, chain_directory: Path) -> float:

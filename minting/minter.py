@@ -2,9 +2,10 @@
 
 A ticket's mint address is a function of the ticket (`Custody.mint_keypair`), so the chain itself
 says whether an earlier attempt landed, even one whose worker died before it could record it: a
-complete NFT (supply 1, held by the owner, no mint authority left) is recorded with the signature
-that created it, an absent one is minted, and anything else at that address is an error for an
-operator, never a second mint.
+complete NFT (supply 1, held by the owner or by an earlier holder of its ticket, no mint authority
+left) is recorded with the signature that created it and the wallet that holds it, an absent one
+is minted to the owner, and anything else at that address is an error for an operator, never a
+second mint. An NFT found with an earlier holder is moved on by the ticket's transfers.
 """
 
 import enum
@@ -33,10 +34,12 @@ from minting.transactions import (
 
 
 class MintOrder(msgspec.Struct, frozen=True, kw_only=True):
-    """A ticket to mint and the wallet it goes to."""
+    """A ticket to mint, the wallet it goes to, and the wallets of the ticket's earlier holders,
+    where an attempt made before the ticket changed hands may have put it."""
 
     request: MintRequest
     owner_address: str
+    earlier_holder_addresses: tuple[str, ...] = ()
 
 
 class Minted(msgspec.Struct, frozen=True, kw_only=True, tag=True):
@@ -60,8 +63,11 @@ class NftOnChain(enum.Enum):
     CONFLICTING = "conflicting"
 
 
-def nft_on_chain(mint: Account | None, holder: Account | None) -> tuple[NftOnChain, str]:
-    """What the chain holds at a ticket's mint address, and why when it is not a clean answer."""
+def nft_on_chain(
+    mint: Account | None, holders: Sequence[tuple[Pubkey, Account | None]]
+) -> tuple[NftOnChain, str]:
+    """What the chain holds at a ticket's mint address: ABSENT, COMPLETE with the wallet that
+    holds the NFT (of `holders`, each a wallet and its token account), or CONFLICTING and why."""
     if mint is None:
         return NftOnChain.ABSENT, ""
     if mint.owner != TOKEN_2022_PROGRAM_ID:
@@ -77,22 +83,26 @@ def nft_on_chain(mint: Account | None, holder: Account | None) -> tuple[NftOnCha
         )
     if state.mint_authority is not None:
         return NftOnChain.CONFLICTING, "the mint still has a mint authority"
-    if holder is None or holder.owner != TOKEN_2022_PROGRAM_ID:
-        return NftOnChain.CONFLICTING, "the NFT exists but the owner's token account does not"
-    try:
-        held = unpack_token_account(bytes(holder.data)).amount
-    except ValueError as error:
-        return NftOnChain.CONFLICTING, f"the owner's token account is unreadable: {error}"
-    if held != NFT_SUPPLY:
-        return NftOnChain.CONFLICTING, "the NFT exists but is no longer in the owner's wallet"
-    return NftOnChain.COMPLETE, ""
+    for wallet, holder in holders:
+        if holder is None or holder.owner != TOKEN_2022_PROGRAM_ID:
+            continue
+        try:
+            held = unpack_token_account(bytes(holder.data)).amount
+        except ValueError as error:
+            return NftOnChain.CONFLICTING, f"a holder's token account is unreadable: {error}"
+        if held == NFT_SUPPLY:
+            return NftOnChain.COMPLETE, str(wallet)
+    return NftOnChain.CONFLICTING, "the NFT exists but no holder of its ticket has it"
 
 
 class _Planned(msgspec.Struct, frozen=True, kw_only=True):
+    """`wallets` are the owner's and then the earlier holders', `holders` their token accounts."""
+
     order: MintOrder
     mint: Keypair
     owner: Pubkey
-    holder: Pubkey
+    wallets: tuple[Pubkey, ...]
+    holders: tuple[Pubkey, ...]
 
 
 class TicketMinter:
@@ -119,34 +129,50 @@ class TicketMinter:
     def _plan(self, order: MintOrder) -> _Planned:
         mint = self._custody.mint_keypair(order.request.ticket_id)
         owner = Pubkey.from_string(order.owner_address)
+        earlier = [
+            Pubkey.from_string(address)
+            for address in dict.fromkeys(order.earlier_holder_addresses)
+            if address != order.owner_address
+        ]
+        wallets = (owner, *earlier)
         return _Planned(
-            order=order, mint=mint, owner=owner, holder=holder_account_address(owner, mint.pubkey())
+            order=order,
+            mint=mint,
+            owner=owner,
+            wallets=wallets,
+            holders=tuple(holder_account_address(wallet, mint.pubkey()) for wallet in wallets),
         )
 
     async def _mint_chunk(self, orders: Sequence[MintOrder]) -> list[MintOutcome]:
         plans = [self._plan(order) for order in orders]
-        accounts = await self._chain.get_accounts(
-            [address for plan in plans for address in (plan.mint.pubkey(), plan.holder)]
+        accounts = iter(
+            await self._chain.get_accounts(
+                [address for plan in plans for address in (plan.mint.pubkey(), *plan.holders)]
+            )
         )
         outcomes: dict[uuid.UUID, MintOutcome] = {}
-        found: list[_Planned] = []
+        found: list[tuple[_Planned, str]] = []
         absent: list[_Planned] = []
-        for index, plan in enumerate(plans):
-            finding, reason = nft_on_chain(accounts[2 * index], accounts[2 * index + 1])
+        for plan in plans:
+            mint_account = next(accounts)
+            holders = [(wallet, next(accounts)) for wallet in plan.wallets]
+            finding, holder_or_reason = nft_on_chain(mint_account, holders)
             if finding is NftOnChain.COMPLETE:
-                found.append(plan)
+                found.append((plan, holder_or_reason))
             elif finding is NftOnChain.ABSENT:
                 absent.append(plan)
             else:
                 outcomes[plan.order.request.ticket_id] = MintFailed(
-                    ticket_id=plan.order.request.ticket_id, error=reason
+                    ticket_id=plan.order.request.ticket_id, error=holder_or_reason
                 )
         if found:
             signatures = await self._chain.creation_signatures(
-                [plan.mint.pubkey() for plan in found]
+                [plan.mint.pubkey() for plan, _ in found]
             )
-            for plan, signature in zip(found, signatures, strict=True):
-                outcomes[plan.order.request.ticket_id] = self._outcome(plan, signature, None)
+            for (plan, holder), signature in zip(found, signatures, strict=True):
+                outcomes[plan.order.request.ticket_id] = self._outcome(
+                    plan, signature, None, holder
+                )
         if absent:
             rent = await self._current_rent()
             blockhash = await self._chain.latest_blockhash()
@@ -164,11 +190,13 @@ class TicketMinter:
             sent = await self._chain.send_transactions(transactions)
             for plan, result in zip(absent, sent, strict=True):
                 outcomes[plan.order.request.ticket_id] = self._outcome(
-                    plan, result.signature, result.error
+                    plan, result.signature, result.error, str(plan.owner)
                 )
         return [outcomes[order.request.ticket_id] for order in orders]
 
-    def _outcome(self, plan: _Planned, signature: str | None, error: str | None) -> MintOutcome:
+    def _outcome(
+        self, plan: _Planned, signature: str | None, error: str | None, holder: str
+    ) -> MintOutcome:
         ticket_id = plan.order.request.ticket_id
         if error is not None:
             return MintFailed(ticket_id=ticket_id, error=error)
@@ -178,7 +206,7 @@ class TicketMinter:
             )
         return Minted(
             ticket_id=ticket_id,
-            owner_address=str(plan.owner),
+            owner_address=holder,
             mint_address=str(plan.mint.pubkey()),
             signature=signature,
         )

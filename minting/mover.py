@@ -1,11 +1,12 @@
-"""Moving ticket NFTs from the giver's custodial wallet to the recipient's: read the chain first,
-then send only what has not moved yet.
+"""Moving ticket NFTs to the wallet of whoever holds their ticket now: read the chain first, then
+send only what has not moved yet.
 
 A move is done once the recipient's token account holds the NFT, even when the worker that sent it
-died before it could say so: it is recorded with the signature that created that account, when the
-chain knows it. While the giver's custodial wallet holds the NFT, one transaction moves it (the
-mint authority pays, the giver's derived key signs). An NFT in any other wallet is an operator's
-question, never a guess: the move fails for good.
+died before it could say so, or when the NFT was minted straight to the recipient: it is recorded
+with the signature that created that account, when the chain knows it. While the custodial wallet
+of one of the ticket's holders has the NFT, one transaction moves it (the mint authority pays, the
+holder's derived key signs). An NFT in any other wallet is an operator's question, never a guess:
+the move fails for good.
 """
 
 import uuid
@@ -29,13 +30,14 @@ assert limits.TRANSFERS_PER_CHAIN_BATCH_MAX <= limits.MINTS_PER_CHAIN_BATCH_MAX,
 
 
 class MoveOrder(msgspec.Struct, frozen=True, kw_only=True):
-    """One NFT to move: from the wallet that holds it, the giver's, to the recipient's."""
+    """One NFT to move from the wallet recorded as holding it to the recipient's; `signers` are
+    the fans of `tenant_id` whose custodial wallets may be that holder."""
 
     transfer_id: uuid.UUID
     mint_address: str
     holder_address: str
-    giver_tenant_id: uuid.UUID
-    giver_user_id: str
+    tenant_id: uuid.UUID
+    signers: tuple[str, ...]
     recipient_address: str
 
 
@@ -58,8 +60,10 @@ MoveOutcome = Moved | MoveFailed
 
 
 class _Planned(msgspec.Struct, frozen=True, kw_only=True):
+    """`holder` is the key of the wallet holding the NFT, None when the platform has none."""
+
     order: MoveOrder
-    giver: Keypair
+    holder: Keypair | None
     mint: Pubkey
     recipient: Pubkey
     holder_account: Pubkey
@@ -95,48 +99,49 @@ class TicketMover:
                 )
         return outcomes
 
-    def _plan(self, order: MoveOrder) -> _Planned | MoveFailed:
-        giver = self._custody.fan_keypair(order.giver_tenant_id, order.giver_user_id)
-        if str(giver.pubkey()) != order.holder_address:
-            return MoveFailed(
-                transfer_id=order.transfer_id,
-                error="the NFT is not in the giver's custodial wallet, so it cannot be signed for",
-                is_final=True,
-            )
+    def _plan(self, order: MoveOrder) -> _Planned:
+        holder = next(
+            (
+                keypair
+                for keypair in (
+                    self._custody.fan_keypair(order.tenant_id, user_id) for user_id in order.signers
+                )
+                if str(keypair.pubkey()) == order.holder_address
+            ),
+            None,
+        )
         mint = Pubkey.from_string(order.mint_address)
         recipient = Pubkey.from_string(order.recipient_address)
         return _Planned(
             order=order,
-            giver=giver,
+            holder=holder,
             mint=mint,
             recipient=recipient,
-            holder_account=holder_account_address(giver.pubkey(), mint),
+            holder_account=holder_account_address(Pubkey.from_string(order.holder_address), mint),
             recipient_account=holder_account_address(recipient, mint),
         )
 
     async def _move_chunk(self, orders: Sequence[MoveOrder]) -> list[MoveOutcome]:
         outcomes: dict[uuid.UUID, MoveOutcome] = {}
-        plans: list[_Planned] = []
-        for order in orders:
-            plan = self._plan(order)
-            if isinstance(plan, MoveFailed):
-                outcomes[order.transfer_id] = plan
-            else:
-                plans.append(plan)
+        plans = [self._plan(order) for order in orders]
         accounts = await self._chain.get_accounts(
             [address for plan in plans for address in (plan.holder_account, plan.recipient_account)]
         )
         arrived: list[_Planned] = []
-        to_send: list[_Planned] = []
+        to_send: list[tuple[_Planned, Keypair]] = []
         for index, plan in enumerate(plans):
             if holds_the_nft(accounts[2 * index + 1]):
                 arrived.append(plan)
-            elif holds_the_nft(accounts[2 * index]):
-                to_send.append(plan)
+            elif holds_the_nft(accounts[2 * index]) and plan.holder is not None:
+                to_send.append((plan, plan.holder))
             else:
                 outcomes[plan.order.transfer_id] = MoveFailed(
                     transfer_id=plan.order.transfer_id,
-                    error="the NFT is in neither the giver's nor the recipient's wallet",
+                    error=(
+                        "the NFT is in a wallet the platform cannot sign for"
+                        if holds_the_nft(accounts[2 * index])
+                        else "the NFT is in neither its holder's nor the recipient's wallet"
+                    ),
                     is_final=True,
                 )
         if arrived:
@@ -151,15 +156,15 @@ class TicketMover:
                 [
                     transfer_ticket_transaction(
                         payer=self._authority,
-                        holder=plan.giver,
+                        holder=holder,
                         recipient=plan.recipient,
                         mint=plan.mint,
                         blockhash=blockhash,
                     )
-                    for plan in to_send
+                    for plan, holder in to_send
                 ]
             )
-            for plan, result in zip(to_send, sent, strict=True):
+            for (plan, _), result in zip(to_send, sent, strict=True):
                 outcomes[plan.order.transfer_id] = (
                     self._moved(plan, result.signature)
                     if result.error is None

@@ -1,5 +1,6 @@
 """Events as the gateway reads and adjusts them: where an event lives, its details for the API,
-its venue, and the settings a venue changes during a sale (the admission rate, transfers).
+its venue, and the settings a venue changes during a sale that no actor owns (the waiting room's
+settings as the event shows them, transfers). The sale's own settings are the InventoryActor's.
 
 The directory reads run without a tenant (they name only an event and its tenant); everything else
 runs in the caller's tenant transaction, so row-level security fences it.
@@ -38,7 +39,8 @@ class WaitingRoomDetails(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class EventDetails(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything the API shows of an event that changes only when its venue changes it."""
+    """Everything the API shows of an event that changes only when its venue changes it;
+    `max_tickets_per_user` is None when the event sets no per-fan limit."""
 
     location: EventLocation
     name: str
@@ -49,7 +51,7 @@ class EventDetails(msgspec.Struct, frozen=True, kw_only=True):
     opens_at_ms: int
     closes_at_ms: int
     hold_ttl_s: int
-    max_tickets_per_user: int
+    max_tickets_per_user: int | None
     waiting_room: WaitingRoomDetails
     ticket_types: tuple[TicketTypeDetails, ...]
     sections: tuple[SectionLayout, ...]
@@ -179,16 +181,36 @@ async def find_or_add_venue(
     return venue_id
 
 
-UPDATE_ADMISSION_RATE = """
-UPDATE events SET admit_per_second = $2, updated_at = now() WHERE id = $1
+UPDATE_WAITING_ROOM_SETTINGS = """
+UPDATE events
+SET waiting_room_enabled = coalesce($2, waiting_room_enabled),
+    admit_per_second = coalesce($3, admit_per_second),
+    max_active_shoppers = coalesce($4, max_active_shoppers),
+    access_ttl_s = coalesce($5, access_ttl_s),
+    updated_at = now()
+WHERE id = $1
 """
 
 
-async def record_admission_rate(
-    connection: asyncpg.Connection, *, event_id: uuid.UUID, admit_per_second: int
+async def record_waiting_room_settings(
+    connection: asyncpg.Connection,
+    *,
+    event_id: uuid.UUID,
+    enabled: bool | None = None,
+    admit_per_second: int | None = None,
+    max_active_shoppers: int | None = None,
+    access_ttl_s: int | None = None,
 ) -> None:
-    """The event's rate as a restarted waiting room and the API read it back."""
-    await connection.execute(UPDATE_ADMISSION_RATE, event_id, admit_per_second)
+    """The waiting room's settings as the API shows them and a new room starts from; None
+    leaves a setting as it is. The room's own row is written by its actor."""
+    await connection.execute(
+        UPDATE_WAITING_ROOM_SETTINGS,
+        event_id,
+        enabled,
+        admit_per_second,
+        max_active_shoppers,
+        access_ttl_s,
+    )
 
 
 UPDATE_TRANSFERS_ALLOWED = """

@@ -59,7 +59,8 @@ class WaitingRoomSettings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
-    """An event as `POST /v1/venue/events` describes it, times timezone-aware."""
+    """An event as `POST /v1/venue/events` describes it, times timezone-aware;
+    `max_tickets_per_user` is None when it sets no per-fan limit."""
 
     name: str
     starts_at: datetime.datetime
@@ -68,7 +69,7 @@ class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
     opens_at: datetime.datetime
     closes_at: datetime.datetime
     hold_ttl_s: int
-    max_tickets_per_user: int
+    max_tickets_per_user: int | None
     waiting_room: WaitingRoomSettings
     ticket_types: tuple[NewTicketType, ...]
     sections: tuple[NewSection, ...] = ()

@@ -32,6 +32,7 @@ from engine.changes import (
     OrderRefunded,
     SalePaused,
     SaleResumed,
+    SaleSettingsChanged,
     SeatsBlocked,
     SeatsUnblocked,
     UnitsWithheld,
@@ -50,7 +51,7 @@ from engine.outcomes import IdempotencyRecord, Outcome
 from engine.pricing import Price, price_order
 from engine.seat_map import SeatState
 from persistence.epochs import FencedTransaction
-from persistence.event_repository import load_inventory_configuration
+from persistence.event_repository import MILLISECONDS_PER_SECOND, load_inventory_configuration
 
 
 class InventoryConflict(RuntimeError):
@@ -93,6 +94,7 @@ OUTBOX_TOPICS: dict[type, str | None] = {
     WithheldUnitsReturned: None,
     SalePaused: "sale.paused",
     SaleResumed: "sale.resumed",
+    SaleSettingsChanged: None,
     IdempotencyKeyRecorded: None,
     IdempotencyKeysForgotten: None,
 }
@@ -163,6 +165,7 @@ class BatchEffect:
     recorded: dict[IdempotencyKey, IdempotencyRecord] = dataclasses.field(default_factory=dict)
     forgotten: set[IdempotencyKey] = dataclasses.field(default_factory=set)
     paused: bool | None = None
+    settings: SaleSettingsChanged | None = None
     outbox: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
 
     def move_seats(self, seats: Iterable[SeatId], before: str, after: str) -> None:
@@ -230,6 +233,7 @@ def referenced_ids(changes: Sequence[Change]) -> tuple[list[HoldId], list[OrderI
                 | WithheldUnitsReturned()
                 | SalePaused()
                 | SaleResumed()
+                | SaleSettingsChanged()
                 | IdempotencyKeyRecorded()
                 | IdempotencyKeysForgotten()
             ):
@@ -316,6 +320,8 @@ def net_effect(
                 effect.paused = True
             case SaleResumed():
                 effect.paused = False
+            case SaleSettingsChanged():
+                effect.settings = change
             case IdempotencyKeyRecorded(record=record):
                 assert record.key not in effect.recorded, record.key
                 effect.recorded[record.key] = record
@@ -491,6 +497,14 @@ SET status = CASE WHEN $2 THEN 'paused' ELSE 'on_sale' END, updated_at = now()
 WHERE id = $1
 """
 
+UPDATE_SALE_SETTINGS = """
+UPDATE events
+SET opens_at = timestamptz 'epoch' + $2::bigint * interval '1 millisecond',
+    closes_at = timestamptz 'epoch' + $3::bigint * interval '1 millisecond',
+    hold_ttl_s = $4, max_tickets_per_user = $5, updated_at = now()
+WHERE id = $1
+"""
+
 INSERT_OUTBOX = """
 INSERT INTO outbox (tenant_id, topic, aggregate_id, payload)
 SELECT $1, new.topic, new.aggregate_id, new.payload::jsonb
@@ -584,6 +598,16 @@ async def write_planned(fenced: FencedTransaction, *, plan: ChangePlan) -> None:
     await _write_withheld_units(connection, tenant_id, event_id, effect)
     if effect.paused is not None:
         await connection.execute(UPDATE_PAUSED, event_id, effect.paused)
+    if effect.settings is not None:
+        settings = effect.settings
+        await connection.execute(
+            UPDATE_SALE_SETTINGS,
+            event_id,
+            settings.opens_at_ms,
+            settings.closes_at_ms,
+            settings.hold_ttl_ms // MILLISECONDS_PER_SECOND,
+            settings.max_tickets_per_user,
+        )
     if effect.outbox:
         topics, aggregates, payloads = zip(*effect.outbox, strict=True)
         await connection.execute(

@@ -1,9 +1,11 @@
-"""Ticket NFT mints in Postgres: what a batch of tickets needs before minting (each ticket's status,
-its mint's status and the wallet its owner registered), and what the mints came to.
+"""Ticket NFT mints in Postgres: where each mint of a batch stands, the wallet each attempt claims
+before it goes to the chain, and what the mints came to.
 
-Both run once per tenant and batch, in the tenant's transaction. Recording a mint moves its ticket
-from issued to valid in the same transaction; a failure counts the attempt and keeps the error,
-and only the last attempt's failure marks the mint failed.
+Each runs once per tenant and batch, in the tenant's transaction. A mint claims its owner's wallet
+(`owner_address` of a mint not yet minted) in the transaction that reads its ticket's line, so a
+transfer that commits later sees where the NFT is going. A failure counts the attempt and keeps
+the error; once the quick attempts are spent it marks the mint failed, which a later success
+still turns into minted. A ticket's status never depends on its mint.
 """
 
 import uuid
@@ -13,12 +15,11 @@ import asyncpg
 import msgspec
 
 
-class MintTarget(msgspec.Struct, frozen=True, kw_only=True):
-    ticket_id: uuid.UUID
-    ticket_status: str
-    owner_user_id: str
-    mint_status: str | None
-    registered_address: str | None
+class MintState(msgspec.Struct, frozen=True, kw_only=True):
+    """`owner_address` is where the NFT went, or where the last attempt meant it to go."""
+
+    status: str
+    owner_address: str | None
 
 
 class MintRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,37 +30,48 @@ class MintRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class MintFailure(msgspec.Struct, frozen=True, kw_only=True):
+    """`marks_failed` for a mint that must never happen, or one out of its quick attempts (still
+    retried as failed work, and turned into minted when it lands)."""
+
     ticket_id: uuid.UUID
     error: str
-    is_final: bool
+    marks_failed: bool
 
 
-SELECT_MINT_TARGETS = """
-SELECT tickets.id AS ticket_id, tickets.status AS ticket_status, tickets.owner_user_id,
-       nft_mints.status AS mint_status, fan_wallets.address AS registered_address
-FROM tickets
-LEFT JOIN nft_mints ON nft_mints.ticket_id = tickets.id
-LEFT JOIN fan_wallets ON fan_wallets.tenant_id = tickets.tenant_id
-                     AND fan_wallets.user_id = tickets.owner_user_id
-WHERE tickets.id = ANY($1::uuid[])
+SELECT_MINT_STATES = """
+SELECT ticket_id, status, owner_address FROM nft_mints WHERE ticket_id = ANY($1::uuid[])
 """
 
 
-async def load_mint_targets(
+async def load_mint_states(
     connection: asyncpg.Connection, *, ticket_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, MintTarget]:
-    """The current tenant's tickets among `ticket_ids`, by id; a ticket not found is left out."""
-    rows = await connection.fetch(SELECT_MINT_TARGETS, list(ticket_ids))
+) -> dict[uuid.UUID, MintState]:
+    """The current tenant's mints of `ticket_ids` (the NFTs' first tickets), by ticket."""
+    rows = await connection.fetch(SELECT_MINT_STATES, list(ticket_ids))
     return {
-        row["ticket_id"]: MintTarget(
-            ticket_id=row["ticket_id"],
-            ticket_status=row["ticket_status"],
-            owner_user_id=row["owner_user_id"],
-            mint_status=row["mint_status"],
-            registered_address=row["registered_address"],
-        )
+        row["ticket_id"]: MintState(status=row["status"], owner_address=row["owner_address"])
         for row in rows
     }
+
+
+CLAIM_OWNERS = """
+UPDATE nft_mints SET owner_address = claim.owner_address, updated_at = now()
+FROM unnest($1::uuid[], $2::text[]) AS claim(ticket_id, owner_address)
+WHERE nft_mints.ticket_id = claim.ticket_id AND nft_mints.status <> 'minted'
+"""
+
+
+async def claim_mint_owners(
+    connection: asyncpg.Connection, *, claims: Sequence[tuple[uuid.UUID, str]]
+) -> None:
+    """Record, before the chain is called, the wallet each mint of `claims` (pairs of the NFT's
+    first ticket and a wallet) is going to."""
+    if claims:
+        await connection.execute(
+            CLAIM_OWNERS,
+            [ticket_id for ticket_id, _ in claims],
+            [owner_address for _, owner_address in claims],
+        )
 
 
 RECORD_MINTED = """
@@ -79,16 +91,11 @@ SET status = 'minted',
 WHERE nft_mints.status <> 'minted'
 """
 
-VALIDATE_TICKETS = """
-UPDATE tickets SET status = 'valid', updated_at = now()
-WHERE id = ANY($1::uuid[]) AND status = 'issued'
-"""
-
 RECORD_FAILURES = """
 INSERT INTO nft_mints (tenant_id, ticket_id, status, attempts, last_error)
 SELECT $1, failure.ticket_id,
-       CASE WHEN failure.is_final THEN 'failed' ELSE 'pending' END, 1, failure.error
-FROM unnest($2::uuid[], $3::text[], $4::boolean[]) AS failure(ticket_id, error, is_final)
+       CASE WHEN failure.marks_failed THEN 'failed' ELSE 'pending' END, 1, failure.error
+FROM unnest($2::uuid[], $3::text[], $4::boolean[]) AS failure(ticket_id, error, marks_failed)
 ON CONFLICT (ticket_id) DO UPDATE
 SET status = CASE WHEN excluded.status = 'failed' THEN 'failed' ELSE nft_mints.status END,
     attempts = nft_mints.attempts + 1,
@@ -115,12 +122,11 @@ async def record_mints(
             [record.mint_address for record in minted],
             [record.signature for record in minted],
         )
-        await connection.execute(VALIDATE_TICKETS, [record.ticket_id for record in minted])
     if failures:
         await connection.execute(
             RECORD_FAILURES,
             tenant_id,
             [failure.ticket_id for failure in failures],
             [failure.error for failure in failures],
-            [failure.is_final for failure in failures],
+            [failure.marks_failed for failure in failures],
         )

@@ -1,5 +1,6 @@
 """The outbox: messages written in the transaction of the change they announce, read back by the
-dispatcher, marked dispatched, retried with backoff, or moved to the dead letters.
+dispatcher, marked dispatched, or retried with backoff; a message out of its quick attempts
+becomes failed work (`failed_at`), still pending, retried on a long backoff until it lands.
 
 Delivery is at least once; consumers deduplicate. Only the oldest pending message of each
 aggregate is ever due, so one aggregate's messages arrive in the order they were written.
@@ -23,9 +24,12 @@ class OutboxMessage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DeliveryFailure(msgspec.Struct, frozen=True, kw_only=True):
+    """`is_failed_work` once the message has run out of its quick attempts."""
+
     message_id: uuid.UUID
     error: str
     retry_in_ms: int
+    is_failed_work: bool
 
 
 SELECT_TENANTS = "SELECT id FROM tenants ORDER BY id"
@@ -71,7 +75,8 @@ async def due_messages(connection: asyncpg.Connection, *, limit: int) -> list[Ou
 
 
 MARK_DISPATCHED = """
-UPDATE outbox SET status = 'dispatched', dispatched_at = now(), attempts = attempts + 1
+UPDATE outbox
+SET status = 'dispatched', dispatched_at = now(), attempts = attempts + 1, failed_at = NULL
 WHERE id = ANY($1::uuid[]) AND status = 'pending'
 """
 
@@ -86,8 +91,10 @@ RECORD_FAILURES = """
 UPDATE outbox
 SET attempts = attempts + 1,
     last_error = failure.error,
-    available_at = now() + failure.retry_in_ms * interval '1 millisecond'
-FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS failure(id, error, retry_in_ms)
+    available_at = now() + failure.retry_in_ms * interval '1 millisecond',
+    failed_at = CASE WHEN failure.is_failed_work THEN coalesce(outbox.failed_at, now()) END
+FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::boolean[])
+     AS failure(id, error, retry_in_ms, is_failed_work)
 WHERE outbox.id = failure.id AND outbox.status = 'pending'
 """
 
@@ -100,27 +107,5 @@ async def record_failures(
         [failure.message_id for failure in failures],
         [failure.error for failure in failures],
         [failure.retry_in_ms for failure in failures],
-    )
-
-
-MOVE_TO_DEAD_LETTERS = """
-WITH dead AS (
-    DELETE FROM outbox
-    USING unnest($1::uuid[], $2::text[]) AS failure(id, error)
-    WHERE outbox.id = failure.id AND outbox.status = 'pending'
-    RETURNING outbox.id, outbox.tenant_id, outbox.topic, outbox.payload, outbox.attempts,
-              failure.error, outbox.created_at)
-INSERT INTO outbox_dead_letters (id, tenant_id, topic, payload, attempts, last_error, created_at)
-SELECT id, tenant_id, topic, payload, attempts + 1, error, created_at FROM dead
-"""
-
-
-async def move_to_dead_letters(
-    connection: asyncpg.Connection, *, failures: Sequence[DeliveryFailure]
-) -> None:
-    """Give up on messages that ran out of attempts, keeping each whole for an operator."""
-    await connection.execute(
-        MOVE_TO_DEAD_LETTERS,
-        [failure.message_id for failure in failures],
-        [failure.error for failure in failures],
+        [failure.is_failed_work for failure in failures],
     )

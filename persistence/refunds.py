@@ -82,7 +82,7 @@ RETURNING 1
 
 REFUND_TICKETS = """
 UPDATE tickets SET status = 'refunded', status_reason = 'refund', updated_at = now()
-WHERE order_id = $1 AND status IN ('issued', 'valid', 'locked')
+WHERE order_id = $1 AND status IN ('valid', 'locked')
 """
 
 MARK_ORDER_REFUNDED = """

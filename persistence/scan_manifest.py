@@ -1,9 +1,9 @@
 """The offline scan manifest of an event: what a gate that loses its connection needs to verify
 codes alone, a page at a time in ticket id order.
 
-It lists the event's current tickets (those a gate may meet: not yet valid, valid, locked or
-checked in) with each one's QR key, so the gate can check a code's MAC and step itself; a ticket
-that ended or changed hands is left out, and its code is then unknown to the gate.
+It lists the event's current tickets (those a gate may meet: valid, locked or checked in) with
+each one's QR key, so the gate can check a code's MAC and step itself; a ticket that ended or
+changed hands is left out, and its code is then unknown to the gate.
 """
 
 import uuid
@@ -14,7 +14,6 @@ import msgspec
 from engine.tickets import TicketStatus
 
 MANIFEST_STATUSES = (
-    TicketStatus.ISSUED,
     TicketStatus.VALID,
     TicketStatus.LOCKED,
     TicketStatus.CHECKED_IN,

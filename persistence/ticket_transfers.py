@@ -4,8 +4,9 @@ what the chain made of it afterwards.
 Giving locks the ticket's row, ends it as `transferred` and issues the recipient's ticket in its
 place (same event, order, seat and position, a new id and a new QR secret, the same NFT), with a
 `ticket_transfers` row and an audit entry; the old QR code dies with the old ticket. The unique
-keys on the predecessor and on the transfer's tickets let a ticket leave its fan once. The NFT
-moves later, through the outbox; its outcome is recorded on the transfer and on the mint's owner.
+keys on the predecessor and on the transfer's tickets let a ticket leave its fan once. The NFT,
+minted yet or not, follows later through the outbox to whoever holds the ticket then; its outcome
+is recorded on the transfer and on the mint's owner.
 """
 
 import uuid
@@ -19,7 +20,8 @@ from persistence.ticket_moves import apply_move, issue_successor, record_audit
 
 
 class TransferSubject(msgspec.Struct, frozen=True, kw_only=True):
-    """The ticket to give, locked, with what the rules and the chain need to know of it."""
+    """The ticket to give, locked, with what the rules and the chain need to know of it;
+    `nft_owner_address` is where its NFT is, or where a mint under way is putting it."""
 
     ticket_id: uuid.UUID
     event_id: uuid.UUID
@@ -28,7 +30,6 @@ class TransferSubject(msgspec.Struct, frozen=True, kw_only=True):
     nft_ticket_id: uuid.UUID
     transfers_allowed: bool
     changed_hands_at_ms: int | None
-    mint_status: str | None
     nft_owner_address: str | None
     registered_address: str | None
 
@@ -37,7 +38,7 @@ LOCK_SUBJECT = """
 SELECT tickets.id, tickets.event_id, tickets.owner_user_id, tickets.status,
        coalesce(tickets.nft_ticket_id, tickets.id) AS nft_ticket_id, events.transfers_allowed,
        (extract(epoch FROM tickets.changed_hands_at) * 1000)::bigint AS changed_hands_at_ms,
-       nft_mints.status AS mint_status, nft_mints.owner_address AS nft_owner_address,
+       nft_mints.owner_address AS nft_owner_address,
        fan_wallets.address AS registered_address
 FROM tickets
 JOIN events ON events.id = tickets.event_id
@@ -63,7 +64,6 @@ async def lock_transfer_subject(
         nft_ticket_id=row["nft_ticket_id"],
         transfers_allowed=row["transfers_allowed"],
         changed_hands_at_ms=row["changed_hands_at_ms"],
-        mint_status=row["mint_status"],
         nft_owner_address=row["nft_owner_address"],
         registered_address=row["registered_address"],
     )
@@ -150,27 +150,21 @@ async def find_contact_email(
 
 
 class PendingTransfer(msgspec.Struct, frozen=True, kw_only=True):
-    """What the chain needs for one transfer: whose custodial wallet gives, to whom."""
+    """A transfer as the chain work needs it: its NFT's line and where its mint stands."""
 
     transfer_id: uuid.UUID
     status: str
-    from_user_id: str
-    to_user_id: str
+    nft_ticket_id: uuid.UUID
     mint_address: str | None
     nft_owner_address: str | None
-    recipient_registered_address: str | None
 
 
 SELECT_PENDING_TRANSFERS = """
-SELECT ticket_transfers.id, ticket_transfers.status, ticket_transfers.from_user_id,
-       ticket_transfers.to_user_id, nft_mints.mint_address,
-       nft_mints.owner_address AS nft_owner_address,
-       fan_wallets.address AS recipient_registered_address
+SELECT ticket_transfers.id, ticket_transfers.status, ticket_transfers.nft_ticket_id,
+       nft_mints.mint_address, nft_mints.owner_address AS nft_owner_address
 FROM ticket_transfers
 LEFT JOIN nft_mints ON nft_mints.ticket_id = ticket_transfers.nft_ticket_id
                    AND nft_mints.status = 'minted'
-LEFT JOIN fan_wallets ON fan_wallets.tenant_id = ticket_transfers.tenant_id
-                     AND fan_wallets.user_id = ticket_transfers.to_user_id
 WHERE ticket_transfers.id = ANY($1::uuid[])
 """
 
@@ -178,16 +172,16 @@ WHERE ticket_transfers.id = ANY($1::uuid[])
 async def load_transfers(
     connection: asyncpg.Connection, transfer_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, PendingTransfer]:
+    """The transfers by id; `mint_address` and `nft_owner_address` are None until the NFT is
+    minted."""
     rows = await connection.fetch(SELECT_PENDING_TRANSFERS, list(transfer_ids))
     return {
         row["id"]: PendingTransfer(
             transfer_id=row["id"],
             status=row["status"],
-            from_user_id=row["from_user_id"],
-            to_user_id=row["to_user_id"],
+            nft_ticket_id=row["nft_ticket_id"],
             mint_address=row["mint_address"],
             nft_owner_address=row["nft_owner_address"],
-            recipient_registered_address=row["recipient_registered_address"],
         )
         for row in rows
     }

@@ -18,7 +18,6 @@ from engine.pre_queue_draw import draw_pre_queue_order
 from engine.waiting_room import (
     PLACE_TRANSITIONS,
     AccessEnded,
-    AdmissionRateChanged,
     FansAdmitted,
     FansJoined,
     PlaceRow,
@@ -27,6 +26,7 @@ from engine.waiting_room import (
     PreQueueDrawn,
     WaitingRoomChange,
     WaitingRoomRow,
+    WaitingRoomSettingsChanged,
 )
 
 
@@ -96,7 +96,7 @@ WHERE event_id = $1
 """
 
 SELECT_PLACES = """
-SELECT sequence, fan_id, slot, state, last_seen_ms, admitted_at_ms
+SELECT sequence, fan_id, slot, state, last_seen_ms, admitted_at_ms, access_expires_at_ms
 FROM waiting_room_places
 WHERE event_id = $1
 ORDER BY sequence
@@ -133,6 +133,7 @@ async def load_waiting_room(
             state=PlaceState(row["state"]),
             last_seen_ms=row["last_seen_ms"],
             admitted_at_ms=row["admitted_at_ms"],
+            access_expires_at_ms=row["access_expires_at_ms"],
         )
         for row in await connection.fetch(SELECT_PLACES, event_id)
     ]
@@ -142,7 +143,14 @@ async def load_waiting_room(
 class PlaceWrite:
     """The net effect of a batch on one place; None leaves a column of an existing place as is."""
 
-    __slots__ = ("admitted_at_ms", "fan_id", "last_seen_ms", "slot", "state")
+    __slots__ = (
+        "access_expires_at_ms",
+        "admitted_at_ms",
+        "fan_id",
+        "last_seen_ms",
+        "slot",
+        "state",
+    )
 
     def __init__(
         self,
@@ -157,6 +165,7 @@ class PlaceWrite:
         self.state = state
         self.last_seen_ms = last_seen_ms
         self.admitted_at_ms: int | None = None
+        self.access_expires_at_ms: int | None = None
 
 
 def place_writes(
@@ -172,12 +181,11 @@ def place_writes(
             found = changed.setdefault(sequence, PlaceWrite())
         return found
 
-    def move(sequences: Iterable[int], state: PlaceState, admitted_at_ms: int | None) -> None:
-        for sequence in sequences:
-            write = place(sequence)
+    def move(sequences: Iterable[int], state: PlaceState) -> list[PlaceWrite]:
+        writes = [place(sequence) for sequence in sequences]
+        for write in writes:
             write.state = state
-            if admitted_at_ms is not None:
-                write.admitted_at_ms = admitted_at_ms
+        return writes
 
     for change in changes:
         match change:
@@ -200,11 +208,13 @@ def place_writes(
                     write.slot = slot
                     write.state = PlaceState.WAITING
             case FansAdmitted():
-                move(change.admitted_sequences, PlaceState.ADMITTED, change.admitted_at_ms)
-                move(change.abandoned_sequences, PlaceState.EXPIRED, None)
+                for write in move(change.admitted_sequences, PlaceState.ADMITTED):
+                    write.admitted_at_ms = change.admitted_at_ms
+                    write.access_expires_at_ms = change.access_expires_at_ms
+                move(change.abandoned_sequences, PlaceState.EXPIRED)
             case AccessEnded():
-                move(change.sequences, PlaceState.EXPIRED, None)
-            case AdmissionRateChanged():
+                move(change.sequences, PlaceState.EXPIRED)
+            case WaitingRoomSettingsChanged():
                 pass
             case _:
                 assert_never(change)
@@ -214,17 +224,19 @@ def place_writes(
 UPDATE_WAITING_ROOM = """
 UPDATE waiting_rooms
 SET admit_per_second = $3, pre_queue_count = $4, pre_queue_closed = $5, draw_seed = $6,
-    opened_at_ms = $7, head_slot = $8, admission_credit_milli = $9, credited_at_ms = $10
+    opened_at_ms = $7, head_slot = $8, admission_credit_milli = $9, credited_at_ms = $10,
+    opens_at_ms = $11, max_active_shoppers = $12, access_ttl_s = $13
 WHERE event_id = $1 AND epoch = $2
 """
 
 INSERT_PLACES = """
 INSERT INTO waiting_room_places (tenant_id, event_id, sequence, fan_id, slot, state,
-                                 last_seen_ms, admitted_at_ms)
+                                 last_seen_ms, admitted_at_ms, access_expires_at_ms)
 SELECT $1, $2, new.sequence, new.fan_id, new.slot, new.state, new.last_seen_ms,
-       new.admitted_at_ms
-FROM unnest($3::integer[], $4::text[], $5::integer[], $6::text[], $7::bigint[], $8::bigint[])
-     AS new (sequence, fan_id, slot, state, last_seen_ms, admitted_at_ms)
+       new.admitted_at_ms, new.access_expires_at_ms
+FROM unnest($3::integer[], $4::text[], $5::integer[], $6::text[], $7::bigint[], $8::bigint[],
+            $9::bigint[])
+     AS new (sequence, fan_id, slot, state, last_seen_ms, admitted_at_ms, access_expires_at_ms)
 """
 
 UPDATE_PLACES = """
@@ -232,12 +244,13 @@ UPDATE waiting_room_places AS places
 SET slot = coalesce(new.slot, places.slot),
     state = coalesce(new.state, places.state),
     last_seen_ms = greatest(places.last_seen_ms, new.last_seen_ms),
-    admitted_at_ms = coalesce(new.admitted_at_ms, places.admitted_at_ms)
-FROM unnest($2::integer[], $3::integer[], $4::text[], $5::bigint[], $6::bigint[])
-     AS new (sequence, slot, state, last_seen_ms, admitted_at_ms)
+    admitted_at_ms = coalesce(new.admitted_at_ms, places.admitted_at_ms),
+    access_expires_at_ms = coalesce(new.access_expires_at_ms, places.access_expires_at_ms)
+FROM unnest($2::integer[], $3::integer[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
+     AS new (sequence, slot, state, last_seen_ms, admitted_at_ms, access_expires_at_ms)
 WHERE places.event_id = $1
   AND places.sequence = new.sequence
-  AND (new.state IS NULL OR places.state || '>' || new.state = ANY($7::text[]))
+  AND (new.state IS NULL OR places.state || '>' || new.state = ANY($8::text[]))
 """
 
 
@@ -271,6 +284,9 @@ async def write_waiting_room_changes(
         room_row.head_slot,
         room_row.admission_credit_milli,
         room_row.credited_at_ms,
+        room_row.opens_at_ms,
+        room_row.max_active_shoppers,
+        room_row.access_ttl_s,
     )
     if status != "UPDATE 1":
         raise StaleWaitingRoomEpoch(f"waiting room {event_id} is no longer at epoch {epoch}")
@@ -288,6 +304,7 @@ async def write_waiting_room_changes(
             [_state_name(write.state) for write in writes],
             [write.last_seen_ms for write in writes],
             [write.admitted_at_ms for write in writes],
+            [write.access_expires_at_ms for write in writes],
         )
     if changed:
         sequences = sorted(changed)
@@ -300,6 +317,7 @@ async def write_waiting_room_changes(
             [_state_name(write.state) for write in writes],
             [write.last_seen_ms for write in writes],
             [write.admitted_at_ms for write in writes],
+            [write.access_expires_at_ms for write in writes],
             NET_STATE_MOVES,
         )
         if status != f"UPDATE {len(writes)}":

@@ -13,10 +13,11 @@ import asyncpg
 import msgspec
 import stripe
 
+from engine.tickets import LIVE_STATUSES
 from gateway.demo.fairness import Admission
 from gateway.demo.invariants import OrderCharge, StoredOrder, TicketTypeSales
 
-LIVE_TICKET_STATUSES = ["issued", "valid", "checked_in", "locked"]
+LIVE_TICKET_STATUSES = sorted(LIVE_STATUSES)
 STRIPE_PAGE_SIZE = 100
 STRIPE_TIMEOUT_S = 60
 

@@ -2,14 +2,15 @@
 
 Order ids carry their event's number, like hold ids, so an order leads to its event and tenant;
 every read and write then runs in that tenant's transaction. An order is seen by its fan and by
-the venue roles of its event's tenant; to anyone else it does not exist.
+the venue roles of its event's tenant (door staff read it, only managers and admins refund it);
+to anyone else it does not exist.
 """
 
 import msgspec
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from gateway.auth import Principal
+from gateway.auth import Principal, Role
 from gateway.errors import ApiError, ErrorCode
 from gateway.exchange import (
     VENUE_ROLES,
@@ -39,6 +40,7 @@ from persistence.tickets import TicketRecord, load_order_tickets
 router = APIRouter()
 REFUND_DECODER = msgspec.json.Decoder(RefundBody)
 REFUNDABLE_STATUSES = frozenset({"paid", "fulfilled", "refunded"})
+ORDER_READER_ROLES = (Role.VENUE_STAFF, *VENUE_ROLES)
 
 
 def checkout_view(order: OrderRecord) -> CheckoutView:
@@ -103,7 +105,7 @@ def may_read(principal: Principal, details: EventDetails, order: OrderRecord) ->
     if order.user_id == principal.caller:
         return True
     return principal.tenant_id == details.location.tenant_id and principal.has_any_role(
-        *VENUE_ROLES
+        *ORDER_READER_ROLES
     )
 
 

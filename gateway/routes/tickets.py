@@ -52,7 +52,7 @@ HELD_STATUSES = tuple(
     if status not in (TicketStatus.TRANSFERRED, TicketStatus.REVOKED)
 )
 # A code is shown for a ticket that may still reach a gate; the gate says why it is turned away.
-QR_STATUSES = frozenset({TicketStatus.ISSUED, TicketStatus.VALID, TicketStatus.LOCKED})
+QR_STATUSES = frozenset({TicketStatus.VALID, TicketStatus.LOCKED})
 
 
 def listing_statuses(text: str | None) -> tuple[TicketStatus, ...]:

@@ -1,11 +1,13 @@
-"""Venue endpoints: create an event, read and list the tenant's events, pause, resume and pace the
-sale, and watch it live (stats, and the same stats as a server-sent-events stream).
+"""Venue endpoints: create an event, read and list the tenant's events, change its on-sale
+settings, pause and resume the sale, and watch it live (stats, and the same stats as a
+server-sent-events stream).
 
 Every event here is fenced twice: the route answers NOT_FOUND for another tenant's event, and the
 reads and writes run in the caller's tenant transaction, where row-level security applies.
 """
 
 import asyncio
+import datetime
 import urllib.parse
 from collections.abc import AsyncIterator
 
@@ -14,9 +16,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from engine import limits
-from engine.commands import PauseSale, ResumeSale
+from engine.commands import ChangeSaleSettings, PauseSale, ResumeSale
 from engine.inventory import TicketKind
 from engine.rejections import Rejected
+from engine.waiting_room import ChangeWaitingRoomSettings
 from gateway.auth import Principal
 from gateway.errors import ApiError, ErrorCode, rejection_error
 from gateway.event_views import venue_event_view
@@ -34,15 +37,19 @@ from gateway.schemas import (
     CreatedEventView,
     CreatedTicketTypeView,
     CreateEventBody,
+    EventStatus,
+    OnsalePatchBody,
     PatchEventBody,
     VenueEventList,
+    WaitingRoomPatchBody,
 )
+from gateway.stats_board import event_status
 from persistence.event_details import (
     EventDetails,
     find_or_add_venue,
     list_event_ids,
-    record_admission_rate,
     record_transfers_allowed,
+    record_waiting_room_settings,
 )
 from persistence.event_repository import (
     EventRejected,
@@ -52,6 +59,7 @@ from persistence.event_repository import (
     NewTicketType,
     WaitingRoomSettings,
     create_event,
+    milliseconds_of,
 )
 from persistence.tenancy import tenant_transaction
 from persistence.tenants import register_tenant
@@ -60,6 +68,11 @@ router = APIRouter()
 CREATE_DECODER = msgspec.json.Decoder(CreateEventBody)
 PATCH_DECODER = msgspec.json.Decoder(PatchEventBody)
 STATS_ENCODER = msgspec.json.Encoder()
+MILLISECONDS_PER_SECOND = 1_000
+ONSALE = "onsale"
+WAITING_ROOM = "onsale.waiting_room"
+# The waiting room may be turned on or off only before anyone could have queued or shopped.
+WAITING_ROOM_SWITCHABLE_STATUS: EventStatus = "scheduled"
 
 
 def names_a_host(url: str) -> bool:
@@ -211,44 +224,200 @@ async def read_venue_event(request: Request, event_id: str) -> Response:
     return await venue_view_response(request, await tenant_event(request, principal, event_id))
 
 
-@router.patch("/v1/venue/events/{event_id}")
-async def change_venue_event(request: Request, event_id: str) -> Response:
-    """Pause or resume the sale, change the waiting room's admission rate, or allow or forbid
-    transfers, at once."""
-    principal = await authenticate(request, *VENUE_ROLES)
-    details = await tenant_event(request, principal, event_id)
-    body = decode_body(await read_body(request), PATCH_DECODER)
-    location = details.location
-    admit_per_second = body.onsale.admit_per_second if body.onsale is not None else None
-    if admit_per_second is not None:
-        if not details.waiting_room.enabled:
-            raise invalid("this event has no waiting room", field="onsale.admit_per_second")
-        room = request.app.state.clients.waiting_room(location.event_id)
-        changed = await room.change_admission_rate(admit_per_second)
-        if isinstance(changed, Rejected):
-            raise rejection_error(changed)
-        async with tenant_transaction(
-            request.app.state.database_pool, location.tenant_id
-        ) as connection:
-            await record_admission_rate(
-                connection, event_id=location.event_id, admit_per_second=admit_per_second
+class OnsaleChange(msgspec.Struct, frozen=True, kw_only=True):
+    """What a PATCH's `onsale` changes, checked whole: the sale's settings (the InventoryActor's),
+    the waiting room's (its actor's), and what the event row shows of the room (None: as is)."""
+
+    sale: ChangeSaleSettings | None = None
+    room: ChangeWaitingRoomSettings | None = None
+    enabled: bool | None = None
+    admit_per_second: int | None = None
+    max_active_shoppers: int | None = None
+    access_ttl_s: int | None = None
+
+    @property
+    def shows_another_room(self) -> bool:
+        return any(
+            setting is not None
+            for setting in (
+                self.enabled,
+                self.admit_per_second,
+                self.max_active_shoppers,
+                self.access_ttl_s,
             )
-        request.app.state.catalog.forget(location.event_id)
+        )
+
+
+def given(value: object) -> bool:
+    return value is not msgspec.UNSET
+
+
+def onsale_change(
+    onsale: OnsalePatchBody, details: EventDetails, status: EventStatus | None
+) -> OnsaleChange:
+    """The change `onsale` asks for, or a VALIDATION_ERROR naming the first field at fault;
+    `status` is the event's status, needed only when the room is turned on or off."""
+    room_body = onsale.waiting_room
+    if isinstance(room_body, msgspec.UnsetType):
+        room_body = WaitingRoomPatchBody()
+    admit_per_second = room_body.admit_per_second
+    admit_field = f"{WAITING_ROOM}.admit_per_second"
+    if onsale.admit_per_second is not None:
+        if given(admit_per_second) and admit_per_second != onsale.admit_per_second:
+            raise invalid(
+                "onsale.admit_per_second and onsale.waiting_room.admit_per_second differ",
+                field=f"{ONSALE}.admit_per_second",
+            )
+        admit_per_second = onsale.admit_per_second
+        admit_field = f"{ONSALE}.admit_per_second"
+    opens_at_ms = moment_ms(onsale.opens_at)
+    closes_at_ms = moment_ms(onsale.closes_at)
+    merged_opens_at_ms = details.opens_at_ms if opens_at_ms is None else opens_at_ms
+    merged_closes_at_ms = details.closes_at_ms if closes_at_ms is None else closes_at_ms
+    if merged_closes_at_ms <= merged_opens_at_ms:
+        raise invalid(
+            "onsale.closes_at must be after onsale.opens_at",
+            field=f"{ONSALE}.closes_at" if closes_at_ms is not None else f"{ONSALE}.opens_at",
+        )
+    current = details.waiting_room
+    enabled = (
+        current.enabled if isinstance(room_body.enabled, msgspec.UnsetType) else room_body.enabled
+    )
+    switched = enabled != current.enabled
+    if switched and status != WAITING_ROOM_SWITCHABLE_STATUS:
+        raise invalid(
+            "the waiting room can be turned on or off only while the event is scheduled, "
+            f"before its sale opens; it is {status}",
+            field=f"{WAITING_ROOM}.enabled",
+            status=status,
+        )
+    room_settings = (
+        ("admit_per_second", admit_per_second, admit_field),
+        (
+            "max_active_shoppers",
+            room_body.max_active_shoppers,
+            f"{WAITING_ROOM}.max_active_shoppers",
+        ),
+        ("access_ttl_s", room_body.access_ttl_s, f"{WAITING_ROOM}.access_ttl_s"),
+    )
+    if not enabled:
+        for _, value, field in room_settings:
+            if given(value):
+                raise invalid("this event has no waiting room", field=field)
+    hold_ttl_s = onsale.hold_ttl_s
+    sale = None
+    if any(value is not None for value in (opens_at_ms, closes_at_ms)) or any(
+        given(value) for value in (hold_ttl_s, onsale.max_tickets_per_user)
+    ):
+        sale = ChangeSaleSettings(
+            opens_at_ms=msgspec.UNSET if opens_at_ms is None else opens_at_ms,
+            closes_at_ms=msgspec.UNSET if closes_at_ms is None else closes_at_ms,
+            hold_ttl_ms=(
+                msgspec.UNSET
+                if isinstance(hold_ttl_s, msgspec.UnsetType)
+                else hold_ttl_s * MILLISECONDS_PER_SECOND
+            ),
+            max_tickets_per_user=onsale.max_tickets_per_user,
+        )
+    room_values = {name: value for name, value, _ in room_settings if given(value)}
+    room = None
+    if enabled and switched:
+        # A room turned on starts from every setting the event shows, whatever it kept before.
+        shown = {
+            "admit_per_second": current.admit_per_second,
+            "max_active_shoppers": current.max_active_shoppers,
+            "access_ttl_s": current.access_ttl_s,
+        }
+        room = ChangeWaitingRoomSettings(opens_at_ms=merged_opens_at_ms, **(shown | room_values))
+    elif enabled and (room_values or opens_at_ms is not None):
+        room = ChangeWaitingRoomSettings(
+            opens_at_ms=msgspec.UNSET if opens_at_ms is None else opens_at_ms, **room_values
+        )
+    return OnsaleChange(sale=sale, room=room, enabled=enabled if switched else None, **room_values)
+
+
+def moment_ms(moment: datetime.datetime | msgspec.UnsetType) -> int | None:
+    return None if isinstance(moment, msgspec.UnsetType) else milliseconds_of(moment)
+
+
+async def current_status(request: Request, details: EventDetails) -> EventStatus:
+    """The event's status now, from a fresh snapshot of its inventory (a pause shows at once)."""
+    board = request.app.state.stats_board
+    board.forget(details.location.event_id)
+    snapshot = await board.inventory(details)
+    return event_status(details, snapshot, request.app.state.clock())
+
+
+def with_field_under(rejected: Rejected, prefix: str) -> ApiError:
+    """The API error of an actor's rejection, its field named as the body names it."""
+    field = rejected.details.get("field")
+    if isinstance(field, str):
+        details = rejected.details | {"field": f"{prefix}.{field}"}
+        rejected = msgspec.structs.replace(rejected, details=details)
+    return rejection_error(rejected)
+
+
+async def apply_change(
+    request: Request, details: EventDetails, body: PatchEventBody, change: OnsaleChange
+) -> None:
+    """Make a checked PATCH's changes, each through the one that owns it."""
+    state = request.app.state
+    location = details.location
+    if change.sale is not None:
+        result = await state.clients.inventory(location.event_id).execute(change.sale)
+        if isinstance(result, Rejected):
+            raise with_field_under(result, ONSALE)
+    if change.room is not None:
+        counts = await state.clients.waiting_room(location.event_id).change_settings(change.room)
+        if isinstance(counts, Rejected):
+            raise with_field_under(counts, WAITING_ROOM)
+    if change.shows_another_room:
+        async with tenant_transaction(state.database_pool, location.tenant_id) as connection:
+            await record_waiting_room_settings(
+                connection,
+                event_id=location.event_id,
+                enabled=change.enabled,
+                admit_per_second=change.admit_per_second,
+                max_active_shoppers=change.max_active_shoppers,
+                access_ttl_s=change.access_ttl_s,
+            )
     if body.status is not None:
         command = PauseSale() if body.status == "paused" else ResumeSale()
-        result = await request.app.state.clients.inventory(location.event_id).execute(command)
+        result = await state.clients.inventory(location.event_id).execute(command)
         if isinstance(result, Rejected):
             raise rejection_error(result)
-        request.app.state.stats_board.forget(location.event_id)
     if body.transfers_allowed is not None:
-        async with tenant_transaction(
-            request.app.state.database_pool, location.tenant_id
-        ) as connection:
+        async with tenant_transaction(state.database_pool, location.tenant_id) as connection:
             await record_transfers_allowed(
                 connection, event_id=location.event_id, transfers_allowed=body.transfers_allowed
             )
-        request.app.state.catalog.forget(location.event_id)
-    refreshed = await request.app.state.catalog.details(location.event_id)
+
+
+@router.patch("/v1/venue/events/{event_id}")
+async def change_venue_event(request: Request, event_id: str) -> Response:
+    """Change the on-sale settings, pause or resume the sale, or allow or forbid transfers, in
+    one request: the whole body is checked, against the event as Postgres has it, before
+    anything changes. The sale's settings change in its InventoryActor, the waiting room's in
+    its WaitingRoomActor, and each applies to what comes after it."""
+    principal = await authenticate(request, *VENUE_ROLES)
+    state = request.app.state
+    state.catalog.forget(path_id(event_id))
+    details = await tenant_event(request, principal, event_id)
+    body = decode_body(await read_body(request), PATCH_DECODER)
+    location = details.location
+    change = OnsaleChange()
+    if body.onsale is not None:
+        room_body = body.onsale.waiting_room
+        switching = not isinstance(room_body, msgspec.UnsetType) and given(room_body.enabled)
+        status = await current_status(request, details) if switching else None
+        change = onsale_change(body.onsale, details, status)
+    try:
+        await apply_change(request, details, body, change)
+    finally:
+        # Forgotten even when a later part failed: what an earlier part changed shows at once.
+        state.catalog.forget(location.event_id)
+        state.stats_board.forget(location.event_id)
+    refreshed = await state.catalog.details(location.event_id)
     assert refreshed is not None
     return await venue_view_response(request, refreshed)
 

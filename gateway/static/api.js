@@ -42,6 +42,9 @@ export function createApi(token) {
     async patch(path, body) {
       return (await send("PATCH", path, body)).json();
     },
+    async post(path, body) {
+      return (await send("POST", path, body)).json();
+    },
     async open(path, signal) {
       return send("GET", path, undefined, signal);
     },

@@ -1,8 +1,10 @@
-// One event, live: its figures, inventory bars, charts, order and mint counts and seat map, all
-// redrawn from each stats message; and the controls that pause, resume and pace the sale.
+// One event, live: its figures, inventory bars, charts, order and mint counts, failed work and
+// seat map, all redrawn from each stats message; and the controls that pause, resume and pace the
+// sale.
 
 import { ApiError } from "/static/api.js";
 import { drawTimeSeries } from "/static/charts.js";
+import { FailedWorkPanel } from "/static/failed_work.js";
 import * as format from "/static/format.js";
 import { SaleHistory } from "/static/sale_history.js";
 import { drawSeatMap } from "/static/seat_map.js";
@@ -96,6 +98,7 @@ export class EventView {
     this.seatsDrawnAvailable = null;
     this.seatMapLoading = false;
     this.abort = new AbortController();
+    this.failedWork = new FailedWorkPanel(api, event.event_id, this.abort.signal);
   }
 
   open() {
@@ -145,6 +148,7 @@ export class EventView {
     for (const id of ["feed-mode", "as-of", "control-message"]) {
       element(id).textContent = "";
     }
+    this.failedWork.clear();
     for (const id of ["sales-chart", "queue-chart"]) {
       const canvas = element(id);
       canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
@@ -188,6 +192,7 @@ export class EventView {
     fillBars(element("ticket-type-bars"), stats.by_ticket_type, this.ticketTypeNames);
     fillCounts(element("order-counts"), ORDER_ROWS, stats.orders, "payment_failed");
     fillCounts(element("mint-counts"), MINT_ROWS, stats.mints, "failed");
+    this.failedWork.follow(stats);
     this.drawCharts();
     this.refreshSeatMap(stats);
   }

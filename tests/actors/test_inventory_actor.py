@@ -1,6 +1,7 @@
 """The InventoryActor through its client, on real Ray and Postgres: group commit, no oversell,
 acknowledged holds survive kills and a Postgres outage, stale instances are fenced, holds expire,
-and a failed commit takes down the batch decided on top of it too."""
+a failed commit takes down the batch decided on top of it too, and changed sale settings outlive
+the actor."""
 
 import asyncio
 import pathlib
@@ -11,11 +12,12 @@ import asyncpg
 import pytest
 import ray
 
+from actors.call_errors import ACTOR_CALL_ERRORS
 from actors.clients import InventoryClient
 from actors.inventory_actor import CountDifference
 from actors.names import NAMESPACE, inventory_actor_name
-from engine.commands import ItemRequest, PlaceHold
-from engine.outcomes import HoldView
+from engine.commands import ChangeSaleSettings, ItemRequest, PlaceHold
+from engine.outcomes import Acknowledged, HoldView
 from engine.rejections import Reason, Rejected
 from gateway.embedded import EmbeddedPostgres
 from loadtests.seeding import event_on_sale_now, seed_event
@@ -349,4 +351,54 @@ async def test_both_batches_get_unavailable_and_none_is_kept_when_a_commit_fails
     assert isinstance(after, HoldView)
     assert await sale.active_hold_ids() == {before.hold_id, after.hold_id}
     assert await held_in_memory() == 2
+    assert await sale.actor().reconcile.remote() == []
+
+
+async def test_changed_sale_settings_are_kept_when_the_actor_is_killed(
+    sale: Sale, clock: FileClock
+) -> None:
+    client = client_of(sale, clock)
+    before = await client.execute(sale.hold("fan-1", 4, "before"))
+    assert isinstance(before, HoldView)
+    closes_at_ms = clock() + 2 * 86_400_000
+    change = ChangeSaleSettings(
+        closes_at_ms=closes_at_ms, hold_ttl_ms=120_000, max_tickets_per_user=None
+    )
+    assert isinstance(await client.execute(change), Acknowledged)
+    epoch = (await sale.actor().stats.remote()).epoch
+
+    async def rebuilt() -> bool:
+        """Whether the instance Ray put in the killed one's place has read the event back."""
+        try:
+            return bool((await sale.actor().stats.remote()).epoch == epoch + 1)
+        except ACTOR_CALL_ERRORS:
+            return False
+
+    ray.kill(sale.actor(), no_restart=False)
+    await until(rebuilt)
+    after = await client.execute(sale.hold("fan-1", 150, "after"))
+
+    assert isinstance(after, HoldView), after
+    assert after.expires_at_ms == clock() + 120_000
+    stored_expiry_ms = await sale.fetchval(
+        "select (extract(epoch from expires_at) * 1000)::bigint from holds where id = $1",
+        uuid.UUID(before.hold_id),
+    )
+    assert stored_expiry_ms == before.expires_at_ms
+    connection = await asyncpg.connect(sale.owner_url)
+    try:
+        settings = await connection.fetchrow(
+            "select (extract(epoch from closes_at) * 1000)::bigint as closes_at_ms, hold_ttl_s, "
+            "max_tickets_per_user from events where id = $1",
+            sale.event_id,
+        )
+    finally:
+        await connection.close()
+    assert tuple(settings.values()) == (closes_at_ms, 120, None)
+    lowered = await client.execute(ChangeSaleSettings(max_tickets_per_user=2))
+    assert isinstance(lowered, Acknowledged)
+    refused = await client.execute(sale.hold("fan-1", 1, "past the lowered limit"))
+    assert isinstance(refused, Rejected) and refused.reason is Reason.LIMIT_EXCEEDED
+    counts = await sale.actor().counts.remote()
+    assert [count.held for count in counts] == [154]
     assert await sale.actor().reconcile.remote() == []

@@ -1,5 +1,5 @@
-"""The outbox dispatcher: at least once, in order per aggregate, backoff, then dead letters; a
-slow tenant or a slow consumer holds up nobody else."""
+"""The outbox dispatcher: at least once, in order per aggregate, backoff, then failed work that is
+never given up; a slow tenant or a slow consumer holds up nobody else."""
 
 import asyncio
 import random
@@ -105,7 +105,7 @@ async def test_later_messages_of_an_aggregate_wait_when_an_earlier_one_fails(
     assert (await dispatcher.dispatch_round()).dispatched == 0
 
 
-async def test_message_moves_to_dead_letters_when_it_fails_every_attempt(
+async def test_message_becomes_failed_work_and_lands_later_when_it_fails_every_quick_attempt(
     owner_connection: asyncpg.Connection,
     dispatcher: OutboxDispatcher,
     consumer: RecordingConsumer,
@@ -113,20 +113,36 @@ async def test_message_moves_to_dead_letters_when_it_fails_every_attempt(
     tenant_id = await create_tenant(owner_connection, "A")
     await write_message(owner_connection, tenant_id, "hold.placed", "hold-x", fail=True)
     await write_message(owner_connection, tenant_id, "hold.placed", "hold-x", fail=False)
-
+    reports = []
     for _ in range(limits.OUTBOX_ATTEMPTS_MAX):
-        await dispatcher.dispatch_round()
+        reports.append(await dispatcher.dispatch_round())
         await make_everything_due(owner_connection)
 
     await dispatcher.dispatch_round()
 
-    dead = await owner_connection.fetchrow("select attempts, last_error from outbox_dead_letters")
-    assert (dead["attempts"], dead["last_error"]) == (limits.OUTBOX_ATTEMPTS_MAX, "refused")
-    assert (
-        await owner_connection.fetchval("select count(*) from outbox where status = 'dispatched'")
-        == 1
+    failed = await owner_connection.fetchrow(
+        "select attempts, last_error, failed_at is not null as is_failed_work, "
+        "available_at - now() as retry_in from outbox where status = 'pending' order by position"
     )
-    assert len(consumer.received) == limits.OUTBOX_ATTEMPTS_MAX + 1
+    assert failed["attempts"] == limits.OUTBOX_ATTEMPTS_MAX + 1
+    assert (failed["last_error"], failed["is_failed_work"]) == ("refused", True)
+    assert failed["retry_in"].total_seconds() * 1_000 >= limits.FAILED_WORK_BACKOFF_BASE_MS
+    assert [report.newly_failed for report in reports][-1] == 1
+    assert sum(report.newly_failed for report in reports) == 1
+    assert not await owner_connection.fetchval(
+        "select count(*) from outbox where status = 'dispatched'"
+    )
+
+    await owner_connection.execute(
+        "update outbox set payload = '{\"fail\": false}', available_at = now() "
+        "where status = 'pending' and failed_at is not null"
+    )
+    await dispatcher.dispatch_round()
+    await dispatcher.dispatch_round()
+
+    landed = await owner_connection.fetch("select status, failed_at from outbox order by position")
+    assert [(row["status"], row["failed_at"]) for row in landed] == [("dispatched", None)] * 2
+    assert len(consumer.received) == limits.OUTBOX_ATTEMPTS_MAX + 3
 
 
 async def test_message_is_retried_when_its_topic_has_no_route(
@@ -221,7 +237,22 @@ async def delivered_within(
 
 def test_retry_delay_grows_and_stays_capped_when_attempts_pile_up() -> None:
     generator = random.Random(7)
-    delays = [retry_delay_ms(attempts, generator) for attempts in range(20)]
-    assert limits.OUTBOX_BACKOFF_BASE_MS // 2 <= delays[0] <= limits.OUTBOX_BACKOFF_BASE_MS
-    assert all(delay <= limits.OUTBOX_BACKOFF_MAX_MS for delay in delays)
-    assert delays[-1] >= limits.OUTBOX_BACKOFF_MAX_MS // 2
+    quick = limits.OUTBOX_ATTEMPTS_MAX - 1
+    delays = [retry_delay_ms(attempts, generator) for attempts in range(quick)]
+    ceilings = [
+        min(limits.OUTBOX_BACKOFF_BASE_MS * 2**attempts, limits.OUTBOX_BACKOFF_MAX_MS)
+        for attempts in range(quick)
+    ]
+    assert all(
+        ceiling // 2 <= delay <= ceiling for delay, ceiling in zip(delays, ceilings, strict=True)
+    )
+
+
+def test_failed_work_waits_long_and_stays_capped_when_it_keeps_failing() -> None:
+    generator = random.Random(7)
+    first = limits.OUTBOX_ATTEMPTS_MAX - 1
+    delays = [retry_delay_ms(attempts, generator) for attempts in range(first, first + 10_000)]
+    assert delays[0] >= limits.FAILED_WORK_BACKOFF_BASE_MS // 2
+    assert delays[0] <= limits.FAILED_WORK_BACKOFF_BASE_MS
+    assert all(delay <= limits.FAILED_WORK_BACKOFF_MAX_MS for delay in delays)
+    assert min(delays[100:]) >= limits.FAILED_WORK_BACKOFF_MAX_MS // 2

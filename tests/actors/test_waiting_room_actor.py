@@ -27,7 +27,13 @@ from actors.waiting_room_publication import (
 from engine.access_tokens import AccessGrant, verify_access_token
 from engine.pre_queue_draw import draw_pre_queue_order
 from engine.rejections import Reason, Rejected
-from engine.waiting_room import PlaceState, PlaceView, QueueCounts, queue_id_for
+from engine.waiting_room import (
+    ChangeWaitingRoomSettings,
+    PlaceState,
+    PlaceView,
+    QueueCounts,
+    queue_id_for,
+)
 from notifications.notices import Notice, NoticeKind, encode_notice, notice_topic
 from persistence.outbox import OutboxMessage
 from persistence.pool import service_url
@@ -39,6 +45,8 @@ ACCESS_SECRET = b"waiting-room-test-secret-of-32-bytes!"
 WAIT_TIMEOUT_S = 20.0
 WAIT_INTERVAL_S = 0.05
 FANS = [f"fan-{number:02d}" for number in range(20)]
+# Long enough for the actor's ticker to turn a few times.
+TICKS_S = 0.75
 
 T = TypeVar("T")
 
@@ -245,9 +253,9 @@ async def test_queue_is_in_drawn_order_when_the_room_opens(room: Room) -> None:
 
 async def test_fans_are_admitted_at_the_rate_in_order_when_time_passes(room: Room) -> None:
     queue_ids, drawn = await open_with_all_fans(room)
-    assert await room.client.change_admission_rate(4) == QueueCounts(
-        pre_queue=0, waiting=len(FANS), admitted=0, admit_per_second=4
-    )
+    assert await room.client.change_settings(
+        ChangeWaitingRoomSettings(admit_per_second=4)
+    ) == QueueCounts(pre_queue=0, waiting=len(FANS), admitted=0, admit_per_second=4)
 
     room.clock.set(room.opens_at_ms + 1_000)
     await eventually(lambda: published_counts(room), lambda published: published[1] == 4)
@@ -275,7 +283,10 @@ async def test_fans_are_admitted_at_the_rate_in_order_when_time_passes(room: Roo
 
 
 async def test_place_is_skipped_when_its_fan_stopped_polling(room: Room) -> None:
-    assert isinstance(await room.client.change_admission_rate(1), QueueCounts)
+    assert isinstance(
+        await room.client.change_settings(ChangeWaitingRoomSettings(admit_per_second=1)),
+        QueueCounts,
+    )
     room.clock.set(room.opens_at_ms)
     await eventually(lambda: published_counts(room), lambda published: published[2])
     views = await join_all(room, ["first", "gone", "polling"])
@@ -305,7 +316,10 @@ async def test_place_is_skipped_when_its_fan_stopped_polling(room: Room) -> None
 
 async def test_room_is_rebuilt_the_same_when_the_actor_is_killed(room: Room) -> None:
     queue_ids, _ = await open_with_all_fans(room)
-    assert isinstance(await room.client.change_admission_rate(3), QueueCounts)
+    assert isinstance(
+        await room.client.change_settings(ChangeWaitingRoomSettings(admit_per_second=3)),
+        QueueCounts,
+    )
     room.clock.set(room.opens_at_ms + 1_000)
     epoch, _, _, _ = await eventually(
         lambda: published_counts(room), lambda published: published[1] == 3
@@ -362,7 +376,10 @@ async def test_a_confirmed_order_frees_its_fans_shopper_slot_once(room: Room) ->
     await join_all(room, callers)
     room.clock.set(room.opens_at_ms)
     await eventually(lambda: published_counts(room), lambda published: published[2])
-    assert isinstance(await room.client.change_admission_rate(10), QueueCounts)
+    assert isinstance(
+        await room.client.change_settings(ChangeWaitingRoomSettings(admit_per_second=10)),
+        QueueCounts,
+    )
     room.clock.set(room.opens_at_ms + 1_000)
     await eventually(lambda: published_counts(room), lambda published: published[1] == 3)
     free_slots = shopper_exit_consumer()
@@ -374,3 +391,71 @@ async def test_a_confirmed_order_frees_its_fans_shopper_slot_once(room: Room) ->
 
     assert first == [None, None] and again == [None]
     assert (await counts(room)).admitted == 2
+
+
+async def room_settings(room: Room) -> tuple[int, int, int, int]:
+    """Opens at, rate, cap and access time to live, as the room's row in Postgres has them."""
+    async with tenant_transaction(room.service_pool, room.tenant_id) as connection:
+        row = await connection.fetchrow(
+            """
+            SELECT opens_at_ms, admit_per_second, max_active_shoppers, access_ttl_s
+            FROM waiting_rooms WHERE event_id = $1
+            """,
+            uuid.UUID(room.event_id),
+        )
+    assert row is not None
+    return (
+        row["opens_at_ms"],
+        row["admit_per_second"],
+        row["max_active_shoppers"],
+        row["access_ttl_s"],
+    )
+
+
+def token_expiry_ms(view: PlaceView) -> int:
+    """The expiry an access token carries: `wr1.<event>.<fan>.<expires_at_ms>.<mac>`."""
+    assert view.access_token is not None
+    return int(view.access_token.split(".")[3])
+
+
+async def test_changed_settings_and_granted_accesses_are_kept_when_the_actor_is_killed(
+    room: Room,
+) -> None:
+    moved_opens_at_ms = room.opens_at_ms + 30_000
+    change = ChangeWaitingRoomSettings(opens_at_ms=moved_opens_at_ms, admit_per_second=2)
+    assert isinstance(await room.client.change_settings(change), QueueCounts)
+    assert await room_settings(room) == (moved_opens_at_ms, 2, 2000, 900)
+    views = await join_all(room, FANS)
+    room.clock.set(room.opens_at_ms + 1_000)
+    await asyncio.sleep(TICKS_S)
+    assert (await published_counts(room))[2] is False, "the room opens at the moved time"
+    room.clock.set(moved_opens_at_ms)
+    await eventually(lambda: published_counts(room), lambda published: published[2])
+    room.clock.set(moved_opens_at_ms + 1_000)
+    await eventually(lambda: published_counts(room), lambda published: published[1] == 2)
+    change = ChangeWaitingRoomSettings(access_ttl_s=120, max_active_shoppers=3)
+    assert isinstance(await room.client.change_settings(change), QueueCounts)
+    room.clock.set(moved_opens_at_ms + 2_000)
+    epoch, _, _, _ = await eventually(
+        lambda: published_counts(room), lambda published: published[1] == 3
+    )
+    queue_ids = {fan: view.queue_id for fan, view in views.items()}
+    before = await published_views(room, queue_ids)
+
+    ray.kill(room.handle, no_restart=False)
+    await eventually(lambda: published_epoch_once_ready(room), lambda published: published > epoch)
+
+    after = await published_views(room, queue_ids)
+    admitted = [fan for fan in FANS if after[fan].state is PlaceState.ADMITTED]
+    assert after == before
+    assert sorted(token_expiry_ms(after[fan]) for fan in admitted) == [
+        moved_opens_at_ms + 2_000 + 120_000,
+        moved_opens_at_ms + 1_000 + 900_000,
+        moved_opens_at_ms + 1_000 + 900_000,
+    ]
+    assert await room_settings(room) == (moved_opens_at_ms, 2, 3, 120)
+    published = decode_room(await room.redis.get(room_key(room.event_id)))
+    assert (published.max_active_shoppers, published.access_ttl_s) == (3, 120)
+    room.clock.set(moved_opens_at_ms + 10_000)
+    await asyncio.sleep(TICKS_S)
+    assert (await counts(room)).admitted == 3, "the cap of 3 holds after the restart"

@@ -23,7 +23,7 @@ SEATED_PRICE_CENTS = 8_000
 def build_configuration(
     *,
     general_capacity: int = 100,
-    max_tickets_per_user: int = 6,
+    max_tickets_per_user: int | None = 6,
     sections: tuple[SectionLayout, ...] | None = None,
 ) -> InventoryConfiguration:
     if sections is None:

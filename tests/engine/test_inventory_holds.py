@@ -86,7 +86,7 @@ def test_general_hold_is_sold_out_when_fewer_remain_than_asked() -> None:
             ItemRequest(ticket_type_id="GA", quantity=1),
             ItemRequest(ticket_type_id="GA", quantity=1),
         ),
-        (ItemRequest(ticket_type_id="GA", quantity=limits.TICKETS_PER_HOLD_MAX + 1),),
+        (ItemRequest(ticket_type_id="GA", quantity=limits.UNITS_PER_GENERAL_HOLD_MAX + 1),),
         tuple(
             ItemRequest(ticket_type_id="GA", quantity=1)
             for _ in range(limits.ITEMS_PER_HOLD_MAX + 1)

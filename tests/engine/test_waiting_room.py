@@ -20,9 +20,8 @@ from engine.waiting_room import (
     PLACE_TRANSITIONS,
     AccessEnded,
     AccessEndReason,
-    AdmissionRateChanged,
     AdmitFans,
-    ChangeAdmissionRate,
+    ChangeWaitingRoomSettings,
     EndAccess,
     ExpireAccess,
     FansAdmitted,
@@ -39,6 +38,7 @@ from engine.waiting_room import (
     WaitingRoomChange,
     WaitingRoomCommand,
     WaitingRoomSettings,
+    WaitingRoomSettingsChanged,
     count_places,
     decide,
     describe_place,
@@ -86,6 +86,17 @@ def view(room: WaitingRoom, fan_id: str, now_ms: int) -> PlaceView:
     outcome = describe_place(room, fan_id, now_ms, access_secret=SECRET)
     assert isinstance(outcome, PlaceView), outcome
     return outcome
+
+
+def verify(room: WaitingRoom, fan_id: str, now_ms: int) -> AccessGrant:
+    """What the fan's access token, as its place shows it, proves."""
+    token = view(room, fan_id, now_ms).access_token
+    assert token is not None, fan_id
+    grant = verify_access_token(
+        secret=SECRET, token=token, event_id=EVENT_ID, fan_id=fan_id, now_ms=now_ms
+    )
+    assert isinstance(grant, AccessGrant), grant
+    return grant
 
 
 def open_room_with(fan_ids: list[str], now_ms: int = OPENS_AT_MS) -> WaitingRoom:
@@ -238,6 +249,7 @@ def test_fans_are_admitted_at_the_rate_in_queue_order_when_time_passes() -> None
             admitted_sequences=[0, 1],
             abandoned_sequences=[],
             admission_credit_milli=0,
+            access_expires_at_ms=OPENS_AT_MS + 1_000 + ACCESS_TTL_MS,
         )
     ]
     assert [view(room, fan, OPENS_AT_MS + 1_000).position for fan in fans(5)] == [
@@ -285,6 +297,7 @@ def test_abandoned_places_are_skipped_without_spending_the_rate_when_fans_stoppe
             admitted_sequences=[2, 3],
             abandoned_sequences=[0, 1],
             admission_credit_milli=0,
+            access_expires_at_ms=later_ms + ACCESS_TTL_MS,
         )
     ]
     assert view(room, "fan-0", later_ms).state is PlaceState.EXPIRED
@@ -388,10 +401,15 @@ def test_validation_error_when_the_end_access_batch_is_too_large() -> None:
 
 def test_new_rate_applies_from_the_change_when_the_rate_is_raised() -> None:
     room = open_room_with(fans(20))
-    changes = run(room, ChangeAdmissionRate(admit_per_second=10), OPENS_AT_MS + 500)
+    changes = run(room, ChangeWaitingRoomSettings(admit_per_second=10), OPENS_AT_MS + 500)
     assert changes == [
-        AdmissionRateChanged(
-            changed_at_ms=OPENS_AT_MS + 500, admit_per_second=10, admission_credit_milli=1_000
+        WaitingRoomSettingsChanged(
+            changed_at_ms=OPENS_AT_MS + 500,
+            opens_at_ms=OPENS_AT_MS,
+            admit_per_second=10,
+            max_active_shoppers=100,
+            access_ttl_s=ACCESS_TTL_S,
+            admission_credit_milli=1_000,
         )
     ]
     admitted = run(room, AdmitFans(), OPENS_AT_MS + 1_000)
@@ -403,14 +421,14 @@ def test_new_rate_applies_from_the_change_when_the_rate_is_raised() -> None:
 def test_saved_credit_shrinks_to_the_new_burst_when_the_rate_is_lowered() -> None:
     room = make_room(admit_per_second=10)
     run(room, OpenWaitingRoom(draw_seed=1), OPENS_AT_MS)
-    changes = run(room, ChangeAdmissionRate(admit_per_second=1), OPENS_AT_MS + 5_000)
-    assert isinstance(changes[0], AdmissionRateChanged)
+    changes = run(room, ChangeWaitingRoomSettings(admit_per_second=1), OPENS_AT_MS + 5_000)
+    assert isinstance(changes[0], WaitingRoomSettingsChanged)
     assert changes[0].admission_credit_milli == 1_000
 
 
 def test_rate_change_before_opening_sets_the_rate_without_credit() -> None:
     room = make_room()
-    run(room, ChangeAdmissionRate(admit_per_second=7), 0)
+    run(room, ChangeWaitingRoomSettings(admit_per_second=7), 0)
     assert room.settings.admit_per_second == 7
     run(room, OpenWaitingRoom(draw_seed=1), OPENS_AT_MS)
     run(room, JoinFans(fan_ids=fans(10)), OPENS_AT_MS)
@@ -421,8 +439,136 @@ def test_rate_change_before_opening_sets_the_rate_without_credit() -> None:
 
 @pytest.mark.parametrize("admit_per_second", [0, -3, 100_001])
 def test_validation_error_when_the_new_rate_is_out_of_bounds(admit_per_second: int) -> None:
-    command = ChangeAdmissionRate(admit_per_second=admit_per_second)
+    command = ChangeWaitingRoomSettings(admit_per_second=admit_per_second)
     assert rejection(make_room(), command, 0).reason is Reason.VALIDATION_ERROR
+
+
+# The other settings
+
+
+def test_nobody_is_admitted_until_enough_leave_when_the_cap_is_lowered_below_the_shoppers() -> None:
+    room = make_room(max_active_shoppers=10, admit_per_second=100)
+    run(room, OpenWaitingRoom(draw_seed=1), OPENS_AT_MS)
+    run(room, JoinFans(fan_ids=fans(12)), OPENS_AT_MS)
+    run(room, AdmitFans(), OPENS_AT_MS + 1_000)
+    assert room.active_shopper_count == 10
+
+    run(room, ChangeWaitingRoomSettings(max_active_shoppers=3), OPENS_AT_MS + 1_000)
+    assert run(room, AdmitFans(), OPENS_AT_MS + 2_000) == []
+    run(room, EndAccess(fan_ids=fans(7)), OPENS_AT_MS + 2_000)
+    assert run(room, AdmitFans(), OPENS_AT_MS + 2_000) == []
+    run(room, EndAccess(fan_ids=["fan-7"]), OPENS_AT_MS + 2_000)
+    changes = run(room, AdmitFans(), OPENS_AT_MS + 2_000)
+
+    assert isinstance(changes[0], FansAdmitted)
+    assert changes[0].admitted_sequences == [10]
+    assert room.active_shopper_count == 3
+
+
+def test_abandoned_places_are_passed_when_the_cap_is_lowered_below_the_shoppers() -> None:
+    room = make_room(max_active_shoppers=5, admit_per_second=100)
+    run(room, OpenWaitingRoom(draw_seed=1), OPENS_AT_MS)
+    run(room, JoinFans(fan_ids=fans(8)), OPENS_AT_MS)
+    run(room, AdmitFans(), OPENS_AT_MS + 1_000)
+    run(room, ChangeWaitingRoomSettings(max_active_shoppers=1), OPENS_AT_MS + 1_000)
+    later_ms = OPENS_AT_MS + PLACE_ABANDONED_AFTER_MS + 1_000
+
+    changes = run(room, AdmitFans(), later_ms)
+
+    assert changes == [
+        FansAdmitted(
+            admitted_at_ms=later_ms,
+            first_slot=5,
+            admitted_sequences=[],
+            abandoned_sequences=[5, 6, 7],
+            admission_credit_milli=100_000,
+            access_expires_at_ms=later_ms + ACCESS_TTL_MS,
+        )
+    ]
+    assert room.active_shopper_count == 5
+
+
+def test_new_access_ttl_applies_to_accesses_granted_after_the_change() -> None:
+    room = open_room_with(fans(4))
+    run(room, AdmitFans(), OPENS_AT_MS + 1_000)
+    run(room, ChangeWaitingRoomSettings(access_ttl_s=60), OPENS_AT_MS + 1_000)
+    run(room, AdmitFans(), OPENS_AT_MS + 2_000)
+    early_expiry_ms = OPENS_AT_MS + 1_000 + ACCESS_TTL_MS
+    late_expiry_ms = OPENS_AT_MS + 2_000 + 60_000
+
+    early = verify(room, "fan-0", OPENS_AT_MS + 2_000)
+    late = verify(room, "fan-2", OPENS_AT_MS + 2_000)
+
+    assert (early.expires_at_ms, late.expires_at_ms) == (early_expiry_ms, late_expiry_ms)
+    assert view(room, "fan-2", late_expiry_ms).state is PlaceState.EXPIRED
+    assert view(room, "fan-0", late_expiry_ms).state is PlaceState.ADMITTED
+    rebuilt = rebuild_waiting_room(*snapshot_waiting_room(room))
+    assert verify(rebuilt, "fan-0", OPENS_AT_MS + 2_000) == early
+    assert verify(rebuilt, "fan-2", OPENS_AT_MS + 2_000) == late
+
+
+def test_accesses_end_in_admission_order_when_a_shorter_ttl_ran_out_first() -> None:
+    room = open_room_with(fans(4))
+    run(room, AdmitFans(), OPENS_AT_MS + 1_000)
+    run(room, ChangeWaitingRoomSettings(access_ttl_s=60), OPENS_AT_MS + 1_000)
+    run(room, AdmitFans(), OPENS_AT_MS + 2_000)
+
+    assert run(room, ExpireAccess(), OPENS_AT_MS + 2_000 + 60_000) == []
+    ended = run(room, ExpireAccess(), OPENS_AT_MS + 1_000 + ACCESS_TTL_MS)
+
+    assert [change.sequences for change in ended if isinstance(change, AccessEnded)] == [
+        [0, 1, 2, 3]
+    ]
+    assert room.active_shopper_count == 0
+
+
+def test_opening_moves_when_opens_at_changes_before_the_room_opened() -> None:
+    room = make_room()
+    run(room, JoinFans(fan_ids=["early"]), OPENS_AT_MS - 10)
+
+    run(room, ChangeWaitingRoomSettings(opens_at_ms=OPENS_AT_MS + 60_000), OPENS_AT_MS - 5)
+    run(room, JoinFans(fan_ids=["still-early"]), OPENS_AT_MS + 1_000)
+    refusal = rejection(room, OpenWaitingRoom(draw_seed=1), OPENS_AT_MS + 1_000)
+    opened = run(room, OpenWaitingRoom(draw_seed=1), OPENS_AT_MS + 60_000)
+
+    assert refusal.reason is Reason.SALE_NOT_OPEN
+    assert opened == [
+        PreQueueDrawn(opened_at_ms=OPENS_AT_MS + 60_000, draw_seed=1, pre_queue_count=2)
+    ]
+
+
+def test_opening_stays_when_opens_at_changes_after_the_room_opened() -> None:
+    room = open_room_with(fans(2))
+    changes = run(
+        room,
+        ChangeWaitingRoomSettings(opens_at_ms=OPENS_AT_MS + 60_000, access_ttl_s=120),
+        OPENS_AT_MS + 10,
+    )
+    assert isinstance(changes[0], WaitingRoomSettingsChanged)
+    assert (room.settings.opens_at_ms, room.settings.access_ttl_s) == (OPENS_AT_MS, 120)
+    assert run(room, ChangeWaitingRoomSettings(opens_at_ms=OPENS_AT_MS - 1), OPENS_AT_MS) == []
+
+
+def test_no_change_when_the_settings_are_what_they_were() -> None:
+    room = make_room()
+    command = ChangeWaitingRoomSettings(
+        admit_per_second=2, max_active_shoppers=100, access_ttl_s=ACCESS_TTL_S
+    )
+    assert run(room, command, 0) == []
+    assert run(room, ChangeWaitingRoomSettings(), 0) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("max_active_shoppers", 0), ("access_ttl_s", 59), ("access_ttl_s", 7_201)],
+)
+def test_validation_error_naming_the_field_when_a_new_setting_is_out_of_bounds(
+    field: str, value: int
+) -> None:
+    command = msgspec.structs.replace(ChangeWaitingRoomSettings(), **{field: value})
+    outcome = rejection(make_room(), command, 0)
+    assert outcome.reason is Reason.VALIDATION_ERROR
+    assert outcome.details == {"field": field}
 
 
 # Views, counts and settings

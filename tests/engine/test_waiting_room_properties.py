@@ -16,7 +16,7 @@ from engine.rejections import Rejected
 from engine.waiting_room import (
     AccessEnded,
     AdmitFans,
-    ChangeAdmissionRate,
+    ChangeWaitingRoomSettings,
     EndAccess,
     ExpireAccess,
     FansAdmitted,
@@ -209,7 +209,7 @@ def test_invariants_hold_when_commands_arrive_in_any_order(
         if turn.new_rate is not None:
             model.rate = turn.new_rate
             model.previous_etas.clear()
-            step(ChangeAdmissionRate(admit_per_second=turn.new_rate))
+            step(ChangeWaitingRoomSettings(admit_per_second=turn.new_rate))
         if turn.joining:
             joining = [fan_name(number) for number in turn.joining]
             for fan_id in dict.fromkeys(joining):

@@ -158,7 +158,7 @@ def event_body(
     seats_per_row: int = 10,
     waiting_room: dict[str, Any] | None = None,
     opens_in: datetime.timedelta = datetime.timedelta(minutes=-1),
-    max_tickets_per_user: int = 6,
+    max_tickets_per_user: int | None = 6,
     hold_ttl_s: int = 600,
 ) -> dict[str, Any]:
     """A body for POST /v1/venue/events: general admission, and seated rows in section 101."""

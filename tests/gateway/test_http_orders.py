@@ -176,7 +176,7 @@ async def test_a_paid_order_is_fulfilled_with_one_ticket_per_unit_and_a_balanced
     for ticket in order["tickets"]:
         assert ticket["ticket_type_id"] == event.general
         assert ticket["seat"] is None
-        assert ticket["status"] in ("issued", "valid")
+        assert ticket["status"] == "valid"
     ledger = await ledger_of(owner, checkout["order_id"])
     assert sum(ledger.values()) == 0
     assert ledger["venue_balance"] == -price.subtotal_cents
@@ -511,6 +511,35 @@ async def test_an_order_is_seen_by_its_fan_and_its_venue_only(
     assert by_venue.status_code == 200 and by_venue.json()["order_id"] == checkout["order_id"]
     assert by_stranger.status_code == 404
     assert by_other_tenant.status_code == 404
+
+
+async def test_door_staff_read_their_venues_orders_and_cannot_refund_them(
+    stack: Stack, owner: asyncpg.Connection
+) -> None:
+    tenant_id = uuid.uuid4()
+    event = await create_event(
+        stack, stack.token(tenant_id=tenant_id, roles=(Role.VENUE_MANAGER,)), general_capacity=5
+    )
+    fan = Fan(stack, event)
+    checkout = await fan.checkout(await fan.hold(1))
+    assert (await fan.pay(checkout["order_id"])).json()["status"] == "fulfilled"
+    path = f"/v1/orders/{checkout['order_id']}"
+
+    async with stack.client(stack.token(tenant_id=tenant_id, roles=(Role.VENUE_STAFF,))) as staff:
+        read = await staff.get(path)
+        refund = await staff.post(f"{path}/refund", json={"reason": "asked at the door"})
+    async with stack.client(stack.token(roles=(Role.VENUE_STAFF,))) as other_staff:
+        other_tenant = await other_staff.get(path)
+
+    assert read.status_code == 200, read.text
+    assert read.json()["order_id"] == checkout["order_id"]
+    assert [ticket["status"] for ticket in read.json()["tickets"]] == ["valid"]
+    assert refund.status_code == 403 and error_code(refund) == "FORBIDDEN"
+    assert other_tenant.status_code == 404 and error_code(other_tenant) == "NOT_FOUND"
+    status = await owner.fetchval(
+        "SELECT status FROM orders WHERE id = $1", uuid.UUID(checkout["order_id"])
+    )
+    assert status == "fulfilled"
 
 
 def confirmation_emails(stack: Stack, recipient: str) -> list[email.message.Message]:

@@ -18,6 +18,7 @@ from gateway.embedded import free_port
 from gateway.openapi import OPERATIONS
 from gateway.routes import (
     events,
+    failed_work,
     health,
     holds,
     orders,
@@ -47,6 +48,7 @@ ROUTERS = (
             tickets,
             scanning,
             ticket_tools,
+            failed_work,
         )
     ),
     payments.development_router,

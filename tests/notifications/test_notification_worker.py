@@ -1,7 +1,8 @@
 """The notification worker on real parts: Postgres, the SMTP sink and a venue's HTTP server.
 
 Each notice is emailed and posted once however often it is delivered; a failure is recorded and
-answered for the dispatcher to retry; the last attempt, or a refusal, settles it as failed."""
+answered for the dispatcher to retry, past its quick attempts too, until it is sent; only a
+refusal settles it as failed."""
 
 import asyncio
 import email
@@ -223,7 +224,7 @@ async def test_webhook_is_retried_later_and_the_email_not_sent_again_when_the_ve
     assert [(row["status"], row["attempts"]) for row in rows] == [("sent", 1), ("sent", 2)]
 
 
-async def test_notification_is_settled_failed_when_its_last_attempt_fails(
+async def test_notification_is_sent_as_failed_work_when_its_quick_attempts_all_failed(
     worker: NotificationWorker,
     venue_server: VenueServer,
     owner_connection: asyncpg.Connection,
@@ -232,15 +233,19 @@ async def test_notification_is_settled_failed_when_its_last_attempt_fails(
     event = event_with_webhook
     venue_server.statuses = [503] * limits.WEBHOOK_ATTEMPTS_PER_DELIVERY_MAX
     notice = order_confirmed(event.tenant_id, event.event_id, email=None)
-    last = outbox_message(notice, attempts=limits.OUTBOX_ATTEMPTS_MAX - 1)
+    last_quick = outbox_message(notice, attempts=limits.OUTBOX_ATTEMPTS_MAX - 1)
+    failed_work = redelivered(last_quick, attempts=limits.OUTBOX_ATTEMPTS_MAX)
 
-    [error] = await worker.deliver([last])
-    [again] = await worker.deliver([last])
+    [error] = await worker.deliver([last_quick])
+    [row_after_failure] = await notifications(owner_connection, event.tenant_id)
+    [again] = await worker.deliver([failed_work])
 
-    assert error is not None and again is None
-    assert len(venue_server.received) == limits.WEBHOOK_ATTEMPTS_PER_DELIVERY_MAX
+    assert error is not None and "503" in error
+    assert (row_after_failure["status"], row_after_failure["attempts"]) == ("pending", 1)
+    assert again is None
+    assert len(venue_server.received) == limits.WEBHOOK_ATTEMPTS_PER_DELIVERY_MAX + 1
     [row] = await notifications(owner_connection, event.tenant_id)
-    assert (row["status"], row["attempts"]) == ("failed", 1)
+    assert (row["status"], row["attempts"]) == ("sent", 2)
 
 
 async def test_webhook_is_settled_failed_without_a_retry_when_the_venue_refuses_it(

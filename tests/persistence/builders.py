@@ -196,8 +196,8 @@ async def seed_sale(
         await connection.execute(
             """
             INSERT INTO waiting_room_places (tenant_id, event_id, sequence, fan_id, slot, state,
-                                             last_seen_ms, admitted_at_ms)
-            VALUES ($1, $2, 0, 'fan-1', 0, 'admitted', 0, 0)
+                                             last_seen_ms, admitted_at_ms, access_expires_at_ms)
+            VALUES ($1, $2, 0, 'fan-1', 0, 'admitted', 0, 0, 900000)
             """,
             tenant_id,
             event_id,
@@ -303,7 +303,7 @@ async def seed_sale(
             """
             INSERT INTO ticket_scans (tenant_id, event_id, ticket_id, device_id, scanned_by,
                                       result, reason, scanned_at)
-            VALUES ($1, $2, $3, 'gate-1', 'staff-1', 'rejected', 'not_yet_valid', now())
+            VALUES ($1, $2, $3, 'gate-1', 'staff-1', 'rejected', 'forged', now())
             """,
             tenant_id,
             event_id,
@@ -325,16 +325,6 @@ async def seed_sale(
         payload = json.dumps({"order_id": str(order_id)})
         await connection.execute(
             "INSERT INTO outbox (tenant_id, topic, payload) VALUES ($1, 'ticket.mint', $2)",
-            tenant_id,
-            payload,
-        )
-        await connection.execute(
-            """
-            INSERT INTO outbox_dead_letters (id, tenant_id, topic, payload, attempts, last_error,
-                                             created_at)
-            VALUES ($1, $2, 'notification.send', $3, 8, 'smtp refused', now())
-            """,
-            uuid.uuid4(),
             tenant_id,
             payload,
         )

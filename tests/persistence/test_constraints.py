@@ -109,7 +109,7 @@ async def test_seat_can_be_ticketed_again_when_its_ticket_was_refunded(
         live_tickets = await connection.fetchval(
             """
             SELECT count(*) FROM tickets
-            WHERE seat_id = $1 AND status IN ('issued', 'checked_in')
+            WHERE seat_id = $1 AND status IN ('valid', 'checked_in', 'locked')
             """,
             sale_of_tenant_a.sold_seat_id,
         )
@@ -458,7 +458,7 @@ async def test_seat_label_reads_section_row_number_when_a_seat_is_stored(
         (
             [
                 "UPDATE tickets SET status = 'refunded'",
-                "UPDATE tickets SET status = 'issued'",
+                "UPDATE tickets SET status = 'valid'",
             ],
             "refunded",
         ),

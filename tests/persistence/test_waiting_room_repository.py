@@ -11,7 +11,7 @@ from engine.waiting_room import (
     AccessEnded,
     AccessEndReason,
     AdmitFans,
-    ChangeAdmissionRate,
+    ChangeWaitingRoomSettings,
     EndAccess,
     ExpireAccess,
     FansJoined,
@@ -103,13 +103,13 @@ async def test_room_rebuilds_exactly_when_every_change_kind_was_written(
     steps: list[tuple[int, list[WaitingRoomCommand]]] = [
         (
             opens_at_ms - 10_000,
-            [JoinFans(fan_ids=fans[:5]), ChangeAdmissionRate(admit_per_second=2)],
+            [JoinFans(fan_ids=fans[:5]), ChangeWaitingRoomSettings(admit_per_second=2)],
         ),
         (opens_at_ms - 9_000, [JoinFans(fan_ids=[fans[0]]), RecordPolls(fan_ids=[fans[1]])]),
         (opens_at_ms, [OpenWaitingRoom(draw_seed=DRAW_SEED_ABOVE_SIGNED_64_BITS)]),
         (opens_at_ms + 1_000, [JoinFans(fan_ids=fans[5:]), AdmitFans()]),
         (opens_at_ms + 1_500, [EndAccess(fan_ids=fans), RecordPolls(fan_ids=fans[5:])]),
-        (opens_at_ms + 2_000, [AdmitFans(), ChangeAdmissionRate(admit_per_second=3)]),
+        (opens_at_ms + 2_000, [AdmitFans(), ChangeWaitingRoomSettings(admit_per_second=3)]),
         (opens_at_ms + 1_000 + ACCESS_TTL_MS, [ExpireAccess(), AdmitFans()]),
     ]
     for now_ms, commands in steps:

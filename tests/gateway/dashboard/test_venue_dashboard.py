@@ -1,5 +1,6 @@
 """The venue dashboard in headless Chromium, during a small sale run through the HTTP API against
-the session's stack: the page follows the sale live, and its controls pace, pause and resume it.
+the session's stack: the page follows the sale live, its controls pace, pause and resume it, and
+it lists the work that keeps failing and retries it.
 
 Set VENUE_DASHBOARD_SCREENSHOT to a path to keep a screenshot of the page at the end of the sale
 (README's is made with `VENUE_DASHBOARD_SCREENSHOT=docs/venue-dashboard.png`).
@@ -7,15 +8,19 @@ Set VENUE_DASHBOARD_SCREENSHOT to a path to keep a screenshot of the page at the
 
 import asyncio
 import os
+import uuid
 from typing import Any
 
+import asyncpg
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
+from tests.gateway.chain_outage import chain_down, mint_out_of_quick_retries
 from tests.gateway.dashboard.fans import queue_up
 from tests.gateway.http_journeys import (
     VENUE_ROLES,
     CreatedEvent,
+    Fan,
     create_event,
     error_code,
     general_items,
@@ -186,3 +191,38 @@ async def test_stats_are_polled_and_still_change_when_the_stream_cannot_be_read(
     await expect(page.locator("#seat-map-panel")).to_be_hidden()
     await expect(page.locator("#admit-per-second")).to_be_disabled()
     await page.close()
+
+
+async def test_failed_work_is_listed_and_retried_from_the_dashboard_until_it_lands(
+    stack: Stack, browser_context: BrowserContext
+) -> None:
+    tenant_id = uuid.uuid4()
+    venue_token = stack.token(tenant_id=tenant_id, roles=VENUE_ROLES)
+    event = await create_event(stack, venue_token, general_capacity=GENERAL_CAPACITY, seat_rows=0)
+    owner = await asyncpg.connect(stack.parts.database_url)
+    page = await browser_context.new_page()
+    try:
+        with chain_down(stack):
+            [ticket] = (await Fan(stack, event).purchase(1))["tickets"]
+            await mint_out_of_quick_retries(owner, tenant_id, ticket["ticket_id"])
+            await open_dashboard(page, stack, venue_token)
+            row = page.locator("#failed-work-rows tr")
+            await expect(row).to_have_count(1, timeout=CHANGE_TIMEOUT_MS)
+            await expect(row.locator("td").nth(0)).to_have_text("NFT mint")
+            await expect(row.locator("td").nth(1)).to_have_text(ticket["ticket_id"])
+            await expect_count(page, "mint-counts", "failed", "1")
+        await owner.execute(
+            "UPDATE outbox SET available_at = now() + interval '1 hour' WHERE aggregate_id = $1",
+            ticket["ticket_id"],
+        )
+
+        await row.get_by_role("button", name="Retry now").click()
+
+        await expect(page.locator("#failed-work-message")).to_have_text(
+            f"Retrying now: NFT mint {ticket['ticket_id']}", timeout=CHANGE_TIMEOUT_MS
+        )
+        await expect_count(page, "mint-counts", "minted", "1")
+        await expect(page.locator("#failed-work-panel")).to_be_hidden(timeout=CHANGE_TIMEOUT_MS)
+    finally:
+        await page.close()
+        await owner.close()

@@ -1,0 +1,103 @@
+"""The session's embedded chain taken down and brought back, and time hurried for the outbox, for
+the tests that show the door and the venue's tools never wait on the chain."""
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+
+import asyncpg
+import ray
+
+from actors.names import NAMESPACE, local_chain_name
+from actors.remote import local_chain
+from tests.gateway.http_journeys import MINT_POLL_INTERVAL_S, MINT_POLLS_MAX
+from tests.gateway.stack import Stack
+
+MINT_TOPIC = "mint.ticket"
+CHAIN_STOP_TIMEOUT_S = 30.0
+
+
+def start_chain(stack: Stack) -> None:
+    """The chain's actor again, from its journal, if it is not running."""
+    local_chain(str(stack.outside.solana_directory))
+
+
+@contextlib.contextmanager
+def chain_down(stack: Stack) -> Iterator[None]:
+    """The embedded chain is down inside the block, and back (from its journal) afterwards."""
+    name = local_chain_name(str(stack.outside.solana_directory))
+    with contextlib.suppress(ValueError):
+        ray.kill(ray.get_actor(name, namespace=NAMESPACE), no_restart=True)
+    deadline = time.monotonic() + CHAIN_STOP_TIMEOUT_S
+    while is_running(name):
+        assert time.monotonic() < deadline, "the chain's actor did not stop"
+        time.sleep(0.1)
+    try:
+        yield
+    finally:
+        start_chain(stack)
+
+
+def is_running(name: str) -> bool:
+    try:
+        ray.get_actor(name, namespace=NAMESPACE)
+    except ValueError:
+        return False
+    return True
+
+
+async def hurry_outbox(owner: asyncpg.Connection, tenant_id: uuid.UUID) -> None:
+    """Make the tenant's pending messages due now, as time passing would; other tests' tenants
+    keep their pace."""
+    await owner.execute(
+        "UPDATE outbox SET available_at = now() WHERE status = 'pending' AND tenant_id = $1",
+        tenant_id,
+    )
+
+
+async def until(
+    check: Callable[[], Awaitable[object]],
+    owner: asyncpg.Connection,
+    tenant_id: uuid.UUID,
+    what: str,
+) -> None:
+    """Poll `check()`, hurrying the tenant's outbox between polls, until it answers something
+    truthy."""
+    for _ in range(MINT_POLLS_MAX):
+        if await check():
+            return
+        await hurry_outbox(owner, tenant_id)
+        await asyncio.sleep(MINT_POLL_INTERVAL_S)
+    raise AssertionError(f"{what} never happened")
+
+
+async def mint_of(owner: asyncpg.Connection, ticket_id: str) -> asyncpg.Record:
+    row = await owner.fetchrow(
+        "SELECT status, attempts, owner_address, mint_address FROM nft_mints WHERE ticket_id = $1",
+        uuid.UUID(ticket_id),
+    )
+    assert row is not None
+    return row
+
+
+async def is_minted(owner: asyncpg.Connection, ticket_id: str) -> bool:
+    return bool((await mint_of(owner, ticket_id))["status"] == "minted")
+
+
+async def mint_out_of_quick_retries(
+    owner: asyncpg.Connection, tenant_id: uuid.UUID, ticket_id: str
+) -> None:
+    """Wait, hurrying the outbox, until the ticket's mint has become failed work."""
+
+    async def is_failed_work() -> bool:
+        return bool(
+            await owner.fetchval(
+                "SELECT failed_at IS NOT NULL FROM outbox WHERE topic = $1 AND aggregate_id = $2",
+                MINT_TOPIC,
+                ticket_id,
+            )
+        )
+
+    await until(is_failed_work, owner, tenant_id, "the mint running out of its quick retries")
