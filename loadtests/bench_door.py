@@ -13,18 +13,16 @@ import asyncio
 import os
 import pathlib
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from typing import Any
 
 import httpx
-import ray
 
-from actors.names import NAMESPACE, local_chain_name
-from actors.remote import local_chain
 from gateway.auth import Role, sign_development_token
-from gateway.parts import read_runtime_file
 from loadtests.bench_http import event_body, running_system
 
 TICKETS = 100
@@ -113,7 +111,14 @@ async def bounded(limit: int, jobs: list[Any]) -> list[Any]:
     return await asyncio.gather(*(one(job) for job in jobs))
 
 
-async def entry_run(base_url: str, secret: str, chain_name: str, directory: str) -> int:
+def switch_chain(action: str, data_dir: pathlib.Path) -> None:
+    """Stop or start the running system's chain (loadtests/embedded_chain.py)."""
+    subprocess.run(
+        [sys.executable, "-m", "loadtests.embedded_chain", action, str(data_dir)], check=True
+    )
+
+
+async def entry_run(base_url: str, secret: str, data_dir: pathlib.Path) -> int:
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
         door = Door(client, secret)
         event_id, ticket_type_id = await door.create_event()
@@ -124,7 +129,7 @@ async def entry_run(base_url: str, secret: str, chain_name: str, directory: str)
             GATES, [door.scan(event_id, fan, ticket_id) for fan, ticket_id in bought]
         )
         during = (await door.stats(event_id))["mints"]
-        local_chain(directory)
+        switch_chain("start", data_dir)
         back_at = time.monotonic()
         landed = during
         while time.monotonic() - back_at < LANDING_TIMEOUT_S:
@@ -136,7 +141,7 @@ async def entry_run(base_url: str, secret: str, chain_name: str, directory: str)
         landing_s = time.monotonic() - back_at
     admitted = sum(result == "admitted" for result, _ in scans)
     seconds = [elapsed for _, elapsed in scans]
-    print(f"chain {chain_name} stopped before the sale, through {TICKETS} scans at {GATES} gates")
+    print(f"the chain stopped before the sale, through {TICKETS} scans at {GATES} gates")
     print(f"mints during the entry run: {during}")
     print(
         f"scan p50_ms={statistics.median(seconds) * 1_000:.1f} "
@@ -157,18 +162,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="onsale-bench-door-") as directory:
         data_dir = pathlib.Path(directory)
         with running_system(data_dir) as system:
-            parts = read_runtime_file(data_dir)
-            chain_name = local_chain_name(parts.solana_directory)
-            ray.init(address=parts.ray_address, namespace=NAMESPACE, log_to_driver=False)
-            try:
-                ray.kill(ray.get_actor(chain_name, namespace=NAMESPACE), no_restart=True)
-                return asyncio.run(
-                    entry_run(
-                        system.base_url, system.jwt_secret, chain_name, parts.solana_directory
-                    )
-                )
-            finally:
-                ray.shutdown()
+            switch_chain("stop", data_dir)
+            return asyncio.run(entry_run(system.base_url, system.jwt_secret, data_dir))
 
 
 if __name__ == "__main__":
