@@ -5,6 +5,7 @@ flight wait and leave together as the next batch (bounded), one actor call per b
 `CLIENT_BATCHES_IN_FLIGHT_MAX` batches at a time so the actor can decide one while Postgres commits
 another. It rides through an actor restart by retrying keyed commands, which the engine
 deduplicates; a command without a key cannot be retried safely and is answered UNAVAILABLE instead.
+Commands start the event's actor if it is not running (it retires when idle); reads never do.
 
 `WaitingRoomClient` batches joins the same way; a join is safe to retry (a fan keeps one place),
 so it always rides through a restart. Polls never reach the actor: `queue_position` answers them
@@ -21,10 +22,11 @@ import ray
 from actors.call_errors import ACTOR_CALL_ERRORS
 from actors.inventory_actor import COMMANDS_ENCODER, RESULTS_DECODER, PipelineStats
 from actors.inventory_actor import InventorySnapshot as InventorySnapshot
-from actors.lifecycle import unavailable
+from actors.lifecycle import ActorRetired, unavailable
 from actors.lifecycle import wall_clock_ms as wall_clock_ms
-from actors.names import NAMESPACE, SUPERVISOR_NAME
-from actors.remote import inventory_actor, supervisor, waiting_room_actor
+from actors.names import NAMESPACE, SUPERVISOR_NAME, inventory_actor_name
+from actors.remote import EVENT_ACTOR_SLOT, inventory_actor, supervisor, waiting_room_actor
+from actors.remote import node_resources as node_resources
 from actors.standing_work import OutsideParts as OutsideParts
 from actors.waiting_room_publication import PublishedRoom as PublishedRoom
 from actors.waiting_room_publication import published_room as published_room
@@ -36,6 +38,8 @@ from engine.rejections import Reason, Rejected
 from engine.waiting_room import ChangeWaitingRoomSettings, PlaceView, QueueCounts
 
 CLUSTER_CHECK_TIMEOUT_S = 2.0
+# A call meets a retired instance at most once or twice: the next one it starts is fresh.
+RETIRED_INSTANCES_PER_CALL_MAX = 3
 RAY_NAMESPACE = NAMESPACE
 
 Result = Outcome | Rejected
@@ -44,8 +48,13 @@ log = logging.getLogger(__name__)
 JoinResult = PlaceView | Rejected
 
 
-def _cluster_has_cpus() -> bool:
-    return ray.is_initialized() and ray.cluster_resources().get("CPU", 0) > 0
+def _cluster_serves_events() -> bool:
+    """Connected to a cluster with CPUs and slots for per-event actors: a node started without
+    `node_resources` could host none, and every event's first call would wait forever."""
+    if not ray.is_initialized():
+        return False
+    resources = ray.cluster_resources()
+    return resources.get("CPU", 0) > 0 and resources.get(EVENT_ACTOR_SLOT, 0) > 0
 
 
 async def actor_answer(reference: Awaitable[T], *, timeout_s: float) -> T:
@@ -57,10 +66,10 @@ async def actor_answer(reference: Awaitable[T], *, timeout_s: float) -> T:
 
 
 async def cluster_is_ready() -> bool:
-    """True when this process is connected to a Ray cluster that reports resources."""
+    """True when this process is connected to a Ray cluster that can host per-event actors."""
     try:
         return await asyncio.wait_for(
-            asyncio.to_thread(_cluster_has_cpus), timeout=CLUSTER_CHECK_TIMEOUT_S
+            asyncio.to_thread(_cluster_serves_events), timeout=CLUSTER_CHECK_TIMEOUT_S
         )
     except (TimeoutError, ConnectionError, RuntimeError):
         return False
@@ -78,10 +87,16 @@ async def pipeline_stats() -> dict[str, PipelineStats]:
 
 
 async def keep_supervisor_running(
-    database_url: str, redis_url: str, access_secret: bytes, outside: OutsideParts
+    database_url: str,
+    redis_url: str,
+    access_secret: bytes,
+    outside: OutsideParts,
+    *,
+    idle_retire_s: float = limits.ACTOR_IDLE_RETIRE_S,
 ) -> None:
-    """Start the cluster's Supervisor and start it again whenever Ray has restarted it."""
-    handle = supervisor(database_url, redis_url, access_secret, outside)
+    """Start the cluster's Supervisor and start it again whenever Ray has restarted it; the first
+    gateway's `idle_retire_s` is the one the cluster's Supervisor keeps."""
+    handle = supervisor(database_url, redis_url, access_secret, outside, idle_retire_s)
     while True:
         try:
             await handle.start.remote()
@@ -104,22 +119,53 @@ class InventoryClient:
     def __init__(
         self, event_id: str, database_url: str, clock: Callable[[], int] = wall_clock_ms
     ) -> None:
-        self._actor = inventory_actor(event_id, database_url, clock)
+        self._event_id = event_id
+        self._database_url = database_url
+        self._clock = clock
+        self._actor: ray.actor.ActorHandle | None = None
         self._pending: list[PendingCommand] = []
         self._sender_tasks: set[asyncio.Task[None]] = set()
         self._senders = 0
         self._senders_starting = 0
 
-    async def snapshot(self, *, include_seats: bool = False) -> InventorySnapshot | Rejected:
-        """The actor's live counts (and seat states); one call that Ray does not retry."""
+    def _started_actor(self) -> ray.actor.ActorHandle:
+        """The event's actor, started now if it is not running: the way in of commands."""
+        if self._actor is None:
+            self._actor = inventory_actor(self._event_id, self._database_url, self._clock)
+        return self._actor
+
+    def _running_actor(self) -> ray.actor.ActorHandle | None:
+        """The event's actor if it is running; never starts one (the way in of reads)."""
+        if self._actor is None:
+            try:
+                self._actor = ray.get_actor(inventory_actor_name(self._event_id), NAMESPACE)
+            except ValueError:
+                return None
+        return self._actor
+
+    def _replace_retired(self, actor: ray.actor.ActorHandle) -> None:
+        """A retired instance does nothing more: stop it, so the next call starts a new one."""
+        self._actor = None
+        ray.kill(actor, no_restart=True)
+
+    async def snapshot(self, *, include_seats: bool = False) -> InventorySnapshot | None:
+        """The running actor's live counts (and seat states); None when the event has no running
+        actor (it is idle, retired or restarting): its figures are then Postgres's to give."""
+        actor = self._running_actor()
+        if actor is None:
+            return None
         try:
-            answer = await actor_answer(
-                self._actor.snapshot.remote(include_seats),
+            answer: InventorySnapshot | None = await actor_answer(
+                actor.snapshot.remote(include_seats),
                 timeout_s=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
             )
+        except ActorRetired:
+            self._replace_retired(actor)
+            return None
         except ACTOR_CALL_ERRORS:
-            return unavailable("the inventory is not answering")
-        return answer if answer is not None else unavailable("the inventory is starting")
+            self._actor = None
+            return None
+        return answer
 
     async def execute(self, command: Command) -> Result:
         if len(self._pending) >= limits.CLIENT_PENDING_COMMANDS_MAX:
@@ -158,15 +204,22 @@ class InventoryClient:
         results: list[Result | None] = [None] * len(commands)
         waiting = list(range(len(commands)))
         for attempt in range(limits.CLIENT_ACTOR_ATTEMPTS_MAX):
+            actor = self._started_actor()
             try:
                 payload = COMMANDS_ENCODER.encode([commands[index] for index in waiting])
                 answers = RESULTS_DECODER.decode(
                     await actor_answer(
-                        self._actor.submit.remote(payload),
+                        actor.submit.remote(payload),
                         timeout_s=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
                     )
                 )
+            except ActorRetired:
+                # Nothing was done: every command is sent again, to the instance that replaces it.
+                self._replace_retired(actor)
+                await asyncio.sleep(limits.CLIENT_RETRY_BACKOFF_MS / 1_000)
+                continue
             except ACTOR_CALL_ERRORS:
+                self._actor = None
                 retryable = []
                 for index in waiting:
                     if getattr(commands[index], "idempotency_key", None) is None:
@@ -207,9 +260,31 @@ class WaitingRoomClient:
         access_secret: bytes,
         clock: Callable[[], int] = wall_clock_ms,
     ) -> None:
-        self._actor = waiting_room_actor(event_id, database_url, redis_url, access_secret, clock)
+        self._event_id = event_id
+        self._database_url = database_url
+        self._redis_url = redis_url
+        self._access_secret = access_secret
+        self._clock = clock
+        self._actor: ray.actor.ActorHandle | None = None
         self._pending: list[PendingJoin] = []
         self._draining: asyncio.Task[None] | None = None
+
+    def _started_actor(self) -> ray.actor.ActorHandle:
+        """The event's room, started now if it is not running (it retires when empty)."""
+        if self._actor is None:
+            self._actor = waiting_room_actor(
+                self._event_id,
+                self._database_url,
+                self._redis_url,
+                self._access_secret,
+                self._clock,
+            )
+        return self._actor
+
+    def _replace_retired(self, actor: ray.actor.ActorHandle) -> None:
+        """A retired instance does nothing more: stop it, so the next call starts a new one."""
+        self._actor = None
+        ray.kill(actor, no_restart=True)
 
     async def join(self, fan_id: str) -> JoinResult:
         """The fan's place: the same queue id however often the fan joins."""
@@ -240,14 +315,21 @@ class WaitingRoomClient:
         return answer is True
 
     async def _call(self, method: str, *arguments: object) -> object:
-        """One call that Ray does not retry: a lost answer is UNAVAILABLE, never a second effect."""
-        try:
-            return await actor_answer(
-                getattr(self._actor, method).remote(*arguments),
-                timeout_s=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
-            )
-        except ACTOR_CALL_ERRORS as error:
-            return error
+        """One call that Ray does not retry: a lost answer is UNAVAILABLE, never a second effect.
+        A retired instance did nothing, so the call goes once more to the one replacing it."""
+        for _ in range(RETIRED_INSTANCES_PER_CALL_MAX):
+            actor = self._started_actor()
+            try:
+                return await actor_answer(
+                    getattr(actor, method).remote(*arguments),
+                    timeout_s=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
+                )
+            except ActorRetired:
+                self._replace_retired(actor)
+            except ACTOR_CALL_ERRORS as error:
+                self._actor = None
+                return error
+        return _not_answering()
 
     async def _drain(self) -> None:
         while self._pending:
@@ -261,12 +343,18 @@ class WaitingRoomClient:
     async def _send(self, fan_ids: list[str]) -> list[JoinResult]:
         """One actor call; a join is idempotent, so on an actor failure it is sent again."""
         for attempt in range(limits.CLIENT_ACTOR_ATTEMPTS_MAX):
+            actor = self._started_actor()
             try:
                 answers: list[JoinResult] = await actor_answer(
-                    self._actor.join.remote(fan_ids),
+                    actor.join.remote(fan_ids),
                     timeout_s=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
                 )
+            except ActorRetired:
+                self._replace_retired(actor)
+                await asyncio.sleep(limits.CLIENT_RETRY_BACKOFF_MS / 1_000)
+                continue
             except ACTOR_CALL_ERRORS:
+                self._actor = None
                 await asyncio.sleep(limits.CLIENT_RETRY_BACKOFF_MS / 1_000 * min(attempt + 1, 4))
                 continue
             return answers

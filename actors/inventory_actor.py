@@ -6,7 +6,10 @@ transaction under this instance's epoch. While that commit is in flight the loop
 batch on top of it; commits run one at a time, in order, and a batch is answered only after its
 own commit. If a commit fails, its batch and the one decided on top are answered UNAVAILABLE and
 memory is rebuilt from Postgres before anything else is decided, so nothing unacknowledged
-survives in memory.
+survives in memory; when Postgres refused the data of a command (a NUL in a text, a value out of a
+column's range), both batches are instead decided again one command at a time, each committed
+alone, so only the commands whose data is refused fail. An idle instance with no live hold
+retires when its Supervisor asks (`retire`), and is started again on demand.
 """
 
 import asyncio
@@ -20,8 +23,13 @@ import msgspec
 
 from actors.lifecycle import (
     DATABASE_ERRORS,
+    REFUSED_DATA_ERRORS,
+    ActorRetired,
     LazyStart,
+    TenantAtCapacity,
+    check_tenant_capacity,
     open_event_pool,
+    refused_data,
     unavailable,
     wall_clock_ms,
 )
@@ -42,6 +50,7 @@ from persistence.inventory_repository import (
 from persistence.reconciliation import StoredCounts, count_stored_inventory
 from persistence.tenancy import tenant_transaction
 
+MILLISECONDS_PER_SECOND = 1_000
 COMMIT_SECONDS_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 Result = Outcome | Rejected
@@ -133,6 +142,14 @@ class Request:
         self.future = future
 
 
+class FailedCommit(msgspec.Struct, frozen=True, kw_only=True):
+    """Why a batch was not committed. `replay` holds its requests, still unanswered, when Postgres
+    refused the data of some command: they are decided again one at a time."""
+
+    rejection: Rejected
+    replay: list[Request] | None = None
+
+
 class DecidedBatch:
     """Requests applied to memory and waiting for their commit, with the answers they will then
     get; `plan` is None while they changed nothing."""
@@ -157,7 +174,9 @@ class InventoryActor:
         self._database_url = database_url
         self._clock = clock
         self._holder = f"inventory:{event_id}:{uuid.uuid4().hex[:12]}"
-        self._start_once = LazyStart(self._start, name="inventory actor")
+        self._start_once = LazyStart(
+            self._start, name="inventory actor", errors=(*DATABASE_ERRORS, TenantAtCapacity)
+        )
         self._pool: asyncpg.Pool | None = None
         self._tenant_id: uuid.UUID | None = None
         self._epoch = 0
@@ -177,15 +196,25 @@ class InventoryActor:
         self._rebuild_seconds_last = 0.0
         self._commit_seconds_total = 0.0
         self._commit_seconds_buckets = [0] * (len(COMMIT_SECONDS_BUCKETS) + 1)
+        self._last_used_ms = self._clock()
+        self._loop_idle = True
+        self._retired = False
 
     async def submit(self, payload: bytes) -> bytes:
         """Decide, commit and answer the msgpack list of commands in `payload`, in order: a
-        msgpack list with one result per command (see `COMMANDS_ENCODER`, `RESULTS_DECODER`)."""
+        msgpack list with one result per command (see `COMMANDS_ENCODER`, `RESULTS_DECODER`).
+        Raises ActorRetired, having done nothing, once this instance has retired."""
+        if self._retired:
+            raise ActorRetired(f"the inventory of {self._event_id} retired")
+        self._last_used_ms = self._clock()
         commands = COMMANDS_DECODER.decode(payload)
         assert len(commands) <= limits.ACTOR_BATCH_COMMANDS_MAX, "clients send bounded batches"
         results: list[Result]
         if not await self._started():
-            results = [unavailable("the inventory is not available yet")] * len(commands)
+            message = self._start_once.why_not_started("the inventory is not available yet")
+            results = [unavailable(message)] * len(commands)
+        elif self._retired:
+            raise ActorRetired(f"the inventory of {self._event_id} retired")
         elif self._inbox_commands + len(commands) > limits.ACTOR_INBOX_COMMANDS_MAX:
             results = [Rejected(reason=Reason.BUSY, message="the inventory is busy")] * len(
                 commands
@@ -204,7 +233,10 @@ class InventoryActor:
         return [inventory.ticket_type_counts(type_id) for type_id in inventory.ticket_types]
 
     async def snapshot(self, include_seats: bool) -> InventorySnapshot | None:
-        """The live figures straight from memory; None while the inventory cannot start."""
+        """The live figures straight from memory; None while the inventory cannot start. Raises
+        ActorRetired once this instance has retired: its memory may no longer be the truth."""
+        if self._retired:
+            raise ActorRetired(f"the inventory of {self._event_id} retired")
         if not await self._started() or self._inventory is None:
             return None
         inventory = self._inventory
@@ -216,7 +248,7 @@ class InventoryActor:
 
     async def reconcile(self) -> list[CountDifference]:
         """Compare memory with Postgres between two batches, when no commit is in flight."""
-        if not await self._started():
+        if self._retired or not await self._started():
             raise RuntimeError("the inventory is not available")
         future: asyncio.Future[list[CountDifference]] = asyncio.get_running_loop().create_future()
         self._reconciliations.append(future)
@@ -240,6 +272,31 @@ class InventoryActor:
             inbox_commands=self._inbox_commands,
         )
 
+    async def retire(self, idle_s: float) -> bool:
+        """Retire when unused for `idle_s` (its creation counts as a use) with no live hold,
+        nothing waiting and no commit in flight, or fenced out: True once this instance answers
+        nothing more, so its Supervisor may stop it. Holds need their instance to expire on time."""
+        if self._retired:
+            return True
+        if self._clock() - self._last_used_ms < idle_s * MILLISECONDS_PER_SECOND:
+            return False
+        if self._start_once.has_started and not self._fenced:
+            assert self._inventory is not None
+            if self._inbox or not self._loop_idle or self._reconciliations or self._inventory.holds:
+                return False
+        await self.close()
+        log.info("inventory retired", extra={"event_id": str(self._event_id)})
+        return True
+
+    async def close(self) -> None:
+        """Answer nothing more and let go of Postgres, whatever is in memory: what `retire` does
+        once it is safe, and what an instance run outside Ray (a test's) does when it ends."""
+        self._retired = True
+        for task in self._tasks:
+            task.cancel()
+        if self._pool is not None:
+            await self._pool.close()
+
     async def _started(self) -> bool:
         """Start once (lazily, so Ray's restart of this actor rebuilds it); False if it cannot."""
         return await self._start_once() and not self._fenced
@@ -247,6 +304,8 @@ class InventoryActor:
     async def _start(self) -> None:
         if self._pool is None:
             self._pool, self._tenant_id = await open_event_pool(self._database_url, self._event_id)
+        assert self._tenant_id is not None
+        await check_tenant_capacity(self._pool, tenant_id=self._tenant_id, event_id=self._event_id)
         await self._rebuild()
         self._wakeup = asyncio.Event()
         self._tasks = [
@@ -303,10 +362,14 @@ class InventoryActor:
             if committing is not None and committing.done():
                 failure = committing.result()
                 committing = None
-                if failure is not None and decided is not None:
+                if failure is not None:
                     # Decided on top of a batch Postgres refused: its answers may rest on it.
-                    self._answer_all(decided.requests, failure)
+                    on_top = [] if decided is None else decided.requests
                     decided = None
+                    if failure.replay is None:
+                        self._answer_all(on_top, failure.rejection)
+                    else:
+                        await self._replay_one_by_one([*failure.replay, *on_top])
             if committing is None and decided is not None:
                 committing = asyncio.create_task(self._commit(decided))
                 committing.add_done_callback(self._wake)
@@ -323,8 +386,10 @@ class InventoryActor:
             ):
                 decided = await self._decide(self._take_batch(room), decided)
                 continue
+            self._loop_idle = committing is None and decided is None
             await self._wakeup.wait()
             self._wakeup.clear()
+            self._loop_idle = False
 
     def _wake(self, _: object) -> None:
         assert self._wakeup is not None
@@ -392,43 +457,86 @@ class InventoryActor:
             decided.plan = plan_changes(changes, event_id=self._event_id, now_ms=now_ms)
         return decided
 
-    async def _commit(self, decided: DecidedBatch) -> Rejected | None:
-        """Write one decided batch and answer it; on failure, the answer every batch decided on
-        top of it must get as well."""
-        assert self._pool is not None and self._tenant_id is not None
+    async def _commit(self, decided: DecidedBatch) -> FailedCommit | None:
+        """Write one decided batch and answer it; on failure, what every batch decided on top of
+        it must get as well (left unanswered, with this batch, when they are to be replayed)."""
         if decided.plan is not None:
             started = time.perf_counter()
-            try:
-                async with fenced_transaction(
-                    self._pool,
-                    tenant_id=self._tenant_id,
-                    event_id=self._event_id,
-                    epoch=self._epoch,
-                ) as fenced:
-                    await write_planned(fenced, plan=decided.plan)
-            except StaleEpoch:
-                self._fenced = True
-                log.error("fenced out by a newer epoch", extra={"epoch": self._epoch})
-                return self._refuse(decided, unavailable("this inventory instance was replaced"))
-            except InventoryConflict as error:
-                self._needs_rebuild = True
-                self._commit_failures += 1
-                log.error("memory and database disagree", extra={"error": str(error)})
-                return self._refuse(decided, unavailable("the inventory is being rebuilt; retry"))
-            except DATABASE_ERRORS as error:
-                self._needs_rebuild = True
-                self._commit_failures += 1
-                log.warning("group commit failed", extra={"error": repr(error)})
-                return self._refuse(decided, unavailable("the database is unavailable"))
+            failure = await self._write(decided.plan)
+            if failure is not None:
+                if failure.replay is None:
+                    self._answer_all(decided.requests, failure.rejection)
+                    return failure
+                return FailedCommit(rejection=failure.rejection, replay=decided.requests)
             self._record_commit(time.perf_counter() - started)
         for request, results in zip(decided.requests, decided.answers, strict=True):
             if request.future is not None and not request.future.done():
                 request.future.set_result(results)
         return None
 
-    def _refuse(self, decided: DecidedBatch, rejection: Rejected) -> Rejected:
-        self._answer_all(decided.requests, rejection)
-        return rejection
+    async def _write(self, plan: ChangePlan) -> FailedCommit | None:
+        """Commit one plan under this instance's epoch: None when it is durable. Otherwise memory
+        holds changes Postgres does not, so it is marked for a rebuild (or, fenced out, unused);
+        `replay` (empty) says Postgres refused the data of some command."""
+        assert self._pool is not None and self._tenant_id is not None
+        try:
+            async with fenced_transaction(
+                self._pool, tenant_id=self._tenant_id, event_id=self._event_id, epoch=self._epoch
+            ) as fenced:
+                await write_planned(fenced, plan=plan)
+        except StaleEpoch:
+            self._fenced = True
+            log.error("fenced out by a newer epoch", extra={"epoch": self._epoch})
+            return FailedCommit(rejection=unavailable("this inventory instance was replaced"))
+        except InventoryConflict as error:
+            self._needs_rebuild = True
+            self._commit_failures += 1
+            log.error("memory and database disagree", extra={"error": str(error)})
+            return FailedCommit(rejection=unavailable("the inventory is being rebuilt; retry"))
+        except REFUSED_DATA_ERRORS as error:
+            self._needs_rebuild = True
+            self._commit_failures += 1
+            log.warning("a command's data was refused", extra={"error": repr(error)})
+            return FailedCommit(rejection=refused_data(), replay=[])
+        except DATABASE_ERRORS as error:
+            self._needs_rebuild = True
+            self._commit_failures += 1
+            log.warning("group commit failed", extra={"error": repr(error)})
+            return FailedCommit(rejection=unavailable("the database is unavailable"))
+        return None
+
+    async def _replay_one_by_one(self, requests: list[Request]) -> None:
+        """Decide and commit each command of `requests` alone, on memory rebuilt first, so only
+        a command whose own data Postgres refuses fails (VALIDATION_ERROR)."""
+        for request in requests:
+            results = [await self._decide_alone(command) for command in request.commands]
+            if request.future is not None and not request.future.done():
+                request.future.set_result(results)
+
+    async def _decide_alone(self, command: Command) -> Result:
+        if self._fenced:
+            return unavailable("this inventory instance was replaced")
+        if self._needs_rebuild:
+            try:
+                await self._rebuild()
+            except DATABASE_ERRORS as error:
+                log.warning("rebuild failed", extra={"error": repr(error)})
+                return unavailable("the database is unavailable")
+        inventory = self._inventory
+        assert inventory is not None
+        now_ms = self._clock()
+        decision = decide(inventory, command, now_ms)
+        self._commands_decided += 1
+        if isinstance(decision, Rejected):
+            return decision
+        for change in decision.changes:
+            apply(inventory, change)
+        if decision.changes:
+            plan = plan_changes(list(decision.changes), event_id=self._event_id, now_ms=now_ms)
+            failure = await self._write(plan)
+            if failure is not None:
+                return failure.rejection
+        return decision.outcome
 
     async def _reconcile_now(self) -> None:
         waiting, self._reconciliations = self._reconciliations, []

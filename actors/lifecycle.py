@@ -1,7 +1,8 @@
 """What the actors that own an event's state share: the wall clock they are handed by default, the
-UNAVAILABLE answer, the errors that mean Postgres cannot be reached, the pool they open on their
-event's tenant, and a start that runs lazily, once, and again after it failed (Ray re-creates a
-restarted actor by calling `__init__`, never `start`).
+UNAVAILABLE answer, the errors that mean Postgres cannot be reached or refused a command's data,
+the pool they open on their event's tenant, the cap on a tenant's events with live actors, a
+start that runs lazily, once, and again after it failed (Ray re-creates a restarted actor by
+calling `__init__`, never `start`), and the retirement of an idle instance.
 """
 
 import asyncio
@@ -11,9 +12,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import asyncpg
+import msgspec
+import ray
 
+from actors.names import INVENTORY_PREFIX, NAMESPACE, WAITING_ROOM_PREFIX
+from engine import limits
 from engine.rejections import Reason, Rejected
-from persistence.event_repository import find_event_tenant
+from persistence.event_repository import count_other_tenant_events, find_event_tenant
 from persistence.pool import create_pool
 
 ACTOR_POOL_SIZE_MAX = 2
@@ -23,7 +28,19 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
 )
+# Postgres refused the rows themselves (SQLSTATE class 22: a NUL in a text, a value out of a
+# column's range), or their text could not even be encoded: a fault of the command that wrote them,
+# not of the database, so only that command must fail. Listed before DATABASE_ERRORS when caught.
+REFUSED_DATA_ERRORS: tuple[type[BaseException], ...] = (asyncpg.DataError, UnicodeEncodeError)
 log = logging.getLogger(__name__)
+
+
+class ActorRetired(Exception):
+    """This instance retired and did nothing; a new one, started by the client, takes the call."""
+
+
+class TenantAtCapacity(Exception):
+    """The event's tenant already has LIVE_EVENTS_PER_TENANT_MAX other events with live actors."""
 
 
 def wall_clock_ms() -> int:
@@ -32,6 +49,63 @@ def wall_clock_ms() -> int:
 
 def unavailable(message: str) -> Rejected:
     return Rejected(reason=Reason.UNAVAILABLE, message=message)
+
+
+def refused_data() -> Rejected:
+    return Rejected(
+        reason=Reason.VALIDATION_ERROR,
+        message="the request holds data the service cannot store (a NUL character, say)",
+    )
+
+
+class RunningActors(msgspec.Struct, frozen=True, kw_only=True):
+    """The events (ids as text) whose InventoryActor, and whose WaitingRoomActor, are alive."""
+
+    inventories: frozenset[str]
+    rooms: frozenset[str]
+
+    @property
+    def event_ids(self) -> list[uuid.UUID]:
+        return [uuid.UUID(event_id) for event_id in self.inventories | self.rooms]
+
+
+def running_event_actors() -> RunningActors:
+    """The per-event actors alive in the cluster's namespace: one blocking call to Ray's control
+    plane, so async callers run it in a thread."""
+    names = [
+        actor["name"]
+        for actor in ray.util.list_named_actors(all_namespaces=True)
+        if actor["namespace"] == NAMESPACE
+    ]
+    return RunningActors(
+        inventories=frozenset(
+            name.removeprefix(INVENTORY_PREFIX)
+            for name in names
+            if name.startswith(INVENTORY_PREFIX)
+        ),
+        rooms=frozenset(
+            name.removeprefix(WAITING_ROOM_PREFIX)
+            for name in names
+            if name.startswith(WAITING_ROOM_PREFIX)
+        ),
+    )
+
+
+async def check_tenant_capacity(
+    pool: asyncpg.Pool, *, tenant_id: uuid.UUID, event_id: uuid.UUID
+) -> None:
+    """Raise TenantAtCapacity when the tenant's other events with live actors reach the cap. Two
+    events of one tenant starting at the same instant may both pass: the cap is held to within
+    the starts in flight."""
+    running = await asyncio.to_thread(running_event_actors)
+    others = await count_other_tenant_events(
+        pool, tenant_id=tenant_id, event_ids=running.event_ids, but=event_id
+    )
+    if others >= limits.LIVE_EVENTS_PER_TENANT_MAX:
+        raise TenantAtCapacity(
+            "this venue already has the most events live at once "
+            f"({limits.LIVE_EVENTS_PER_TENANT_MAX}); retry shortly"
+        )
 
 
 async def open_event_pool(database_url: str, event_id: uuid.UUID) -> tuple[asyncpg.Pool, uuid.UUID]:
@@ -61,14 +135,27 @@ class LazyStart:
         self._name = name
         self._errors = errors
         self._task: asyncio.Future[None] | None = None
+        self.failure: BaseException | None = None
 
     async def __call__(self) -> bool:
-        """True once started; False while `start` fails with one of `errors`."""
+        """True once started; False while `start` fails with one of `errors` (kept as `failure`)."""
         if self._task is None or (self._task.done() and self._task.exception()):
             self._task = asyncio.ensure_future(self._start())
         try:
             await asyncio.shield(self._task)
         except self._errors as error:
+            self.failure = error
             log.warning(f"{self._name} cannot start", extra={"error": repr(error)})
             return False
+        self.failure = None
         return True
+
+    @property
+    def has_started(self) -> bool:
+        return self._task is not None and self._task.done() and self._task.exception() is None
+
+    def why_not_started(self, default: str) -> str:
+        """What to tell a caller while the start fails: a refusal's own words, else `default`."""
+        if isinstance(self.failure, TenantAtCapacity):
+            return str(self.failure)
+        return default

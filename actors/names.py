@@ -4,14 +4,16 @@ import hashlib
 
 NAMESPACE = "onsale"
 SUPERVISOR_NAME = "supervisor"
+INVENTORY_PREFIX = "inventory:"
+WAITING_ROOM_PREFIX = "waiting_room:"
 
 
 def inventory_actor_name(event_id: str) -> str:
-    return f"inventory:{event_id}"
+    return f"{INVENTORY_PREFIX}{event_id}"
 
 
 def waiting_room_actor_name(event_id: str) -> str:
-    return f"waiting_room:{event_id}"
+    return f"{WAITING_ROOM_PREFIX}{event_id}"
 
 
 def _digest(text: str) -> str:

@@ -3,7 +3,8 @@
 Per-event actors are named, detached and restarted by Ray without limit; their methods are never
 retried by Ray (`max_task_retries=0`): a retry is the client's decision, safe only for commands
 that carry an idempotency key. They reserve no CPU, since they wait on Postgres far more than
-they compute, and an event must never wait for a free core to get its writer.
+they compute, and an event must never wait for a free core to get its writer; each takes one of
+its node's event actor slots instead (`node_resources`), so a node hosts a bounded number.
 """
 
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from actors.names import (
 )
 from actors.notification_worker import NotificationWorker
 from actors.waiting_room_actor import WaitingRoomActor
+from engine import limits
 from minting.chain import ChainBackend
 from minting.local_chain import LocalChain
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from actors.standing_work import OutsideParts
 
 ACTOR_CONCURRENCY_MAX = 1_000
+EVENT_ACTOR_SLOT = "onsale_event_actor_slot"
 
 RemoteInventoryActor = ray.remote(InventoryActor)
 RemoteWaitingRoomActor = ray.remote(WaitingRoomActor)
@@ -41,6 +44,17 @@ RemoteNotificationWorker = ray.remote(NotificationWorker)
 # A mint worker's deliveries overlap only when the dispatcher gave up waiting on one; more would
 # only queue on its two connections.
 MINT_WORKER_CONCURRENCY_MAX = 4
+
+
+def node_resources(event_actors_max: int = limits.EVENT_ACTORS_PER_NODE_MAX) -> dict[str, float]:
+    """What a node of the cluster offers besides CPUs: slots for per-event actors. Every node
+    that hosts them declares these (`ray.init(resources=...)`, or `ray start --resources`)."""
+    return {EVENT_ACTOR_SLOT: float(event_actors_max)}
+
+
+def per_event(name: str) -> dict[str, object]:
+    """`named_detached`, holding one of its node's event actor slots while it lives."""
+    return named_detached(name) | {"resources": {EVENT_ACTOR_SLOT: 1}}
 
 
 def named_detached(name: str, max_concurrency: int = ACTOR_CONCURRENCY_MAX) -> dict[str, object]:
@@ -62,7 +76,7 @@ def inventory_actor(
     event_id: str, database_url: str, clock: Callable[[], int] = wall_clock_ms
 ) -> ray.actor.ActorHandle:
     """The event's InventoryActor, created on first use and found by name afterwards."""
-    return RemoteInventoryActor.options(**named_detached(inventory_actor_name(event_id))).remote(
+    return RemoteInventoryActor.options(**per_event(inventory_actor_name(event_id))).remote(
         event_id=event_id, database_url=database_url, clock=clock
     )
 
@@ -75,9 +89,7 @@ def waiting_room_actor(
     clock: Callable[[], int] = wall_clock_ms,
 ) -> ray.actor.ActorHandle:
     """The event's WaitingRoomActor, created on first use and found by name afterwards."""
-    return RemoteWaitingRoomActor.options(
-        **named_detached(waiting_room_actor_name(event_id))
-    ).remote(
+    return RemoteWaitingRoomActor.options(**per_event(waiting_room_actor_name(event_id))).remote(
         event_id=event_id,
         database_url=database_url,
         redis_url=redis_url,
@@ -87,7 +99,11 @@ def waiting_room_actor(
 
 
 def supervisor(
-    database_url: str, redis_url: str, access_secret: bytes, outside: "OutsideParts"
+    database_url: str,
+    redis_url: str,
+    access_secret: bytes,
+    outside: "OutsideParts",
+    idle_retire_s: float = limits.ACTOR_IDLE_RETIRE_S,
 ) -> ray.actor.ActorHandle:
     """The cluster's one Supervisor, created on first use and found by name afterwards.
 
@@ -104,6 +120,7 @@ def supervisor(
             redis_url=redis_url,
             access_secret=access_secret,
             outside=outside,
+            idle_retire_s=idle_retire_s,
         )
     )
 

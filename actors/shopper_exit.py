@@ -4,8 +4,9 @@ An admitted fan counts against the event's `max_active_shoppers` until their acc
 who has paid has finished shopping, so the `order_confirmed` notice ends their access at once
 instead of after `access_ttl_s`, and the room admits the next fan in their place. Ending an
 access twice changes nothing, so the outbox may deliver a notice again; an event without a
-waiting room has no slot to free. An order's `user_id` is the fan as the waiting room names
-them: the caller of their token, `<tenant id>/<user id>`.
+waiting room, or whose room has retired (nobody was in it), has no slot to free. An order's
+`user_id` is the fan as the waiting room names them: the caller of their token,
+`<tenant id>/<user id>`.
 """
 
 import collections
@@ -13,6 +14,7 @@ import collections
 import ray
 
 from actors.call_errors import ACTOR_CALL_ERRORS
+from actors.lifecycle import ActorRetired
 from actors.names import NAMESPACE, waiting_room_actor_name
 from actors.outbox_dispatcher import Consumer
 from engine.limits import FANS_PER_END_ACCESS_COMMAND_MAX
@@ -31,6 +33,8 @@ async def end_access(event_id: str, fan_ids: list[str]) -> str | None:
         chunk = fan_ids[start : start + FANS_PER_END_ACCESS_COMMAND_MAX]
         try:
             answer = await room.end_access.remote(chunk)
+        except ActorRetired:
+            return None
         except ACTOR_CALL_ERRORS as error:
             return f"the waiting room did not answer: {error}"
         if isinstance(answer, Rejected):

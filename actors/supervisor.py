@@ -1,8 +1,10 @@
 """The cluster's standing work, in one named actor: the outbox dispatcher and the workers it feeds
-(minting, notifications), every live event's actors kept started (Ray restarts an actor lazily; a
-waiting room must tick even when nobody calls it), a periodic reconciliation of each inventory
-against Postgres, the payment reconciler that finishes orders lost webhooks left pending, and the
-expiry of unused tickets a day after their event ended, swept every round.
+(minting, notifications), the actors of every busy event kept started (live holds must end on
+time, and a waiting room with fans must tick even when nobody calls it; Ray restarts an actor
+lazily), idle per-event actors retired so they hold no memory until their event is touched again,
+a periodic reconciliation of each running inventory against Postgres, the payment reconciler that
+finishes orders lost webhooks left pending, and the expiry of unused tickets a day after their
+event ended, swept every round.
 
 It is a composition root: it alone decides which consumers each outbox topic goes to.
 """
@@ -15,9 +17,11 @@ import asyncpg
 import msgspec
 import ray
 
+from actors.call_errors import ACTOR_CALL_ERRORS
 from actors.clients import InventoryClient, wall_clock_ms
 from actors.inventory_actor import CountDifference, PipelineStats
-from actors.lifecycle import DATABASE_ERRORS
+from actors.lifecycle import DATABASE_ERRORS, RunningActors, running_event_actors
+from actors.names import NAMESPACE, inventory_actor_name, waiting_room_actor_name
 from actors.outbox_dispatcher import Consumer, OutboxDispatcher
 from actors.remote import inventory_actor, waiting_room_actor
 from actors.standing_work import OutsideParts, start_workers
@@ -28,7 +32,7 @@ from engine.rejections import Rejected
 from payments.reconciler import PaymentReconciler
 from payments.settlement import Settlement
 from payments.stripe_api import StripePayments
-from persistence.event_repository import LiveEvent, list_live_events
+from persistence.event_repository import BusyEvent, known_events, list_busy_events
 from persistence.inventory_repository import OUTBOX_TOPICS
 from persistence.outbox import list_tenants
 from persistence.pool import create_pool
@@ -44,11 +48,16 @@ log = logging.getLogger(__name__)
 
 
 class SupervisionReport(msgspec.Struct, frozen=True, kw_only=True):
-    live_events: int
-    waiting_rooms_started: int
+    """`inventories_running` and `waiting_rooms_running` count the actors kept after retiring
+    the idle ones; `retired` the actors stopped this round."""
+
+    busy_events: int
+    inventories_running: int
+    waiting_rooms_running: int
     reconciled_events: int
     differences: dict[str, list[CountDifference]]
     expired_tickets: int = 0
+    retired: int = 0
 
 
 class Supervisor:
@@ -61,8 +70,10 @@ class Supervisor:
         redis_url: str,
         access_secret: bytes,
         outside: OutsideParts | None = None,
+        idle_retire_s: float = limits.ACTOR_IDLE_RETIRE_S,
     ) -> None:
         self._database_url = database_url
+        self._idle_retire_s = idle_retire_s
         self._redis_url = redis_url
         self._access_secret = access_secret
         self._outside = outside
@@ -139,8 +150,9 @@ class Supervisor:
     async def supervise_round(
         self, *, reconcile: bool | None = None, now_ms: int | None = None
     ) -> SupervisionReport:
-        """Start the actors of every live event; reconcile them every few rounds (or when asked);
-        expire the unused tickets of events that ended a day before `now_ms` (default: now)."""
+        """Retire the idle per-event actors, keep the busy events' started (reconciling them every
+        few rounds, or when asked), and expire the unused tickets of events that ended a day
+        before `now_ms` (default: now)."""
         if self._pool is None:
             self._pool = await create_pool(
                 self._database_url, min_size=1, max_size=SUPERVISOR_POOL_SIZE_MAX
@@ -148,47 +160,105 @@ class Supervisor:
         self._rounds += 1
         if reconcile is None:
             reconcile = self._rounds % limits.SUPERVISOR_RECONCILE_EVERY_ROUNDS == 0
-        events, expired_tickets = await self._walk_tenants(
+        busy, expired_tickets = await self._walk_tenants(
             wall_clock_ms() if now_ms is None else now_ms
         )
-        rooms = [event for event in events if event.waiting_room_enabled]
-        stats = await asyncio.gather(*(self._inventory(event).stats.remote() for event in events))
+        holding = {str(event.event_id) for event in busy if event.has_live_holds}
+        queueing = {str(event.event_id) for event in busy if event.has_fans_waiting}
+        running = await self._running_actors()
+        retired = await self._retire_idle(running, holding, queueing)
+        inventories = sorted((running.inventories - retired.inventories) | holding)
+        rooms = sorted((running.rooms - retired.rooms) | queueing)
+        stats = await asyncio.gather(
+            *(self._inventory(event_id).stats.remote() for event_id in inventories),
+            return_exceptions=True,
+        )
         self._pipeline_stats = {
-            str(event.event_id): event_stats
-            for event, event_stats in zip(events, stats, strict=True)
+            event_id: event_stats
+            for event_id, event_stats in zip(inventories, stats, strict=True)
+            if isinstance(event_stats, PipelineStats)
         }
-        await asyncio.gather(*(self._waiting_room(event).ready.remote() for event in rooms))
+        await asyncio.gather(
+            *(self._waiting_room(event_id).ready.remote() for event_id in rooms),
+            return_exceptions=True,
+        )
         differences: dict[str, list[CountDifference]] = {}
         if reconcile:
-            for event in events:
-                found = await self._inventory(event).reconcile.remote()
+            for event_id in self._pipeline_stats:
+                try:
+                    found = await self._inventory(event_id).reconcile.remote()
+                except (*ACTOR_CALL_ERRORS, RuntimeError) as error:
+                    log.warning(
+                        "reconciliation failed", extra={"event_id": event_id, "error": repr(error)}
+                    )
+                    continue
                 if found:
-                    differences[str(event.event_id)] = found
+                    differences[event_id] = found
         return SupervisionReport(
-            live_events=len(events),
-            waiting_rooms_started=len(rooms),
-            reconciled_events=len(events) if reconcile else 0,
+            busy_events=len(busy),
+            inventories_running=len(inventories),
+            waiting_rooms_running=len(rooms),
+            reconciled_events=len(self._pipeline_stats) if reconcile else 0,
             differences=differences,
             expired_tickets=expired_tickets,
+            retired=len(retired.inventories) + len(retired.rooms),
         )
 
-    async def _walk_tenants(self, now_ms: int) -> tuple[list[LiveEvent], int]:
-        """Every tenant's live events, and how many tickets expired, one transaction a tenant."""
+    async def _running_actors(self) -> RunningActors:
+        """This system's per-event actors that are alive (the cluster may host other systems')."""
+        assert self._pool is not None
+        running = await asyncio.to_thread(running_event_actors)
+        ours = {
+            str(event_id)
+            for event_id in await known_events(self._pool, event_ids=running.event_ids)
+        }
+        return RunningActors(inventories=running.inventories & ours, rooms=running.rooms & ours)
+
+    async def _retire_idle(
+        self, running: RunningActors, holding: set[str], queueing: set[str]
+    ) -> RunningActors:
+        """Ask each running per-event actor that Postgres does not show busy to retire, and stop
+        those that did; which ones were stopped."""
+        candidates = [
+            (inventory_actor_name(event_id), event_id, True)
+            for event_id in sorted(running.inventories - holding)
+        ] + [
+            (waiting_room_actor_name(event_id), event_id, False)
+            for event_id in sorted(running.rooms - queueing)
+        ]
+        inventories: set[str] = set()
+        rooms: set[str] = set()
+        for name, event_id, is_inventory in candidates:
+            try:
+                handle = ray.get_actor(name, namespace=NAMESPACE)
+                if not await handle.retire.remote(self._idle_retire_s):
+                    continue
+                ray.kill(handle, no_restart=True)
+            except (ValueError, *ACTOR_CALL_ERRORS) as error:
+                log.warning("retiring failed", extra={"actor": name, "error": repr(error)})
+                continue
+            (inventories if is_inventory else rooms).add(event_id)
+        return RunningActors(inventories=frozenset(inventories), rooms=frozenset(rooms))
+
+    async def _walk_tenants(self, now_ms: int) -> tuple[list[BusyEvent], int]:
+        """Every tenant's busy events, and how many tickets expired, one transaction a tenant."""
         assert self._pool is not None
         async with self._pool.acquire() as connection:
             tenants: list[uuid.UUID] = await list_tenants(connection)
-        events: list[LiveEvent] = []
+        events: list[BusyEvent] = []
         expired_tickets = 0
         for tenant_id in tenants:
             async with tenant_transaction(self._pool, tenant_id) as connection:
-                events.extend(await list_live_events(connection))
+                events.extend(await list_busy_events(connection))
                 expired_tickets += await expire_unused_tickets(connection, now_ms=now_ms)
         return events, expired_tickets
 
-    def _inventory(self, event: LiveEvent) -> ray.actor.ActorHandle:
-        return inventory_actor(str(event.event_id), self._database_url)
+    def _inventory(self, event_id: str) -> ray.actor.ActorHandle:
+        """The event's InventoryActor, started if it is not running."""
+        return inventory_actor(event_id, self._database_url)
 
-    def _waiting_room(self, event: LiveEvent) -> ray.actor.ActorHandle:
+    def _waiting_room(self, event_id: str) -> ray.actor.ActorHandle:
+        """The event's WaitingRoomActor, started if it is not running."""
         return waiting_room_actor(
-            str(event.event_id), self._database_url, self._redis_url, self._access_secret
+            event_id, self._database_url, self._redis_url, self._access_secret
         )

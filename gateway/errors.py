@@ -31,6 +31,7 @@ class ErrorCode(enum.StrEnum):
     TICKET_STATUS_CONFLICT = "TICKET_STATUS_CONFLICT"
     TRANSFER_NOT_ALLOWED = "TRANSFER_NOT_ALLOWED"
     BAD_SIGNATURE = "BAD_SIGNATURE"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     RATE_LIMITED = "RATE_LIMITED"
     UNAVAILABLE = "UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -57,6 +58,7 @@ ERROR_TABLE: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.TICKET_STATUS_CONFLICT: (409, "The ticket's status does not allow this."),
     ErrorCode.TRANSFER_NOT_ALLOWED: (409, "This ticket cannot be transferred now."),
     ErrorCode.BAD_SIGNATURE: (400, "The webhook's signature does not verify."),
+    ErrorCode.PAYLOAD_TOO_LARGE: (413, "The body is over this route's limit; none of it was kept."),
     ErrorCode.RATE_LIMITED: (429, "Too many requests; retry later."),
     ErrorCode.UNAVAILABLE: (503, "A service we depend on is unavailable; nothing was changed."),
     ErrorCode.INTERNAL_ERROR: (500, "Something went wrong on our side; nothing was changed."),

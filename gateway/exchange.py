@@ -14,11 +14,13 @@ import msgspec
 from fastapi import Request
 from fastapi.responses import Response
 
-from engine import limits
 from gateway.auth import Principal, Role, require_roles
+from gateway.body_values import escapes_nul, moment_out_of_range, nul_path
+from gateway.canonical_ids import canonical_uuid
 from gateway.errors import ApiError, ErrorCode
 from gateway.idempotency import check_key
 from gateway.rate_limits import RateLimiter, RateLimitScope
+from gateway.schemas import MOMENT_RANGE
 
 T = TypeVar("T")
 JSON = "application/json"
@@ -57,14 +59,8 @@ async def authenticate(request: Request, *roles: Role) -> Principal:
 
 
 async def read_body(request: Request) -> bytes:
-    body = await request.body()
-    if len(body) > limits.REQUEST_BODY_BYTES_MAX:
-        raise ApiError(
-            ErrorCode.VALIDATION_ERROR,
-            message="the body is too large",
-            details={"bytes_max": limits.REQUEST_BODY_BYTES_MAX},
-        )
-    return body
+    """The whole body, bounded by the route's limit as it streamed in (gateway.body_limits)."""
+    return await request.body()
 
 
 IDEMPOTENCY_KEY_HEADER = "idempotency-key"
@@ -108,10 +104,17 @@ def field_of(error: msgspec.ValidationError) -> str | None:
 
 
 def decode_body(body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
-    """The body as its Struct; a malformed body, an unknown field or a wrong type is a 422 that
-    names the field when it can."""
+    """The body as its Struct; a malformed body, an unknown field, a wrong type, a text holding
+    NUL or a moment out of range (gateway.body_values) is a 422 that names the field when it
+    can. Nothing Postgres would refuse gets past it."""
+    if escapes_nul(body):
+        field = nul_path(body)
+        raise invalid(
+            "a text of the body holds the NUL character (\\u0000), which no text may hold",
+            **({} if field is None else {"field": field}),
+        )
     try:
-        return decoder.decode(body)
+        decoded = decoder.decode(body)
     except msgspec.ValidationError as error:
         details: dict[str, object] = {"errors": [str(error)]}
         field = field_of(error)
@@ -124,14 +127,21 @@ def decode_body(body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
             message="the body is not valid JSON",
             details={"errors": [str(error)]},
         ) from None
+    field = moment_out_of_range(decoded)
+    if field is not None:
+        raise invalid(
+            f"{field} is out of range: a moment, once converted to UTC, is from {MOMENT_RANGE}",
+            field=field,
+        )
+    return decoded
 
 
 def path_id(text: str) -> uuid.UUID:
-    """An id from the path; one that is not a UUID names nothing, so it is NOT_FOUND."""
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise ApiError(ErrorCode.NOT_FOUND) from None
+    """An id from the path; one that is not a canonical UUID names nothing, so it is NOT_FOUND."""
+    parsed = canonical_uuid(text)
+    if parsed is None:
+        raise ApiError(ErrorCode.NOT_FOUND)
+    return parsed
 
 
 def json_response(body: msgspec.Struct, status: int = 200) -> Response:

@@ -22,13 +22,18 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
 
 
-def hot_route(router: APIRouter, endpoint: Callable[..., Awaitable[Response]]) -> APIRoute:
-    """The router's route for `endpoint`, checked to be callable with the request and its path."""
-    route = next(
+def route_of(router: APIRouter, endpoint: Callable[..., Awaitable[Response]]) -> APIRoute:
+    """The router's route for `endpoint`."""
+    return next(
         route
         for route in router.routes
         if isinstance(route, APIRoute) and route.endpoint is endpoint
     )
+
+
+def hot_route(router: APIRouter, endpoint: Callable[..., Awaitable[Response]]) -> APIRoute:
+    """The router's route for `endpoint`, checked to be callable with the request and its path."""
+    route = route_of(router, endpoint)
     hints = typing.get_type_hints(endpoint)
     request_parameter, *path_parameters = inspect.signature(endpoint).parameters
     assert hints[request_parameter] is Request, f"{route.path}: the request comes first"

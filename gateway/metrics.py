@@ -1,14 +1,17 @@
-"""The Prometheus metrics of the gateway, registered once per process and served at /metrics.
+"""The Prometheus metrics of the gateway, registered once per process.
 
-Besides its own request metrics, the gateway shows each live event's group-commit figures, as the
-Supervisor last collected them from the InventoryActors.
+Whatever the default registry holds is served on the public port's /metrics as well, so it names
+no tenant and no event (API.md, Operations). The private metrics port serves it too and, when
+ONSALE_METRICS_EVENT_LABELS is on, each live event's group-commit figures, as the Supervisor last
+collected them from the InventoryActors.
 """
 
 import functools
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, start_wsgi_server
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -49,11 +52,6 @@ def hold_outcome_series(outcome: str) -> Counter:
     return HOLD_OUTCOMES.labels(outcome)
 
 
-QUEUE_FANS = Gauge(
-    "onsale_queue_fans",
-    "Fans in each event's waiting room as last read by this gateway, by state.",
-    ["event_id", "state"],
-)
 READINESS_FAILURES = Counter(
     "onsale_readiness_failures_total",
     "Readiness checks that found a dependency down, by dependency.",
@@ -62,10 +60,10 @@ READINESS_FAILURES = Counter(
 
 
 class PipelineCollector:
-    """Renders the latest per-event pipeline figures at scrape time; `latest` is set before."""
+    """Renders each live event's pipeline figures, read at scrape time from `read_latest`."""
 
-    def __init__(self) -> None:
-        self.latest: dict[str, PipelineStats] = {}
+    def __init__(self, read_latest: Callable[[], Mapping[str, PipelineStats]]) -> None:
+        self._read_latest = read_latest
 
     def collect(self) -> Iterator[Metric]:
         labels = ["event_id"]
@@ -87,7 +85,7 @@ class PipelineCollector:
         commit_seconds = HistogramMetricFamily(
             "onsale_inventory_commit_seconds", "Latency of each group commit.", labels=labels
         )
-        for event_id, stats in sorted(self.latest.items()):
+        for event_id, stats in sorted(self._read_latest().items()):
             batches.add_metric([event_id], stats.batches_committed)
             commands.add_metric([event_id], stats.commands_decided)
             failures.add_metric([event_id], stats.commit_failures)
@@ -103,5 +101,21 @@ class PipelineCollector:
         yield from (batches, commands, failures, batch_size, inbox, commit_seconds)
 
 
-PIPELINE = PipelineCollector()
-REGISTRY.register(PIPELINE)
+class PublicMetrics:
+    """What the public port's /metrics shows, collected again for the private port."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield from REGISTRY.collect()
+
+
+def serve_private_metrics(
+    host: str, port: int, *, read_pipeline: Callable[[], Mapping[str, PipelineStats]] | None
+) -> WSGIServer:
+    """Serve every metric of this process on `host:port` from a thread of its own, with each
+    live event's figures when `read_pipeline` is given; the caller shuts the server down."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(PublicMetrics())
+    if read_pipeline is not None:
+        registry.register(PipelineCollector(read_pipeline))
+    server, _ = start_wsgi_server(port, addr=host, registry=registry)
+    return server

@@ -24,6 +24,8 @@ COMMON_ERRORS = (
     ErrorCode.UNAVAILABLE,
 )
 PATH_PARAMETER = re.compile(r"{([a-z_]+)}")
+# A request of these methods may carry a body, which is refused once over its route's limit.
+BODY_METHODS = frozenset({"post", "put", "patch"})
 VENUE_WEBHOOK = "venue_webhook"
 OPERATIONS = (*SALE_OPERATIONS, *TICKET_OPERATIONS)
 
@@ -91,6 +93,8 @@ def _responses(operation: Operation) -> dict[str, Any]:
     errors = (*COMMON_ERRORS, *operation.errors) if operation.authenticated else operation.errors
     if operation.body is not None or operation.path.count("{"):
         errors = (*errors, ErrorCode.VALIDATION_ERROR)
+    if operation.method in BODY_METHODS:
+        errors = (*errors, ErrorCode.PAYLOAD_TOO_LARGE)
     by_status: dict[int, list[str]] = {}
     for code in dict.fromkeys(errors):
         by_status.setdefault(ERROR_TABLE[code][0], []).append(code.value)

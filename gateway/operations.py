@@ -262,7 +262,10 @@ SALE_OPERATIONS: tuple[Operation, ...] = (
     Operation(
         method="get",
         path="/metrics",
-        summary="Prometheus metrics",
+        summary=(
+            "Prometheus metrics that name no tenant and no event; every metric is served on the "
+            "private metrics port, named as `metrics_url` in runtime.json"
+        ),
         answer_status=200,
         answer=None,
         authenticated=False,

@@ -13,6 +13,8 @@ RUNTIME_FILE_NAME = "runtime.json"
 
 class Parts(msgspec.Struct, frozen=True, kw_only=True):
     gateway_url: str
+    # every metric, each live event's figures too when enabled: for a private network only
+    metrics_url: str
     database_url: str
     database_service_url: str
     redis_url: str

@@ -23,9 +23,11 @@ import ray
 import uvicorn
 import uvloop
 
-from actors.clients import RAY_NAMESPACE
+from actors.clients import RAY_NAMESPACE, PipelineStats, node_resources, pipeline_stats
+from engine import limits
 from gateway.app import create_app
 from gateway.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedStripe, free_port
+from gateway.metrics import serve_private_metrics
 from gateway.parts import RUNTIME_FILE_NAME, Parts, write_runtime_file
 from gateway.settings import Settings, SettingsError
 from minting.authority import stored_authority_key
@@ -41,6 +43,7 @@ STRIPE_CONFIG_TIMEOUT_S = 10.0
 SERVER_STARTED_POLL_S = 0.05
 MINT_AUTHORITY_FILE_NAME = "mint_authority.key"
 CUSTODY_SEED_FILE_NAME = "custody_seed"
+LOOPBACK_ADDRESS = "127.0.0.1"
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +108,7 @@ class Runtime:
     def start(self) -> Parts:
         self.data_path.mkdir(parents=True, exist_ok=True)
         gateway_url = f"http://{self.settings.host}:{self.settings.port}"
+        metrics_port = self.settings.metrics_port or free_port()
         database_url = self._start_postgres()
         applied = asyncio.run(migrate(database_url))
         log.info("migrations applied", extra={"applied": applied})
@@ -121,6 +125,7 @@ class Runtime:
         ray_address = self._start_ray()
         parts = Parts(
             gateway_url=gateway_url,
+            metrics_url=f"http://{self.settings.metrics_host}:{metrics_port}",
             database_url=database_url,
             database_service_url=database_service_url,
             redis_url=redis_url,
@@ -215,17 +220,37 @@ class Runtime:
             include_dashboard=False,
             log_to_driver=False,
             object_store_memory=None if address else RAY_OBJECT_STORE_BYTES,
+            resources=None if address else node_resources(),
         )
         self._stops.append(ray.shutdown)
+        gcs_address = str(ray.get_runtime_context().gcs_address)
         if not address:
             self._embedded.append("ray")
-        return str(ray.get_runtime_context().gcs_address)
+            # Its servers listen where its node's address is: the loopback interface, as the
+            # `onsale up` command asked Ray before importing it (gateway/cli.py).
+            assert gcs_address.startswith(f"{LOOPBACK_ADDRESS}:"), (
+                f"the embedded Ray cluster must listen on {LOOPBACK_ADDRESS} only: "
+                f"{gcs_address}; Ray was imported before `onsale up` could ask for it"
+            )
+        return gcs_address
+
+
+def pipeline_reader(loop: asyncio.AbstractEventLoop) -> Callable[[], dict[str, PipelineStats]]:
+    """Each live event's figures for the private metrics port's thread, read on the gateway's
+    event loop, where the Ray calls are made."""
+
+    def read() -> dict[str, PipelineStats]:
+        reading = asyncio.run_coroutine_threadsafe(pipeline_stats(), loop)
+        return reading.result(timeout=limits.METRICS_SCRAPE_TIMEOUT_S)
+
+    return read
 
 
 async def serve_gateway(
     settings: Settings, parts: Parts, on_ready: Callable[[Parts], None]
 ) -> None:
-    """Serve until SIGINT or SIGTERM; uvicorn drains connections and runs the app's shutdown."""
+    """Serve until SIGINT or SIGTERM; uvicorn drains connections and runs the app's shutdown.
+    The private metrics port serves alongside, from a thread of its own."""
     config = uvicorn.Config(
         create_app(settings, parts),
         host=settings.host,
@@ -235,15 +260,28 @@ async def serve_gateway(
         lifespan="on",
     )
     server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    while not server.started and not serving.done():
-        await asyncio.sleep(SERVER_STARTED_POLL_S)
-    if server.started:
-        # What start-up built lives as long as the process: kept out of the collector's sight,
-        # a full collection no longer walks every module, route and Ray object mid-sale.
-        gc.freeze()
-        on_ready(parts)
-    await serving
+    metrics_address = urllib.parse.urlsplit(parts.metrics_url)
+    assert metrics_address.hostname is not None and metrics_address.port is not None
+    metrics_server = serve_private_metrics(
+        metrics_address.hostname,
+        metrics_address.port,
+        read_pipeline=pipeline_reader(asyncio.get_running_loop())
+        if settings.metrics_event_labels
+        else None,
+    )
+    try:
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():
+            await asyncio.sleep(SERVER_STARTED_POLL_S)
+        if server.started:
+            # What start-up built lives as long as the process: kept out of the collector's sight,
+            # a full collection no longer walks every module, route and Ray object mid-sale.
+            gc.freeze()
+            on_ready(parts)
+        await serving
+    finally:
+        await asyncio.to_thread(metrics_server.shutdown)
+        metrics_server.server_close()
     if not server.started:
         raise RuntimeError(f"the gateway could not listen on {settings.host}:{settings.port}")
 

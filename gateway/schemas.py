@@ -18,7 +18,27 @@ from engine.waiting_room import PlaceState
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Key = Annotated[str, Meta(min_length=1, max_length=50)]
 Label = Annotated[str, Meta(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9]+$")]
-Moment = Annotated[datetime.datetime, Meta(tz=True)]
+
+
+UNIX_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+def format_moment(moment_ms: int) -> str:
+    """RFC 3339 in UTC with milliseconds, as every time in the API is written; in integers, as a
+    float of seconds loses the last millisecond in the far future."""
+    moment = UNIX_EPOCH + datetime.timedelta(milliseconds=moment_ms)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+MOMENT_RANGE = f"{format_moment(limits.MOMENT_MS_MIN)} to {format_moment(limits.MOMENT_MS_MAX)}"
+# Checked after decoding (gateway.exchange.decode_body), as no schema keyword bounds a date-time.
+Moment = Annotated[
+    datetime.datetime,
+    Meta(
+        tz=True,
+        description=f"RFC 3339 with an offset; once converted to UTC, from {MOMENT_RANGE}.",
+    ),
+]
 Cents = Annotated[int, Meta(ge=0, le=100_000_000)]
 Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
 Identifier = Annotated[str, Meta(min_length=1, max_length=64)]
@@ -451,9 +471,3 @@ class OrderView(Response):
 class WebhookAnswer(Response):
     received: bool
     applied: bool
-
-
-def format_moment(moment_ms: int) -> str:
-    """RFC 3339 in UTC with milliseconds, as every time in the API is written."""
-    moment = datetime.datetime.fromtimestamp(moment_ms / 1_000, tz=datetime.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

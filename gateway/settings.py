@@ -34,6 +34,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     environment: Environment = Environment.DEVELOPMENT
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
+    metrics_host: str = DEFAULT_HOST
+    # None: a free port, named in runtime.json as `metrics_url`
+    metrics_port: int | None = None
+    metrics_event_labels: bool = False
     data_dir: str = DEFAULT_DATA_DIR
     log_level: str = "INFO"
     database_url: str | None = None
@@ -50,9 +54,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mail_from: Annotated[str, msgspec.Meta(pattern=MAIL_ADDRESS_PATTERN)] = DEFAULT_MAIL_FROM
     jwt_secret: str | None = None
     jwt_public_key: str | None = None
+    token_lifetime_s_max: Annotated[int, msgspec.Meta(ge=1)] = limits.TOKEN_LIFETIME_S_MAX
     access_secret: str | None = None
     rate_limit_fan_per_s: Annotated[int, msgspec.Meta(ge=1)] = limits.RATE_LIMIT_FAN_PER_S
     rate_limit_address_per_s: Annotated[int, msgspec.Meta(ge=1)] = limits.RATE_LIMIT_ADDRESS_PER_S
+    actor_idle_retire_s: Annotated[int, msgspec.Meta(ge=1)] = limits.ACTOR_IDLE_RETIRE_S
 
     @property
     def is_production(self) -> bool:
@@ -67,6 +73,9 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "ONSALE_ENV": "environment",
     "ONSALE_HOST": "host",
     "ONSALE_PORT": "port",
+    "ONSALE_METRICS_HOST": "metrics_host",
+    "ONSALE_METRICS_PORT": "metrics_port",
+    "ONSALE_METRICS_EVENT_LABELS": "metrics_event_labels",
     "ONSALE_DATA_DIR": "data_dir",
     "ONSALE_LOG_LEVEL": "log_level",
     "DATABASE_URL": "database_url",
@@ -83,9 +92,11 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "ONSALE_MAIL_FROM": "mail_from",
     "ONSALE_JWT_SECRET": "jwt_secret",
     "ONSALE_JWT_PUBLIC_KEY": "jwt_public_key",
+    "ONSALE_TOKEN_LIFETIME_MAX_S": "token_lifetime_s_max",
     "ONSALE_ACCESS_SECRET": "access_secret",
     "ONSALE_RATE_LIMIT_FAN_PER_S": "rate_limit_fan_per_s",
     "ONSALE_RATE_LIMIT_ADDRESS_PER_S": "rate_limit_address_per_s",
+    "ONSALE_ACTOR_IDLE_S": "actor_idle_retire_s",
 }
 
 

@@ -3,7 +3,8 @@
 A hundred dashboards and a million fans reading availability share one refresh: the first reader
 after the interval refreshes, everyone else awaits that same refresh or takes the copy it left.
 So the InventoryActor answers one snapshot call per second per gateway however many watch, and
-the hot path of holds never waits behind the readers.
+the hot path of holds never waits behind the readers. Reading never starts an actor: an event
+whose actor is not running (idle, finished, never touched) is read from Postgres instead.
 """
 
 import asyncio
@@ -18,8 +19,7 @@ import redis.asyncio as redis
 from actors.clients import InventorySnapshot, published_room
 from engine import limits
 from engine.inventory import TicketTypeCounts
-from engine.rejections import Rejected
-from gateway.errors import ApiError, ErrorCode, rejection_error
+from gateway.errors import ApiError, ErrorCode
 from gateway.event_clients import EventClients
 from gateway.schemas import (
     EventStatus,
@@ -31,6 +31,7 @@ from gateway.schemas import (
     format_moment,
 )
 from persistence.event_details import EventDetails
+from persistence.idle_inventory import load_stored_inventory
 from persistence.sales_figures import load_sales_figures
 from persistence.tenancy import tenant_transaction
 
@@ -150,11 +151,22 @@ class StatsBoard:
     async def _read_inventory(
         self, details: EventDetails, include_seats: bool
     ) -> InventorySnapshot:
-        client = self._clients.inventory(details.location.event_id)
-        snapshot = await client.snapshot(include_seats=include_seats)
-        if isinstance(snapshot, Rejected):
-            raise rejection_error(snapshot)
-        return snapshot
+        location = details.location
+        snapshot = await self._clients.inventory(location.event_id).snapshot(
+            include_seats=include_seats
+        )
+        if snapshot is not None:
+            return snapshot
+        try:
+            async with tenant_transaction(self._pool, location.tenant_id) as connection:
+                stored = await load_stored_inventory(
+                    connection, event_id=location.event_id, include_seats=include_seats
+                )
+        except (OSError, asyncpg.PostgresError) as error:
+            raise ApiError(ErrorCode.UNAVAILABLE, message="the database is unavailable") from error
+        return InventorySnapshot(
+            paused=stored.paused, counts=stored.counts, seat_states=stored.seat_states
+        )
 
     async def _read_stats(self, details: EventDetails, _: bool) -> StatsView:
         snapshot = await self.inventory(details)

@@ -24,6 +24,7 @@ import ray
 
 from actors.clients import InventoryClient
 from actors.names import NAMESPACE, inventory_actor_name
+from actors.remote import node_resources
 from engine.commands import ItemRequest, PlaceHold
 from engine.outcomes import HoldView
 from gateway.embedded import EmbeddedPostgres
@@ -160,7 +161,12 @@ async def measure(server_url: str) -> tuple[float, float, int]:
 
 def main() -> int:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    ray.init(address="local", include_dashboard=False, log_to_driver=False)
+    ray.init(
+        address="local",
+        include_dashboard=False,
+        log_to_driver=False,
+        resources=node_resources(),
+    )
     try:
         with postgres_server() as server_url:
             pipeline, row_lock, batch_size_max = asyncio.run(measure(server_url))

@@ -5,8 +5,9 @@ drill: `python -m loadtests.embedded_chain stop|start [data dir]` (default `$ONS
 `stop` kills the chain's actor for good and waits until it is gone; mints and NFT moves then fail
 and are retried (as failed work once their quick attempts are spent). `start` brings it back from
 its journal, with every NFT it held. It attaches to the running cluster as a Ray driver, with
-Ray's token (~/.ray/auth_token) unless RAY_AUTH_MODE says otherwise, which must be set before Ray
-is imported: hence a command of its own, run in a process of its own.
+Ray's token (~/.ray/auth_token) unless RAY_AUTH_MODE says otherwise, and as a node on the loopback
+address, where the embedded cluster listens (gateway/cli.py); both must be set before Ray is
+imported: hence a command of its own, run in a process of its own.
 """
 
 import os
@@ -24,6 +25,7 @@ def main(arguments: list[str]) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     os.environ.setdefault("RAY_AUTH_MODE", "token")
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     import ray
 

@@ -353,27 +353,74 @@ async def find_event_tenant(
     return tenant_id
 
 
-class LiveEvent(msgspec.Struct, frozen=True, kw_only=True):
-    event_id: uuid.UUID
-    tenant_id: uuid.UUID
-    waiting_room_enabled: bool
-
-
-SELECT_LIVE_EVENTS = """
-SELECT id, tenant_id, waiting_room_enabled FROM events
-WHERE status IN ('scheduled', 'on_sale', 'paused') AND closes_at > now()
-ORDER BY opens_at, id
+COUNT_TENANT_EVENTS_AMONG = """
+SELECT count(*) FROM event_directory
+WHERE owner_tenant_id = $1 AND event_id = ANY($2::uuid[]) AND event_id <> $3
 """
 
 
-async def list_live_events(connection: asyncpg.Connection) -> list[LiveEvent]:
-    """The current tenant's events whose sale has not closed: the ones that need their actors."""
-    rows = await connection.fetch(SELECT_LIVE_EVENTS)
+async def count_other_tenant_events(
+    pool_or_connection: asyncpg.Pool | asyncpg.Connection,
+    *,
+    tenant_id: uuid.UUID,
+    event_ids: list[uuid.UUID],
+    but: uuid.UUID,
+) -> int:
+    """How many of `event_ids`, other than `but`, belong to the tenant; read without a tenant."""
+    count: int = await pool_or_connection.fetchval(
+        COUNT_TENANT_EVENTS_AMONG, tenant_id, event_ids, but
+    )
+    return count
+
+
+SELECT_KNOWN_EVENTS = "SELECT event_id FROM event_directory WHERE event_id = ANY($1::uuid[])"
+
+
+async def known_events(
+    pool_or_connection: asyncpg.Pool | asyncpg.Connection, *, event_ids: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of `event_ids` are events of this database, read without a tenant: a Ray cluster may
+    host the actors of other systems, which are not this one's to manage."""
+    rows = await pool_or_connection.fetch(SELECT_KNOWN_EVENTS, event_ids)
+    return {row["event_id"] for row in rows}
+
+
+class BusyEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """An event whose actors must run whether anyone calls them: its inventory has live holds
+    to end on time, or its waiting room (of a sale not yet closed) has fans waiting."""
+
+    event_id: uuid.UUID
+    tenant_id: uuid.UUID
+    has_live_holds: bool
+    has_fans_waiting: bool
+
+
+SELECT_BUSY_EVENTS = """
+WITH holding AS (SELECT DISTINCT event_id FROM holds WHERE status = 'active'),
+     queueing AS (
+         SELECT rooms.event_id FROM waiting_rooms AS rooms
+         JOIN events ON events.id = rooms.event_id
+         WHERE events.waiting_room_enabled AND events.closes_at > now()
+           AND (SELECT max(place.sequence) + 1 FROM waiting_room_places AS place
+                WHERE place.event_id = rooms.event_id) > rooms.head_slot)
+SELECT events.id, events.tenant_id,
+       events.id IN (SELECT event_id FROM holding) AS has_live_holds,
+       events.id IN (SELECT event_id FROM queueing) AS has_fans_waiting
+FROM events
+WHERE events.id IN (SELECT event_id FROM holding UNION SELECT event_id FROM queueing)
+ORDER BY events.id
+"""
+
+
+async def list_busy_events(connection: asyncpg.Connection) -> list[BusyEvent]:
+    """The current tenant's events whose actors must run now (BusyEvent)."""
+    rows = await connection.fetch(SELECT_BUSY_EVENTS)
     return [
-        LiveEvent(
+        BusyEvent(
             event_id=row["id"],
             tenant_id=row["tenant_id"],
-            waiting_room_enabled=row["waiting_room_enabled"],
+            has_live_holds=row["has_live_holds"],
+            has_fans_waiting=row["has_fans_waiting"],
         )
         for row in rows
     ]

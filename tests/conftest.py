@@ -18,6 +18,7 @@ import asyncpg
 import pytest
 import ray
 
+from actors.remote import node_resources
 from gateway.embedded import EmbeddedPostgres, EmbeddedRedis
 from persistence.dsn import with_database
 
@@ -25,6 +26,9 @@ logging.getLogger("pgserver").setLevel(logging.WARNING)
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 RAY_OBJECT_STORE_BYTES = 256 * 1024 * 1024
+# The suite creates far more events than a production node hosts at once; each test's actors
+# retire or are stopped after it, but the slots must never be what a test waits on.
+EVENT_ACTORS_IN_THE_SUITE_MAX = 5_000
 
 
 @contextlib.contextmanager
@@ -96,6 +100,7 @@ def ray_cluster() -> Iterator[None]:
         include_dashboard=False,
         log_to_driver=False,
         object_store_memory=RAY_OBJECT_STORE_BYTES,
+        resources=node_resources(EVENT_ACTORS_IN_THE_SUITE_MAX),
         runtime_env={"env_vars": {"PYTHONPATH": str(PROJECT_ROOT)}},
     )
     yield

@@ -62,9 +62,7 @@ def metadata_uuid(metadata: dict[str, str], name: str) -> uuid.UUID | None:
 
 @router.post("/v1/webhooks/stripe")
 async def stripe_webhook(request: Request) -> Response:
-    payload = await request.body()
-    if len(payload) > limits.STRIPE_WEBHOOK_BYTES_MAX:
-        raise ApiError(ErrorCode.VALIDATION_ERROR, message="the event is too large")
+    payload = await read_body(request)
     event = verified_event(request, payload)
     if event.type not in PAYMENT_INTENT_EVENTS:
         return json_response(IGNORED)

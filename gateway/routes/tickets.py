@@ -16,6 +16,7 @@ from engine import limits
 from engine.ticket_qr import qr_step, sign_qr, step_ends_at_ms
 from engine.tickets import TicketStatus
 from gateway.auth import Principal
+from gateway.canonical_ids import canonical_uuid
 from gateway.cursors import decode_position, encode_position, page_limit
 from gateway.errors import ApiError, ErrorCode
 from gateway.exchange import (
@@ -77,10 +78,9 @@ async def listing_tenants(
             limit=limits.TENANTS_PER_TICKET_LISTING_MAX,
         )
         return tenants, None
-    try:
-        event_uuid = uuid.UUID(event_id)
-    except ValueError:
-        raise invalid("event_id is an event's id", parameter="event_id") from None
+    event_uuid = canonical_uuid(event_id)
+    if event_uuid is None:
+        raise invalid("event_id is an event's id", parameter="event_id")
     details: EventDetails | None = await request.app.state.catalog.details(event_uuid)
     if details is None:
         return [], event_uuid

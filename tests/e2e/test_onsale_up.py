@@ -2,6 +2,7 @@
 second start on the same data directory finds the data as it was."""
 
 import asyncio
+import contextlib
 import json
 import os
 import pathlib
@@ -33,6 +34,9 @@ CONFIGURABLE_VARIABLES = (
     "SMTP_URL",
     "ONSALE_ENV",
 )
+
+# Nothing `onsale up` starts listens beyond this machine: Ray's servers included.
+LOOPBACK_ADDRESSES = {"127.0.0.1", "::ffff:127.0.0.1", "::1"}
 
 pytestmark = pytest.mark.slow
 
@@ -108,6 +112,19 @@ def still_running(processes: list[psutil.Process]) -> list[str]:
     return alive
 
 
+def listening_addresses(processes: list[psutil.Process]) -> set[str]:
+    """Where the processes accept TCP connections."""
+    addresses = set()
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            addresses |= {
+                connection.laddr.ip
+                for connection in process.net_connections("inet")
+                if connection.status == psutil.CONN_LISTEN
+            }
+    return addresses
+
+
 def wait_until_gone(processes: list[psutil.Process], timeout_s: float = 20.0) -> list[str]:
     deadline = time.monotonic() + timeout_s
     while (alive := still_running(processes)) and time.monotonic() < deadline:
@@ -154,6 +171,13 @@ def test_data_survives_a_restart_when_onsale_up_stops_on_a_signal(tmp_path: path
     with urllib.request.urlopen(f"{first.url}/metrics", timeout=10) as response:
         metrics = response.read().decode()
     assert 'onsale_http_requests_total{method="GET",route="/health/ready",status="200"}' in metrics
+    with urllib.request.urlopen(f"{runtime['metrics_url']}/metrics", timeout=10) as response:
+        private_metrics = response.read().decode()
+    assert 'onsale_http_requests_total{method="GET",route="/metrics",status="200"}' in (
+        private_metrics
+    )
+    assert str(runtime["ray_address"]).startswith("127.0.0.1:")
+    assert listening_addresses(first.descendants()) <= LOOPBACK_ADDRESSES
     asyncio.run(write_tenant(runtime["database_url"], tenant_id))
     processes = first.descendants()
     assert first.stop(signal.SIGTERM) == 0, first.output()

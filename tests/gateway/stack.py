@@ -20,6 +20,7 @@ from solders.keypair import Keypair
 
 from gateway.app import create_app
 from gateway.auth import Role, sign_development_token
+from gateway.embedded import free_port
 from gateway.parts import Parts
 from gateway.settings import Environment, Settings
 from persistence.dsn import with_database
@@ -82,6 +83,8 @@ class Outside(msgspec.Struct, frozen=True, kw_only=True):
 def stack_parts(owner_url: str, redis_url: str, port: int, outside: Outside) -> Parts:
     return Parts(
         gateway_url=f"http://127.0.0.1:{port}",
+        # `onsale up` serves it beside the gateway; a test that reads it serves it itself
+        metrics_url=f"http://127.0.0.1:{free_port()}",
         database_url=owner_url,
         database_service_url=service_url(owner_url),
         redis_url=redis_url,

@@ -11,7 +11,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from engine.limits import BEARER_TOKEN_CHARACTERS_MAX, TOKEN_CLOCK_LEEWAY_S, TOKEN_TTL_S_MAX
+from engine.limits import (
+    BEARER_TOKEN_CHARACTERS_MAX,
+    TOKEN_CLOCK_LEEWAY_S,
+    TOKEN_LIFETIME_S_MAX,
+    TOKEN_TTL_S_MAX,
+)
 from gateway.auth import (
     DEVELOPMENT_TENANT_ID,
     Principal,
@@ -293,6 +298,104 @@ def test_unauthenticated_when_the_subject_is_not_a_short_string(sub: object) -> 
     assert "sub" in refusal(development_verifier(), bearer(token))
 
 
+@pytest.mark.parametrize(
+    "lifetime_s", [TOKEN_LIFETIME_S_MAX + TOKEN_CLOCK_LEEWAY_S + 60, 10**12], ids=["8 days", "1e12"]
+)
+def test_unauthenticated_when_the_token_expires_after_the_maximum_lifetime(
+    lifetime_s: int,
+) -> None:
+    token = jwt.encode(
+        claims(iat=None, exp=int(time.time()) + lifetime_s), SECRET, algorithm="HS256"
+    )
+    assert "longer" in refusal(development_verifier(), bearer(token))
+
+
+def test_unauthenticated_when_the_token_was_issued_for_longer_than_the_maximum_lifetime() -> None:
+    now_s = int(time.time())
+    issued_at_s = now_s - TOKEN_LIFETIME_S_MAX
+    token = jwt.encode(claims(iat=issued_at_s, exp=now_s + 600), SECRET, algorithm="HS256")
+    assert "longer" in refusal(development_verifier(), bearer(token))
+
+
+def test_principal_is_read_when_the_token_has_no_iat() -> None:
+    token = jwt.encode(claims(iat=None), SECRET, algorithm="HS256")
+    assert development_verifier().principal(bearer(token)).user_id == "fan-17"
+
+
+def test_principal_is_read_when_a_longer_lifetime_is_configured() -> None:
+    week_and_a_day_s = TOKEN_LIFETIME_S_MAX + 86_400
+    settings = Settings(jwt_secret=SECRET, token_lifetime_s_max=2 * TOKEN_LIFETIME_S_MAX)
+    token = jwt.encode(claims(exp=int(time.time()) + week_and_a_day_s), SECRET, algorithm="HS256")
+    assert TokenVerifier(settings).principal(bearer(token)).user_id == "fan-17"
+
+
+@pytest.mark.parametrize(
+    ("claim", "offset_s", "form"),
+    [
+        ("exp", 600, str),
+        ("exp", 600, float),
+        ("iat", 0, str),
+        ("nbf", -10, str),
+        ("nbf", -10, float),
+    ],
+)
+def test_unauthenticated_when_a_time_claim_is_not_a_whole_number(
+    claim: str, offset_s: int, form: type
+) -> None:
+    token = jwt.encode(
+        claims(**{claim: form(int(time.time()) + offset_s)}), SECRET, algorithm="HS256"
+    )
+    assert claim in refusal(development_verifier(), bearer(token))
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        ("sub", "fan\x0017"),
+        ("sub", "fan-17\n"),
+        ("sub", "fan\u202817"),
+        ("email", "fan\x00@example.com"),
+        ("email", "fan@example.com\r\nBcc: x@example.com"),
+        ("name", "Ann\x7fLee"),
+        ("email", 42),
+        ("name", ["Ann"]),
+    ],
+)
+def test_unauthenticated_when_a_text_claim_is_not_text_without_control_characters(
+    claim: str, value: object
+) -> None:
+    token = jwt.encode(claims(**{claim: value}), SECRET, algorithm="HS256")
+    assert claim in refusal(development_verifier(), bearer(token))
+
+
+def test_principal_is_read_when_the_name_and_email_are_plain_text() -> None:
+    token = jwt.encode(
+        claims(name="Zoë\u200cAnn", email="fan@example.com"), SECRET, algorithm="HS256"
+    )
+    assert development_verifier().principal(bearer(token)).email == "fan@example.com"
+
+
+@pytest.mark.parametrize(
+    "tenant",
+    [
+        "{6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b}",
+        "urn:uuid:6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b",
+        "6f1c2a9e3b4d4e5f8a7b9c0d1e2f3a4b",
+        "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4\u0664",
+        "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b\n",
+    ],
+    ids=["braces", "urn", "no hyphens", "arabic-indic digit", "newline"],
+)
+def test_unauthenticated_when_the_tenant_is_not_a_canonical_uuid(tenant: str) -> None:
+    token = jwt.encode(claims(tenant=tenant), SECRET, algorithm="HS256")
+    assert "tenant" in refusal(development_verifier(), bearer(token))
+
+
+def test_principal_is_read_when_the_tenant_is_written_in_upper_case() -> None:
+    token = jwt.encode(claims(tenant=str(TENANT_ID).upper()), SECRET, algorithm="HS256")
+    assert development_verifier().principal(bearer(token)).tenant_id == TENANT_ID
+
+
 def test_forbidden_when_the_principal_lacks_every_required_role() -> None:
     principal = Principal(user_id="fan-17", tenant_id=TENANT_ID, roles=frozenset({Role.FAN}))
 
@@ -391,6 +494,7 @@ def test_onsale_token_uses_the_running_systems_secret_when_none_is_in_the_enviro
         tmp_path,
         Parts(
             gateway_url="http://127.0.0.1:8000",
+            metrics_url="http://127.0.0.1:9100",
             database_url="postgresql://owner@127.0.0.1/onsale",
             database_service_url="postgresql://onsale_service@127.0.0.1/onsale",
             redis_url="redis://127.0.0.1:6379/0",
