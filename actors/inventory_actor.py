@@ -22,8 +22,6 @@ import asyncpg
 import msgspec
 
 from actors.lifecycle import (
-    DATABASE_ERRORS,
-    REFUSED_DATA_ERRORS,
     ActorRetired,
     LazyStart,
     TenantAtCapacity,
@@ -39,6 +37,7 @@ from engine.commands import Command, ExpireHolds
 from engine.inventory import Inventory, TicketTypeCounts, apply, decide
 from engine.outcomes import Outcome
 from engine.rejections import Reason, Rejected
+from persistence.database_errors import DATABASE_ERRORS, REFUSED_DATA_ERRORS
 from persistence.epochs import StaleEpoch, fenced_transaction, take_epoch
 from persistence.inventory_repository import (
     ChangePlan,

@@ -1,8 +1,8 @@
 """What the actors that own an event's state share: the wall clock they are handed by default, the
-UNAVAILABLE answer, the errors that mean Postgres cannot be reached or refused a command's data,
-the pool they open on their event's tenant, the cap on a tenant's events with live actors, a
-start that runs lazily, once, and again after it failed (Ray re-creates a restarted actor by
-calling `__init__`, never `start`), and the retirement of an idle instance.
+UNAVAILABLE and refused-data answers, the pool they open on their event's tenant, the cap on a
+tenant's events with live actors, a start that runs lazily, once, and again after it failed (Ray
+re-creates a restarted actor by calling `__init__`, never `start`), and the retirement of an idle
+instance.
 """
 
 import asyncio
@@ -18,20 +18,11 @@ import ray
 from actors.names import INVENTORY_PREFIX, NAMESPACE, WAITING_ROOM_PREFIX
 from engine import limits
 from engine.rejections import Reason, Rejected
+from persistence.database_errors import DATABASE_ERRORS
 from persistence.event_repository import count_other_tenant_events, find_event_tenant
 from persistence.pool import create_pool
 
 ACTOR_POOL_SIZE_MAX = 2
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    OSError,
-    TimeoutError,
-)
-# Postgres refused the rows themselves (SQLSTATE class 22: a NUL in a text, a value out of a
-# column's range), or their text could not even be encoded: a fault of the command that wrote them,
-# not of the database, so only that command must fail. Listed before DATABASE_ERRORS when caught.
-REFUSED_DATA_ERRORS: tuple[type[BaseException], ...] = (asyncpg.DataError, UnicodeEncodeError)
 log = logging.getLogger(__name__)
 
 

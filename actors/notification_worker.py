@@ -19,7 +19,6 @@ import asyncpg
 import httpx
 import msgspec
 
-from actors.lifecycle import DATABASE_ERRORS
 from engine import limits
 from notifications.mail import UnsendableAddress, checked_address, compose_email
 from notifications.mailer import Mailer
@@ -31,6 +30,7 @@ from notifications.venue_webhooks import (
     new_http_client,
     webhook_body,
 )
+from persistence.database_errors import DATABASE_ERRORS
 from persistence.notification_repository import (
     ClaimedNotification,
     NewNotification,

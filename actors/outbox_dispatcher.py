@@ -23,8 +23,8 @@ from typing import Protocol
 import asyncpg
 import ray
 
-from actors.lifecycle import DATABASE_ERRORS
 from engine import limits
+from persistence.database_errors import DATABASE_ERRORS
 from persistence.outbox import (
     DeliveryFailure,
     OutboxMessage,

@@ -20,7 +20,7 @@ import ray
 from actors.call_errors import ACTOR_CALL_ERRORS
 from actors.clients import InventoryClient, wall_clock_ms
 from actors.inventory_actor import CountDifference, PipelineStats
-from actors.lifecycle import DATABASE_ERRORS, RunningActors, running_event_actors
+from actors.lifecycle import RunningActors, running_event_actors
 from actors.names import NAMESPACE, inventory_actor_name, waiting_room_actor_name
 from actors.outbox_dispatcher import Consumer, OutboxDispatcher
 from actors.remote import inventory_actor, waiting_room_actor
@@ -32,6 +32,7 @@ from engine.rejections import Rejected
 from payments.reconciler import PaymentReconciler
 from payments.settlement import Settlement
 from payments.stripe_api import StripePayments
+from persistence.database_errors import DATABASE_ERRORS
 from persistence.event_repository import BusyEvent, known_events, list_busy_events
 from persistence.inventory_repository import OUTBOX_TOPICS
 from persistence.outbox import list_tenants

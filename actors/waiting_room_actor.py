@@ -23,7 +23,6 @@ import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from actors.lifecycle import (
-    DATABASE_ERRORS,
     ActorRetired,
     LazyStart,
     TenantAtCapacity,
@@ -73,6 +72,7 @@ from engine.waiting_room import (
     queue_id_for,
     rebuild_waiting_room,
 )
+from persistence.database_errors import DATABASE_ERRORS
 from persistence.tenancy import tenant_transaction
 from persistence.waiting_room_repository import (
     StaleWaitingRoomEpoch,

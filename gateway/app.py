@@ -11,7 +11,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
 
-import asyncpg
 import redis.asyncio as redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -50,17 +49,13 @@ from gateway.settings import Settings
 from gateway.stats_board import StatsBoard
 from payments.settlement import Settlement, SettlementRefused, SettlementUnavailable
 from payments.stripe_api import PaymentDeclined, PaymentProviderUnavailable, StripePayments
+from persistence.database_errors import UNREACHABLE_ERRORS
 from persistence.pool import create_pool
 
 log = logging.getLogger(__name__)
 STATUS_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
 DEPENDENCY_ERRORS = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
+    *UNREACHABLE_ERRORS,
     redis.RedisError,
     PaymentProviderUnavailable,
     SettlementUnavailable,

@@ -27,6 +27,7 @@ from engine.limits import (
 )
 from gateway.errors import ApiError, ErrorCode
 from gateway.redis_circuit import RedisCircuit, RedisSkipped
+from persistence.database_errors import UNREACHABLE_ERRORS
 from persistence.idempotency import (
     Claimed,
     ClaimOutcome,
@@ -45,15 +46,6 @@ IDEMPOTENCY_KEY_PATTERN = re.compile(rf"[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_CHARACTE
 # Marks a replay, as Stripe does; the status and body are the first response's, unchanged.
 REPLAYED_HEADER = "Idempotent-Replayed"
 JSON_MEDIA_TYPE = "application/json"
-# What says Postgres could not answer, as opposed to a bug in a statement.
-POSTGRES_FAILURES = (
-    OSError,
-    TimeoutError,
-    asyncpg.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InsufficientResourcesError,
-)
 # The reason a conflict shows the caller; a key held by another tenant is simply taken.
 CONFLICT_DETAILS: dict[ConflictReason, str] = {
     ConflictReason.DIFFERENT_REQUEST: "different_request",
@@ -257,7 +249,7 @@ class IdempotencyStore:
                     ttl_s=self._ttl_s,
                     in_flight_lease_s=self._in_flight_lease_s,
                 )
-        except POSTGRES_FAILURES as error:
+        except UNREACHABLE_ERRORS as error:
             log.warning("idempotency claim failed: postgres is down", extra={"error": repr(error)})
             raise ApiError(ErrorCode.UNAVAILABLE) from error
         if len(self._registered_tenants) >= TENANTS_REGISTERED_PER_PROCESS_MAX:
@@ -290,7 +282,7 @@ class IdempotencyStore:
                     body=response.body,
                     media_type=response.media_type,
                 )
-        except POSTGRES_FAILURES as error:
+        except UNREACHABLE_ERRORS as error:
             log.error("idempotency key not completed", extra={"error": repr(error)})
             return True
         if not completed:
@@ -303,5 +295,5 @@ class IdempotencyStore:
         try:
             async with tenant_transaction(self._pool, tenant_id) as connection:
                 await release_key(connection, caller=caller, key=key, request_hash=request_hash)
-        except POSTGRES_FAILURES as error:
+        except UNREACHABLE_ERRORS as error:
             log.warning("idempotency key not released", extra={"error": repr(error)})

@@ -30,6 +30,7 @@ from gateway.schemas import (
     TicketTypeStatsView,
     format_moment,
 )
+from persistence.database_errors import DATABASE_ERRORS
 from persistence.event_details import EventDetails
 from persistence.idle_inventory import load_stored_inventory
 from persistence.sales_figures import load_sales_figures
@@ -162,7 +163,7 @@ class StatsBoard:
                 stored = await load_stored_inventory(
                     connection, event_id=location.event_id, include_seats=include_seats
                 )
-        except (OSError, asyncpg.PostgresError) as error:
+        except DATABASE_ERRORS as error:
             raise ApiError(ErrorCode.UNAVAILABLE, message="the database is unavailable") from error
         return InventorySnapshot(
             paused=stored.paused, counts=stored.counts, seat_states=stored.seat_states
@@ -174,7 +175,7 @@ class StatsBoard:
         try:
             async with tenant_transaction(self._pool, details.location.tenant_id) as connection:
                 figures = await load_sales_figures(connection, event_id=event_id)
-        except (OSError, asyncpg.PostgresError) as error:
+        except DATABASE_ERRORS as error:
             raise ApiError(ErrorCode.UNAVAILABLE, message="the database is unavailable") from error
         queue = await self._queue(details)
         now_ms = self._clock()
