@@ -5,7 +5,10 @@ flight wait and leave together as the next batch (bounded), one actor call per b
 `CLIENT_BATCHES_IN_FLIGHT_MAX` batches at a time so the actor can decide one while Postgres commits
 another. It rides through an actor restart by retrying keyed commands, which the engine
 deduplicates; a command without a key cannot be retried safely and is answered UNAVAILABLE instead.
-Commands start the event's actor if it is not running (it retires when idle); reads never do.
+A caller's deadline (a request's, handed in as `deadline_s`) bounds its wait: each call waits only
+the time left, and the retries stop at it with UNAVAILABLE (a keyed command still in flight may
+land, and its retry finds it). Commands start the event's actor if it is not running (it retires
+when idle); reads never do.
 
 `WaitingRoomClient` batches joins the same way; a join is safe to retry (a fan keeps one place),
 so it always rides through a restart. Polls never reach the actor: `queue_position` answers them
@@ -14,8 +17,9 @@ from Redis and records them for the actor's next tick.
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
 
 import ray
 
@@ -31,6 +35,7 @@ from actors.standing_work import OutsideParts as OutsideParts
 from actors.waiting_room_publication import PublishedRoom as PublishedRoom
 from actors.waiting_room_publication import published_room as published_room
 from actors.waiting_room_publication import queue_position as queue_position
+from actors.work_health import WorkHealth as WorkHealth
 from engine import limits
 from engine.commands import Command
 from engine.outcomes import Outcome
@@ -46,6 +51,23 @@ Result = Outcome | Rejected
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 JoinResult = PlaceView | Rejected
+# The moment (time.monotonic) by which the caller must have its answer; None if it has no deadline.
+DeadlineSource = Callable[[], float | None]
+MILLISECONDS_PER_SECOND = 1_000
+
+
+def no_deadline() -> float | None:
+    """The deadline of a caller that has none, such as the Supervisor's own calls."""
+    return None
+
+
+def time_left_s(deadline_s: float | None) -> float:
+    """How long a call may wait for a caller with `deadline_s`: the time left (0 once past), never
+    more than a call's bound."""
+    bound_s = limits.CLIENT_CALL_TIMEOUT_MS / MILLISECONDS_PER_SECOND
+    if deadline_s is None:
+        return bound_s
+    return min(bound_s, max(0.0, deadline_s - time.monotonic()))
 
 
 def _cluster_serves_events() -> bool:
@@ -86,6 +108,19 @@ async def pipeline_stats() -> dict[str, PipelineStats]:
         return {}
 
 
+async def work_health() -> WorkHealth | None:
+    """How the cluster's standing work goes, from the Supervisor's last round; None when the
+    Supervisor does not answer."""
+    try:
+        handle = ray.get_actor(SUPERVISOR_NAME, namespace=NAMESPACE)
+        health: WorkHealth = await actor_answer(
+            handle.health.remote(), timeout_s=CLUSTER_CHECK_TIMEOUT_S
+        )
+    except (ValueError, *ACTOR_CALL_ERRORS):
+        return None
+    return health
+
+
 async def keep_supervisor_running(
     database_url: str,
     redis_url: str,
@@ -105,23 +140,72 @@ async def keep_supervisor_running(
         await asyncio.sleep(limits.SUPERVISOR_ROUND_INTERVAL_MS / 1_000)
 
 
-class PendingCommand:
-    __slots__ = ("command", "future")
+Answer = TypeVar("Answer")
+Waiting = TypeVar("Waiting", bound="Pending[Any]")
 
-    def __init__(self, command: Command, future: asyncio.Future[Result]) -> None:
-        self.command = command
+
+class Pending(Generic[Answer]):
+    """A caller waiting for its answer from a batch, until its deadline."""
+
+    __slots__ = ("deadline_s", "future")
+
+    def __init__(self, deadline_s: float | None, future: asyncio.Future[Answer]) -> None:
+        self.deadline_s = deadline_s
         self.future = future
+
+    def answer(self, result: Answer) -> None:
+        if not self.future.done():
+            self.future.set_result(result)
+
+
+class PendingCommand(Pending[Result]):
+    __slots__ = ("command",)
+
+    def __init__(
+        self, command: Command, deadline_s: float | None, future: asyncio.Future[Result]
+    ) -> None:
+        super().__init__(deadline_s, future)
+        self.command = command
+
+
+def still_awaited(waiting: list[Waiting], late: Rejected) -> list[Waiting]:
+    """Those of `waiting` with time left; the others are answered `late` now."""
+    left = []
+    for pending in waiting:
+        if pending.future.done():
+            continue
+        if time_left_s(pending.deadline_s) > 0:
+            left.append(pending)
+        else:
+            pending.answer(late)
+    return left
+
+
+def call_wait_s(waiting: list[Waiting]) -> float:
+    """How long one call for `waiting` may wait: until the first of their deadlines."""
+    return min(time_left_s(pending.deadline_s) for pending in waiting)
+
+
+async def back_off(delay_ms: int, waiting: list[Waiting]) -> None:
+    """Wait `delay_ms` before the next attempt, or less when a deadline of `waiting` comes first."""
+    if waiting:
+        await asyncio.sleep(min(delay_ms / MILLISECONDS_PER_SECOND, call_wait_s(waiting)))
 
 
 class InventoryClient:
     """The gateway's batcher for one event's InventoryActor."""
 
     def __init__(
-        self, event_id: str, database_url: str, clock: Callable[[], int] = wall_clock_ms
+        self,
+        event_id: str,
+        database_url: str,
+        clock: Callable[[], int] = wall_clock_ms,
+        deadline_s: DeadlineSource = no_deadline,
     ) -> None:
         self._event_id = event_id
         self._database_url = database_url
         self._clock = clock
+        self._deadline_s = deadline_s
         self._actor: ray.actor.ActorHandle | None = None
         self._pending: list[PendingCommand] = []
         self._sender_tasks: set[asyncio.Task[None]] = set()
@@ -157,7 +241,7 @@ class InventoryClient:
         try:
             answer: InventorySnapshot | None = await actor_answer(
                 actor.snapshot.remote(include_seats),
-                timeout_s=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
+                timeout_s=limits.CLIENT_SNAPSHOT_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
             )
         except ActorRetired:
             self._replace_retired(actor)
@@ -171,7 +255,7 @@ class InventoryClient:
         if len(self._pending) >= limits.CLIENT_PENDING_COMMANDS_MAX:
             return Rejected(reason=Reason.BUSY, message="too many requests for this event")
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self._pending.append(PendingCommand(command, future))
+        self._pending.append(PendingCommand(command, self._deadline_s(), future))
         if self._senders < limits.CLIENT_BATCHES_IN_FLIGHT_MAX:
             self._senders += 1
             self._senders_starting += 1
@@ -191,61 +275,55 @@ class InventoryClient:
                 size = min(size, limits.CLIENT_BATCH_COMMANDS_MAX)
                 batch = self._pending[:size]
                 del self._pending[:size]
-                results = await self._send([pending.command for pending in batch])
-                for pending, result in zip(batch, results, strict=True):
-                    if not pending.future.done():
-                        pending.future.set_result(result)
+                await self._send(batch)
                 size = limits.CLIENT_BATCH_COMMANDS_MAX
         finally:
             self._senders -= 1
 
-    async def _send(self, commands: Sequence[Command]) -> list[Result]:
-        """One actor call; on an actor failure, retry the keyed commands until the actor is back."""
-        results: list[Result | None] = [None] * len(commands)
-        waiting = list(range(len(commands)))
+    async def _send(self, batch: list[PendingCommand]) -> None:
+        """Answer the batch with one actor call. On an actor failure the keyed commands go again
+        until the actor answers, the attempts run out or their deadlines pass, each call waiting
+        no longer than the first of those deadlines; a command without a key cannot go twice
+        safely, and is answered UNAVAILABLE at once."""
+        waiting = batch
         for attempt in range(limits.CLIENT_ACTOR_ATTEMPTS_MAX):
+            waiting = still_awaited(waiting, unavailable("the inventory is not answering"))
+            if not waiting:
+                return
             actor = self._started_actor()
             try:
-                payload = COMMANDS_ENCODER.encode([commands[index] for index in waiting])
+                payload = COMMANDS_ENCODER.encode([pending.command for pending in waiting])
                 answers = RESULTS_DECODER.decode(
-                    await actor_answer(
-                        actor.submit.remote(payload),
-                        timeout_s=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
-                    )
+                    await actor_answer(actor.submit.remote(payload), timeout_s=call_wait_s(waiting))
                 )
             except ActorRetired:
                 # Nothing was done: every command is sent again, to the instance that replaces it.
                 self._replace_retired(actor)
-                await asyncio.sleep(limits.CLIENT_RETRY_BACKOFF_MS / 1_000)
+                await back_off(limits.CLIENT_RETRY_BACKOFF_MS, waiting)
                 continue
             except ACTOR_CALL_ERRORS:
                 self._actor = None
-                retryable = []
-                for index in waiting:
-                    if getattr(commands[index], "idempotency_key", None) is None:
-                        results[index] = unavailable("the inventory restarted; retry the request")
-                    else:
-                        retryable.append(index)
-                waiting = retryable
-                if not waiting:
-                    break
-                await asyncio.sleep(limits.CLIENT_RETRY_BACKOFF_MS / 1_000 * min(attempt + 1, 4))
+                for pending in waiting:
+                    if getattr(pending.command, "idempotency_key", None) is None:
+                        pending.answer(unavailable("the inventory restarted; retry the request"))
+                waiting = still_awaited(waiting, unavailable("the inventory is not answering"))
+                await back_off(limits.CLIENT_RETRY_BACKOFF_MS * min(attempt + 1, 4), waiting)
                 continue
-            for index, answer in zip(waiting, answers, strict=True):
-                results[index] = answer
-            waiting = []
-            break
-        for index in waiting:
-            results[index] = unavailable("the inventory is not answering")
-        return [result for result in results if result is not None]
+            for pending, answer in zip(waiting, answers, strict=True):
+                pending.answer(answer)
+            return
+        for pending in waiting:
+            pending.answer(unavailable("the inventory is not answering"))
 
 
-class PendingJoin:
-    __slots__ = ("fan_id", "future")
+class PendingJoin(Pending[JoinResult]):
+    __slots__ = ("fan_id",)
 
-    def __init__(self, fan_id: str, future: asyncio.Future[JoinResult]) -> None:
+    def __init__(
+        self, fan_id: str, deadline_s: float | None, future: asyncio.Future[JoinResult]
+    ) -> None:
+        super().__init__(deadline_s, future)
         self.fan_id = fan_id
-        self.future = future
 
 
 class WaitingRoomClient:
@@ -259,12 +337,14 @@ class WaitingRoomClient:
         redis_url: str,
         access_secret: bytes,
         clock: Callable[[], int] = wall_clock_ms,
+        deadline_s: DeadlineSource = no_deadline,
     ) -> None:
         self._event_id = event_id
         self._database_url = database_url
         self._redis_url = redis_url
         self._access_secret = access_secret
         self._clock = clock
+        self._deadline_s = deadline_s
         self._actor: ray.actor.ActorHandle | None = None
         self._pending: list[PendingJoin] = []
         self._draining: asyncio.Task[None] | None = None
@@ -291,7 +371,7 @@ class WaitingRoomClient:
         if len(self._pending) >= limits.WAITING_ROOM_CLIENT_PENDING_FANS_MAX:
             return Rejected(reason=Reason.BUSY, message="too many requests for this event")
         future: asyncio.Future[JoinResult] = asyncio.get_running_loop().create_future()
-        self._pending.append(PendingJoin(fan_id, future))
+        self._pending.append(PendingJoin(fan_id, self._deadline_s(), future))
         if self._draining is None or self._draining.done():
             self._draining = asyncio.create_task(self._drain())
         return await future
@@ -316,13 +396,17 @@ class WaitingRoomClient:
 
     async def _call(self, method: str, *arguments: object) -> object:
         """One call that Ray does not retry: a lost answer is UNAVAILABLE, never a second effect.
-        A retired instance did nothing, so the call goes once more to the one replacing it."""
+        A retired instance did nothing, so the call goes once more to the one replacing it, while
+        the caller's deadline leaves time."""
+        deadline_s = self._deadline_s()
         for _ in range(RETIRED_INSTANCES_PER_CALL_MAX):
+            wait_s = time_left_s(deadline_s)
+            if wait_s <= 0:
+                break
             actor = self._started_actor()
             try:
                 return await actor_answer(
-                    getattr(actor, method).remote(*arguments),
-                    timeout_s=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
+                    getattr(actor, method).remote(*arguments), timeout_s=wait_s
                 )
             except ActorRetired:
                 self._replace_retired(actor)
@@ -335,30 +419,36 @@ class WaitingRoomClient:
         while self._pending:
             batch = self._pending[: limits.WAITING_ROOM_CLIENT_BATCH_FANS_MAX]
             del self._pending[: limits.WAITING_ROOM_CLIENT_BATCH_FANS_MAX]
-            results = await self._send([pending.fan_id for pending in batch])
-            for pending, result in zip(batch, results, strict=True):
-                if not pending.future.done():
-                    pending.future.set_result(result)
+            await self._send(batch)
 
-    async def _send(self, fan_ids: list[str]) -> list[JoinResult]:
-        """One actor call; a join is idempotent, so on an actor failure it is sent again."""
+    async def _send(self, batch: list[PendingJoin]) -> None:
+        """Answer the batch with one actor call; a join is idempotent, so on an actor failure it is
+        sent again, until the attempts run out or the joins' deadlines pass, each call waiting no
+        longer than the first of those deadlines."""
+        waiting = batch
         for attempt in range(limits.CLIENT_ACTOR_ATTEMPTS_MAX):
+            waiting = still_awaited(waiting, _not_answering())
+            if not waiting:
+                return
             actor = self._started_actor()
             try:
                 answers: list[JoinResult] = await actor_answer(
-                    actor.join.remote(fan_ids),
-                    timeout_s=limits.CLIENT_CALL_TIMEOUT_MS / 1_000,
+                    actor.join.remote([pending.fan_id for pending in waiting]),
+                    timeout_s=call_wait_s(waiting),
                 )
             except ActorRetired:
                 self._replace_retired(actor)
-                await asyncio.sleep(limits.CLIENT_RETRY_BACKOFF_MS / 1_000)
+                await back_off(limits.CLIENT_RETRY_BACKOFF_MS, waiting)
                 continue
             except ACTOR_CALL_ERRORS:
                 self._actor = None
-                await asyncio.sleep(limits.CLIENT_RETRY_BACKOFF_MS / 1_000 * min(attempt + 1, 4))
+                await back_off(limits.CLIENT_RETRY_BACKOFF_MS * min(attempt + 1, 4), waiting)
                 continue
-            return answers
-        return [_not_answering()] * len(fan_ids)
+            for pending, answer in zip(waiting, answers, strict=True):
+                pending.answer(answer)
+            return
+        for pending in waiting:
+            pending.answer(_not_answering())
 
 
 def _not_answering() -> Rejected:

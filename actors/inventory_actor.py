@@ -28,6 +28,7 @@ from actors.lifecycle import (
     check_tenant_capacity,
     open_event_pool,
     refused_data,
+    start_loop,
     unavailable,
     wall_clock_ms,
 )
@@ -62,7 +63,8 @@ log = logging.getLogger(__name__)
 
 
 class PipelineStats(msgspec.Struct, frozen=True, kw_only=True):
-    """What the actor has done since it started, for /metrics and the batch-size benchmark."""
+    """What the actor has done since it started, for /metrics and the batch-size benchmark;
+    `stalled_for_ms` is how long requests have waited with none answered (the watchdog's)."""
 
     epoch: int
     batches_committed: int
@@ -75,6 +77,7 @@ class PipelineStats(msgspec.Struct, frozen=True, kw_only=True):
     commit_seconds_bounds: tuple[float, ...]
     commit_seconds_buckets: tuple[int, ...]
     inbox_commands: int
+    stalled_for_ms: int = 0
 
 
 class InventorySnapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -198,6 +201,8 @@ class InventoryActor:
         self._last_used_ms = self._clock()
         self._loop_idle = True
         self._retired = False
+        self._unfinished = 0
+        self._progress_ms = self._clock()
 
     async def submit(self, payload: bytes) -> bytes:
         """Decide, commit and answer the msgpack list of commands in `payload`, in order: a
@@ -269,6 +274,7 @@ class InventoryActor:
             commit_seconds_bounds=COMMIT_SECONDS_BUCKETS,
             commit_seconds_buckets=tuple(self._commit_seconds_buckets),
             inbox_commands=self._inbox_commands,
+            stalled_for_ms=self._stalled_for_ms(),
         )
 
     async def retire(self, idle_s: float) -> bool:
@@ -307,9 +313,10 @@ class InventoryActor:
         await check_tenant_capacity(self._pool, tenant_id=self._tenant_id, event_id=self._event_id)
         await self._rebuild()
         self._wakeup = asyncio.Event()
+        name = f"inventory {self._event_id}"
         self._tasks = [
-            asyncio.create_task(self._serve_batches()),
-            asyncio.create_task(self._sweep_expired_holds()),
+            start_loop(name, self._serve_batches()),
+            start_loop(name, self._sweep_expired_holds()),
         ]
 
     async def _rebuild(self) -> None:
@@ -337,8 +344,22 @@ class InventoryActor:
     def _enqueue(self, request: Request) -> None:
         self._inbox.append(request)
         self._inbox_commands += len(request.commands)
+        self._unfinished += 1
+        if self._unfinished == 1:
+            self._progress_ms = self._clock()
         assert self._wakeup is not None
         self._wakeup.set()
+
+    def _finish(self, request: Request, results: list[Result]) -> None:
+        """Answer a request (an expiry sweep has nobody to answer): the loop made progress."""
+        if request.future is not None and not request.future.done():
+            request.future.set_result(results)
+        self._unfinished -= 1
+        self._progress_ms = self._clock()
+
+    def _stalled_for_ms(self) -> int:
+        """How long requests have waited with none of them finished: 0 while nothing waits."""
+        return self._clock() - self._progress_ms if self._unfinished else 0
 
     def _take_batch(self, room: int) -> list[Request]:
         batch: list[Request] = []
@@ -469,8 +490,7 @@ class InventoryActor:
                 return FailedCommit(rejection=failure.rejection, replay=decided.requests)
             self._record_commit(time.perf_counter() - started)
         for request, results in zip(decided.requests, decided.answers, strict=True):
-            if request.future is not None and not request.future.done():
-                request.future.set_result(results)
+            self._finish(request, results)
         return None
 
     async def _write(self, plan: ChangePlan) -> FailedCommit | None:
@@ -509,8 +529,7 @@ class InventoryActor:
         a command whose own data Postgres refuses fails (VALIDATION_ERROR)."""
         for request in requests:
             results = [await self._decide_alone(command) for command in request.commands]
-            if request.future is not None and not request.future.done():
-                request.future.set_result(results)
+            self._finish(request, results)
 
     async def _decide_alone(self, command: Command) -> Result:
         if self._fenced:
@@ -562,8 +581,7 @@ class InventoryActor:
 
     def _answer_all(self, batch: list[Request], rejection: Rejected) -> None:
         for request in batch:
-            if request.future is not None and not request.future.done():
-                request.future.set_result([rejection] * len(request.commands))
+            self._finish(request, [rejection] * len(request.commands))
 
     def _record_commit(self, seconds: float) -> None:
         self._batches_committed += 1

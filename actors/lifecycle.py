@@ -1,15 +1,17 @@
 """What the actors that own an event's state share: the wall clock they are handed by default, the
 UNAVAILABLE and refused-data answers, the pool they open on their event's tenant, the cap on a
 tenant's events with live actors, a start that runs lazily, once, and again after it failed (Ray
-re-creates a restarted actor by calling `__init__`, never `start`), and the retirement of an idle
-instance.
+re-creates a restarted actor by calling `__init__`, never `start`), the retirement of an idle
+instance, and the end of one whose loop failed: it crashes, so Ray restarts it from Postgres.
 """
 
 import asyncio
 import logging
+import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, NoReturn
 
 import asyncpg
 import msgspec
@@ -23,7 +25,38 @@ from persistence.event_repository import count_other_tenant_events, find_event_t
 from persistence.pool import create_pool
 
 ACTOR_POOL_SIZE_MAX = 2
+# The exit status of an actor whose loop failed: any crash makes Ray start it again.
+LOOP_FAILED_EXIT_STATUS = 70
 log = logging.getLogger(__name__)
+
+
+def crash(actor: str, error: BaseException) -> NoReturn:
+    """End this actor's process because one of its loops failed on something it does not expect
+    (a bug: STYLE.md rule 6): Ray starts it again, and it rebuilds from Postgres. Requests in
+    flight get an actor error their clients retry. Outside Ray (an instance a test runs in its
+    own process) the error is raised instead."""
+    log.critical(
+        "an actor loop failed; the actor restarts", extra={"actor": actor, "error": repr(error)}
+    )
+    if ray.is_initialized() and ray.get_runtime_context().get_actor_id() is not None:
+        logging.shutdown()
+        os._exit(LOOP_FAILED_EXIT_STATUS)
+    raise error
+
+
+def start_loop(actor: str, loop: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    """Run one of the actor's loops as a task; if it ever fails, the actor crashes (`crash`),
+    never lingers with a dead loop that leaves its callers waiting."""
+
+    async def run() -> None:
+        try:
+            await loop
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            crash(actor, error)
+
+    return asyncio.create_task(run())
 
 
 class ActorRetired(Exception):

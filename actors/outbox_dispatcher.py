@@ -10,12 +10,15 @@ per message and must be idempotent, since a crash between delivery and marking d
 Tenants are delivered side by side, and so are the consumers of a topic: a venue whose webhook
 answers slowly holds up its own messages, never another tenant's or another consumer's. The
 standing loop starts each round without waiting for the last one; a tenant still delivering
-sits that round out.
+sits that round out, and a delivery is bounded in time. The loop survives any failure (it logs
+it and goes on at the next round), and `stalled_for_ms` lets the Supervisor's watchdog see one
+that stopped turning.
 """
 
 import asyncio
 import logging
 import random
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Protocol
@@ -95,6 +98,7 @@ class OutboxDispatcher:
         self._random = random.Random()
         self._running: asyncio.Task[None] | None = None
         self._delivering: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._round_ended_s = time.monotonic()
 
     async def start(self) -> None:
         if self._running is None:
@@ -108,12 +112,19 @@ class OutboxDispatcher:
         if self._pool is not None:
             await self._pool.close()
 
+    def stalled_for_ms(self) -> int:
+        """How long since the standing loop last finished starting a round."""
+        return int((time.monotonic() - self._round_ended_s) * 1_000)
+
     async def _run(self) -> None:
         while True:
             try:
                 await self._start_idle_tenants(RoundReport())
             except DATABASE_ERRORS as error:
                 log.warning("outbox round failed", extra={"error": repr(error)})
+            except Exception:
+                log.exception("outbox round failed unexpectedly; the next round goes on")
+            self._round_ended_s = time.monotonic()
             await asyncio.sleep(limits.OUTBOX_POLL_INTERVAL_MS / 1_000)
 
     async def dispatch_round(self) -> RoundReport:
@@ -128,7 +139,9 @@ class OutboxDispatcher:
             self._pool = await create_pool(
                 self._database_url, min_size=1, max_size=DISPATCHER_POOL_SIZE_MAX
             )
-        async with self._pool.acquire() as connection:
+        async with self._pool.acquire(
+            timeout=limits.DATABASE_ACQUIRE_TIMEOUT_MS / 1_000
+        ) as connection:
             tenants = await list_tenants(connection)
         started = []
         for tenant_id in tenants:
@@ -143,11 +156,18 @@ class OutboxDispatcher:
         return started
 
     async def _dispatch_tenant_logged(self, tenant_id: uuid.UUID, report: RoundReport) -> None:
+        """One tenant's delivery, bounded in time; whatever it meets is logged, and the next
+        round delivers what it left (consumers take a message twice without a second effect)."""
         try:
-            await self._dispatch_tenant(tenant_id, report)
+            async with asyncio.timeout(limits.OUTBOX_TENANT_DELIVERY_TIMEOUT_MS / 1_000):
+                await self._dispatch_tenant(tenant_id, report)
         except DATABASE_ERRORS as error:
             log.warning(
                 "outbox delivery failed", extra={"tenant_id": str(tenant_id), "error": repr(error)}
+            )
+        except Exception:
+            log.exception(
+                "outbox delivery failed unexpectedly", extra={"tenant_id": str(tenant_id)}
             )
 
     async def _dispatch_tenant(self, tenant_id: uuid.UUID, report: RoundReport) -> None:

@@ -2,9 +2,10 @@
 (minting, notifications), the actors of every busy event kept started (live holds must end on
 time, and a waiting room with fans must tick even when nobody calls it; Ray restarts an actor
 lazily), idle per-event actors retired so they hold no memory until their event is touched again,
-a periodic reconciliation of each running inventory against Postgres, the payment reconciler that
-finishes orders lost webhooks left pending, and the expiry of unused tickets a day after their
-event ended, swept every round.
+stuck ones and a stuck dispatcher restarted (actors/watchdog), a periodic reconciliation of each
+running inventory against Postgres, the payment reconciler that finishes orders lost webhooks
+left pending, and the expiry of unused tickets a day after their event ended, swept every round.
+Its loops survive any failure: they log it and go on at the next round.
 
 It is a composition root: it alone decides which consumers each outbox topic goes to.
 """
@@ -18,13 +19,15 @@ import msgspec
 import ray
 
 from actors.call_errors import ACTOR_CALL_ERRORS
-from actors.clients import InventoryClient, wall_clock_ms
+from actors.clients import InventoryClient, actor_answer, wall_clock_ms
 from actors.inventory_actor import CountDifference, PipelineStats
 from actors.lifecycle import RunningActors, running_event_actors
 from actors.names import NAMESPACE, inventory_actor_name, waiting_room_actor_name
 from actors.outbox_dispatcher import Consumer, OutboxDispatcher
 from actors.remote import inventory_actor, waiting_room_actor
 from actors.standing_work import OutsideParts, start_workers
+from actors.watchdog import check_inventory, check_waiting_room
+from actors.work_health import WorkHealth
 from engine import limits
 from engine.commands import Command
 from engine.outcomes import Outcome
@@ -35,7 +38,7 @@ from payments.stripe_api import StripePayments
 from persistence.database_errors import DATABASE_ERRORS
 from persistence.event_repository import BusyEvent, known_events, list_busy_events
 from persistence.inventory_repository import OUTBOX_TOPICS
-from persistence.outbox import list_tenants
+from persistence.outbox import OutboxBacklog, list_tenants, outbox_backlog
 from persistence.pool import create_pool
 from persistence.tenancy import tenant_transaction
 from persistence.ticket_expiry import expire_unused_tickets
@@ -50,7 +53,7 @@ log = logging.getLogger(__name__)
 
 class SupervisionReport(msgspec.Struct, frozen=True, kw_only=True):
     """`inventories_running` and `waiting_rooms_running` count the actors kept after retiring
-    the idle ones; `retired` the actors stopped this round."""
+    the idle ones; `retired` the actors stopped this round, `restarted` those found stuck."""
 
     busy_events: int
     inventories_running: int
@@ -59,6 +62,7 @@ class SupervisionReport(msgspec.Struct, frozen=True, kw_only=True):
     differences: dict[str, list[CountDifference]]
     expired_tickets: int = 0
     retired: int = 0
+    restarted: int = 0
 
 
 class Supervisor:
@@ -84,15 +88,23 @@ class Supervisor:
         self._rounds = 0
         self._pipeline_stats: dict[str, PipelineStats] = {}
         self._inventories: dict[uuid.UUID, InventoryClient] = {}
+        self._routes: dict[str, tuple[Consumer, ...]] = {}
+        self._health = WorkHealth(
+            rounds=0,
+            stuck_restarted=0,
+            dispatcher_stalled_ms=0,
+            outbox_oldest_due_age_ms=0,
+            failed_work=0,
+        )
 
     async def start(self) -> None:
         """Start the workers, the dispatcher and the loops once; calling again changes nothing."""
         if self._running:
             return
-        routes = dict(OUTBOX_ROUTES)
+        self._routes = dict(OUTBOX_ROUTES)
         if self._outside is not None:
-            routes |= start_workers(self._database_url, self._outside)
-        self._dispatcher = OutboxDispatcher(database_url=self._database_url, routes=routes)
+            self._routes |= start_workers(self._database_url, self._outside)
+        self._dispatcher = OutboxDispatcher(database_url=self._database_url, routes=self._routes)
         await self._dispatcher.start()
         self._running.append(asyncio.create_task(self._supervise_forever()))
         if self._outside is not None:
@@ -101,6 +113,10 @@ class Supervisor:
     async def pipeline_stats(self) -> dict[str, PipelineStats]:
         """Each live event's group-commit figures as of the last round, for /metrics."""
         return self._pipeline_stats
+
+    async def health(self) -> WorkHealth:
+        """How the standing work went as of the last round."""
+        return self._health
 
     async def close(self) -> None:
         for task in self._running:
@@ -114,9 +130,27 @@ class Supervisor:
         while True:
             try:
                 await self.supervise_round()
+                await self._restart_dispatcher_if_stalled()
             except DATABASE_ERRORS as error:
                 log.warning("supervision round failed", extra={"error": repr(error)})
+            except Exception:
+                log.exception("supervision round failed unexpectedly; the next round goes on")
             await asyncio.sleep(limits.SUPERVISOR_ROUND_INTERVAL_MS / 1_000)
+
+    async def _restart_dispatcher_if_stalled(self) -> None:
+        """A dispatcher whose loop stopped turning is replaced by a new one (the old one's
+        deliveries in flight are cancelled: consumers take a message twice without harm)."""
+        if self._dispatcher is None:
+            return
+        stalled_for_ms = self._dispatcher.stalled_for_ms()
+        self._health = msgspec.structs.replace(self._health, dispatcher_stalled_ms=stalled_for_ms)
+        if stalled_for_ms <= limits.DISPATCHER_STALLED_MAX_MS:
+            return
+        log.error("the outbox dispatcher is stuck; restarting it", extra={"ms": stalled_for_ms})
+        stuck, self._dispatcher = self._dispatcher, None
+        await stuck.close()
+        self._dispatcher = OutboxDispatcher(database_url=self._database_url, routes=self._routes)
+        await self._dispatcher.start()
 
     async def _reconcile_payments_forever(self) -> None:
         assert self._outside is not None
@@ -136,6 +170,8 @@ class Supervisor:
                     await reconciler.reconcile_round(wall_clock_ms())
                 except DATABASE_ERRORS as error:
                     log.warning("payment reconciliation failed", extra={"error": repr(error)})
+                except Exception:
+                    log.exception("payment reconciliation failed unexpectedly; it goes on")
                 await asyncio.sleep(limits.PAYMENT_RECONCILE_INTERVAL_MS / 1_000)
         finally:
             await pool.close()
@@ -161,7 +197,7 @@ class Supervisor:
         self._rounds += 1
         if reconcile is None:
             reconcile = self._rounds % limits.SUPERVISOR_RECONCILE_EVERY_ROUNDS == 0
-        busy, expired_tickets = await self._walk_tenants(
+        busy, expired_tickets, backlog = await self._walk_tenants(
             wall_clock_ms() if now_ms is None else now_ms
         )
         holding = {str(event.event_id) for event in busy if event.has_live_holds}
@@ -170,24 +206,31 @@ class Supervisor:
         retired = await self._retire_idle(running, holding, queueing)
         inventories = sorted((running.inventories - retired.inventories) | holding)
         rooms = sorted((running.rooms - retired.rooms) | queueing)
-        stats = await asyncio.gather(
-            *(self._inventory(event_id).stats.remote() for event_id in inventories),
-            return_exceptions=True,
+        checked = await asyncio.gather(
+            *(
+                check_inventory(self._inventory(event_id), inventory_actor_name(event_id))
+                for event_id in inventories
+            ),
+            *(
+                check_waiting_room(self._waiting_room(event_id), waiting_room_actor_name(event_id))
+                for event_id in rooms
+            ),
         )
+        inventory_checks = checked[: len(inventories)]
         self._pipeline_stats = {
-            event_id: event_stats
-            for event_id, event_stats in zip(inventories, stats, strict=True)
-            if isinstance(event_stats, PipelineStats)
+            event_id: check.stats
+            for event_id, check in zip(inventories, inventory_checks, strict=True)
+            if check.stats is not None
         }
-        await asyncio.gather(
-            *(self._waiting_room(event_id).ready.remote() for event_id in rooms),
-            return_exceptions=True,
-        )
+        restarted = sum(check.restarted for check in checked)
         differences: dict[str, list[CountDifference]] = {}
         if reconcile:
             for event_id in self._pipeline_stats:
                 try:
-                    found = await self._inventory(event_id).reconcile.remote()
+                    found = await actor_answer(
+                        self._inventory(event_id).reconcile.remote(),
+                        timeout_s=limits.WATCHDOG_CALL_TIMEOUT_MS / 1_000,
+                    )
                 except (*ACTOR_CALL_ERRORS, RuntimeError) as error:
                     log.warning(
                         "reconciliation failed", extra={"event_id": event_id, "error": repr(error)}
@@ -195,6 +238,13 @@ class Supervisor:
                     continue
                 if found:
                     differences[event_id] = found
+        self._health = msgspec.structs.replace(
+            self._health,
+            rounds=self._rounds,
+            stuck_restarted=restarted,
+            outbox_oldest_due_age_ms=backlog.oldest_due_age_ms or 0,
+            failed_work=backlog.failed_work,
+        )
         return SupervisionReport(
             busy_events=len(busy),
             inventories_running=len(inventories),
@@ -203,6 +253,7 @@ class Supervisor:
             differences=differences,
             expired_tickets=expired_tickets,
             retired=len(retired.inventories) + len(retired.rooms),
+            restarted=restarted,
         )
 
     async def _running_actors(self) -> RunningActors:
@@ -232,7 +283,10 @@ class Supervisor:
         for name, event_id, is_inventory in candidates:
             try:
                 handle = ray.get_actor(name, namespace=NAMESPACE)
-                if not await handle.retire.remote(self._idle_retire_s):
+                if not await actor_answer(
+                    handle.retire.remote(self._idle_retire_s),
+                    timeout_s=limits.WATCHDOG_CALL_TIMEOUT_MS / 1_000,
+                ):
                     continue
                 ray.kill(handle, no_restart=True)
             except (ValueError, *ACTOR_CALL_ERRORS) as error:
@@ -241,18 +295,30 @@ class Supervisor:
             (inventories if is_inventory else rooms).add(event_id)
         return RunningActors(inventories=frozenset(inventories), rooms=frozenset(rooms))
 
-    async def _walk_tenants(self, now_ms: int) -> tuple[list[BusyEvent], int]:
-        """Every tenant's busy events, and how many tickets expired, one transaction a tenant."""
+    async def _walk_tenants(self, now_ms: int) -> tuple[list[BusyEvent], int, OutboxBacklog]:
+        """Every tenant's busy events, how many tickets expired, and the outbox's backlog over
+        every tenant, one transaction a tenant."""
         assert self._pool is not None
-        async with self._pool.acquire() as connection:
+        async with self._pool.acquire(
+            timeout=limits.DATABASE_ACQUIRE_TIMEOUT_MS / 1_000
+        ) as connection:
             tenants: list[uuid.UUID] = await list_tenants(connection)
         events: list[BusyEvent] = []
         expired_tickets = 0
+        oldest_due_age_ms = 0
+        failed_work = 0
         for tenant_id in tenants:
             async with tenant_transaction(self._pool, tenant_id) as connection:
                 events.extend(await list_busy_events(connection))
                 expired_tickets += await expire_unused_tickets(connection, now_ms=now_ms)
-        return events, expired_tickets
+                backlog = await outbox_backlog(connection)
+            oldest_due_age_ms = max(oldest_due_age_ms, backlog.oldest_due_age_ms or 0)
+            failed_work += backlog.failed_work
+        return (
+            events,
+            expired_tickets,
+            OutboxBacklog(oldest_due_age_ms=oldest_due_age_ms, failed_work=failed_work),
+        )
 
     def _inventory(self, event_id: str) -> ray.actor.ActorHandle:
         """The event's InventoryActor, started if it is not running."""

@@ -28,6 +28,7 @@ from actors.lifecycle import (
     TenantAtCapacity,
     check_tenant_capacity,
     open_event_pool,
+    start_loop,
     unavailable,
     wall_clock_ms,
 )
@@ -193,6 +194,7 @@ class WaitingRoomActor:
         self._last_used_ms = self._clock()
         self._serving = False
         self._retired = False
+        self._progress_ms = self._clock()
 
     async def join(self, fan_ids: list[str]) -> list[JoinResult]:
         """Each fan's place, the same place on every join; answered after the commit."""
@@ -228,6 +230,13 @@ class WaitingRoomActor:
     async def ready(self) -> bool:
         """Start if not started (a supervisor calls this after Ray restarts the actor)."""
         return not self._retired and await self._started()
+
+    async def stalled_for_ms(self) -> int:
+        """How long requests or ticks have waited with no batch served: 0 while nothing waits
+        (the Supervisor's watchdog restarts a room stalled too long)."""
+        if not (self._inbox or self._serving):
+            return 0
+        return self._clock() - self._progress_ms
 
     async def retire(self, idle_s: float) -> bool:
         """Retire when nobody has called for `idle_s` (its creation counts as a call) and nobody
@@ -287,9 +296,10 @@ class WaitingRoomActor:
         await check_tenant_capacity(self._pool, tenant_id=self._tenant_id, event_id=self._event_id)
         await self._rebuild()
         self._wakeup = asyncio.Event()
+        name = f"waiting room {self._event_id}"
         self._tasks = [
-            asyncio.create_task(self._serve_batches()),
-            asyncio.create_task(self._tick_forever()),
+            start_loop(name, self._serve_batches()),
+            start_loop(name, self._tick_forever()),
         ]
 
     async def _rebuild(self) -> None:
@@ -316,6 +326,8 @@ class WaitingRoomActor:
         )
 
     def _enqueue(self, request: Request) -> None:
+        if not (self._inbox or self._serving):
+            self._progress_ms = self._clock()
         self._inbox.append(request)
         self._inbox_fans += request.fan_count
         assert self._wakeup is not None
@@ -341,6 +353,7 @@ class WaitingRoomActor:
             self._serving = True
             while self._inbox:
                 await self._serve(self._take_batch())
+                self._progress_ms = self._clock()
             self._serving = False
 
     async def _tick_forever(self) -> None:

@@ -86,7 +86,12 @@ ACTOR_IDLE_RETIRE_S = 120
 LIVE_EVENTS_PER_TENANT_MAX = 50
 EVENT_ACTORS_PER_NODE_MAX = 200
 CLIENT_RETRY_BACKOFF_MS = 250
+# A request's calls to an actor stop at its deadline (see "Requests"). CLIENT_CALL_TIMEOUT_MS bounds
+# each call whatever the time left, and with CLIENT_ACTOR_ATTEMPTS_MAX the retries of a caller that
+# has no deadline (the Supervisor's).
 CLIENT_CALL_TIMEOUT_MS = 15_000
+# A read waits this long for a running actor's figures, then takes Postgres's.
+CLIENT_SNAPSHOT_TIMEOUT_MS = 2_000
 OUTBOX_POLL_INTERVAL_MS = 200
 OUTBOX_BATCH_MESSAGES_MAX = 500
 OUTBOX_ATTEMPTS_MAX = 8
@@ -100,6 +105,18 @@ FAILED_WORK_BACKOFF_BASE_MS = 60_000
 FAILED_WORK_BACKOFF_MAX_MS = 3_600_000
 FAILED_WORK_LISTED_DEFAULT = 100
 FAILED_WORK_LISTED_MAX = 500
+# One tenant's outbox delivery ends within this (its consumers within OUTBOX_DELIVERY_TIMEOUT_MS),
+# and a loop waits at most this long for a connection of its pool.
+OUTBOX_TENANT_DELIVERY_TIMEOUT_MS = 60_000
+DATABASE_ACQUIRE_TIMEOUT_MS = 5_000
+
+# The Supervisor's watchdog: an actor or the dispatcher that has not moved for this long (work
+# waiting, none done), or an actor that does not answer within its call timeout, is restarted.
+# Work that waits longer than OUTBOX_BACKLOG_STALE_MS to be delivered marks the system degraded.
+ACTOR_STALLED_MAX_MS = 30_000
+DISPATCHER_STALLED_MAX_MS = 30_000
+WATCHDOG_CALL_TIMEOUT_MS = 5_000
+OUTBOX_BACKLOG_STALE_MS = 60_000
 
 # The waiting room's actor and its published serving state
 WAITING_ROOM_TICK_INTERVAL_MS = 250
@@ -111,8 +128,9 @@ PLACES_PUBLISHED_PER_COMMAND_MAX = 10_000
 SUPERVISOR_ROUND_INTERVAL_MS = 5_000
 SUPERVISOR_RECONCILE_EVERY_ROUNDS = 12
 
-# Payments: every Stripe call has a timeout and a bounded retry on network errors, 429 and 5xx;
-# a pending order's PaymentIntent is polled once its webhook has had time to arrive.
+# Payments: every Stripe call has a timeout and a bounded retry on network errors, 429 and 5xx
+# (a request's calls stop at its deadline, see "Requests"); a pending order's PaymentIntent is
+# polled once its webhook has had time to arrive.
 STRIPE_CALL_TIMEOUT_S = 10
 STRIPE_CALL_ATTEMPTS_MAX = 4
 STRIPE_BACKOFF_BASE_MS = 200
@@ -147,11 +165,38 @@ LOCAL_CHAIN_JOURNAL_BYTES_MAX = 67_108_864
 LOCAL_CHAIN_PAYER_LAMPORTS_MIN = 1_000_000_000
 LOCAL_CHAIN_AIRDROP_LAMPORTS = 1_000_000_000_000
 
+# Requests. Every request a fan or a venue makes is answered within its budget, with its result or
+# 503 UNAVAILABLE and Retry-After: a change (a hold, a queue join, checkout, pay, a refund: every
+# POST, PATCH and DELETE) within REQUEST_BUDGET_MS, a read within READ_BUDGET_MS. The budget less
+# ANSWER_RESERVE_MS (kept to record or free the Idempotency-Key and send the answer) is the
+# request's deadline, carried through its calls: the actor clients stop retrying at it and give
+# each call the time left, and so do Stripe calls. Each of a request's Postgres statements, and
+# each wait for a connection (or for a timed-out statement's cancellation), has its own bound, so
+# a Postgres that stops answering is a 503 within a read's budget.
+REQUEST_BUDGET_MS = 10_000
+READ_BUDGET_MS = 5_000
+ANSWER_RESERVE_MS = 1_000
+REQUEST_STATEMENT_TIMEOUT_MS = 3_000
+REQUEST_CONNECTION_WAIT_MS = 1_000
+REDIS_COMMAND_TIMEOUT_MS = 2_000
+# The access log: at INFO, one request in so many of each route and status class is logged (with
+# the count of those skipped since the last line), so a sale's logs do not grow with its traffic;
+# every 5xx is. The routes and status classes counted apart, a bounded table.
+ACCESS_LOG_SAMPLED_ONE_IN = 1_000
+ACCESS_LOG_SAMPLED_SERIES_MAX = 1_024
+
 # Gateway idempotency: the durable Idempotency-Key store and its Redis fast path
 IDEMPOTENCY_CALLER_CHARACTERS_MAX = 320
 IDEMPOTENCY_IN_FLIGHT_LEASE_S = 120
 IDEMPOTENCY_CLAIM_ATTEMPTS_MAX = 2
 IDEMPOTENCY_KEYS_PURGED_PER_BATCH_MAX = 1_000
+# An attempt that changed nothing (a 429, a 5xx, an exception) frees its key before it answers,
+# waiting at most this long for Postgres (inside ANSWER_RESERVE_MS). A release Postgres does not
+# take is retried in the background at this interval until it lands or the claim's lease ends; at
+# most so many wait at once (past that, the lease alone frees a key).
+IDEMPOTENCY_RELEASE_WAIT_MS = 500
+IDEMPOTENCY_RELEASE_RETRY_INTERVAL_MS = 500
+IDEMPOTENCY_RELEASES_DEFERRED_MAX = 10_000
 TENANTS_REGISTERED_PER_PROCESS_MAX = 100_000
 REDIS_FAST_PATH_TIMEOUT_MS = 200
 REDIS_CONNECTIONS_PER_GATEWAY_MAX = 200
@@ -202,14 +247,25 @@ NOTIFICATIONS_SENT_CONCURRENTLY_MAX = 8
 NOTIFICATION_ERROR_CHARACTERS_MAX = 2_000
 SMTP_TIMEOUT_MS = 10_000
 SMTP_SINK_MESSAGE_BYTES_MAX = 10_485_760
-SMTP_SINK_START_TIMEOUT_MS = 30_000
-SMTP_SINK_STOP_TIMEOUT_MS = 10_000
 WEBHOOK_URL_CHARACTERS_MAX = 2_000
 WEBHOOK_TIMEOUT_MS = 5_000
 WEBHOOK_ATTEMPTS_PER_DELIVERY_MAX = 3
 WEBHOOK_BACKOFF_BASE_MS = 200
 WEBHOOK_BACKOFF_MAX_MS = 2_000
 WEBHOOK_SIGNATURE_TOLERANCE_S = 300
+
+# The embedded runtime (`onsale up` without URLs). Each embedded part (Postgres, Redis, the Stripe
+# API, the SMTP sink) is a child process, looked at every check interval and started again on the
+# same address and data once it has died; a start that fails is tried again after a backoff that
+# doubles up to its cap. A part has the start timeout to answer (Postgres may first replay its WAL
+# after a crash) and the stop timeout to leave after its polite signal, before it is killed.
+EMBEDDED_PART_CHECK_INTERVAL_MS = 250
+EMBEDDED_PART_START_TIMEOUT_MS = 120_000
+EMBEDDED_PART_STOP_TIMEOUT_MS = 30_000
+EMBEDDED_PART_RESTART_BACKOFF_MAX_MS = 10_000
+# The embedded Stripe journals every change before it answers; once its journal has grown past
+# this, the whole store is written as a snapshot and the journal starts again empty.
+STRIPE_JOURNAL_BYTES_MAX = 33_554_432
 
 # After the sale. A QR code rotates every step, and a gate accepts one step of clock skew either
 # side, so a screenshot stops working within about a minute and a half. A fan's listing reads at

@@ -4,12 +4,14 @@ Connections to Postgres (as the service role) and Redis open in the lifespan and
 everything routes share (the token verifier, the rate limiter, the idempotency store, the event
 catalog, the per-event clients and the stats board) is built there once and found on `app.state`.
 Every error leaves in API.md's shape, whatever raised it; a dependency that fails is UNAVAILABLE.
+Every wait of a request is bounded (engine/limits.py, "Requests"): Postgres and Redis per call, the
+actors and Stripe by the request's deadline, which is handed to them here.
 """
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 import redis.asyncio as redis
 from fastapi import FastAPI, Request
@@ -22,6 +24,7 @@ from actors.clients import OutsideParts, keep_supervisor_running, wall_clock_ms
 from engine import limits
 from gateway.auth import TokenVerifier
 from gateway.body_limits import BodyLimits
+from gateway.deadlines import current_deadline_s
 from gateway.errors import ApiError, ErrorCode, error_response, rejection_error
 from gateway.event_catalog import EventCatalog
 from gateway.event_clients import EventClients
@@ -53,6 +56,7 @@ from persistence.database_errors import UNREACHABLE_ERRORS
 from persistence.pool import create_pool
 
 log = logging.getLogger(__name__)
+MILLISECONDS_PER_SECOND = 1_000
 STATUS_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
 DEPENDENCY_ERRORS = (
     *UNREACHABLE_ERRORS,
@@ -88,7 +92,15 @@ def allowed_methods(routers: Iterable[APIRouter]) -> dict[str, str]:
     return {path: ", ".join(sorted(names)) for path, names in methods.items()}
 
 
-def create_app(settings: Settings, parts: Parts) -> FastAPI:
+def no_part_down() -> list[str]:
+    return []
+
+
+def create_app(
+    settings: Settings, parts: Parts, *, parts_down: Callable[[], list[str]] = no_part_down
+) -> FastAPI:
+    """`parts_down` names the embedded parts that died and are starting again (the embedded
+    runtime's watcher knows); readiness reports them."""
     verifier = TokenVerifier(settings, jwt_secret=parts.jwt_secret)
     access_secret = parts.access_secret.encode()
 
@@ -97,10 +109,15 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
         state = app.state
         state.settings = settings
         state.parts = parts
+        state.parts_down = parts_down
         state.clock = wall_clock_ms
         state.verifier = verifier
         state.access_secret = access_secret
-        state.database_pool = await create_pool(parts.database_service_url)
+        state.database_pool = await create_pool(
+            parts.database_service_url,
+            statement_timeout_s=limits.REQUEST_STATEMENT_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
+            connection_wait_s=limits.REQUEST_CONNECTION_WAIT_MS / MILLISECONDS_PER_SECOND,
+        )
         # A request waits for a free connection rather than failing when all are busy: a burst
         # of fans must queue for a moment, never read a dependency as down.
         state.redis = redis.Redis(
@@ -108,6 +125,8 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
                 parts.redis_url,
                 max_connections=limits.REDIS_CONNECTIONS_PER_GATEWAY_MAX,
                 timeout=limits.REDIS_CONNECTION_WAIT_S,
+                socket_timeout=limits.REDIS_COMMAND_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
+                socket_connect_timeout=limits.REDIS_COMMAND_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
             )
         )
         state.rate_limiter = RateLimiter(state.redis, limits=configured_limits(settings))
@@ -121,7 +140,11 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
         clients: EventClients = state.clients
         state.settlement = Settlement(
             pool=state.database_pool,
-            stripe=StripePayments(api_key=parts.stripe_api_key, api_base=parts.stripe_api_base),
+            stripe=StripePayments(
+                api_key=parts.stripe_api_key,
+                api_base=parts.stripe_api_base,
+                deadline_s=current_deadline_s,
+            ),
             inventory=lambda event_id, command: clients.inventory(event_id).execute(command),
             clock=wall_clock_ms,
         )
@@ -144,6 +167,7 @@ def create_app(settings: Settings, parts: Parts) -> FastAPI:
             yield
         finally:
             supervising.cancel()
+            await app.state.idempotency.close()
             await app.state.redis.aclose()
             await app.state.database_pool.close()
 

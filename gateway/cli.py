@@ -18,7 +18,7 @@ from rich.table import Table
 
 from gateway.auth import DEVELOPMENT_TENANT_ID, Role, sign_development_token
 from gateway.demo.flags import add_demo_arguments
-from gateway.embedded import EmbeddedPostgres
+from gateway.embedded import DataDirectoryInUse, EmbeddedPostgres, lock_data_directory
 from gateway.logs import configure_logging
 from gateway.parts import Parts, read_runtime_file
 from gateway.settings import Settings, SettingsError, load_settings
@@ -61,25 +61,51 @@ def command_up(settings: Settings, arguments: argparse.Namespace) -> int:
         os.environ[RAY_LOOPBACK_NODE_VARIABLE] = "0"
     from gateway.runtime import run
 
-    run(settings, on_ready=print_parts)
+    try:
+        stopped_cleanly = run(settings, on_ready=print_parts)
+    except DataDirectoryInUse as error:
+        print(f"onsale: {error}", file=sys.stderr)
+        return 1
+    if not stopped_cleanly:
+        console.print("onsale stopped, but a part did not stop cleanly: see the log above")
+        return 1
     console.print("onsale stopped; every part shut down cleanly")
     return 0
 
 
-def command_migrate(settings: Settings, arguments: argparse.Namespace) -> int:
-    postgres = None
-    database_url = settings.database_url
-    if not database_url:
-        postgres = EmbeddedPostgres(settings.data_path / "postgres")
-        database_url = postgres.start()
+def migrate_embedded(settings: Settings) -> list[str]:
+    """Migrate the embedded Postgres: the running system's when `onsale up` holds the data
+    directory, else one started for the purpose and stopped after."""
     try:
-        applied = asyncio.run(migrate(database_url))
+        lock = lock_data_directory(settings.data_path)
+    except DataDirectoryInUse:
+        try:
+            running = read_runtime_file(settings.data_path)
+        except FileNotFoundError:
+            raise DataDirectoryInUse(
+                f"`onsale up` is starting on {settings.data_path}; try again once it is ready"
+            ) from None
+        return asyncio.run(migrate(running.database_url))
+    with lock:
+        postgres = EmbeddedPostgres(settings.data_path / "postgres")
+        try:
+            return asyncio.run(migrate(postgres.start()))
+        finally:
+            postgres.stop()
+
+
+def command_migrate(settings: Settings, arguments: argparse.Namespace) -> int:
+    try:
+        if settings.database_url:
+            applied = asyncio.run(migrate(settings.database_url))
+        else:
+            applied = migrate_embedded(settings)
     except MigrationError as error:
         print(f"onsale: migration refused: {error}", file=sys.stderr)
         return 1
-    finally:
-        if postgres is not None:
-            postgres.stop()
+    except DataDirectoryInUse as error:
+        print(f"onsale: {error}", file=sys.stderr)
+        return 1
     for name in applied:
         console.print(f"applied {name}", highlight=False)
     if not applied:

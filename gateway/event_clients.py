@@ -1,12 +1,14 @@
 """One batching client per event and actor, shared by every request of this process.
 
 Sharing is the point: concurrent requests for one event meet in one client and leave as one batch
-(DESIGN.md rule 2). Clients are created on first use and live as long as the process.
+(DESIGN.md rule 2). Clients are created on first use and live as long as the process, and each
+request's wait in them ends at its deadline.
 """
 
 import uuid
 
 from actors.clients import InventoryClient, WaitingRoomClient
+from gateway.deadlines import current_deadline_s
 
 
 class EventClients:
@@ -21,7 +23,7 @@ class EventClients:
         client = self._inventories.get(event_id)
         if client is None:
             client = self._inventories[event_id] = InventoryClient(
-                str(event_id), self._database_url
+                str(event_id), self._database_url, deadline_s=current_deadline_s
             )
         return client
 
@@ -29,6 +31,10 @@ class EventClients:
         client = self._waiting_rooms.get(event_id)
         if client is None:
             client = self._waiting_rooms[event_id] = WaitingRoomClient(
-                str(event_id), self._database_url, self._redis_url, self._access_secret
+                str(event_id),
+                self._database_url,
+                self._redis_url,
+                self._access_secret,
+                deadline_s=current_deadline_s,
             )
         return client

@@ -2,9 +2,12 @@
 request within the TTL get the first response again, byte for byte, and cause no second effect.
 
 Postgres decides who owns a key; Redis only answers replays sooner and may be flushed or down.
-Which responses are kept as the first one is `is_kept`: change it only together with API.md.
+Which responses are kept as the first one is `is_kept`: change it only together with API.md. An
+attempt whose response is not kept frees its key before it answers, or, when Postgres does not
+answer, as soon as it does: the retry after a 503 runs rather than meeting its own dead attempt.
 """
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -23,6 +26,9 @@ from engine.limits import (
     IDEMPOTENCY_IN_FLIGHT_LEASE_S,
     IDEMPOTENCY_KEY_CHARACTERS_MAX,
     IDEMPOTENCY_KEY_TTL_S,
+    IDEMPOTENCY_RELEASE_RETRY_INTERVAL_MS,
+    IDEMPOTENCY_RELEASE_WAIT_MS,
+    IDEMPOTENCY_RELEASES_DEFERRED_MAX,
     TENANTS_REGISTERED_PER_PROCESS_MAX,
 )
 from gateway.errors import ApiError, ErrorCode
@@ -53,6 +59,7 @@ CONFLICT_DETAILS: dict[ConflictReason, str] = {
     ConflictReason.NOT_VISIBLE: "different_request",
 }
 assert set(CONFLICT_DETAILS) == set(ConflictReason)
+MILLISECONDS_PER_SECOND = 1_000
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +87,16 @@ class StoredResponse(msgspec.Struct, frozen=True, kw_only=True):
             media_type=self.media_type,
             headers={REPLAYED_HEADER: "true"},
         )
+
+
+class KeyClaim(msgspec.Struct, frozen=True, kw_only=True):
+    """One attempt's claim of a key, known by when it was made."""
+
+    tenant_id: uuid.UUID
+    caller: str
+    key: str
+    request_hash: str
+    claimed_at_ms: int
 
 
 class CachedResponse(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
@@ -143,6 +160,19 @@ class IdempotencyStore:
         self._clock_ms = clock_ms
         self._circuit = circuit or RedisCircuit("idempotency")
         self._registered_tenants: set[uuid.UUID] = set()
+        self._releasing: set[asyncio.Task[None]] = set()
+        # Releases Postgres did not take, oldest first, retried by one task while there are any.
+        self._deferred: dict[KeyClaim, None] = {}
+        self._releasing_deferred: asyncio.Task[None] | None = None
+
+    async def close(self) -> None:
+        """Stop the releases still waiting for Postgres: their claims' leases free the keys."""
+        tasks = list(self._releasing)
+        if self._releasing_deferred is not None:
+            tasks.append(self._releasing_deferred)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def run(
         self,
@@ -160,7 +190,8 @@ class IdempotencyStore:
         path ("POST /v1/holds/<id>/checkout"), so one key sent to two holds conflicts. A 4xx
         ApiError `produce` raises is kept and returned as its response, like any response it
         returns; a 429, a 5xx or any other exception releases the key (nothing changed) and is
-        passed on. Raises ApiError for a bad key, a conflict, or Postgres down (nothing changed).
+        passed on; a request that comes while it runs is still a conflict. Raises ApiError for a
+        bad key, a conflict, or Postgres down (nothing changed).
         Only the status, body and media type of a response are kept, never its other headers.
         """
         if key is None:
@@ -174,7 +205,14 @@ class IdempotencyStore:
             if cached.request_hash != request_hash:
                 raise conflict(ConflictReason.DIFFERENT_REQUEST)
             return cached.response.replay()
-        outcome = await self._claim(principal_tenant_id, caller, key, request_hash)
+        claim = KeyClaim(
+            tenant_id=principal_tenant_id,
+            caller=caller,
+            key=key,
+            request_hash=request_hash,
+            claimed_at_ms=self._clock_ms(),
+        )
+        outcome = await self._claim(claim)
         match outcome:
             case Replay():
                 first = StoredResponse(
@@ -191,10 +229,10 @@ class IdempotencyStore:
         try:
             response = await answer_of(produce)
         except BaseException:
-            await self._release(principal_tenant_id, caller, key, request_hash)
+            await self._release(claim)
             raise
         if not is_kept(response.status_code):
-            await self._release(principal_tenant_id, caller, key, request_hash)
+            await self._release(claim)
             return response
         first = StoredResponse.of_response(response)
         if await self._complete(principal_tenant_id, caller, key, request_hash, first):
@@ -231,10 +269,10 @@ class IdempotencyStore:
         except RedisSkipped:
             return
 
-    async def _claim(
-        self, tenant_id: uuid.UUID, caller: str, key: str, request_hash: str
-    ) -> ClaimOutcome:
-        """The Postgres claim, registering the tenant first (the row's foreign key needs it)."""
+    async def _claim(self, claim: KeyClaim) -> ClaimOutcome:
+        """The Postgres claim, registering the tenant first (the row's foreign key needs it). When
+        Postgres does not answer, the claim may still commit once it does: it is released then."""
+        tenant_id = claim.tenant_id
         try:
             async with tenant_transaction(self._pool, tenant_id) as connection:
                 if tenant_id not in self._registered_tenants:
@@ -242,15 +280,16 @@ class IdempotencyStore:
                 outcome = await claim_key(
                     connection,
                     tenant_id=tenant_id,
-                    caller=caller,
-                    key=key,
-                    request_hash=request_hash,
-                    now_ms=self._clock_ms(),
+                    caller=claim.caller,
+                    key=claim.key,
+                    request_hash=claim.request_hash,
+                    now_ms=claim.claimed_at_ms,
                     ttl_s=self._ttl_s,
                     in_flight_lease_s=self._in_flight_lease_s,
                 )
         except UNREACHABLE_ERRORS as error:
             log.warning("idempotency claim failed: postgres is down", extra={"error": repr(error)})
+            self._release_later(claim)
             raise ApiError(ErrorCode.UNAVAILABLE) from error
         if len(self._registered_tenants) >= TENANTS_REGISTERED_PER_PROCESS_MAX:
             self._registered_tenants.clear()
@@ -289,11 +328,53 @@ class IdempotencyStore:
             log.warning("idempotency claim was taken over before it completed")
         return completed
 
-    async def _release(
-        self, tenant_id: uuid.UUID, caller: str, key: str, request_hash: str
-    ) -> None:
+    async def _release(self, claim: KeyClaim) -> None:
+        """Free `claim`, whose attempt changed nothing, so that a retry runs at once. The answer
+        waits for it at most IDEMPOTENCY_RELEASE_WAIT_MS; a release Postgres does not take is
+        retried in the background."""
+        releasing = asyncio.create_task(self._release_or_defer(claim))
+        self._releasing.add(releasing)
+        releasing.add_done_callback(self._releasing.discard)
+        await asyncio.wait(
+            {releasing}, timeout=IDEMPOTENCY_RELEASE_WAIT_MS / MILLISECONDS_PER_SECOND
+        )
+
+    async def _release_or_defer(self, claim: KeyClaim) -> None:
         try:
-            async with tenant_transaction(self._pool, tenant_id) as connection:
-                await release_key(connection, caller=caller, key=key, request_hash=request_hash)
+            await self._release_now(claim)
         except UNREACHABLE_ERRORS as error:
-            log.warning("idempotency key not released", extra={"error": repr(error)})
+            log.warning("idempotency key not released yet", extra={"error": repr(error)})
+            self._release_later(claim)
+
+    async def _release_now(self, claim: KeyClaim) -> None:
+        async with tenant_transaction(self._pool, claim.tenant_id) as connection:
+            await release_key(
+                connection,
+                caller=claim.caller,
+                key=claim.key,
+                request_hash=claim.request_hash,
+                claimed_at_ms=claim.claimed_at_ms,
+            )
+
+    def _release_later(self, claim: KeyClaim) -> None:
+        """Release `claim` once Postgres answers again (`_release_deferred`)."""
+        if len(self._deferred) >= IDEMPOTENCY_RELEASES_DEFERRED_MAX:
+            log.warning("too many idempotency keys wait to be released; their leases free them")
+            return
+        self._deferred[claim] = None
+        if self._releasing_deferred is None or self._releasing_deferred.done():
+            self._releasing_deferred = asyncio.create_task(self._release_deferred())
+
+    async def _release_deferred(self) -> None:
+        """Every interval, release the deferred claims, oldest first and one at a time, until
+        Postgres fails again or none is left; a claim whose lease has ended needs no release."""
+        lease_ms = self._in_flight_lease_s * MILLISECONDS_PER_SECOND
+        while self._deferred:
+            await asyncio.sleep(IDEMPOTENCY_RELEASE_RETRY_INTERVAL_MS / MILLISECONDS_PER_SECOND)
+            for claim in list(self._deferred):
+                if self._clock_ms() < claim.claimed_at_ms + lease_ms:
+                    try:
+                        await self._release_now(claim)
+                    except UNREACHABLE_ERRORS:
+                        break
+                del self._deferred[claim]

@@ -1,6 +1,9 @@
-"""Per-request plumbing as one ASGI middleware: the request id, the access log and the metrics.
+"""Per-request plumbing as one ASGI middleware: the request id, the deadline, the access log and
+the metrics.
 
-It wraps the whole app, so even a request no route matches gets an `X-Request-Id` and a log line.
+It wraps the whole app, so even a request no route matches gets an `X-Request-Id`, a deadline and
+its metrics. Every 5xx is logged, with its request id; other answers at DEBUG, and at INFO one in
+`ACCESS_LOG_SAMPLED_ONE_IN` of each route and status class, so the log does not grow with traffic.
 """
 
 import itertools
@@ -11,6 +14,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from engine import limits
+from gateway.deadlines import deadline_s_of, request_deadline_s
 from gateway.logs import request_id_context
 from gateway.metrics import request_series
 
@@ -48,9 +53,43 @@ def accepted_request_id(raw: bytes | None) -> str:
     return request_ids.next()
 
 
+class AccessSampler:
+    """Which answers below 500 the access log shows at INFO: the first of each series (a method,
+    a route and a status class), then one in `one_in`, each with how many it skipped."""
+
+    def __init__(
+        self,
+        *,
+        one_in: int = limits.ACCESS_LOG_SAMPLED_ONE_IN,
+        series_max: int = limits.ACCESS_LOG_SAMPLED_SERIES_MAX,
+    ) -> None:
+        assert one_in >= 1 and series_max >= 1
+        self._one_in = one_in
+        self._series_max = series_max
+        self._skipped: dict[tuple[str, str, int], int] = {}
+
+    def skipped_before(self, series: tuple[str, str, int]) -> int | None:
+        """The number of this series' answers skipped since its last line, when this one is
+        logged; None when it is skipped."""
+        skipped = self._skipped.get(series)
+        if skipped is not None and skipped < self._one_in - 1:
+            self._skipped[series] = skipped + 1
+            return None
+        if skipped is None and len(self._skipped) >= self._series_max:
+            self._skipped.clear()
+        self._skipped[series] = 0
+        return skipped or 0
+
+
+def failure_level(status: int) -> int:
+    """503 says a dependency is down and nothing was done: a warning; any other 5xx, an error."""
+    return logging.WARNING if status == 503 else logging.ERROR
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._sampler = AccessSampler()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -60,6 +99,9 @@ class RequestContextMiddleware:
         request_id = accepted_request_id(headers.get(REQUEST_ID_HEADER))
         token = request_id_context.set(request_id)
         started = time.perf_counter()
+        deadline_token = request_deadline_s.set(
+            deadline_s_of(scope["method"], started_s=time.monotonic())
+        )
         status = 500
 
         async def send_with_request_id(message: Message) -> None:
@@ -81,15 +123,32 @@ class RequestContextMiddleware:
             count, seconds = request_series(route, method, status)
             count.inc()
             seconds.observe(elapsed_s)
-            if access_log.isEnabledFor(logging.INFO):
-                access_log.info(
-                    "request",
-                    extra={
-                        "method": method,
-                        "path": scope["path"],
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(elapsed_s * 1000, 3),
-                    },
-                )
+            self._log(method, route, scope["path"], status, elapsed_s)
+            request_deadline_s.reset(deadline_token)
             request_id_context.reset(token)
+
+    def _log(self, method: str, route: str, path: str, status: int, elapsed_s: float) -> None:
+        """Log a 5xx always; any other answer at DEBUG, or sampled at INFO."""
+        if status >= 500:
+            level, skipped = failure_level(status), None
+        elif access_log.isEnabledFor(logging.DEBUG):
+            level, skipped = logging.DEBUG, None
+        elif access_log.isEnabledFor(logging.INFO):
+            level, skipped = (
+                logging.INFO,
+                self._sampler.skipped_before((method, route, status // 100)),
+            )
+            if skipped is None:
+                return
+        else:
+            return
+        fields: dict[str, object] = {
+            "method": method,
+            "path": path,
+            "route": route,
+            "status": status,
+            "duration_ms": round(elapsed_s * 1000, 3),
+        }
+        if skipped is not None:
+            fields["skipped"] = skipped
+        access_log.log(level, "request", extra=fields)

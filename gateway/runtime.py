@@ -1,9 +1,11 @@
 """The embedded start: brings up every part that has no URL configured, then serves the gateway.
 
-`onsale up` calls `run`. Parts start in order (Postgres, migrations, Redis, Stripe, SMTP, Ray), the
-gateway serves until SIGINT or SIGTERM, and the parts stop in reverse order, so the data directory
-is left consistent and a second start finds everything as it was. This module and the app are the
-only readers of settings.
+`onsale up` calls `run`. It first takes the data directory's lock (one run per directory; a run
+that crashed lets go of it with its process). Parts start in order (Postgres, migrations, Redis,
+Stripe, SMTP, Ray), a watcher starts again any embedded part that dies, the gateway serves until
+SIGINT or SIGTERM, and the parts stop in reverse order, so the data directory is left consistent,
+no process of the run is left, and a second start finds everything as it was. This module and the
+app are the only readers of settings.
 """
 
 import asyncio
@@ -15,9 +17,9 @@ import pathlib
 import secrets
 import signal
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 from types import FrameType
+from typing import IO
 
 import ray
 import uvicorn
@@ -26,20 +28,27 @@ import uvloop
 from actors.clients import RAY_NAMESPACE, PipelineStats, node_resources, pipeline_stats
 from engine import limits
 from gateway.app import create_app
-from gateway.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedStripe, free_port
+from gateway.embedded import (
+    EmbeddedPart,
+    EmbeddedPostgres,
+    EmbeddedRedis,
+    EmbeddedSmtpSink,
+    EmbeddedStripe,
+    StripeWebhook,
+    free_port,
+    lock_data_directory,
+)
 from gateway.metrics import serve_private_metrics
+from gateway.part_watcher import PartWatcher
 from gateway.parts import RUNTIME_FILE_NAME, Parts, write_runtime_file
 from gateway.settings import Settings, SettingsError
 from minting.authority import stored_authority_key
-from notifications.smtp_sink import EmbeddedSmtpSink
 from persistence.migrate import migrate
 from persistence.pool import service_url, set_service_password
 
 RAY_OBJECT_STORE_BYTES = 512 * 1024 * 1024
 EMBEDDED_STRIPE_KEY = "sk_test_onsale_embedded"
-STRIPE_WEBHOOK_ENDPOINT_ID = "onsale"
 STRIPE_WEBHOOK_PATH = "/v1/webhooks/stripe"
-STRIPE_CONFIG_TIMEOUT_S = 10.0
 SERVER_STARTED_POLL_S = 0.05
 MINT_AUTHORITY_FILE_NAME = "mint_authority.key"
 CUSTODY_SEED_FILE_NAME = "custody_seed"
@@ -84,29 +93,21 @@ def persistent_secret(path: pathlib.Path, prefix: str) -> str:
     return secret
 
 
-def register_stripe_webhook(api_base: str, gateway_url: str, secret: str) -> None:
-    """Point localstripe's webhooks at our endpoint, signed with our secret."""
-    body = urllib.parse.urlencode({"url": gateway_url + STRIPE_WEBHOOK_PATH, "secret": secret})
-    request = urllib.request.Request(
-        f"{api_base}/_config/webhooks/{STRIPE_WEBHOOK_ENDPOINT_ID}",
-        data=body.encode(),
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=STRIPE_CONFIG_TIMEOUT_S) as response:
-        assert response.status == 200, f"localstripe refused the webhook: {response.status}"
-
-
 class Runtime:
-    """Starts each part without a configured URL, and stops what it started in reverse order."""
+    """Starts each part without a configured URL, watches the embedded ones, and stops what it
+    started in reverse order."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.data_path = settings.data_path
         self._stops: list[Callable[[], None]] = []
         self._embedded: list[str] = []
+        self._watched: list[EmbeddedPart] = []
+        self._watcher: PartWatcher | None = None
+        self._lock: IO[str] | None = None
 
     def start(self) -> Parts:
-        self.data_path.mkdir(parents=True, exist_ok=True)
+        self._lock = lock_data_directory(self.data_path)
         gateway_url = f"http://{self.settings.host}:{self.settings.port}"
         metrics_port = self.settings.metrics_port or free_port()
         database_url = self._start_postgres()
@@ -149,37 +150,53 @@ class Runtime:
             custody_seed=self.settings.solana_custody_seed
             or persistent_secret(solana_directory / CUSTODY_SEED_FILE_NAME, ""),
         )
+        self._watcher = PartWatcher(self._watched)
+        self._watcher.start()
         write_runtime_file(self.data_path, parts)
         self._stops.append(lambda: (self.data_path / RUNTIME_FILE_NAME).unlink(missing_ok=True))
         return parts
 
-    def stop(self) -> None:
+    def parts_down(self) -> list[str]:
+        """The embedded parts that died and have not answered again yet."""
+        return [] if self._watcher is None else self._watcher.parts_down()
+
+    def stop(self) -> bool:
+        """Stop every part started, in reverse order; whether each stopped cleanly."""
+        if self._watcher is not None:
+            self._watcher.stop_restarting()
+        cleanly = True
         while self._stops:
             stop = self._stops.pop()
             try:
                 stop()
             except Exception:
+                cleanly = False
                 log.exception("a part did not stop cleanly")
+        # Last: the parts it started again are its thread's children, and die with it.
+        if self._watcher is not None:
+            self._watcher.close()
+        if self._lock is not None:
+            self._lock.close()
+        return cleanly
+
+    def _embed(self, part: EmbeddedPart) -> str:
+        """Start an embedded part; it is watched, and stopped with the others."""
+        address = part.start()
+        self._stops.append(part.stop)
+        self._watched.append(part)
+        self._embedded.append(part.name)
+        log.info("embedded part started", extra={"part": part.name, "address": address})
+        return address
 
     def _start_postgres(self) -> str:
         if self.settings.database_url:
             return self.settings.database_url
-        postgres = EmbeddedPostgres(self.data_path / "postgres")
-        url = postgres.start()
-        self._stops.append(postgres.stop)
-        self._embedded.append("postgres")
-        log.info("embedded postgres started", extra={"data_dir": str(self.data_path / "postgres")})
-        return url
+        return self._embed(EmbeddedPostgres(self.data_path / "postgres"))
 
     def _start_redis(self) -> str:
         if self.settings.redis_url:
             return self.settings.redis_url
-        redis = EmbeddedRedis(self.data_path / "redis")
-        url = redis.start()
-        self._stops.append(redis.stop)
-        self._embedded.append("redis")
-        log.info("embedded redis started", extra={"url": url})
-        return url
+        return self._embed(EmbeddedRedis(self.data_path / "redis"))
 
     def _start_stripe(self, gateway_url: str) -> tuple[str | None, str, str]:
         settings = self.settings
@@ -193,24 +210,15 @@ class Runtime:
                 )
             return settings.stripe_api_base, settings.stripe_api_key, settings.stripe_webhook_secret
         stripe_dir = self.data_path / "stripe"
-        stripe = EmbeddedStripe(stripe_dir, free_port())
-        api_base = stripe.start()
-        self._stops.append(stripe.stop)
-        self._embedded.append("stripe")
         webhook_secret = persistent_secret(stripe_dir / "webhook_secret", "whsec_")
-        register_stripe_webhook(api_base, gateway_url, webhook_secret)
-        log.info("embedded stripe started", extra={"api_base": api_base})
+        webhook = StripeWebhook(url=gateway_url + STRIPE_WEBHOOK_PATH, secret=webhook_secret)
+        api_base = self._embed(EmbeddedStripe(stripe_dir, free_port(), webhook))
         return api_base, EMBEDDED_STRIPE_KEY, webhook_secret
 
     def _start_smtp(self) -> str:
         if self.settings.smtp_url:
             return self.settings.smtp_url
-        sink = EmbeddedSmtpSink(self.data_path / "mail", free_port())
-        url = sink.start()
-        self._stops.append(sink.stop)
-        self._embedded.append("smtp")
-        log.info("embedded smtp sink started", extra={"url": url})
-        return url
+        return self._embed(EmbeddedSmtpSink(self.data_path / "mail", free_port()))
 
     def _start_ray(self) -> str:
         address = self.settings.ray_address
@@ -247,12 +255,15 @@ def pipeline_reader(loop: asyncio.AbstractEventLoop) -> Callable[[], dict[str, P
 
 
 async def serve_gateway(
-    settings: Settings, parts: Parts, on_ready: Callable[[Parts], None]
+    settings: Settings,
+    parts: Parts,
+    on_ready: Callable[[Parts], None],
+    parts_down: Callable[[], list[str]],
 ) -> None:
     """Serve until SIGINT or SIGTERM; uvicorn drains connections and runs the app's shutdown.
     The private metrics port serves alongside, from a thread of its own."""
     config = uvicorn.Config(
-        create_app(settings, parts),
+        create_app(settings, parts, parts_down=parts_down),
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -286,8 +297,9 @@ async def serve_gateway(
         raise RuntimeError(f"the gateway could not listen on {settings.host}:{settings.port}")
 
 
-def run(settings: Settings, on_ready: Callable[[Parts], None]) -> None:
-    """Start every part, serve until asked to stop, then stop every part.
+def run(settings: Settings, on_ready: Callable[[Parts], None]) -> bool:
+    """Start every part, serve until asked to stop, then stop every part; whether every part
+    stopped cleanly.
 
     Our signal handlers go in again once the parts have started, because `ray.init` installs its
     own SIGTERM handler that exits at once.
@@ -298,8 +310,9 @@ def run(settings: Settings, on_ready: Callable[[Parts], None]) -> None:
         with stop_on_signals():
             parts = runtime.start()
         with stop_on_signals():
-            uvloop.run(serve_gateway(settings, parts, on_ready))
+            uvloop.run(serve_gateway(settings, parts, on_ready, runtime.parts_down))
     except StopRequested as request:
         log.info("stopping", extra={"signal": str(request)})
     finally:
-        runtime.stop()
+        stopped_cleanly = runtime.stop()
+    return stopped_cleanly

@@ -3,18 +3,16 @@
 Started when SMTP_URL is unset, so the embedded stack sends real email over real SMTP without a
 mail server installed. Each accepted message becomes `<arrival ns>-<random>.eml` in its directory,
 headed by `X-MailFrom` and `X-RcptTo` lines with the envelope; the name sorts in arrival order and
-the file appears whole (it is renamed into place). Run as `python -m notifications.smtp_sink`.
+the file appears whole (it is renamed into place). Run as `python -m notifications.smtp_sink`, a
+child process of the embedded runtime (gateway/embedded.py).
 """
 
 import argparse
 import asyncio
 import contextlib
-import os
 import pathlib
 import signal
 import smtplib
-import subprocess
-import sys
 import time
 import uuid
 
@@ -24,8 +22,7 @@ from engine import limits
 
 SINK_HOST = "127.0.0.1"
 MESSAGE_SUFFIX = ".eml"
-LOG_FILE_NAME = "smtp_sink.log"
-READY_POLL_S = 0.1
+PROBE_TIMEOUT_S = 1.0
 SMTP_OK = 250
 ACCEPTED = f"{SMTP_OK} Message accepted for delivery"
 
@@ -79,60 +76,10 @@ def read_messages(directory: pathlib.Path) -> list[bytes]:
 def answers_smtp(port: int) -> bool:
     with (
         contextlib.suppress(OSError, smtplib.SMTPException),
-        smtplib.SMTP(SINK_HOST, port, timeout=READY_POLL_S * 10) as client,
+        smtplib.SMTP(SINK_HOST, port, timeout=PROBE_TIMEOUT_S) as client,
     ):
         return client.noop()[0] == SMTP_OK
     return False
-
-
-class EmbeddedSmtpSink:
-    """The sink in a child process, its messages under `directory`."""
-
-    def __init__(self, directory: pathlib.Path, port: int) -> None:
-        self._directory = directory
-        self._port = port
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> str:
-        """Start the sink and return its URL once it answers SMTP."""
-        self._directory.mkdir(parents=True, exist_ok=True)
-        log = (self._directory / LOG_FILE_NAME).open("ab")
-        self._process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "notifications.smtp_sink",
-                "--port",
-                str(self._port),
-                "--directory",
-                str(self._directory),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        log.close()
-        deadline = time.monotonic() + limits.SMTP_SINK_START_TIMEOUT_MS / 1_000
-        while not answers_smtp(self._port):
-            if self._process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(
-                    f"the SMTP sink did not answer on {SINK_HOST}:{self._port}; "
-                    f"see {self._directory / LOG_FILE_NAME}"
-                )
-            time.sleep(READY_POLL_S)
-        return f"smtp://{SINK_HOST}:{self._port}"
-
-    def stop(self) -> None:
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(limits.SMTP_SINK_STOP_TIMEOUT_MS / 1_000)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        self._process = None
 
 
 def main() -> None:

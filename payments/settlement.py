@@ -5,7 +5,9 @@ PaymentIntent. A succeeded payment, from whichever source learns of it first (th
 endpoint, a webhook, the reconciler), marks the order paid, turns the hold into a sale in the
 event's InventoryActor and issues the tickets with their mints, ledger entries and confirmation
 notice. A declined or expired payment cancels the PaymentIntent, ends the order and releases the
-hold. A payment that finds its hold gone is refunded, never kept without a ticket.
+hold. A payment that finds its hold gone is refunded, never kept without a ticket. An unpaid order
+whose PaymentIntent Stripe no longer has (test data deleted, a local store lost) can never be paid:
+it ends, once, with an error logged for the operator.
 
 Each step is idempotent (guarded status moves in Postgres, keyed engine commands, keyed Stripe
 calls), so any step may be repeated after a crash; the reconciler repeats them for orders left
@@ -29,6 +31,7 @@ from notifications.notices import NoticeKind
 from payments.announcements import mint_requests, order_notice
 from payments.stripe_api import (
     PaymentDeclined,
+    PaymentIntentMissing,
     PaymentIntentState,
     StripePayments,
 )
@@ -68,6 +71,7 @@ MILLISECONDS_PER_SECOND = 1_000
 HOLD_GONE = frozenset({Reason.HOLD_EXPIRED, Reason.NOT_FOUND})
 LATE_PAYMENT_REASON = "the payment arrived after the hold had expired"
 WINDOW_ENDED_REASON = "the payment window ended before a payment arrived"
+VANISHED_REASON = "the payment no longer exists at the payment provider"
 log = logging.getLogger(__name__)
 
 
@@ -224,7 +228,14 @@ class Settlement:
             else:
                 await self._poll_later(order, now_ms)
             return
-        intent = await self._stripe.retrieve_payment_intent(payment_intent_id)
+        try:
+            intent = await self._stripe.retrieve_payment_intent(payment_intent_id)
+        except PaymentIntentMissing:
+            if now_ms >= order.expires_at_ms:
+                await self._payment_intent_vanished(order, "expired", "cancelled")
+            else:
+                await self._payment_intent_vanished(order, "payment_failed", "failed")
+            return
         if intent.succeeded or intent.declined or intent.cancelled:
             await self.apply_payment_intent(order, intent)
         elif now_ms >= order.expires_at_ms:
@@ -347,9 +358,25 @@ class Settlement:
                 return
         await self._end_unpaid(order, status, payment_status, reason)
 
+    async def _payment_intent_vanished(
+        self, order: OrderRecord, status: str, payment_status: str
+    ) -> None:
+        """No money moves through a PaymentIntent Stripe no longer has: the unpaid order ends,
+        its hold is released, and the operator hears of it once."""
+        if await self._end_unpaid(order, status, payment_status, VANISHED_REASON):
+            log.error(
+                "an unpaid order's PaymentIntent no longer exists at Stripe: the order has ended",
+                extra={
+                    "order_id": str(order.order_id),
+                    "payment_intent_id": order.paid_through()[1].payment_intent_id,
+                    "status": status,
+                },
+            )
+
     async def _end_unpaid(
         self, order: OrderRecord, status: str, payment_status: str, reason: str
-    ) -> None:
+    ) -> bool:
+        """End an unpaid order and release its hold; whether this call ended it."""
         kind = NoticeKind.PAYMENT_FAILED if status == "payment_failed" else NoticeKind.ORDER_EXPIRED
         async with tenant_transaction(self._pool, order.tenant_id) as connection:
             names = await load_event_names(connection, order.event_id)
@@ -363,6 +390,7 @@ class Settlement:
             )
         if ended:
             await self._release_hold(order)
+        return ended
 
     async def _release_hold(self, order: OrderRecord) -> None:
         """Give the hold's inventory back now; if the actor cannot answer, its expiry will."""

@@ -1,7 +1,8 @@
 """The only code that talks to Stripe: PaymentIntents, test confirmations and refunds.
 
 Every call has a timeout and is retried with exponential backoff and full jitter on network errors,
-429 and 5xx, and never on another 4xx. Every call that creates or changes something carries the
+429 and 5xx, and never on another 4xx; a call made for a request waits only the time left before
+its deadline, and its retries stop there. Every call that creates or changes something carries the
 idempotency key its caller stored beforehand, so a retry, here or after a crash, cannot charge or
 refund twice. A failure surfaces as `PaymentProviderUnavailable` or `PaymentDeclined`, never as a
 made-up success.
@@ -9,6 +10,7 @@ made-up success.
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -31,6 +33,10 @@ TEST_PAYMENT_METHODS: dict[str, str] = {
 
 class PaymentProviderUnavailable(Exception):
     """Stripe did not answer, or answered 429 or 5xx, on every attempt; or refused the call."""
+
+
+class PaymentIntentMissing(PaymentProviderUnavailable):
+    """Stripe answered 404: it has no such PaymentIntent (test data deleted, a store lost)."""
 
 
 class PaymentDeclined(Exception):
@@ -79,6 +85,11 @@ def is_retryable(error: stripe.StripeError) -> bool:
     return status is not None and status >= 500
 
 
+def without_deadline() -> float | None:
+    """The deadline of calls made for no request (the reconciler's): none."""
+    return None
+
+
 def backoff_s(attempt: int, generator: random.Random) -> float:
     """Full jitter under an exponentially growing, capped ceiling."""
     ceiling_ms = min(limits.STRIPE_BACKOFF_BASE_MS * 2**attempt, limits.STRIPE_BACKOFF_MAX_MS)
@@ -92,7 +103,10 @@ class StripePayments:
         api_key: str,
         api_base: str | None,
         attempts: int = limits.STRIPE_CALL_ATTEMPTS_MAX,
+        deadline_s: Callable[[], float | None] = without_deadline,
     ) -> None:
+        """`deadline_s` gives the moment (time.monotonic) by which the caller needs its answer,
+        or None."""
         self._client = stripe.StripeClient(
             api_key,
             base_addresses={"api": api_base} if api_base else {},
@@ -100,6 +114,7 @@ class StripePayments:
             http_client=stripe.HTTPXClient(timeout=limits.STRIPE_CALL_TIMEOUT_S),
         )
         self._attempts = attempts
+        self._deadline_s = deadline_s
         self._random = random.Random()
 
     async def create_payment_intent(
@@ -125,8 +140,15 @@ class StripePayments:
         return payment_intent_state(intent)
 
     async def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentState:
+        """Raises PaymentIntentMissing when Stripe has no such PaymentIntent."""
         intents = self._client.v1.payment_intents
-        intent = await self._call(lambda: intents.retrieve_async(payment_intent_id))
+        try:
+            intent = await self._call(lambda: intents.retrieve_async(payment_intent_id))
+        except PaymentProviderUnavailable as unavailable:
+            refusal = unavailable.__cause__
+            if isinstance(refusal, stripe.InvalidRequestError) and refusal.http_status == 404:
+                raise PaymentIntentMissing(str(unavailable)) from refusal
+            raise
         return payment_intent_state(intent)
 
     async def confirm_with_test_card(
@@ -156,7 +178,7 @@ class StripePayments:
         self, payment_intent_id: str, *, idempotency_key: str
     ) -> PaymentIntentState:
         """Cancel a PaymentIntent that has not succeeded; a succeeded or cancelled one is
-        returned as it is."""
+        returned as it is. Raises PaymentIntentMissing when Stripe has no such PaymentIntent."""
         intents = self._client.v1.payment_intents
         try:
             intent = await self._call(
@@ -193,7 +215,9 @@ class StripePayments:
         return str(refund["id"])
 
     async def _call(self, send: Callable[[], Awaitable[T]]) -> T:
-        return await with_retries(send, attempts=self._attempts, generator=self._random)
+        return await with_retries(
+            send, attempts=self._attempts, generator=self._random, deadline_s=self._deadline_s()
+        )
 
 
 async def with_retries(
@@ -201,25 +225,45 @@ async def with_retries(
     *,
     attempts: int,
     generator: random.Random,
+    deadline_s: float | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    monotonic_s: Callable[[], float] = time.monotonic,
 ) -> T:
-    """Send until it answers, retrying only what Stripe says may succeed later."""
+    """Send until it answers, retrying only what Stripe says may succeed later. With a deadline
+    (on the `monotonic_s` clock), each attempt waits only the time left, and no attempt starts
+    that its backoff would push past it."""
     failed_attempts = 0
     while True:
         try:
-            return await send()
+            return await within(send, deadline_s, monotonic_s)
         except stripe.CardError as declined:
             raise PaymentDeclined(
                 declined.user_message or "the card was declined", declined.code
             ) from declined
-        except stripe.StripeError as error:
+        except (stripe.StripeError, TimeoutError) as error:
             failed_attempts += 1
-            if not is_retryable(error):
+            if isinstance(error, stripe.StripeError) and not is_retryable(error):
                 raise PaymentProviderUnavailable(
                     f"Stripe refused the call: {error.user_message or error}"
                 ) from error
             if failed_attempts == attempts:
                 raise PaymentProviderUnavailable(
-                    f"Stripe did not answer after {attempts} attempts: {error}"
+                    f"Stripe did not answer after {attempts} attempts: {error!r}"
                 ) from error
-        await sleep(backoff_s(failed_attempts, generator))
+            delay_s = backoff_s(failed_attempts, generator)
+            if deadline_s is not None and monotonic_s() + delay_s >= deadline_s:
+                raise PaymentProviderUnavailable(
+                    f"Stripe did not answer before the deadline: {error!r}"
+                ) from error
+            await sleep(delay_s)
+
+
+async def within(
+    send: Callable[[], Awaitable[T]], deadline_s: float | None, monotonic_s: Callable[[], float]
+) -> T:
+    """One attempt, raising TimeoutError if it has not answered by `deadline_s`. What Stripe does
+    with a call given up on is safe: every call that changes something carries its key."""
+    if deadline_s is None:
+        return await send()
+    async with asyncio.timeout(max(0.0, deadline_s - monotonic_s())):
+        return await send()

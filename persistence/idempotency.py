@@ -150,17 +150,26 @@ async def complete_key(
     return bool(result == "UPDATE 1")
 
 
+# A claim is known by when it was made: a late release (retried while Postgres was away) never
+# frees the claim of a later attempt, which took the key over or claimed it once released.
 RELEASE_KEY = """
 DELETE FROM idempotency_keys
 WHERE caller = $1 AND key = $2 AND request_hash = $3 AND status = 'in_flight'
+  AND created_at = to_timestamp($4::bigint / 1000.0)
 """
 
 
 async def release_key(
-    connection: asyncpg.Connection, *, caller: str, key: str, request_hash: str
+    connection: asyncpg.Connection,
+    *,
+    caller: str,
+    key: str,
+    request_hash: str,
+    claimed_at_ms: int,
 ) -> bool:
-    """Give an in-flight claim up (the request changed nothing), so a retry runs afresh."""
-    result = await connection.execute(RELEASE_KEY, caller, key, request_hash)
+    """Give up the in-flight claim made at `claimed_at_ms` (its `now_ms`): the request changed
+    nothing, so a retry runs afresh."""
+    result = await connection.execute(RELEASE_KEY, caller, key, request_hash, claimed_at_ms)
     return bool(result == "DELETE 1")
 
 

@@ -109,3 +109,28 @@ async def record_failures(
         [failure.retry_in_ms for failure in failures],
         [failure.is_failed_work for failure in failures],
     )
+
+
+class OutboxBacklog(msgspec.Struct, frozen=True, kw_only=True):
+    """How far behind delivery is: the age of the oldest message due and not yet delivered
+    (None when none is due), and how many messages are failed work."""
+
+    oldest_due_age_ms: int | None
+    failed_work: int
+
+
+SELECT_BACKLOG = """
+SELECT (extract(epoch FROM now() - min(available_at)
+                 FILTER (WHERE failed_at IS NULL AND available_at <= now())) * 1000)::bigint
+           AS oldest_due_age_ms,
+       count(*) FILTER (WHERE failed_at IS NOT NULL) AS failed_work
+FROM outbox
+WHERE status = 'pending'
+"""
+
+
+async def outbox_backlog(connection: asyncpg.Connection) -> OutboxBacklog:
+    """The current tenant's backlog."""
+    row = await connection.fetchrow(SELECT_BACKLOG)
+    assert row is not None
+    return OutboxBacklog(oldest_due_age_ms=row["oldest_due_age_ms"], failed_work=row["failed_work"])

@@ -1,7 +1,9 @@
 """The service's connection pool: asyncpg connections as the role that owns nothing.
 
 The service never connects as the owner: a role that owns the tables or bypasses row-level
-security would see every tenant, so `create_pool` refuses one. Pool sizes are the limits below.
+security would see every tenant, so `create_pool` refuses one. Pool sizes are the limits below. A
+pool that serves requests bounds each statement and each wait for a connection, so a Postgres that
+stops answering fails a request in a bounded time rather than holding it.
 
 A connection goes back to the pool without asyncpg's session reset (`RESET ALL`, `CLOSE ALL`,
 `UNLISTEN *`, advisory unlocks): the service keeps no session state on pooled connections (its
@@ -10,7 +12,10 @@ transaction, listens to nothing and takes no advisory lock), so the reset was a 
 Postgres on every release that changed nothing. asyncpg still rolls back a transaction left open.
 """
 
+from typing import Any
+
 import asyncpg
+from asyncpg.pool import PoolAcquireContext
 
 from persistence.dsn import with_user
 
@@ -22,6 +27,19 @@ POOL_COMMAND_TIMEOUT_S = 10.0
 POOL_CONNECT_TIMEOUT_S = 10.0
 POOL_IDLE_CONNECTION_LIFETIME_S = 300.0
 POOL_QUERIES_PER_CONNECTION_MAX = 50_000
+
+
+class ServicePool(asyncpg.Pool):
+    """An asyncpg pool whose acquisitions that name no timeout wait at most `connection_wait_s`
+    for a connection (None: as long as it takes). asyncpg gives the release of the connection as
+    long to wait for a timed-out statement's cancellation, then drops the connection."""
+
+    def __init__(self, *connect_arguments: Any, connection_wait_s: float | None, **options: Any):
+        super().__init__(*connect_arguments, **options)
+        self._connection_wait_s = connection_wait_s
+
+    def acquire(self, *, timeout: float | None = None) -> PoolAcquireContext:
+        return super().acquire(timeout=self._connection_wait_s if timeout is None else timeout)
 
 
 class UnfencedRoleError(RuntimeError):
@@ -60,17 +78,26 @@ async def create_pool(
     *,
     min_size: int = POOL_SIZE_MIN,
     max_size: int = POOL_SIZE_MAX,
+    statement_timeout_s: float = POOL_COMMAND_TIMEOUT_S,
+    connection_wait_s: float | None = None,
 ) -> asyncpg.Pool:
-    """Open the service pool on `url` (see `service_url`) after checking its role is fenced."""
-    pool = await asyncpg.create_pool(
+    """Open the service pool on `url` (see `service_url`) after checking its role is fenced. A
+    statement gives up after `statement_timeout_s`; an acquisition, see `ServicePool`."""
+    pool = await ServicePool(
         url,
+        connection_wait_s=connection_wait_s,
         min_size=min_size,
         max_size=max_size,
-        command_timeout=POOL_COMMAND_TIMEOUT_S,
+        command_timeout=statement_timeout_s,
         timeout=POOL_CONNECT_TIMEOUT_S,
         max_inactive_connection_lifetime=POOL_IDLE_CONNECTION_LIFETIME_S,
         max_queries=POOL_QUERIES_PER_CONNECTION_MAX,
+        setup=None,
+        init=None,
         reset=_keep_session,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
     )
     try:
         async with pool.acquire() as connection:

@@ -1,7 +1,9 @@
 """Session-wide real dependencies: one Postgres server and one Redis for the whole run.
 
 Each comes from DATABASE_URL / REDIS_URL when set (CI runs the suite both ways), else it is
-started embedded, exactly as `onsale up` would, and stopped at the end of the session.
+started embedded, exactly as `onsale up` would, and stopped at the end of the session, whatever
+the tests did. A part is a child process that dies with this one, so even a session killed
+outright leaves none behind.
 """
 
 import asyncio
@@ -50,8 +52,10 @@ def postgres_server_url() -> Iterator[str]:
         return
     with private_directory("onsale-test-postgres-") as directory:
         postgres = EmbeddedPostgres(directory / "data")
-        yield postgres.start()
-        postgres.stop()
+        try:
+            yield postgres.start()
+        finally:
+            postgres.stop()
 
 
 @pytest.fixture(scope="session")
@@ -62,8 +66,10 @@ def redis_url() -> Iterator[str]:
         return
     with private_directory("onsale-test-redis-") as directory:
         redis = EmbeddedRedis(directory)
-        yield redis.start()
-        redis.stop()
+        try:
+            yield redis.start()
+        finally:
+            redis.stop()
 
 
 async def _create_database(server_url: str, name: str) -> None:

@@ -1,5 +1,12 @@
-"""Operations endpoints: liveness, readiness of every dependency, and the Prometheus metrics that
-name no tenant and no event (each event's figures are on the private metrics port only)."""
+"""Operations endpoints: liveness, readiness of every dependency with how the standing work goes,
+and the Prometheus metrics that name no tenant and no event (each event's figures are on the
+private metrics port only).
+
+Readiness is about what serves fans: Postgres, Redis and Ray answer, else 503. The standing work
+(the Supervisor's rounds, stuck actors it restarted, the outbox's oldest undelivered message and
+the failed work) shows beside it, and makes the status `degraded` when it is behind, still 200:
+a gateway whose mints are late still sells tickets, and must stay in its load balancer.
+"""
 
 import asyncio
 import logging
@@ -11,7 +18,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from actors.clients import cluster_is_ready
+from actors.clients import WorkHealth, cluster_is_ready, work_health
+from engine import limits
 from gateway.errors import ErrorCode, error_response
 from gateway.metrics import READINESS_FAILURES
 
@@ -39,6 +47,28 @@ async def answers_in_time(name: str, check: Awaitable[bool]) -> bool:
         return False
 
 
+def work_view(health: WorkHealth | None) -> dict[str, object]:
+    if health is None:
+        return {"supervisor": "down"}
+    return {
+        "supervisor": "ok",
+        "rounds": health.rounds,
+        "stuck_actors_restarted": health.stuck_restarted,
+        "dispatcher_stalled_s": round(health.dispatcher_stalled_ms / 1_000, 1),
+        "outbox_oldest_due_s": round(health.outbox_oldest_due_age_ms / 1_000, 1),
+        "failed_work": health.failed_work,
+    }
+
+
+def is_behind(health: WorkHealth | None) -> bool:
+    return (
+        health is None
+        or health.stuck_restarted > 0
+        or health.dispatcher_stalled_ms > limits.DISPATCHER_STALLED_MAX_MS
+        or health.outbox_oldest_due_age_ms > limits.OUTBOX_BACKLOG_STALE_MS
+    )
+
+
 @router.get("/health")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
@@ -58,6 +88,8 @@ async def ready(request: Request) -> Response:
             strict=True,
         )
     )
+    # An embedded part that died is down until the runtime's watcher has started it again.
+    checks.update((name, False) for name in state.parts_down())
     failed = [name for name, answered in checks.items() if not answered]
     if failed:
         for name in failed:
@@ -70,7 +102,14 @@ async def ready(request: Request) -> Response:
                 "checks": {name: "ok" if answered else "down" for name, answered in checks.items()},
             },
         )
-    return JSONResponse({"status": "ready", "checks": {name: "ok" for name in checks}})
+    health = await work_health()
+    return JSONResponse(
+        {
+            "status": "degraded" if is_behind(health) else "ready",
+            "checks": {name: "ok" for name in checks},
+            "work": work_view(health),
+        }
+    )
 
 
 @router.get("/metrics")

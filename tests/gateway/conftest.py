@@ -11,8 +11,7 @@ import pytest
 import ray
 
 from actors.names import NAMESPACE, inventory_actor_name, waiting_room_actor_name
-from gateway.embedded import EmbeddedStripe, free_port
-from notifications.smtp_sink import EmbeddedSmtpSink
+from gateway.embedded import EmbeddedSmtpSink, EmbeddedStripe, free_port
 from tests.conftest import private_directory
 from tests.gateway.http_journeys import CREATED_EVENT_IDS
 from tests.gateway.stack import (
@@ -33,8 +32,8 @@ def outside() -> Iterator[Outside]:
     with private_directory("onsale-test-outside-") as directory:
         stripe = EmbeddedStripe(directory / "stripe", free_port())
         sink = EmbeddedSmtpSink(directory / "mail", free_port())
-        stripe_api_base = stripe.start()
         try:
+            stripe_api_base = stripe.start()
             smtp_url = sink.start()
             yield Outside(
                 stripe_api_base=stripe_api_base,

@@ -9,12 +9,14 @@ import email.message
 import hashlib
 import hmac
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 import stripe
 
@@ -385,6 +387,51 @@ async def test_the_reconciler_fails_an_order_whose_decline_webhook_was_lost(
 
     assert (await fan.order(checkout["order_id"]))["status"] == "payment_failed"
     assert await available_general(owner, event) == before
+
+
+async def delete_at_stripe(stack: Stack, payment_intent_id: str) -> None:
+    """What an operator cleaning test data does: the PaymentIntent is gone from Stripe."""
+    async with httpx.AsyncClient(
+        base_url=str(stack.parts.stripe_api_base),
+        headers={"Authorization": f"Bearer {stack.parts.stripe_api_key}"},
+    ) as client:
+        answer = await client.delete(f"/v1/payment_intents/{payment_intent_id}")
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize(
+    ("window_ended", "ended_status"), [(False, "payment_failed"), (True, "expired")]
+)
+async def test_the_reconciler_ends_an_unpaid_order_once_when_its_payment_intent_vanished(
+    stack: Stack,
+    event: CreatedEvent,
+    settlement: Settlement,
+    owner: asyncpg.Connection,
+    caplog: pytest.LogCaptureFixture,
+    window_ended: bool,
+    ended_status: str,
+) -> None:
+    fan = Fan(stack, event)
+    before = await available_general(owner, event)
+    checkout = await fan.checkout(await fan.hold(2))
+    await delete_at_stripe(stack, checkout["payment"]["payment_intent_id"])
+    if window_ended:
+        await owner.execute(
+            "UPDATE orders SET expires_at = now() - interval '1 second' WHERE id = $1",
+            uuid.UUID(checkout["order_id"]),
+        )
+    reconciler = PaymentReconciler(
+        pool=settlement._pool, settlement=settlement, first_poll_after_s=0
+    )
+
+    with caplog.at_level(logging.ERROR, logger="payments"):
+        rounds = [await reconciler.reconcile_round(wall_clock_ms()) for _ in range(3)]
+
+    assert [report.failed for report in rounds] == [0, 0, 0]
+    assert (await fan.order(checkout["order_id"]))["status"] == ended_status
+    assert await available_general(owner, event) == before
+    ended = [record for record in caplog.records if "no longer exists at Stripe" in record.message]
+    assert [getattr(record, "order_id", None) for record in ended] == [checkout["order_id"]]
 
 
 async def test_an_order_past_its_window_expires_and_its_payment_intent_is_cancelled(

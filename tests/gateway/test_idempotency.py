@@ -12,10 +12,13 @@ import pytest
 import redis.asyncio as redis
 from fastapi.responses import Response
 
+from engine import limits
 from gateway.errors import ApiError, ErrorCode
 from gateway.idempotency import REPLAYED_HEADER, IdempotencyStore
 from gateway.redis_circuit import RedisCircuit
+from persistence.pool import create_pool, service_url
 from tests.gateway.redis_clients import dead_redis_client, delete_keys, redis_client
+from tests.persistence.pausable_proxy import pausable
 
 __all__ = ["dead_redis_client", "redis_client"]
 
@@ -24,6 +27,12 @@ BODY = b'{"items": [{"ticket_type_id": "t-1", "quantity": 2}]}'
 REDIS_DOWN_CALL_BUDGET_S = 0.5
 TENANT_ID = uuid.UUID("5b0e3c1a-7d2f-4e6b-9a8c-1f2e3d4c5b6a")
 CALLER = f"{TENANT_ID}/fan-1"
+STATEMENT_TIMEOUT_S = limits.REQUEST_STATEMENT_TIMEOUT_MS / 1_000
+CONNECTION_WAIT_S = limits.REQUEST_CONNECTION_WAIT_MS / 1_000
+# What a loaded machine may add to a bound; a bound, never a benchmark.
+MARGIN_S = 2.0
+KEY_FREED_TIMEOUT_S = 30.0
+POLL_S = 0.1
 
 
 class Producer:
@@ -227,6 +236,54 @@ async def test_key_is_released_so_a_retry_produces_when_the_first_attempt_change
     assert left_after_failure == 0
     assert retry.calls == 1
     assert response.status_code == 201
+
+
+async def keys_left(owner_connection: asyncpg.Connection) -> int:
+    count: int = await owner_connection.fetchval("SELECT count(*) FROM idempotency_keys")
+    return count
+
+
+async def test_key_is_freed_once_postgres_answers_again_when_it_stopped_as_the_attempt_failed(
+    migrated_database_url: str,
+    owner_connection: asyncpg.Connection,
+    redis_client: redis.Redis,
+    key_prefix: str,
+) -> None:
+    async with pausable(service_url(migrated_database_url)) as (postgres, url):
+        pool = await create_pool(
+            url,
+            min_size=1,
+            max_size=2,
+            statement_timeout_s=STATEMENT_TIMEOUT_S,
+            connection_wait_s=CONNECTION_WAIT_S,
+        )
+        store = IdempotencyStore(pool, redis_client, key_prefix=key_prefix)
+        try:
+
+            async def fails_as_postgres_stops() -> Response:
+                postgres.pause()
+                raise ApiError(ErrorCode.UNAVAILABLE)
+
+            started_s = time.monotonic()
+            with pytest.raises(ApiError):
+                await run(store, fails_as_postgres_stops)  # type: ignore[arg-type]
+            answered_after_s = time.monotonic() - started_s
+            # Postgres stays away longer than the release's statement may wait for it.
+            await asyncio.sleep(STATEMENT_TIMEOUT_S + CONNECTION_WAIT_S)
+            held_while_away = await keys_left(owner_connection)
+            postgres.resume()
+            deadline_s = time.monotonic() + KEY_FREED_TIMEOUT_S
+            while await keys_left(owner_connection) and time.monotonic() < deadline_s:
+                await asyncio.sleep(POLL_S)
+            retry = Producer()
+            response = await run(store, retry)
+        finally:
+            await store.close()
+            pool.terminate()
+
+    assert answered_after_s <= limits.IDEMPOTENCY_RELEASE_WAIT_MS / 1_000 + MARGIN_S
+    assert held_while_away == 1
+    assert (response.status_code, retry.calls) == (201, 1)
 
 
 async def test_key_is_released_when_produce_returns_a_server_error(

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway.embedded import free_port
-from notifications.smtp_sink import EmbeddedSmtpSink, read_messages
+from gateway.embedded import EmbeddedSmtpSink, free_port
+from notifications.smtp_sink import read_messages
 from tests.conftest import private_directory
 from tests.persistence.conftest import migrated_database_url, owner_connection, service_pool
 
@@ -32,9 +32,10 @@ class RunningSink:
 def smtp_sink() -> Iterator[RunningSink]:
     with private_directory("onsale-test-mail-") as directory:
         sink = EmbeddedSmtpSink(directory / "mail", free_port())
-        url = sink.start()
-        yield RunningSink(url, directory / "mail")
-        sink.stop()
+        try:
+            yield RunningSink(sink.start(), directory / "mail")
+        finally:
+            sink.stop()
 
 
 class ReceivedRequest:

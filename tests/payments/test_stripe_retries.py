@@ -1,6 +1,8 @@
 """Which Stripe failures are retried, how long the backoff grows, and what surfaces at the end."""
 
+import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -32,6 +34,25 @@ class Sleeps:
 
     async def __call__(self, seconds: float) -> None:
         self.seconds.append(seconds)
+
+
+class SleepingClock(Sleeps):
+    """Monotonic seconds that move only when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now_s = 1_000.0
+
+    def monotonic_s(self) -> float:
+        return self.now_s
+
+    async def __call__(self, seconds: float) -> None:
+        await super().__call__(seconds)
+        self.now_s += seconds
+
+
+# What a loaded machine may add to a bound; a bound, never a benchmark.
+MARGIN_S = 1.0
 
 
 @pytest.mark.parametrize(
@@ -115,3 +136,40 @@ def test_backoff_is_jittered_under_a_ceiling_that_doubles_and_is_capped() -> Non
         samples = [backoff_s(attempt, generator) for _ in range(200)]
         assert all(0 <= sample <= ceiling_s / 1_000 for sample in samples)
         assert max(samples) > ceiling_s / 1_000 / 2
+
+
+async def test_retries_stop_before_the_deadline_when_stripe_keeps_failing() -> None:
+    clock = SleepingClock()
+    deadline_s = clock.now_s + 0.5
+
+    with pytest.raises(PaymentProviderUnavailable) as raised:
+        await with_retries(
+            failing_then_answering([stripe.APIConnectionError("down")] * 100),
+            attempts=100,
+            generator=random.Random(3),
+            deadline_s=deadline_s,
+            sleep=clock,
+            monotonic_s=clock.monotonic_s,
+        )
+
+    assert clock.now_s < deadline_s
+    assert 1 <= len(clock.seconds) < 99
+    assert "deadline" in str(raised.value)
+
+
+async def test_an_attempt_waits_only_the_time_left_when_stripe_does_not_answer() -> None:
+    async def silent() -> str:
+        await asyncio.Event().wait()
+        return "never"
+
+    time_left_s = 0.2
+    started_s = time.monotonic()
+    with pytest.raises(PaymentProviderUnavailable):
+        await with_retries(
+            silent,
+            attempts=4,
+            generator=random.Random(),
+            deadline_s=started_s + time_left_s,
+        )
+
+    assert time.monotonic() - started_s < time_left_s + MARGIN_S

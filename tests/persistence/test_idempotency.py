@@ -80,9 +80,13 @@ async def complete(
         )
 
 
-async def release(pool: asyncpg.Pool, tenant_id: uuid.UUID, *, key: str = "key-1") -> bool:
+async def release(
+    pool: asyncpg.Pool, tenant_id: uuid.UUID, *, key: str = "key-1", claimed_at_ms: int = NOW_MS
+) -> bool:
     async with tenant_transaction(pool, tenant_id) as connection:
-        return await release_key(connection, caller=CALLER, key=key, request_hash=HASH)
+        return await release_key(
+            connection, caller=CALLER, key=key, request_hash=HASH, claimed_at_ms=claimed_at_ms
+        )
 
 
 async def test_first_claim_owns_the_key_when_the_key_is_new(
@@ -168,6 +172,20 @@ async def test_key_is_claimed_again_when_the_first_claim_was_released(
 
     assert await release(service_pool, tenant_id)
     assert await claim(service_pool, tenant_id) == Claimed(expires_at_ms=NOW_MS + TTL_S * 1000)
+
+
+async def test_later_claim_stays_when_the_release_of_an_earlier_claim_arrives_late(
+    service_pool: asyncpg.Pool, tenant_id: uuid.UUID
+) -> None:
+    await claim(service_pool, tenant_id)
+    later_ms = NOW_MS + LEASE_S * 1000
+    assert isinstance(await claim(service_pool, tenant_id, now_ms=later_ms), Claimed)
+
+    assert not await release(service_pool, tenant_id, claimed_at_ms=NOW_MS)
+    assert await claim(service_pool, tenant_id, now_ms=later_ms + 1) == Conflict(
+        reason=ConflictReason.IN_FLIGHT
+    )
+    assert await release(service_pool, tenant_id, claimed_at_ms=later_ms)
 
 
 async def test_completed_response_stays_when_a_late_release_or_complete_arrives(
