@@ -24,7 +24,6 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import asyncpg
-import ray
 
 from engine import limits
 from persistence.database_errors import DATABASE_ERRORS
@@ -45,16 +44,6 @@ log = logging.getLogger(__name__)
 
 class Consumer(Protocol):
     async def __call__(self, messages: list[OutboxMessage]) -> list[str | None]: ...
-
-
-def actor_consumer(actor_name: str, namespace: str) -> Consumer:
-    """A consumer that is a named worker actor with `deliver(messages) -> list[str | None]`."""
-
-    async def deliver(messages: list[OutboxMessage]) -> list[str | None]:
-        handle = ray.get_actor(actor_name, namespace=namespace)
-        return list(await handle.deliver.remote(messages))
-
-    return deliver
 
 
 def is_failed_work(attempts_so_far: int) -> bool:
