@@ -21,6 +21,14 @@ from collections.abc import Callable, Sequence
 import asyncpg
 import msgspec
 
+from actors.inventory_figures import (
+    COMMIT_SECONDS_BUCKETS,
+    CountDifference,
+    InventorySnapshot,
+    PipelineStats,
+    count_differences,
+)
+from actors.inventory_wire import COMMANDS_DECODER, RESULTS_ENCODER, Result
 from actors.lifecycle import (
     ActorRetired,
     LazyStart,
@@ -30,13 +38,12 @@ from actors.lifecycle import (
     refused_data,
     start_loop,
     unavailable,
-    wall_clock_ms,
 )
+from actors.wall_clock import wall_clock_ms
 from engine import limits
 from engine.changes import Change
 from engine.commands import Command, ExpireHolds
 from engine.inventory import Inventory, TicketTypeCounts, apply, decide
-from engine.outcomes import Outcome
 from engine.rejections import Reason, Rejected
 from persistence.database_errors import DATABASE_ERRORS, REFUSED_DATA_ERRORS
 from persistence.epochs import StaleEpoch, fenced_transaction, take_epoch
@@ -47,93 +54,12 @@ from persistence.inventory_repository import (
     plan_changes,
     write_planned,
 )
-from persistence.reconciliation import StoredCounts, count_stored_inventory
+from persistence.reconciliation import count_stored_inventory
 from persistence.tenancy import tenant_transaction
 
 MILLISECONDS_PER_SECOND = 1_000
-COMMIT_SECONDS_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
 
-Result = Outcome | Rejected
-# `submit` takes and returns msgpack: far cheaper than pickling the Structs on both sides.
-COMMANDS_ENCODER = msgspec.msgpack.Encoder()
-COMMANDS_DECODER = msgspec.msgpack.Decoder(list[Command])
-RESULTS_ENCODER = msgspec.msgpack.Encoder()
-RESULTS_DECODER = msgspec.msgpack.Decoder(list[Result])
 log = logging.getLogger(__name__)
-
-
-class PipelineStats(msgspec.Struct, frozen=True, kw_only=True):
-    """What the actor has done since it started, for /metrics and the batch-size benchmark;
-    `stalled_for_ms` is how long requests have waited with none answered (the watchdog's)."""
-
-    epoch: int
-    batches_committed: int
-    commands_decided: int
-    batch_size_max: int
-    commit_failures: int
-    rebuilds: int
-    rebuild_seconds_last: float
-    commit_seconds_total: float
-    commit_seconds_bounds: tuple[float, ...]
-    commit_seconds_buckets: tuple[int, ...]
-    inbox_commands: int
-    stalled_for_ms: int = 0
-
-
-class InventorySnapshot(msgspec.Struct, frozen=True, kw_only=True):
-    """The live figures the API shows: counts per ticket type, the pause, and optionally the
-    state of every seat (one byte each, in seat-map order)."""
-
-    paused: bool
-    counts: list[TicketTypeCounts]
-    seat_states: bytes
-
-
-class CountDifference(msgspec.Struct, frozen=True, kw_only=True):
-    """One count on which memory and Postgres disagree; any difference is a bug to look into."""
-
-    ticket_type_id: str
-    measure: str
-    in_memory: int
-    in_postgres: int
-
-
-def count_differences(
-    memory: list[TicketTypeCounts], stored: list[StoredCounts]
-) -> list[CountDifference]:
-    """Compare memory with both the counters and the recounted rows of Postgres."""
-    stored_by_type = {counts.ticket_type_id: counts for counts in stored}
-    differences = []
-    for counts in memory:
-        row = stored_by_type.get(counts.ticket_type_id)
-        if row is None:
-            differences.append(
-                CountDifference(
-                    ticket_type_id=counts.ticket_type_id,
-                    measure="ticket_type",
-                    in_memory=counts.capacity,
-                    in_postgres=0,
-                )
-            )
-            continue
-        for measure, in_memory, in_postgres in (
-            ("capacity", counts.capacity, row.capacity),
-            ("held_counter", counts.held, row.held_counter),
-            ("held_in_rows", counts.held, row.held_in_rows),
-            ("sold_counter", counts.sold, row.sold_counter),
-            ("sold_in_rows", counts.sold, row.sold_in_rows),
-            ("withheld_in_rows", counts.withheld, row.withheld_in_rows),
-        ):
-            if in_memory != in_postgres:
-                differences.append(
-                    CountDifference(
-                        ticket_type_id=counts.ticket_type_id,
-                        measure=measure,
-                        in_memory=in_memory,
-                        in_postgres=in_postgres,
-                    )
-                )
-    return differences
 
 
 class Request:

@@ -18,14 +18,16 @@ import asyncpg
 import msgspec
 import ray
 
-from actors.call_errors import ACTOR_CALL_ERRORS
-from actors.clients import InventoryClient, actor_answer, wall_clock_ms
-from actors.inventory_actor import CountDifference, PipelineStats
+from actors.actor_calls import ACTOR_CALL_ERRORS, actor_answer
+from actors.inventory_client import InventoryClient
+from actors.inventory_figures import CountDifference, PipelineStats
 from actors.lifecycle import RunningActors, running_event_actors
 from actors.names import NAMESPACE, inventory_actor_name, waiting_room_actor_name
 from actors.outbox_dispatcher import Consumer, OutboxDispatcher
+from actors.outside_parts import OutsideParts
 from actors.remote import inventory_actor, waiting_room_actor
-from actors.standing_work import OutsideParts, start_workers
+from actors.standing_work import start_workers
+from actors.wall_clock import wall_clock_ms
 from actors.watchdog import check_inventory, check_waiting_room
 from actors.work_health import WorkHealth
 from engine import limits
@@ -85,6 +87,7 @@ class Supervisor:
         self._pool: asyncpg.Pool | None = None
         self._dispatcher: OutboxDispatcher | None = None
         self._running: list[asyncio.Task[None]] = []
+        self._starting = asyncio.Lock()
         self._rounds = 0
         self._pipeline_stats: dict[str, PipelineStats] = {}
         self._inventories: dict[uuid.UUID, InventoryClient] = {}
@@ -98,17 +101,21 @@ class Supervisor:
         )
 
     async def start(self) -> None:
-        """Start the workers, the dispatcher and the loops once; calling again changes nothing."""
-        if self._running:
-            return
-        self._routes = dict(OUTBOX_ROUTES)
-        if self._outside is not None:
-            self._routes |= start_workers(self._database_url, self._outside)
-        self._dispatcher = OutboxDispatcher(database_url=self._database_url, routes=self._routes)
-        await self._dispatcher.start()
-        self._running.append(asyncio.create_task(self._supervise_forever()))
-        if self._outside is not None:
-            self._running.append(asyncio.create_task(self._reconcile_payments_forever()))
+        """Start the workers, the dispatcher and the loops once; calling again changes nothing,
+        even while a first call, which its caller stopped waiting for, is still starting them."""
+        async with self._starting:
+            if self._running:
+                return
+            self._routes = dict(OUTBOX_ROUTES)
+            if self._outside is not None:
+                self._routes |= start_workers(self._database_url, self._outside)
+            self._dispatcher = OutboxDispatcher(
+                database_url=self._database_url, routes=self._routes
+            )
+            await self._dispatcher.start()
+            self._running.append(asyncio.create_task(self._supervise_forever()))
+            if self._outside is not None:
+                self._running.append(asyncio.create_task(self._reconcile_payments_forever()))
 
     async def pipeline_stats(self) -> dict[str, PipelineStats]:
         """Each live event's group-commit figures as of the last round, for /metrics."""
@@ -229,7 +236,7 @@ class Supervisor:
                 try:
                     found = await actor_answer(
                         self._inventory(event_id).reconcile.remote(),
-                        timeout_s=limits.WATCHDOG_CALL_TIMEOUT_MS / 1_000,
+                        timeout_s=limits.SUPERVISOR_RECONCILE_TIMEOUT_MS / 1_000,
                     )
                 except (*ACTOR_CALL_ERRORS, RuntimeError) as error:
                     log.warning(
@@ -285,7 +292,7 @@ class Supervisor:
                 handle = ray.get_actor(name, namespace=NAMESPACE)
                 if not await actor_answer(
                     handle.retire.remote(self._idle_retire_s),
-                    timeout_s=limits.WATCHDOG_CALL_TIMEOUT_MS / 1_000,
+                    timeout_s=limits.SUPERVISOR_RETIRE_TIMEOUT_MS / 1_000,
                 ):
                     continue
                 ray.kill(handle, no_restart=True)

@@ -30,7 +30,6 @@ from actors.lifecycle import (
     open_event_pool,
     start_loop,
     unavailable,
-    wall_clock_ms,
 )
 from actors.waiting_room_publication import (
     PublishedPlace,
@@ -41,6 +40,7 @@ from actors.waiting_room_publication import (
     polls_key,
     room_key,
 )
+from actors.wall_clock import wall_clock_ms
 from engine import limits
 from engine.access_tokens import issue_access_token
 from engine.pre_queue_draw import SEED_MAX

@@ -12,9 +12,8 @@ import logging
 import msgspec
 import ray
 
-from actors.call_errors import ACTOR_CALL_ERRORS
-from actors.clients import actor_answer
-from actors.inventory_actor import PipelineStats
+from actors.actor_calls import ACTOR_CALL_ERRORS, actor_answer
+from actors.inventory_figures import PipelineStats
 from engine import limits
 
 CALL_TIMEOUT_S = limits.WATCHDOG_CALL_TIMEOUT_MS / 1_000
