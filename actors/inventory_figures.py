@@ -1,13 +1,12 @@
 """What an InventoryActor reports about itself: its pipeline's figures (for /metrics, the
-watchdog and the batch-size benchmark), the live snapshot the API shows, and the differences a
-reconciliation finds between memory and Postgres. Records only, so the gateway and the Supervisor
-read them without importing the actor.
+watchdog and the batch-size benchmark) and the counters they are read from, the live snapshot the
+API shows, and the differences a reconciliation finds between memory and Postgres: records the
+gateway and the Supervisor read without importing the actor.
 """
 
 import msgspec
 
 from engine.inventory import TicketTypeCounts
-from persistence.reconciliation import StoredCounts
 
 COMMIT_SECONDS_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
 
@@ -48,39 +47,51 @@ class CountDifference(msgspec.Struct, frozen=True, kw_only=True):
     in_postgres: int
 
 
-def count_differences(
-    memory: list[TicketTypeCounts], stored: list[StoredCounts]
-) -> list[CountDifference]:
-    """Compare memory with both the counters and the recounted rows of Postgres."""
-    stored_by_type = {counts.ticket_type_id: counts for counts in stored}
-    differences = []
-    for counts in memory:
-        row = stored_by_type.get(counts.ticket_type_id)
-        if row is None:
-            differences.append(
-                CountDifference(
-                    ticket_type_id=counts.ticket_type_id,
-                    measure="ticket_type",
-                    in_memory=counts.capacity,
-                    in_postgres=0,
-                )
-            )
-            continue
-        for measure, in_memory, in_postgres in (
-            ("capacity", counts.capacity, row.capacity),
-            ("held_counter", counts.held, row.held_counter),
-            ("held_in_rows", counts.held, row.held_in_rows),
-            ("sold_counter", counts.sold, row.sold_counter),
-            ("sold_in_rows", counts.sold, row.sold_in_rows),
-            ("withheld_in_rows", counts.withheld, row.withheld_in_rows),
-        ):
-            if in_memory != in_postgres:
-                differences.append(
-                    CountDifference(
-                        ticket_type_id=counts.ticket_type_id,
-                        measure=measure,
-                        in_memory=in_memory,
-                        in_postgres=in_postgres,
-                    )
-                )
-    return differences
+class PipelineCounters:
+    """What the actor counts as it goes, read out as its `PipelineStats`."""
+
+    __slots__ = (
+        "batch_size_max",
+        "batches_committed",
+        "commands_decided",
+        "commit_failures",
+        "commit_seconds_buckets",
+        "commit_seconds_total",
+        "rebuild_seconds_last",
+        "rebuilds",
+    )
+
+    def __init__(self) -> None:
+        self.batches_committed = 0
+        self.commands_decided = 0
+        self.batch_size_max = 0
+        self.commit_failures = 0
+        self.rebuilds = 0
+        self.rebuild_seconds_last = 0.0
+        self.commit_seconds_total = 0.0
+        self.commit_seconds_buckets = [0] * (len(COMMIT_SECONDS_BUCKETS) + 1)
+
+    def record_commit(self, seconds: float) -> None:
+        self.batches_committed += 1
+        self.commit_seconds_total += seconds
+        bucket = next(
+            (index for index, bound in enumerate(COMMIT_SECONDS_BUCKETS) if seconds <= bound),
+            len(COMMIT_SECONDS_BUCKETS),
+        )
+        self.commit_seconds_buckets[bucket] += 1
+
+    def stats(self, *, epoch: int, inbox_commands: int, stalled_for_ms: int) -> PipelineStats:
+        return PipelineStats(
+            epoch=epoch,
+            batches_committed=self.batches_committed,
+            commands_decided=self.commands_decided,
+            batch_size_max=self.batch_size_max,
+            commit_failures=self.commit_failures,
+            rebuilds=self.rebuilds,
+            rebuild_seconds_last=self.rebuild_seconds_last,
+            commit_seconds_total=self.commit_seconds_total,
+            commit_seconds_bounds=COMMIT_SECONDS_BUCKETS,
+            commit_seconds_buckets=tuple(self.commit_seconds_buckets),
+            inbox_commands=inbox_commands,
+            stalled_for_ms=stalled_for_ms,
+        )

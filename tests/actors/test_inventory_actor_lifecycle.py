@@ -13,7 +13,8 @@ import asyncpg
 import pytest
 import ray
 
-from actors.inventory_actor import InventoryActor, Request
+from actors.inventory_actor import InventoryActor
+from actors.inventory_batches import Request
 from actors.inventory_client import InventoryClient
 from actors.inventory_wire import COMMANDS_ENCODER, RESULTS_DECODER
 from actors.lifecycle import ActorRetired, refused_data
