@@ -9,12 +9,13 @@ import asyncio
 import logging
 
 import ray
+from ray.actor import ActorHandle
 
 from actors.actor_calls import ACTOR_CALL_ERRORS, actor_answer
 from actors.inventory_figures import PipelineStats
 from actors.names import NAMESPACE, SUPERVISOR_NAME
 from actors.outside_parts import OutsideParts
-from actors.placement import EVENT_ACTOR_SLOT, named_detached
+from actors.placement import EVENT_ACTOR_SLOT, handle_of, named_detached
 from actors.supervisor import Supervisor
 from actors.work_health import WorkHealth
 from engine import limits
@@ -32,14 +33,16 @@ def supervisor(
     access_secret: bytes,
     outside: OutsideParts,
     idle_retire_s: float = limits.ACTOR_IDLE_RETIRE_S,
-) -> ray.actor.ActorHandle:
+) -> ActorHandle[Supervisor]:
     """The cluster's one Supervisor, created on first use and found by name afterwards."""
-    return RemoteSupervisor.options(**named_detached(SUPERVISOR_NAME)).remote(
-        database_url=database_url,
-        redis_url=redis_url,
-        access_secret=access_secret,
-        outside=outside,
-        idle_retire_s=idle_retire_s,
+    return handle_of(
+        RemoteSupervisor.options(**named_detached(SUPERVISOR_NAME)).remote(
+            database_url=database_url,
+            redis_url=redis_url,
+            access_secret=access_secret,
+            outside=outside,
+            idle_retire_s=idle_retire_s,
+        )
     )
 
 
@@ -70,7 +73,8 @@ def _cluster_serves_events() -> bool:
     `node_resources` could host none, and every event's first call would wait forever."""
     if not ray.is_initialized():
         return False
-    resources = ray.cluster_resources()
+    # Ray leaves cluster_resources untyped: a dict of resource names to amounts.
+    resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
     return resources.get("CPU", 0) > 0 and resources.get(EVENT_ACTOR_SLOT, 0) > 0
 
 

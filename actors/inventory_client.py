@@ -14,8 +14,10 @@ import asyncio
 from collections.abc import Callable
 
 import ray
+from ray.actor import ActorHandle
 
 from actors.actor_calls import ACTOR_CALL_ERRORS, actor_answer
+from actors.inventory_actor import InventoryActor
 from actors.inventory_figures import InventorySnapshot
 from actors.inventory_wire import COMMANDS_ENCODER, RESULTS_DECODER, Result
 from actors.lifecycle import ActorRetired, unavailable
@@ -60,19 +62,19 @@ class InventoryClient:
         self._database_url = database_url
         self._clock = clock
         self._deadline_s = deadline_s
-        self._actor: ray.actor.ActorHandle | None = None
+        self._actor: ActorHandle[InventoryActor] | None = None
         self._pending: list[PendingCommand] = []
         self._sender_tasks: set[asyncio.Task[None]] = set()
         self._senders = 0
         self._senders_starting = 0
 
-    def _started_actor(self) -> ray.actor.ActorHandle:
+    def _started_actor(self) -> ActorHandle[InventoryActor]:
         """The event's actor, started now if it is not running: the way in of commands."""
         if self._actor is None:
             self._actor = inventory_actor(self._event_id, self._database_url, self._clock)
         return self._actor
 
-    def _running_actor(self) -> ray.actor.ActorHandle | None:
+    def _running_actor(self) -> ActorHandle[InventoryActor] | None:
         """The event's actor if it is running; never starts one (the way in of reads)."""
         if self._actor is None:
             try:
@@ -81,7 +83,7 @@ class InventoryClient:
                 return None
         return self._actor
 
-    def _replace_retired(self, actor: ray.actor.ActorHandle) -> None:
+    def _replace_retired(self, actor: ActorHandle[InventoryActor]) -> None:
         """A retired instance does nothing more: stop it, so the next call starts a new one."""
         self._actor = None
         ray.kill(actor, no_restart=True)

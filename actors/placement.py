@@ -8,11 +8,17 @@ they compute, and an event must never wait for a free core to get its writer; ea
 its node's event actor slots instead (`node_resources`), so a node hosts a bounded number.
 """
 
+from typing import TypeVar
+
+from ray.actor import ActorHandle, ActorProxy
+
 from actors.names import NAMESPACE
 from engine import limits
 
 ACTOR_CONCURRENCY_MAX = 1_000
 EVENT_ACTOR_SLOT = "onsale_event_actor_slot"
+
+T = TypeVar("T")
 
 
 def node_resources(event_actors_max: int = limits.EVENT_ACTORS_PER_NODE_MAX) -> dict[str, float]:
@@ -39,3 +45,9 @@ def named_detached(name: str, max_concurrency: int = ACTOR_CONCURRENCY_MAX) -> d
         "max_concurrency": max_concurrency,
         "num_cpus": 0,
     }
+
+
+def handle_of(created: ActorProxy[T]) -> ActorHandle[T]:
+    """The handle `.remote()` on an actor class gives: Ray types it as the class or the handle."""
+    assert isinstance(created, ActorHandle), "creating an actor gives its handle"
+    return created

@@ -7,6 +7,7 @@ remote by the cluster's start-up (`actors.cluster`), above this module.
 from collections.abc import Callable
 
 import ray
+from ray.actor import ActorHandle
 
 from actors.inventory_actor import InventoryActor
 from actors.mint_worker import MintWorker
@@ -18,7 +19,7 @@ from actors.names import (
     waiting_room_actor_name,
 )
 from actors.notification_worker import NotificationWorker
-from actors.placement import named_detached, per_event
+from actors.placement import handle_of, named_detached, per_event
 from actors.waiting_room_actor import WaitingRoomActor
 from actors.wall_clock import wall_clock_ms
 from minting.chain import ChainBackend
@@ -36,10 +37,12 @@ MINT_WORKER_CONCURRENCY_MAX = 4
 
 def inventory_actor(
     event_id: str, database_url: str, clock: Callable[[], int] = wall_clock_ms
-) -> ray.actor.ActorHandle:
+) -> ActorHandle[InventoryActor]:
     """The event's InventoryActor, created on first use and found by name afterwards."""
-    return RemoteInventoryActor.options(**per_event(inventory_actor_name(event_id))).remote(
-        event_id=event_id, database_url=database_url, clock=clock
+    return handle_of(
+        RemoteInventoryActor.options(**per_event(inventory_actor_name(event_id))).remote(
+            event_id=event_id, database_url=database_url, clock=clock
+        )
     )
 
 
@@ -49,43 +52,49 @@ def waiting_room_actor(
     redis_url: str,
     access_secret: bytes,
     clock: Callable[[], int] = wall_clock_ms,
-) -> ray.actor.ActorHandle:
+) -> ActorHandle[WaitingRoomActor]:
     """The event's WaitingRoomActor, created on first use and found by name afterwards."""
-    return RemoteWaitingRoomActor.options(**per_event(waiting_room_actor_name(event_id))).remote(
-        event_id=event_id,
-        database_url=database_url,
-        redis_url=redis_url,
-        access_secret=access_secret,
-        clock=clock,
+    return handle_of(
+        RemoteWaitingRoomActor.options(**per_event(waiting_room_actor_name(event_id))).remote(
+            event_id=event_id,
+            database_url=database_url,
+            redis_url=redis_url,
+            access_secret=access_secret,
+            clock=clock,
+        )
     )
 
 
-def local_chain(directory: str) -> ray.actor.ActorHandle:
+def local_chain(directory: str) -> ActorHandle[LocalChain]:
     """The cluster's one embedded Solana chain, its accounts kept under `directory` (e.g.
     `<data dir>/solana`); created on first use and found by name afterwards.
 
     Its methods never await, so its calls run one at a time however many are queued; a restart
     reloads the accounts from the directory. Workers reach it through `actors.solana_chain`.
     """
-    return RemoteLocalChain.options(**named_detached(local_chain_name(directory))).remote(
-        directory=directory
+    return handle_of(
+        RemoteLocalChain.options(**named_detached(local_chain_name(directory))).remote(
+            directory=directory
+        )
     )
 
 
 def mint_worker(
     index: int, database_url: str, chain: ChainBackend, authority_key: str, custody_seed: str
-) -> ray.actor.ActorHandle:
+) -> ActorHandle[MintWorker]:
     """Mint worker number `index` of the pool, created on first use and found by name afterwards;
     `chain` is an `actors.solana_chain.ActorChain` or a `minting.rpc_chain.RpcChain`."""
-    return RemoteMintWorker.options(
-        **named_detached(
-            mint_worker_name(database_url, index), max_concurrency=MINT_WORKER_CONCURRENCY_MAX
+    return handle_of(
+        RemoteMintWorker.options(
+            **named_detached(
+                mint_worker_name(database_url, index), max_concurrency=MINT_WORKER_CONCURRENCY_MAX
+            )
+        ).remote(
+            database_url=database_url,
+            chain=chain,
+            authority_key=authority_key,
+            custody_seed=custody_seed,
         )
-    ).remote(
-        database_url=database_url,
-        chain=chain,
-        authority_key=authority_key,
-        custody_seed=custody_seed,
     )
 
 
@@ -95,14 +104,16 @@ def notification_worker(
     smtp_url: str,
     mail_from: str,
     webhooks_to_private_addresses: bool,
-) -> ray.actor.ActorHandle:
+) -> ActorHandle[NotificationWorker]:
     """Notification worker number `index` of the pool, created on first use and found by name
     afterwards."""
-    return RemoteNotificationWorker.options(
-        **named_detached(notification_worker_name(database_url, index))
-    ).remote(
-        database_url=database_url,
-        smtp_url=smtp_url,
-        mail_from=mail_from,
-        webhooks_to_private_addresses=webhooks_to_private_addresses,
+    return handle_of(
+        RemoteNotificationWorker.options(
+            **named_detached(notification_worker_name(database_url, index))
+        ).remote(
+            database_url=database_url,
+            smtp_url=smtp_url,
+            mail_from=mail_from,
+            webhooks_to_private_addresses=webhooks_to_private_addresses,
+        )
     )

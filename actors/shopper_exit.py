@@ -32,7 +32,7 @@ async def end_access(event_id: str, fan_ids: list[str]) -> str | None:
     for start in range(0, len(fan_ids), limits.FANS_PER_END_ACCESS_COMMAND_MAX):
         chunk = fan_ids[start : start + limits.FANS_PER_END_ACCESS_COMMAND_MAX]
         try:
-            answer = await actor_answer(
+            answer: Rejected | None = await actor_answer(
                 room.end_access.remote(chunk),
                 timeout_s=limits.END_ACCESS_CALL_TIMEOUT_MS / 1_000,
             )

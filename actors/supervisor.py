@@ -17,8 +17,10 @@ import uuid
 import asyncpg
 import msgspec
 import ray
+from ray.actor import ActorHandle
 
 from actors.actor_calls import ACTOR_CALL_ERRORS, actor_answer
+from actors.inventory_actor import InventoryActor
 from actors.inventory_client import InventoryClient
 from actors.inventory_figures import CountDifference, PipelineStats
 from actors.lifecycle import RunningActors, running_event_actors
@@ -27,6 +29,7 @@ from actors.outbox_dispatcher import Consumer, OutboxDispatcher
 from actors.outside_parts import OutsideParts
 from actors.remote import inventory_actor, waiting_room_actor
 from actors.standing_work import start_workers
+from actors.waiting_room_actor import WaitingRoomActor
 from actors.wall_clock import wall_clock_ms
 from actors.watchdog import check_inventory, check_waiting_room
 from actors.work_health import WorkHealth
@@ -230,21 +233,7 @@ class Supervisor:
             if check.stats is not None
         }
         restarted = sum(check.restarted for check in checked)
-        differences: dict[str, list[CountDifference]] = {}
-        if reconcile:
-            for event_id in self._pipeline_stats:
-                try:
-                    found = await actor_answer(
-                        self._inventory(event_id).reconcile.remote(),
-                        timeout_s=limits.SUPERVISOR_RECONCILE_TIMEOUT_MS / 1_000,
-                    )
-                except (*ACTOR_CALL_ERRORS, RuntimeError) as error:
-                    log.warning(
-                        "reconciliation failed", extra={"event_id": event_id, "error": repr(error)}
-                    )
-                    continue
-                if found:
-                    differences[event_id] = found
+        differences = await self._reconcile_answering() if reconcile else {}
         self._health = msgspec.structs.replace(
             self._health,
             rounds=self._rounds,
@@ -262,6 +251,25 @@ class Supervisor:
             retired=len(retired.inventories) + len(retired.rooms),
             restarted=restarted,
         )
+
+    async def _reconcile_answering(self) -> dict[str, list[CountDifference]]:
+        """Ask each inventory that answered this round to compare its memory with Postgres; the
+        differences found, per event."""
+        differences: dict[str, list[CountDifference]] = {}
+        for event_id in self._pipeline_stats:
+            try:
+                found: list[CountDifference] = await actor_answer(
+                    self._inventory(event_id).reconcile.remote(),
+                    timeout_s=limits.SUPERVISOR_RECONCILE_TIMEOUT_MS / 1_000,
+                )
+            except (*ACTOR_CALL_ERRORS, RuntimeError) as error:
+                log.warning(
+                    "reconciliation failed", extra={"event_id": event_id, "error": repr(error)}
+                )
+                continue
+            if found:
+                differences[event_id] = found
+        return differences
 
     async def _running_actors(self) -> RunningActors:
         """This system's per-event actors that are alive (the cluster may host other systems')."""
@@ -327,11 +335,11 @@ class Supervisor:
             OutboxBacklog(oldest_due_age_ms=oldest_due_age_ms, failed_work=failed_work),
         )
 
-    def _inventory(self, event_id: str) -> ray.actor.ActorHandle:
+    def _inventory(self, event_id: str) -> ActorHandle[InventoryActor]:
         """The event's InventoryActor, started if it is not running."""
         return inventory_actor(event_id, self._database_url)
 
-    def _waiting_room(self, event_id: str) -> ray.actor.ActorHandle:
+    def _waiting_room(self, event_id: str) -> ActorHandle[WaitingRoomActor]:
         """The event's WaitingRoomActor, started if it is not running."""
         return waiting_room_actor(
             event_id, self._database_url, self._redis_url, self._access_secret

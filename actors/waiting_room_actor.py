@@ -60,7 +60,7 @@ from persistence.waiting_room_repository import (
 )
 
 MILLISECONDS_PER_SECOND = 1_000
-ROOM_ERRORS = (*DATABASE_ERRORS, WaitingRoomConflict)
+ROOM_ERRORS: tuple[type[BaseException], ...] = (*DATABASE_ERRORS, WaitingRoomConflict)
 
 log = logging.getLogger(__name__)
 

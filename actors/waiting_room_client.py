@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Callable
 
 import ray
+from ray.actor import ActorHandle
 
 from actors.actor_calls import ACTOR_CALL_ERRORS, actor_answer
 from actors.lifecycle import ActorRetired, unavailable
@@ -23,6 +24,7 @@ from actors.pending_answers import (
     time_left_s,
 )
 from actors.remote import waiting_room_actor
+from actors.waiting_room_actor import WaitingRoomActor
 from actors.wall_clock import wall_clock_ms
 from engine import limits
 from engine.rejections import Reason, Rejected
@@ -62,11 +64,11 @@ class WaitingRoomClient:
         self._access_secret = access_secret
         self._clock = clock
         self._deadline_s = deadline_s
-        self._actor: ray.actor.ActorHandle | None = None
+        self._actor: ActorHandle[WaitingRoomActor] | None = None
         self._pending: list[PendingJoin] = []
         self._draining: asyncio.Task[None] | None = None
 
-    def _started_actor(self) -> ray.actor.ActorHandle:
+    def _started_actor(self) -> ActorHandle[WaitingRoomActor]:
         """The event's room, started now if it is not running (it retires when empty)."""
         if self._actor is None:
             self._actor = waiting_room_actor(
@@ -78,7 +80,7 @@ class WaitingRoomClient:
             )
         return self._actor
 
-    def _replace_retired(self, actor: ray.actor.ActorHandle) -> None:
+    def _replace_retired(self, actor: ActorHandle[WaitingRoomActor]) -> None:
         """A retired instance does nothing more: stop it, so the next call starts a new one."""
         self._actor = None
         ray.kill(actor, no_restart=True)

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import assert_never
 
 import redis.asyncio as redis
+from redis.typing import EncodableT, FieldT
 
 from actors.waiting_room_publication import (
     PublishedPlace,
@@ -110,7 +111,7 @@ async def publish_room(
     async with client.pipeline(transaction=True) as pipeline:
         if everything:
             pipeline.delete(places_key(event_id))
-        chunk: dict[str, bytes] = {}
+        chunk: dict[FieldT, EncodableT] = {}
         for sequence in sequences:
             place = encode_record(published_place(room, sequence, access_secret))
             chunk[queue_id_for(room.settings.event_id, sequence)] = place

@@ -31,7 +31,7 @@ def pooled_consumer(actor_names: Sequence[str], namespace: str) -> Consumer:
         async def deliver_share(name: str, indexes: list[int]) -> None:
             try:
                 handle = ray.get_actor(name, namespace=namespace)
-                share = await actor_answer(
+                share: list[str | None] = await actor_answer(
                     handle.deliver.remote([messages[index] for index in indexes]),
                     timeout_s=limits.OUTBOX_DELIVERY_TIMEOUT_MS / 1_000,
                 )
