@@ -121,3 +121,36 @@ def test_ray_remote_is_applied_once_at_import_and_only_where_actors_are_made_rem
     assert all(call in at_import for call in calls), (
         f"{path.relative_to(ROOT)} applies ray.remote inside a function"
     )
+
+
+def imported_actor_modules(path: pathlib.Path) -> set[str]:
+    """Every actors module `path` imports, lazy and type-only imports too."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.add(node.module)
+            modules.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {module for module in modules if (ROOT / (module.replace(".", "/") + ".py")).exists()}
+
+
+def test_actors_modules_import_one_another_in_one_direction() -> None:
+    graph = {
+        f"actors.{path.stem}": imported_actor_modules(path) - {f"actors.{path.stem}"}
+        for path in python_files("actors")
+        if path.stem != "__init__"
+    }
+    finished: set[str] = set()
+
+    def walk(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, f"import cycle: {' -> '.join((*path, module))}"
+        if module in finished:
+            return
+        for imported in sorted(graph.get(module, ())):
+            walk(imported, (*path, module))
+        finished.add(module)
+
+    for module in sorted(graph):
+        walk(module, ())
