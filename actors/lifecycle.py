@@ -1,14 +1,13 @@
-"""What the actors that own an event's state share: the wall clock they are handed by default, the
-UNAVAILABLE and refused-data answers, the pool they open on their event's tenant, the cap on a
-tenant's events with live actors, a start that runs lazily, once, and again after it failed (Ray
-re-creates a restarted actor by calling `__init__`, never `start`), the retirement of an idle
-instance, and the end of one whose loop failed: it crashes, so Ray restarts it from Postgres.
+"""What the actors that own an event's state share: the UNAVAILABLE and refused-data answers, the
+pool they open on their event's tenant, the cap on a tenant's events with live actors, a start
+that runs lazily, once, and again after it failed (Ray re-creates a restarted actor by calling
+`__init__`, never `start`), the retirement of an idle instance, and the end of one whose loop
+failed: it crashes, so Ray restarts it from Postgres.
 """
 
 import asyncio
 import logging
 import os
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, NoReturn
@@ -65,10 +64,6 @@ class ActorRetired(Exception):
 
 class TenantAtCapacity(Exception):
     """The event's tenant already has LIVE_EVENTS_PER_TENANT_MAX other events with live actors."""
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def unavailable(message: str) -> Rejected:

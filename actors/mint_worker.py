@@ -261,7 +261,7 @@ class MintWorker:
         owner = self._custody.owner_address(
             request.tenant_id, holder.user_id, holder.registered_address
         )
-        earlier = [
+        earlier: list[str | None] = [
             str(self._custody.fan_keypair(request.tenant_id, earlier.user_id).pubkey())
             for earlier in line.holders
         ]

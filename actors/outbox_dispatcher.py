@@ -16,6 +16,7 @@ that stopped turning.
 """
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -24,7 +25,6 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import asyncpg
-import ray
 
 from engine import limits
 from persistence.database_errors import DATABASE_ERRORS
@@ -47,16 +47,6 @@ class Consumer(Protocol):
     async def __call__(self, messages: list[OutboxMessage]) -> list[str | None]: ...
 
 
-def actor_consumer(actor_name: str, namespace: str) -> Consumer:
-    """A consumer that is a named worker actor with `deliver(messages) -> list[str | None]`."""
-
-    async def deliver(messages: list[OutboxMessage]) -> list[str | None]:
-        handle = ray.get_actor(actor_name, namespace=namespace)
-        return list(await handle.deliver.remote(messages))
-
-    return deliver
-
-
 def is_failed_work(attempts_so_far: int) -> bool:
     """Whether a message failing now has run out of its quick attempts."""
     return attempts_so_far + 1 >= limits.OUTBOX_ATTEMPTS_MAX
@@ -72,7 +62,7 @@ def retry_delay_ms(attempts_so_far: int, generator: random.Random) -> int:
         base_ms, cap_ms = limits.OUTBOX_BACKOFF_BASE_MS, limits.OUTBOX_BACKOFF_MAX_MS
         doublings = attempts_so_far
     # Past cap_ms.bit_length() doublings any base is over the cap: the power stays small.
-    ceiling = min(base_ms * 2 ** min(doublings, cap_ms.bit_length()), cap_ms)
+    ceiling: int = min(base_ms * 2 ** min(doublings, cap_ms.bit_length()), cap_ms)
     return ceiling // 2 + generator.randrange(ceiling // 2 + 1)
 
 
@@ -149,11 +139,12 @@ class OutboxDispatcher:
                 continue
             delivering = asyncio.create_task(self._dispatch_tenant_logged(tenant_id, report))
             self._delivering[tenant_id] = delivering
-            delivering.add_done_callback(
-                lambda _, tenant_id=tenant_id: self._delivering.pop(tenant_id, None)
-            )
+            delivering.add_done_callback(functools.partial(self._delivered, tenant_id))
             started.append(delivering)
         return started
+
+    def _delivered(self, tenant_id: uuid.UUID, _: asyncio.Task[None]) -> None:
+        self._delivering.pop(tenant_id, None)
 
     async def _dispatch_tenant_logged(self, tenant_id: uuid.UUID, report: RoundReport) -> None:
         """One tenant's delivery, bounded in time; whatever it meets is logged, and the next

@@ -13,11 +13,11 @@ import collections
 
 import ray
 
-from actors.call_errors import ACTOR_CALL_ERRORS
+from actors.actor_calls import ACTOR_CALL_ERRORS, actor_answer
 from actors.lifecycle import ActorRetired
 from actors.names import NAMESPACE, waiting_room_actor_name
 from actors.outbox_dispatcher import Consumer
-from engine.limits import FANS_PER_END_ACCESS_COMMAND_MAX
+from engine import limits
 from engine.rejections import Rejected
 from notifications.notices import decode_notice
 from persistence.outbox import OutboxMessage
@@ -29,10 +29,13 @@ async def end_access(event_id: str, fan_ids: list[str]) -> str | None:
         room = ray.get_actor(waiting_room_actor_name(event_id), namespace=NAMESPACE)
     except ValueError:
         return None
-    for start in range(0, len(fan_ids), FANS_PER_END_ACCESS_COMMAND_MAX):
-        chunk = fan_ids[start : start + FANS_PER_END_ACCESS_COMMAND_MAX]
+    for start in range(0, len(fan_ids), limits.FANS_PER_END_ACCESS_COMMAND_MAX):
+        chunk = fan_ids[start : start + limits.FANS_PER_END_ACCESS_COMMAND_MAX]
         try:
-            answer = await room.end_access.remote(chunk)
+            answer: Rejected | None = await actor_answer(
+                room.end_access.remote(chunk),
+                timeout_s=limits.END_ACCESS_CALL_TIMEOUT_MS / 1_000,
+            )
         except ActorRetired:
             return None
         except ACTOR_CALL_ERRORS as error:

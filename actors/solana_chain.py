@@ -19,13 +19,14 @@ from solders.transaction import Transaction
 from actors.names import NAMESPACE
 from engine import limits
 from minting.chain import ChainError, SentTransaction
+from minting.local_chain import LocalChain
 
 
 class ActorChain:
     def __init__(self, name: str, namespace: str = NAMESPACE) -> None:
         self._name = name
         self._namespace = namespace
-        self._handle: ray.actor.ActorHandle | None = None
+        self._handle: ray.actor.ActorHandle[LocalChain] | None = None
 
     async def _call(self, method: str, *arguments: object) -> Any:
         try:

@@ -1,12 +1,10 @@
 """The work the cluster does outside an event's sale: minting and moving NFTs, notifying,
 freeing the shopper slots of fans who bought, and reconciling payments.
 
-`OutsideParts` says where the outside world is (Stripe, SMTP, Solana) and with which keys; the
-composition root resolves it once and the Supervisor starts the workers from it. Each worker kind
-is a pool of named actors behind one outbox consumer, so each message reaches one worker.
+The Supervisor starts the workers from `OutsideParts` (where the outside world is, and with which
+keys). Each worker kind is a pool of named actors behind one outbox consumer, so each message
+reaches one worker.
 """
-
-import msgspec
 
 from actors.names import (
     NAMESPACE,
@@ -15,6 +13,7 @@ from actors.names import (
     notification_worker_name,
 )
 from actors.outbox_dispatcher import Consumer
+from actors.outside_parts import OutsideParts
 from actors.remote import local_chain, mint_worker, notification_worker
 from actors.shopper_exit import shopper_exit_consumer
 from actors.solana_chain import ActorChain
@@ -27,20 +26,6 @@ from notifications.notices import NOTICE_TOPICS, NoticeKind, notice_topic
 
 MINT_WORKERS = 2
 NOTIFICATION_WORKERS = 1
-
-
-class OutsideParts(msgspec.Struct, frozen=True, kw_only=True):
-    stripe_api_key: str
-    stripe_api_base: str | None
-    smtp_url: str
-    mail_from: str
-    solana_rpc_url: str | None
-    # where the embedded chain keeps its accounts, when no cluster is configured
-    solana_directory: str
-    mint_authority_key: str
-    custody_seed: str
-    # outside production, venue webhooks may go to private addresses (local receivers)
-    webhooks_to_private_addresses: bool
 
 
 def chain_of(outside: OutsideParts) -> ChainBackend:

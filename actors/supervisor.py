@@ -17,15 +17,20 @@ import uuid
 import asyncpg
 import msgspec
 import ray
+from ray.actor import ActorHandle
 
-from actors.call_errors import ACTOR_CALL_ERRORS
-from actors.clients import InventoryClient, actor_answer, wall_clock_ms
-from actors.inventory_actor import CountDifference, PipelineStats
+from actors.actor_calls import ACTOR_CALL_ERRORS, actor_answer
+from actors.inventory_actor import InventoryActor
+from actors.inventory_client import InventoryClient
+from actors.inventory_figures import CountDifference, PipelineStats
 from actors.lifecycle import RunningActors, running_event_actors
 from actors.names import NAMESPACE, inventory_actor_name, waiting_room_actor_name
 from actors.outbox_dispatcher import Consumer, OutboxDispatcher
+from actors.outside_parts import OutsideParts
 from actors.remote import inventory_actor, waiting_room_actor
-from actors.standing_work import OutsideParts, start_workers
+from actors.standing_work import start_workers
+from actors.waiting_room_actor import WaitingRoomActor
+from actors.wall_clock import wall_clock_ms
 from actors.watchdog import check_inventory, check_waiting_room
 from actors.work_health import WorkHealth
 from engine import limits
@@ -85,6 +90,7 @@ class Supervisor:
         self._pool: asyncpg.Pool | None = None
         self._dispatcher: OutboxDispatcher | None = None
         self._running: list[asyncio.Task[None]] = []
+        self._starting = asyncio.Lock()
         self._rounds = 0
         self._pipeline_stats: dict[str, PipelineStats] = {}
         self._inventories: dict[uuid.UUID, InventoryClient] = {}
@@ -98,17 +104,21 @@ class Supervisor:
         )
 
     async def start(self) -> None:
-        """Start the workers, the dispatcher and the loops once; calling again changes nothing."""
-        if self._running:
-            return
-        self._routes = dict(OUTBOX_ROUTES)
-        if self._outside is not None:
-            self._routes |= start_workers(self._database_url, self._outside)
-        self._dispatcher = OutboxDispatcher(database_url=self._database_url, routes=self._routes)
-        await self._dispatcher.start()
-        self._running.append(asyncio.create_task(self._supervise_forever()))
-        if self._outside is not None:
-            self._running.append(asyncio.create_task(self._reconcile_payments_forever()))
+        """Start the workers, the dispatcher and the loops once; calling again changes nothing,
+        even while a first call, which its caller stopped waiting for, is still starting them."""
+        async with self._starting:
+            if self._running:
+                return
+            self._routes = dict(OUTBOX_ROUTES)
+            if self._outside is not None:
+                self._routes |= start_workers(self._database_url, self._outside)
+            self._dispatcher = OutboxDispatcher(
+                database_url=self._database_url, routes=self._routes
+            )
+            await self._dispatcher.start()
+            self._running.append(asyncio.create_task(self._supervise_forever()))
+            if self._outside is not None:
+                self._running.append(asyncio.create_task(self._reconcile_payments_forever()))
 
     async def pipeline_stats(self) -> dict[str, PipelineStats]:
         """Each live event's group-commit figures as of the last round, for /metrics."""
@@ -223,21 +233,7 @@ class Supervisor:
             if check.stats is not None
         }
         restarted = sum(check.restarted for check in checked)
-        differences: dict[str, list[CountDifference]] = {}
-        if reconcile:
-            for event_id in self._pipeline_stats:
-                try:
-                    found = await actor_answer(
-                        self._inventory(event_id).reconcile.remote(),
-                        timeout_s=limits.WATCHDOG_CALL_TIMEOUT_MS / 1_000,
-                    )
-                except (*ACTOR_CALL_ERRORS, RuntimeError) as error:
-                    log.warning(
-                        "reconciliation failed", extra={"event_id": event_id, "error": repr(error)}
-                    )
-                    continue
-                if found:
-                    differences[event_id] = found
+        differences = await self._reconcile_answering() if reconcile else {}
         self._health = msgspec.structs.replace(
             self._health,
             rounds=self._rounds,
@@ -255,6 +251,25 @@ class Supervisor:
             retired=len(retired.inventories) + len(retired.rooms),
             restarted=restarted,
         )
+
+    async def _reconcile_answering(self) -> dict[str, list[CountDifference]]:
+        """Ask each inventory that answered this round to compare its memory with Postgres; the
+        differences found, per event."""
+        differences: dict[str, list[CountDifference]] = {}
+        for event_id in self._pipeline_stats:
+            try:
+                found: list[CountDifference] = await actor_answer(
+                    self._inventory(event_id).reconcile.remote(),
+                    timeout_s=limits.SUPERVISOR_RECONCILE_TIMEOUT_MS / 1_000,
+                )
+            except (*ACTOR_CALL_ERRORS, RuntimeError) as error:
+                log.warning(
+                    "reconciliation failed", extra={"event_id": event_id, "error": repr(error)}
+                )
+                continue
+            if found:
+                differences[event_id] = found
+        return differences
 
     async def _running_actors(self) -> RunningActors:
         """This system's per-event actors that are alive (the cluster may host other systems')."""
@@ -285,7 +300,7 @@ class Supervisor:
                 handle = ray.get_actor(name, namespace=NAMESPACE)
                 if not await actor_answer(
                     handle.retire.remote(self._idle_retire_s),
-                    timeout_s=limits.WATCHDOG_CALL_TIMEOUT_MS / 1_000,
+                    timeout_s=limits.SUPERVISOR_RETIRE_TIMEOUT_MS / 1_000,
                 ):
                     continue
                 ray.kill(handle, no_restart=True)
@@ -320,11 +335,11 @@ class Supervisor:
             OutboxBacklog(oldest_due_age_ms=oldest_due_age_ms, failed_work=failed_work),
         )
 
-    def _inventory(self, event_id: str) -> ray.actor.ActorHandle:
+    def _inventory(self, event_id: str) -> ActorHandle[InventoryActor]:
         """The event's InventoryActor, started if it is not running."""
         return inventory_actor(event_id, self._database_url)
 
-    def _waiting_room(self, event_id: str) -> ray.actor.ActorHandle:
+    def _waiting_room(self, event_id: str) -> ActorHandle[WaitingRoomActor]:
         """The event's WaitingRoomActor, started if it is not running."""
         return waiting_room_actor(
             event_id, self._database_url, self._redis_url, self._access_secret

@@ -3,7 +3,7 @@ records polls, expires access and admits fans, one Postgres commit per batch, th
 
 Requests and ticks wait in one bounded inbox; one loop takes a batch, decides and applies each
 command on the engine, writes the batch's changes in one transaction under this instance's epoch,
-publishes what changed to Redis (`actors.waiting_room_publication`), and only then answers. If the
+publishes what changed to Redis (`actors.waiting_room_publisher`), and only then answers. If the
 commit fails, memory is thrown away and rebuilt from Postgres before the next batch. Redis is a
 cache of the committed room: when a publish fails or its keys vanish, the next tick republishes.
 A room with nobody in it retires when its Supervisor asks (`retire`), and starts again on demand.
@@ -11,14 +11,11 @@ A room with nobody in it retires when its Supervisor asks (`retire`), and starts
 
 import asyncio
 import logging
-import secrets
 import time
 import uuid
-from collections.abc import Callable, Iterable
-from typing import assert_never
+from collections.abc import Callable
 
 import asyncpg
-import msgspec
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
@@ -30,47 +27,26 @@ from actors.lifecycle import (
     open_event_pool,
     start_loop,
     unavailable,
-    wall_clock_ms,
 )
-from actors.waiting_room_publication import (
-    PublishedPlace,
-    PublishedRoom,
-    encode_record,
-    fan_digest,
-    places_key,
-    polls_key,
-    room_key,
-)
+from actors.waiting_room_commands import JoinResult, answer_of, checked, tick_commands
+from actors.waiting_room_inbox import Request, RoomInbox, Tick
+from actors.waiting_room_publication import polls_key
+from actors.waiting_room_publisher import publish_room, published_sequences
+from actors.wall_clock import wall_clock_ms
 from engine import limits
-from engine.access_tokens import issue_access_token
-from engine.pre_queue_draw import SEED_MAX
 from engine.rejections import Reason, Rejected
 from engine.waiting_room import (
-    AccessEnded,
-    AdmitFans,
     ChangeWaitingRoomSettings,
     EndAccess,
-    ExpireAccess,
-    FansAdmitted,
-    FansJoined,
     JoinFans,
-    OpenWaitingRoom,
-    PlacesSeen,
-    PlaceState,
-    PlaceView,
-    PreQueueDrawn,
     QueueCounts,
-    RecordPolls,
     WaitingRoom,
     WaitingRoomChange,
     WaitingRoomCommand,
     WaitingRoomRow,
-    WaitingRoomSettingsChanged,
     apply,
     count_places,
     decide,
-    describe_place,
-    queue_id_for,
     rebuild_waiting_room,
 )
 from persistence.database_errors import DATABASE_ERRORS
@@ -84,34 +60,9 @@ from persistence.waiting_room_repository import (
 )
 
 MILLISECONDS_PER_SECOND = 1_000
-ROOM_ERRORS = (*DATABASE_ERRORS, WaitingRoomConflict)
-NUL = "\x00"
-# The engine numbers place states by their order in PlaceState.
-PLACE_STATES_BY_CODE: tuple[PlaceState, ...] = tuple(PlaceState)
+ROOM_ERRORS: tuple[type[BaseException], ...] = (*DATABASE_ERRORS, WaitingRoomConflict)
 
-JoinResult = PlaceView | Rejected
 log = logging.getLogger(__name__)
-
-
-class Tick(msgspec.Struct, frozen=True):
-    """The ticker's turn in the inbox: open, record polls, expire access, admit."""
-
-
-class Request:
-    """One inbox entry; `fan_count` is what it weighs against the inbox and batch bounds."""
-
-    __slots__ = ("command", "fan_count", "fan_ids", "future")
-
-    def __init__(
-        self,
-        command: WaitingRoomCommand | Tick,
-        future: asyncio.Future[object] | None,
-        fan_ids: list[str] | None = None,
-    ) -> None:
-        self.command = command
-        self.future = future
-        self.fan_ids = fan_ids
-        self.fan_count = max(1, len(fan_ids or ()))
 
 
 def room_row_of(room: WaitingRoom) -> WaitingRoomRow:
@@ -131,29 +82,6 @@ def room_row_of(room: WaitingRoom) -> WaitingRoomRow:
         admission_credit_milli=room.admission_credit_milli,
         credited_at_ms=room.credited_at_ms,
     )
-
-
-def published_sequences(changes: Iterable[WaitingRoomChange]) -> set[int]:
-    """The places whose published record these changes alter; a poll alters none."""
-    sequences: set[int] = set()
-    for change in changes:
-        match change:
-            case FansJoined():
-                sequences.update(
-                    range(change.first_sequence, change.first_sequence + len(change.fan_ids))
-                )
-            case PreQueueDrawn():
-                sequences.update(range(change.pre_queue_count))
-            case FansAdmitted():
-                sequences.update(change.admitted_sequences)
-                sequences.update(change.abandoned_sequences)
-            case AccessEnded():
-                sequences.update(change.sequences)
-            case PlacesSeen() | WaitingRoomSettingsChanged():
-                pass
-            case _:
-                assert_never(change)
-    return sequences
 
 
 class WaitingRoomActor:
@@ -186,8 +114,7 @@ class WaitingRoomActor:
         self._fenced = False
         self._publish_everything = True
         self._unpublished: set[int] = set()
-        self._inbox: list[Request] = []
-        self._inbox_fans = 0
+        self._inbox = RoomInbox()
         self._tick_waiting = False
         self._wakeup: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -277,7 +204,7 @@ class WaitingRoomActor:
         if self._retired:
             raise ActorRetired(f"the waiting room of {self._event_id} retired")
         request_fans = max(1, len(fan_ids or ()))
-        if self._inbox_fans + request_fans > limits.WAITING_ROOM_INBOX_FANS_MAX:
+        if self._inbox.fans + request_fans > limits.WAITING_ROOM_INBOX_FANS_MAX:
             return Rejected(reason=Reason.BUSY, message="the waiting room is busy")
         future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         self._enqueue(Request(command, future, fan_ids))
@@ -329,21 +256,8 @@ class WaitingRoomActor:
         if not (self._inbox or self._serving):
             self._progress_ms = self._clock()
         self._inbox.append(request)
-        self._inbox_fans += request.fan_count
         assert self._wakeup is not None
         self._wakeup.set()
-
-    def _take_batch(self) -> list[Request]:
-        batch: list[Request] = []
-        fans = 0
-        while self._inbox and (
-            not batch or fans + self._inbox[0].fan_count <= limits.WAITING_ROOM_BATCH_FANS_MAX
-        ):
-            request = self._inbox.pop(0)
-            fans += request.fan_count
-            batch.append(request)
-        self._inbox_fans -= fans
-        return batch
 
     async def _serve_batches(self) -> None:
         assert self._wakeup is not None
@@ -352,7 +266,7 @@ class WaitingRoomActor:
             self._wakeup.clear()
             self._serving = True
             while self._inbox:
-                await self._serve(self._take_batch())
+                await self._serve(self._inbox.take_batch())
                 self._progress_ms = self._clock()
             self._serving = False
 
@@ -376,20 +290,6 @@ class WaitingRoomActor:
             return []
         return [int(member) for member in members or ()]
 
-    def _tick_commands(
-        self, room: WaitingRoom, polled: list[int], now_ms: int
-    ) -> list[WaitingRoomCommand]:
-        commands: list[WaitingRoomCommand] = []
-        fan_ids = [
-            room.fan_index.fan_id(sequence) for sequence in polled if sequence < room.fan_count
-        ]
-        if fan_ids:
-            commands.append(RecordPolls(fan_ids=fan_ids))
-        if not room.is_open and now_ms >= room.settings.opens_at_ms:
-            commands.append(OpenWaitingRoom(draw_seed=secrets.randbelow(SEED_MAX + 1)))
-        commands.extend((ExpireAccess(), AdmitFans()))
-        return commands
-
     async def _serve(self, batch: list[Request]) -> None:
         if self._needs_rebuild:
             try:
@@ -412,9 +312,9 @@ class WaitingRoomActor:
             command = request.command
             if isinstance(command, Tick):
                 self._tick_waiting = False
-                commands: list[WaitingRoomCommand] = self._tick_commands(room, polled, now_ms)
+                commands: list[WaitingRoomCommand] = tick_commands(room, polled, now_ms)
             else:
-                commands = [self._checked(command)]
+                commands = [checked(command)]
             rejection: Rejected | None = None
             for each in commands:
                 decision = decide(room, each, now_ms)
@@ -431,39 +331,9 @@ class WaitingRoomActor:
         await self._publish(now_ms)
         for request, rejection in zip(batch, rejections, strict=True):
             if request.future is not None and not request.future.done():
-                request.future.set_result(self._answer(request, rejection, now_ms))
-
-    def _checked(self, command: WaitingRoomCommand) -> WaitingRoomCommand:
-        """A join without the fan ids the engine would refuse, so one bad id fails alone."""
-        if isinstance(command, JoinFans):
-            return JoinFans(fan_ids=[fan_id for fan_id in command.fan_ids if _is_fan_id(fan_id)])
-        return command
-
-    def _answer(self, request: Request, rejection: Rejected | None, now_ms: int) -> object:
-        command = request.command
-        if not isinstance(command, JoinFans):
-            return rejection
-        room = self._room
-        assert room is not None
-        results: list[JoinResult] = []
-        for fan_id in command.fan_ids:
-            if not _is_fan_id(fan_id):
-                results.append(
-                    Rejected(
-                        reason=Reason.VALIDATION_ERROR,
-                        message=(
-                            f"a fan id has 1 to {limits.FAN_ID_CHARACTERS_MAX} characters, "
-                            "none of them a NUL"
-                        ),
-                    )
+                request.future.set_result(
+                    answer_of(room, request, rejection, now_ms, self._access_secret)
                 )
-            elif rejection is not None:
-                results.append(rejection)
-            else:
-                results.append(
-                    describe_place(room, fan_id, now_ms, access_secret=self._access_secret)
-                )
-        return results
 
     async def _commit(
         self, batch: list[Request], changes: list[WaitingRoomChange], now_ms: int
@@ -493,62 +363,21 @@ class WaitingRoomActor:
             return False
         return True
 
-    def _published_place(self, room: WaitingRoom, sequence: int) -> PublishedPlace:
-        slot = room.slot_of_sequence[sequence]
-        state = PLACE_STATES_BY_CODE[room.states[sequence]]
-        fan_id = room.fan_index.fan_id(sequence)
-        digest = fan_digest(fan_id)
-        if state is not PlaceState.ADMITTED:
-            return PublishedPlace(sequence, slot, state, digest)
-        expires_at_ms = room.access_expires_at_ms_by_slot[slot]
-        token = issue_access_token(
-            secret=self._access_secret,
-            event_id=room.settings.event_id,
-            fan_id=fan_id,
-            expires_at_ms=expires_at_ms,
-        )
-        return PublishedPlace(sequence, slot, state, digest, expires_at_ms, token)
-
-    def _published_room(self, room: WaitingRoom, now_ms: int) -> PublishedRoom:
-        counts = count_places(room)
-        return PublishedRoom(
-            epoch=self._epoch,
-            is_open=room.is_open,
-            head_slot=room.head_slot,
-            admit_per_second=counts.admit_per_second,
-            pre_queue=counts.pre_queue,
-            waiting=counts.waiting,
-            admitted=counts.admitted,
-            published_at_ms=now_ms,
-            max_active_shoppers=room.settings.max_active_shoppers,
-            access_ttl_s=room.settings.access_ttl_s,
-        )
-
     async def _publish(self, now_ms: int) -> None:
-        """Write the committed room to Redis in one MULTI: the room record and every place it
-        changed, or every place after a rebuild or when the keys are gone."""
+        """Write the committed room to Redis: the places it changed, or every place after a
+        rebuild; after a failure, every place the next time."""
         room = self._room
         assert room is not None and self._redis is not None
-        event_id = str(self._event_id)
         try:
-            everything = self._publish_everything or not await self._redis.exists(
-                room_key(event_id)
+            await publish_room(
+                self._redis,
+                room,
+                event_id=str(self._event_id),
+                epoch=self._epoch,
+                access_secret=self._access_secret,
+                changed=None if self._publish_everything else self._unpublished,
+                now_ms=now_ms,
             )
-            sequences = range(room.fan_count) if everything else sorted(self._unpublished)
-            async with self._redis.pipeline(transaction=True) as pipeline:
-                if everything:
-                    pipeline.delete(places_key(event_id))
-                chunk: dict[str, bytes] = {}
-                for sequence in sequences:
-                    place = encode_record(self._published_place(room, sequence))
-                    chunk[queue_id_for(room.settings.event_id, sequence)] = place
-                    if len(chunk) == limits.PLACES_PUBLISHED_PER_COMMAND_MAX:
-                        pipeline.hset(places_key(event_id), mapping=chunk)
-                        chunk = {}
-                if chunk:
-                    pipeline.hset(places_key(event_id), mapping=chunk)
-                pipeline.set(room_key(event_id), encode_record(self._published_room(room, now_ms)))
-                await pipeline.execute()
         except RedisError as error:
             self._publish_everything = True
             self._unpublished.clear()
@@ -563,8 +392,3 @@ class WaitingRoomActor:
                 self._tick_waiting = False
             if request.future is not None and not request.future.done():
                 request.future.set_result(rejection)
-
-
-def _is_fan_id(fan_id: str) -> bool:
-    """A fan id the engine and Postgres both take: a NUL would sink the batch's commit."""
-    return 0 < len(fan_id) <= limits.FAN_ID_CHARACTERS_MAX and NUL not in fan_id

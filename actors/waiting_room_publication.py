@@ -150,4 +150,7 @@ async def queue_position(
 async def published_room(client: redis.Redis, event_id: str) -> PublishedRoom | None:
     """The room record the actor last published; None before its first publish."""
     data = await client.get(room_key(event_id))
-    return None if data is None else decode_room(data)
+    if data is None:
+        return None
+    assert isinstance(data, bytes), "the client answers bytes: it decodes no response"
+    return decode_room(data)

@@ -11,10 +11,12 @@ import logging
 
 import msgspec
 import ray
+from ray.actor import ActorHandle
 
-from actors.call_errors import ACTOR_CALL_ERRORS
-from actors.clients import actor_answer
-from actors.inventory_actor import PipelineStats
+from actors.actor_calls import ACTOR_CALL_ERRORS, actor_answer
+from actors.inventory_actor import InventoryActor
+from actors.inventory_figures import PipelineStats
+from actors.waiting_room_actor import WaitingRoomActor
 from engine import limits
 
 CALL_TIMEOUT_S = limits.WATCHDOG_CALL_TIMEOUT_MS / 1_000
@@ -29,13 +31,15 @@ class Checked(msgspec.Struct, frozen=True, kw_only=True):
     restarted: bool = False
 
 
-def restart(handle: ray.actor.ActorHandle, actor: str, why: str) -> Checked:
+def restart(
+    handle: ActorHandle[InventoryActor] | ActorHandle[WaitingRoomActor], actor: str, why: str
+) -> Checked:
     log.error("an actor is stuck; restarting it", extra={"actor": actor, "why": why})
     ray.kill(handle, no_restart=False)
     return Checked(restarted=True)
 
 
-async def check_inventory(handle: ray.actor.ActorHandle, actor: str) -> Checked:
+async def check_inventory(handle: ActorHandle[InventoryActor], actor: str) -> Checked:
     """The InventoryActor's figures, or its restart when it is stuck."""
     try:
         stats: PipelineStats = await actor_answer(handle.stats.remote(), timeout_s=CALL_TIMEOUT_S)
@@ -48,7 +52,7 @@ async def check_inventory(handle: ray.actor.ActorHandle, actor: str) -> Checked:
     return Checked(stats=stats)
 
 
-async def check_waiting_room(handle: ray.actor.ActorHandle, actor: str) -> Checked:
+async def check_waiting_room(handle: ActorHandle[WaitingRoomActor], actor: str) -> Checked:
     """Start the WaitingRoomActor if Ray restarted it (it must tick), or restart it when stuck."""
     try:
         await actor_answer(handle.ready.remote(), timeout_s=CALL_TIMEOUT_S)

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 
 import ray
 
+from actors.actor_calls import ACTOR_CALL_ERRORS, actor_answer
 from actors.outbox_dispatcher import Consumer
+from engine import limits
 from persistence.outbox import OutboxMessage
 
 
@@ -29,8 +31,11 @@ def pooled_consumer(actor_names: Sequence[str], namespace: str) -> Consumer:
         async def deliver_share(name: str, indexes: list[int]) -> None:
             try:
                 handle = ray.get_actor(name, namespace=namespace)
-                share = await handle.deliver.remote([messages[index] for index in indexes])
-            except (ray.exceptions.RayError, ValueError) as error:
+                share: list[str | None] = await actor_answer(
+                    handle.deliver.remote([messages[index] for index in indexes]),
+                    timeout_s=limits.OUTBOX_DELIVERY_TIMEOUT_MS / 1_000,
+                )
+            except (ray.exceptions.RayError, ValueError, *ACTOR_CALL_ERRORS) as error:
                 share = [f"worker {name} failed: {error!r}"] * len(indexes)
             for index, answer in zip(indexes, share, strict=True):
                 answers[index] = answer

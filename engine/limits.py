@@ -292,3 +292,13 @@ TICKET_NOTE_CHARACTERS_MAX = 1_000
 # number per tenant each time.
 TICKETS_EXPIRE_AFTER_EVENT_ENDS_S = 86_400
 TICKETS_EXPIRED_PER_ROUND_MAX = 5_000
+
+# The cluster's own actor calls, each bounded. The Supervisor gives a per-event actor this long to
+# compare its memory with Postgres or to answer whether it retires; a room this long to end the
+# access of fans whose order is confirmed; a gateway gives the Supervisor this long to start (it
+# is asked again the next round), and the cluster this long to say whether it is ready.
+SUPERVISOR_RECONCILE_TIMEOUT_MS = 5_000
+SUPERVISOR_RETIRE_TIMEOUT_MS = 5_000
+END_ACCESS_CALL_TIMEOUT_MS = 15_000
+SUPERVISOR_START_TIMEOUT_MS = 30_000
+CLUSTER_CHECK_TIMEOUT_MS = 2_000

@@ -20,7 +20,9 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute, APIRouter
 from starlette.exceptions import HTTPException
 
-from actors.clients import OutsideParts, keep_supervisor_running, wall_clock_ms
+from actors.cluster import keep_supervisor_running
+from actors.outside_parts import OutsideParts
+from actors.wall_clock import wall_clock_ms
 from engine import limits
 from gateway.auth import TokenVerifier
 from gateway.body_limits import BodyLimits

@@ -7,7 +7,8 @@ request's wait in them ends at its deadline.
 
 import uuid
 
-from actors.clients import InventoryClient, WaitingRoomClient
+from actors.inventory_client import InventoryClient
+from actors.waiting_room_client import WaitingRoomClient
 from gateway.deadlines import current_deadline_s
 
 

@@ -3,7 +3,7 @@
 One format per audience, built here only, so every route that shows an event shows the same one.
 """
 
-from actors.clients import InventorySnapshot
+from actors.inventory_figures import InventorySnapshot
 from gateway.schemas import (
     EventView,
     FanOnsaleView,

@@ -20,7 +20,7 @@ import msgspec
 import redis.asyncio as redis
 from fastapi.responses import Response
 
-from actors.clients import wall_clock_ms
+from actors.wall_clock import wall_clock_ms
 from engine.limits import (
     IDEMPOTENCY_CALLER_CHARACTERS_MAX,
     IDEMPOTENCY_IN_FLIGHT_LEASE_S,

@@ -19,7 +19,7 @@ from prometheus_client.core import (
     Metric,
 )
 
-from actors.clients import PipelineStats
+from actors.inventory_figures import PipelineStats
 from engine.limits import METRIC_SERIES_CACHED_MAX
 
 REQUESTS = Counter(

@@ -25,7 +25,10 @@ import ray
 import uvicorn
 import uvloop
 
-from actors.clients import RAY_NAMESPACE, PipelineStats, node_resources, pipeline_stats
+from actors.cluster import pipeline_stats
+from actors.inventory_figures import PipelineStats
+from actors.names import NAMESPACE as RAY_NAMESPACE
+from actors.placement import node_resources
 from engine import limits
 from gateway.app import create_app
 from gateway.embedded import (

@@ -16,7 +16,8 @@ from typing import Generic, TypeVar
 import asyncpg
 import redis.asyncio as redis
 
-from actors.clients import InventorySnapshot, published_room
+from actors.inventory_figures import InventorySnapshot
+from actors.waiting_room_publication import published_room
 from engine import limits
 from engine.inventory import TicketTypeCounts
 from gateway.errors import ApiError, ErrorCode

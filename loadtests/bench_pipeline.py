@@ -22,9 +22,9 @@ from collections.abc import Iterator
 import asyncpg
 import ray
 
-from actors.clients import InventoryClient
+from actors.inventory_client import InventoryClient
 from actors.names import NAMESPACE, inventory_actor_name
-from actors.remote import node_resources
+from actors.placement import node_resources
 from engine.commands import ItemRequest, PlaceHold
 from engine.outcomes import HoldView
 from gateway.embedded import EmbeddedPostgres

@@ -20,7 +20,7 @@ import asyncpg
 import pytest
 import ray
 
-from actors.remote import node_resources
+from actors.placement import node_resources
 from gateway.embedded import EmbeddedPostgres, EmbeddedRedis
 from persistence.dsn import with_database
 

@@ -18,7 +18,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from actors.clients import WorkHealth, cluster_is_ready, work_health
+from actors.cluster import cluster_is_ready, work_health
+from actors.work_health import WorkHealth
 from engine import limits
 from gateway.errors import ErrorCode, error_response
 from gateway.metrics import READINESS_FAILURES

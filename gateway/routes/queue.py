@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from actors.clients import queue_position
+from actors.waiting_room_publication import queue_position
 from engine.access_tokens import issue_access_token
 from engine.rejections import Rejected
 from engine.waiting_room import PlaceState, PlaceView

@@ -4,8 +4,7 @@ import asyncio
 
 import pytest
 
-from actors.call_errors import ACTOR_CALL_ERRORS
-from actors.clients import actor_answer
+from actors.actor_calls import ACTOR_CALL_ERRORS, actor_answer
 
 
 async def test_answer_is_returned_when_it_arrives_in_time() -> None:

@@ -9,9 +9,11 @@ from collections.abc import Iterator
 import pytest
 import ray
 
-from actors.clients import InventoryClient, WaitingRoomClient
+from actors.inventory_client import InventoryClient
 from actors.names import NAMESPACE, inventory_actor_name, waiting_room_actor_name
-from actors.remote import RemoteInventoryActor, RemoteWaitingRoomActor, per_event
+from actors.placement import per_event
+from actors.remote import RemoteInventoryActor, RemoteWaitingRoomActor
+from actors.waiting_room_client import WaitingRoomClient
 from engine.commands import ItemRequest, PlaceHold
 from engine.rejections import Reason, Rejected
 from loadtests.seeding import event_on_sale_now, seed_event

@@ -19,11 +19,12 @@ import actors.inventory_actor
 import actors.outbox_dispatcher
 import actors.waiting_room_actor
 import actors.watchdog
-from actors.clients import InventoryClient
-from actors.inventory_actor import COMMANDS_ENCODER, RESULTS_DECODER, InventoryActor
+from actors.inventory_actor import InventoryActor
+from actors.inventory_client import InventoryClient
+from actors.inventory_wire import COMMANDS_ENCODER, RESULTS_DECODER
 from actors.names import NAMESPACE, inventory_actor_name
 from actors.outbox_dispatcher import OutboxDispatcher
-from actors.remote import per_event
+from actors.placement import per_event
 from actors.supervisor import Supervisor
 from engine import limits
 from engine.commands import Command, ItemRequest, PlaceHold

@@ -12,9 +12,9 @@ import asyncpg
 import pytest
 import ray
 
-from actors.call_errors import ACTOR_CALL_ERRORS
-from actors.clients import InventoryClient
-from actors.inventory_actor import CountDifference
+from actors.actor_calls import ACTOR_CALL_ERRORS
+from actors.inventory_client import InventoryClient
+from actors.inventory_figures import CountDifference
 from actors.names import NAMESPACE, inventory_actor_name
 from engine.commands import ChangeSaleSettings, ItemRequest, PlaceHold
 from engine.outcomes import Acknowledged, HoldView

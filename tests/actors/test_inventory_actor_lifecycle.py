@@ -13,13 +13,10 @@ import asyncpg
 import pytest
 import ray
 
-from actors.clients import InventoryClient
-from actors.inventory_actor import (
-    COMMANDS_ENCODER,
-    RESULTS_DECODER,
-    InventoryActor,
-    Request,
-)
+from actors.inventory_actor import InventoryActor
+from actors.inventory_batches import Request
+from actors.inventory_client import InventoryClient
+from actors.inventory_wire import COMMANDS_ENCODER, RESULTS_DECODER
 from actors.lifecycle import ActorRetired, refused_data
 from actors.names import NAMESPACE, inventory_actor_name
 from engine import limits

@@ -11,9 +11,10 @@ import asyncpg
 import pytest
 import ray
 
-from actors.clients import InventoryClient, WaitingRoomClient
+from actors.inventory_client import InventoryClient
 from actors.names import NAMESPACE, inventory_actor_name, waiting_room_actor_name
 from actors.supervisor import SupervisionReport, Supervisor
+from actors.waiting_room_client import WaitingRoomClient
 from engine.commands import ItemRequest, PlaceHold, ReleaseHold
 from engine.outcomes import Acknowledged, HoldView
 from loadtests.seeding import event_on_sale_now, seed_event

@@ -15,13 +15,14 @@ import pytest
 import ray
 import redis.asyncio as redis
 
-from actors.clients import WaitingRoomClient, queue_position
 from actors.remote import waiting_room_actor
 from actors.shopper_exit import shopper_exit_consumer
+from actors.waiting_room_client import WaitingRoomClient
 from actors.waiting_room_publication import (
     decode_room,
     places_key,
     polls_key,
+    queue_position,
     room_key,
 )
 from engine.access_tokens import AccessGrant, verify_access_token

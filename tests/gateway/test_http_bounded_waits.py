@@ -25,7 +25,8 @@ import ray
 import stripe
 
 from actors.names import NAMESPACE, inventory_actor_name, waiting_room_actor_name
-from actors.remote import RemoteInventoryActor, RemoteWaitingRoomActor, per_event
+from actors.placement import per_event
+from actors.remote import RemoteInventoryActor, RemoteWaitingRoomActor
 from engine import limits
 from tests.gateway.http_journeys import CreatedEvent, Fan, create_event, error_code, general_items
 from tests.gateway.stack import Stack

@@ -20,9 +20,10 @@ import httpx
 import pytest
 import stripe
 
-from actors.clients import InventoryClient, wall_clock_ms
+from actors.inventory_client import InventoryClient
 from actors.names import local_chain_name
 from actors.solana_chain import ActorChain
+from actors.wall_clock import wall_clock_ms
 from engine.commands import Command
 from engine.pricing import price_order
 from gateway.auth import Role

@@ -11,8 +11,8 @@ import asyncpg
 import pytest
 import ray
 
-from actors.clients import wall_clock_ms
 from actors.names import NAMESPACE, SUPERVISOR_NAME
+from actors.wall_clock import wall_clock_ms
 from gateway.auth import Role
 from tests.gateway.http_journeys import CreatedEvent, Fan, error_code
 from tests.gateway.stack import Stack

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Mapping
 import httpx
 from prometheus_client import CollectorRegistry, generate_latest
 
-from actors.clients import PipelineStats
+from actors.inventory_figures import PipelineStats
 from gateway.metrics import PipelineCollector, serve_private_metrics
 from tests.gateway.http_journeys import Fan, create_event
 from tests.gateway.stack import Stack

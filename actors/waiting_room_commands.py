@@ -1,0 +1,80 @@
+"""What the WaitingRoomActor makes of each request in a batch: the commands a tick runs, a join
+without the fan ids the engine would refuse (so one bad id fails alone), and the answer a request
+gets once its batch is committed.
+"""
+
+import secrets
+
+from actors.waiting_room_inbox import Request
+from engine import limits
+from engine.pre_queue_draw import SEED_MAX
+from engine.rejections import Reason, Rejected
+from engine.waiting_room import (
+    AdmitFans,
+    ExpireAccess,
+    JoinFans,
+    OpenWaitingRoom,
+    PlaceView,
+    RecordPolls,
+    WaitingRoom,
+    WaitingRoomCommand,
+    describe_place,
+)
+
+NUL = "\x00"
+JoinResult = PlaceView | Rejected
+
+
+def is_fan_id(fan_id: str) -> bool:
+    """A fan id the engine and Postgres both take: a NUL would sink the batch's commit."""
+    return 0 < len(fan_id) <= limits.FAN_ID_CHARACTERS_MAX and NUL not in fan_id
+
+
+def tick_commands(room: WaitingRoom, polled: list[int], now_ms: int) -> list[WaitingRoomCommand]:
+    """Record the polls of the join sequences `polled`, open the room when its time has come,
+    expire access and admit fans."""
+    commands: list[WaitingRoomCommand] = []
+    fan_ids = [room.fan_index.fan_id(sequence) for sequence in polled if sequence < room.fan_count]
+    if fan_ids:
+        commands.append(RecordPolls(fan_ids=fan_ids))
+    if not room.is_open and now_ms >= room.settings.opens_at_ms:
+        commands.append(OpenWaitingRoom(draw_seed=secrets.randbelow(SEED_MAX + 1)))
+    commands.extend((ExpireAccess(), AdmitFans()))
+    return commands
+
+
+def checked(command: WaitingRoomCommand) -> WaitingRoomCommand:
+    """A join without the fan ids the engine would refuse, so one bad id fails alone."""
+    if isinstance(command, JoinFans):
+        return JoinFans(fan_ids=[fan_id for fan_id in command.fan_ids if is_fan_id(fan_id)])
+    return command
+
+
+def answer_of(
+    room: WaitingRoom,
+    request: Request,
+    rejection: Rejected | None,
+    now_ms: int,
+    access_secret: bytes,
+) -> object:
+    """A join's place for each of its fans (or why not); any other command's rejection, or None."""
+    command = request.command
+    if not isinstance(command, JoinFans):
+        return rejection
+    results: list[JoinResult] = []
+    for fan_id in command.fan_ids:
+        if not is_fan_id(fan_id):
+            results.append(
+                Rejected(
+                    reason=Reason.VALIDATION_ERROR,
+                    message=(
+                        f"a fan id has 1 to {limits.FAN_ID_CHARACTERS_MAX} characters, "
+                        "none of them a NUL"
+                    ),
+                )
+            )
+        elif rejection is not None:
+            results.append(rejection)
+        else:
+            results.append(describe_place(room, fan_id, now_ms, access_secret=access_secret))
+    return results
