@@ -2,7 +2,8 @@
 
 Connections to Postgres (as the service role) and Redis open in the lifespan and close with it;
 everything routes share (the token verifier, the rate limiter, the idempotency store, the event
-catalog, the per-event clients and the stats board) is built there once and found on `app.state`.
+catalog, the per-event clients and the stats board) is built there once, as one typed
+`GatewayState` (gateway/state.py).
 Every error leaves in API.md's shape, whatever raised it; a dependency that fails is UNAVAILABLE.
 Every wait of a request is bounded (engine/limits.py, "Requests"): Postgres and Redis per call, the
 actors and Stripe by the request's deadline, which is handed to them here.
@@ -49,6 +50,7 @@ from gateway.routes import (
     venue,
 )
 from gateway.settings import Settings
+from gateway.state import GatewayState
 from gateway.stats_board import StatsBoard
 from payments.settlement import Settlement, SettlementRefused, SettlementUnavailable
 from payments.stripe_api import PaymentDeclined, PaymentProviderUnavailable, StripePayments
@@ -96,50 +98,50 @@ def no_part_down() -> list[str]:
     return []
 
 
-def create_app(
-    settings: Settings, parts: Parts, *, parts_down: Callable[[], list[str]] = no_part_down
-) -> FastAPI:
-    """`parts_down` names the embedded parts that died and are starting again (the embedded
-    runtime's watcher knows); readiness reports them."""
-    verifier = TokenVerifier(settings, jwt_secret=parts.jwt_secret)
+async def open_state(
+    settings: Settings,
+    parts: Parts,
+    *,
+    verifier: TokenVerifier,
+    parts_down: Callable[[], list[str]],
+) -> GatewayState:
+    """Everything routes share, its connections to Postgres (as the service role) and Redis open."""
     access_secret = parts.access_secret.encode()
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = app.state
-        state.settings = settings
-        state.parts = parts
-        state.parts_down = parts_down
-        state.clock = wall_clock_ms
-        state.verifier = verifier
-        state.access_secret = access_secret
-        state.database_pool = await create_pool(
-            parts.database_service_url,
-            statement_timeout_s=limits.REQUEST_STATEMENT_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
-            connection_wait_s=limits.REQUEST_CONNECTION_WAIT_MS / MILLISECONDS_PER_SECOND,
+    database_pool = await create_pool(
+        parts.database_service_url,
+        statement_timeout_s=limits.REQUEST_STATEMENT_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
+        connection_wait_s=limits.REQUEST_CONNECTION_WAIT_MS / MILLISECONDS_PER_SECOND,
+    )
+    # A request waits for a free connection rather than failing when all are busy: a burst
+    # of fans must queue for a moment, never read a dependency as down.
+    redis_client = redis.Redis(
+        connection_pool=redis.BlockingConnectionPool.from_url(
+            parts.redis_url,
+            max_connections=limits.REDIS_CONNECTIONS_PER_GATEWAY_MAX,
+            timeout=limits.REDIS_CONNECTION_WAIT_S,
+            socket_timeout=limits.REDIS_COMMAND_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
+            socket_connect_timeout=limits.REDIS_COMMAND_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
         )
-        # A request waits for a free connection rather than failing when all are busy: a burst
-        # of fans must queue for a moment, never read a dependency as down.
-        state.redis = redis.Redis(
-            connection_pool=redis.BlockingConnectionPool.from_url(
-                parts.redis_url,
-                max_connections=limits.REDIS_CONNECTIONS_PER_GATEWAY_MAX,
-                timeout=limits.REDIS_CONNECTION_WAIT_S,
-                socket_timeout=limits.REDIS_COMMAND_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
-                socket_connect_timeout=limits.REDIS_COMMAND_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
-            )
-        )
-        state.rate_limiter = RateLimiter(state.redis, limits=configured_limits(settings))
-        state.idempotency = IdempotencyStore(state.database_pool, state.redis)
-        state.catalog = EventCatalog(state.database_pool)
-        state.clients = EventClients(
-            database_url=parts.database_service_url,
-            redis_url=parts.redis_url,
-            access_secret=access_secret,
-        )
-        clients: EventClients = state.clients
-        state.settlement = Settlement(
-            pool=state.database_pool,
+    )
+    clients = EventClients(
+        database_url=parts.database_service_url,
+        redis_url=parts.redis_url,
+        access_secret=access_secret,
+    )
+    return GatewayState(
+        clock=wall_clock_ms,
+        verifier=verifier,
+        access_secret=access_secret,
+        stripe_webhook_secret=parts.stripe_webhook_secret,
+        parts_down=parts_down,
+        database_pool=database_pool,
+        redis=redis_client,
+        rate_limiter=RateLimiter(redis_client, limits=configured_limits(settings)),
+        idempotency=IdempotencyStore(database_pool, redis_client),
+        catalog=EventCatalog(database_pool),
+        clients=clients,
+        settlement=Settlement(
+            pool=database_pool,
             stripe=StripePayments(
                 api_key=parts.stripe_api_key,
                 api_base=parts.stripe_api_base,
@@ -147,13 +149,27 @@ def create_app(
             ),
             inventory=lambda event_id, command: clients.inventory(event_id).execute(command),
             clock=wall_clock_ms,
-        )
-        state.stats_board = StatsBoard(
-            pool=state.database_pool,
-            redis_client=state.redis,
-            clients=state.clients,
+        ),
+        stats_board=StatsBoard(
+            pool=database_pool,
+            redis_client=redis_client,
+            clients=clients,
             clock=wall_clock_ms,
-        )
+        ),
+    )
+
+
+def create_app(
+    settings: Settings, parts: Parts, *, parts_down: Callable[[], list[str]] = no_part_down
+) -> FastAPI:
+    """`parts_down` names the embedded parts that died and are starting again (the embedded
+    runtime's watcher knows); readiness reports them."""
+    verifier = TokenVerifier(settings, jwt_secret=parts.jwt_secret)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = await open_state(settings, parts, verifier=verifier, parts_down=parts_down)
+        app.state.gateway = state
         supervising = asyncio.create_task(
             keep_supervisor_running(
                 parts.database_service_url,
@@ -167,9 +183,9 @@ def create_app(
             yield
         finally:
             supervising.cancel()
-            await app.state.idempotency.close()
-            await app.state.redis.aclose()
-            await app.state.database_pool.close()
+            await state.idempotency.close()
+            await state.redis.aclose()
+            await state.database_pool.close()
 
     # The gateway serves its own /metrics and structured logs; FastAPI's OpenTelemetry would only
     # look up, on every request, whether a provider has been configured since the last one.

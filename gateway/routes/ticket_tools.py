@@ -16,8 +16,7 @@ from fastapi.responses import Response
 from engine.rejections import Rejected
 from engine.tickets import TicketAction, TicketMoved, TicketReason, TicketStatus, move_ticket
 from gateway.auth import Principal, Role
-from gateway.comps import issue_comps
-from gateway.errors import ApiError, ErrorCode
+from gateway.errors import ApiError, ErrorCode, refusals_answered
 from gateway.exchange import (
     VENUE_ROLES,
     answer_once,
@@ -30,12 +29,14 @@ from gateway.exchange import (
 from gateway.routes.orders import ticket_view
 from gateway.routes.tickets import located_ticket
 from gateway.routes.venue import tenant_event
+from gateway.state import gateway_state
 from gateway.ticket_schemas import CompBody, CompView, LockBody, NoteBody
 from persistence.event_details import EventDetails
 from persistence.located_ids import mint_located_id
 from persistence.tenancy import tenant_transaction
 from persistence.ticket_moves import apply_move, lock_ticket_status, record_audit, reissue
 from persistence.tickets import TicketRecord, load_ticket
+from services.comps import CompItem, CompRequest, issue_comps
 
 router = APIRouter()
 COMP_DECODER = msgspec.json.Decoder(CompBody)
@@ -43,6 +44,22 @@ LOCK_DECODER = msgspec.json.Decoder(LockBody)
 NOTE_DECODER = msgspec.json.Decoder(NoteBody)
 READER_ROLES = (Role.VENUE_STAFF, *VENUE_ROLES)
 EMPTY_BODY = b"{}"
+
+
+def comp_request(body: CompBody) -> CompRequest:
+    return CompRequest(
+        reason=body.reason,
+        items=None
+        if body.items is None
+        else tuple(
+            CompItem(ticket_type_id=item.ticket_type_id, quantity=item.quantity)
+            for item in body.items
+        ),
+        seats=None if body.seats is None else tuple(body.seats),
+        source=body.source,
+        email=body.email,
+        note=body.note,
+    )
 
 
 @router.post("/v1/venue/events/{event_id}/comps")
@@ -56,17 +73,18 @@ async def give_comps(request: Request, event_id: str) -> Response:
         to_tenant_id = (
             principal.tenant_id if body.to_tenant_id is None else uuid.UUID(body.to_tenant_id)
         )
-        inventory = request.app.state.clients.inventory(details.location.event_id)
-        issued = await issue_comps(
-            request.app.state.database_pool,
-            inventory.execute,
-            details=details,
-            body=body,
-            principal=principal,
-            recipient_id=f"{to_tenant_id}/{body.to_user_id}",
-            key=idempotency_key(request),
-        )
-        request.app.state.stats_board.forget(details.location.event_id)
+        inventory = gateway_state(request).clients.inventory(details.location.event_id)
+        with refusals_answered():
+            issued = await issue_comps(
+                gateway_state(request).database_pool,
+                inventory.execute,
+                details=details,
+                request=comp_request(body),
+                caller=principal.caller,
+                recipient_id=f"{to_tenant_id}/{body.to_user_id}",
+                key=idempotency_key(request),
+            )
+        gateway_state(request).stats_board.forget(details.location.event_id)
         view = CompView(
             order_id=str(issued.order_id),
             event_id=str(details.location.event_id),
@@ -116,7 +134,7 @@ async def move_by_venue(
     """Lock or unlock the ticket, as the state machine allows, and answer with it."""
     details, ticket = await venue_ticket(request, principal, ticket_id)
     async with tenant_transaction(
-        request.app.state.database_pool, details.location.tenant_id
+        gateway_state(request).database_pool, details.location.tenant_id
     ) as connection:
         status = await lock_ticket_status(connection, ticket.ticket_id)
         assert status is not None, "tickets are never deleted"
@@ -176,7 +194,7 @@ async def reissue_ticket(request: Request, ticket_id: str) -> Response:
         details, ticket = await venue_ticket(request, principal, ticket_id)
         successor_id = uuid.UUID(mint_located_id(details.location.event_number))
         async with tenant_transaction(
-            request.app.state.database_pool, details.location.tenant_id
+            gateway_state(request).database_pool, details.location.tenant_id
         ) as connection:
             status = await lock_ticket_status(connection, ticket.ticket_id)
             assert status is not None, "tickets are never deleted"
