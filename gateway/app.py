@@ -159,6 +159,75 @@ async def open_state(
     )
 
 
+def answer_errors_in_api_shape(app: FastAPI, allow_by_path: dict[str, str]) -> None:
+    """Every error leaves in API.md's shape, whatever raised it; a dependency that fails is
+    UNAVAILABLE, and a 405 names every method its path serves."""
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> Response:
+        return error.response()
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        response = error_response(STATUS_CODES.get(error.status_code, ErrorCode.NOT_FOUND))
+        response.headers.update(error.headers or {})
+        if error.status_code == 405:
+            path = getattr(request.scope.get("route"), "path", None)
+            response.headers["Allow"] = allow_by_path.get(path, response.headers.get("Allow", ""))
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
+        return error_response(ErrorCode.VALIDATION_ERROR, details={"errors": error.errors()})
+
+    @app.exception_handler(SettlementRefused)
+    async def settlement_refused(request: Request, error: SettlementRefused) -> Response:
+        return rejection_error(error.rejected).response()
+
+    @app.exception_handler(PaymentDeclined)
+    async def payment_declined(request: Request, error: PaymentDeclined) -> Response:
+        details = {"decline_code": error.decline_code} if error.decline_code else None
+        return error_response(ErrorCode.PAYMENT_FAILED, message=str(error), details=details)
+
+    async def dependency_error(request: Request, error: Exception) -> Response:
+        log.warning("a dependency failed", extra={"path": request.url.path, "error": repr(error)})
+        return error_response(ErrorCode.UNAVAILABLE)
+
+    for dependency_error_type in DEPENDENCY_ERRORS:
+        app.add_exception_handler(dependency_error_type, dependency_error)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, error: Exception) -> Response:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return error_response(ErrorCode.INTERNAL_ERROR)
+
+
+def routers_in_order(settings: Settings) -> list[APIRouter]:
+    """A request is matched against the routes in this order, and no two paths overlap, so the
+    fans' on-sale path (queue, holds and checkout, the event) comes first: at a sale's peak its
+    requests skip some twenty other routes' patterns."""
+    routers = [
+        routes.router
+        for routes in (
+            holds,
+            queue,
+            events,
+            orders,
+            payments,
+            tickets,
+            scanning,
+            ticket_tools,
+            failed_work,
+            venue,
+            health,
+        )
+    ]
+    if not settings.is_production:
+        routers.append(payments.development_router)
+    routers.append(dashboard.router)
+    return routers
+
+
 def create_app(
     settings: Settings, parts: Parts, *, parts_down: Callable[[], list[str]] = no_part_down
 ) -> FastAPI:
@@ -215,71 +284,12 @@ def create_app(
         ),
     )
     app.add_middleware(RequestContextMiddleware)
-    # A request is matched against the routes in this order, and no two paths overlap, so the
-    # fans' on-sale path (queue, holds and checkout, the event) comes first: at a sale's peak its
-    # requests skip some twenty other routes' patterns.
-    routers = [
-        routes.router
-        for routes in (
-            holds,
-            queue,
-            events,
-            orders,
-            payments,
-            tickets,
-            scanning,
-            ticket_tools,
-            failed_work,
-            venue,
-            health,
-        )
-    ]
-    if not settings.is_production:
-        routers.append(payments.development_router)
-    routers.append(dashboard.router)
+    routers = routers_in_order(settings)
     for router in routers:
         app.include_router(router, include_in_schema=False)
-    allow_by_path = allowed_methods(routers)
     app.mount("/static", dashboard.static_files, name="static")
     document = openapi_document()
     app.openapi = lambda: document  # type: ignore[method-assign]
 
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, error: ApiError) -> Response:
-        return error.response()
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, error: HTTPException) -> Response:
-        response = error_response(STATUS_CODES.get(error.status_code, ErrorCode.NOT_FOUND))
-        response.headers.update(error.headers or {})
-        if error.status_code == 405:
-            path = getattr(request.scope.get("route"), "path", None)
-            response.headers["Allow"] = allow_by_path.get(path, response.headers.get("Allow", ""))
-        return response
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, error: RequestValidationError) -> Response:
-        return error_response(ErrorCode.VALIDATION_ERROR, details={"errors": error.errors()})
-
-    @app.exception_handler(SettlementRefused)
-    async def settlement_refused(request: Request, error: SettlementRefused) -> Response:
-        return rejection_error(error.rejected).response()
-
-    @app.exception_handler(PaymentDeclined)
-    async def payment_declined(request: Request, error: PaymentDeclined) -> Response:
-        details = {"decline_code": error.decline_code} if error.decline_code else None
-        return error_response(ErrorCode.PAYMENT_FAILED, message=str(error), details=details)
-
-    async def dependency_error(request: Request, error: Exception) -> Response:
-        log.warning("a dependency failed", extra={"path": request.url.path, "error": repr(error)})
-        return error_response(ErrorCode.UNAVAILABLE)
-
-    for dependency_error_type in DEPENDENCY_ERRORS:
-        app.add_exception_handler(dependency_error_type, dependency_error)
-
-    @app.exception_handler(Exception)
-    async def unexpected_error(request: Request, error: Exception) -> Response:
-        log.exception("unhandled error", extra={"path": request.url.path})
-        return error_response(ErrorCode.INTERNAL_ERROR)
-
+    answer_errors_in_api_shape(app, allowed_methods(routers))
     return app

@@ -52,6 +52,42 @@ def given(value: object) -> bool:
     return value is not msgspec.UNSET
 
 
+def admission_rate(
+    onsale: OnsalePatchBody, room_body: WaitingRoomPatchBody
+) -> tuple[int | msgspec.UnsetType, str]:
+    """The room's admissions per second the body asks for, under either of its two names, and
+    the field that named it; a VALIDATION_ERROR when the two names disagree."""
+    if onsale.admit_per_second is None:
+        return room_body.admit_per_second, f"{WAITING_ROOM}.admit_per_second"
+    if given(room_body.admit_per_second) and room_body.admit_per_second != onsale.admit_per_second:
+        raise invalid(
+            "onsale.admit_per_second and onsale.waiting_room.admit_per_second differ",
+            field=f"{ONSALE}.admit_per_second",
+        )
+    return onsale.admit_per_second, f"{ONSALE}.admit_per_second"
+
+
+def sale_settings(
+    onsale: OnsalePatchBody, *, opens_at_ms: int | None, closes_at_ms: int | None
+) -> ChangeSaleSettings | None:
+    """What the sale's InventoryActor changes, or None when the body changes none of it."""
+    hold_ttl_s = onsale.hold_ttl_s
+    if all(value is None for value in (opens_at_ms, closes_at_ms)) and not any(
+        given(value) for value in (hold_ttl_s, onsale.max_tickets_per_user)
+    ):
+        return None
+    return ChangeSaleSettings(
+        opens_at_ms=msgspec.UNSET if opens_at_ms is None else opens_at_ms,
+        closes_at_ms=msgspec.UNSET if closes_at_ms is None else closes_at_ms,
+        hold_ttl_ms=(
+            msgspec.UNSET
+            if isinstance(hold_ttl_s, msgspec.UnsetType)
+            else hold_ttl_s * MILLISECONDS_PER_SECOND
+        ),
+        max_tickets_per_user=onsale.max_tickets_per_user,
+    )
+
+
 def onsale_change(
     onsale: OnsalePatchBody, details: EventDetails, status: EventStatus | None
 ) -> OnsaleChange:
@@ -60,16 +96,7 @@ def onsale_change(
     room_body = onsale.waiting_room
     if isinstance(room_body, msgspec.UnsetType):
         room_body = WaitingRoomPatchBody()
-    admit_per_second = room_body.admit_per_second
-    admit_field = f"{WAITING_ROOM}.admit_per_second"
-    if onsale.admit_per_second is not None:
-        if given(admit_per_second) and admit_per_second != onsale.admit_per_second:
-            raise invalid(
-                "onsale.admit_per_second and onsale.waiting_room.admit_per_second differ",
-                field=f"{ONSALE}.admit_per_second",
-            )
-        admit_per_second = onsale.admit_per_second
-        admit_field = f"{ONSALE}.admit_per_second"
+    admit_per_second, admit_field = admission_rate(onsale, room_body)
     opens_at_ms = moment_ms(onsale.opens_at)
     closes_at_ms = moment_ms(onsale.closes_at)
     merged_opens_at_ms = details.opens_at_ms if opens_at_ms is None else opens_at_ms
@@ -104,21 +131,7 @@ def onsale_change(
         for _, value, field in room_settings:
             if given(value):
                 raise invalid("this event has no waiting room", field=field)
-    hold_ttl_s = onsale.hold_ttl_s
-    sale = None
-    if any(value is not None for value in (opens_at_ms, closes_at_ms)) or any(
-        given(value) for value in (hold_ttl_s, onsale.max_tickets_per_user)
-    ):
-        sale = ChangeSaleSettings(
-            opens_at_ms=msgspec.UNSET if opens_at_ms is None else opens_at_ms,
-            closes_at_ms=msgspec.UNSET if closes_at_ms is None else closes_at_ms,
-            hold_ttl_ms=(
-                msgspec.UNSET
-                if isinstance(hold_ttl_s, msgspec.UnsetType)
-                else hold_ttl_s * MILLISECONDS_PER_SECOND
-            ),
-            max_tickets_per_user=onsale.max_tickets_per_user,
-        )
+    sale = sale_settings(onsale, opens_at_ms=opens_at_ms, closes_at_ms=closes_at_ms)
     room_values = {name: value for name, value, _ in room_settings if given(value)}
     room = None
     if enabled and switched:
