@@ -21,10 +21,11 @@ async def known_event(request: Request, event_id: str) -> EventDetails:
 
 @router.get("/v1/events/{event_id}")
 async def read_event(request: Request, event_id: str) -> Response:
+    state = gateway_state(request)
     await authenticate(request)
     details = await known_event(request, event_id)
-    snapshot = await gateway_state(request).stats_board.inventory(details)
-    return json_response(fan_event_view(details, snapshot, gateway_state(request).clock()))
+    snapshot = await state.stats_board.inventory(details)
+    return json_response(fan_event_view(details, snapshot, state.clock()))
 
 
 @router.get("/v1/events/{event_id}/seatmap")

@@ -65,17 +65,18 @@ def engine_key(principal: Principal, purpose: str, key: str | None) -> str | Non
 
 
 def check_admission(request: Request, details: EventDetails, fan_id: str) -> None:
+    state = gateway_state(request)
     if not details.waiting_room.enabled:
         return
     token = request.headers.get(ACCESS_TOKEN_HEADER)
     if token is None:
         raise ApiError(ErrorCode.NOT_ADMITTED, message="X-Access-Token is required")
     grant = verify_access_token(
-        secret=gateway_state(request).access_secret,
+        secret=state.access_secret,
         token=token,
         event_id=str(details.location.event_id),
         fan_id=fan_id,
-        now_ms=gateway_state(request).clock(),
+        now_ms=state.clock(),
     )
     if isinstance(grant, Rejected):
         raise rejection_error(grant)
@@ -177,15 +178,12 @@ async def fans_hold(
     request: Request, principal: Principal, hold_id: str
 ) -> tuple[EventDetails, StoredHold]:
     """The caller's hold as Postgres has it; another fan's hold is NOT_FOUND, like no hold."""
+    state = gateway_state(request)
     located_id = path_id(hold_id)
-    details: EventDetails | None = await gateway_state(request).catalog.details_of_located_id(
-        located_id
-    )
+    details: EventDetails | None = await state.catalog.details_of_located_id(located_id)
     if details is not None:
         location = details.location
-        async with tenant_transaction(
-            gateway_state(request).database_pool, location.tenant_id
-        ) as connection:
+        async with tenant_transaction(state.database_pool, location.tenant_id) as connection:
             hold = await load_hold(connection, event_id=location.event_id, hold_id=located_id)
         if hold is not None and hold.fan_id == principal.caller:
             return details, hold
@@ -220,6 +218,7 @@ ENDED_HOLD_MESSAGES = {
 @router.delete("/v1/holds/{hold_id}")
 async def release_hold(request: Request, hold_id: str) -> Response:
     """204 once the hold is released, also when it already was; 410 when it ended otherwise."""
+    state = gateway_state(request)
     principal = await authenticate(request)
     details, hold = await fans_hold(request, principal, hold_id)
     if hold.status == "active":
@@ -228,14 +227,14 @@ async def release_hold(request: Request, hold_id: str) -> Response:
             fan_id=principal.caller,
             idempotency_key=engine_key(principal, "release", hold.hold_id),
         )
-        client = gateway_state(request).clients.inventory(details.location.event_id)
+        client = state.clients.inventory(details.location.event_id)
         result = await client.execute(command)
         if not isinstance(result, Rejected):
             return Response(status_code=204)
         if result.reason is not Reason.NOT_FOUND:
             raise rejection_error(result)
         async with tenant_transaction(
-            gateway_state(request).database_pool, details.location.tenant_id
+            state.database_pool, details.location.tenant_id
         ) as connection:
             ended = await load_hold(
                 connection, event_id=details.location.event_id, hold_id=uuid.UUID(hold.hold_id)

@@ -115,12 +115,11 @@ async def located_order(
     request: Request, principal: Principal, order_id: str
 ) -> tuple[EventDetails, OrderRecord]:
     """The order, when the caller may see it; any other order is NOT_FOUND, like none."""
+    state = gateway_state(request)
     located_id = path_id(order_id)
-    details: EventDetails | None = await gateway_state(request).catalog.details_of_located_id(
-        located_id
-    )
+    details: EventDetails | None = await state.catalog.details_of_located_id(located_id)
     if details is not None:
-        settlement = gateway_state(request).settlement
+        settlement = state.settlement
         order = await settlement.order(details.location.tenant_id, located_id)
         if order is not None and may_read(principal, details, order):
             return details, order

@@ -62,6 +62,7 @@ def metadata_uuid(metadata: dict[str, str], name: str) -> uuid.UUID | None:
 
 @router.post("/v1/webhooks/stripe")
 async def stripe_webhook(request: Request) -> Response:
+    state = gateway_state(request)
     payload = await read_body(request)
     event = verified_event(request, payload)
     if event.type not in PAYMENT_INTENT_EVENTS:
@@ -71,13 +72,13 @@ async def stripe_webhook(request: Request) -> Response:
     order_id = metadata_uuid(intent.metadata, "order_id")
     if tenant_id is None or order_id is None:
         return json_response(IGNORED)
-    settlement = gateway_state(request).settlement
+    settlement = state.settlement
     order = await settlement.order(tenant_id, order_id)
     if order is None or order.complimentary:
         return json_response(IGNORED)
     if order.paid_through()[1].payment_intent_id != intent.payment_intent_id:
         return json_response(IGNORED)
-    pool = gateway_state(request).database_pool
+    pool = state.database_pool
     async with tenant_transaction(pool, tenant_id) as connection:
         to_apply = await record_webhook_event(
             connection,

@@ -24,15 +24,16 @@ MILLISECONDS_PER_SECOND = 1_000
 
 def open_door_place(request: Request, details: EventDetails, fan_id: str) -> QueueView:
     """The place of a fan at an event without a waiting room: admitted, with a fresh token."""
+    state = gateway_state(request)
     event_id = str(details.location.event_id)
-    now_ms: int = gateway_state(request).clock()
+    now_ms: int = state.clock()
     return QueueView(
         queue_id=str(uuid.uuid5(details.location.event_id, fan_id)),
         state=PlaceState.ADMITTED,
         position=None,
         eta_s=None,
         access_token=issue_access_token(
-            secret=gateway_state(request).access_secret,
+            secret=state.access_secret,
             event_id=event_id,
             fan_id=fan_id,
             expires_at_ms=now_ms + details.waiting_room.access_ttl_s * MILLISECONDS_PER_SECOND,
@@ -64,6 +65,7 @@ async def join_queue(request: Request, event_id: str) -> Response:
 
 @router.get("/v1/events/{event_id}/queue/{queue_id}")
 async def poll_queue(request: Request, event_id: str, queue_id: str) -> Response:
+    state = gateway_state(request)
     principal = await authenticate(request)
     details = await known_event(request, event_id)
     place_id = path_id(queue_id)
@@ -73,10 +75,10 @@ async def poll_queue(request: Request, event_id: str, queue_id: str) -> Response
             raise ApiError(ErrorCode.NOT_FOUND, message="no such place in this queue")
         return json_response(view)
     place = await queue_position(
-        gateway_state(request).redis,
+        state.redis,
         str(details.location.event_id),
         str(place_id),
-        gateway_state(request).clock(),
+        state.clock(),
         fan_id=principal.caller,
     )
     return json_response(queue_view(place))

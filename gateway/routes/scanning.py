@@ -137,6 +137,7 @@ def qr_key(secret: bytes) -> str:
 
 @router.get("/v1/venue/events/{event_id}/scan-manifest")
 async def read_scan_manifest(request: Request, event_id: str) -> Response:
+    state = gateway_state(request)
     principal = await authenticate(request, *GATE_ROLES)
     details = await tenant_event(request, principal, event_id)
     limit = page_limit(
@@ -146,16 +147,14 @@ async def read_scan_manifest(request: Request, event_id: str) -> Response:
     )
     cursor = request.query_params.get("cursor")
     after = None if cursor is None else decode_ticket_id(cursor)
-    async with tenant_transaction(
-        gateway_state(request).database_pool, details.location.tenant_id
-    ) as connection:
+    async with tenant_transaction(state.database_pool, details.location.tenant_id) as connection:
         entries = await load_manifest_page(
             connection, event_id=details.location.event_id, after_ticket_id=after, limit=limit + 1
         )
     page = entries[:limit]
     view = ScanManifestView(
         event_id=str(details.location.event_id),
-        generated_at=format_moment(gateway_state(request).clock()),
+        generated_at=format_moment(state.clock()),
         payload_version=PAYLOAD_VERSION,
         qr_step_s=limits.QR_STEP_S,
         qr_skew_steps=limits.QR_CLOCK_SKEW_STEPS,

@@ -68,15 +68,16 @@ async def give_comps(request: Request, event_id: str) -> Response:
     raw_body = await read_body(request)
 
     async def produce() -> Response:
+        state = gateway_state(request)
         details = await tenant_event(request, principal, event_id)
         body = decode_body(raw_body, COMP_DECODER)
         to_tenant_id = (
             principal.tenant_id if body.to_tenant_id is None else uuid.UUID(body.to_tenant_id)
         )
-        inventory = gateway_state(request).clients.inventory(details.location.event_id)
+        inventory = state.clients.inventory(details.location.event_id)
         with refusals_answered():
             issued = await issue_comps(
-                gateway_state(request).database_pool,
+                state.database_pool,
                 inventory.execute,
                 details=details,
                 request=comp_request(body),
@@ -84,7 +85,7 @@ async def give_comps(request: Request, event_id: str) -> Response:
                 recipient_id=f"{to_tenant_id}/{body.to_user_id}",
                 key=idempotency_key(request),
             )
-        gateway_state(request).stats_board.forget(details.location.event_id)
+        state.stats_board.forget(details.location.event_id)
         view = CompView(
             order_id=str(issued.order_id),
             event_id=str(details.location.event_id),

@@ -181,23 +181,23 @@ async def tenant_event(request: Request, principal: Principal, event_id: str) ->
 
 
 async def venue_view_response(request: Request, details: EventDetails) -> Response:
-    snapshot = await gateway_state(request).stats_board.inventory(details)
-    return json_response(venue_event_view(details, snapshot, gateway_state(request).clock()))
+    state = gateway_state(request)
+    snapshot = await state.stats_board.inventory(details)
+    return json_response(venue_event_view(details, snapshot, state.clock()))
 
 
 @router.get("/v1/venue/events")
 async def list_venue_events(request: Request) -> Response:
+    state = gateway_state(request)
     principal = await authenticate(request, *VENUE_ROLES)
-    async with tenant_transaction(
-        gateway_state(request).database_pool, principal.tenant_id
-    ) as connection:
+    async with tenant_transaction(state.database_pool, principal.tenant_id) as connection:
         event_ids = await list_event_ids(connection, limit=limits.VENUE_EVENTS_LISTED_MAX)
     views = []
     for event_id in event_ids:
-        details = await gateway_state(request).catalog.details(event_id)
+        details = await state.catalog.details(event_id)
         if details is not None:
-            snapshot = await gateway_state(request).stats_board.inventory(details)
-            views.append(venue_event_view(details, snapshot, gateway_state(request).clock()))
+            snapshot = await state.stats_board.inventory(details)
+            views.append(venue_event_view(details, snapshot, state.clock()))
     return json_response(VenueEventList(events=views))
 
 
@@ -209,10 +209,11 @@ async def read_venue_event(request: Request, event_id: str) -> Response:
 
 async def current_status(request: Request, details: EventDetails) -> EventStatus:
     """The event's status now, from a fresh snapshot of its inventory (a pause shows at once)."""
-    board = gateway_state(request).stats_board
+    state = gateway_state(request)
+    board = state.stats_board
     board.forget(details.location.event_id)
     snapshot = await board.inventory(details)
-    return event_status(details, snapshot, gateway_state(request).clock())
+    return event_status(details, snapshot, state.clock())
 
 
 def with_field_under(rejected: Rejected, prefix: str) -> ApiError:
