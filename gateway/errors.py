@@ -22,6 +22,8 @@ from services.refusals import (
     NothingFound,
     OrderNotRefundable,
     ServiceRefusal,
+    TicketMoveRefused,
+    TicketNotReissuable,
     TransferRefused,
 )
 
@@ -176,6 +178,18 @@ def refusal_error(refusal: ServiceRefusal) -> ApiError:
                 message=f"a {refusal.order_status} order was never paid, so there is nothing to "
                 "refund",
                 details={"status": refusal.order_status},
+            )
+        case TicketMoveRefused():
+            return ApiError(
+                ErrorCode.TICKET_STATUS_CONFLICT,
+                message=refusal.engine_message,
+                details={"status": refusal.ticket_status},
+            )
+        case TicketNotReissuable():
+            return ApiError(
+                ErrorCode.TICKET_STATUS_CONFLICT,
+                message=f"only a valid ticket is reissued; this one is {refusal.ticket_status}",
+                details={"status": refusal.ticket_status},
             )
         case _:
             assert_never(refusal)

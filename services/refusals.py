@@ -49,7 +49,30 @@ class OrderNotRefundable(Exception):
         self.complimentary = complimentary
 
 
+class TicketMoveRefused(Exception):
+    """The ticket state machine forbids the venue's move from the status the ticket is in."""
+
+    def __init__(self, engine_message: str, *, ticket_status: str) -> None:
+        super().__init__(engine_message)
+        self.engine_message = engine_message
+        self.ticket_status = ticket_status
+
+
+class TicketNotReissuable(Exception):
+    """Only a valid ticket is replaced by a new one."""
+
+    def __init__(self, *, ticket_status: str) -> None:
+        super().__init__(ticket_status)
+        self.ticket_status = ticket_status
+
+
 ServiceRefusal = (
-    NothingFound | CompsMisstated | EngineRefused | TransferRefused | OrderNotRefundable
+    NothingFound
+    | CompsMisstated
+    | EngineRefused
+    | TransferRefused
+    | OrderNotRefundable
+    | TicketMoveRefused
+    | TicketNotReissuable
 )
 SERVICE_REFUSALS: tuple[type[ServiceRefusal], ...] = typing.get_args(ServiceRefusal)

@@ -13,8 +13,7 @@ import msgspec
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from engine.rejections import Rejected
-from engine.tickets import TicketAction, TicketMoved, TicketReason, TicketStatus, move_ticket
+from engine.tickets import TicketAction, TicketReason
 from gateway.auth import Principal, Role
 from gateway.errors import ApiError, ErrorCode, refusals_answered
 from gateway.exchange import (
@@ -32,11 +31,9 @@ from gateway.routes.venue import tenant_event
 from gateway.state import gateway_state
 from gateway.ticket_schemas import CompBody, CompView, LockBody, NoteBody
 from persistence.event_details import EventDetails
-from persistence.located_ids import mint_located_id
-from persistence.tenancy import tenant_transaction
-from persistence.ticket_moves import apply_move, lock_ticket_status, record_audit, reissue
-from persistence.tickets import TicketRecord, load_ticket
+from persistence.tickets import TicketRecord
 from services.comps import CompItem, CompRequest, issue_comps
+from services.ticket_moves import move_ticket_for_venue, replace_lost_ticket
 
 router = APIRouter()
 COMP_DECODER = msgspec.json.Decoder(CompBody)
@@ -116,14 +113,6 @@ async def read_venue_ticket(request: Request, ticket_id: str) -> Response:
     return json_response(ticket_view(ticket))
 
 
-def permitted(moved: TicketMoved | Rejected, status: str) -> TicketMoved:
-    if isinstance(moved, Rejected):
-        raise ApiError(
-            ErrorCode.TICKET_STATUS_CONFLICT, message=moved.message, details={"status": status}
-        )
-    return moved
-
-
 async def move_by_venue(
     request: Request,
     principal: Principal,
@@ -134,22 +123,16 @@ async def move_by_venue(
 ) -> Response:
     """Lock or unlock the ticket, as the state machine allows, and answer with it."""
     details, ticket = await venue_ticket(request, principal, ticket_id)
-    async with tenant_transaction(
-        gateway_state(request).database_pool, details.location.tenant_id
-    ) as connection:
-        status = await lock_ticket_status(connection, ticket.ticket_id)
-        assert status is not None, "tickets are never deleted"
-        moved = permitted(move_ticket(TicketStatus(status), action, reason), status)
-        await apply_move(connection, ticket.ticket_id, moved)
-        await record_audit(
-            connection,
+    with refusals_answered():
+        changed = await move_ticket_for_venue(
+            gateway_state(request).database_pool,
+            details=details,
+            ticket_id=ticket.ticket_id,
+            action=action,
+            reason=reason,
+            note=note,
             actor=principal.caller,
-            action=f"ticket.{action.value}",
-            subject_id=ticket.ticket_id,
-            details={"reason": reason, "note": note, "before": moved.before},
         )
-        changed = await load_ticket(connection, ticket.ticket_id)
-    assert changed is not None
     return json_response(ticket_view(changed))
 
 
@@ -193,31 +176,14 @@ async def reissue_ticket(request: Request, ticket_id: str) -> Response:
     async def produce() -> Response:
         body = decode_body(raw_body or EMPTY_BODY, NOTE_DECODER)
         details, ticket = await venue_ticket(request, principal, ticket_id)
-        successor_id = uuid.UUID(mint_located_id(details.location.event_number))
-        async with tenant_transaction(
-            gateway_state(request).database_pool, details.location.tenant_id
-        ) as connection:
-            status = await lock_ticket_status(connection, ticket.ticket_id)
-            assert status is not None, "tickets are never deleted"
-            if status != TicketStatus.VALID:
-                raise ApiError(
-                    ErrorCode.TICKET_STATUS_CONFLICT,
-                    message=f"only a valid ticket is reissued; this one is {status}",
-                    details={"status": status},
-                )
-            revoked = permitted(
-                move_ticket(TicketStatus.VALID, TicketAction.REVOKE, TicketReason.REVOKE), status
-            )
-            await reissue(
-                connection,
+        with refusals_answered():
+            successor = await replace_lost_ticket(
+                gateway_state(request).database_pool,
+                details=details,
                 ticket_id=ticket.ticket_id,
-                revoked=revoked,
-                successor_id=successor_id,
-                actor=principal.caller,
                 note=body.note,
+                actor=principal.caller,
             )
-            successor = await load_ticket(connection, successor_id)
-        assert successor is not None
         return json_response(ticket_view(successor), status=201)
 
     return await answer_once(request, principal, raw_body, produce)

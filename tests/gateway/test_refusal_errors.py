@@ -21,6 +21,8 @@ from services.refusals import (
     NothingFound,
     OrderNotRefundable,
     ServiceRefusal,
+    TicketMoveRefused,
+    TicketNotReissuable,
     TransferRefused,
 )
 
@@ -31,6 +33,8 @@ EXAMPLES: list[ServiceRefusal] = [
     TransferRefused(TransferRefusal.COOLDOWN, ticket_status="valid"),
     OrderNotRefundable(order_status="paid", complimentary=True),
     OrderNotRefundable(order_status="expired", complimentary=False),
+    TicketMoveRefused("locked tickets do not lock", ticket_status="locked"),
+    TicketNotReissuable(ticket_status="checked_in"),
 ]
 
 
@@ -71,3 +75,10 @@ def test_order_not_refundable_says_why_when_the_order_was_given_or_never_paid() 
 def test_engine_refusal_keeps_the_engine_code_when_the_actor_says_no() -> None:
     error = refusal_error(EngineRefused(Rejected(reason=Reason.SEAT_UNAVAILABLE, message="taken")))
     assert (error.code, error.message) == (ErrorCode.SEAT_UNAVAILABLE, "taken")
+
+
+def test_ticket_status_conflict_names_the_status_when_a_reissue_finds_no_valid_ticket() -> None:
+    error = refusal_error(TicketNotReissuable(ticket_status="checked_in"))
+    assert error.code is ErrorCode.TICKET_STATUS_CONFLICT
+    assert error.message == "only a valid ticket is reissued; this one is checked_in"
+    assert error.details == {"status": "checked_in"}
