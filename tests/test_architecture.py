@@ -72,21 +72,3 @@ def test_payments_know_neither_ray_nor_the_gateway(path: pathlib.Path) -> None:
         assert module.split(".")[0] not in {"ray", "fastapi", "gateway", "actors"}, (
             f"{path.relative_to(ROOT)} imports {module}"
         )
-
-
-@pytest.mark.parametrize("path", python_files("services"), ids=lambda p: p.name)
-def test_services_know_neither_http_nor_ray(path: pathlib.Path) -> None:
-    """A use case is called from a route and from an actor alike: it raises its own refusals,
-    which the gateway words for the API."""
-    for module in imported_top_modules(path):
-        assert module.split(".")[0] not in {"ray", "fastapi", "starlette", "gateway"}, (
-            f"{path.relative_to(ROOT)} imports {module}"
-        )
-
-
-@pytest.mark.parametrize("path", python_files("gateway"), ids=lambda p: p.name)
-def test_gateway_reads_its_state_only_through_its_accessor(path: pathlib.Path) -> None:
-    """The composition root keeps one typed GatewayState; everything else asks gateway_state."""
-    if path.relative_to(ROOT).as_posix() in {"gateway/state.py", "gateway/app.py"}:
-        return
-    assert "app.state" not in path.read_text(), f"{path.relative_to(ROOT)} reads app.state"
