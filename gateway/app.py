@@ -2,7 +2,8 @@
 
 Connections to Postgres (as the service role) and Redis open in the lifespan and close with it;
 everything routes share (the token verifier, the rate limiter, the idempotency store, the event
-catalog, the per-event clients and the stats board) is built there once and found on `app.state`.
+catalog, the per-event clients and the stats board) is built there once, as one typed
+`GatewayState` (gateway/state.py).
 Every error leaves in API.md's shape, whatever raised it; a dependency that fails is UNAVAILABLE.
 Every wait of a request is bounded (engine/limits.py, "Requests"): Postgres and Redis per call, the
 actors and Stripe by the request's deadline, which is handed to them here.
@@ -51,6 +52,7 @@ from gateway.routes import (
     venue,
 )
 from gateway.settings import Settings
+from gateway.state import GatewayState
 from gateway.stats_board import StatsBoard
 from payments.settlement import Settlement, SettlementRefused, SettlementUnavailable
 from payments.stripe_api import PaymentDeclined, PaymentProviderUnavailable, StripePayments
@@ -98,50 +100,50 @@ def no_part_down() -> list[str]:
     return []
 
 
-def create_app(
-    settings: Settings, parts: Parts, *, parts_down: Callable[[], list[str]] = no_part_down
-) -> FastAPI:
-    """`parts_down` names the embedded parts that died and are starting again (the embedded
-    runtime's watcher knows); readiness reports them."""
-    verifier = TokenVerifier(settings, jwt_secret=parts.jwt_secret)
+async def open_state(
+    settings: Settings,
+    parts: Parts,
+    *,
+    verifier: TokenVerifier,
+    parts_down: Callable[[], list[str]],
+) -> GatewayState:
+    """Everything routes share, its connections to Postgres (as the service role) and Redis open."""
     access_secret = parts.access_secret.encode()
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = app.state
-        state.settings = settings
-        state.parts = parts
-        state.parts_down = parts_down
-        state.clock = wall_clock_ms
-        state.verifier = verifier
-        state.access_secret = access_secret
-        state.database_pool = await create_pool(
-            parts.database_service_url,
-            statement_timeout_s=limits.REQUEST_STATEMENT_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
-            connection_wait_s=limits.REQUEST_CONNECTION_WAIT_MS / MILLISECONDS_PER_SECOND,
+    database_pool = await create_pool(
+        parts.database_service_url,
+        statement_timeout_s=limits.REQUEST_STATEMENT_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
+        connection_wait_s=limits.REQUEST_CONNECTION_WAIT_MS / MILLISECONDS_PER_SECOND,
+    )
+    # A request waits for a free connection rather than failing when all are busy: a burst
+    # of fans must queue for a moment, never read a dependency as down.
+    redis_client = redis.Redis(
+        connection_pool=redis.BlockingConnectionPool.from_url(
+            parts.redis_url,
+            max_connections=limits.REDIS_CONNECTIONS_PER_GATEWAY_MAX,
+            timeout=limits.REDIS_CONNECTION_WAIT_S,
+            socket_timeout=limits.REDIS_COMMAND_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
+            socket_connect_timeout=limits.REDIS_COMMAND_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
         )
-        # A request waits for a free connection rather than failing when all are busy: a burst
-        # of fans must queue for a moment, never read a dependency as down.
-        state.redis = redis.Redis(
-            connection_pool=redis.BlockingConnectionPool.from_url(
-                parts.redis_url,
-                max_connections=limits.REDIS_CONNECTIONS_PER_GATEWAY_MAX,
-                timeout=limits.REDIS_CONNECTION_WAIT_S,
-                socket_timeout=limits.REDIS_COMMAND_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
-                socket_connect_timeout=limits.REDIS_COMMAND_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
-            )
-        )
-        state.rate_limiter = RateLimiter(state.redis, limits=configured_limits(settings))
-        state.idempotency = IdempotencyStore(state.database_pool, state.redis)
-        state.catalog = EventCatalog(state.database_pool)
-        state.clients = EventClients(
-            database_url=parts.database_service_url,
-            redis_url=parts.redis_url,
-            access_secret=access_secret,
-        )
-        clients: EventClients = state.clients
-        state.settlement = Settlement(
-            pool=state.database_pool,
+    )
+    clients = EventClients(
+        database_url=parts.database_service_url,
+        redis_url=parts.redis_url,
+        access_secret=access_secret,
+    )
+    return GatewayState(
+        clock=wall_clock_ms,
+        verifier=verifier,
+        access_secret=access_secret,
+        stripe_webhook_secret=parts.stripe_webhook_secret,
+        parts_down=parts_down,
+        database_pool=database_pool,
+        redis=redis_client,
+        rate_limiter=RateLimiter(redis_client, limits=configured_limits(settings)),
+        idempotency=IdempotencyStore(database_pool, redis_client),
+        catalog=EventCatalog(database_pool),
+        clients=clients,
+        settlement=Settlement(
+            pool=database_pool,
             stripe=StripePayments(
                 api_key=parts.stripe_api_key,
                 api_base=parts.stripe_api_base,
@@ -149,86 +151,19 @@ def create_app(
             ),
             inventory=lambda event_id, command: clients.inventory(event_id).execute(command),
             clock=wall_clock_ms,
-        )
-        state.stats_board = StatsBoard(
-            pool=state.database_pool,
-            redis_client=state.redis,
-            clients=state.clients,
+        ),
+        stats_board=StatsBoard(
+            pool=database_pool,
+            redis_client=redis_client,
+            clients=clients,
             clock=wall_clock_ms,
-        )
-        supervising = asyncio.create_task(
-            keep_supervisor_running(
-                parts.database_service_url,
-                parts.redis_url,
-                parts.access_secret.encode(),
-                outside_parts(settings, parts),
-                idle_retire_s=settings.actor_idle_retire_s,
-            )
-        )
-        try:
-            yield
-        finally:
-            supervising.cancel()
-            await app.state.idempotency.close()
-            await app.state.redis.aclose()
-            await app.state.database_pool.close()
-
-    # The gateway serves its own /metrics and structured logs; FastAPI's OpenTelemetry would only
-    # look up, on every request, whether a provider has been configured since the last one.
-    app = FastAPI(
-        title="On-sale API",
-        version="1",
-        lifespan=lifespan,
-        telemetry={"tracing": False, "metrics": False, "logs": False},
-        # The interactive docs load their scripts from a CDN: production serves the document only.
-        docs_url=None if settings.is_production else "/docs",
-        redoc_url=None if settings.is_production else "/redoc",
-    )
-    # Holds and waiting-room calls, most of a sale's peak, skip FastAPI's routing and handling;
-    # they still pass the request context (ids, logs, metrics), added after so it runs first.
-    # Bodies are bounded between the two: the hot routes' too, and a refusal carries its id.
-    hot_routes = (
-        hot_route(holds.router, holds.place_hold),
-        hot_route(queue.router, queue.join_queue),
-        hot_route(queue.router, queue.poll_queue),
-    )
-    app.add_middleware(HotRoutes, routes=hot_routes)
-    app.add_middleware(
-        BodyLimits,
-        route_limits=(
-            *((route, limits.HOT_ROUTE_BODY_BYTES_MAX) for route in hot_routes),
-            (route_of(payments.router, payments.stripe_webhook), limits.STRIPE_WEBHOOK_BYTES_MAX),
         ),
     )
-    app.add_middleware(RequestContextMiddleware)
-    # A request is matched against the routes in this order, and no two paths overlap, so the
-    # fans' on-sale path (queue, holds and checkout, the event) comes first: at a sale's peak its
-    # requests skip some twenty other routes' patterns.
-    routers = [
-        routes.router
-        for routes in (
-            holds,
-            queue,
-            events,
-            orders,
-            payments,
-            tickets,
-            scanning,
-            ticket_tools,
-            failed_work,
-            venue,
-            health,
-        )
-    ]
-    if not settings.is_production:
-        routers.append(payments.development_router)
-    routers.append(dashboard.router)
-    for router in routers:
-        app.include_router(router, include_in_schema=False)
-    allow_by_path = allowed_methods(routers)
-    app.mount("/static", dashboard.static_files, name="static")
-    document = openapi_document()
-    app.openapi = lambda: document  # type: ignore[method-assign]
+
+
+def answer_errors_in_api_shape(app: FastAPI, allow_by_path: dict[str, str]) -> None:
+    """Every error leaves in API.md's shape, whatever raised it; a dependency that fails is
+    UNAVAILABLE, and a 405 names every method its path serves."""
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> Response:
@@ -268,4 +203,95 @@ def create_app(
         log.exception("unhandled error", extra={"path": request.url.path})
         return error_response(ErrorCode.INTERNAL_ERROR)
 
+
+def routers_in_order(settings: Settings) -> list[APIRouter]:
+    """A request is matched against the routes in this order, and no two paths overlap, so the
+    fans' on-sale path (queue, holds and checkout, the event) comes first: at a sale's peak its
+    requests skip some twenty other routes' patterns."""
+    routers = [
+        routes.router
+        for routes in (
+            holds,
+            queue,
+            events,
+            orders,
+            payments,
+            tickets,
+            scanning,
+            ticket_tools,
+            failed_work,
+            venue,
+            health,
+        )
+    ]
+    if not settings.is_production:
+        routers.append(payments.development_router)
+    routers.append(dashboard.router)
+    return routers
+
+
+def create_app(
+    settings: Settings, parts: Parts, *, parts_down: Callable[[], list[str]] = no_part_down
+) -> FastAPI:
+    """`parts_down` names the embedded parts that died and are starting again (the embedded
+    runtime's watcher knows); readiness reports them."""
+    verifier = TokenVerifier(settings, jwt_secret=parts.jwt_secret)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = await open_state(settings, parts, verifier=verifier, parts_down=parts_down)
+        app.state.gateway = state
+        supervising = asyncio.create_task(
+            keep_supervisor_running(
+                parts.database_service_url,
+                parts.redis_url,
+                parts.access_secret.encode(),
+                outside_parts(settings, parts),
+                idle_retire_s=settings.actor_idle_retire_s,
+            )
+        )
+        try:
+            yield
+        finally:
+            supervising.cancel()
+            await state.idempotency.close()
+            await state.redis.aclose()
+            await state.database_pool.close()
+
+    # The gateway serves its own /metrics and structured logs; FastAPI's OpenTelemetry would only
+    # look up, on every request, whether a provider has been configured since the last one.
+    app = FastAPI(
+        title="On-sale API",
+        version="1",
+        lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+        # The interactive docs load their scripts from a CDN: production serves the document only.
+        docs_url=None if settings.is_production else "/docs",
+        redoc_url=None if settings.is_production else "/redoc",
+    )
+    # Holds and waiting-room calls, most of a sale's peak, skip FastAPI's routing and handling;
+    # they still pass the request context (ids, logs, metrics), added after so it runs first.
+    # Bodies are bounded between the two: the hot routes' too, and a refusal carries its id.
+    hot_routes = (
+        hot_route(holds.router, holds.place_hold),
+        hot_route(queue.router, queue.join_queue),
+        hot_route(queue.router, queue.poll_queue),
+    )
+    app.add_middleware(HotRoutes, routes=hot_routes)
+    app.add_middleware(
+        BodyLimits,
+        route_limits=(
+            *((route, limits.HOT_ROUTE_BODY_BYTES_MAX) for route in hot_routes),
+            (route_of(payments.router, payments.stripe_webhook), limits.STRIPE_WEBHOOK_BYTES_MAX),
+        ),
+    )
+    app.add_middleware(RequestContextMiddleware)
+    routers = routers_in_order(settings)
+    for router in routers:
+        app.include_router(router, include_in_schema=False)
+    app.mount("/static", dashboard.static_files, name="static")
+    document = openapi_document()
+    app.openapi = lambda: document  # type: ignore[method-assign]
+
+    answer_errors_in_api_shape(app, allowed_methods(routers))
     return app

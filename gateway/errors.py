@@ -4,13 +4,28 @@ Every error response is built here, in the shape `{"error": {"code", "message", 
 code is added to the table, never spelled out in a route.
 """
 
+import contextlib
 import enum
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, assert_never
 
 import msgspec
 from fastapi.responses import Response
 
+from engine import limits
 from engine.rejections import Reason, Rejected
+from engine.transfers import TransferRefusal
+from services.refusals import (
+    SERVICE_REFUSALS,
+    CompsMisstated,
+    EngineRefused,
+    NothingFound,
+    OrderNotRefundable,
+    ServiceRefusal,
+    TicketMoveRefused,
+    TicketNotReissuable,
+    TransferRefused,
+)
 
 
 class ErrorCode(enum.StrEnum):
@@ -115,6 +130,79 @@ def rejection_error(rejected: Rejected) -> ApiError:
         details=rejected.details or None,
         retry_after_s=BUSY_RETRY_AFTER_S if rejected.reason is Reason.BUSY else None,
     )
+
+
+TRANSFER_REFUSAL_MESSAGES: dict[TransferRefusal, str] = {
+    TransferRefusal.SAME_FAN: "the ticket is already yours",
+    TransferRefusal.CHECKED_IN: "the ticket was used to enter",
+    TransferRefusal.LOCKED: "the ticket is locked by its venue",
+    TransferRefusal.ENDED: "the ticket is no longer valid",
+    TransferRefusal.TRANSFERS_DISABLED: "this event does not allow transfers",
+    TransferRefusal.OWN_WALLET: "the ticket's NFT is in your own wallet; send it from there",
+    TransferRefusal.COOLDOWN: (
+        f"a ticket that changed hands stays {limits.TRANSFER_COOLDOWN_S} s before moving again"
+    ),
+    TransferRefusal.DAILY_LIMIT: (
+        f"you may transfer {limits.TRANSFERS_PER_FAN_PER_DAY_MAX} tickets a day at most"
+    ),
+}
+assert set(TRANSFER_REFUSAL_MESSAGES) == set(TransferRefusal), "every refusal says why in words"
+
+
+def refusal_error(refusal: ServiceRefusal) -> ApiError:
+    """The API error for a use case's expected "no" (services/refusals.py), in words."""
+    match refusal:
+        case NothingFound():
+            return ApiError(ErrorCode.NOT_FOUND, message=str(refusal))
+        case CompsMisstated():
+            return ApiError(
+                ErrorCode.VALIDATION_ERROR, message="give exactly one of items or seats"
+            )
+        case EngineRefused():
+            return rejection_error(refusal.rejected)
+        case TransferRefused():
+            return ApiError(
+                ErrorCode.TRANSFER_NOT_ALLOWED,
+                message=TRANSFER_REFUSAL_MESSAGES[refusal.refusal],
+                details={"reason": refusal.refusal.value, "status": refusal.ticket_status},
+            )
+        case OrderNotRefundable(complimentary=True):
+            return ApiError(
+                ErrorCode.ORDER_NOT_REFUNDABLE,
+                message="a complimentary order was given, not paid for: there is nothing to refund",
+                details={"status": refusal.order_status, "complimentary": True},
+            )
+        case OrderNotRefundable():
+            return ApiError(
+                ErrorCode.ORDER_NOT_REFUNDABLE,
+                message=f"a {refusal.order_status} order was never paid, so there is nothing to "
+                "refund",
+                details={"status": refusal.order_status},
+            )
+        case TicketMoveRefused():
+            return ApiError(
+                ErrorCode.TICKET_STATUS_CONFLICT,
+                message=refusal.engine_message,
+                details={"status": refusal.ticket_status},
+            )
+        case TicketNotReissuable():
+            return ApiError(
+                ErrorCode.TICKET_STATUS_CONFLICT,
+                message=f"only a valid ticket is reissued; this one is {refusal.ticket_status}",
+                details={"status": refusal.ticket_status},
+            )
+        case _:
+            assert_never(refusal)
+
+
+@contextlib.contextmanager
+def refusals_answered() -> Iterator[None]:
+    """Inside it, a use case's refusal leaves as its ApiError, which an idempotent request keeps
+    as its answer like any other."""
+    try:
+        yield
+    except SERVICE_REFUSALS as refusal:
+        raise refusal_error(refusal) from None
 
 
 class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):

@@ -21,6 +21,7 @@ from gateway.errors import ApiError, ErrorCode
 from gateway.idempotency import check_key
 from gateway.rate_limits import RateLimiter, RateLimitScope
 from gateway.schemas import MOMENT_RANGE
+from gateway.state import gateway_state
 
 T = TypeVar("T")
 JSON = "application/json"
@@ -43,7 +44,7 @@ async def authenticate(request: Request, *roles: Role) -> Principal:
     not verify still takes its address's token before it is refused, so a flood of bad tokens
     from one address is limited like any other.
     """
-    state = request.app.state
+    state = gateway_state(request)
     limiter: RateLimiter = state.rate_limiter
     now_ms = state.clock()
     address = (RateLimitScope.ADDRESS, client_address(request))
@@ -73,7 +74,7 @@ async def answer_once(
     produce: Callable[[], Awaitable[Response]],
 ) -> Response:
     """Run `produce` under the request's Idempotency-Key, if it sent one (API.md, Idempotency)."""
-    response: Response = await request.app.state.idempotency.run(
+    response: Response = await gateway_state(request).idempotency.run(
         principal_tenant_id=principal.tenant_id,
         caller=principal.caller,
         key=idempotency_key(request),

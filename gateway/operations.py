@@ -13,24 +13,20 @@ import msgspec
 
 from engine import limits
 from gateway.errors import ErrorCode
+from gateway.order_schemas import CheckoutView, OrderView, PayBody, RefundBody, WebhookAnswer
 from gateway.schemas import (
-    CheckoutView,
     CreatedEventView,
     CreateEventBody,
     EventView,
     HoldBody,
     HoldView,
-    OrderView,
     PatchEventBody,
-    PayBody,
     QueueView,
-    RefundBody,
     SeatmapView,
-    StatsView,
     VenueEventList,
     VenueEventView,
-    WebhookAnswer,
 )
+from gateway.stats_schemas import StatsView
 
 
 class QueryParameter(msgspec.Struct, frozen=True, kw_only=True):

@@ -22,14 +22,13 @@ from engine import limits
 from engine.inventory import TicketTypeCounts
 from gateway.errors import ApiError, ErrorCode
 from gateway.event_clients import EventClients
-from gateway.schemas import (
-    EventStatus,
+from gateway.schemas import EventStatus, format_moment
+from gateway.stats_schemas import (
     MintStatsView,
     OrderStatsView,
     QueueStatsView,
     StatsView,
     TicketTypeStatsView,
-    format_moment,
 )
 from persistence.database_errors import DATABASE_ERRORS
 from persistence.event_details import EventDetails

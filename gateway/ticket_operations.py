@@ -7,7 +7,7 @@ from engine import limits
 from engine.tickets import TicketStatus
 from gateway.errors import ErrorCode
 from gateway.operations import CURSOR, VENUE, Operation, QueryParameter
-from gateway.schemas import TicketView
+from gateway.order_schemas import TicketView
 from gateway.ticket_schemas import (
     CompBody,
     CompView,

@@ -11,7 +11,8 @@ from msgspec import Meta
 from engine import limits
 from engine.admission import ScanReason
 from engine.comps import CompReason
-from gateway.schemas import Identifier, Moment, Request, Response, SeatLabel, TicketView
+from gateway.order_schemas import TicketView
+from gateway.schemas import Identifier, Moment, Request, Response, SeatLabel
 
 UserId = Annotated[str, Meta(min_length=1, max_length=limits.USER_ID_CHARACTERS_MAX)]
 TenantId = Annotated[

@@ -25,6 +25,7 @@ from gateway.exchange import (
 )
 from gateway.routes.venue import tenant_event
 from gateway.schemas import format_moment
+from gateway.state import gateway_state
 from gateway.ticket_schemas import FailedWorkList, FailedWorkView
 from minting.requests import MINT_TOPIC
 from minting.transfer_requests import TRANSFER_TOPIC
@@ -91,7 +92,7 @@ async def read_failed_work(request: Request, event_id: str) -> Response:
         maximum=limits.FAILED_WORK_LISTED_MAX,
     )
     async with tenant_transaction(
-        request.app.state.database_pool, details.location.tenant_id
+        gateway_state(request).database_pool, details.location.tenant_id
     ) as connection:
         failed = await list_failed_work(connection, event_id=details.location.event_id, limit=limit)
     return json_response(
@@ -111,7 +112,7 @@ async def retry_work(request: Request, work_id: str) -> Response:
 
     async def produce() -> Response:
         async with tenant_transaction(
-            request.app.state.database_pool, principal.tenant_id
+            gateway_state(request).database_pool, principal.tenant_id
         ) as connection:
             work = await retry_failed_work(connection, message_id=message_id)
         if work is None:

@@ -23,6 +23,7 @@ from actors.work_health import WorkHealth
 from engine import limits
 from gateway.errors import ErrorCode, error_response
 from gateway.metrics import READINESS_FAILURES
+from gateway.state import gateway_state
 
 DEPENDENCY_CHECK_TIMEOUT_S = 2.0
 
@@ -77,7 +78,7 @@ async def health() -> dict[str, str]:
 
 @router.get("/health/ready")
 async def ready(request: Request) -> Response:
-    state = request.app.state
+    state = gateway_state(request)
     checks = dict(
         zip(
             ("postgres", "redis", "ray"),

@@ -39,6 +39,7 @@ from gateway.exchange import (
 from gateway.metrics import hold_outcome_series
 from gateway.routes.events import known_event
 from gateway.schemas import HoldBody, HoldItemView, HoldStatus, HoldView, format_moment
+from gateway.state import gateway_state
 from persistence.event_details import EventDetails
 from persistence.hold_repository import StoredHold, load_hold
 from persistence.located_ids import mint_located_id
@@ -64,17 +65,18 @@ def engine_key(principal: Principal, purpose: str, key: str | None) -> str | Non
 
 
 def check_admission(request: Request, details: EventDetails, fan_id: str) -> None:
+    state = gateway_state(request)
     if not details.waiting_room.enabled:
         return
     token = request.headers.get(ACCESS_TOKEN_HEADER)
     if token is None:
         raise ApiError(ErrorCode.NOT_ADMITTED, message="X-Access-Token is required")
     grant = verify_access_token(
-        secret=request.app.state.access_secret,
+        secret=state.access_secret,
         token=token,
         event_id=str(details.location.event_id),
         fan_id=fan_id,
-        now_ms=request.app.state.clock(),
+        now_ms=state.clock(),
     )
     if isinstance(grant, Rejected):
         raise rejection_error(grant)
@@ -152,7 +154,9 @@ async def place_hold(request: Request, event_id: str) -> Response:
         fan_id=principal.caller,
         key=engine_key(principal, "hold", key),
     )
-    result = await request.app.state.clients.inventory(details.location.event_id).execute(command)
+    result = (
+        await gateway_state(request).clients.inventory(details.location.event_id).execute(command)
+    )
     if isinstance(result, Rejected):
         hold_outcome_series(result.reason.value).inc()
         raise rejection_error(result)
@@ -174,13 +178,12 @@ async def fans_hold(
     request: Request, principal: Principal, hold_id: str
 ) -> tuple[EventDetails, StoredHold]:
     """The caller's hold as Postgres has it; another fan's hold is NOT_FOUND, like no hold."""
+    state = gateway_state(request)
     located_id = path_id(hold_id)
-    details: EventDetails | None = await request.app.state.catalog.details_of_located_id(located_id)
+    details: EventDetails | None = await state.catalog.details_of_located_id(located_id)
     if details is not None:
         location = details.location
-        async with tenant_transaction(
-            request.app.state.database_pool, location.tenant_id
-        ) as connection:
+        async with tenant_transaction(state.database_pool, location.tenant_id) as connection:
             hold = await load_hold(connection, event_id=location.event_id, hold_id=located_id)
         if hold is not None and hold.fan_id == principal.caller:
             return details, hold
@@ -192,7 +195,7 @@ async def read_hold(request: Request, hold_id: str) -> Response:
     principal = await authenticate(request)
     _, hold = await fans_hold(request, principal, hold_id)
     status = HOLD_STATUSES[hold.status]
-    if status == "active" and hold.expires_at_ms <= request.app.state.clock():
+    if status == "active" and hold.expires_at_ms <= gateway_state(request).clock():
         status = "expired"
     view = hold_view(
         hold_id=hold.hold_id,
@@ -215,6 +218,7 @@ ENDED_HOLD_MESSAGES = {
 @router.delete("/v1/holds/{hold_id}")
 async def release_hold(request: Request, hold_id: str) -> Response:
     """204 once the hold is released, also when it already was; 410 when it ended otherwise."""
+    state = gateway_state(request)
     principal = await authenticate(request)
     details, hold = await fans_hold(request, principal, hold_id)
     if hold.status == "active":
@@ -223,14 +227,14 @@ async def release_hold(request: Request, hold_id: str) -> Response:
             fan_id=principal.caller,
             idempotency_key=engine_key(principal, "release", hold.hold_id),
         )
-        client = request.app.state.clients.inventory(details.location.event_id)
+        client = state.clients.inventory(details.location.event_id)
         result = await client.execute(command)
         if not isinstance(result, Rejected):
             return Response(status_code=204)
         if result.reason is not Reason.NOT_FOUND:
             raise rejection_error(result)
         async with tenant_transaction(
-            request.app.state.database_pool, details.location.tenant_id
+            state.database_pool, details.location.tenant_id
         ) as connection:
             ended = await load_hold(
                 connection, event_id=details.location.event_id, hold_id=uuid.UUID(hold.hold_id)

@@ -11,35 +11,35 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from gateway.auth import Principal, Role
-from gateway.errors import ApiError, ErrorCode
+from gateway.errors import ApiError, ErrorCode, refusals_answered
 from gateway.exchange import (
     VENUE_ROLES,
+    answer_once,
     authenticate,
     decode_body,
-    idempotency_key,
     json_response,
     path_id,
     read_body,
 )
-from gateway.routes.holds import fans_hold
-from gateway.schemas import (
+from gateway.order_schemas import (
     CheckoutView,
     MintView,
     OrderView,
     PaymentView,
     RefundBody,
     TicketView,
-    format_moment,
 )
-from payments.settlement import Settlement
+from gateway.routes.holds import fans_hold
+from gateway.schemas import format_moment
+from gateway.state import gateway_state
 from persistence.event_details import EventDetails
 from persistence.orders import OrderRecord
 from persistence.tenancy import tenant_transaction
 from persistence.tickets import TicketRecord, load_order_tickets
+from services.refunds import refund_order
 
 router = APIRouter()
 REFUND_DECODER = msgspec.json.Decoder(RefundBody)
-REFUNDABLE_STATUSES = frozenset({"paid", "fulfilled", "refunded"})
 ORDER_READER_ROLES = (Role.VENUE_STAFF, *VENUE_ROLES)
 
 
@@ -84,7 +84,9 @@ def ticket_view(ticket: TicketRecord) -> TicketView:
 
 
 async def order_view(request: Request, order: OrderRecord) -> OrderView:
-    async with tenant_transaction(request.app.state.database_pool, order.tenant_id) as connection:
+    async with tenant_transaction(
+        gateway_state(request).database_pool, order.tenant_id
+    ) as connection:
         tickets = await load_order_tickets(connection, order.order_id)
     return OrderView(
         order_id=str(order.order_id),
@@ -113,10 +115,11 @@ async def located_order(
     request: Request, principal: Principal, order_id: str
 ) -> tuple[EventDetails, OrderRecord]:
     """The order, when the caller may see it; any other order is NOT_FOUND, like none."""
+    state = gateway_state(request)
     located_id = path_id(order_id)
-    details: EventDetails | None = await request.app.state.catalog.details_of_located_id(located_id)
+    details: EventDetails | None = await state.catalog.details_of_located_id(located_id)
     if details is not None:
-        settlement: Settlement = request.app.state.settlement
+        settlement = state.settlement
         order = await settlement.order(details.location.tenant_id, located_id)
         if order is not None and may_read(principal, details, order):
             return details, order
@@ -126,14 +129,13 @@ async def located_order(
 @router.post("/v1/holds/{hold_id}/checkout")
 async def checkout(request: Request, hold_id: str) -> Response:
     principal = await authenticate(request)
-    key = idempotency_key(request)
     raw_body = await read_body(request)
 
     async def produce() -> Response:
         details, hold = await fans_hold(request, principal, hold_id)
         if hold.status != "active":
             raise ApiError(ErrorCode.HOLD_EXPIRED, message=f"the hold is {hold.status}")
-        settlement: Settlement = request.app.state.settlement
+        settlement = gateway_state(request).settlement
         order = await settlement.checkout(event=details, hold=hold, contact_email=principal.email)
         if order.status != "pending_payment":
             raise ApiError(
@@ -143,15 +145,7 @@ async def checkout(request: Request, hold_id: str) -> Response:
             )
         return json_response(checkout_view(order), status=201)
 
-    response: Response = await request.app.state.idempotency.run(
-        principal_tenant_id=principal.tenant_id,
-        caller=principal.caller,
-        key=key,
-        method_and_path=f"POST {request.url.path}",
-        body=raw_body,
-        produce=produce,
-    )
-    return response
+    return await answer_once(request, principal, raw_body, produce)
 
 
 @router.get("/v1/orders/{order_id}")
@@ -162,39 +156,21 @@ async def read_order(request: Request, order_id: str) -> Response:
 
 
 @router.post("/v1/orders/{order_id}/refund")
-async def refund_order(request: Request, order_id: str) -> Response:
+async def refund(request: Request, order_id: str) -> Response:
     principal = await authenticate(request, *VENUE_ROLES)
-    key = idempotency_key(request)
     raw_body = await read_body(request)
 
     async def produce() -> Response:
         body = decode_body(raw_body, REFUND_DECODER)
         details, order = await located_order(request, principal, order_id)
-        if details.location.tenant_id != principal.tenant_id:
-            raise ApiError(ErrorCode.NOT_FOUND, message="no such order")
-        if order.complimentary:
-            raise ApiError(
-                ErrorCode.ORDER_NOT_REFUNDABLE,
-                message="a complimentary order was given, not paid for: there is nothing to refund",
-                details={"status": order.status, "complimentary": True},
+        with refusals_answered():
+            refunded = await refund_order(
+                gateway_state(request).settlement,
+                order=order,
+                order_tenant_id=details.location.tenant_id,
+                venue_tenant_id=principal.tenant_id,
+                reason=body.reason,
             )
-        if order.status not in REFUNDABLE_STATUSES:
-            raise ApiError(
-                ErrorCode.ORDER_NOT_REFUNDABLE,
-                message=f"a {order.status} order was never paid, so there is nothing to refund",
-                details={"status": order.status},
-            )
-        settlement: Settlement = request.app.state.settlement
-        if order.status != "refunded":
-            order = await settlement.refund(order, body.reason)
-        return json_response(await order_view(request, order))
+        return json_response(await order_view(request, refunded))
 
-    response: Response = await request.app.state.idempotency.run(
-        principal_tenant_id=principal.tenant_id,
-        caller=principal.caller,
-        key=key,
-        method_and_path=f"POST {request.url.path}",
-        body=raw_body,
-        produce=produce,
-    )
-    return response
+    return await answer_once(request, principal, raw_body, produce)

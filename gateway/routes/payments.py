@@ -16,9 +16,9 @@ from fastapi.responses import Response
 from engine import limits
 from gateway.errors import ApiError, ErrorCode
 from gateway.exchange import authenticate, decode_body, json_response, read_body
+from gateway.order_schemas import PayBody, WebhookAnswer
 from gateway.routes.orders import located_order, order_view
-from gateway.schemas import PayBody, WebhookAnswer
-from payments.settlement import Settlement
+from gateway.state import gateway_state
 from payments.stripe_api import TEST_PAYMENT_METHODS, payment_intent_state
 from persistence.tenancy import tenant_transaction
 from persistence.webhook_inbox import mark_webhook_processed, record_webhook_event
@@ -38,7 +38,7 @@ IGNORED = WebhookAnswer(received=True, applied=False)
 
 
 def verified_event(request: Request, payload: bytes) -> stripe.Event:
-    secret = request.app.state.parts.stripe_webhook_secret
+    secret = gateway_state(request).stripe_webhook_secret
     try:
         return stripe.Webhook.construct_event(
             payload,
@@ -62,6 +62,7 @@ def metadata_uuid(metadata: dict[str, str], name: str) -> uuid.UUID | None:
 
 @router.post("/v1/webhooks/stripe")
 async def stripe_webhook(request: Request) -> Response:
+    state = gateway_state(request)
     payload = await read_body(request)
     event = verified_event(request, payload)
     if event.type not in PAYMENT_INTENT_EVENTS:
@@ -71,13 +72,13 @@ async def stripe_webhook(request: Request) -> Response:
     order_id = metadata_uuid(intent.metadata, "order_id")
     if tenant_id is None or order_id is None:
         return json_response(IGNORED)
-    settlement: Settlement = request.app.state.settlement
+    settlement = state.settlement
     order = await settlement.order(tenant_id, order_id)
     if order is None or order.complimentary:
         return json_response(IGNORED)
     if order.paid_through()[1].payment_intent_id != intent.payment_intent_id:
         return json_response(IGNORED)
-    pool = request.app.state.database_pool
+    pool = state.database_pool
     async with tenant_transaction(pool, tenant_id) as connection:
         to_apply = await record_webhook_event(
             connection,
@@ -108,7 +109,7 @@ async def pay_order(request: Request, order_id: str) -> Response:
     _, order = await located_order(request, principal, order_id)
     if order.user_id != principal.caller:
         raise ApiError(ErrorCode.NOT_FOUND, message="no such order")
-    settlement: Settlement = request.app.state.settlement
+    settlement = gateway_state(request).settlement
     order = await settlement.pay_with_test_card(order, body.card)
     if order.status == "payment_failed":
         raise ApiError(ErrorCode.PAYMENT_FAILED, details={"order_id": str(order.order_id)})

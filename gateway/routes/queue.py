@@ -15,6 +15,7 @@ from gateway.errors import ApiError, ErrorCode, rejection_error
 from gateway.exchange import authenticate, json_response, path_id
 from gateway.routes.events import known_event
 from gateway.schemas import QueueView
+from gateway.state import gateway_state
 from persistence.event_details import EventDetails
 
 router = APIRouter()
@@ -23,15 +24,16 @@ MILLISECONDS_PER_SECOND = 1_000
 
 def open_door_place(request: Request, details: EventDetails, fan_id: str) -> QueueView:
     """The place of a fan at an event without a waiting room: admitted, with a fresh token."""
+    state = gateway_state(request)
     event_id = str(details.location.event_id)
-    now_ms: int = request.app.state.clock()
+    now_ms: int = state.clock()
     return QueueView(
         queue_id=str(uuid.uuid5(details.location.event_id, fan_id)),
         state=PlaceState.ADMITTED,
         position=None,
         eta_s=None,
         access_token=issue_access_token(
-            secret=request.app.state.access_secret,
+            secret=state.access_secret,
             event_id=event_id,
             fan_id=fan_id,
             expires_at_ms=now_ms + details.waiting_room.access_ttl_s * MILLISECONDS_PER_SECOND,
@@ -57,12 +59,13 @@ async def join_queue(request: Request, event_id: str) -> Response:
     details = await known_event(request, event_id)
     if not details.waiting_room.enabled:
         return json_response(open_door_place(request, details, principal.caller))
-    client = request.app.state.clients.waiting_room(details.location.event_id)
+    client = gateway_state(request).clients.waiting_room(details.location.event_id)
     return json_response(queue_view(await client.join(principal.caller)))
 
 
 @router.get("/v1/events/{event_id}/queue/{queue_id}")
 async def poll_queue(request: Request, event_id: str, queue_id: str) -> Response:
+    state = gateway_state(request)
     principal = await authenticate(request)
     details = await known_event(request, event_id)
     place_id = path_id(queue_id)
@@ -72,10 +75,10 @@ async def poll_queue(request: Request, event_id: str, queue_id: str) -> Response
             raise ApiError(ErrorCode.NOT_FOUND, message="no such place in this queue")
         return json_response(view)
     place = await queue_position(
-        request.app.state.redis,
+        state.redis,
         str(details.location.event_id),
         str(place_id),
-        request.app.state.clock(),
+        state.clock(),
         fan_id=principal.caller,
     )
     return json_response(queue_view(place))

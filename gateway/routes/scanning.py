@@ -29,6 +29,7 @@ from gateway.exchange import (
 )
 from gateway.routes.venue import tenant_event
 from gateway.schemas import format_moment
+from gateway.state import gateway_state
 from gateway.ticket_schemas import (
     ManifestTicketView,
     OfflineScansBody,
@@ -88,7 +89,7 @@ def scan_request(
 
 async def scan_once(request: Request, details: EventDetails, scan: ScanRequest) -> ScanRecord:
     async with tenant_transaction(
-        request.app.state.database_pool, details.location.tenant_id
+        gateway_state(request).database_pool, details.location.tenant_id
     ) as connection:
         return await record_scan(connection, scan)
 
@@ -113,7 +114,7 @@ async def scan(request: Request) -> Response:
                 principal,
                 payload=body.payload,
                 device_id=body.device_id,
-                scanned_at_ms=request.app.state.clock(),
+                scanned_at_ms=gateway_state(request).clock(),
                 offline=False,
             ),
         )
@@ -136,6 +137,7 @@ def qr_key(secret: bytes) -> str:
 
 @router.get("/v1/venue/events/{event_id}/scan-manifest")
 async def read_scan_manifest(request: Request, event_id: str) -> Response:
+    state = gateway_state(request)
     principal = await authenticate(request, *GATE_ROLES)
     details = await tenant_event(request, principal, event_id)
     limit = page_limit(
@@ -145,16 +147,14 @@ async def read_scan_manifest(request: Request, event_id: str) -> Response:
     )
     cursor = request.query_params.get("cursor")
     after = None if cursor is None else decode_ticket_id(cursor)
-    async with tenant_transaction(
-        request.app.state.database_pool, details.location.tenant_id
-    ) as connection:
+    async with tenant_transaction(state.database_pool, details.location.tenant_id) as connection:
         entries = await load_manifest_page(
             connection, event_id=details.location.event_id, after_ticket_id=after, limit=limit + 1
         )
     page = entries[:limit]
     view = ScanManifestView(
         event_id=str(details.location.event_id),
-        generated_at=format_moment(request.app.state.clock()),
+        generated_at=format_moment(state.clock()),
         payload_version=PAYLOAD_VERSION,
         qr_step_s=limits.QR_STEP_S,
         qr_skew_steps=limits.QR_CLOCK_SKEW_STEPS,
@@ -188,7 +188,7 @@ async def upload_offline_scans(request: Request, event_id: str) -> Response:
         scanned_at_ms = [
             int(scan.scanned_at.timestamp() * MILLISECONDS_PER_SECOND) for scan in body.scans
         ]
-        latest_ms = request.app.state.clock() + SCANNED_AT_AHEAD_MAX_MS
+        latest_ms = gateway_state(request).clock() + SCANNED_AT_AHEAD_MAX_MS
         if any(moment_ms > latest_ms for moment_ms in scanned_at_ms):
             raise invalid("a scan's scanned_at is in the future", field="scans")
         results: list[OfflineScanView | None] = [None] * len(body.scans)

@@ -13,11 +13,9 @@ import msgspec
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from engine.rejections import Rejected
-from engine.tickets import TicketAction, TicketMoved, TicketReason, TicketStatus, move_ticket
+from engine.tickets import TicketAction, TicketReason
 from gateway.auth import Principal, Role
-from gateway.comps import issue_comps
-from gateway.errors import ApiError, ErrorCode
+from gateway.errors import ApiError, ErrorCode, refusals_answered
 from gateway.exchange import (
     VENUE_ROLES,
     answer_once,
@@ -30,12 +28,12 @@ from gateway.exchange import (
 from gateway.routes.orders import ticket_view
 from gateway.routes.tickets import located_ticket
 from gateway.routes.venue import tenant_event
+from gateway.state import gateway_state
 from gateway.ticket_schemas import CompBody, CompView, LockBody, NoteBody
 from persistence.event_details import EventDetails
-from persistence.located_ids import mint_located_id
-from persistence.tenancy import tenant_transaction
-from persistence.ticket_moves import apply_move, lock_ticket_status, record_audit, reissue
-from persistence.tickets import TicketRecord, load_ticket
+from persistence.tickets import TicketRecord
+from services.comps import CompItem, CompRequest, issue_comps
+from services.ticket_moves import move_ticket_for_venue, replace_lost_ticket
 
 router = APIRouter()
 COMP_DECODER = msgspec.json.Decoder(CompBody)
@@ -45,28 +43,46 @@ READER_ROLES = (Role.VENUE_STAFF, *VENUE_ROLES)
 EMPTY_BODY = b"{}"
 
 
+def comp_request(body: CompBody) -> CompRequest:
+    return CompRequest(
+        reason=body.reason,
+        items=None
+        if body.items is None
+        else tuple(
+            CompItem(ticket_type_id=item.ticket_type_id, quantity=item.quantity)
+            for item in body.items
+        ),
+        seats=None if body.seats is None else tuple(body.seats),
+        source=body.source,
+        email=body.email,
+        note=body.note,
+    )
+
+
 @router.post("/v1/venue/events/{event_id}/comps")
 async def give_comps(request: Request, event_id: str) -> Response:
     principal = await authenticate(request, *VENUE_ROLES)
     raw_body = await read_body(request)
 
     async def produce() -> Response:
+        state = gateway_state(request)
         details = await tenant_event(request, principal, event_id)
         body = decode_body(raw_body, COMP_DECODER)
         to_tenant_id = (
             principal.tenant_id if body.to_tenant_id is None else uuid.UUID(body.to_tenant_id)
         )
-        inventory = request.app.state.clients.inventory(details.location.event_id)
-        issued = await issue_comps(
-            request.app.state.database_pool,
-            inventory.execute,
-            details=details,
-            body=body,
-            principal=principal,
-            recipient_id=f"{to_tenant_id}/{body.to_user_id}",
-            key=idempotency_key(request),
-        )
-        request.app.state.stats_board.forget(details.location.event_id)
+        inventory = state.clients.inventory(details.location.event_id)
+        with refusals_answered():
+            issued = await issue_comps(
+                state.database_pool,
+                inventory.execute,
+                details=details,
+                request=comp_request(body),
+                caller=principal.caller,
+                recipient_id=f"{to_tenant_id}/{body.to_user_id}",
+                key=idempotency_key(request),
+            )
+        state.stats_board.forget(details.location.event_id)
         view = CompView(
             order_id=str(issued.order_id),
             event_id=str(details.location.event_id),
@@ -97,14 +113,6 @@ async def read_venue_ticket(request: Request, ticket_id: str) -> Response:
     return json_response(ticket_view(ticket))
 
 
-def permitted(moved: TicketMoved | Rejected, status: str) -> TicketMoved:
-    if isinstance(moved, Rejected):
-        raise ApiError(
-            ErrorCode.TICKET_STATUS_CONFLICT, message=moved.message, details={"status": status}
-        )
-    return moved
-
-
 async def move_by_venue(
     request: Request,
     principal: Principal,
@@ -115,22 +123,16 @@ async def move_by_venue(
 ) -> Response:
     """Lock or unlock the ticket, as the state machine allows, and answer with it."""
     details, ticket = await venue_ticket(request, principal, ticket_id)
-    async with tenant_transaction(
-        request.app.state.database_pool, details.location.tenant_id
-    ) as connection:
-        status = await lock_ticket_status(connection, ticket.ticket_id)
-        assert status is not None, "tickets are never deleted"
-        moved = permitted(move_ticket(TicketStatus(status), action, reason), status)
-        await apply_move(connection, ticket.ticket_id, moved)
-        await record_audit(
-            connection,
+    with refusals_answered():
+        changed = await move_ticket_for_venue(
+            gateway_state(request).database_pool,
+            details=details,
+            ticket_id=ticket.ticket_id,
+            action=action,
+            reason=reason,
+            note=note,
             actor=principal.caller,
-            action=f"ticket.{action.value}",
-            subject_id=ticket.ticket_id,
-            details={"reason": reason, "note": note, "before": moved.before},
         )
-        changed = await load_ticket(connection, ticket.ticket_id)
-    assert changed is not None
     return json_response(ticket_view(changed))
 
 
@@ -174,31 +176,14 @@ async def reissue_ticket(request: Request, ticket_id: str) -> Response:
     async def produce() -> Response:
         body = decode_body(raw_body or EMPTY_BODY, NOTE_DECODER)
         details, ticket = await venue_ticket(request, principal, ticket_id)
-        successor_id = uuid.UUID(mint_located_id(details.location.event_number))
-        async with tenant_transaction(
-            request.app.state.database_pool, details.location.tenant_id
-        ) as connection:
-            status = await lock_ticket_status(connection, ticket.ticket_id)
-            assert status is not None, "tickets are never deleted"
-            if status != TicketStatus.VALID:
-                raise ApiError(
-                    ErrorCode.TICKET_STATUS_CONFLICT,
-                    message=f"only a valid ticket is reissued; this one is {status}",
-                    details={"status": status},
-                )
-            revoked = permitted(
-                move_ticket(TicketStatus.VALID, TicketAction.REVOKE, TicketReason.REVOKE), status
-            )
-            await reissue(
-                connection,
+        with refusals_answered():
+            successor = await replace_lost_ticket(
+                gateway_state(request).database_pool,
+                details=details,
                 ticket_id=ticket.ticket_id,
-                revoked=revoked,
-                successor_id=successor_id,
-                actor=principal.caller,
                 note=body.note,
+                actor=principal.caller,
             )
-            successor = await load_ticket(connection, successor_id)
-        assert successor is not None
         return json_response(ticket_view(successor), status=201)
 
     return await answer_once(request, principal, raw_body, produce)

@@ -18,7 +18,7 @@ from engine.tickets import TicketStatus
 from gateway.auth import Principal
 from gateway.canonical_ids import canonical_uuid
 from gateway.cursors import decode_position, encode_position, page_limit
-from gateway.errors import ApiError, ErrorCode
+from gateway.errors import ApiError, ErrorCode, refusals_answered
 from gateway.exchange import (
     answer_once,
     authenticate,
@@ -30,8 +30,8 @@ from gateway.exchange import (
 )
 from gateway.routes.orders import ticket_view
 from gateway.schemas import format_moment
+from gateway.state import gateway_state
 from gateway.ticket_schemas import QrView, TicketList, TransferBody
-from gateway.transfers import transfer_ticket
 from persistence.event_details import EventDetails
 from persistence.tenancy import tenant_transaction
 from persistence.ticket_holders import tenants_holding_tickets_of
@@ -43,6 +43,7 @@ from persistence.tickets import (
     load_ticket,
     position_of,
 )
+from services.transfers import transfer_ticket
 
 router = APIRouter()
 TRANSFER_DECODER = msgspec.json.Decoder(TransferBody)
@@ -71,9 +72,10 @@ async def listing_tenants(
     request: Request, principal: Principal, event_id: str | None
 ) -> tuple[list[uuid.UUID], uuid.UUID | None]:
     """The tenants to read and the event to filter on; an unknown event filters everything out."""
+    state = gateway_state(request)
     if event_id is None:
         tenants = await tenants_holding_tickets_of(
-            request.app.state.database_pool,
+            state.database_pool,
             owner_user_id=principal.caller,
             limit=limits.TENANTS_PER_TICKET_LISTING_MAX,
         )
@@ -81,7 +83,7 @@ async def listing_tenants(
     event_uuid = canonical_uuid(event_id)
     if event_uuid is None:
         raise invalid("event_id is an event's id", parameter="event_id")
-    details: EventDetails | None = await request.app.state.catalog.details(event_uuid)
+    details: EventDetails | None = await state.catalog.details(event_uuid)
     if details is None:
         return [], event_uuid
     return [details.location.tenant_id], event_uuid
@@ -102,7 +104,9 @@ async def list_my_tickets(request: Request) -> Response:
     tenants, event_id = await listing_tenants(request, principal, query.get("event_id"))
     found: list[TicketRecord] = []
     for tenant_id in tenants:
-        async with tenant_transaction(request.app.state.database_pool, tenant_id) as connection:
+        async with tenant_transaction(
+            gateway_state(request).database_pool, tenant_id
+        ) as connection:
             found.extend(
                 await list_owner_tickets(
                     connection,
@@ -123,11 +127,12 @@ async def list_my_tickets(request: Request) -> Response:
 
 async def located_ticket(request: Request, ticket_id: str) -> tuple[EventDetails, TicketRecord]:
     """The ticket and its event, whoever asks; NOT_FOUND when the id names no ticket."""
+    state = gateway_state(request)
     located_id = path_id(ticket_id)
-    details: EventDetails | None = await request.app.state.catalog.details_of_located_id(located_id)
+    details: EventDetails | None = await state.catalog.details_of_located_id(located_id)
     if details is not None:
         async with tenant_transaction(
-            request.app.state.database_pool, details.location.tenant_id
+            state.database_pool, details.location.tenant_id
         ) as connection:
             ticket = await load_ticket(connection, located_id)
         if ticket is not None:
@@ -155,6 +160,7 @@ async def read_ticket(request: Request, ticket_id: str) -> Response:
 @router.get("/v1/tickets/{ticket_id}/qr")
 async def read_ticket_qr(request: Request, ticket_id: str) -> Response:
     """The code of the current time step, signed with the ticket's own secret."""
+    state = gateway_state(request)
     principal = await authenticate(request)
     details, ticket = await fans_ticket(request, principal, ticket_id)
     if ticket.status not in QR_STATUSES:
@@ -163,12 +169,10 @@ async def read_ticket_qr(request: Request, ticket_id: str) -> Response:
             message=f"a {ticket.status} ticket has no code to show",
             details={"status": ticket.status},
         )
-    async with tenant_transaction(
-        request.app.state.database_pool, details.location.tenant_id
-    ) as connection:
+    async with tenant_transaction(state.database_pool, details.location.tenant_id) as connection:
         secret = await load_qr_secret(connection, ticket.ticket_id)
     assert secret is not None, "every ticket has its QR secret"
-    step = qr_step(request.app.state.clock())
+    step = qr_step(state.clock())
     view = QrView(
         payload=sign_qr(secret=secret, ticket_id=str(ticket.ticket_id), step=step),
         expires_at=format_moment(step_ends_at_ms(step)),
@@ -188,19 +192,21 @@ async def transfer(request: Request, ticket_id: str) -> Response:
     raw_body = await read_body(request)
 
     async def produce() -> Response:
+        state = gateway_state(request)
         body = decode_body(raw_body, TRANSFER_DECODER)
         details, ticket = await fans_ticket(request, principal, ticket_id)
         to_tenant_id = (
             principal.tenant_id if body.to_tenant_id is None else uuid.UUID(body.to_tenant_id)
         )
-        given = await transfer_ticket(
-            request.app.state.database_pool,
-            details=details,
-            ticket_id=ticket.ticket_id,
-            giver_id=principal.caller,
-            recipient_id=f"{to_tenant_id}/{body.to_user_id}",
-            now_ms=request.app.state.clock(),
-        )
+        with refusals_answered():
+            given = await transfer_ticket(
+                state.database_pool,
+                details=details,
+                ticket_id=ticket.ticket_id,
+                giver_id=principal.caller,
+                recipient_id=f"{to_tenant_id}/{body.to_user_id}",
+                now_ms=state.clock(),
+            )
         return json_response(ticket_view(given))
 
     return await answer_once(request, principal, raw_body, produce)

@@ -7,7 +7,6 @@ reads and writes run in the caller's tenant transaction, where row-level securit
 """
 
 import asyncio
-import datetime
 import urllib.parse
 from collections.abc import AsyncIterator
 
@@ -16,33 +15,32 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from engine import limits
-from engine.commands import ChangeSaleSettings, PauseSale, ResumeSale
+from engine.commands import PauseSale, ResumeSale
 from engine.inventory import TicketKind
 from engine.rejections import Rejected
-from engine.waiting_room import ChangeWaitingRoomSettings
 from gateway.auth import Principal
 from gateway.errors import ApiError, ErrorCode, rejection_error
 from gateway.event_views import venue_event_view
 from gateway.exchange import (
     VENUE_ROLES,
+    answer_once,
     authenticate,
     decode_body,
-    idempotency_key,
     invalid,
     json_response,
     path_id,
     read_body,
 )
+from gateway.onsale_changes import ONSALE, WAITING_ROOM, OnsaleChange, given, onsale_change
 from gateway.schemas import (
     CreatedEventView,
     CreatedTicketTypeView,
     CreateEventBody,
     EventStatus,
-    OnsalePatchBody,
     PatchEventBody,
     VenueEventList,
-    WaitingRoomPatchBody,
 )
+from gateway.state import gateway_state
 from gateway.stats_board import event_status
 from persistence.event_details import (
     EventDetails,
@@ -59,7 +57,6 @@ from persistence.event_repository import (
     NewTicketType,
     WaitingRoomSettings,
     create_event,
-    milliseconds_of,
 )
 from persistence.tenancy import tenant_transaction
 from persistence.tenants import register_tenant
@@ -68,11 +65,6 @@ router = APIRouter()
 CREATE_DECODER = msgspec.json.Decoder(CreateEventBody)
 PATCH_DECODER = msgspec.json.Decoder(PatchEventBody)
 STATS_ENCODER = msgspec.json.Encoder()
-MILLISECONDS_PER_SECOND = 1_000
-ONSALE = "onsale"
-WAITING_ROOM = "onsale.waiting_room"
-# The waiting room may be turned on or off only before anyone could have queued or shopped.
-WAITING_ROOM_SWITCHABLE_STATUS: EventStatus = "scheduled"
 
 
 def names_a_host(url: str) -> bool:
@@ -145,7 +137,7 @@ def new_event(body: CreateEventBody) -> NewEvent:
 
 async def write_event(request: Request, principal: Principal, body: CreateEventBody) -> Response:
     event = new_event(body)
-    pool = request.app.state.database_pool
+    pool = gateway_state(request).database_pool
     async with pool.acquire() as connection:
         await register_tenant(connection, tenant_id=principal.tenant_id)
     try:
@@ -172,49 +164,40 @@ async def write_event(request: Request, principal: Principal, body: CreateEventB
 @router.post("/v1/venue/events")
 async def create_venue_event(request: Request) -> Response:
     principal = await authenticate(request, *VENUE_ROLES)
-    key = idempotency_key(request)
     raw_body = await read_body(request)
 
     async def produce() -> Response:
         return await write_event(request, principal, decode_body(raw_body, CREATE_DECODER))
 
-    response: Response = await request.app.state.idempotency.run(
-        principal_tenant_id=principal.tenant_id,
-        caller=principal.caller,
-        key=key,
-        method_and_path=f"POST {request.url.path}",
-        body=raw_body,
-        produce=produce,
-    )
-    return response
+    return await answer_once(request, principal, raw_body, produce)
 
 
 async def tenant_event(request: Request, principal: Principal, event_id: str) -> EventDetails:
     """The caller's tenant's event; another tenant's is NOT_FOUND, exactly like none."""
-    details: EventDetails | None = await request.app.state.catalog.details(path_id(event_id))
+    details: EventDetails | None = await gateway_state(request).catalog.details(path_id(event_id))
     if details is None or details.location.tenant_id != principal.tenant_id:
         raise ApiError(ErrorCode.NOT_FOUND, message="no such event")
     return details
 
 
 async def venue_view_response(request: Request, details: EventDetails) -> Response:
-    snapshot = await request.app.state.stats_board.inventory(details)
-    return json_response(venue_event_view(details, snapshot, request.app.state.clock()))
+    state = gateway_state(request)
+    snapshot = await state.stats_board.inventory(details)
+    return json_response(venue_event_view(details, snapshot, state.clock()))
 
 
 @router.get("/v1/venue/events")
 async def list_venue_events(request: Request) -> Response:
+    state = gateway_state(request)
     principal = await authenticate(request, *VENUE_ROLES)
-    async with tenant_transaction(
-        request.app.state.database_pool, principal.tenant_id
-    ) as connection:
+    async with tenant_transaction(state.database_pool, principal.tenant_id) as connection:
         event_ids = await list_event_ids(connection, limit=limits.VENUE_EVENTS_LISTED_MAX)
     views = []
     for event_id in event_ids:
-        details = await request.app.state.catalog.details(event_id)
+        details = await state.catalog.details(event_id)
         if details is not None:
-            snapshot = await request.app.state.stats_board.inventory(details)
-            views.append(venue_event_view(details, snapshot, request.app.state.clock()))
+            snapshot = await state.stats_board.inventory(details)
+            views.append(venue_event_view(details, snapshot, state.clock()))
     return json_response(VenueEventList(events=views))
 
 
@@ -224,128 +207,13 @@ async def read_venue_event(request: Request, event_id: str) -> Response:
     return await venue_view_response(request, await tenant_event(request, principal, event_id))
 
 
-class OnsaleChange(msgspec.Struct, frozen=True, kw_only=True):
-    """What a PATCH's `onsale` changes, checked whole: the sale's settings (the InventoryActor's),
-    the waiting room's (its actor's), and what the event row shows of the room (None: as is)."""
-
-    sale: ChangeSaleSettings | None = None
-    room: ChangeWaitingRoomSettings | None = None
-    enabled: bool | None = None
-    admit_per_second: int | None = None
-    max_active_shoppers: int | None = None
-    access_ttl_s: int | None = None
-
-    @property
-    def shows_another_room(self) -> bool:
-        return any(
-            setting is not None
-            for setting in (
-                self.enabled,
-                self.admit_per_second,
-                self.max_active_shoppers,
-                self.access_ttl_s,
-            )
-        )
-
-
-def given(value: object) -> bool:
-    return value is not msgspec.UNSET
-
-
-def onsale_change(
-    onsale: OnsalePatchBody, details: EventDetails, status: EventStatus | None
-) -> OnsaleChange:
-    """The change `onsale` asks for, or a VALIDATION_ERROR naming the first field at fault;
-    `status` is the event's status, needed only when the room is turned on or off."""
-    room_body = onsale.waiting_room
-    if isinstance(room_body, msgspec.UnsetType):
-        room_body = WaitingRoomPatchBody()
-    admit_per_second = room_body.admit_per_second
-    admit_field = f"{WAITING_ROOM}.admit_per_second"
-    if onsale.admit_per_second is not None:
-        if given(admit_per_second) and admit_per_second != onsale.admit_per_second:
-            raise invalid(
-                "onsale.admit_per_second and onsale.waiting_room.admit_per_second differ",
-                field=f"{ONSALE}.admit_per_second",
-            )
-        admit_per_second = onsale.admit_per_second
-        admit_field = f"{ONSALE}.admit_per_second"
-    opens_at_ms = moment_ms(onsale.opens_at)
-    closes_at_ms = moment_ms(onsale.closes_at)
-    merged_opens_at_ms = details.opens_at_ms if opens_at_ms is None else opens_at_ms
-    merged_closes_at_ms = details.closes_at_ms if closes_at_ms is None else closes_at_ms
-    if merged_closes_at_ms <= merged_opens_at_ms:
-        raise invalid(
-            "onsale.closes_at must be after onsale.opens_at",
-            field=f"{ONSALE}.closes_at" if closes_at_ms is not None else f"{ONSALE}.opens_at",
-        )
-    current = details.waiting_room
-    enabled = (
-        current.enabled if isinstance(room_body.enabled, msgspec.UnsetType) else room_body.enabled
-    )
-    switched = enabled != current.enabled
-    if switched and status != WAITING_ROOM_SWITCHABLE_STATUS:
-        raise invalid(
-            "the waiting room can be turned on or off only while the event is scheduled, "
-            f"before its sale opens; it is {status}",
-            field=f"{WAITING_ROOM}.enabled",
-            status=status,
-        )
-    room_settings = (
-        ("admit_per_second", admit_per_second, admit_field),
-        (
-            "max_active_shoppers",
-            room_body.max_active_shoppers,
-            f"{WAITING_ROOM}.max_active_shoppers",
-        ),
-        ("access_ttl_s", room_body.access_ttl_s, f"{WAITING_ROOM}.access_ttl_s"),
-    )
-    if not enabled:
-        for _, value, field in room_settings:
-            if given(value):
-                raise invalid("this event has no waiting room", field=field)
-    hold_ttl_s = onsale.hold_ttl_s
-    sale = None
-    if any(value is not None for value in (opens_at_ms, closes_at_ms)) or any(
-        given(value) for value in (hold_ttl_s, onsale.max_tickets_per_user)
-    ):
-        sale = ChangeSaleSettings(
-            opens_at_ms=msgspec.UNSET if opens_at_ms is None else opens_at_ms,
-            closes_at_ms=msgspec.UNSET if closes_at_ms is None else closes_at_ms,
-            hold_ttl_ms=(
-                msgspec.UNSET
-                if isinstance(hold_ttl_s, msgspec.UnsetType)
-                else hold_ttl_s * MILLISECONDS_PER_SECOND
-            ),
-            max_tickets_per_user=onsale.max_tickets_per_user,
-        )
-    room_values = {name: value for name, value, _ in room_settings if given(value)}
-    room = None
-    if enabled and switched:
-        # A room turned on starts from every setting the event shows, whatever it kept before.
-        shown = {
-            "admit_per_second": current.admit_per_second,
-            "max_active_shoppers": current.max_active_shoppers,
-            "access_ttl_s": current.access_ttl_s,
-        }
-        room = ChangeWaitingRoomSettings(opens_at_ms=merged_opens_at_ms, **(shown | room_values))
-    elif enabled and (room_values or opens_at_ms is not None):
-        room = ChangeWaitingRoomSettings(
-            opens_at_ms=msgspec.UNSET if opens_at_ms is None else opens_at_ms, **room_values
-        )
-    return OnsaleChange(sale=sale, room=room, enabled=enabled if switched else None, **room_values)
-
-
-def moment_ms(moment: datetime.datetime | msgspec.UnsetType) -> int | None:
-    return None if isinstance(moment, msgspec.UnsetType) else milliseconds_of(moment)
-
-
 async def current_status(request: Request, details: EventDetails) -> EventStatus:
     """The event's status now, from a fresh snapshot of its inventory (a pause shows at once)."""
-    board = request.app.state.stats_board
+    state = gateway_state(request)
+    board = state.stats_board
     board.forget(details.location.event_id)
     snapshot = await board.inventory(details)
-    return event_status(details, snapshot, request.app.state.clock())
+    return event_status(details, snapshot, state.clock())
 
 
 def with_field_under(rejected: Rejected, prefix: str) -> ApiError:
@@ -361,7 +229,7 @@ async def apply_change(
     request: Request, details: EventDetails, body: PatchEventBody, change: OnsaleChange
 ) -> None:
     """Make a checked PATCH's changes, each through the one that owns it."""
-    state = request.app.state
+    state = gateway_state(request)
     location = details.location
     if change.sale is not None:
         result = await state.clients.inventory(location.event_id).execute(change.sale)
@@ -400,7 +268,7 @@ async def change_venue_event(request: Request, event_id: str) -> Response:
     anything changes. The sale's settings change in its InventoryActor, the waiting room's in
     its WaitingRoomActor, and each applies to what comes after it."""
     principal = await authenticate(request, *VENUE_ROLES)
-    state = request.app.state
+    state = gateway_state(request)
     state.catalog.forget(path_id(event_id))
     details = await tenant_event(request, principal, event_id)
     body = decode_body(await read_body(request), PATCH_DECODER)
@@ -426,7 +294,7 @@ async def change_venue_event(request: Request, event_id: str) -> Response:
 async def read_stats(request: Request, event_id: str) -> Response:
     principal = await authenticate(request, *VENUE_ROLES)
     details = await tenant_event(request, principal, event_id)
-    return json_response(await request.app.state.stats_board.stats(details))
+    return json_response(await gateway_state(request).stats_board.stats(details))
 
 
 @router.get("/v1/venue/events/{event_id}/stats/stream")
@@ -434,7 +302,7 @@ async def stream_stats(request: Request, event_id: str) -> Response:
     """One `data:` line of the stats each refresh interval until the client goes away."""
     principal = await authenticate(request, *VENUE_ROLES)
     details = await tenant_event(request, principal, event_id)
-    board = request.app.state.stats_board
+    board = gateway_state(request).stats_board
     if not board.open_stream():
         raise ApiError(ErrorCode.UNAVAILABLE, message="too many stats streams; retry later")
 

@@ -16,7 +16,6 @@ import actors.mint_worker
 from actors.mint_worker import MintWorker
 from engine.tickets import TicketAction, TicketMoved, TicketStatus, move_ticket
 from engine.transfers import TransferRefusal, check_transfer
-from gateway.transfers import transfer_case
 from minting.chain import SentTransaction
 from minting.custody import Custody
 from minting.local_chain import LocalChain
@@ -26,6 +25,7 @@ from minting.transfer_requests import TRANSFER_TOPIC, TransferRequest
 from persistence.outbox import OutboxMessage
 from persistence.tenancy import tenant_transaction
 from persistence.ticket_transfers import give_ticket, lock_transfer_subject
+from services.transfers import transfer_case
 from tests.minting.chain_reads import nfts_of_ticket, read_nft
 from tests.minting.sales import FAN, issue_tickets, mint_message, mint_row
 from tests.minting.test_mint_worker import (

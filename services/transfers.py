@@ -14,8 +14,7 @@ import msgspec
 
 from engine import limits
 from engine.tickets import TicketAction, TicketMoved, TicketStatus, move_ticket
-from engine.transfers import TransferCase, TransferRefusal, check_transfer
-from gateway.errors import ApiError, ErrorCode
+from engine.transfers import TransferCase, check_transfer
 from minting.transfer_requests import TRANSFER_TOPIC, TransferRequest
 from notifications.notices import Notice, NoticeKind, NoticeTicket, encode_notice, notice_topic
 from persistence.event_details import EventDetails
@@ -31,23 +30,9 @@ from persistence.ticket_transfers import (
     lock_transfer_subject,
 )
 from persistence.tickets import TicketRecord, load_ticket
+from services.refusals import NothingFound, TransferRefused
 
 MILLISECONDS_PER_SECOND = 1_000
-REFUSAL_MESSAGES: dict[TransferRefusal, str] = {
-    TransferRefusal.SAME_FAN: "the ticket is already yours",
-    TransferRefusal.CHECKED_IN: "the ticket was used to enter",
-    TransferRefusal.LOCKED: "the ticket is locked by its venue",
-    TransferRefusal.ENDED: "the ticket is no longer valid",
-    TransferRefusal.TRANSFERS_DISABLED: "this event does not allow transfers",
-    TransferRefusal.OWN_WALLET: "the ticket's NFT is in your own wallet; send it from there",
-    TransferRefusal.COOLDOWN: (
-        f"a ticket that changed hands stays {limits.TRANSFER_COOLDOWN_S} s before moving again"
-    ),
-    TransferRefusal.DAILY_LIMIT: (
-        f"you may transfer {limits.TRANSFERS_PER_FAN_PER_DAY_MAX} tickets a day at most"
-    ),
-}
-assert set(REFUSAL_MESSAGES) == set(TransferRefusal), "every refusal says why in words"
 
 
 def transfer_case(
@@ -123,14 +108,14 @@ async def transfer_ticket(
     recipient_id: str,
     now_ms: int,
 ) -> TicketRecord:
-    """The recipient's new ticket. NOT_FOUND unless the giver owns the ticket;
-    TRANSFER_NOT_ALLOWED, with the rule as `details.reason`, when a rule forbids it now."""
+    """The recipient's new ticket. NothingFound unless the giver owns the ticket;
+    TransferRefused, naming the rule, when a rule forbids it now."""
     new_ticket_id = uuid.UUID(mint_located_id(details.location.event_number))
     window_start_ms = now_ms - limits.TRANSFER_LIMIT_WINDOW_S * MILLISECONDS_PER_SECOND
     async with tenant_transaction(pool, details.location.tenant_id) as connection:
         subject = await lock_transfer_subject(connection, ticket_id)
         if subject is None or subject.owner_user_id != giver_id:
-            raise ApiError(ErrorCode.NOT_FOUND, message="no such ticket")
+            raise NothingFound("ticket")
         transfers_in_window = await count_transfers_since(
             connection, giver_id=giver_id, since_ms=window_start_ms
         )
@@ -141,11 +126,7 @@ async def transfer_ticket(
             now_ms,
         )
         if refusal is not None:
-            raise ApiError(
-                ErrorCode.TRANSFER_NOT_ALLOWED,
-                message=REFUSAL_MESSAGES[refusal],
-                details={"reason": refusal.value, "status": subject.status},
-            )
+            raise TransferRefused(refusal, ticket_status=subject.status)
         moved = move_ticket(TicketStatus(subject.status), TicketAction.TRANSFER)
         assert isinstance(moved, TicketMoved), "check_transfer admits only what may transfer"
         transfer_id = await give_ticket(

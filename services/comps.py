@@ -11,6 +11,7 @@ replays the engine's first answers (the same order id) and issues the tickets on
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
 import asyncpg
 import msgspec
@@ -24,12 +25,9 @@ from engine.commands import (
     UnblockSeats,
     WithholdUnits,
 )
-from engine.comps import COMP_ALLOCATIONS
+from engine.comps import COMP_ALLOCATIONS, CompReason
 from engine.outcomes import Outcome, SaleView
 from engine.rejections import Rejected
-from gateway.auth import Principal
-from gateway.errors import ApiError, ErrorCode, rejection_error
-from gateway.ticket_schemas import CompBody
 from notifications.notices import Notice, NoticeKind, NoticeTicket, encode_notice, notice_topic
 from payments.announcements import ticket_mint_requests
 from persistence.comp_orders import record_comp_order
@@ -39,8 +37,26 @@ from persistence.located_ids import mint_located_id
 from persistence.orders import OutboxEntry, write_outbox
 from persistence.tenancy import tenant_transaction
 from persistence.tickets import TicketRecord, load_order_tickets
+from services.refusals import CompsMisstated, EngineRefused
 
 Execute = Callable[[Command], Awaitable[Outcome | Rejected]]
+
+
+class CompItem(msgspec.Struct, frozen=True, kw_only=True):
+    ticket_type_id: str
+    quantity: int
+
+
+class CompRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """What the venue gives and why: general quantities (`items`) or named seats (`seats`),
+    exactly one, from what is on sale or from the allocation the reason draws on."""
+
+    reason: CompReason
+    items: tuple[CompItem, ...] | None
+    seats: tuple[str, ...] | None
+    source: Literal["on_sale", "set_aside"]
+    email: str | None
+    note: str | None
 
 
 class CompsIssued(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,49 +66,49 @@ class CompsIssued(msgspec.Struct, frozen=True, kw_only=True):
     tickets: list[TicketRecord]
 
 
-def comp_engine_key(principal: Principal, key: str | None, step: str) -> str | None:
+def comp_engine_key(caller: str, key: str | None, step: str) -> str | None:
     """One engine key per step of one request: the caller's key, scoped to the caller."""
     if key is None:
         return None
-    return hashlib.sha256(f"{principal.caller}\ncomps\n{key}\n{step}".encode()).hexdigest()
+    return hashlib.sha256(f"{caller}\ncomps\n{key}\n{step}".encode()).hexdigest()
 
 
 def set_aside_commands(
-    body: CompBody, principal: Principal, key: str | None
+    request: CompRequest, caller: str, key: str | None
 ) -> tuple[list[Command], list[Command]]:
     """The commands that set the comps aside from what is on sale, and those that undo them."""
-    allocation = COMP_ALLOCATIONS[body.reason]
-    if body.seats is not None:
-        seats = tuple(body.seats)
+    allocation = COMP_ALLOCATIONS[request.reason]
+    if request.seats is not None:
+        seats = tuple(request.seats)
         return (
             [
                 BlockSeats(
                     seats=seats,
                     withholding=allocation,
-                    idempotency_key=comp_engine_key(principal, key, "set-aside"),
+                    idempotency_key=comp_engine_key(caller, key, "set-aside"),
                 )
             ],
-            [UnblockSeats(seats=seats, idempotency_key=comp_engine_key(principal, key, "undo"))],
+            [UnblockSeats(seats=seats, idempotency_key=comp_engine_key(caller, key, "undo"))],
         )
-    assert body.items is not None
+    assert request.items is not None
     return (
         [
             WithholdUnits(
                 ticket_type_id=item.ticket_type_id,
                 quantity=item.quantity,
                 withholding=allocation,
-                idempotency_key=comp_engine_key(principal, key, f"set-aside-{item.ticket_type_id}"),
+                idempotency_key=comp_engine_key(caller, key, f"set-aside-{item.ticket_type_id}"),
             )
-            for item in body.items
+            for item in request.items
         ],
         [
             ReturnWithheldUnits(
                 ticket_type_id=item.ticket_type_id,
                 quantity=item.quantity,
                 withholding=allocation,
-                idempotency_key=comp_engine_key(principal, key, f"undo-{item.ticket_type_id}"),
+                idempotency_key=comp_engine_key(caller, key, f"undo-{item.ticket_type_id}"),
             )
-            for item in body.items
+            for item in request.items
         ],
     )
 
@@ -101,38 +117,38 @@ async def sell_comps(
     execute: Execute,
     *,
     details: EventDetails,
-    body: CompBody,
-    principal: Principal,
+    request: CompRequest,
+    caller: str,
     recipient_id: str,
     key: str | None,
 ) -> SaleView:
-    """The complimentary sale as the engine recorded it, or the engine's refusal as an ApiError."""
-    if (body.items is None) == (body.seats is None):
-        raise ApiError(ErrorCode.VALIDATION_ERROR, message="give exactly one of items or seats")
+    """The complimentary sale as the engine recorded it; EngineRefused with the engine's "no"."""
+    if (request.items is None) == (request.seats is None):
+        raise CompsMisstated
     undo: list[Command] = []
-    if body.source == "on_sale":
-        set_aside, undo = set_aside_commands(body, principal, key)
+    if request.source == "on_sale":
+        set_aside, undo = set_aside_commands(request, caller, key)
         for done, command in enumerate(set_aside):
             result = await execute(command)
             if isinstance(result, Rejected):
                 await _undo(execute, undo[:done])
-                raise rejection_error(result)
+                raise EngineRefused(result)
     issued = await execute(
         IssueComps(
             new_order_id=mint_located_id(details.location.event_number),
             fan_id=recipient_id,
-            allocation=COMP_ALLOCATIONS[body.reason],
-            seats=tuple(body.seats or ()),
+            allocation=COMP_ALLOCATIONS[request.reason],
+            seats=tuple(request.seats or ()),
             items=tuple(
                 ItemRequest(ticket_type_id=item.ticket_type_id, quantity=item.quantity)
-                for item in body.items or ()
+                for item in request.items or ()
             ),
-            idempotency_key=comp_engine_key(principal, key, "issue"),
+            idempotency_key=comp_engine_key(caller, key, "issue"),
         )
     )
     if isinstance(issued, Rejected):
         await _undo(execute, undo)
-        raise rejection_error(issued)
+        raise EngineRefused(issued)
     assert isinstance(issued, SaleView), issued
     return issued
 
@@ -198,13 +214,15 @@ async def issue_comps(
     execute: Execute,
     *,
     details: EventDetails,
-    body: CompBody,
-    principal: Principal,
+    request: CompRequest,
+    caller: str,
     recipient_id: str,
     key: str | None,
 ) -> CompsIssued:
+    """The comps sold by the engine, then recorded as a complimentary order with its tickets,
+    mints and confirmation, once however often the request is retried under its key."""
     sale = await sell_comps(
-        execute, details=details, body=body, principal=principal, recipient_id=recipient_id, key=key
+        execute, details=details, request=request, caller=caller, recipient_id=recipient_id, key=key
     )
     order_id = uuid.UUID(sale.order_id)
     event_number = details.location.event_number
@@ -215,12 +233,12 @@ async def issue_comps(
             event_id=details.location.event_id,
             owner_user_id=sale.fan_id,
             currency=details.currency,
-            contact_email=body.email,
-            reason=body.reason,
+            contact_email=request.email,
+            reason=request.reason,
             items=sale.items,
             seats=sale.seats,
-            given_by=principal.caller,
-            note=body.note,
+            given_by=caller,
+            note=request.note,
             new_ticket_id=lambda: uuid.UUID(mint_located_id(event_number)),
         )
         if tickets is not None:
@@ -231,7 +249,7 @@ async def issue_comps(
                     details=details,
                     order_id=order_id,
                     recipient_id=sale.fan_id,
-                    email=body.email,
+                    email=request.email,
                     names=names,
                     tickets=tickets,
                 ),

@@ -1,0 +1,64 @@
+"""The venue's live figures of an event as msgspec Structs: what its stats endpoint and stream
+encode (gateway/stats_board.py fills them).
+
+As in gateway/schemas.py, the OpenAPI document is generated from these Structs: change their
+shapes only by adding.
+"""
+
+from gateway.schemas import EventStatus, Response
+
+
+class TicketTypeStatsView(Response):
+    ticket_type_id: str
+    key: str
+    capacity: int
+    sold: int
+    held: int
+    available: int
+    withheld: int
+
+
+class QueueStatsView(Response):
+    waiting: int
+    admitted: int
+    admit_per_second: int
+    pre_queue: int
+    max_active_shoppers: int
+    access_ttl_s: int
+
+
+class OrderStatsView(Response):
+    pending_payment: int
+    paid: int
+    fulfilled: int
+    payment_failed: int
+    refunded: int
+    expired: int
+    cancelled: int
+
+
+class MintStatsView(Response):
+    pending: int
+    minted: int
+    failed: int
+
+
+class StatsView(Response):
+    """`capacity` is what is on sale: a venue's kills and set-asides are `withheld`, outside it,
+    so `sold + held + available == capacity` holds per ticket type and in total. `comps` counts
+    the tickets given away, which `sold` includes and `revenue_cents` does not."""
+
+    event_id: str
+    status: EventStatus
+    as_of: str
+    capacity: int
+    sold: int
+    held: int
+    available: int
+    withheld: int
+    revenue_cents: int
+    by_ticket_type: list[TicketTypeStatsView]
+    queue: QueueStatsView
+    orders: OrderStatsView
+    mints: MintStatsView
+    comps: int = 0

@@ -1,0 +1,78 @@
+"""The expected "no"s of the use cases in services/, as exceptions each carrying what it was
+refused for; gateway/errors.py words each for the API.
+
+A new refusal is added to the `ServiceRefusal` union, so the gateway's translation of it stays
+exhaustive.
+"""
+
+import typing
+
+from engine.rejections import Rejected
+from engine.transfers import TransferRefusal
+
+
+class NothingFound(Exception):
+    """What was asked for does not exist for the caller (or belongs to someone else)."""
+
+    def __init__(self, subject: str) -> None:
+        super().__init__(f"no such {subject}")
+        self.subject = subject
+
+
+class CompsMisstated(Exception):
+    """A comp request names both items and seats, or neither."""
+
+
+class EngineRefused(Exception):
+    """The event's InventoryActor said no to a step of the use case."""
+
+    def __init__(self, rejected: Rejected) -> None:
+        super().__init__(rejected.message)
+        self.rejected = rejected
+
+
+class TransferRefused(Exception):
+    """A rule of engine/transfers.py forbids giving the ticket now."""
+
+    def __init__(self, refusal: TransferRefusal, *, ticket_status: str) -> None:
+        super().__init__(refusal.value)
+        self.refusal = refusal
+        self.ticket_status = ticket_status
+
+
+class OrderNotRefundable(Exception):
+    """The order was given, or never paid: nothing was taken, so nothing goes back."""
+
+    def __init__(self, *, order_status: str, complimentary: bool) -> None:
+        super().__init__(order_status)
+        self.order_status = order_status
+        self.complimentary = complimentary
+
+
+class TicketMoveRefused(Exception):
+    """The ticket state machine forbids the venue's move from the status the ticket is in."""
+
+    def __init__(self, engine_message: str, *, ticket_status: str) -> None:
+        super().__init__(engine_message)
+        self.engine_message = engine_message
+        self.ticket_status = ticket_status
+
+
+class TicketNotReissuable(Exception):
+    """Only a valid ticket is replaced by a new one."""
+
+    def __init__(self, *, ticket_status: str) -> None:
+        super().__init__(ticket_status)
+        self.ticket_status = ticket_status
+
+
+ServiceRefusal = (
+    NothingFound
+    | CompsMisstated
+    | EngineRefused
+    | TransferRefused
+    | OrderNotRefundable
+    | TicketMoveRefused
+    | TicketNotReissuable
+)
+SERVICE_REFUSALS: tuple[type[ServiceRefusal], ...] = typing.get_args(ServiceRefusal)
