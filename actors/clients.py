@@ -40,7 +40,8 @@ from engine import limits
 from engine.commands import Command
 from engine.outcomes import Outcome
 from engine.rejections import Reason, Rejected
-from engine.waiting_room import ChangeWaitingRoomSettings, PlaceView, QueueCounts
+from engine.waiting_room.commands import ChangeWaitingRoomSettings
+from engine.waiting_room.views import PlaceView, QueueCounts
 
 CLUSTER_CHECK_TIMEOUT_S = 2.0
 # A call meets a retired instance at most once or twice: the next one it starts is fresh.

@@ -35,7 +35,9 @@ from actors.lifecycle import (
 from engine import limits
 from engine.changes import Change
 from engine.commands import Command, ExpireHolds
-from engine.inventory import Inventory, TicketTypeCounts, apply, decide
+from engine.inventory.apply import apply
+from engine.inventory.decide import decide
+from engine.inventory.state import Inventory, TicketTypeCounts
 from engine.outcomes import Outcome
 from engine.rejections import Reason, Rejected
 from persistence.database_errors import DATABASE_ERRORS, REFUSED_DATA_ERRORS

@@ -45,33 +45,35 @@ from engine import limits
 from engine.access_tokens import issue_access_token
 from engine.pre_queue_draw import SEED_MAX
 from engine.rejections import Reason, Rejected
-from engine.waiting_room import (
+from engine.waiting_room.apply import apply
+from engine.waiting_room.changes import (
     AccessEnded,
+    FansAdmitted,
+    FansJoined,
+    PlacesSeen,
+    PreQueueDrawn,
+    WaitingRoomChange,
+    WaitingRoomSettingsChanged,
+)
+from engine.waiting_room.commands import (
     AdmitFans,
     ChangeWaitingRoomSettings,
     EndAccess,
     ExpireAccess,
-    FansAdmitted,
-    FansJoined,
     JoinFans,
     OpenWaitingRoom,
-    PlacesSeen,
-    PlaceState,
-    PlaceView,
-    PreQueueDrawn,
-    QueueCounts,
     RecordPolls,
-    WaitingRoom,
-    WaitingRoomChange,
     WaitingRoomCommand,
-    WaitingRoomRow,
-    WaitingRoomSettingsChanged,
-    apply,
+)
+from engine.waiting_room.decide import decide
+from engine.waiting_room.rows import WaitingRoomRow, rebuild_waiting_room
+from engine.waiting_room.state import PlaceState, WaitingRoom
+from engine.waiting_room.views import (
+    PlaceView,
+    QueueCounts,
     count_places,
-    decide,
     describe_place,
     queue_id_for,
-    rebuild_waiting_room,
 )
 from persistence.database_errors import DATABASE_ERRORS
 from persistence.tenancy import tenant_transaction

@@ -33,15 +33,11 @@ from engine.commands import (
     Withholding,
     WithholdUnits,
 )
-from engine.inventory import (
-    Decision,
-    Inventory,
-    InventoryConfiguration,
-    InventoryRows,
-    TicketKind,
-    TicketTypeDefinition,
-    execute,
-)
+from engine.inventory.apply import execute
+from engine.inventory.configuration import InventoryConfiguration, TicketKind, TicketTypeDefinition
+from engine.inventory.decision import Decision
+from engine.inventory.rows import InventoryRows
+from engine.inventory.state import Inventory
 from engine.rejections import Rejected
 from engine.seat_map import RowLayout, SectionLayout
 

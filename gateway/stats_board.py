@@ -18,7 +18,7 @@ import redis.asyncio as redis
 
 from actors.clients import InventorySnapshot, published_room
 from engine import limits
-from engine.inventory import TicketTypeCounts
+from engine.inventory.state import TicketTypeCounts
 from gateway.errors import ApiError, ErrorCode
 from gateway.event_clients import EventClients
 from gateway.schemas import (

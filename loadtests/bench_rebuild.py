@@ -21,7 +21,10 @@ import asyncpg
 
 from engine.changes import Change
 from engine.commands import Command, ConvertHold, HoldSeats, ItemRequest, PlaceHold
-from engine.inventory import Decision, Inventory, TicketKind, execute
+from engine.inventory.apply import execute
+from engine.inventory.configuration import TicketKind
+from engine.inventory.decision import Decision
+from engine.inventory.state import Inventory
 from gateway.embedded import EmbeddedPostgres
 from persistence.dsn import with_database
 from persistence.epochs import fenced_transaction, take_epoch

@@ -11,7 +11,7 @@ import uuid
 import asyncpg
 import msgspec
 
-from engine.inventory import TicketKind
+from engine.inventory.configuration import TicketKind
 from engine.seat_map import SectionLayout
 from persistence.event_repository import load_sections
 

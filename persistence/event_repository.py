@@ -14,7 +14,7 @@ import uuid
 import asyncpg
 import msgspec
 
-from engine.inventory import (
+from engine.inventory.configuration import (
     InventoryConfiguration,
     TicketKind,
     TicketTypeDefinition,

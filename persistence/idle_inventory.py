@@ -12,7 +12,7 @@ import uuid
 import asyncpg
 import msgspec
 
-from engine.inventory import Inventory, TicketTypeCounts
+from engine.inventory.state import Inventory, TicketTypeCounts
 from persistence.inventory_repository import load_inventory_rows
 
 

@@ -41,12 +41,8 @@ from engine.changes import (
 from engine.commands import Withholding
 from engine.holds import Hold, HoldItem, Sale
 from engine.ids import HoldId, IdempotencyKey, OrderId, SeatId, TicketTypeId
-from engine.inventory import (
-    WITHHOLDING_SEAT_STATES,
-    InventoryRows,
-    SeatRow,
-    WithheldUnitsRow,
-)
+from engine.inventory.rows import InventoryRows, SeatRow, WithheldUnitsRow
+from engine.inventory.state import WITHHOLDING_SEAT_STATES
 from engine.outcomes import IdempotencyRecord, Outcome
 from engine.pricing import Price, price_order
 from engine.seat_map import SeatState

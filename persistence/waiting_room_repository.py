@@ -15,19 +15,17 @@ from typing import assert_never
 import asyncpg
 
 from engine.pre_queue_draw import draw_pre_queue_order
-from engine.waiting_room import (
-    PLACE_TRANSITIONS,
+from engine.waiting_room.changes import (
     AccessEnded,
     FansAdmitted,
     FansJoined,
-    PlaceRow,
     PlacesSeen,
-    PlaceState,
     PreQueueDrawn,
     WaitingRoomChange,
-    WaitingRoomRow,
     WaitingRoomSettingsChanged,
 )
+from engine.waiting_room.rows import PlaceRow, WaitingRoomRow
+from engine.waiting_room.state import PLACE_TRANSITIONS, PlaceState
 
 
 class StaleWaitingRoomEpoch(RuntimeError):

@@ -17,9 +17,9 @@ from fastapi.responses import Response, StreamingResponse
 
 from engine import limits
 from engine.commands import ChangeSaleSettings, PauseSale, ResumeSale
-from engine.inventory import TicketKind
+from engine.inventory.configuration import TicketKind
 from engine.rejections import Rejected
-from engine.waiting_room import ChangeWaitingRoomSettings
+from engine.waiting_room.commands import ChangeWaitingRoomSettings
 from gateway.auth import Principal
 from gateway.errors import ApiError, ErrorCode, rejection_error
 from gateway.event_views import venue_event_view

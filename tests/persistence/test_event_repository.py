@@ -6,7 +6,8 @@ import uuid
 import asyncpg
 import pytest
 
-from engine.inventory import Inventory, TicketKind
+from engine.inventory.configuration import TicketKind
+from engine.inventory.state import Inventory
 from engine.rejections import Reason
 from persistence.event_repository import (
     EventRejected,

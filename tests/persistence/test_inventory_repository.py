@@ -37,7 +37,9 @@ from engine.commands import (
     WithholdUnits,
 )
 from engine.holds import Hold, HoldItem
-from engine.inventory import Decision, Inventory, execute
+from engine.inventory.apply import execute
+from engine.inventory.decision import Decision
+from engine.inventory.state import Inventory
 from engine.simulation import OPENS_AT_MS, Simulation, simulation_configuration
 from persistence.event_repository import load_inventory_configuration
 from persistence.inventory_repository import (

@@ -6,24 +6,21 @@ import uuid
 import asyncpg
 import pytest
 
-from engine import waiting_room
-from engine.waiting_room import (
-    AccessEnded,
-    AccessEndReason,
+from engine.waiting_room import apply as waiting_room
+from engine.waiting_room.changes import AccessEnded, AccessEndReason, FansJoined
+from engine.waiting_room.commands import (
     AdmitFans,
     ChangeWaitingRoomSettings,
     EndAccess,
     ExpireAccess,
-    FansJoined,
     JoinFans,
     OpenWaitingRoom,
-    PlaceState,
     RecordPolls,
-    WaitingRoom,
     WaitingRoomCommand,
-    rebuild_waiting_room,
-    snapshot_waiting_room,
 )
+from engine.waiting_room.decide import decide
+from engine.waiting_room.rows import rebuild_waiting_room, snapshot_waiting_room
+from engine.waiting_room.state import PlaceState, WaitingRoom
 from persistence.tenancy import tenant_transaction
 from persistence.waiting_room_repository import (
     StaleWaitingRoomEpoch,
@@ -69,7 +66,7 @@ async def commit(
     """Decide and apply `commands` as one batch, then write the batch in one transaction."""
     changes = []
     for command in commands:
-        decision = waiting_room.decide(room, command, now_ms)
+        decision = decide(room, command, now_ms)
         assert isinstance(decision, list), decision
         for change in decision:
             waiting_room.apply(room, change)
