@@ -42,13 +42,9 @@ from engine.outcomes import Outcome
 from engine.rejections import Reason, Rejected
 from persistence.database_errors import DATABASE_ERRORS, REFUSED_DATA_ERRORS
 from persistence.epochs import StaleEpoch, fenced_transaction, take_epoch
-from persistence.inventory_repository import (
-    ChangePlan,
-    InventoryConflict,
-    load_inventory_rows,
-    plan_changes,
-    write_planned,
-)
+from persistence.inventory_reads import load_inventory_rows
+from persistence.inventory_rows import ChangePlan, plan_changes
+from persistence.inventory_writes import InventoryConflict, write_planned
 from persistence.reconciliation import StoredCounts, count_stored_inventory
 from persistence.tenancy import tenant_transaction
 
