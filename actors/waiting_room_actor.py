@@ -77,10 +77,10 @@ from engine.waiting_room.views import (
 )
 from persistence.database_errors import DATABASE_ERRORS
 from persistence.tenancy import tenant_transaction
-from persistence.waiting_room_repository import (
+from persistence.waiting_room_reads import load_waiting_room
+from persistence.waiting_room_writes import (
     StaleWaitingRoomEpoch,
     WaitingRoomConflict,
-    load_waiting_room,
     take_waiting_room_epoch,
     write_waiting_room_changes,
 )

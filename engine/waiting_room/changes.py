@@ -1,7 +1,7 @@
 """The facts a waiting room records: `apply` turns them into state and persistence writes them.
 
 A new change joins `WaitingRoomChange` and gets a case in engine.waiting_room.apply and in
-persistence.waiting_room_repository.
+persistence.waiting_room_rows.
 """
 
 import enum

@@ -22,11 +22,10 @@ from engine.waiting_room.decide import decide
 from engine.waiting_room.rows import rebuild_waiting_room, snapshot_waiting_room
 from engine.waiting_room.state import PlaceState, WaitingRoom
 from persistence.tenancy import tenant_transaction
-from persistence.waiting_room_repository import (
+from persistence.waiting_room_reads import UnknownWaitingRoom, load_waiting_room
+from persistence.waiting_room_writes import (
     StaleWaitingRoomEpoch,
-    UnknownWaitingRoom,
     WaitingRoomConflict,
-    load_waiting_room,
     take_waiting_room_epoch,
     write_waiting_room_changes,
 )
