@@ -49,17 +49,15 @@ from actors.lifecycle import (
 from actors.wall_clock import wall_clock_ms
 from engine import limits
 from engine.commands import Command, ExpireHolds
-from engine.inventory import Inventory, TicketTypeCounts, apply, decide
+from engine.inventory.apply import apply
+from engine.inventory.decide import decide
+from engine.inventory.state import Inventory, TicketTypeCounts
 from engine.rejections import Reason, Rejected
 from persistence.database_errors import DATABASE_ERRORS, REFUSED_DATA_ERRORS
 from persistence.epochs import StaleEpoch, fenced_transaction, take_epoch
-from persistence.inventory_repository import (
-    ChangePlan,
-    InventoryConflict,
-    load_inventory_rows,
-    plan_changes,
-    write_planned,
-)
+from persistence.inventory_reads import load_inventory_rows
+from persistence.inventory_rows import ChangePlan, plan_changes
+from persistence.inventory_writes import InventoryConflict, write_planned
 from persistence.tenancy import tenant_transaction
 
 MILLISECONDS_PER_SECOND = 1_000

@@ -14,9 +14,11 @@ from actors.inventory_wire import Result
 from engine import limits
 from engine.changes import Change
 from engine.commands import Command
-from engine.inventory import Inventory, apply, decide
+from engine.inventory.apply import apply
+from engine.inventory.decide import decide
+from engine.inventory.state import Inventory
 from engine.rejections import Rejected
-from persistence.inventory_repository import ChangePlan
+from persistence.inventory_rows import ChangePlan
 
 
 class Request:

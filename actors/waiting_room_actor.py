@@ -35,26 +35,29 @@ from actors.waiting_room_publisher import publish_room, published_sequences
 from actors.wall_clock import wall_clock_ms
 from engine import limits
 from engine.rejections import Reason, Rejected
-from engine.waiting_room import (
+from engine.waiting_room.apply import apply
+from engine.waiting_room.changes import (
+    WaitingRoomChange,
+)
+from engine.waiting_room.commands import (
     ChangeWaitingRoomSettings,
     EndAccess,
     JoinFans,
-    QueueCounts,
-    WaitingRoom,
-    WaitingRoomChange,
     WaitingRoomCommand,
-    WaitingRoomRow,
-    apply,
+)
+from engine.waiting_room.decide import decide
+from engine.waiting_room.rows import WaitingRoomRow, rebuild_waiting_room
+from engine.waiting_room.state import WaitingRoom
+from engine.waiting_room.views import (
+    QueueCounts,
     count_places,
-    decide,
-    rebuild_waiting_room,
 )
 from persistence.database_errors import DATABASE_ERRORS
 from persistence.tenancy import tenant_transaction
-from persistence.waiting_room_repository import (
+from persistence.waiting_room_reads import load_waiting_room
+from persistence.waiting_room_writes import (
     StaleWaitingRoomEpoch,
     WaitingRoomConflict,
-    load_waiting_room,
     take_waiting_room_epoch,
     write_waiting_room_changes,
 )

@@ -28,7 +28,8 @@ from actors.waiting_room_actor import WaitingRoomActor
 from actors.wall_clock import wall_clock_ms
 from engine import limits
 from engine.rejections import Reason, Rejected
-from engine.waiting_room import ChangeWaitingRoomSettings, PlaceView, QueueCounts
+from engine.waiting_room.commands import ChangeWaitingRoomSettings
+from engine.waiting_room.views import PlaceView, QueueCounts
 
 # A call meets a retired instance at most once or twice: the next one it starts is fresh.
 RETIRED_INSTANCES_PER_CALL_MAX = 3

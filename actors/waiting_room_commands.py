@@ -9,17 +9,16 @@ from actors.waiting_room_inbox import Request
 from engine import limits
 from engine.pre_queue_draw import SEED_MAX
 from engine.rejections import Reason, Rejected
-from engine.waiting_room import (
+from engine.waiting_room.commands import (
     AdmitFans,
     ExpireAccess,
     JoinFans,
     OpenWaitingRoom,
-    PlaceView,
     RecordPolls,
-    WaitingRoom,
     WaitingRoomCommand,
-    describe_place,
 )
+from engine.waiting_room.state import WaitingRoom
+from engine.waiting_room.views import PlaceView, describe_place
 
 NUL = "\x00"
 JoinResult = PlaceView | Rejected

@@ -9,7 +9,7 @@ from collections import deque
 import msgspec
 
 from engine import limits
-from engine.waiting_room import WaitingRoomCommand
+from engine.waiting_room.commands import WaitingRoomCommand
 
 
 class Tick(msgspec.Struct, frozen=True):

@@ -26,7 +26,8 @@ import msgspec
 import redis.asyncio as redis
 
 from engine.rejections import Reason, Rejected
-from engine.waiting_room import PlaceState, PlaceView
+from engine.waiting_room.state import PlaceState
+from engine.waiting_room.views import PlaceView
 
 
 class PublishedRoom(msgspec.Struct, frozen=True, kw_only=True):

@@ -20,19 +20,17 @@ from actors.waiting_room_publication import (
 )
 from engine import limits
 from engine.access_tokens import issue_access_token
-from engine.waiting_room import (
+from engine.waiting_room.changes import (
     AccessEnded,
     FansAdmitted,
     FansJoined,
     PlacesSeen,
-    PlaceState,
     PreQueueDrawn,
-    WaitingRoom,
     WaitingRoomChange,
     WaitingRoomSettingsChanged,
-    count_places,
-    queue_id_for,
 )
+from engine.waiting_room.state import PlaceState, WaitingRoom
+from engine.waiting_room.views import count_places, queue_id_for
 
 # The engine numbers place states by their order in PlaceState.
 PLACE_STATES_BY_CODE: tuple[PlaceState, ...] = tuple(PlaceState)

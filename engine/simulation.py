@@ -33,15 +33,11 @@ from engine.commands import (
     Withholding,
     WithholdUnits,
 )
-from engine.inventory import (
-    Decision,
-    Inventory,
-    InventoryConfiguration,
-    InventoryRows,
-    TicketKind,
-    TicketTypeDefinition,
-    execute,
-)
+from engine.inventory.apply import execute
+from engine.inventory.configuration import InventoryConfiguration, TicketKind, TicketTypeDefinition
+from engine.inventory.decision import Decision
+from engine.inventory.rows import InventoryRows
+from engine.inventory.state import Inventory
 from engine.rejections import Rejected
 from engine.seat_map import RowLayout, SectionLayout
 
@@ -214,6 +210,11 @@ class Simulation:
             if generator.chance(50):
                 return RefundOrder(order_id=order_id, idempotency_key=self.idempotency_key())
             return CancelOrder(order_id=order_id)
+        return self.pick_venue_command(roll, fan_id)
+
+    def pick_venue_command(self, roll: int, fan_id: str) -> Command:
+        """The venue's commands and the rest of `pick_command`'s roll, drawn in the same order."""
+        generator = self.generator
         if roll < 82:
             return BlockSeats(
                 seats=self.pick_seats(3),

@@ -11,7 +11,7 @@ import datetime
 import msgspec
 
 from engine.commands import ChangeSaleSettings
-from engine.waiting_room import ChangeWaitingRoomSettings
+from engine.waiting_room.commands import ChangeWaitingRoomSettings
 from gateway.exchange import invalid
 from gateway.schemas import EventStatus, OnsalePatchBody, WaitingRoomPatchBody
 from persistence.event_details import EventDetails

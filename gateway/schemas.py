@@ -12,8 +12,8 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from engine import limits
-from engine.inventory import TicketKind
-from engine.waiting_room import PlaceState
+from engine.inventory.configuration import TicketKind
+from engine.waiting_room.state import PlaceState
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Key = Annotated[str, Meta(min_length=1, max_length=50)]

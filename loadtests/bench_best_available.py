@@ -16,16 +16,11 @@ import time
 
 from engine.commands import HoldBestAvailable, ReleaseHold
 from engine.holds import HoldItem, Sale
-from engine.inventory import (
-    Decision,
-    Inventory,
-    InventoryConfiguration,
-    InventoryRows,
-    SeatRow,
-    TicketKind,
-    TicketTypeDefinition,
-    execute,
-)
+from engine.inventory.apply import execute
+from engine.inventory.configuration import InventoryConfiguration, TicketKind, TicketTypeDefinition
+from engine.inventory.decision import Decision
+from engine.inventory.rows import InventoryRows, SeatRow
+from engine.inventory.state import Inventory
 from engine.rejections import Reason
 from engine.seat_map import RowLayout, SeatState, SectionLayout
 from engine.simulation import SeededGenerator

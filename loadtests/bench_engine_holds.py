@@ -8,14 +8,10 @@ idempotency key, as holds from the API do. The figure is the rate at batches of 
 import time
 
 from engine.commands import ItemRequest, PlaceHold
-from engine.inventory import (
-    Decision,
-    Inventory,
-    InventoryConfiguration,
-    TicketKind,
-    TicketTypeDefinition,
-    execute,
-)
+from engine.inventory.apply import execute
+from engine.inventory.configuration import InventoryConfiguration, TicketKind, TicketTypeDefinition
+from engine.inventory.decision import Decision
+from engine.inventory.state import Inventory
 
 BATCH_SIZES = (1, 64, 512)
 HOLDS_PER_BATCH_SIZE = 50_000

@@ -21,10 +21,14 @@ import asyncpg
 
 from engine.changes import Change
 from engine.commands import Command, ConvertHold, HoldSeats, ItemRequest, PlaceHold
-from engine.inventory import Decision, Inventory, TicketKind, execute
+from engine.inventory.apply import execute
+from engine.inventory.configuration import TicketKind
+from engine.inventory.decision import Decision
+from engine.inventory.state import Inventory
 from gateway.embedded import EmbeddedPostgres
 from persistence.dsn import with_database
 from persistence.epochs import fenced_transaction, take_epoch
+from persistence.event_configuration import load_inventory_configuration
 from persistence.event_repository import (
     NewEvent,
     NewRow,
@@ -32,9 +36,9 @@ from persistence.event_repository import (
     NewTicketType,
     WaitingRoomSettings,
     create_event,
-    load_inventory_configuration,
 )
-from persistence.inventory_repository import load_inventory_rows, write_changes
+from persistence.inventory_reads import load_inventory_rows
+from persistence.inventory_writes import write_changes
 from persistence.migrate import migrate
 from persistence.pool import create_pool, service_url
 from persistence.tenancy import tenant_transaction

@@ -11,15 +11,11 @@ import tracemalloc
 import uuid
 from collections.abc import Iterator
 
-from engine.waiting_room import (
-    AdmitFans,
-    JoinFans,
-    OpenWaitingRoom,
-    WaitingRoom,
-    WaitingRoomSettings,
-    apply,
-    decide,
-)
+from engine.waiting_room.apply import apply
+from engine.waiting_room.commands import AdmitFans, JoinFans, OpenWaitingRoom
+from engine.waiting_room.configuration import WaitingRoomSettings
+from engine.waiting_room.decide import decide
+from engine.waiting_room.state import WaitingRoom
 
 FANS = 1_000_000
 FANS_PER_BATCH = 1_000

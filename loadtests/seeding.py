@@ -5,7 +5,7 @@ import uuid
 
 import asyncpg
 
-from engine.inventory import TicketKind
+from engine.inventory.configuration import TicketKind
 from persistence.event_repository import (
     CreatedEvent,
     NewEvent,

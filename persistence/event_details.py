@@ -11,9 +11,9 @@ import uuid
 import asyncpg
 import msgspec
 
-from engine.inventory import TicketKind
+from engine.inventory.configuration import TicketKind
 from engine.seat_map import SectionLayout
-from persistence.event_repository import load_sections
+from persistence.event_configuration import load_sections
 
 
 class EventLocation(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,6 +1,6 @@
 """One hold as its fan reads it back, whatever became of it: active, released, expired or converted.
 
-Only the InventoryActor writes holds (persistence/inventory_repository.py); this module reads one,
+Only the InventoryActor writes holds (persistence/inventory_writes.py); this module reads one,
 in the caller's tenant transaction, for `GET /v1/holds/{hold_id}`.
 """
 
@@ -10,7 +10,7 @@ import asyncpg
 import msgspec
 
 from engine.holds import HoldItem
-from persistence.inventory_repository import hold_items_of
+from persistence.inventory_reads import hold_items_of
 
 
 class StoredHold(msgspec.Struct, frozen=True, kw_only=True):

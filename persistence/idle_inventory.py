@@ -12,8 +12,8 @@ import uuid
 import asyncpg
 import msgspec
 
-from engine.inventory import Inventory, TicketTypeCounts
-from persistence.inventory_repository import load_inventory_rows
+from engine.inventory.state import Inventory, TicketTypeCounts
+from persistence.inventory_reads import load_inventory_rows
 
 
 class StoredInventory(msgspec.Struct, frozen=True, kw_only=True):

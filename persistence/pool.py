@@ -29,7 +29,8 @@ POOL_IDLE_CONNECTION_LIFETIME_S = 300.0
 POOL_QUERIES_PER_CONNECTION_MAX = 50_000
 
 
-class ServicePool(asyncpg.Pool):
+# asyncpg ships no type stubs, so to mypy its Pool is Any and subclassing it is untyped.
+class ServicePool(asyncpg.Pool):  # type: ignore[misc]
     """An asyncpg pool whose acquisitions that name no timeout wait at most `connection_wait_s`
     for a connection (None: as long as it takes). asyncpg gives the release of the connection as
     long to wait for a timed-out statement's cancellation, then drops the connection."""

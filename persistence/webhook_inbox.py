@@ -28,7 +28,8 @@ async def record_webhook_event(
 ) -> bool:
     """Store the event if it is new; True when it still has to be applied."""
     await connection.execute(RECORD_EVENT, stripe_event_id, event_type, payload, order_id)
-    return await connection.fetchval(SELECT_STATUS, stripe_event_id) != "processed"
+    status: str | None = await connection.fetchval(SELECT_STATUS, stripe_event_id)
+    return status != "processed"
 
 
 MARK_PROCESSED = """

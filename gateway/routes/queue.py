@@ -10,7 +10,8 @@ from fastapi.responses import Response
 from actors.waiting_room_publication import queue_position
 from engine.access_tokens import issue_access_token
 from engine.rejections import Rejected
-from engine.waiting_room import PlaceState, PlaceView
+from engine.waiting_room.state import PlaceState
+from engine.waiting_room.views import PlaceView
 from gateway.errors import ApiError, ErrorCode, rejection_error
 from gateway.exchange import authenticate, json_response, path_id
 from gateway.routes.events import known_event

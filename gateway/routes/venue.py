@@ -16,7 +16,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from engine import limits
 from engine.commands import PauseSale, ResumeSale
-from engine.inventory import TicketKind
+from engine.inventory.configuration import TicketKind
 from engine.rejections import Rejected
 from gateway.auth import Principal
 from gateway.errors import ApiError, ErrorCode, rejection_error

@@ -30,7 +30,7 @@ from engine import limits
 from engine.commands import Command, ItemRequest, PlaceHold
 from engine.outcomes import HoldView
 from engine.rejections import Reason, Rejected
-from engine.waiting_room import PlaceView
+from engine.waiting_room.views import PlaceView
 from loadtests.seeding import event_on_sale_now, seed_event
 from persistence.event_repository import CreatedEvent, WaitingRoomSettings
 from persistence.pool import service_url

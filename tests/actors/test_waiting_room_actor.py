@@ -28,13 +28,9 @@ from actors.waiting_room_publication import (
 from engine.access_tokens import AccessGrant, verify_access_token
 from engine.pre_queue_draw import draw_pre_queue_order
 from engine.rejections import Reason, Rejected
-from engine.waiting_room import (
-    ChangeWaitingRoomSettings,
-    PlaceState,
-    PlaceView,
-    QueueCounts,
-    queue_id_for,
-)
+from engine.waiting_room.commands import ChangeWaitingRoomSettings
+from engine.waiting_room.state import PlaceState
+from engine.waiting_room.views import PlaceView, QueueCounts, queue_id_for
 from notifications.notices import Notice, NoticeKind, encode_notice, notice_topic
 from persistence.outbox import OutboxMessage
 from persistence.pool import service_url

@@ -1,14 +1,10 @@
 """Small events and commands for the inventory tests, so each test states only what it varies."""
 
 from engine.commands import Command, ItemRequest, PlaceHold
-from engine.inventory import (
-    Decision,
-    Inventory,
-    InventoryConfiguration,
-    TicketKind,
-    TicketTypeDefinition,
-    execute,
-)
+from engine.inventory.apply import execute
+from engine.inventory.configuration import InventoryConfiguration, TicketKind, TicketTypeDefinition
+from engine.inventory.decision import Decision
+from engine.inventory.state import Inventory
 from engine.rejections import Reason, Rejected
 from engine.seat_map import RowLayout, SectionLayout
 

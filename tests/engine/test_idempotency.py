@@ -6,7 +6,8 @@ import pytest
 from engine import limits
 from engine.changes import IdempotencyKeyRecorded, IdempotencyKeysForgotten
 from engine.commands import ConvertHold, ExpireHolds, HoldBestAvailable, RefundOrder, ReleaseHold
-from engine.inventory import Decision, execute
+from engine.inventory.apply import execute
+from engine.inventory.decision import Decision
 from engine.outcomes import HoldView
 from engine.rejections import Reason
 from tests.engine.inventory_builders import (

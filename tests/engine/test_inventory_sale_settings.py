@@ -7,7 +7,9 @@ import pytest
 from engine import limits
 from engine.changes import SaleSettingsChanged
 from engine.commands import ChangeSaleSettings, Command, ConvertHold, ItemRequest, PlaceHold
-from engine.inventory import Inventory, InventoryRows, validate_configuration
+from engine.inventory.configuration import validate_configuration
+from engine.inventory.rows import InventoryRows
+from engine.inventory.state import Inventory
 from engine.outcomes import HoldView
 from engine.rejections import Reason
 from tests.engine.inventory_builders import (

@@ -24,7 +24,10 @@ from engine.commands import (
     UnblockSeats,
     Withholding,
 )
-from engine.inventory import Decision, Inventory, InventoryRows, execute
+from engine.inventory.apply import execute
+from engine.inventory.decision import Decision
+from engine.inventory.rows import InventoryRows
+from engine.inventory.state import Inventory
 from engine.rejections import Rejected
 from tests.engine.inventory_builders import HOLD_TTL_MS, NOW_MS, build_configuration
 

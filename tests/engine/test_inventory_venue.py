@@ -28,12 +28,8 @@ from engine.commands import (
     Withholding,
     WithholdUnits,
 )
-from engine.inventory import (
-    Inventory,
-    TicketKind,
-    TicketTypeDefinition,
-    validate_configuration,
-)
+from engine.inventory.configuration import TicketKind, TicketTypeDefinition, validate_configuration
+from engine.inventory.state import Inventory
 from engine.outcomes import SaleView
 from engine.rejections import Reason
 from engine.seat_map import RowLayout, SeatState, SectionLayout

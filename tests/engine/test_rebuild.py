@@ -16,7 +16,8 @@ from engine.commands import (
     Withholding,
     WithholdUnits,
 )
-from engine.inventory import Inventory, InventoryRows, SeatRow
+from engine.inventory.rows import InventoryRows, SeatRow
+from engine.inventory.state import Inventory
 from engine.seat_map import SeatState
 from tests.engine.inventory_builders import accepted, build_inventory, general_hold
 

@@ -4,7 +4,7 @@ failure names the seed that replays it."""
 import pytest
 
 from engine import simulation
-from engine.inventory import Inventory
+from engine.inventory.state import Inventory
 from engine.simulation import SeededGenerator, SimulationFailure, run_simulation
 
 SEEDS = range(1_000)

@@ -5,7 +5,6 @@ import re
 import msgspec
 import pytest
 
-from engine import waiting_room
 from engine.access_tokens import AccessGrant, verify_access_token
 from engine.limits import (
     FAN_ID_CHARACTERS_MAX,
@@ -16,36 +15,37 @@ from engine.limits import (
 )
 from engine.pre_queue_draw import SEED_MAX, draw_pre_queue_order
 from engine.rejections import Reason, Rejected
-from engine.waiting_room import (
-    PLACE_TRANSITIONS,
+from engine.waiting_room import apply as waiting_room
+from engine.waiting_room.changes import (
     AccessEnded,
     AccessEndReason,
+    FansAdmitted,
+    FansJoined,
+    PlacesSeen,
+    PreQueueDrawn,
+    WaitingRoomChange,
+    WaitingRoomSettingsChanged,
+)
+from engine.waiting_room.commands import (
     AdmitFans,
     ChangeWaitingRoomSettings,
     EndAccess,
     ExpireAccess,
-    FansAdmitted,
-    FansJoined,
     JoinFans,
     OpenWaitingRoom,
-    PlacesSeen,
-    PlaceState,
-    PlaceView,
-    PreQueueDrawn,
-    QueueCounts,
     RecordPolls,
-    WaitingRoom,
-    WaitingRoomChange,
     WaitingRoomCommand,
-    WaitingRoomSettings,
-    WaitingRoomSettingsChanged,
+)
+from engine.waiting_room.configuration import WaitingRoomSettings, validate_settings
+from engine.waiting_room.decide import decide
+from engine.waiting_room.rows import rebuild_waiting_room, snapshot_waiting_room
+from engine.waiting_room.state import PLACE_TRANSITIONS, PlaceState, WaitingRoom
+from engine.waiting_room.views import (
+    PlaceView,
+    QueueCounts,
     count_places,
-    decide,
     describe_place,
     queue_id_for,
-    rebuild_waiting_room,
-    snapshot_waiting_room,
-    validate_settings,
 )
 
 SECRET = b"k" * 32
@@ -189,7 +189,7 @@ def test_validation_error_when_a_fan_id_is_empty_or_too_long(fan_id: str) -> Non
 
 
 def test_busy_when_the_room_is_full(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(waiting_room, "WAITING_ROOM_FANS_MAX", 3)
+    monkeypatch.setattr("engine.waiting_room.decide.WAITING_ROOM_FANS_MAX", 3)
     room = make_room()
     run(room, JoinFans(fan_ids=fans(2)), 0)
     outcome = rejection(room, JoinFans(fan_ids=["x", "y"]), 0)

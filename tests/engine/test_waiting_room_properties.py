@@ -9,31 +9,26 @@ import hypothesis.strategies as st
 import pytest
 from hypothesis import given, settings
 
-from engine import waiting_room
 from engine.limits import ACCESS_TTL_S_MIN, ADMISSION_BURST_S, PLACE_ABANDONED_AFTER_MS
 from engine.pre_queue_draw import SEED_MAX, draw_pre_queue_order
 from engine.rejections import Rejected
-from engine.waiting_room import (
-    AccessEnded,
+from engine.waiting_room import apply as waiting_room
+from engine.waiting_room.changes import AccessEnded, FansAdmitted, WaitingRoomChange
+from engine.waiting_room.commands import (
     AdmitFans,
     ChangeWaitingRoomSettings,
     EndAccess,
     ExpireAccess,
-    FansAdmitted,
     JoinFans,
     OpenWaitingRoom,
-    PlaceState,
-    PlaceView,
     RecordPolls,
-    WaitingRoom,
-    WaitingRoomChange,
     WaitingRoomCommand,
-    WaitingRoomSettings,
-    decide,
-    describe_place,
-    rebuild_waiting_room,
-    snapshot_waiting_room,
 )
+from engine.waiting_room.configuration import WaitingRoomSettings
+from engine.waiting_room.decide import decide
+from engine.waiting_room.rows import rebuild_waiting_room, snapshot_waiting_room
+from engine.waiting_room.state import PlaceState, WaitingRoom
+from engine.waiting_room.views import PlaceView, describe_place
 
 SECRET = b"p" * 32
 EVENT_ID = "event-under-test"
@@ -294,7 +289,7 @@ def test_live_fans_are_admitted_as_if_alone_when_abandoned_places_sit_among_them
 def test_long_runs_of_abandoned_places_are_passed_over_ticks_when_a_tick_has_a_step_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(waiting_room, "PLACES_PASSED_PER_ADMISSION_MAX", 3)
+    monkeypatch.setattr("engine.waiting_room.decide.PLACES_PASSED_PER_ADMISSION_MAX", 3)
     room = WaitingRoom(
         WaitingRoomSettings(
             event_id=EVENT_ID,

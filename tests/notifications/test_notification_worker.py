@@ -19,7 +19,7 @@ import pytest
 from actors.notification_worker import BEING_SENT_ELSEWHERE, NotificationWorker
 from actors.outbox_dispatcher import OutboxDispatcher
 from engine import limits
-from engine.inventory import TicketKind
+from engine.inventory.configuration import TicketKind
 from notifications.notices import Notice, NoticeKind, NoticeTicket, encode_notice, notice_topic
 from notifications.venue_webhooks import SIGNATURE_HEADER, verify_signature
 from persistence.event_repository import NewTicketType

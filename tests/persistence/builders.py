@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from engine.inventory import TicketKind
+from engine.inventory.configuration import TicketKind
 from engine.simulation import HOLD_TTL_MS, OPENS_AT_MS, simulation_configuration
 from persistence.epochs import FencedTransaction, fenced_transaction
 from persistence.event_repository import (

@@ -9,7 +9,8 @@ import pytest
 from engine.changes import HoldPlaced
 from engine.holds import Hold, HoldItem
 from persistence.epochs import StaleEpoch, take_epoch
-from persistence.inventory_repository import load_inventory_rows, write_changes
+from persistence.inventory_reads import load_inventory_rows
+from persistence.inventory_writes import write_changes
 from persistence.pool import service_url
 from persistence.tenancy import tenant_transaction
 from tests.persistence.builders import (

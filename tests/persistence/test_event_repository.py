@@ -6,8 +6,10 @@ import uuid
 import asyncpg
 import pytest
 
-from engine.inventory import Inventory, TicketKind
+from engine.inventory.configuration import TicketKind
+from engine.inventory.state import Inventory
 from engine.rejections import Reason
+from persistence.event_configuration import load_inventory_configuration
 from persistence.event_repository import (
     EventRejected,
     NewRow,
@@ -17,7 +19,6 @@ from persistence.event_repository import (
     configuration_of,
     create_event,
     find_event_tenant,
-    load_inventory_configuration,
 )
 from persistence.tenancy import tenant_transaction
 from tests.persistence.builders import (

@@ -37,17 +37,15 @@ from engine.commands import (
     WithholdUnits,
 )
 from engine.holds import Hold, HoldItem
-from engine.inventory import Decision, Inventory, execute
+from engine.inventory.apply import execute
+from engine.inventory.decision import Decision
+from engine.inventory.state import Inventory
 from engine.simulation import OPENS_AT_MS, Simulation, simulation_configuration
-from persistence.event_repository import load_inventory_configuration
-from persistence.inventory_repository import (
-    InventoryChangeMessage,
-    InventoryConflict,
-    load_inventory_rows,
-    plan_changes,
-    write_changes,
-    write_planned,
-)
+from persistence.event_configuration import load_inventory_configuration
+from persistence.inventory_batch import InventoryChangeMessage
+from persistence.inventory_reads import load_inventory_rows
+from persistence.inventory_rows import plan_changes
+from persistence.inventory_writes import InventoryConflict, write_changes, write_planned
 from persistence.tenancy import tenant_transaction
 from tests.persistence.builders import (
     CreatedEventOfTenant,

@@ -6,30 +6,26 @@ import uuid
 import asyncpg
 import pytest
 
-from engine import waiting_room
-from engine.waiting_room import (
-    AccessEnded,
-    AccessEndReason,
+from engine.waiting_room import apply as waiting_room
+from engine.waiting_room.changes import AccessEnded, AccessEndReason, FansJoined
+from engine.waiting_room.commands import (
     AdmitFans,
     ChangeWaitingRoomSettings,
     EndAccess,
     ExpireAccess,
-    FansJoined,
     JoinFans,
     OpenWaitingRoom,
-    PlaceState,
     RecordPolls,
-    WaitingRoom,
     WaitingRoomCommand,
-    rebuild_waiting_room,
-    snapshot_waiting_room,
 )
+from engine.waiting_room.decide import decide
+from engine.waiting_room.rows import rebuild_waiting_room, snapshot_waiting_room
+from engine.waiting_room.state import PlaceState, WaitingRoom
 from persistence.tenancy import tenant_transaction
-from persistence.waiting_room_repository import (
+from persistence.waiting_room_reads import UnknownWaitingRoom, load_waiting_room
+from persistence.waiting_room_writes import (
     StaleWaitingRoomEpoch,
-    UnknownWaitingRoom,
     WaitingRoomConflict,
-    load_waiting_room,
     take_waiting_room_epoch,
     write_waiting_room_changes,
 )
@@ -69,7 +65,7 @@ async def commit(
     """Decide and apply `commands` as one batch, then write the batch in one transaction."""
     changes = []
     for command in commands:
-        decision = waiting_room.decide(room, command, now_ms)
+        decision = decide(room, command, now_ms)
         assert isinstance(decision, list), decision
         for change in decision:
             waiting_room.apply(room, change)

@@ -1,0 +1,121 @@
+"""`decide(inventory, command, now_ms)`: the changes a command makes, or why not, changing nothing.
+
+A command under an idempotency key answers its recorded outcome again; one rejected under a key
+records nothing, so its retry is decided afresh. A new command gets a case in `_decide_fresh`.
+"""
+
+from typing import assert_never
+
+from engine import limits
+from engine.changes import Change, IdempotencyKeyRecorded, SalePaused, SaleResumed
+from engine.commands import (
+    BlockSeats,
+    CancelOrder,
+    ChangeSaleSettings,
+    Command,
+    ConvertHold,
+    ExpireHolds,
+    ExtendHold,
+    HoldBestAvailable,
+    HoldSeats,
+    IssueComps,
+    PauseSale,
+    PlaceHold,
+    RefundOrder,
+    ReleaseHold,
+    ResumeSale,
+    ReturnWithheldUnits,
+    UnblockSeats,
+    WithholdUnits,
+    fingerprint,
+)
+from engine.inventory.decision import Decision, reject
+from engine.inventory.hold_decisions import (
+    decide_convert_hold,
+    decide_expire_holds,
+    decide_extend_hold,
+    decide_hold_best_available,
+    decide_hold_seats,
+    decide_place_hold,
+    decide_release_hold,
+)
+from engine.inventory.state import Inventory
+from engine.inventory.venue_decisions import (
+    decide_block_seats,
+    decide_change_sale_settings,
+    decide_issue_comps,
+    decide_return_order,
+    decide_return_withheld_units,
+    decide_unblock_seats,
+    decide_withhold_units,
+)
+from engine.outcomes import Acknowledged, IdempotencyRecord
+from engine.rejections import Reason, Rejected
+
+
+def decide(inventory: Inventory, command: Command, now_ms: int) -> Decision | Rejected:
+    key = getattr(command, "idempotency_key", None)
+    if key is None:
+        return _decide_fresh(inventory, command, now_ms)
+    if not (1 <= len(key) <= limits.IDEMPOTENCY_KEY_CHARACTERS_MAX and key.isprintable()):
+        return reject(
+            Reason.VALIDATION_ERROR, "the idempotency key must be 1-255 printable characters"
+        )
+    command_fingerprint = fingerprint(command)
+    record = inventory.idempotency_records.get(key)
+    if record is not None:
+        if record.fingerprint != command_fingerprint:
+            return reject(
+                Reason.IDEMPOTENCY_CONFLICT, "this idempotency key was used for another request"
+            )
+        return Decision(outcome=record.outcome, changes=())
+    decision = _decide_fresh(inventory, command, now_ms)
+    if isinstance(decision, Rejected):
+        return decision
+    record = IdempotencyRecord(
+        key=key, fingerprint=command_fingerprint, outcome=decision.outcome, recorded_at_ms=now_ms
+    )
+    return Decision(
+        outcome=decision.outcome,
+        changes=(*decision.changes, IdempotencyKeyRecorded(record=record)),
+    )
+
+
+def _decide_fresh(inventory: Inventory, command: Command, now_ms: int) -> Decision | Rejected:
+    match command:
+        case PlaceHold():
+            return decide_place_hold(inventory, command, now_ms)
+        case HoldSeats():
+            return decide_hold_seats(inventory, command, now_ms)
+        case HoldBestAvailable():
+            return decide_hold_best_available(inventory, command, now_ms)
+        case ReleaseHold():
+            return decide_release_hold(inventory, command, now_ms)
+        case ExpireHolds():
+            return decide_expire_holds(inventory, now_ms)
+        case ExtendHold():
+            return decide_extend_hold(inventory, command, now_ms)
+        case ConvertHold():
+            return decide_convert_hold(inventory, command, now_ms)
+        case RefundOrder() | CancelOrder():
+            return decide_return_order(inventory, command)
+        case IssueComps():
+            return decide_issue_comps(inventory, command)
+        case BlockSeats():
+            return decide_block_seats(inventory, command)
+        case UnblockSeats():
+            return decide_unblock_seats(inventory, command)
+        case WithholdUnits():
+            return decide_withhold_units(inventory, command)
+        case ReturnWithheldUnits():
+            return decide_return_withheld_units(inventory, command)
+        case PauseSale():
+            changes: tuple[Change, ...] = () if inventory.paused else (SalePaused(),)
+            return Decision(outcome=Acknowledged(), changes=changes)
+        case ResumeSale():
+            changes = (SaleResumed(),) if inventory.paused else ()
+            return Decision(outcome=Acknowledged(), changes=changes)
+        case ChangeSaleSettings():
+            return decide_change_sale_settings(inventory, command)
+        case _:
+            assert_never(command)

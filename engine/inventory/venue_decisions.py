@@ -1,0 +1,224 @@
+"""Decisions on the venue's commands: refunds and cancellations, comps, blocked seats, withheld
+units, and the sale's settings.
+
+Each reads the inventory and returns a `Decision` or a `Rejected`; none changes anything.
+"""
+
+from typing import TypeVar
+
+import msgspec
+
+from engine import limits
+from engine.changes import (
+    Change,
+    CompsIssued,
+    OrderCancelled,
+    OrderRefunded,
+    SaleSettingsChanged,
+    SeatsBlocked,
+    SeatsUnblocked,
+    UnitsWithheld,
+    WithheldUnitsReturned,
+)
+from engine.commands import (
+    BlockSeats,
+    CancelOrder,
+    ChangeSaleSettings,
+    IssueComps,
+    RefundOrder,
+    ReturnWithheldUnits,
+    UnblockSeats,
+    Withholding,
+    WithholdUnits,
+)
+from engine.holds import HoldItem, Sale
+from engine.inventory.configuration import TicketKind, sale_settings_problems
+from engine.inventory.decision import (
+    Decision,
+    check_general_items,
+    reject,
+    resolve_seats,
+    seat_items,
+)
+from engine.inventory.state import SEAT_STATE_WITHHOLDINGS, WITHHOLDING_SEAT_STATES, Inventory
+from engine.outcomes import Acknowledged, SaleView
+from engine.rejections import Reason, Rejected
+from engine.seat_map import SeatState
+
+Setting = TypeVar("Setting")
+
+
+def decide_return_order(
+    inventory: Inventory, command: RefundOrder | CancelOrder
+) -> Decision | Rejected:
+    sale = inventory.sales.get(command.order_id)
+    if sale is None:
+        return reject(Reason.NOT_FOUND, "no such sold order")
+    change: Change = (
+        OrderRefunded(order_id=sale.order_id)
+        if isinstance(command, RefundOrder)
+        else OrderCancelled(order_id=sale.order_id)
+    )
+    return Decision(outcome=SaleView.of(sale), changes=(change,))
+
+
+def decide_issue_comps(inventory: Inventory, command: IssueComps) -> Decision | Rejected:
+    if command.allocation is Withholding.KILL:
+        return reject(Reason.VALIDATION_ERROR, "comps come from an allocation, not from kills")
+    if bool(command.seats) == bool(command.items):
+        return reject(Reason.VALIDATION_ERROR, "give either seats or items")
+    if command.new_order_id in inventory.sales:
+        return reject(Reason.VALIDATION_ERROR, "this order id is already in use")
+    if command.seats:
+        seat_indexes = resolve_seats(inventory, command.seats, limits.TICKETS_PER_COMP_ORDER_MAX)
+        if isinstance(seat_indexes, Rejected):
+            return seat_indexes
+        allocated = WITHHOLDING_SEAT_STATES[command.allocation]
+        states = inventory.seat_states.states
+        outside = [index for index in seat_indexes if states[index] != allocated]
+        if outside:
+            return reject(
+                Reason.SEAT_UNAVAILABLE,
+                f"some seats are not set aside for {command.allocation}",
+                seats=list(inventory.seat_map.labels(outside)),
+            )
+        items = seat_items(inventory, seat_indexes, free=True)
+        seats = inventory.seat_map.labels(seat_indexes)
+    else:
+        rejected = check_general_items(inventory, command.items, limits.TICKETS_PER_COMP_ORDER_MAX)
+        if rejected is not None:
+            return rejected
+        short = [
+            item.ticket_type_id
+            for item in command.items
+            if inventory.counts[item.ticket_type_id].withheld[command.allocation] < item.quantity
+        ]
+        if short:
+            return reject(Reason.SOLD_OUT, "not enough set aside", ticket_type_ids=short)
+        items = tuple(
+            HoldItem(ticket_type_id=item.ticket_type_id, quantity=item.quantity, unit_price_cents=0)
+            for item in command.items
+        )
+        seats = ()
+    sale = Sale(
+        order_id=command.new_order_id,
+        fan_id=command.fan_id,
+        items=items,
+        seats=seats,
+        complimentary=True,
+    )
+    change = CompsIssued(sale=sale, allocation=command.allocation)
+    return Decision(outcome=SaleView.of(sale), changes=(change,))
+
+
+def decide_block_seats(inventory: Inventory, command: BlockSeats) -> Decision | Rejected:
+    seat_indexes = resolve_seats(inventory, command.seats, limits.SEATS_PER_VENUE_COMMAND_MAX)
+    if isinstance(seat_indexes, Rejected):
+        return seat_indexes
+    states = inventory.seat_states.states
+    taken = [index for index in seat_indexes if states[index] != SeatState.AVAILABLE]
+    if taken:
+        return reject(
+            Reason.SEAT_UNAVAILABLE,
+            "only available seats can be blocked",
+            seats=list(inventory.seat_map.labels(taken)),
+        )
+    change = SeatsBlocked(
+        seats=inventory.seat_map.labels(seat_indexes), withholding=command.withholding
+    )
+    return Decision(outcome=Acknowledged(), changes=(change,))
+
+
+def decide_unblock_seats(inventory: Inventory, command: UnblockSeats) -> Decision | Rejected:
+    seat_indexes = resolve_seats(inventory, command.seats, limits.SEATS_PER_VENUE_COMMAND_MAX)
+    if isinstance(seat_indexes, Rejected):
+        return seat_indexes
+    states = inventory.seat_states.states
+    not_blocked = [index for index in seat_indexes if states[index] not in SEAT_STATE_WITHHOLDINGS]
+    if not_blocked:
+        return reject(
+            Reason.SEAT_UNAVAILABLE,
+            "only blocked or set-aside seats can be unblocked",
+            seats=list(inventory.seat_map.labels(not_blocked)),
+        )
+    change = SeatsUnblocked(seats=inventory.seat_map.labels(seat_indexes))
+    return Decision(outcome=Acknowledged(), changes=(change,))
+
+
+def _check_units_request(
+    inventory: Inventory, command: WithholdUnits | ReturnWithheldUnits
+) -> Rejected | None:
+    ticket_type = inventory.ticket_types.get(command.ticket_type_id)
+    if ticket_type is None or ticket_type.kind is not TicketKind.GENERAL:
+        return reject(
+            Reason.VALIDATION_ERROR,
+            "not a general admission ticket type of this event",
+            ticket_type_id=command.ticket_type_id,
+        )
+    if not 1 <= command.quantity <= limits.CAPACITY_PER_TICKET_TYPE_MAX:
+        return reject(Reason.VALIDATION_ERROR, "quantities start at 1")
+    return None
+
+
+def decide_withhold_units(inventory: Inventory, command: WithholdUnits) -> Decision | Rejected:
+    rejected = _check_units_request(inventory, command)
+    if rejected is not None:
+        return rejected
+    if inventory.counts[command.ticket_type_id].available < command.quantity:
+        return reject(Reason.SOLD_OUT, "not enough available to withhold")
+    change = UnitsWithheld(
+        ticket_type_id=command.ticket_type_id,
+        quantity=command.quantity,
+        withholding=command.withholding,
+    )
+    return Decision(outcome=Acknowledged(), changes=(change,))
+
+
+def decide_return_withheld_units(
+    inventory: Inventory, command: ReturnWithheldUnits
+) -> Decision | Rejected:
+    rejected = _check_units_request(inventory, command)
+    if rejected is not None:
+        return rejected
+    if inventory.counts[command.ticket_type_id].withheld[command.withholding] < command.quantity:
+        return reject(
+            Reason.VALIDATION_ERROR, f"fewer than that are withheld as {command.withholding}"
+        )
+    change = WithheldUnitsReturned(
+        ticket_type_id=command.ticket_type_id,
+        quantity=command.quantity,
+        withholding=command.withholding,
+    )
+    return Decision(outcome=Acknowledged(), changes=(change,))
+
+
+def decide_change_sale_settings(
+    inventory: Inventory, command: ChangeSaleSettings
+) -> Decision | Rejected:
+    """The merged settings, checked whole; no change when they are what they were."""
+    configuration = inventory.configuration
+    current = SaleSettingsChanged(
+        opens_at_ms=configuration.opens_at_ms,
+        closes_at_ms=configuration.closes_at_ms,
+        hold_ttl_ms=configuration.hold_ttl_ms,
+        max_tickets_per_user=configuration.max_tickets_per_user,
+    )
+    change = SaleSettingsChanged(
+        opens_at_ms=_given_or(command.opens_at_ms, current.opens_at_ms),
+        closes_at_ms=_given_or(command.closes_at_ms, current.closes_at_ms),
+        hold_ttl_ms=_given_or(command.hold_ttl_ms, current.hold_ttl_ms),
+        max_tickets_per_user=_given_or(command.max_tickets_per_user, current.max_tickets_per_user),
+    )
+    problems = sale_settings_problems(
+        change.opens_at_ms, change.closes_at_ms, change.hold_ttl_ms, change.max_tickets_per_user
+    )
+    if problems:
+        field, message = next(iter(problems.items()))
+        if field == "closes_at" and isinstance(command.closes_at_ms, msgspec.UnsetType):
+            field = "opens_at"
+        return reject(Reason.VALIDATION_ERROR, message, field=field)
+    return Decision(outcome=Acknowledged(), changes=() if change == current else (change,))
+
+
+def _given_or(value: Setting | msgspec.UnsetType, current: Setting) -> Setting:
+    return current if isinstance(value, msgspec.UnsetType) else value

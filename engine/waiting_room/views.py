@@ -1,0 +1,102 @@
+"""What the API shows of a waiting room: a fan's place (with its access token once admitted) and
+the room's counts. Reads only."""
+
+import hashlib
+
+import msgspec
+
+from engine.access_tokens import issue_access_token
+from engine.ids import FanId
+from engine.rejections import Reason, Rejected
+from engine.waiting_room.state import (
+    STATES_BY_CODE,
+    WAITING_CODE,
+    PlaceState,
+    WaitingRoom,
+)
+
+
+class PlaceView(msgspec.Struct, frozen=True, kw_only=True):
+    """The answer to a join or a poll, as API.md's waiting room section shapes it."""
+
+    queue_id: str
+    state: PlaceState
+    position: int | None
+    eta_s: int | None
+    access_token: str | None
+
+
+class QueueCounts(msgspec.Struct, frozen=True, kw_only=True):
+    pre_queue: int
+    waiting: int
+    admitted: int
+    admit_per_second: int
+
+
+def queue_id_for(event_id: str, sequence: int) -> str:
+    """A UUID (version 8, derived) naming a place: the same event and sequence, the same id."""
+    digest = bytearray(hashlib.sha256(f"{event_id}/{sequence}".encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x80
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def position_of(room: WaitingRoom, sequence: int) -> int | None:
+    """Fans ahead of this place (0 = next), or None when it is not waiting."""
+    if room.states[sequence] != WAITING_CODE:
+        return None
+    return room.slot_of_sequence[sequence] - room.head_slot
+
+
+def eta_s_for(room: WaitingRoom, position: int | None) -> int | None:
+    """Seconds until admission if the rate holds: it falls as the head moves and never rises."""
+    if position is None:
+        return None
+    return position // room.settings.admit_per_second + 1
+
+
+def describe_place(
+    room: WaitingRoom, fan_id: FanId, now_ms: int, *, access_secret: bytes
+) -> PlaceView | Rejected:
+    """The fan's place as the API shows it; an access whose TTL ran out shows as expired."""
+    sequence = room.fan_index.find(fan_id)
+    if sequence < 0:
+        return Rejected(reason=Reason.NOT_FOUND, message="this fan has no place in the queue")
+    state = STATES_BY_CODE[room.states[sequence]]
+    access_token: str | None = None
+    if state is PlaceState.ADMITTED:
+        expires_at_ms = room.access_expires_at_ms_by_slot[room.slot_of_sequence[sequence]]
+        if now_ms >= expires_at_ms:
+            state = PlaceState.EXPIRED
+        else:
+            access_token = issue_access_token(
+                secret=access_secret,
+                event_id=room.settings.event_id,
+                fan_id=fan_id,
+                expires_at_ms=expires_at_ms,
+            )
+    position = position_of(room, sequence)
+    return PlaceView(
+        queue_id=queue_id_for(room.settings.event_id, sequence),
+        state=state,
+        position=position,
+        eta_s=eta_s_for(room, position),
+        access_token=access_token,
+    )
+
+
+def count_places(room: WaitingRoom) -> QueueCounts:
+    """The stats endpoint's `queue` figures."""
+    if room.is_open:
+        pre_queue = 0
+        waiting = room.fan_count - room.head_slot
+    else:
+        pre_queue = room.pre_queue_count
+        waiting = room.fan_count - room.pre_queue_count
+    return QueueCounts(
+        pre_queue=pre_queue,
+        waiting=waiting,
+        admitted=room.active_shopper_count,
+        admit_per_second=room.settings.admit_per_second,
+    )

@@ -1,0 +1,175 @@
+"""The rows one batch of a waiting room's changes writes, worked out with no I/O: the places it
+creates and the places it changes, folded in order, as the arrays the statements of
+persistence.waiting_room_writes take.
+
+Pure (no asyncpg), so the fold is tested without Postgres. A new change kind gets its place effect
+in `place_writes`.
+"""
+
+from collections.abc import Iterable
+from typing import NamedTuple, assert_never
+
+from engine.pre_queue_draw import draw_pre_queue_order
+from engine.waiting_room.changes import (
+    AccessEnded,
+    FansAdmitted,
+    FansJoined,
+    PlacesSeen,
+    PreQueueDrawn,
+    WaitingRoomChange,
+    WaitingRoomSettingsChanged,
+)
+from engine.waiting_room.state import PLACE_TRANSITIONS, PlaceState
+
+
+def _reachable_states(state: PlaceState) -> set[PlaceState]:
+    reached: set[PlaceState] = set()
+    frontier = list(PLACE_TRANSITIONS[state])
+    while frontier:
+        next_state = frontier.pop()
+        if next_state not in reached:
+            reached.add(next_state)
+            frontier.extend(PLACE_TRANSITIONS[next_state])
+    return reached
+
+
+# The net moves one batch may make: any state reachable through PLACE_TRANSITIONS, never a stay.
+NET_STATE_MOVES = sorted(
+    f"{state}>{reached}" for state in PlaceState for reached in _reachable_states(state)
+)
+
+
+class PlaceWrite:
+    """The net effect of a batch on one place; None leaves a column of an existing place as is."""
+
+    __slots__ = (
+        "access_expires_at_ms",
+        "admitted_at_ms",
+        "fan_id",
+        "last_seen_ms",
+        "slot",
+        "state",
+    )
+
+    def __init__(
+        self,
+        *,
+        fan_id: str | None = None,
+        slot: int | None = None,
+        state: PlaceState | None = None,
+        last_seen_ms: int | None = None,
+    ) -> None:
+        self.fan_id = fan_id
+        self.slot = slot
+        self.state = state
+        self.last_seen_ms = last_seen_ms
+        self.admitted_at_ms: int | None = None
+        self.access_expires_at_ms: int | None = None
+
+
+def place_writes(
+    changes: Iterable[WaitingRoomChange],
+) -> tuple[dict[int, PlaceWrite], dict[int, PlaceWrite]]:
+    """The places a batch creates and the places it changes, by sequence, folded in order."""
+    created: dict[int, PlaceWrite] = {}
+    changed: dict[int, PlaceWrite] = {}
+
+    def place(sequence: int) -> PlaceWrite:
+        found = created.get(sequence)
+        if found is None:
+            found = changed.setdefault(sequence, PlaceWrite())
+        return found
+
+    def move(sequences: Iterable[int], state: PlaceState) -> list[PlaceWrite]:
+        writes = [place(sequence) for sequence in sequences]
+        for write in writes:
+            write.state = state
+        return writes
+
+    for change in changes:
+        match change:
+            case FansJoined():
+                state = PlaceState.PRE_QUEUE if change.into_pre_queue else PlaceState.WAITING
+                for offset, fan_id in enumerate(change.fan_ids):
+                    sequence = change.first_sequence + offset
+                    created[sequence] = PlaceWrite(
+                        fan_id=fan_id, slot=sequence, state=state, last_seen_ms=change.joined_at_ms
+                    )
+            case PlacesSeen():
+                for sequence in change.sequences:
+                    write = place(sequence)
+                    if write.last_seen_ms is None or write.last_seen_ms < change.seen_at_ms:
+                        write.last_seen_ms = change.seen_at_ms
+            case PreQueueDrawn():
+                order = draw_pre_queue_order(change.draw_seed, change.pre_queue_count)
+                for slot, sequence in enumerate(order):
+                    write = place(sequence)
+                    write.slot = slot
+                    write.state = PlaceState.WAITING
+            case FansAdmitted():
+                for write in move(change.admitted_sequences, PlaceState.ADMITTED):
+                    write.admitted_at_ms = change.admitted_at_ms
+                    write.access_expires_at_ms = change.access_expires_at_ms
+                move(change.abandoned_sequences, PlaceState.EXPIRED)
+            case AccessEnded():
+                move(change.sequences, PlaceState.EXPIRED)
+            case WaitingRoomSettingsChanged():
+                pass
+            case _:
+                assert_never(change)
+    return created, changed
+
+
+class NewPlaces(NamedTuple):
+    """The places a batch creates, in sequence order."""
+
+    sequences: list[int]
+    fan_ids: list[str | None]
+    slots: list[int | None]
+    states: list[str | None]
+    last_seen_ms: list[int | None]
+    admitted_at_ms: list[int | None]
+    access_expires_at_ms: list[int | None]
+
+
+class ChangedPlaces(NamedTuple):
+    """The places a batch changes, in sequence order; None keeps a column as it is."""
+
+    sequences: list[int]
+    slots: list[int | None]
+    states: list[str | None]
+    last_seen_ms: list[int | None]
+    admitted_at_ms: list[int | None]
+    access_expires_at_ms: list[int | None]
+
+
+def place_rows(changes: Iterable[WaitingRoomChange]) -> tuple[NewPlaces, ChangedPlaces]:
+    """The batch's places as the rows its two statements write."""
+    created, changed = place_writes(changes)
+    new_sequences = sorted(created)
+    new_writes = [created[sequence] for sequence in new_sequences]
+    changed_sequences = sorted(changed)
+    changed_writes = [changed[sequence] for sequence in changed_sequences]
+    return (
+        NewPlaces(
+            sequences=new_sequences,
+            fan_ids=[write.fan_id for write in new_writes],
+            slots=[write.slot for write in new_writes],
+            states=[_state_name(write.state) for write in new_writes],
+            last_seen_ms=[write.last_seen_ms for write in new_writes],
+            admitted_at_ms=[write.admitted_at_ms for write in new_writes],
+            access_expires_at_ms=[write.access_expires_at_ms for write in new_writes],
+        ),
+        ChangedPlaces(
+            sequences=changed_sequences,
+            slots=[write.slot for write in changed_writes],
+            states=[_state_name(write.state) for write in changed_writes],
+            last_seen_ms=[write.last_seen_ms for write in changed_writes],
+            admitted_at_ms=[write.admitted_at_ms for write in changed_writes],
+            access_expires_at_ms=[write.access_expires_at_ms for write in changed_writes],
+        ),
+    )
+
+
+def _state_name(state: PlaceState | None) -> str | None:
+    return None if state is None else state.value
