@@ -16,11 +16,13 @@ import warnings
 from rich.console import Console
 from rich.table import Table
 
+from embedded.data_directory import DataDirectoryInUse, lock_data_directory
+from embedded.postgres_part import EmbeddedPostgres
+from embedded.runtime_file import read_runtime_file
 from gateway.auth import DEVELOPMENT_TENANT_ID, Role, sign_development_token
 from gateway.demo.flags import add_demo_arguments
-from gateway.embedded import DataDirectoryInUse, EmbeddedPostgres, lock_data_directory
 from gateway.logs import configure_logging
-from gateway.parts import Parts, read_runtime_file
+from gateway.parts import Parts
 from gateway.settings import Settings, SettingsError, load_settings
 from loadtests.options import add_loadtest_arguments
 from persistence.migrate import MigrationError, migrate

@@ -26,21 +26,19 @@ import uvicorn
 import uvloop
 
 from actors.clients import RAY_NAMESPACE, PipelineStats, node_resources, pipeline_stats
+from embedded.data_directory import lock_data_directory
+from embedded.loopback import free_port
+from embedded.part import EmbeddedPart
+from embedded.part_watcher import PartWatcher
+from embedded.postgres_part import EmbeddedPostgres
+from embedded.redis_part import EmbeddedRedis
+from embedded.runtime_file import RUNTIME_FILE_NAME, write_runtime_file
+from embedded.smtp_part import EmbeddedSmtpSink
+from embedded.stripe_part import EmbeddedStripe, StripeWebhook
 from engine import limits
 from gateway.app import create_app
-from gateway.embedded import (
-    EmbeddedPart,
-    EmbeddedPostgres,
-    EmbeddedRedis,
-    EmbeddedSmtpSink,
-    EmbeddedStripe,
-    StripeWebhook,
-    free_port,
-    lock_data_directory,
-)
 from gateway.metrics import serve_private_metrics
-from gateway.part_watcher import PartWatcher
-from gateway.parts import RUNTIME_FILE_NAME, Parts, write_runtime_file
+from gateway.parts import Parts
 from gateway.settings import Settings, SettingsError
 from minting.authority import stored_authority_key
 from persistence.migrate import migrate

@@ -17,8 +17,8 @@ import tempfile
 import msgspec
 import uvloop
 
+from embedded.runtime_file import read_runtime_file
 from gateway.demo.invariants import final_line
-from gateway.parts import read_runtime_file
 from loadtests.bench_http import running_system
 from loadtests.harness import LoadtestResult, run_loadtest
 from loadtests.options import LoadtestOptions

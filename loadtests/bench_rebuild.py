@@ -19,10 +19,10 @@ from pathlib import Path
 
 import asyncpg
 
+from embedded.postgres_part import EmbeddedPostgres
 from engine.changes import Change
 from engine.commands import Command, ConvertHold, HoldSeats, ItemRequest, PlaceHold
 from engine.inventory import Decision, Inventory, TicketKind, execute
-from gateway.embedded import EmbeddedPostgres
 from persistence.dsn import with_database
 from persistence.epochs import fenced_transaction, take_epoch
 from persistence.event_repository import (

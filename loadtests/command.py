@@ -16,9 +16,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from embedded.runtime_file import read_runtime_file
 from gateway.demo.child_system import readiness
 from gateway.demo.invariants import final_line
-from gateway.parts import read_runtime_file
 from gateway.settings import Settings
 from loadtests.harness import LoadtestResult, run_loadtest
 from loadtests.options import options_from

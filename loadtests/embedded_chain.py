@@ -31,7 +31,7 @@ def main(arguments: list[str]) -> int:
 
     from actors.names import NAMESPACE, local_chain_name
     from actors.remote import local_chain
-    from gateway.parts import read_runtime_file
+    from embedded.runtime_file import read_runtime_file
 
     default = os.environ.get("ONSALE_DATA_DIR", "var")
     data_dir = pathlib.Path(arguments[1] if len(arguments) == 2 else default)

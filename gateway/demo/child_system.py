@@ -16,7 +16,8 @@ import time
 import urllib.error
 import urllib.request
 
-from gateway.parts import Parts, read_runtime_file
+from embedded.runtime_file import read_runtime_file
+from gateway.parts import Parts
 from gateway.settings import Settings
 
 READY_TIMEOUT_S = 300.0

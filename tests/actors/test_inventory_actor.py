@@ -16,10 +16,10 @@ from actors.call_errors import ACTOR_CALL_ERRORS
 from actors.clients import InventoryClient
 from actors.inventory_actor import CountDifference
 from actors.names import NAMESPACE, inventory_actor_name
+from embedded.postgres_part import EmbeddedPostgres
 from engine.commands import ChangeSaleSettings, ItemRequest, PlaceHold
 from engine.outcomes import Acknowledged, HoldView
 from engine.rejections import Reason, Rejected
-from gateway.embedded import EmbeddedPostgres
 from loadtests.seeding import event_on_sale_now, seed_event
 from persistence.epochs import take_epoch
 from persistence.migrate import migrate

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from embedded.runtime_file import write_runtime_file
 from engine.limits import (
     BEARER_TOKEN_CHARACTERS_MAX,
     TOKEN_CLOCK_LEEWAY_S,
@@ -27,7 +28,7 @@ from gateway.auth import (
 )
 from gateway.cli import main
 from gateway.errors import ApiError, ErrorCode
-from gateway.parts import Parts, write_runtime_file
+from gateway.parts import Parts
 from gateway.settings import Environment, Settings, SettingsError
 
 SECRET = "development-secret-for-tests-0123456789abcdef"

@@ -10,8 +10,9 @@ import uuid
 import pytest
 import stripe
 
-from gateway.child_processes import processes_running
-from gateway.embedded import EmbeddedStripe, free_port
+from embedded.child_processes import processes_running
+from embedded.loopback import free_port
+from embedded.stripe_part import EmbeddedStripe
 
 API_KEY = "sk_test_onsale_stripe_server"
 
@@ -91,7 +92,7 @@ KILL_TIMEOUT_S = 10.0
 
 
 def kill_server(stripe_directory: pathlib.Path) -> None:
-    [server] = processes_running("gateway.stripe_server", stripe_directory / "localstripe.pickle")
+    [server] = processes_running("embedded.stripe_server", stripe_directory / "localstripe.pickle")
     server.send_signal(signal.SIGKILL)
     server.wait(KILL_TIMEOUT_S)
 

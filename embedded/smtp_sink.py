@@ -3,8 +3,8 @@
 Started when SMTP_URL is unset, so the embedded stack sends real email over real SMTP without a
 mail server installed. Each accepted message becomes `<arrival ns>-<random>.eml` in its directory,
 headed by `X-MailFrom` and `X-RcptTo` lines with the envelope; the name sorts in arrival order and
-the file appears whole (it is renamed into place). Run as `python -m notifications.smtp_sink`, a
-child process of the embedded runtime (gateway/embedded.py).
+the file appears whole (it is renamed into place). Run as `python -m embedded.smtp_sink`, a
+child process of the embedded runtime (embedded/smtp_part.py).
 """
 
 import argparse

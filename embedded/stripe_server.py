@@ -3,7 +3,7 @@ durable before each answer, and with two of Stripe's behaviours that localstripe
 
 localstripe keeps its whole store in one hard-coded /tmp pickle, saved after each write; the
 embedded runtime needs it under the data directory, journalled so that an answer is never lost to
-a crash (gateway/stripe_store.py), and `onsale up` on the same directory finds its PaymentIntents
+a crash (embedded/stripe_store.py), and `onsale up` on the same directory finds its PaymentIntents
 again. One server at a time uses a store: a second one is refused. localstripe also ignores
 `Idempotency-Key`, which Stripe honours (the same key returns the first response; another body
 with it is refused), and charges Stripe's generic decline test cards. Both are added here, so the
@@ -23,7 +23,7 @@ from aiohttp import web
 from localstripe import resources, server
 from localstripe.errors import UserError
 
-from gateway.stripe_store import JournalledStore
+from embedded.stripe_store import JournalledStore
 
 IDEMPOTENCY_STORE_PREFIX = "onsale_idempotency:"
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"

