@@ -17,11 +17,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from embedded.runtime_file import read_runtime_file
-from gateway.demo.child_system import readiness
-from gateway.demo.invariants import final_line
 from gateway.settings import Settings
 from loadtests.harness import LoadtestResult, run_loadtest
+from loadtests.invariants import final_line
 from loadtests.options import options_from
+from loadtests.running_system import readiness
 
 OPTIONS_EXIT_CODE = 2
 # Their request logs would bury the progress lines: one line per call of the checks.

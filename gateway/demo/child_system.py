@@ -6,24 +6,21 @@ comes from this machine's one address, so the address rate limit is raised for t
 the operator set it; the per-fan limit stays as configured.
 """
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 from embedded.runtime_file import read_runtime_file
 from gateway.parts import Parts
 from gateway.settings import Settings
+from loadtests.running_system import readiness
 
 READY_TIMEOUT_S = 300.0
 STOP_TIMEOUT_S = 120.0
 READY_POLL_S = 0.5
-READY_REQUEST_TIMEOUT_S = 5.0
 LOG_FILE_NAME = "demo-onsale-up.log"
 LOG_TAIL_CHARACTERS = 3_000
 ADDRESS_RATE_VARIABLE = "ONSALE_RATE_LIMIT_ADDRESS_PER_S"
@@ -33,18 +30,6 @@ DEMO_ADDRESS_RATE_PER_S = "1000000"
 
 class SystemDidNotStart(Exception):
     """`onsale up` exited, or did not answer ready in time; the message says which."""
-
-
-def readiness(gateway_url: str) -> tuple[int, dict[str, object]]:
-    try:
-        with urllib.request.urlopen(
-            f"{gateway_url}/health/ready", timeout=READY_REQUEST_TIMEOUT_S
-        ) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return 0, {}
 
 
 def port_is_taken(host: str, port: int) -> bool:

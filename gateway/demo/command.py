@@ -20,10 +20,10 @@ from gateway.demo.mailbox import Mailbox
 from gateway.demo.progress import Progress
 from gateway.demo.record import DriverRecord
 from gateway.demo.report import DemoReport, build_report, print_report
-from gateway.demo.scenario import Scenario, plan_fans
-from gateway.demo.system_facts import read_system_facts
 from gateway.parts import Parts
 from gateway.settings import Settings
+from loadtests.scenario import Scenario, plan_fans
+from loadtests.system_facts import read_system_facts
 
 SCENARIO_EXIT_CODE = 2
 MAIL_DIRECTORY = "mail"

@@ -15,16 +15,17 @@ import uuid
 
 import msgspec
 
-from gateway.auth import DEVELOPMENT_TENANT_ID, Role, sign_development_token
+from gateway.auth import DEVELOPMENT_TENANT_ID, Role
 from gateway.demo.backlogs import DrainResult, drain_backlogs
 from gateway.demo.fan import FanJourney, SaleFacts
 from gateway.demo.mailbox import Mailbox
 from gateway.demo.progress import Progress
 from gateway.demo.record import DriverRecord, Outcome, Step
 from gateway.demo.sale_watch import SaleWatch, Sample
-from gateway.demo.scenario import GENERAL_KEY, RESERVED_KEY, Scenario, event_body, plan_fans
 from gateway.demo.timed_client import TimedClient
 from gateway.parts import Parts
+from loadtests.running_system import sign
+from loadtests.scenario import GENERAL_KEY, RESERVED_KEY, Scenario, event_body, plan_fans
 
 VENUE_USER_ID = "demo-venue"
 # Tokens outlive the longest run the flags allow: the sale, the drain and a margin.
@@ -66,19 +67,6 @@ def fan_id_of(user_id: str) -> str:
 def token_ttl_s(scenario: Scenario) -> int:
     wanted = scenario.sale_timeout_s + scenario.drain_timeout_s + TOKEN_MARGIN_S
     return min(TOKEN_TTL_S_MAX, int(wanted))
-
-
-def sign(parts: Parts, user_id: str, role: Role, ttl_s: int, email: str | None = None) -> str:
-    assert parts.jwt_secret is not None, "the demo runs against a development system"
-    return sign_development_token(
-        parts.jwt_secret,
-        user_id=user_id,
-        tenant_id=DEVELOPMENT_TENANT_ID,
-        roles=[role],
-        ttl_s=ttl_s,
-        now_s=int(time.time()),
-        email=email,
-    )
 
 
 async def create_event(client: TimedClient, venue_token: str, scenario: Scenario) -> CreatedEvent:

@@ -15,8 +15,8 @@ import msgspec
 
 from gateway.demo.record import TRANSPORT_FAILURE, DriverRecord, Outcome, Step
 from gateway.demo.sale_watch import SaleWatch
-from gateway.demo.scenario import Ending, FanPlan, Want
 from gateway.demo.timed_client import Answer, Lane, TimedClient
+from loadtests.scenario import Ending, FanPlan, Want
 
 PAYING_CARD = "4242424242424242"
 DECLINING_CARD = "4000000000000002"

@@ -1,45 +1,15 @@
-"""The flags of `onsale demo`: one per knob of the scenario, with the scenario's defaults; and the
-two helpers that turn a Struct's fields into flags and back, which `onsale loadtest` shares.
+"""The flags of `onsale demo`: one per knob of the scenario, with the scenario's defaults, built
+by the helpers `onsale loadtest` uses too (loadtests/struct_flags.py).
 
 Light on imports, since the `onsale` command builds its parser for every subcommand.
 """
 
 import argparse
-from typing import TypeVar
 
-import msgspec
-
-from gateway.demo.scenario import Scenario
+from loadtests.scenario import Scenario
+from loadtests.struct_flags import add_field_flags, struct_from_flags
 
 DEFAULTS = Scenario()
-S = TypeVar("S", bound=msgspec.Struct)
-
-
-def add_field_flags(
-    parser: argparse.ArgumentParser, defaults: msgspec.Struct, flags: list[tuple[str, type, str]]
-) -> None:
-    """One `--field-name` flag per (field, type, meaning), defaulting to the field in `defaults`."""
-    for field, kind, meaning in flags:
-        default = getattr(defaults, field)
-        parser.add_argument(
-            "--" + field.replace("_", "-"),
-            dest=field,
-            type=kind,
-            default=default,
-            help=f"{meaning} (default: {default:,})",
-        )
-
-
-def struct_from_flags(struct_type: type[S], arguments: argparse.Namespace) -> S:
-    """The Struct the flags describe, its other fields at their defaults; ValueError names what
-    is wrong with it."""
-    return struct_type(
-        **{
-            field: getattr(arguments, field)
-            for field in struct_type.__struct_fields__
-            if hasattr(arguments, field)
-        }
-    )
 
 
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,6 @@ import html
 import math
 import pathlib
 
-from gateway.demo.invariants import final_line
 from gateway.demo.report import (
     DemoReport,
     fairness_rows,
@@ -21,6 +20,7 @@ from gateway.demo.report import (
     statuses_text,
 )
 from gateway.demo.svg_charts import Series, line_chart
+from loadtests.invariants import final_line
 
 REPORTS_DIRECTORY = "reports"
 CDF_POINTS_MAX = 200

@@ -15,12 +15,12 @@ from rich.table import Table
 from rich.text import Text
 
 from gateway.demo.driver import SaleRun
-from gateway.demo.fairness import Fairness, measure_fairness
-from gateway.demo.invariants import Invariants, TicketTypeSales, count_invariants, final_line
 from gateway.demo.record import REPORTED_STEPS, summarize_latencies
 from gateway.demo.sale_watch import Sample
-from gateway.demo.scenario import Scenario
-from gateway.demo.system_facts import SystemFacts
+from loadtests.fairness import Fairness, measure_fairness
+from loadtests.invariants import Invariants, TicketTypeSales, count_invariants, final_line
+from loadtests.scenario import Scenario
+from loadtests.system_facts import SystemFacts
 
 
 class StepFigures(msgspec.Struct, frozen=True, kw_only=True):

@@ -10,8 +10,8 @@ import pytest
 from gateway.cli import main
 from gateway.demo.child_system import ChildSystem, SystemDidNotStart, port_is_taken
 from gateway.demo.flags import add_demo_arguments, scenario_from
-from gateway.demo.scenario import Scenario
 from gateway.settings import Settings
+from loadtests.scenario import Scenario
 
 
 def parsed(*flags: str) -> argparse.Namespace:

@@ -11,14 +11,14 @@ from rich.console import Console
 
 from gateway.demo.backlogs import Backlog, DrainResult
 from gateway.demo.driver import CreatedEvent, SaleRun
-from gateway.demo.fairness import Admission
 from gateway.demo.html_report import cumulative_share, render_html, write_html_report
-from gateway.demo.invariants import OrderCharge, StoredOrder, TicketTypeSales
 from gateway.demo.record import DriverRecord, Outcome, Step
 from gateway.demo.report import build_report, format_cents, holds_per_second, print_report
 from gateway.demo.sale_watch import Sample
-from gateway.demo.scenario import Scenario
-from gateway.demo.system_facts import SaleFigures, SystemFacts
+from loadtests.fairness import Admission
+from loadtests.invariants import OrderCharge, StoredOrder, TicketTypeSales
+from loadtests.scenario import Scenario
+from loadtests.system_facts import SaleFigures, SystemFacts
 
 OPENS_AT = datetime.datetime(2030, 5, 1, 18, 0, tzinfo=datetime.UTC)
 

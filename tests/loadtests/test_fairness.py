@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from gateway.demo.fairness import (
+from loadtests.fairness import (
     Admission,
     average_ranks,
     measure_fairness,

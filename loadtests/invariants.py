@@ -1,9 +1,11 @@
 """The three promises of an on-sale, counted from what the system recorded: nothing oversold,
 nothing acknowledged lost, nobody charged twice. Pure arithmetic over the facts read from
-Postgres and Stripe (`system_facts.py`) and the ids the fans were given (`record.py`).
+Postgres and Stripe (`system_facts.py`) and the ids the fans were given (the demo's record,
+the load's acknowledged ids).
 
-The demo's last line is `final_line`; a run passes only when all three are 0 and every ticket
-sold. A new way to break a promise is counted into one of the three, never as a fourth line.
+The last line of `onsale demo` and `onsale loadtest` is `final_line`; a run passes only when all
+three are 0 and every ticket sold. A new way to break a promise is counted into one of the three,
+never as a fourth line.
 """
 
 import msgspec

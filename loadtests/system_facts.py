@@ -14,8 +14,8 @@ import msgspec
 import stripe
 
 from engine.tickets import LIVE_STATUSES
-from gateway.demo.fairness import Admission
-from gateway.demo.invariants import OrderCharge, StoredOrder, TicketTypeSales
+from loadtests.fairness import Admission
+from loadtests.invariants import OrderCharge, StoredOrder, TicketTypeSales
 
 LIVE_TICKET_STATUSES = sorted(LIVE_STATUSES)
 STRIPE_PAGE_SIZE = 100

@@ -7,7 +7,8 @@ import datetime
 import msgspec
 import pytest
 
-from gateway.demo.scenario import (
+from gateway.schemas import CreateEventBody
+from loadtests.scenario import (
     ROW_SEATS,
     SECTION_ROWS,
     Ending,
@@ -18,7 +19,6 @@ from gateway.demo.scenario import (
     row_label,
     venue_sections,
 )
-from gateway.schemas import CreateEventBody
 
 NOW = datetime.datetime(2030, 5, 1, 18, 0, tzinfo=datetime.UTC)
 

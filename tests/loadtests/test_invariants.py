@@ -1,7 +1,7 @@
 """The three promises counted from the system's records: oversold units, lost acknowledgements
 and double charges, and the final line that reports them."""
 
-from gateway.demo.invariants import (
+from loadtests.invariants import (
     Invariants,
     OrderCharge,
     StoredOrder,
