@@ -186,7 +186,7 @@ def running_system(data_dir: pathlib.Path) -> Iterator[RunningSystem]:
         "ONSALE_RATE_LIMIT_ADDRESS_PER_S": "1000000",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "up"],
+        [sys.executable, "-m", "onsale.cli", "up"],
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

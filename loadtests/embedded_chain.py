@@ -6,7 +6,7 @@ drill: `python -m loadtests.embedded_chain stop|start [data dir]` (default `$ONS
 and are retried (as failed work once their quick attempts are spent). `start` brings it back from
 its journal, with every NFT it held. It attaches to the running cluster as a Ray driver, with
 Ray's token (~/.ray/auth_token) unless RAY_AUTH_MODE says otherwise, and as a node on the loopback
-address, where the embedded cluster listens (gateway/cli.py); both must be set before Ray is
+address, where the embedded cluster listens (onsale/cli.py); both must be set before Ray is
 imported: hence a command of its own, run in a process of its own.
 """
 

@@ -1,5 +1,6 @@
 """The layers stay honest: the engine imports no shell, persistence knows neither Ray nor FastAPI,
-and the gateway reaches actors only through `actors.clients`."""
+the gateway reaches actors only through `actors.clients`, and the processes and tools above the
+layers (embedded/, loadtests/, onsale/) are imported by none below them."""
 
 import ast
 import pathlib
@@ -60,8 +61,8 @@ def test_gateway_reaches_actors_only_through_clients(path: pathlib.Path) -> None
     for module in imported_top_modules(path):
         if module.split(".")[0] == "actors":
             assert module == "actors.clients", f"{path.relative_to(ROOT)} imports {module}"
-        assert module.split(".")[0] != "ray" or path.name == "runtime.py", (
-            f"{path.relative_to(ROOT)} imports ray outside the composition root"
+        assert module.split(".")[0] != "ray", (
+            f"{path.relative_to(ROOT)} imports ray: the runtime (onsale/runtime.py) starts it"
         )
 
 
@@ -72,3 +73,32 @@ def test_payments_know_neither_ray_nor_the_gateway(path: pathlib.Path) -> None:
         assert module.split(".")[0] not in {"ray", "fastapi", "gateway", "actors"}, (
             f"{path.relative_to(ROOT)} imports {module}"
         )
+
+
+# Each package above the layers, with the packages that must never import it: everything below.
+LAYERS = ["engine", "persistence", "actors", "payments", "minting", "notifications", "gateway"]
+IMPORTED_ONLY_FROM_ABOVE = {
+    "embedded": LAYERS,
+    "loadtests": [*LAYERS, "embedded"],
+    "onsale": [*LAYERS, "embedded", "loadtests"],
+}
+
+
+BELOW_THE_PROCESSES = sorted(
+    {package for below in IMPORTED_ONLY_FROM_ABOVE.values() for package in below}
+)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for package in BELOW_THE_PROCESSES for path in python_files(package)],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_no_package_imports_the_processes_and_tools_above_it(path: pathlib.Path) -> None:
+    package = path.relative_to(ROOT).parts[0]
+    for module in imported_top_modules(path):
+        top = module.split(".")[0]
+        if top in IMPORTED_ONLY_FROM_ABOVE:
+            assert package not in IMPORTED_ONLY_FROM_ABOVE[top], (
+                f"{path.relative_to(ROOT)} imports {module}, which sits above {package}"
+            )

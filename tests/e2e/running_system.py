@@ -51,7 +51,7 @@ class RunningSystem:
         data_dir.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gateway.cli", "up"],
+                [sys.executable, "-m", "onsale.cli", "up"],
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,

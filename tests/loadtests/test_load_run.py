@@ -5,10 +5,10 @@ import pathlib
 
 import pytest
 
-from gateway.cli import main
 from loadtests.harness import RECORD_FILE_NAME, run_loadtest
 from loadtests.options import LoadtestOptions
 from loadtests.sale_checks import parse_acknowledged
+from onsale.cli import main
 from tests.gateway.http_journeys import CREATED_EVENT_IDS
 from tests.gateway.stack import Stack
 

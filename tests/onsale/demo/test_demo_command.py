@@ -7,11 +7,11 @@ import socket
 
 import pytest
 
-from gateway.cli import main
-from gateway.demo.child_system import ChildSystem, SystemDidNotStart, port_is_taken
-from gateway.demo.flags import add_demo_arguments, scenario_from
 from gateway.settings import Settings
 from loadtests.scenario import Scenario
+from onsale.cli import main
+from onsale.demo.child_system import ChildSystem, SystemDidNotStart, port_is_taken
+from onsale.demo.flags import add_demo_arguments, scenario_from
 
 
 def parsed(*flags: str) -> argparse.Namespace:

@@ -12,18 +12,18 @@ import time
 import uvloop
 from rich.console import Console
 
-from gateway.demo.child_system import ChildSystem, SystemDidNotStart
-from gateway.demo.driver import EventCreationFailed, fan_id_of, run_sale
-from gateway.demo.flags import scenario_from
-from gateway.demo.html_report import write_html_report
-from gateway.demo.mailbox import Mailbox
-from gateway.demo.progress import Progress
-from gateway.demo.record import DriverRecord
-from gateway.demo.report import DemoReport, build_report, print_report
 from gateway.parts import Parts
 from gateway.settings import Settings
 from loadtests.scenario import Scenario, plan_fans
 from loadtests.system_facts import read_system_facts
+from onsale.demo.child_system import ChildSystem, SystemDidNotStart
+from onsale.demo.driver import EventCreationFailed, fan_id_of, run_sale
+from onsale.demo.flags import scenario_from
+from onsale.demo.html_report import write_html_report
+from onsale.demo.mailbox import Mailbox
+from onsale.demo.progress import Progress
+from onsale.demo.record import DriverRecord
+from onsale.demo.report import DemoReport, build_report, print_report
 
 SCENARIO_EXIT_CODE = 2
 MAIL_DIRECTORY = "mail"

@@ -16,16 +16,16 @@ import uuid
 import msgspec
 
 from gateway.auth import DEVELOPMENT_TENANT_ID, Role
-from gateway.demo.backlogs import DrainResult, drain_backlogs
-from gateway.demo.fan import FanJourney, SaleFacts
-from gateway.demo.mailbox import Mailbox
-from gateway.demo.progress import Progress
-from gateway.demo.record import DriverRecord, Outcome, Step
-from gateway.demo.sale_watch import SaleWatch, Sample
-from gateway.demo.timed_client import TimedClient
 from gateway.parts import Parts
 from loadtests.running_system import sign
 from loadtests.scenario import GENERAL_KEY, RESERVED_KEY, Scenario, event_body, plan_fans
+from onsale.demo.backlogs import DrainResult, drain_backlogs
+from onsale.demo.fan import FanJourney, SaleFacts
+from onsale.demo.mailbox import Mailbox
+from onsale.demo.progress import Progress
+from onsale.demo.record import DriverRecord, Outcome, Step
+from onsale.demo.sale_watch import SaleWatch, Sample
+from onsale.demo.timed_client import TimedClient
 
 VENUE_USER_ID = "demo-venue"
 # Tokens outlive the longest run the flags allow: the sale, the drain and a margin.
@@ -106,6 +106,16 @@ async def run_fans(journeys: list[FanJourney], timeout_s: float) -> tuple[int, l
     return len(pending), errors
 
 
+def sale_facts_of(event: CreatedEvent, started_at: float) -> SaleFacts:
+    """What every fan knows of the sale: its ticket types, and when it opens on our clock."""
+    return SaleFacts(
+        event_id=event.event_id,
+        general_id=event.ticket_type_ids.get(GENERAL_KEY),
+        reserved_id=event.ticket_type_ids.get(RESERVED_KEY),
+        opens_at_monotonic=started_at + event.opens_in_s,
+    )
+
+
 async def run_sale(
     parts: Parts,
     scenario: Scenario,
@@ -132,12 +142,7 @@ async def run_sale(
             mailbox=mailbox,
             started_at=started_at,
         )
-        sale = SaleFacts(
-            event_id=event.event_id,
-            general_id=event.ticket_type_ids.get(GENERAL_KEY),
-            reserved_id=event.ticket_type_ids.get(RESERVED_KEY),
-            opens_at_monotonic=started_at + event.opens_in_s,
-        )
+        sale = sale_facts_of(event, started_at)
         journeys = [
             FanJourney(
                 plan,

@@ -13,10 +13,10 @@ from typing import Any
 
 import msgspec
 
-from gateway.demo.record import TRANSPORT_FAILURE, DriverRecord, Outcome, Step
-from gateway.demo.sale_watch import SaleWatch
-from gateway.demo.timed_client import Answer, Lane, TimedClient
 from loadtests.scenario import Ending, FanPlan, Want
+from onsale.demo.record import TRANSPORT_FAILURE, DriverRecord, Outcome, Step
+from onsale.demo.sale_watch import SaleWatch
+from onsale.demo.timed_client import Answer, Lane, TimedClient
 
 PAYING_CARD = "4242424242424242"
 DECLINING_CARD = "4000000000000002"

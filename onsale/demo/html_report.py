@@ -11,7 +11,8 @@ import html
 import math
 import pathlib
 
-from gateway.demo.report import (
+from loadtests.invariants import final_line
+from onsale.demo.report import (
     DemoReport,
     fairness_rows,
     money_and_aftermath_rows,
@@ -19,8 +20,7 @@ from gateway.demo.report import (
     sale_rows,
     statuses_text,
 )
-from gateway.demo.svg_charts import Series, line_chart
-from loadtests.invariants import final_line
+from onsale.demo.svg_charts import Series, line_chart
 
 REPORTS_DIRECTORY = "reports"
 CDF_POINTS_MAX = 200

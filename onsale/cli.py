@@ -20,11 +20,11 @@ from embedded.data_directory import DataDirectoryInUse, lock_data_directory
 from embedded.postgres_part import EmbeddedPostgres
 from embedded.runtime_file import read_runtime_file
 from gateway.auth import DEVELOPMENT_TENANT_ID, Role, sign_development_token
-from gateway.demo.flags import add_demo_arguments
 from gateway.logs import configure_logging
 from gateway.parts import Parts
 from gateway.settings import Settings, SettingsError, load_settings
 from loadtests.options import add_loadtest_arguments
+from onsale.demo.flags import add_demo_arguments
 from persistence.migrate import MigrationError, migrate
 
 SETTINGS_EXIT_CODE = 2
@@ -61,7 +61,7 @@ def print_parts(parts: Parts) -> None:
 def command_up(settings: Settings, arguments: argparse.Namespace) -> int:
     if not settings.ray_address:
         os.environ[RAY_LOOPBACK_NODE_VARIABLE] = "0"
-    from gateway.runtime import run
+    from onsale.runtime import run
 
     try:
         stopped_cleanly = run(settings, on_ready=print_parts)
@@ -118,7 +118,7 @@ def command_migrate(settings: Settings, arguments: argparse.Namespace) -> int:
 def command_demo(settings: Settings, arguments: argparse.Namespace) -> int:
     """Boot the embedded system in a child `onsale up`, run a whole on-sale against it over
     HTTP, check it in Postgres and Stripe, stop the system, and report."""
-    from gateway.demo.command import demo
+    from onsale.demo.command import demo
 
     return demo(console, settings, arguments)
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import msgspec
 
-from gateway.demo.mailbox import Mailbox
-from gateway.demo.record import Step
-from gateway.demo.timed_client import TimedClient
+from onsale.demo.mailbox import Mailbox
+from onsale.demo.record import Step
+from onsale.demo.timed_client import TimedClient
 
 STATS_INTERVAL_S = 1.0
 

@@ -82,6 +82,21 @@ def bounds(series: list[Series], *, log_x: bool) -> tuple[float, float, float, f
     return x_low, x_high, y_low, max(y_high, y_ticks[-1])
 
 
+def plot_frame(
+    plot_width: int, plot_height: int, height: int, *, x_label: str, y_label: str
+) -> str:
+    """The plot's border and the two axis labels, the y label turned upright."""
+    return (
+        f'<rect x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{plot_width}" height="{plot_height}" '
+        'fill="none" stroke="#9ca3af"/>'
+        f'<text x="{MARGIN_LEFT + plot_width / 2:.1f}" y="{height - 10}" text-anchor="middle">'
+        f"{html.escape(x_label)}</text>"
+        f'<text x="14" y="{MARGIN_TOP + plot_height / 2:.1f}" text-anchor="middle" '
+        f'transform="rotate(-90 14 {MARGIN_TOP + plot_height / 2:.1f})">'
+        f"{html.escape(y_label)}</text>"
+    )
+
+
 def line_chart(
     *,
     title: str,
@@ -131,15 +146,7 @@ def line_chart(
             f'<text x="{MARGIN_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
             f"{html.escape(tick_label(tick))}</text>"
         )
-    parts.append(
-        f'<rect x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{plot_width}" height="{plot_height}" '
-        'fill="none" stroke="#9ca3af"/>'
-        f'<text x="{MARGIN_LEFT + plot_width / 2:.1f}" y="{height - 10}" text-anchor="middle">'
-        f"{html.escape(x_label)}</text>"
-        f'<text x="14" y="{MARGIN_TOP + plot_height / 2:.1f}" text-anchor="middle" '
-        f'transform="rotate(-90 14 {MARGIN_TOP + plot_height / 2:.1f})">'
-        f"{html.escape(y_label)}</text>"
-    )
+    parts.append(plot_frame(plot_width, plot_height, height, x_label=x_label, y_label=y_label))
     for index, one in enumerate(series):
         color = PALETTE[index % len(PALETTE)]
         points = [(x, y) for x, y in one.points if not log_x or x > 0]

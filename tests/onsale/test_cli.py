@@ -5,7 +5,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from gateway.cli import main
+from onsale.cli import main
 from persistence.migrate import MIGRATIONS_DIRECTORY
 
 

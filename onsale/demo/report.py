@@ -14,13 +14,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from gateway.demo.driver import SaleRun
-from gateway.demo.record import REPORTED_STEPS, summarize_latencies
-from gateway.demo.sale_watch import Sample
 from loadtests.fairness import Fairness, measure_fairness
 from loadtests.invariants import Invariants, TicketTypeSales, count_invariants, final_line
 from loadtests.scenario import Scenario
 from loadtests.system_facts import SystemFacts
+from onsale.demo.driver import SaleRun
+from onsale.demo.record import REPORTED_STEPS, DriverRecord, summarize_latencies
+from onsale.demo.sale_watch import Sample
 
 
 class StepFigures(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,6 +94,27 @@ def holds_per_second(moments_s: list[float]) -> tuple[float, int]:
     return average, busiest
 
 
+def step_figures(record: DriverRecord) -> list[StepFigures]:
+    """Each reported step's latencies and answers, as the fans saw them."""
+    summaries = record.latency_summaries()
+    return [
+        StepFigures(
+            step=str(step),
+            answers=summaries[step].count,
+            p50_ms=summaries[step].p50_ms,
+            p99_ms=summaries[step].p99_ms,
+            max_ms=summaries[step].max_ms,
+            wait_p99_ms=summarize_latencies(record.waits_ms[step]).p99_ms,
+            by_status={
+                status: count
+                for (answer_step, status), count in sorted(record.answers.items())
+                if answer_step == step
+            },
+        )
+        for step in REPORTED_STEPS
+    ]
+
+
 def build_report(run: SaleRun, facts: SystemFacts, *, email_files: int) -> DemoReport:
     record = run.record
     invariants = count_invariants(
@@ -111,23 +132,6 @@ def build_report(run: SaleRun, facts: SystemFacts, *, email_files: int) -> DemoR
     if invariants.sold_out and sale.last_paid_at is not None:
         time_to_sell_out_s = (sale.last_paid_at - sale.opens_at).total_seconds()
     average, peak = holds_per_second(record.hold_acknowledged_at_s)
-    summaries = record.latency_summaries()
-    steps = [
-        StepFigures(
-            step=str(step),
-            answers=summaries[step].count,
-            p50_ms=summaries[step].p50_ms,
-            p99_ms=summaries[step].p99_ms,
-            max_ms=summaries[step].max_ms,
-            wait_p99_ms=summarize_latencies(record.waits_ms[step]).p99_ms,
-            by_status={
-                status: count
-                for (answer_step, status), count in sorted(record.answers.items())
-                if answer_step == step
-            },
-        )
-        for step in REPORTED_STEPS
-    ]
     backlog = run.drain.backlog
     return DemoReport(
         event_id=run.event.event_id,
@@ -140,7 +144,7 @@ def build_report(run: SaleRun, facts: SystemFacts, *, email_files: int) -> DemoR
         holds_acknowledged=len(record.acknowledged_hold_ids),
         holds_per_s_average=average,
         holds_per_s_peak=peak,
-        steps=steps,
+        steps=step_figures(record),
         latencies_ms={str(step): record.latencies_ms[step] for step in REPORTED_STEPS},
         requests=record.count_answers(),
         server_errors=record.count_answers(server_errors=True),

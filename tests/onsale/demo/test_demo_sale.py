@@ -8,14 +8,14 @@ import pytest
 from rich.console import Console
 
 from gateway.auth import Role
-from gateway.demo.driver import VENUE_USER_ID, fan_id_of, run_sale
-from gateway.demo.progress import Progress
-from gateway.demo.record import DriverRecord, Outcome
 from loadtests.fairness import measure_fairness
 from loadtests.invariants import count_invariants, final_line
 from loadtests.running_system import sign
 from loadtests.scenario import Scenario, plan_fans
 from loadtests.system_facts import read_system_facts
+from onsale.demo.driver import VENUE_USER_ID, fan_id_of, run_sale
+from onsale.demo.progress import Progress
+from onsale.demo.record import DriverRecord, Outcome
 from tests.gateway.http_journeys import CREATED_EVENT_IDS
 from tests.gateway.stack import Stack
 

@@ -233,7 +233,7 @@ class Runtime:
         if not address:
             self._embedded.append("ray")
             # Its servers listen where its node's address is: the loopback interface, as the
-            # `onsale up` command asked Ray before importing it (gateway/cli.py).
+            # `onsale up` command asked Ray before importing it (onsale/cli.py).
             assert gcs_address.startswith(f"{LOOPBACK_ADDRESS}:"), (
                 f"the embedded Ray cluster must listen on {LOOPBACK_ADDRESS} only: "
                 f"{gcs_address}; Ray was imported before `onsale up` could ask for it"

@@ -9,16 +9,16 @@ import re
 import msgspec
 from rich.console import Console
 
-from gateway.demo.backlogs import Backlog, DrainResult
-from gateway.demo.driver import CreatedEvent, SaleRun
-from gateway.demo.html_report import cumulative_share, render_html, write_html_report
-from gateway.demo.record import DriverRecord, Outcome, Step
-from gateway.demo.report import build_report, format_cents, holds_per_second, print_report
-from gateway.demo.sale_watch import Sample
 from loadtests.fairness import Admission
 from loadtests.invariants import OrderCharge, StoredOrder, TicketTypeSales
 from loadtests.scenario import Scenario
 from loadtests.system_facts import SaleFigures, SystemFacts
+from onsale.demo.backlogs import Backlog, DrainResult
+from onsale.demo.driver import CreatedEvent, SaleRun
+from onsale.demo.html_report import cumulative_share, render_html, write_html_report
+from onsale.demo.record import DriverRecord, Outcome, Step
+from onsale.demo.report import build_report, format_cents, holds_per_second, print_report
+from onsale.demo.sale_watch import Sample
 
 OPENS_AT = datetime.datetime(2030, 5, 1, 18, 0, tzinfo=datetime.UTC)
 

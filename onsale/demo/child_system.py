@@ -63,7 +63,7 @@ class ChildSystem:
         started = time.monotonic()
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "gateway.cli", "up"],
+                [sys.executable, "-m", "onsale.cli", "up"],
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -5,11 +5,11 @@ import pathlib
 
 import pytest
 
-from gateway.demo.fan import adjacent_available_runs, poll_delay_s
-from gateway.demo.mailbox import Mailbox
-from gateway.demo.progress import recent_rate
-from gateway.demo.record import DriverRecord, Step, percentile, summarize_latencies
-from gateway.demo.timed_client import Answer, retry_delay_s
+from onsale.demo.fan import adjacent_available_runs, poll_delay_s
+from onsale.demo.mailbox import Mailbox
+from onsale.demo.progress import recent_rate
+from onsale.demo.record import DriverRecord, Step, percentile, summarize_latencies
+from onsale.demo.timed_client import Answer, retry_delay_s
 
 
 @pytest.mark.parametrize(

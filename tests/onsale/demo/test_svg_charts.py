@@ -2,7 +2,7 @@
 
 import xml.etree.ElementTree as ElementTree
 
-from gateway.demo.svg_charts import Series, decade_ticks, line_chart, linear_ticks, nice_step
+from onsale.demo.svg_charts import Series, decade_ticks, line_chart, linear_ticks, nice_step
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 import msgspec
 
-from gateway.demo.record import TRANSPORT_FAILURE, DriverRecord, Step
+from onsale.demo.record import TRANSPORT_FAILURE, DriverRecord, Step
 
 
 class Lane(enum.StrEnum):

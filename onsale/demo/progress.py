@@ -16,9 +16,9 @@ from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 
-from gateway.demo.backlogs import Backlog
-from gateway.demo.record import DriverRecord
-from gateway.demo.sale_watch import Sample
+from onsale.demo.backlogs import Backlog
+from onsale.demo.record import DriverRecord
+from onsale.demo.sale_watch import Sample
 
 PLAIN_LINE_INTERVAL_S = 5.0
 RATE_WINDOW_S = 5.0
