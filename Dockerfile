@@ -7,7 +7,9 @@ COPY engine engine
 COPY actors actors
 COPY persistence persistence
 COPY gateway gateway
+COPY embedded embedded
 COPY loadtests loadtests
+COPY onsale onsale
 RUN pip install --no-cache-dir .
 EXPOSE 8000
 CMD ["onsale", "up"]

@@ -1,14 +1,10 @@
 """Where each part of the running system answers, as resolved at start: configured or embedded.
 
-The runtime resolves these once and hands them to the app; `onsale up` also writes them to
-`<data dir>/runtime.json` so that other commands on the same machine can find the running parts.
+The runtime resolves these once and hands them to the app; `onsale up` also writes them to its
+runtime file (embedded/runtime_file.py), so that other commands on the same machine can find them.
 """
 
-import pathlib
-
 import msgspec
-
-RUNTIME_FILE_NAME = "runtime.json"
 
 
 class Parts(msgspec.Struct, frozen=True, kw_only=True):
@@ -31,16 +27,3 @@ class Parts(msgspec.Struct, frozen=True, kw_only=True):
     solana_directory: str
     mint_authority_key: str
     custody_seed: str
-
-
-def write_runtime_file(data_dir: pathlib.Path, parts: Parts) -> pathlib.Path:
-    path = data_dir / RUNTIME_FILE_NAME
-    temporary = path.with_suffix(".tmp")
-    temporary.write_bytes(msgspec.json.format(msgspec.json.encode(parts)))
-    temporary.chmod(0o600)
-    temporary.replace(path)
-    return path
-
-
-def read_runtime_file(data_dir: pathlib.Path) -> Parts:
-    return msgspec.json.decode((data_dir / RUNTIME_FILE_NAME).read_bytes(), type=Parts)

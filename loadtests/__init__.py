@@ -1,1 +1,3 @@
-"""Load scenarios (locust) and the benchmarks of DESIGN.md; figures are printed, never asserted."""
+"""Load scenarios (locust), the benchmarks of DESIGN.md, and the sale model `onsale demo` shares
+(scenario, facts, invariants); figures are printed, never asserted. Only the `onsale` command
+and the tests import it."""

@@ -23,9 +23,9 @@ from collections.abc import Iterator
 import httpx
 import msgspec
 
+from embedded.loopback import free_port
+from embedded.runtime_file import read_runtime_file
 from gateway.auth import Role, sign_development_token
-from gateway.embedded import free_port
-from gateway.parts import read_runtime_file
 
 CONCURRENT_CLIENTS = 64
 RUN_SECONDS = 10.0
@@ -186,7 +186,7 @@ def running_system(data_dir: pathlib.Path) -> Iterator[RunningSystem]:
         "ONSALE_RATE_LIMIT_ADDRESS_PER_S": "1000000",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "up"],
+        [sys.executable, "-m", "onsale.cli", "up"],
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -26,7 +26,7 @@ from actors.names import NAMESPACE, local_chain_name, mint_worker_name
 from actors.outbox_dispatcher import OutboxDispatcher
 from actors.solana_chain import ActorChain
 from actors.worker_pool import pooled_consumer
-from gateway.embedded import EmbeddedPostgres
+from embedded.postgres_part import EmbeddedPostgres
 from loadtests.seeding import event_on_sale_now, seed_event
 from minting.minter import NftOnChain, nft_on_chain
 from minting.requests import MINT_TOPIC, MintRequest

@@ -17,10 +17,10 @@ import tempfile
 import msgspec
 import uvloop
 
-from gateway.demo.invariants import final_line
-from gateway.parts import read_runtime_file
+from embedded.runtime_file import read_runtime_file
 from loadtests.bench_http import running_system
 from loadtests.harness import LoadtestResult, run_loadtest
+from loadtests.invariants import final_line
 from loadtests.options import LoadtestOptions
 
 FANS = 20_000

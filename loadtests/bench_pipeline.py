@@ -25,9 +25,9 @@ import ray
 from actors.inventory_client import InventoryClient
 from actors.names import NAMESPACE, inventory_actor_name
 from actors.placement import node_resources
+from embedded.postgres_part import EmbeddedPostgres
 from engine.commands import ItemRequest, PlaceHold
 from engine.outcomes import HoldView
-from gateway.embedded import EmbeddedPostgres
 from loadtests.seeding import event_on_sale_now, seed_event
 from persistence.dsn import with_database
 from persistence.migrate import migrate

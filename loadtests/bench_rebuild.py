@@ -19,13 +19,13 @@ from pathlib import Path
 
 import asyncpg
 
+from embedded.postgres_part import EmbeddedPostgres
 from engine.changes import Change
 from engine.commands import Command, ConvertHold, HoldSeats, ItemRequest, PlaceHold
 from engine.inventory.apply import execute
 from engine.inventory.configuration import TicketKind
 from engine.inventory.decision import Decision
 from engine.inventory.state import Inventory
-from gateway.embedded import EmbeddedPostgres
 from persistence.dsn import with_database
 from persistence.epochs import fenced_transaction, take_epoch
 from persistence.event_configuration import load_inventory_configuration

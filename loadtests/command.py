@@ -16,12 +16,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from gateway.demo.child_system import readiness
-from gateway.demo.invariants import final_line
-from gateway.parts import read_runtime_file
+from embedded.runtime_file import read_runtime_file
 from gateway.settings import Settings
 from loadtests.harness import LoadtestResult, run_loadtest
+from loadtests.invariants import final_line
 from loadtests.options import options_from
+from loadtests.running_system import readiness
 
 OPTIONS_EXIT_CODE = 2
 # Their request logs would bury the progress lines: one line per call of the checks.

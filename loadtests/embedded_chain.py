@@ -6,7 +6,7 @@ drill: `python -m loadtests.embedded_chain stop|start [data dir]` (default `$ONS
 and are retried (as failed work once their quick attempts are spent). `start` brings it back from
 its journal, with every NFT it held. It attaches to the running cluster as a Ray driver, with
 Ray's token (~/.ray/auth_token) unless RAY_AUTH_MODE says otherwise, and as a node on the loopback
-address, where the embedded cluster listens (gateway/cli.py); both must be set before Ray is
+address, where the embedded cluster listens (onsale/cli.py); both must be set before Ray is
 imported: hence a command of its own, run in a process of its own.
 """
 
@@ -31,7 +31,7 @@ def main(arguments: list[str]) -> int:
 
     from actors.names import NAMESPACE, local_chain_name
     from actors.remote import local_chain
-    from gateway.parts import read_runtime_file
+    from embedded.runtime_file import read_runtime_file
 
     default = os.environ.get("ONSALE_DATA_DIR", "var")
     data_dir = pathlib.Path(arguments[1] if len(arguments) == 2 else default)

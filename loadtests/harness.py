@@ -24,11 +24,11 @@ import httpx
 import msgspec
 
 from gateway.auth import Role
-from gateway.demo.driver import sign as sign_for_demo
-from gateway.demo.scenario import event_body
 from gateway.parts import Parts
+from loadtests import running_system
 from loadtests.options import LoadtestOptions
 from loadtests.sale_checks import SaleChecks, check_sale, parse_acknowledged
+from loadtests.scenario import event_body
 
 LOCUSTFILE = pathlib.Path(__file__).with_name("locustfile.py")
 RECORD_FILE_NAME = "acknowledged.jsonl"
@@ -73,7 +73,7 @@ class LoadtestResult(msgspec.Struct, frozen=True, kw_only=True):
 
 def sign(parts: Parts, user_id: str, role: Role) -> str:
     """A development token of the development tenant, where the load's fans and venue live."""
-    return sign_for_demo(parts, user_id, role, TOKEN_TTL_S)
+    return running_system.sign(parts, user_id, role, TOKEN_TTL_S)
 
 
 def user_of(caller: str) -> str:

@@ -8,8 +8,8 @@ import argparse
 
 import msgspec
 
-from gateway.demo.flags import add_field_flags, struct_from_flags
-from gateway.demo.scenario import Scenario
+from loadtests.scenario import Scenario
+from loadtests.struct_flags import add_field_flags, struct_from_flags
 
 
 class LoadtestOptions(msgspec.Struct, frozen=True, kw_only=True):
@@ -34,7 +34,7 @@ class LoadtestOptions(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("a positive settle timeout")
 
     def scenario(self) -> Scenario:
-        """The event's layout and settings, in the demo's terms (which checks them)."""
+        """The event's layout and settings, in the scenario's terms (which checks them)."""
         return Scenario(
             fans=self.fans,
             seats=self.seats,

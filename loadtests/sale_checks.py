@@ -2,8 +2,8 @@
 acknowledged lost, nobody charged twice, every paid order with its tickets, and the venue's stats
 adding up to what Postgres holds.
 
-The oversell, loss and charge arithmetic is the demo's (`gateway.demo.invariants`), over the
-same facts (`gateway.demo.system_facts`); this module adds the checks a load run needs on top.
+The oversell, loss and charge arithmetic is `invariants.py`'s, which `onsale demo` counts too,
+over the same facts (`system_facts.py`); this module adds the checks a load run needs on top.
 """
 
 import asyncio
@@ -15,9 +15,9 @@ import asyncpg
 import httpx
 import msgspec
 
-from gateway.demo.invariants import Invariants, count_invariants
-from gateway.demo.system_facts import LIVE_TICKET_STATUSES, SystemFacts, read_system_facts
 from gateway.parts import Parts
+from loadtests.invariants import Invariants, count_invariants
+from loadtests.system_facts import LIVE_TICKET_STATUSES, SystemFacts, read_system_facts
 from persistence.sales_figures import ORDER_STATUSES, SalesFigures, load_sales_figures
 
 PAID_STATUSES = ("paid", "fulfilled")

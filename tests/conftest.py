@@ -21,7 +21,8 @@ import pytest
 import ray
 
 from actors.placement import node_resources
-from gateway.embedded import EmbeddedPostgres, EmbeddedRedis
+from embedded.postgres_part import EmbeddedPostgres
+from embedded.redis_part import EmbeddedRedis
 from persistence.dsn import with_database
 
 logging.getLogger("pgserver").setLevel(logging.WARNING)

@@ -78,8 +78,8 @@ def test_gateway_reaches_actors_only_through_their_facades(path: pathlib.Path) -
     for module in imported_top_modules(path):
         if module.split(".")[0] == "actors":
             assert module in GATEWAY_FACADES, f"{path.relative_to(ROOT)} imports {module}"
-        assert module.split(".")[0] != "ray" or path.name == "runtime.py", (
-            f"{path.relative_to(ROOT)} imports ray outside the composition root"
+        assert module.split(".")[0] != "ray", (
+            f"{path.relative_to(ROOT)} imports ray: the runtime (onsale/runtime.py) starts it"
         )
 
 
@@ -154,3 +154,32 @@ def test_actors_modules_import_one_another_in_one_direction() -> None:
 
     for module in sorted(graph):
         walk(module, ())
+
+
+# Each package above the layers, with the packages that must never import it: everything below.
+LAYERS = ["engine", "persistence", "actors", "payments", "minting", "notifications", "gateway"]
+IMPORTED_ONLY_FROM_ABOVE = {
+    "embedded": LAYERS,
+    "loadtests": [*LAYERS, "embedded"],
+    "onsale": [*LAYERS, "embedded", "loadtests"],
+}
+
+
+BELOW_THE_PROCESSES = sorted(
+    {package for below in IMPORTED_ONLY_FROM_ABOVE.values() for package in below}
+)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for package in BELOW_THE_PROCESSES for path in python_files(package)],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_no_package_imports_the_processes_and_tools_above_it(path: pathlib.Path) -> None:
+    package = path.relative_to(ROOT).parts[0]
+    for module in imported_top_modules(path):
+        top = module.split(".")[0]
+        if top in IMPORTED_ONLY_FROM_ABOVE:
+            assert package not in IMPORTED_ONLY_FROM_ABOVE[top], (
+                f"{path.relative_to(ROOT)} imports {module}, which sits above {package}"
+            )

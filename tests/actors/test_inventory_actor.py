@@ -16,10 +16,10 @@ from actors.actor_calls import ACTOR_CALL_ERRORS
 from actors.inventory_client import InventoryClient
 from actors.inventory_figures import CountDifference
 from actors.names import NAMESPACE, inventory_actor_name
+from embedded.postgres_part import EmbeddedPostgres
 from engine.commands import ChangeSaleSettings, ItemRequest, PlaceHold
 from engine.outcomes import Acknowledged, HoldView
 from engine.rejections import Reason, Rejected
-from gateway.embedded import EmbeddedPostgres
 from loadtests.seeding import event_on_sale_now, seed_event
 from persistence.epochs import take_epoch
 from persistence.migrate import migrate

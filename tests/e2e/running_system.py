@@ -17,10 +17,11 @@ import uuid
 import httpx
 import psutil
 
+from embedded.child_processes import is_running, processes_running, processes_working_in
+from embedded.loopback import free_port
+from embedded.runtime_file import read_runtime_file
 from gateway.auth import Role, sign_development_token
-from gateway.child_processes import is_running, processes_running, processes_working_in
-from gateway.embedded import free_port
-from gateway.parts import Parts, read_runtime_file
+from gateway.parts import Parts
 
 READY_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 90.0
@@ -50,7 +51,7 @@ class RunningSystem:
         data_dir.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gateway.cli", "up"],
+                [sys.executable, "-m", "onsale.cli", "up"],
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -128,9 +129,9 @@ class RunningSystem:
             return processes_working_in(self.data_dir / "redis", "redis-server")
         if part == "stripe":
             store = self.data_dir / "stripe" / "localstripe.pickle"
-            return processes_running("gateway.stripe_server", store)
+            return processes_running("embedded.stripe_server", store)
         assert part == "smtp", part
-        return processes_running("notifications.smtp_sink", self.data_dir / "mail")
+        return processes_running("embedded.smtp_sink", self.data_dir / "mail")
 
     def main_process_of(self, part: str) -> psutil.Process:
         """The part's server process: for Postgres, the postmaster, the parent of the others."""

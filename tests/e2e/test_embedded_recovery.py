@@ -129,7 +129,7 @@ def is_ready(system: RunningSystem) -> bool:
 
 
 def smtp_answers(system: RunningSystem) -> bool:
-    from notifications.smtp_sink import answers_smtp
+    from embedded.smtp_sink import answers_smtp
 
     port = int(system.parts().smtp_url.rsplit(":", 1)[1])
     return answers_smtp(port)

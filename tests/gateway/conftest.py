@@ -11,7 +11,9 @@ import pytest
 import ray
 
 from actors.names import NAMESPACE, inventory_actor_name, waiting_room_actor_name
-from gateway.embedded import EmbeddedSmtpSink, EmbeddedStripe, free_port
+from embedded.loopback import free_port
+from embedded.smtp_part import EmbeddedSmtpSink
+from embedded.stripe_part import EmbeddedStripe
 from tests.conftest import private_directory
 from tests.gateway.http_journeys import CREATED_EVENT_IDS
 from tests.gateway.stack import (

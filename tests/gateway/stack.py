@@ -18,9 +18,9 @@ import msgspec
 import uvicorn
 from solders.keypair import Keypair
 
+from embedded.loopback import free_port
 from gateway.app import create_app
 from gateway.auth import Role, sign_development_token
-from gateway.embedded import free_port
 from gateway.parts import Parts
 from gateway.settings import Environment, Settings
 from persistence.dsn import with_database

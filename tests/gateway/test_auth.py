@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from embedded.runtime_file import write_runtime_file
 from engine.limits import (
     BEARER_TOKEN_CHARACTERS_MAX,
     TOKEN_CLOCK_LEEWAY_S,
@@ -25,10 +26,10 @@ from gateway.auth import (
     require_roles,
     sign_development_token,
 )
-from gateway.cli import main
 from gateway.errors import ApiError, ErrorCode
-from gateway.parts import Parts, write_runtime_file
+from gateway.parts import Parts
 from gateway.settings import Environment, Settings, SettingsError
+from onsale.cli import main
 
 SECRET = "development-secret-for-tests-0123456789abcdef"
 TENANT_ID = uuid.UUID("6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b")

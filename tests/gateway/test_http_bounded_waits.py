@@ -67,7 +67,7 @@ def localstripe(stack: Stack) -> PausedProcess:
     for process in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.Error):
             command = process.cmdline()
-            if "gateway.stripe_server" in command and port in command:
+            if "embedded.stripe_server" in command and port in command:
                 return PausedProcess(process.pid)
     raise AssertionError(f"no localstripe child serves port {port}")
 

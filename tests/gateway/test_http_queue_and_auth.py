@@ -12,9 +12,9 @@ import jwt
 import pytest
 from fastapi.routing import APIRoute
 
+from embedded.loopback import free_port
 from engine.limits import RATE_LIMIT_ADDRESS_BURST
 from gateway.auth import Role
-from gateway.embedded import free_port
 from gateway.openapi import OPERATIONS
 from gateway.routes import (
     events,

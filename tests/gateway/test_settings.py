@@ -116,7 +116,7 @@ def test_production_refuses_to_start_when_a_key_is_wrong(variable: str, value: s
 def test_onsale_up_exits_non_zero_naming_each_missing_key_when_production_lacks_them() -> None:
     environment = {"ONSALE_ENV": "production", "STRIPE_API_KEY": "sk_test_x", "PATH": "/usr/bin"}
     finished = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "up"],
+        [sys.executable, "-m", "onsale.cli", "up"],
         env=environment,
         capture_output=True,
         text=True,

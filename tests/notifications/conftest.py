@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway.embedded import EmbeddedSmtpSink, free_port
-from notifications.smtp_sink import read_messages
+from embedded.loopback import free_port
+from embedded.smtp_part import EmbeddedSmtpSink
+from embedded.smtp_sink import read_messages
 from tests.conftest import private_directory
 from tests.persistence.conftest import migrated_database_url, owner_connection, service_pool
 

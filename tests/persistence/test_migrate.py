@@ -93,7 +93,7 @@ async def test_every_migration_applies_exactly_once_when_two_processes_start_tog
         await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "gateway.cli",
+            "onsale.cli",
             "migrate",
             stdout=asyncio.subprocess.PIPE,
             env={**os.environ, "DATABASE_URL": empty_database_url},

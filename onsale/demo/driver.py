@@ -1,0 +1,187 @@
+"""One simulated on-sale from start to end, against a running system: the venue creates the
+event, every fan runs their journey at once, the venue's stats are watched, and once the sale
+ends (sold out, every fan done, or out of time) the mint and email backlogs are waited for.
+
+The driver only drives and records; checking what the system did is `system_facts.py` and
+`invariants.py`, after it.
+"""
+
+import asyncio
+import datetime
+import pathlib
+import time
+import traceback
+import uuid
+
+import msgspec
+
+from gateway.auth import DEVELOPMENT_TENANT_ID, Role
+from gateway.parts import Parts
+from loadtests.running_system import sign
+from loadtests.scenario import GENERAL_KEY, RESERVED_KEY, Scenario, event_body, plan_fans
+from onsale.demo.backlogs import DrainResult, drain_backlogs
+from onsale.demo.fan import FanJourney, SaleFacts
+from onsale.demo.mailbox import Mailbox
+from onsale.demo.progress import Progress
+from onsale.demo.record import DriverRecord, Outcome, Step
+from onsale.demo.sale_watch import SaleWatch, Sample
+from onsale.demo.timed_client import TimedClient
+
+VENUE_USER_ID = "demo-venue"
+# Tokens outlive the longest run the flags allow: the sale, the drain and a margin.
+TOKEN_MARGIN_S = 600
+TOKEN_TTL_S_MAX = 86_400
+DRIVER_ERRORS_KEPT = 5
+
+
+class EventCreationFailed(Exception):
+    """The venue could not create the event; nothing was sold."""
+
+
+class CreatedEvent(msgspec.Struct, frozen=True, kw_only=True):
+    event_id: str
+    name: str
+    ticket_type_ids: dict[str, str]
+    opens_in_s: float
+
+
+class SaleRun(msgspec.Struct, kw_only=True):
+    """Everything the report needs from the driver's side of one run."""
+
+    scenario: Scenario
+    event: CreatedEvent
+    record: DriverRecord
+    samples: list[Sample]
+    sale_s: float
+    sold_out_seen_at_s: float | None
+    drain: DrainResult
+    driver_errors: list[str]
+    started_at_wall: datetime.datetime
+
+
+def fan_id_of(user_id: str) -> str:
+    """How the system names a fan: the tenant and the user of the token, as `caller`."""
+    return f"{DEVELOPMENT_TENANT_ID}/{user_id}"
+
+
+def token_ttl_s(scenario: Scenario) -> int:
+    wanted = scenario.sale_timeout_s + scenario.drain_timeout_s + TOKEN_MARGIN_S
+    return min(TOKEN_TTL_S_MAX, int(wanted))
+
+
+async def create_event(client: TimedClient, venue_token: str, scenario: Scenario) -> CreatedEvent:
+    now = datetime.datetime.now(datetime.UTC)
+    name = f"Demo Night {now:%Y-%m-%d %H:%M:%S}"
+    answer = await client.call(
+        Step.CREATE_EVENT,
+        "POST",
+        "/v1/venue/events",
+        token=venue_token,
+        body=event_body(scenario, now=now, name=name),
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
+    if answer.status != 201:
+        raise EventCreationFailed(f"POST /v1/venue/events answered {answer.status}: {answer.body}")
+    opens_at = now + datetime.timedelta(seconds=scenario.opens_in_s)
+    return CreatedEvent(
+        event_id=answer.body["event_id"],
+        name=name,
+        ticket_type_ids={row["key"]: row["id"] for row in answer.body["ticket_types"]},
+        opens_in_s=(opens_at - datetime.datetime.now(datetime.UTC)).total_seconds(),
+    )
+
+
+async def run_fans(journeys: list[FanJourney], timeout_s: float) -> tuple[int, list[str]]:
+    """Run every journey; how many ran out of time, and the first errors of the driver."""
+    tasks = [asyncio.create_task(journey.run()) for journey in journeys]
+    done, pending = await asyncio.wait(tasks, timeout=timeout_s)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    errors = [
+        "".join(traceback.format_exception(task.exception()))
+        for task in done
+        if task.exception() is not None
+    ]
+    return len(pending), errors
+
+
+def sale_facts_of(event: CreatedEvent, started_at: float) -> SaleFacts:
+    """What every fan knows of the sale: its ticket types, and when it opens on our clock."""
+    return SaleFacts(
+        event_id=event.event_id,
+        general_id=event.ticket_type_ids.get(GENERAL_KEY),
+        reserved_id=event.ticket_type_ids.get(RESERVED_KEY),
+        opens_at_monotonic=started_at + event.opens_in_s,
+    )
+
+
+async def run_sale(
+    parts: Parts,
+    scenario: Scenario,
+    *,
+    record: DriverRecord,
+    progress: Progress,
+    mail_directory: pathlib.Path | None,
+) -> SaleRun:
+    """Create the event, run every fan against it, then wait for the backlogs to drain."""
+    ttl_s = token_ttl_s(scenario)
+    venue_token = sign(parts, VENUE_USER_ID, Role.VENUE_MANAGER, ttl_s)
+    plans = plan_fans(scenario)
+    fan_tokens = [sign(parts, plan.user_id, Role.FAN, ttl_s, plan.email) for plan in plans]
+    started_at_wall = datetime.datetime.now(datetime.UTC)
+    mailbox = Mailbox(mail_directory, since_ns=time.time_ns())
+    async with TimedClient(parts.gateway_url, record) as client:
+        progress.set_phase("creating the event")
+        event = await create_event(client, venue_token, scenario)
+        started_at = time.monotonic()
+        watch = SaleWatch(
+            client,
+            event_id=event.event_id,
+            venue_token=venue_token,
+            mailbox=mailbox,
+            started_at=started_at,
+        )
+        sale = sale_facts_of(event, started_at)
+        journeys = [
+            FanJourney(
+                plan,
+                token=token,
+                sale=sale,
+                client=client,
+                watch=watch,
+                record=record,
+                started_at=started_at,
+                seed=scenario.seed,
+            )
+            for plan, token in zip(plans, fan_tokens, strict=True)
+        ]
+        progress.set_phase("selling", started_at=started_at)
+        watching = asyncio.create_task(watch.run(progress.on_sample))
+        try:
+            out_of_time, driver_errors = await run_fans(journeys, scenario.sale_timeout_s)
+            sale_s = time.monotonic() - started_at
+            for _ in range(out_of_time):
+                record.note_outcome(Outcome.OUT_OF_TIME)
+            record.outcomes[Outcome.FAILED] += len(driver_errors)
+            progress.set_phase("waiting for the mint and email backlogs")
+            drain = await drain_backlogs(
+                parts.database_url,
+                event.event_id,
+                timeout_s=scenario.drain_timeout_s,
+                on_backlog=progress.on_backlog,
+            )
+            await watch.read_once()
+        finally:
+            watching.cancel()
+    return SaleRun(
+        scenario=scenario,
+        event=event,
+        record=record,
+        samples=watch.samples,
+        sale_s=sale_s,
+        sold_out_seen_at_s=watch.sold_out_at_s,
+        drain=drain,
+        driver_errors=driver_errors[:DRIVER_ERRORS_KEPT],
+        started_at_wall=started_at_wall,
+    )

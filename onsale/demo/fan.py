@@ -1,0 +1,322 @@
+"""One fan's journey over HTTP: join the waiting room, poll at the pace of the ETA, hold once
+admitted, check out and pay (or decline, or walk away from the hold).
+
+A fan told SOLD_OUT while the event has not sold out watches the event page and tries again with
+what is left: abandoned holds and declined payments bring tickets back. Every fan stops as soon
+as the event sells out. A fan's choices are drawn from a generator seeded by the fan's number.
+"""
+
+import random
+import time
+import uuid
+from typing import Any
+
+import msgspec
+
+from loadtests.scenario import Ending, FanPlan, Want
+from onsale.demo.record import TRANSPORT_FAILURE, DriverRecord, Outcome, Step
+from onsale.demo.sale_watch import SaleWatch
+from onsale.demo.timed_client import Answer, Lane, TimedClient
+
+PAYING_CARD = "4242424242424242"
+DECLINING_CARD = "4000000000000002"
+POLL_INTERVAL_MIN_S = 1.0
+POLL_INTERVAL_MAX_S = 15.0
+# A waiting fan polls again after this share of the ETA, so polls thin out far from the door.
+POLL_ETA_SHARE = 0.5
+POLL_JITTER = 0.2
+OPENING_SPREAD_S = 3.0
+# After a SOLD_OUT a fan looks at the event page again after a wait that doubles each time it
+# still shows nothing for them, from RECHECK_FIRST_S up to RECHECK_MAX_S, and holds again only
+# once something is available: tickets come back as holds expire and payments fail.
+RECHECK_FIRST_S = 2.0
+RECHECK_MAX_S = 15.0
+RECHECK_JITTER = 0.5
+RECHECKS_MAX = 100
+POLLS_MAX = 1_000
+SALE_NOT_OPEN_RETRY_S = 1.0
+PURCHASE_ATTEMPTS_MAX = 3
+HOLD_ATTEMPTS_MAX = 200
+# A checkout of a hold that just ran out: HOLD_EXPIRED, or NOT_FOUND once the inventory has
+# swept it from memory while Postgres still has it active.
+HOLD_ENDED_CODES = frozenset({"HOLD_EXPIRED", "NOT_FOUND"})
+ACCESS_TOKEN_HEADER = "X-Access-Token"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class CheckedOut(msgspec.Struct, frozen=True, kw_only=True):
+    """An order waiting for the fan's payment."""
+
+    order_id: str
+    tickets: int
+
+
+class SaleFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """What a fan knows of the event from its page: where it is and when it opens."""
+
+    event_id: str
+    general_id: str | None
+    reserved_id: str | None
+    opens_at_monotonic: float
+
+
+def poll_delay_s(*, state: str, eta_s: int | None, seconds_to_open: float, jitter: float) -> float:
+    """When to poll again: just after the opening for a pre-queued fan, else a share of the ETA,
+    always within POLL_INTERVAL_MIN_S..POLL_INTERVAL_MAX_S. `jitter` is drawn from 0..1."""
+    if state == "pre_queue":
+        delay = seconds_to_open + jitter * OPENING_SPREAD_S
+    elif eta_s is None:
+        delay = POLL_INTERVAL_MIN_S + jitter * OPENING_SPREAD_S
+    else:
+        delay = eta_s * POLL_ETA_SHARE * (1 - POLL_JITTER + 2 * POLL_JITTER * jitter)
+    return min(POLL_INTERVAL_MAX_S, max(POLL_INTERVAL_MIN_S, delay))
+
+
+def is_transient(answer: Answer) -> bool:
+    """No answer, or one that says to come back later: a fan keeps refreshing."""
+    return answer.status == TRANSPORT_FAILURE or answer.status == 429 or answer.status >= 500
+
+
+def adjacent_available_runs(seatmap: dict[str, Any], quantity: int) -> list[list[str]]:
+    """Every run of `quantity` side-by-side available seats on the map, as seat ids."""
+    runs = []
+    for section in seatmap["sections"]:
+        for row in section["rows"]:
+            streak: list[str] = []
+            for seat in row["seats"]:
+                if seat["status"] != "available":
+                    streak = []
+                    continue
+                streak.append(f"{section['id']}-{row['id']}-{seat['n']}")
+                if len(streak) >= quantity:
+                    runs.append(streak[-quantity:])
+    return runs
+
+
+class FanJourney:
+    def __init__(
+        self,
+        plan: FanPlan,
+        *,
+        token: str,
+        sale: SaleFacts,
+        client: TimedClient,
+        watch: SaleWatch,
+        record: DriverRecord,
+        started_at: float,
+        seed: int,
+    ) -> None:
+        self._plan = plan
+        self._token = token
+        self._sale = sale
+        self._client = client
+        self._watch = watch
+        self._record = record
+        self._started_at = started_at
+        self._random = random.Random(seed * 1_000_003 + plan.number)
+        self._want = plan.want
+        self._quantity = plan.quantity
+        self._section = plan.section
+        self._contiguous = True
+        self._access_token = ""
+
+    async def run(self) -> None:
+        arrives_at = self._started_at + self._plan.arrives_after_s
+        if await self._watch.sleep_unless_sold_out(max(0.0, arrives_at - time.monotonic())):
+            self._record.note_outcome(Outcome.NEVER_ADMITTED)
+            return
+        self._record.note_outcome(await self._journey())
+
+    async def _journey(self) -> Outcome:
+        not_admitted = await self._wait_for_admission()
+        if not_admitted is not None:
+            return not_admitted
+        self._record.fans_admitted += 1
+        for _ in range(PURCHASE_ATTEMPTS_MAX):
+            checked_out = await self._hold_and_check_out()
+            if isinstance(checked_out, Outcome):
+                return checked_out
+            if checked_out is not None:
+                outcome = await self._pay(checked_out)
+                if outcome is not None:
+                    return outcome
+        return Outcome.FAILED
+
+    async def _wait_for_admission(self) -> Outcome | None:
+        """Join and poll until admitted (None), or why the fan never was."""
+        answer = await self._client.call(
+            Step.JOIN, "POST", f"/v1/events/{self._sale.event_id}/queue", token=self._token
+        )
+        if answer.status != 200:
+            return Outcome.FAILED
+        self._record.fans_arrived += 1
+        place = answer.body
+        for _ in range(POLLS_MAX):
+            if place["state"] == "admitted":
+                self._access_token = place["access_token"]
+                return None
+            if place["state"] == "expired":
+                return Outcome.PLACE_EXPIRED
+            delay = poll_delay_s(
+                state=place["state"],
+                eta_s=place["eta_s"],
+                seconds_to_open=self._sale.opens_at_monotonic - time.monotonic(),
+                jitter=self._random.random(),
+            )
+            if await self._watch.sleep_unless_sold_out(delay):
+                return Outcome.NEVER_ADMITTED
+            path = f"/v1/events/{self._sale.event_id}/queue/{place['queue_id']}"
+            answer = await self._client.call(Step.POLL, "GET", path, token=self._token)
+            if answer.status == 200:
+                place = answer.body
+            elif not is_transient(answer):
+                return Outcome.FAILED
+        return Outcome.FAILED
+
+    async def _hold_and_check_out(self) -> CheckedOut | Outcome | None:
+        """Hold what the fan wants, or what is left, and check out at once on the same
+        connection; None when the hold ended before the checkout and the fan holds again."""
+        for _ in range(HOLD_ATTEMPTS_MAX):
+            if self._watch.sold_out.is_set():
+                return Outcome.LEFT_SOLD_OUT
+            body = await self._hold_body()
+            async with self._client.connection(Lane.PURCHASE, Step.HOLD):
+                answer = await self._client.call(
+                    Step.HOLD,
+                    "POST",
+                    f"/v1/events/{self._sale.event_id}/holds",
+                    token=self._token,
+                    body=body,
+                    headers={
+                        ACCESS_TOKEN_HEADER: self._access_token,
+                        IDEMPOTENCY_HEADER: uuid.uuid4().hex,
+                    },
+                    held=True,
+                )
+                if answer.status == 201:
+                    at_s = time.monotonic() - self._started_at
+                    self._record.note_hold(answer.body["hold_id"], at_s)
+                    if self._plan.ending is Ending.ABANDON:
+                        return Outcome.ABANDONED
+                    return await self._check_out(answer.body)
+            if not await self._recover_from(answer):
+                return Outcome.LEFT_SOLD_OUT if self._watch.sold_out.is_set() else Outcome.FAILED
+        return Outcome.FAILED
+
+    async def _recover_from(self, refusal: Answer) -> bool:
+        """Change the request or wait as the refusal suggests; False when the fan gives up."""
+        match refusal.code:
+            case "SEAT_UNAVAILABLE":
+                self._want = Want.BEST_AVAILABLE
+                return True
+            case "SOLD_OUT":
+                return await self._wait_for_tickets_to_come_back()
+            case "SALE_NOT_OPEN":
+                return not await self._watch.sleep_unless_sold_out(SALE_NOT_OPEN_RETRY_S)
+            case _:
+                return False
+
+    async def _wait_for_tickets_to_come_back(self) -> bool:
+        """Look at the event page, less often each time, until it shows tickets; then settle
+        for what is left. False when the event sold out meanwhile."""
+        wait_s = RECHECK_FIRST_S
+        for _ in range(RECHECKS_MAX):
+            jittered_s = wait_s * (1 - RECHECK_JITTER * self._random.random())
+            if await self._watch.sleep_unless_sold_out(jittered_s):
+                return False
+            answer = await self._client.call(
+                Step.EVENT_PAGE, "GET", f"/v1/events/{self._sale.event_id}", token=self._token
+            )
+            if answer.status == 200:
+                available = {row["id"]: row["available"] for row in answer.body["ticket_types"]}
+                if any(available.values()):
+                    self._settle_for_what_is_left(available)
+                    return True
+            wait_s = min(RECHECK_MAX_S, wait_s * 2)
+        return False
+
+    def _settle_for_what_is_left(self, available: dict[str, int]) -> None:
+        """Any seats rather than side by side, in any section, of whichever kind is left, and
+        no more of them than are left."""
+        self._contiguous = False
+        self._section = None
+        if self._want is Want.NAMED_SEATS:
+            self._want = Want.BEST_AVAILABLE
+        general = available.get(self._sale.general_id or "", 0)
+        reserved = available.get(self._sale.reserved_id or "", 0)
+        wants_general = self._want is Want.GENERAL
+        if wants_general and general == 0 and reserved > 0:
+            self._want = Want.BEST_AVAILABLE
+        elif not wants_general and reserved == 0 and general > 0:
+            self._want = Want.GENERAL
+        left = general if self._want is Want.GENERAL else reserved
+        if 0 < left < self._quantity:
+            self._quantity = left
+
+    async def _hold_body(self) -> dict[str, Any]:
+        if self._want is Want.GENERAL and self._sale.general_id is not None:
+            items = [{"ticket_type_id": self._sale.general_id, "quantity": self._quantity}]
+            return {"items": items}
+        if self._want is Want.NAMED_SEATS:
+            seats = await self._pick_seats()
+            if seats:
+                return {"seats": seats}
+            self._want = Want.BEST_AVAILABLE
+        if self._sale.reserved_id is None:
+            items = [{"ticket_type_id": self._sale.general_id, "quantity": self._quantity}]
+            return {"items": items}
+        best: dict[str, Any] = {
+            "ticket_type_id": self._sale.reserved_id,
+            "quantity": self._quantity,
+            "contiguous": self._contiguous,
+        }
+        if self._section is not None:
+            best["section"] = self._section
+        return {"best_available": best}
+
+    async def _pick_seats(self) -> list[str]:
+        answer = await self._client.call(
+            Step.SEATMAP, "GET", f"/v1/events/{self._sale.event_id}/seatmap", token=self._token
+        )
+        if answer.status != 200:
+            return []
+        runs = adjacent_available_runs(answer.body, self._quantity)
+        return self._random.choice(runs) if runs else []
+
+    async def _check_out(self, hold: dict[str, Any]) -> CheckedOut | Outcome | None:
+        checkout = await self._client.call(
+            Step.CHECKOUT,
+            "POST",
+            f"/v1/holds/{hold['hold_id']}/checkout",
+            token=self._token,
+            headers={IDEMPOTENCY_HEADER: uuid.uuid4().hex},
+            held=True,
+        )
+        if checkout.code in HOLD_ENDED_CODES:
+            return None
+        if checkout.status != 201:
+            return Outcome.FAILED
+        order_id = checkout.body["order_id"]
+        self._record.note_order(order_id, paid=False)
+        tickets = sum(item["quantity"] for item in hold["items"])
+        return CheckedOut(order_id=order_id, tickets=tickets)
+
+    async def _pay(self, checked_out: CheckedOut) -> Outcome | None:
+        """Pay with the fan's card; None when the order ended first and the fan holds again."""
+        declines = self._plan.ending is Ending.DECLINE
+        paid = await self._client.call(
+            Step.PAY,
+            "POST",
+            f"/v1/dev/orders/{checked_out.order_id}/pay",
+            token=self._token,
+            body={"card": DECLINING_CARD if declines else PAYING_CARD},
+        )
+        if paid.status == 200 and paid.body["status"] in ("paid", "fulfilled"):
+            self._record.note_order(checked_out.order_id, paid=True)
+            self._record.tickets_bought += checked_out.tickets
+            return Outcome.BOUGHT
+        if paid.status == 402:
+            return Outcome.DECLINED
+        if paid.code in HOLD_ENDED_CODES:
+            return None
+        return Outcome.FAILED

@@ -1,0 +1,333 @@
+"""The demo's report: every figure of one run gathered in one `DemoReport`, printed on the
+terminal and ending with the one line scripts read (`invariants.final_line`).
+
+Figures about promises come from the system (`SystemFacts`); figures about experience (latency,
+answers, outcomes) come from the driver. The HTML report (`html_report.py`) renders the same
+`DemoReport`, so the two never disagree.
+"""
+
+import collections
+import math
+
+import msgspec
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from loadtests.fairness import Fairness, measure_fairness
+from loadtests.invariants import Invariants, TicketTypeSales, count_invariants, final_line
+from loadtests.scenario import Scenario
+from loadtests.system_facts import SystemFacts
+from onsale.demo.driver import SaleRun
+from onsale.demo.record import REPORTED_STEPS, DriverRecord, summarize_latencies
+from onsale.demo.sale_watch import Sample
+
+
+class StepFigures(msgspec.Struct, frozen=True, kw_only=True):
+    step: str
+    answers: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    wait_p99_ms: float
+    by_status: dict[int, int]
+
+
+class DemoReport(msgspec.Struct, frozen=True, kw_only=True):
+    event_id: str
+    event_name: str
+    started_at: str
+    scenario: Scenario
+    opens_in_s: float
+    sale_s: float
+    time_to_sell_out_s: float | None
+    holds_acknowledged: int
+    holds_per_s_average: float
+    holds_per_s_peak: int
+    steps: list[StepFigures]
+    latencies_ms: dict[str, list[float]]
+    requests: int
+    server_errors: int
+    first_refusals: list[str]
+    driver_errors: list[str]
+    error_codes: dict[str, int]
+    outcomes: dict[str, int]
+    tickets_bought: int
+    fairness: Fairness
+    invariants: Invariants
+    ticket_types: list[TicketTypeSales]
+    currency: str
+    revenue_cents: int
+    fees_cents: int
+    charged_cents: int
+    minted: int
+    mints_pending: int
+    mints_failed: int
+    emails_sent: int
+    emails_expected: int
+    emails_failed: int
+    email_files: int
+    drain_waited_s: float
+    drain_ended_by: str
+    samples: list[Sample]
+    hold_moments_s: list[float]
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.invariants.kept else 1
+
+
+def format_cents(cents: int, currency: str) -> str:
+    """Integer minor units as `USD 1,234.05`; negative amounts keep their sign in front."""
+    sign = "-" if cents < 0 else ""
+    whole, fraction = divmod(abs(cents), 100)
+    return f"{sign}{currency} {whole:,}.{fraction:02d}"
+
+
+def holds_per_second(moments_s: list[float]) -> tuple[float, int]:
+    """The average rate from the first acknowledged hold to the last, and the busiest second."""
+    if not moments_s:
+        return 0.0, 0
+    busiest = max(collections.Counter(math.floor(moment) for moment in moments_s).values())
+    span_s = max(moments_s) - min(moments_s)
+    average = len(moments_s) / span_s if span_s >= 1 else float(len(moments_s))
+    return average, busiest
+
+
+def step_figures(record: DriverRecord) -> list[StepFigures]:
+    """Each reported step's latencies and answers, as the fans saw them."""
+    summaries = record.latency_summaries()
+    return [
+        StepFigures(
+            step=str(step),
+            answers=summaries[step].count,
+            p50_ms=summaries[step].p50_ms,
+            p99_ms=summaries[step].p99_ms,
+            max_ms=summaries[step].max_ms,
+            wait_p99_ms=summarize_latencies(record.waits_ms[step]).p99_ms,
+            by_status={
+                status: count
+                for (answer_step, status), count in sorted(record.answers.items())
+                if answer_step == step
+            },
+        )
+        for step in REPORTED_STEPS
+    ]
+
+
+def build_report(run: SaleRun, facts: SystemFacts, *, email_files: int) -> DemoReport:
+    record = run.record
+    invariants = count_invariants(
+        ticket_types=facts.ticket_types,
+        extra_tickets_on_seats=facts.extra_tickets_on_seats,
+        acknowledged_hold_ids=set(record.acknowledged_hold_ids),
+        stored_hold_ids=facts.stored_hold_ids,
+        acknowledged_order_ids=record.acknowledged_order_ids,
+        paid_order_ids=record.paid_order_ids,
+        stored_orders=facts.stored_orders,
+        charges=facts.charges,
+    )
+    sale = facts.sale
+    time_to_sell_out_s = None
+    if invariants.sold_out and sale.last_paid_at is not None:
+        time_to_sell_out_s = (sale.last_paid_at - sale.opens_at).total_seconds()
+    average, peak = holds_per_second(record.hold_acknowledged_at_s)
+    backlog = run.drain.backlog
+    return DemoReport(
+        event_id=run.event.event_id,
+        event_name=run.event.name,
+        started_at=run.started_at_wall.isoformat(timespec="seconds"),
+        scenario=run.scenario,
+        opens_in_s=run.event.opens_in_s,
+        sale_s=run.sale_s,
+        time_to_sell_out_s=time_to_sell_out_s,
+        holds_acknowledged=len(record.acknowledged_hold_ids),
+        holds_per_s_average=average,
+        holds_per_s_peak=peak,
+        steps=step_figures(record),
+        latencies_ms={str(step): record.latencies_ms[step] for step in REPORTED_STEPS},
+        requests=record.count_answers(),
+        server_errors=record.count_answers(server_errors=True),
+        first_refusals=[f"{kind}: {excerpt}" for kind, excerpt in record.first_refusals.items()],
+        driver_errors=run.driver_errors,
+        error_codes={f"{step} {code}": n for (step, code), n in record.error_codes.items()},
+        outcomes={str(outcome): n for outcome, n in record.outcomes.most_common()},
+        tickets_bought=record.tickets_bought,
+        fairness=measure_fairness(facts.admissions),
+        invariants=invariants,
+        ticket_types=facts.ticket_types,
+        currency=sale.currency,
+        revenue_cents=sale.revenue_cents,
+        fees_cents=sale.fees_cents,
+        charged_cents=sum(
+            charge.captured_cents - charge.refunded_cents
+            for charge in facts.charges
+            if charge.succeeded
+        ),
+        minted=backlog.minted,
+        mints_pending=backlog.mints_pending,
+        mints_failed=backlog.mints_failed,
+        emails_sent=backlog.emails_sent,
+        emails_expected=backlog.emails_expected,
+        emails_failed=backlog.emails_failed,
+        email_files=email_files,
+        drain_waited_s=run.drain.waited_s,
+        drain_ended_by=run.drain.ended_by,
+        samples=run.samples,
+        hold_moments_s=record.hold_acknowledged_at_s,
+    )
+
+
+def statuses_text(by_status: dict[int, int]) -> str:
+    """`200: 1,234, 409: 56`; status 0 stands for no answer at all."""
+    return ", ".join(f"{status or 'none'}: {count:,}" for status, count in by_status.items())
+
+
+def correlation_text(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.3f}"
+
+
+def share_text(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def figure_table(title: str, rows: list[tuple[str, str]]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left", min_width=60)
+    table.add_column("figure", style="bold")
+    table.add_column("value", overflow="fold")
+    for name, value in rows:
+        table.add_row(name, Text(value))
+    return table
+
+
+def sale_rows(report: DemoReport) -> list[tuple[str, str]]:
+    scenario = report.scenario
+    sell_out = (
+        "did not sell out"
+        if report.time_to_sell_out_s is None
+        else f"{report.time_to_sell_out_s:,.1f} s after the sale opened"
+    )
+    return [
+        ("event", f"{report.event_name} ({report.event_id})"),
+        (
+            "scenario",
+            f"{scenario.fans:,} fans for {scenario.seats:,} seats + {scenario.general:,} general "
+            f"admission; admit {scenario.admit_per_second}/s, at most "
+            f"{scenario.max_active_shoppers:,} shoppers; {scenario.decline_share:.0%} decline, "
+            f"{scenario.abandon_share:.0%} abandon",
+        ),
+        ("time to sell out", sell_out),
+        ("sale ran", f"{report.sale_s:,.1f} s from creation to the last fan leaving"),
+        (
+            "holds",
+            f"{report.holds_acknowledged:,} acknowledged, {report.holds_per_s_average:,.1f}/s "
+            f"on average, {report.holds_per_s_peak:,} in the busiest second",
+        ),
+        ("tickets bought", f"{report.tickets_bought:,} as the fans were told"),
+        ("fans", ", ".join(f"{n:,} {outcome}" for outcome, n in report.outcomes.items())),
+        (
+            "requests",
+            f"{report.requests:,}; {report.server_errors:,} answered 5xx or not at all",
+        ),
+    ]
+
+
+def latency_table(report: DemoReport) -> Table:
+    table = Table(
+        title="latency by step (ms; queued: waiting for one of the driver's connections)",
+        title_justify="left",
+        min_width=60,
+    )
+    for name in ("step", "answers", "p50", "p99", "max", "queued p99", "statuses"):
+        table.add_column(name, justify="left" if name in ("step", "statuses") else "right")
+    for figures in report.steps:
+        table.add_row(
+            figures.step,
+            f"{figures.answers:,}",
+            f"{figures.p50_ms:,.1f}",
+            f"{figures.p99_ms:,.1f}",
+            f"{figures.max_ms:,.1f}",
+            f"{figures.wait_p99_ms:,.1f}",
+            statuses_text(figures.by_status),
+        )
+    return table
+
+
+def fairness_rows(fairness: Fairness) -> list[tuple[str, str]]:
+    return [
+        (
+            "pre-queue draw",
+            f"rank correlation {correlation_text(fairness.pre_queue_rank_correlation)} between "
+            f"arrival and admission over {fairness.pre_queued_admitted:,} admitted fans "
+            "(a fair draw is near 0)",
+        ),
+        (
+            "first come, first served",
+            f"rank correlation {correlation_text(fairness.later_rank_correlation)} over "
+            f"{fairness.later_admitted:,} fans who joined after the opening (near 1 is FIFO); "
+            f"{share_text(fairness.later_overtaken_share)} admitted after someone who "
+            "arrived after them",
+        ),
+    ]
+
+
+def promise_rows(report: DemoReport) -> list[tuple[str, str]]:
+    invariants = report.invariants
+    return [
+        (
+            "sold",
+            f"{invariants.sold:,} of {invariants.capacity:,}: "
+            + ", ".join(
+                f"{sales.key} {sales.live_tickets:,} of {sales.capacity:,}"
+                for sales in report.ticket_types
+            ),
+        ),
+        ("oversold", f"{invariants.oversold:,} units beyond capacity or sharing a seat"),
+        (
+            "lost",
+            f"{invariants.lost:,}: {invariants.lost_holds:,} holds, "
+            f"{invariants.lost_orders:,} orders, {invariants.lost_payments:,} payments",
+        ),
+        ("double charged", f"{invariants.double_charged:,} orders"),
+        ("charged without a sale", f"{invariants.charged_without_sale:,} orders"),
+    ]
+
+
+def money_and_aftermath_rows(report: DemoReport) -> list[tuple[str, str]]:
+    return [
+        ("revenue", f"{format_cents(report.revenue_cents, report.currency)} face value"),
+        ("fees", format_cents(report.fees_cents, report.currency)),
+        ("charged at Stripe", format_cents(report.charged_cents, report.currency)),
+        (
+            "mints",
+            f"{report.minted:,} minted, {report.mints_pending:,} pending, "
+            f"{report.mints_failed:,} failed",
+        ),
+        (
+            "emails",
+            f"{report.emails_sent:,} sent of {report.emails_expected:,} notices, "
+            f"{report.emails_failed:,} failed; {report.email_files:,} messages in the mail sink",
+        ),
+        (
+            "backlogs",
+            f"{report.drain_ended_by} after waiting {report.drain_waited_s:,.0f} s",
+        ),
+    ]
+
+
+def print_report(console: Console, report: DemoReport, html_path: str) -> None:
+    """Every table, the problems seen, where the HTML report is, then the final line last."""
+    console.rule("onsale demo: report")
+    console.print(figure_table("the sale", sale_rows(report)))
+    console.print(latency_table(report))
+    console.print(figure_table("admission fairness", fairness_rows(report.fairness)))
+    console.print(figure_table("money and what followed", money_and_aftermath_rows(report)))
+    console.print(figure_table("promises, checked in Postgres and Stripe", promise_rows(report)))
+    for refusal in report.first_refusals:
+        console.print(f"first answer of its kind: {refusal}", highlight=False, markup=False)
+    for error in report.driver_errors:
+        console.print(f"driver error: {error}", highlight=False, markup=False)
+    if report.exit_code:
+        console.print("[red]the run failed: a promise was broken or the event did not sell out")
+    console.print(f"HTML report: {html_path}", highlight=False, soft_wrap=True)
+    console.print(final_line(report.invariants), highlight=False, markup=False, soft_wrap=True)
