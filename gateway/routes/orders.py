@@ -31,11 +31,11 @@ from gateway.schemas import (
     TicketView,
     format_moment,
 )
-from payments.settlement import Settlement
 from persistence.event_details import EventDetails
 from persistence.orders import OrderRecord
 from persistence.tenancy import tenant_transaction
 from persistence.tickets import TicketRecord, load_order_tickets
+from services.settlement import Settlement
 
 router = APIRouter()
 REFUND_DECODER = msgspec.json.Decoder(RefundBody)

@@ -18,10 +18,10 @@ from gateway.errors import ApiError, ErrorCode
 from gateway.exchange import authenticate, decode_body, json_response, read_body
 from gateway.routes.orders import located_order, order_view
 from gateway.schemas import PayBody, WebhookAnswer
-from payments.settlement import Settlement
 from payments.stripe_api import TEST_PAYMENT_METHODS, payment_intent_state
 from persistence.tenancy import tenant_transaction
 from persistence.webhook_inbox import mark_webhook_processed, record_webhook_event
+from services.settlement import Settlement
 
 router = APIRouter()
 development_router = APIRouter()
