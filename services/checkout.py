@@ -8,6 +8,7 @@ repeated checkout finds the same order and the same PaymentIntent.
 import uuid
 
 from engine.commands import ExtendHold
+from engine.order_lifecycle import OrderStatus
 from engine.outcomes import HoldView
 from engine.pricing import price_order
 from engine.rejections import Reason, Rejected
@@ -117,7 +118,7 @@ async def pay_with_test_card(
 
     Raises PaymentDeclined when the card is declined (the order has then failed).
     """
-    if order.status != "pending_payment":
+    if order.status is not OrderStatus.PENDING_PAYMENT:
         return order
     order = await with_payment_intent(parts, order)
     _, payment = order.paid_through()

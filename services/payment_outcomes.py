@@ -11,6 +11,12 @@ import uuid
 
 from engine.commands import ConvertHold, ReleaseHold
 from engine.ledger import sale_entries
+from engine.order_lifecycle import (
+    ENDED_UNPAID_ORDER_STATUSES,
+    OrderAction,
+    OrderStatus,
+    order_status_after,
+)
 from engine.pricing import price_order
 from engine.rejections import Rejected
 from notifications.notices import NoticeKind
@@ -39,6 +45,10 @@ from services.settlement_parts import (
 )
 
 log = logging.getLogger(__name__)
+NOTICE_OF_UNPAID_ENDING = {
+    OrderAction.FAIL_PAYMENT: NoticeKind.PAYMENT_FAILED,
+    OrderAction.EXPIRE: NoticeKind.ORDER_EXPIRED,
+}
 
 
 async def apply_payment_intent(
@@ -47,9 +57,9 @@ async def apply_payment_intent(
     """Settle the order by what Stripe says of its PaymentIntent; a pending one waits."""
     if intent.succeeded:
         await payment_succeeded(parts, order)
-    elif intent.declined and order.status == "pending_payment":
+    elif intent.declined and order.status is OrderStatus.PENDING_PAYMENT:
         await payment_failed(parts, order, "the payment was declined")
-    elif intent.cancelled and order.status == "pending_payment":
+    elif intent.cancelled and order.status is OrderStatus.PENDING_PAYMENT:
         await expire(parts, order)
     return await parts.reloaded(order)
 
@@ -58,9 +68,9 @@ async def payment_succeeded(parts: SettlementParts, order: OrderRecord) -> None:
     async with tenant_transaction(parts.pool, order.tenant_id) as connection:
         await mark_paid(connection, order_id=order.order_id, now_ms=parts.clock())
         order = await reload_in(connection, order)
-    if order.status in ("payment_failed", "expired", "cancelled"):
+    if order.status in ENDED_UNPAID_ORDER_STATUSES:
         await refund_order(parts, order, RefundKind.LATE_PAYMENT, LATE_PAYMENT_REASON)
-    elif order.status == "paid":
+    elif order.status is OrderStatus.PAID:
         await fulfil(parts, order)
 
 
@@ -118,15 +128,15 @@ async def fulfil(parts: SettlementParts, order: OrderRecord) -> None:
 
 
 async def payment_failed(parts: SettlementParts, order: OrderRecord, reason: str) -> None:
-    await cancel_unpaid(parts, order, "payment_failed", "failed", reason)
+    await cancel_unpaid(parts, order, OrderAction.FAIL_PAYMENT, reason)
 
 
 async def expire(parts: SettlementParts, order: OrderRecord) -> None:
-    await cancel_unpaid(parts, order, "expired", "cancelled", WINDOW_ENDED_REASON)
+    await cancel_unpaid(parts, order, OrderAction.EXPIRE, WINDOW_ENDED_REASON)
 
 
 async def cancel_unpaid(
-    parts: SettlementParts, order: OrderRecord, status: str, payment_status: str, reason: str
+    parts: SettlementParts, order: OrderRecord, ending: OrderAction, reason: str
 ) -> None:
     """Cancel the PaymentIntent and end the order; a payment that succeeded meanwhile wins."""
     payment_intent_id = order.paid_through()[1].payment_intent_id
@@ -138,37 +148,36 @@ async def cancel_unpaid(
         if intent.succeeded:
             await payment_succeeded(parts, order)
             return
-    await end_unpaid(parts, order, status, payment_status, reason)
+    await end_unpaid(parts, order, ending, reason)
 
 
 async def payment_intent_vanished(
-    parts: SettlementParts, order: OrderRecord, status: str, payment_status: str
+    parts: SettlementParts, order: OrderRecord, ending: OrderAction
 ) -> None:
     """No money moves through a PaymentIntent Stripe no longer has: the unpaid order ends,
     its hold is released, and the operator hears of it once."""
-    if await end_unpaid(parts, order, status, payment_status, VANISHED_REASON):
+    if await end_unpaid(parts, order, ending, VANISHED_REASON):
         log.error(
             "an unpaid order's PaymentIntent no longer exists at Stripe: the order has ended",
             extra={
                 "order_id": str(order.order_id),
                 "payment_intent_id": order.paid_through()[1].payment_intent_id,
-                "status": status,
+                "status": order_status_after(ending),
             },
         )
 
 
 async def end_unpaid(
-    parts: SettlementParts, order: OrderRecord, status: str, payment_status: str, reason: str
+    parts: SettlementParts, order: OrderRecord, ending: OrderAction, reason: str
 ) -> bool:
     """End an unpaid order and release its hold; whether this call ended it."""
-    kind = NoticeKind.PAYMENT_FAILED if status == "payment_failed" else NoticeKind.ORDER_EXPIRED
+    kind = NOTICE_OF_UNPAID_ENDING[ending]
     async with tenant_transaction(parts.pool, order.tenant_id) as connection:
         names = await load_event_names(connection, order.event_id)
         ended = await end_unpaid_order(
             connection,
             order_id=order.order_id,
-            status=status,
-            payment_status=payment_status,
+            ending=ending,
             reason=reason,
             outbox=[order_notice(kind, order, names, reason=reason)],
         )

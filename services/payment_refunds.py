@@ -8,6 +8,7 @@ afterwards, so a seat is never on sale while a live ticket still holds it. Each 
 from engine.commands import RefundOrder
 from engine.ledger import reversal, sale_entries
 from engine.pricing import price_order
+from engine.refund_lifecycle import RefundStatus
 from engine.rejections import Reason, Rejected
 from notifications.notices import NoticeKind
 from payments.announcements import order_notice
@@ -33,7 +34,7 @@ async def refund_order(
             reason=reason,
             kind=kind,
         )
-    if refund.status == "pending":
+    if refund.status is RefundStatus.PENDING:
         provider_refund_id = await parts.stripe.refund(
             payment_intent_id,
             amount_cents=refund.amount_cents,

@@ -13,6 +13,8 @@ from collections.abc import Callable
 import asyncpg
 
 from engine import limits
+from engine.order_lifecycle import OrderAction, OrderStatus
+from engine.refund_lifecycle import RefundStatus
 from payments.stripe_api import PaymentIntentMissing, PaymentIntentState, StripePayments
 from persistence.event_details import EventDetails
 from persistence.hold_repository import StoredHold
@@ -77,13 +79,13 @@ class Settlement:
         async with tenant_transaction(self._pool, tenant_id) as connection:
             refund = await load_refund(connection, order_id)
             live_sale = await sale_is_live(connection, order_id)
-        if refund is not None and refund.status == "pending":
+        if refund is not None and refund.status is RefundStatus.PENDING:
             await refund_order(self._parts, order, RefundKind(refund.kind), refund.reason)
-        elif order.status == "refunded" and live_sale:
+        elif order.status is OrderStatus.REFUNDED and live_sale:
             await return_inventory(self._parts, order)
-        elif order.status == "paid":
+        elif order.status is OrderStatus.PAID:
             await fulfil(self._parts, order)
-        elif order.status == "pending_payment":
+        elif order.status is OrderStatus.PENDING_PAYMENT:
             await self._poll(order)
 
     async def _poll(self, order: OrderRecord) -> None:
@@ -91,7 +93,7 @@ class Settlement:
         payment_intent_id = order.paid_through()[1].payment_intent_id
         if payment_intent_id is None:
             if now_ms >= order.expires_at_ms:
-                await end_unpaid(self._parts, order, "expired", "cancelled", WINDOW_ENDED_REASON)
+                await end_unpaid(self._parts, order, OrderAction.EXPIRE, WINDOW_ENDED_REASON)
             else:
                 await self._poll_later(order, now_ms)
             return
@@ -99,9 +101,9 @@ class Settlement:
             intent = await self._parts.stripe.retrieve_payment_intent(payment_intent_id)
         except PaymentIntentMissing:
             if now_ms >= order.expires_at_ms:
-                await payment_intent_vanished(self._parts, order, "expired", "cancelled")
+                await payment_intent_vanished(self._parts, order, OrderAction.EXPIRE)
             else:
-                await payment_intent_vanished(self._parts, order, "payment_failed", "failed")
+                await payment_intent_vanished(self._parts, order, OrderAction.FAIL_PAYMENT)
             return
         if intent.succeeded or intent.declined or intent.cancelled:
             await apply_payment_intent(self._parts, order, intent)
