@@ -61,9 +61,3 @@ def hold_status_seen_at(status: HoldStatus, *, expires_at_ms: int, now_ms: int) 
     if status is HoldStatus.ACTIVE and expires_at_ms <= now_ms:
         return next_hold_status(status, HoldAction.EXPIRE)
     return status
-
-
-def hold_status_after(action: HoldAction) -> HoldStatus:
-    """The one status `action` moves a hold to, from any status it may leave."""
-    (after,) = {moves[action] for moves in HOLD_TRANSITIONS.values() if action in moves}
-    return after

@@ -1,11 +1,9 @@
 """The life of an order, as one table of allowed moves, and the move each makes of its payment.
 
-A checked-out order starts `pending_payment`; it is paid, then fulfilled once its tickets are
-issued, or it ends unpaid (`payment_failed`, `expired`). A complimentary order is born `fulfilled`.
-Any order whose money arrived, even too late, may be refunded, which is final. The schema and
-API.md also name `cancelled`, which nothing enters today; an order there could still be refunded.
-An order's move and its payment's are written together (`PAYMENT_ACTION_OF_ORDER_ACTION`).
-Change the tables, never the callers: the import-time assertions and the tests walk them.
+A checked-out order starts `pending_payment` and is paid then fulfilled, or ends unpaid; a
+complimentary one is born `fulfilled`; any order whose money arrived, even too late, may be
+refunded, which is final (`cancelled`, named by the schema and API.md, is entered by nothing
+today). Change the tables, never the callers: the import-time assertions and the tests walk them.
 """
 
 import enum

@@ -22,7 +22,12 @@ from engine.order_lifecycle import (
     order_status_after,
     order_statuses_left_by,
 )
-from engine.payment_lifecycle import PaymentStatus, payment_status_after, payment_statuses_left_by
+from engine.payment_lifecycle import (
+    PAYMENT_STARTING_STATUS,
+    PaymentStatus,
+    payment_status_after,
+    payment_statuses_left_by,
+)
 
 
 class PaymentRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -148,11 +153,12 @@ async def load_order_of_hold(
 INSERT_ORDER = """
 WITH new_order AS (
     INSERT INTO orders (id, tenant_id, event_id, hold_id, user_id, currency, subtotal_cents,
-                        fees_cents, total_cents, expires_at, contact_email, created_at, updated_at)
+                        fees_cents, total_cents, expires_at, contact_email, created_at, updated_at,
+                        status)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
             timestamptz 'epoch' + $10::bigint * interval '1 millisecond', $11,
             timestamptz 'epoch' + $12::bigint * interval '1 millisecond',
-            timestamptz 'epoch' + $12::bigint * interval '1 millisecond')
+            timestamptz 'epoch' + $12::bigint * interval '1 millisecond', $17)
     ON CONFLICT (hold_id) DO NOTHING
     RETURNING id
 ),
@@ -163,8 +169,8 @@ new_items AS (
     FROM new_order, unnest($13::uuid[], $14::integer[], $15::bigint[])
          AS item (ticket_type_id, quantity, unit_price_cents)
 )
-INSERT INTO payments (tenant_id, order_id, idempotency_key, amount_cents, currency)
-SELECT $2, new_order.id, $16, $9, $6 FROM new_order
+INSERT INTO payments (tenant_id, order_id, idempotency_key, amount_cents, currency, status)
+SELECT $2, new_order.id, $16, $9, $6, $18 FROM new_order
 """
 
 
@@ -191,6 +197,8 @@ async def insert_order(
         [item.quantity for item in order.items],
         [item.unit_price_cents for item in order.items],
         payment_idempotency_key(order.order_id),
+        CHECKED_OUT_ORDER_STATUS,
+        PAYMENT_STARTING_STATUS,
     )
     stored = await load_order_of_hold(connection, order.hold_id)
     assert stored is not None, "the order of the hold exists: inserted now or before"

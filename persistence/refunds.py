@@ -13,6 +13,7 @@ import msgspec
 
 from engine.order_lifecycle import OrderAction
 from engine.refund_lifecycle import (
+    REFUND_STARTING_STATUS,
     RefundAction,
     RefundStatus,
     refund_status_after,
@@ -50,8 +51,9 @@ FROM refunds WHERE order_id = $1
 """
 
 OPEN_REFUND = """
-INSERT INTO refunds (tenant_id, order_id, payment_id, idempotency_key, amount_cents, reason, kind)
-SELECT current_setting('app.current_tenant_id')::uuid, $1, payments.id, $2, $3, $4, $5
+INSERT INTO refunds (tenant_id, order_id, payment_id, idempotency_key, amount_cents, reason, kind,
+                     status)
+SELECT current_setting('app.current_tenant_id')::uuid, $1, payments.id, $2, $3, $4, $5, $6
 FROM payments WHERE payments.order_id = $1
 ON CONFLICT (order_id) DO NOTHING
 """
@@ -74,7 +76,13 @@ async def open_refund(
 ) -> RefundRecord:
     """The order's refund, opened now or earlier (the first one's kind and reason stay)."""
     await connection.execute(
-        OPEN_REFUND, order_id, refund_idempotency_key(order_id), amount_cents, reason, kind
+        OPEN_REFUND,
+        order_id,
+        refund_idempotency_key(order_id),
+        amount_cents,
+        reason,
+        kind,
+        REFUND_STARTING_STATUS,
     )
     refund = await load_refund(connection, order_id)
     assert refund is not None, "the order has a payment row, so the refund exists"

@@ -162,7 +162,7 @@ async def place_hold(request: Request, event_id: str) -> Response:
     view = hold_view(
         hold_id=result.hold_id,
         event_id=str(details.location.event_id),
-        status="active",
+        status=HOLD_STATUSES[hold_lifecycle.HOLD_STARTING_STATUS],
         expires_at_ms=result.expires_at_ms,
         items=result.items,
         seats=result.seats,

@@ -2,17 +2,27 @@
 write is guarded by the statuses its action may leave, and a payment found in a status its move
 may not leave is an assertion (the transaction rolls back), never a silent write."""
 
+import uuid
+
 import asyncpg
 import pytest
 
-from engine.order_lifecycle import OrderAction, OrderStatus
-from engine.payment_lifecycle import PaymentStatus
+from engine.comps import CompReason
+from engine.holds import HoldItem
+from engine.order_lifecycle import (
+    CHECKED_OUT_ORDER_STATUS,
+    COMPLIMENTARY_ORDER_STATUS,
+    OrderAction,
+    OrderStatus,
+)
+from engine.payment_lifecycle import PAYMENT_STARTING_STATUS, PaymentStatus
 from engine.refund_lifecycle import RefundStatus
+from persistence.comp_orders import record_comp_order
 from persistence.fulfilment import mark_fulfilled
-from persistence.orders import end_unpaid_order, load_order, mark_paid
+from persistence.orders import NewOrder, end_unpaid_order, insert_order, load_order, mark_paid
 from persistence.refunds import RefundKind, complete_refund, load_refund, open_refund
 from persistence.tenancy import tenant_transaction
-from tests.persistence.builders import Sale
+from tests.persistence.builders import Sale, place_seat_hold
 
 NOW_MS = 1_800_000_000_000
 
@@ -91,3 +101,72 @@ async def test_order_payment_and_refund_end_refunded_once_when_the_refund_comple
     assert refund is not None and refund.status is RefundStatus.SUCCEEDED
     assert order is not None and order.payment is not None
     assert (order.status, order.payment.status) == (OrderStatus.REFUNDED, PaymentStatus.REFUNDED)
+
+
+async def test_a_checked_out_order_and_its_payment_start_pending_when_inserted(
+    service_pool: asyncpg.Pool, sale_of_tenant_a: Sale
+) -> None:
+    sale = sale_of_tenant_a
+    async with tenant_transaction(service_pool, sale.tenant_id) as connection:
+        hold_id = await place_seat_hold(connection, sale, sale.free_seat_id)
+        order = await insert_order(
+            connection,
+            NewOrder(
+                order_id=uuid.uuid4(),
+                tenant_id=sale.tenant_id,
+                event_id=sale.event_id,
+                hold_id=hold_id,
+                user_id="fan-2",
+                currency="USD",
+                subtotal_cents=8000,
+                fees_cents=400,
+                total_cents=8400,
+                expires_at_ms=NOW_MS,
+                contact_email=None,
+                items=(
+                    HoldItem(
+                        ticket_type_id=str(sale.seated_ticket_type_id),
+                        quantity=1,
+                        unit_price_cents=8000,
+                    ),
+                ),
+            ),
+            now_ms=NOW_MS,
+        )
+    assert order.payment is not None
+    assert (order.status, order.payment.status) == (
+        CHECKED_OUT_ORDER_STATUS,
+        PAYMENT_STARTING_STATUS,
+    )
+
+
+async def test_a_complimentary_order_is_born_fulfilled_when_recorded(
+    service_pool: asyncpg.Pool, sale_of_tenant_a: Sale
+) -> None:
+    sale = sale_of_tenant_a
+    order_id = uuid.uuid4()
+    async with tenant_transaction(service_pool, sale.tenant_id) as connection:
+        tickets = await record_comp_order(
+            connection,
+            order_id=order_id,
+            event_id=sale.event_id,
+            owner_user_id="guest-1",
+            currency="USD",
+            contact_email=None,
+            reason=CompReason.PRESS,
+            items=[
+                HoldItem(
+                    ticket_type_id=str(sale.general_ticket_type_id),
+                    quantity=1,
+                    unit_price_cents=0,
+                )
+            ],
+            seats=[],
+            given_by="venue-1",
+            note=None,
+            new_ticket_id=uuid.uuid4,
+        )
+        order = await load_order(connection, order_id)
+    assert tickets is not None and len(tickets) == 1
+    assert order is not None and order.complimentary
+    assert order.status is COMPLIMENTARY_ORDER_STATUS
