@@ -37,8 +37,6 @@ from engine import limits
 from engine.commands import Command
 from engine.outcomes import Outcome
 from engine.rejections import Rejected
-from payments.reconciler import PaymentReconciler
-from payments.settlement import Settlement
 from payments.stripe_api import StripePayments
 from persistence.database_errors import DATABASE_ERRORS
 from persistence.event_repository import BusyEvent, known_events, list_busy_events
@@ -47,6 +45,8 @@ from persistence.outbox import OutboxBacklog, list_tenants, outbox_backlog
 from persistence.pool import create_pool
 from persistence.tenancy import tenant_transaction
 from persistence.ticket_expiry import expire_unused_tickets
+from services.payment_reconciler import PaymentReconciler
+from services.settlement import Settlement
 
 SUPERVISOR_POOL_SIZE_MAX = 2
 

@@ -54,10 +54,11 @@ from gateway.routes import (
 from gateway.settings import Settings
 from gateway.state import GatewayState
 from gateway.stats_board import StatsBoard
-from payments.settlement import Settlement, SettlementRefused, SettlementUnavailable
 from payments.stripe_api import PaymentDeclined, PaymentProviderUnavailable, StripePayments
 from persistence.database_errors import UNREACHABLE_ERRORS
 from persistence.pool import create_pool
+from services.settlement import Settlement
+from services.settlement_parts import SettlementRefused, SettlementUnavailable
 
 log = logging.getLogger(__name__)
 MILLISECONDS_PER_SECOND = 1_000

@@ -18,7 +18,7 @@ from gateway.event_clients import EventClients
 from gateway.idempotency import IdempotencyStore
 from gateway.rate_limits import RateLimiter
 from gateway.stats_board import StatsBoard
-from payments.settlement import Settlement
+from services.settlement import Settlement
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

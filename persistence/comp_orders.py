@@ -14,13 +14,14 @@ import asyncpg
 
 from engine.comps import CompReason
 from engine.holds import HoldItem
+from engine.order_lifecycle import COMPLIMENTARY_ORDER_STATUS
 from persistence.fulfilment import IssuedTicket, issue_tickets
 from persistence.ticket_moves import record_audit
 
 INSERT_COMP_ORDER = """
 INSERT INTO orders (id, tenant_id, event_id, user_id, status, currency, subtotal_cents,
                     fees_cents, total_cents, expires_at, paid_at, contact_email, comp_reason)
-VALUES ($1, current_setting('app.current_tenant_id')::uuid, $2, $3, 'fulfilled', $4, 0, 0, 0,
+VALUES ($1, current_setting('app.current_tenant_id')::uuid, $2, $3, $7, $4, 0, 0, 0,
         now(), now(), $5, $6)
 ON CONFLICT (id) DO NOTHING
 RETURNING id
@@ -52,7 +53,14 @@ async def record_comp_order(
 ) -> list[IssuedTicket] | None:
     """The tickets issued for the comp sale `order_id`; None when its order was written before."""
     inserted = await connection.fetchval(
-        INSERT_COMP_ORDER, order_id, event_id, owner_user_id, currency, contact_email, reason
+        INSERT_COMP_ORDER,
+        order_id,
+        event_id,
+        owner_user_id,
+        currency,
+        contact_email,
+        reason,
+        COMPLIMENTARY_ORDER_STATUS,
     )
     if inserted is None:
         return None

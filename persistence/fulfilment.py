@@ -14,6 +14,7 @@ import msgspec
 
 from engine.holds import HoldItem
 from engine.ledger import LedgerEntry
+from engine.order_lifecycle import OrderAction, order_status_after, order_statuses_left_by
 
 QR_SECRET_BYTES = 32
 
@@ -31,14 +32,21 @@ class EventNames(msgspec.Struct, frozen=True, kw_only=True):
 
 
 MARK_FULFILLED = """
-UPDATE orders SET status = 'fulfilled', updated_at = now()
-WHERE id = $1 AND status = 'paid'
+UPDATE orders SET status = $2, updated_at = now()
+WHERE id = $1 AND status = ANY($3::text[])
 RETURNING 1
 """
 
 
+FULFILLED_FROM = tuple(sorted(order_statuses_left_by(OrderAction.FULFIL)))
+
+
 async def mark_fulfilled(connection: asyncpg.Connection, order_id: uuid.UUID) -> bool:
-    return await connection.fetchval(MARK_FULFILLED, order_id) is not None
+    """Move a paid order to fulfilled (its payment stays); False if it had already moved."""
+    moved = await connection.fetchval(
+        MARK_FULFILLED, order_id, order_status_after(OrderAction.FULFIL), FULFILLED_FROM
+    )
+    return moved is not None
 
 
 SELECT_EVENT_NAMES = """

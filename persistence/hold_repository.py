@@ -9,6 +9,7 @@ import uuid
 import asyncpg
 import msgspec
 
+from engine.hold_lifecycle import HoldStatus
 from engine.holds import HoldItem
 from persistence.inventory_reads import hold_items_of
 
@@ -17,7 +18,7 @@ class StoredHold(msgspec.Struct, frozen=True, kw_only=True):
     hold_id: str
     event_id: str
     fan_id: str
-    status: str
+    status: HoldStatus
     items: tuple[HoldItem, ...]
     seats: tuple[str, ...]
     expires_at_ms: int
@@ -51,7 +52,7 @@ async def load_hold(
         hold_id=row["hold_id"],
         event_id=row["event_id"],
         fan_id=row["user_id"],
-        status=row["status"],
+        status=HoldStatus(row["status"]),
         items=hold_items_of(row),
         seats=seats,
         expires_at_ms=row["expires_at_ms"],

@@ -1,9 +1,10 @@
 """Orders and their payment, read and moved along their life in the caller's tenant transaction.
 
 An order is created at checkout with its payment row, whose Stripe idempotency key is stored
-before Stripe is called, so one order has one PaymentIntent, ever. Every move below is guarded by
-the status it leaves (`... WHERE status = 'pending_payment'`), so two processes applying the same
-fact (a webhook and the reconciler, say) move an order once; the loser sees `False`.
+before Stripe is called, so one order has one PaymentIntent, ever. Every move below is read off
+the lifecycle tables (engine.order_lifecycle, engine.payment_lifecycle) and guarded by the statuses
+it may leave, so two processes applying the same fact (a webhook and the reconciler, say) move an
+order once; the loser sees `False`.
 """
 
 import uuid
@@ -13,6 +14,20 @@ import asyncpg
 import msgspec
 
 from engine.holds import HoldItem
+from engine.order_lifecycle import (
+    CHECKED_OUT_ORDER_STATUS,
+    PAYMENT_ACTION_OF_ORDER_ACTION,
+    OrderAction,
+    OrderStatus,
+    order_status_after,
+    order_statuses_left_by,
+)
+from engine.payment_lifecycle import (
+    PAYMENT_STARTING_STATUS,
+    PaymentStatus,
+    payment_status_after,
+    payment_statuses_left_by,
+)
 
 
 class PaymentRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -20,7 +35,7 @@ class PaymentRecord(msgspec.Struct, frozen=True, kw_only=True):
     idempotency_key: str
     payment_intent_id: str | None
     client_secret: str | None
-    status: str
+    status: PaymentStatus
 
 
 class OrderRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,7 +47,7 @@ class OrderRecord(msgspec.Struct, frozen=True, kw_only=True):
     event_id: uuid.UUID
     hold_id: uuid.UUID | None
     user_id: str
-    status: str
+    status: OrderStatus
     currency: str
     subtotal_cents: int
     fees_cents: int
@@ -102,7 +117,7 @@ def _order(row: asyncpg.Record) -> OrderRecord:
         event_id=row["event_id"],
         hold_id=row["hold_id"],
         user_id=row["user_id"],
-        status=row["status"],
+        status=OrderStatus(row["status"]),
         currency=row["currency"],
         subtotal_cents=row["subtotal_cents"],
         fees_cents=row["fees_cents"],
@@ -118,7 +133,7 @@ def _order(row: asyncpg.Record) -> OrderRecord:
             idempotency_key=row["idempotency_key"],
             payment_intent_id=row["payment_intent_id"],
             client_secret=row["client_secret"],
-            status=row["payment_status"],
+            status=PaymentStatus(row["payment_status"]),
         ),
     )
 
@@ -138,11 +153,12 @@ async def load_order_of_hold(
 INSERT_ORDER = """
 WITH new_order AS (
     INSERT INTO orders (id, tenant_id, event_id, hold_id, user_id, currency, subtotal_cents,
-                        fees_cents, total_cents, expires_at, contact_email, created_at, updated_at)
+                        fees_cents, total_cents, expires_at, contact_email, created_at, updated_at,
+                        status)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
             timestamptz 'epoch' + $10::bigint * interval '1 millisecond', $11,
             timestamptz 'epoch' + $12::bigint * interval '1 millisecond',
-            timestamptz 'epoch' + $12::bigint * interval '1 millisecond')
+            timestamptz 'epoch' + $12::bigint * interval '1 millisecond', $17)
     ON CONFLICT (hold_id) DO NOTHING
     RETURNING id
 ),
@@ -153,8 +169,8 @@ new_items AS (
     FROM new_order, unnest($13::uuid[], $14::integer[], $15::bigint[])
          AS item (ticket_type_id, quantity, unit_price_cents)
 )
-INSERT INTO payments (tenant_id, order_id, idempotency_key, amount_cents, currency)
-SELECT $2, new_order.id, $16, $9, $6 FROM new_order
+INSERT INTO payments (tenant_id, order_id, idempotency_key, amount_cents, currency, status)
+SELECT $2, new_order.id, $16, $9, $6, $18 FROM new_order
 """
 
 
@@ -181,6 +197,8 @@ async def insert_order(
         [item.quantity for item in order.items],
         [item.unit_price_cents for item in order.items],
         payment_idempotency_key(order.order_id),
+        CHECKED_OUT_ORDER_STATUS,
+        PAYMENT_STARTING_STATUS,
     )
     stored = await load_order_of_hold(connection, order.hold_id)
     assert stored is not None, "the order of the hold exists: inserted now or before"
@@ -203,35 +221,83 @@ async def record_payment_intent(
     await connection.execute(RECORD_PAYMENT_INTENT, order_id, payment_intent_id, client_secret)
 
 
+class OrderMove(msgspec.Struct, frozen=True, kw_only=True):
+    """The write of one order action, read off the lifecycle tables: the statuses it may leave
+    (the guard in SQL), the order's new status, and its payment's, which moves with it."""
+
+    leaving: tuple[OrderStatus, ...]
+    after: OrderStatus
+    payment_leaving: frozenset[PaymentStatus]
+    payment_after: PaymentStatus
+
+    def check_payment_left(self, payment_before: str) -> None:
+        """An illegal move of the payment is a bug, never a silent write."""
+        assert PaymentStatus(payment_before) in self.payment_leaving, (
+            f"a {payment_before} payment cannot become {self.payment_after}"
+        )
+
+
+def order_move(action: OrderAction) -> OrderMove:
+    """The write of `action`, for an action that moves the payment with the order."""
+    payment_action = PAYMENT_ACTION_OF_ORDER_ACTION[action]
+    assert payment_action is not None, f"{action} moves the order alone"
+    return OrderMove(
+        leaving=tuple(sorted(order_statuses_left_by(action))),
+        after=order_status_after(action),
+        payment_leaving=payment_statuses_left_by(payment_action),
+        payment_after=payment_status_after(payment_action),
+    )
+
+
+PAY_MOVE = order_move(OrderAction.PAY)
+# The moves that end an order that never took money, each from the status checkout gives.
+UNPAID_ENDING_MOVES = {
+    ending: order_move(ending) for ending in (OrderAction.FAIL_PAYMENT, OrderAction.EXPIRE)
+}
+assert all(move.leaving == (CHECKED_OUT_ORDER_STATUS,) for move in UNPAID_ENDING_MOVES.values()), (
+    "only a checked-out order that was never paid ends unpaid"
+)
+
+
+# A payment's status before the write is read from the same snapshot the UPDATE replaces.
 MARK_PAID = """
 WITH paid AS (
     UPDATE orders
-    SET status = 'paid',
+    SET status = $3,
         paid_at = timestamptz 'epoch' + $2::bigint * interval '1 millisecond',
         updated_at = now()
-    WHERE id = $1 AND status = 'pending_payment'
+    WHERE id = $1 AND status = ANY($4::text[])
     RETURNING id
 )
-UPDATE payments SET status = 'succeeded', updated_at = now()
-FROM paid WHERE payments.order_id = paid.id
-RETURNING 1
+UPDATE payments SET status = $5, updated_at = now()
+FROM paid, payments AS before
+WHERE payments.order_id = paid.id AND before.id = payments.id
+RETURNING before.status
 """
 
 
 async def mark_paid(connection: asyncpg.Connection, *, order_id: uuid.UUID, now_ms: int) -> bool:
-    return await connection.fetchval(MARK_PAID, order_id, now_ms) is not None
+    """Move a pending order to paid and its payment to succeeded; False if it had moved."""
+    payment_before = await connection.fetchval(
+        MARK_PAID, order_id, now_ms, PAY_MOVE.after, PAY_MOVE.leaving, PAY_MOVE.payment_after
+    )
+    if payment_before is None:
+        return False
+    PAY_MOVE.check_payment_left(payment_before)
+    return True
 
 
 END_UNPAID_ORDER = """
 WITH ended AS (
     UPDATE orders
     SET status = $2, ended_reason = $4, updated_at = now()
-    WHERE id = $1 AND status = 'pending_payment'
+    WHERE id = $1 AND status = ANY($5::text[])
     RETURNING id
 )
 UPDATE payments SET status = $3, updated_at = now()
-FROM ended WHERE payments.order_id = ended.id
-RETURNING 1
+FROM ended, payments AS before
+WHERE payments.order_id = ended.id AND before.id = payments.id
+RETURNING before.status
 """
 
 
@@ -239,15 +305,18 @@ async def end_unpaid_order(
     connection: asyncpg.Connection,
     *,
     order_id: uuid.UUID,
-    status: str,
-    payment_status: str,
+    ending: OrderAction,
     reason: str,
     outbox: Sequence[OutboxEntry],
 ) -> bool:
-    """Fail, expire or cancel an order that was never paid; False if it had already moved."""
-    ended = await connection.fetchval(END_UNPAID_ORDER, order_id, status, payment_status, reason)
-    if ended is None:
+    """Fail or expire an order that was never paid; False if it had already moved."""
+    move = UNPAID_ENDING_MOVES[ending]
+    payment_before = await connection.fetchval(
+        END_UNPAID_ORDER, order_id, move.after, move.payment_after, reason, move.leaving
+    )
+    if payment_before is None:
         return False
+    move.check_payment_left(payment_before)
     await write_outbox(connection, outbox)
     return True
 

@@ -1,15 +1,15 @@
 """The venue's refund of an order: only a paid order of the venue's own tenant goes back, and a
 refunded one is answered as it stands, so a retry refunds nothing twice.
 
-The money, the tickets and the inventory move in payments/settlement.py; this use case decides
+The money, the tickets and the inventory move in services/settlement.py; this use case decides
 whether they may.
 """
 
 import uuid
 
-from payments.settlement import Settlement
 from persistence.orders import OrderRecord
 from services.refusals import NothingFound, OrderNotRefundable
+from services.settlement import Settlement
 
 REFUNDABLE_STATUSES = frozenset({"paid", "fulfilled", "refunded"})
 

@@ -13,6 +13,7 @@ import msgspec
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from engine import hold_lifecycle
 from engine.access_tokens import verify_access_token
 from engine.commands import (
     Command,
@@ -49,11 +50,11 @@ router = APIRouter()
 HOLD_DECODER = msgspec.json.Decoder(HoldBody)
 ACCESS_TOKEN_HEADER = "x-access-token"
 PLACED = "placed"
-HOLD_STATUSES: dict[str, HoldStatus] = {
-    "active": "active",
-    "released": "released",
-    "expired": "expired",
-    "converted": "converted",
+HOLD_STATUSES: dict[hold_lifecycle.HoldStatus, HoldStatus] = {
+    hold_lifecycle.HoldStatus.ACTIVE: "active",
+    hold_lifecycle.HoldStatus.RELEASED: "released",
+    hold_lifecycle.HoldStatus.EXPIRED: "expired",
+    hold_lifecycle.HoldStatus.CONVERTED: "converted",
 }
 
 
@@ -165,7 +166,7 @@ async def place_hold(request: Request, event_id: str) -> Response:
     view = hold_view(
         hold_id=result.hold_id,
         event_id=str(details.location.event_id),
-        status="active",
+        status=HOLD_STATUSES[hold_lifecycle.HOLD_STARTING_STATUS],
         expires_at_ms=result.expires_at_ms,
         items=result.items,
         seats=result.seats,
@@ -194,13 +195,13 @@ async def fans_hold(
 async def read_hold(request: Request, hold_id: str) -> Response:
     principal = await authenticate(request)
     _, hold = await fans_hold(request, principal, hold_id)
-    status = HOLD_STATUSES[hold.status]
-    if status == "active" and hold.expires_at_ms <= gateway_state(request).clock():
-        status = "expired"
+    seen = hold_lifecycle.hold_status_seen_at(
+        hold.status, expires_at_ms=hold.expires_at_ms, now_ms=gateway_state(request).clock()
+    )
     view = hold_view(
         hold_id=hold.hold_id,
         event_id=hold.event_id,
-        status=status,
+        status=HOLD_STATUSES[seen],
         expires_at_ms=hold.expires_at_ms,
         items=hold.items,
         seats=hold.seats,
@@ -210,8 +211,8 @@ async def read_hold(request: Request, hold_id: str) -> Response:
 
 
 ENDED_HOLD_MESSAGES = {
-    "expired": "the hold has expired",
-    "converted": "the hold was turned into an order",
+    hold_lifecycle.HoldStatus.EXPIRED: "the hold has expired",
+    hold_lifecycle.HoldStatus.CONVERTED: "the hold was turned into an order",
 }
 
 
@@ -221,7 +222,7 @@ async def release_hold(request: Request, hold_id: str) -> Response:
     state = gateway_state(request)
     principal = await authenticate(request)
     details, hold = await fans_hold(request, principal, hold_id)
-    if hold.status == "active":
+    if hold.status is hold_lifecycle.HoldStatus.ACTIVE:
         command = ReleaseHold(
             hold_id=hold.hold_id,
             fan_id=principal.caller,
@@ -241,7 +242,7 @@ async def release_hold(request: Request, hold_id: str) -> Response:
             )
         assert ended is not None
         hold = ended
-    if hold.status == "released":
+    if hold.status is hold_lifecycle.HoldStatus.RELEASED:
         return Response(status_code=204)
     raise ApiError(
         ErrorCode.HOLD_EXPIRED, message=ENDED_HOLD_MESSAGES.get(hold.status, "the hold has ended")

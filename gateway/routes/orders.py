@@ -10,6 +10,8 @@ import msgspec
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from engine.hold_lifecycle import HoldStatus
+from engine.order_lifecycle import OrderStatus
 from gateway.auth import Principal, Role
 from gateway.errors import ApiError, ErrorCode, refusals_answered
 from gateway.exchange import (
@@ -133,11 +135,11 @@ async def checkout(request: Request, hold_id: str) -> Response:
 
     async def produce() -> Response:
         details, hold = await fans_hold(request, principal, hold_id)
-        if hold.status != "active":
+        if hold.status is not HoldStatus.ACTIVE:
             raise ApiError(ErrorCode.HOLD_EXPIRED, message=f"the hold is {hold.status}")
         settlement = gateway_state(request).settlement
         order = await settlement.checkout(event=details, hold=hold, contact_email=principal.email)
-        if order.status != "pending_payment":
+        if order.status is not OrderStatus.PENDING_PAYMENT:
             raise ApiError(
                 ErrorCode.HOLD_EXPIRED,
                 message=f"the hold's order is {order.status}",

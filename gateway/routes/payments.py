@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from engine import limits
+from engine.order_lifecycle import OrderStatus
 from gateway.errors import ApiError, ErrorCode
 from gateway.exchange import authenticate, decode_body, json_response, read_body
 from gateway.order_schemas import PayBody, WebhookAnswer
@@ -111,9 +112,9 @@ async def pay_order(request: Request, order_id: str) -> Response:
         raise ApiError(ErrorCode.NOT_FOUND, message="no such order")
     settlement = gateway_state(request).settlement
     order = await settlement.pay_with_test_card(order, body.card)
-    if order.status == "payment_failed":
+    if order.status is OrderStatus.PAYMENT_FAILED:
         raise ApiError(ErrorCode.PAYMENT_FAILED, details={"order_id": str(order.order_id)})
-    if order.status in ("expired", "cancelled"):
+    if order.status in (OrderStatus.EXPIRED, OrderStatus.CANCELLED):
         raise ApiError(
             ErrorCode.HOLD_EXPIRED,
             message=f"the order is {order.status}",

@@ -27,10 +27,10 @@ from actors.wall_clock import wall_clock_ms
 from engine.commands import Command
 from engine.pricing import price_order
 from gateway.auth import Role
-from payments.reconciler import PaymentReconciler
-from payments.settlement import Settlement
 from payments.stripe_api import StripePayments
 from persistence.pool import create_pool
+from services.payment_reconciler import PaymentReconciler
+from services.settlement import Settlement
 from tests.gateway.http_journeys import (
     MINT_POLL_INTERVAL_S,
     MINT_POLLS_MAX,

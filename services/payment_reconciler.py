@@ -13,10 +13,10 @@ import asyncpg
 import msgspec
 
 from engine import limits
-from payments.settlement import Settlement
 from persistence.orders import orders_to_reconcile
 from persistence.outbox import list_tenants
 from persistence.tenancy import tenant_transaction
+from services.settlement import Settlement
 
 MILLISECONDS_PER_SECOND = 1_000
 log = logging.getLogger(__name__)
