@@ -123,63 +123,123 @@ def test_ray_remote_is_applied_once_at_import_and_only_where_actors_are_made_rem
     )
 
 
-def imported_actor_modules(path: pathlib.Path) -> set[str]:
-    """Every actors module `path` imports, lazy and type-only imports too."""
+# Each package and the packages it may import: a package imports only those below it, so no import
+# climbs and no two packages import each other. Tests may import anything.
+BELOW: dict[str, tuple[str, ...]] = {
+    "engine": (),
+    "persistence": ("engine",),
+    "minting": ("engine", "persistence"),
+    "notifications": ("engine", "persistence"),
+    "payments": ("engine", "persistence", "minting", "notifications"),
+    "services": ("engine", "persistence", "minting", "notifications", "payments"),
+    "actors": ("engine", "persistence", "minting", "notifications", "payments", "services"),
+    "gateway": (
+        "engine",
+        "persistence",
+        "minting",
+        "notifications",
+        "payments",
+        "services",
+        "actors",
+    ),
+}
+BELOW["embedded"] = (*BELOW["gateway"], "gateway")
+BELOW["loadtests"] = (*BELOW["embedded"], "embedded")
+BELOW["onsale"] = (*BELOW["loadtests"], "loadtests")
+LAYERS = {package: frozenset(below) for package, below in BELOW.items()}
+OWN_PACKAGES = frozenset(LAYERS)
+
+
+def layer_depth(package: str) -> int:
+    """How many layers lie under `package`: a package may import only shallower ones."""
+    return 1 + max((layer_depth(below) for below in LAYERS[package]), default=-1)
+
+
+for _package, _below in LAYERS.items():
+    assert _below <= OWN_PACKAGES, f"{_package} names an unknown package"
+    assert all(layer_depth(below) < layer_depth(_package) for below in _below), _package
+
+
+def every_module() -> dict[str, pathlib.Path]:
+    """Each of the project's modules by dotted name (a package by its own name)."""
+    found: dict[str, pathlib.Path] = {}
+    for package in OWN_PACKAGES:
+        for path in python_files(package):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            found[name] = path
+    return found
+
+
+MODULES = every_module()
+
+
+def own_imports(path: pathlib.Path) -> set[str]:
+    """The project's modules that `path` imports, lazy imports and `from package import module`
+    included: a cycle hidden inside a function is still a cycle in the design."""
     tree = ast.parse(path.read_text(), filename=str(path))
-    modules: set[str] = set()
+    found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            modules.update(alias.name for alias in node.names)
+            found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            modules.add(node.module)
-            modules.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return {module for module in modules if (ROOT / (module.replace(".", "/") + ".py")).exists()}
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in found if name in MODULES}
 
 
-def test_actors_modules_import_one_another_in_one_direction() -> None:
-    graph = {
-        f"actors.{path.stem}": imported_actor_modules(path) - {f"actors.{path.stem}"}
-        for path in python_files("actors")
-        if path.stem != "__init__"
-    }
-    finished: set[str] = set()
-
-    def walk(module: str, path: tuple[str, ...]) -> None:
-        assert module not in path, f"import cycle: {' -> '.join((*path, module))}"
-        if module in finished:
-            return
-        for imported in sorted(graph.get(module, ())):
-            walk(imported, (*path, module))
-        finished.add(module)
-
-    for module in sorted(graph):
-        walk(module, ())
+IMPORTS = {name: own_imports(path) - {name} for name, path in MODULES.items()}
 
 
-# Each package above the layers, with the packages that must never import it: everything below.
-LAYERS = ["engine", "persistence", "actors", "payments", "minting", "notifications", "gateway"]
-IMPORTED_ONLY_FROM_ABOVE = {
-    "embedded": LAYERS,
-    "loadtests": [*LAYERS, "embedded"],
-    "onsale": [*LAYERS, "embedded", "loadtests"],
-}
+@pytest.mark.parametrize("package", sorted(OWN_PACKAGES))
+def test_a_package_imports_only_the_layers_below_it(package: str) -> None:
+    climbing = sorted(
+        f"{importer} imports {imported}"
+        for importer, imported_modules in IMPORTS.items()
+        if importer.split(".")[0] == package
+        for imported in imported_modules
+        if imported.split(".")[0] not in LAYERS[package] | {package}
+    )
+    assert climbing == []
 
 
-BELOW_THE_PROCESSES = sorted(
-    {package for below in IMPORTED_ONLY_FROM_ABOVE.values() for package in below}
-)
+def test_every_package_of_the_project_has_its_layer() -> None:
+    packages = {path.parent.name for path in ROOT.glob("*/__init__.py")} - {"tests"}
+    assert packages == OWN_PACKAGES
 
 
-@pytest.mark.parametrize(
-    "path",
-    [path for package in BELOW_THE_PROCESSES for path in python_files(package)],
-    ids=lambda p: str(p.relative_to(ROOT)),
-)
-def test_no_package_imports_the_processes_and_tools_above_it(path: pathlib.Path) -> None:
-    package = path.relative_to(ROOT).parts[0]
-    for module in imported_top_modules(path):
-        top = module.split(".")[0]
-        if top in IMPORTED_ONLY_FROM_ABOVE:
-            assert package not in IMPORTED_ONLY_FROM_ABOVE[top], (
-                f"{path.relative_to(ROOT)} imports {module}, which sits above {package}"
-            )
+def module_cycles(imports: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm)."""
+    order: dict[str, int] = {}
+    lowest: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        order[module] = lowest[module] = len(order)
+        stack.append(module)
+        for imported in imports[module]:
+            if imported not in order:
+                visit(imported)
+                lowest[module] = min(lowest[module], lowest[imported])
+            elif imported in stack:
+                lowest[module] = min(lowest[module], order[imported])
+        if lowest[module] == order[module]:
+            group = [stack.pop()]
+            while group[-1] != module:
+                group.append(stack.pop())
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for module in sorted(imports):
+        if module not in order:
+            visit(module)
+    return cycles
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    assert module_cycles(IMPORTS) == []
+
+
+def test_a_cycle_is_found_when_two_modules_import_each_other() -> None:
+    assert module_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
