@@ -6,6 +6,10 @@ COPY pyproject.toml README.md ./
 COPY engine engine
 COPY actors actors
 COPY persistence persistence
+COPY minting minting
+COPY notifications notifications
+COPY payments payments
+COPY services services
 COPY gateway gateway
 COPY embedded embedded
 COPY loadtests loadtests

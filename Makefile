@@ -25,9 +25,11 @@ test: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m loadtests.bench all
 
+# mypy reads its packages and its strictness from pyproject.toml.
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(INSTALLED)
 	$(BIN)/ruff format .

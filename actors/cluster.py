@@ -19,8 +19,8 @@ from actors.placement import EVENT_ACTOR_SLOT, handle_of, named_detached
 from actors.supervisor import Supervisor
 from actors.work_health import WorkHealth
 from engine import limits
+from engine.limits import MILLISECONDS_PER_SECOND
 
-MILLISECONDS_PER_SECOND = 1_000
 CLUSTER_CHECK_TIMEOUT_S = limits.CLUSTER_CHECK_TIMEOUT_MS / MILLISECONDS_PER_SECOND
 log = logging.getLogger(__name__)
 

@@ -52,6 +52,7 @@ from engine.commands import Command, ExpireHolds
 from engine.inventory.apply import apply
 from engine.inventory.decide import decide
 from engine.inventory.state import Inventory, TicketTypeCounts
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.rejections import Reason, Rejected
 from persistence.database_errors import DATABASE_ERRORS, REFUSED_DATA_ERRORS
 from persistence.epochs import StaleEpoch, fenced_transaction, take_epoch
@@ -59,8 +60,6 @@ from persistence.inventory_reads import load_inventory_rows
 from persistence.inventory_rows import ChangePlan, plan_changes
 from persistence.inventory_writes import InventoryConflict, write_planned
 from persistence.tenancy import tenant_transaction
-
-MILLISECONDS_PER_SECOND = 1_000
 
 log = logging.getLogger(__name__)
 

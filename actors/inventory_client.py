@@ -23,7 +23,6 @@ from actors.inventory_wire import COMMANDS_ENCODER, RESULTS_DECODER, Result
 from actors.lifecycle import ActorRetired, unavailable
 from actors.names import NAMESPACE, inventory_actor_name
 from actors.pending_answers import (
-    MILLISECONDS_PER_SECOND,
     DeadlineSource,
     Pending,
     back_off,
@@ -35,6 +34,7 @@ from actors.remote import inventory_actor
 from actors.wall_clock import wall_clock_ms
 from engine import limits
 from engine.commands import Command
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.rejections import Reason, Rejected
 
 

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from engine import limits
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.rejections import Rejected
 
 # The moment (time.monotonic) by which the caller must have its answer; None if it has no deadline.
 DeadlineSource = Callable[[], float | None]
-MILLISECONDS_PER_SECOND = 1_000
 
 Answer = TypeVar("Answer")
 Waiting = TypeVar("Waiting", bound="Pending[Any]")

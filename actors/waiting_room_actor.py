@@ -34,6 +34,7 @@ from actors.waiting_room_publication import polls_key
 from actors.waiting_room_publisher import publish_room, published_sequences
 from actors.wall_clock import wall_clock_ms
 from engine import limits
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.rejections import Reason, Rejected
 from engine.waiting_room.apply import apply
 from engine.waiting_room.changes import (
@@ -62,7 +63,6 @@ from persistence.waiting_room_writes import (
     write_waiting_room_changes,
 )
 
-MILLISECONDS_PER_SECOND = 1_000
 ROOM_ERRORS: tuple[type[BaseException], ...] = (*DATABASE_ERRORS, WaitingRoomConflict)
 
 log = logging.getLogger(__name__)

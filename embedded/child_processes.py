@@ -34,7 +34,7 @@ def load_prctl() -> Callable[..., int] | None:
     prctl = ctypes.CDLL(None, use_errno=True).prctl
     prctl.restype = ctypes.c_int
     prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-    return prctl  # type: ignore[no-any-return]
+    return prctl
 
 
 PRCTL = load_prctl()

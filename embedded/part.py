@@ -5,6 +5,7 @@ A part answers `has_died` and starts again on the same address and data (the run
 does it); `stop` leaves no process of it.
 """
 
+import abc
 import pathlib
 import signal
 import subprocess
@@ -32,7 +33,7 @@ def log_tail(path: pathlib.Path) -> str:
         return "(no log)"
 
 
-class EmbeddedPart:
+class EmbeddedPart(abc.ABC):
     """One part served by one child process of ours."""
 
     name = "part"
@@ -41,6 +42,10 @@ class EmbeddedPart:
     def __init__(self, log_path: pathlib.Path) -> None:
         self._log_path = log_path
         self._child: subprocess.Popen[bytes] | None = None
+
+    @abc.abstractmethod
+    def start(self) -> str:
+        """Start the child (again, after it died) and wait until it answers; its address."""
 
     def has_died(self) -> bool:
         return self._child is not None and self._child.poll() is not None

@@ -22,6 +22,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     import pgserver
     from pgserver._commands import POSTGRES_BIN_PATH
+    from pgserver.postgres_server import PostgresServer
     from pgserver.utils import (
         ensure_folder_permissions,
         ensure_prefix_permissions,
@@ -57,12 +58,13 @@ class EmbeddedPostgres(EmbeddedPart):
         user = self._system_user()
         self._replace_leftovers()
         if not (self._data_dir / "PG_VERSION").exists():
-            pgserver.initdb(
+            # pgserver makes one function per binary when imported, so no type names them
+            pgserver.initdb(  # type: ignore[attr-defined]
                 ["--auth=trust", "--auth-local=trust", "--encoding=utf8", "-U", "postgres"],
                 pgdata=self._data_dir,
                 user=user,
             )
-        socket_dir = find_suitable_socket_dir(self._data_dir, pgserver.PostgresServer.runtime_path)
+        socket_dir = find_suitable_socket_dir(self._data_dir, PostgresServer.runtime_path)
         if user is not None and socket_dir != self._data_dir:
             ensure_prefix_permissions(socket_dir)
             socket_dir.chmod(0o777)

@@ -46,8 +46,7 @@ class MessageDirectory:
 
 
 async def serve(directory: pathlib.Path, port: int) -> None:
-    """Accept mail on 127.0.0.1:`port` until SIGINT or SIGTERM."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Accept mail on 127.0.0.1:`port` until SIGINT or SIGTERM; `directory` exists already."""
     handler = MessageDirectory(directory)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
@@ -87,6 +86,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--directory", type=pathlib.Path, required=True)
     arguments = parser.parse_args()
+    arguments.directory.mkdir(parents=True, exist_ok=True)
     asyncio.run(serve(arguments.directory, arguments.port))
 
 

@@ -53,7 +53,7 @@ def remove(key: str) -> None:
     index_by_type[type_of(key)].pop(key, None)
 
 
-def stored_object(cls: type, key: str) -> object:
+def stored_object(cls: type[object], key: str) -> object:
     """The store's instance of `key` when loading, made empty if the store has none yet; pickle
     then gives it the recorded state (see `replace_state`)."""
     existing = dict.get(resources.store, key)
@@ -146,6 +146,7 @@ class JournalledStore:
 
         def list_all(
             cls: type[resources.StripeObject],
+            /,
             url: str,
             limit: int | None = None,
             starting_after: str | None = None,

@@ -12,10 +12,12 @@ import enum
 
 import msgspec
 
-from engine.limits import TRANSFER_COOLDOWN_S, TRANSFERS_PER_FAN_PER_DAY_MAX
+from engine.limits import (
+    MILLISECONDS_PER_SECOND,
+    TRANSFER_COOLDOWN_S,
+    TRANSFERS_PER_FAN_PER_DAY_MAX,
+)
 from engine.tickets import TRANSITIONS, TicketAction, TicketStatus
-
-MILLISECONDS_PER_SECOND = 1_000
 
 
 class TransferRefusal(enum.StrEnum):

@@ -25,6 +25,7 @@ from actors.cluster import keep_supervisor_running
 from actors.outside_parts import OutsideParts
 from actors.wall_clock import wall_clock_ms
 from engine import limits
+from engine.limits import MILLISECONDS_PER_SECOND
 from gateway.auth import TokenVerifier
 from gateway.body_limits import BodyLimits
 from gateway.deadlines import current_deadline_s
@@ -61,7 +62,6 @@ from services.settlement import Settlement
 from services.settlement_parts import SettlementRefused, SettlementUnavailable
 
 log = logging.getLogger(__name__)
-MILLISECONDS_PER_SECOND = 1_000
 STATUS_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
 DEPENDENCY_ERRORS = (
     *UNREACHABLE_ERRORS,

@@ -7,9 +7,9 @@ below the gateway know nothing of requests: the composition root hands them `cur
 import contextvars
 
 from engine import limits
+from engine.limits import MILLISECONDS_PER_SECOND
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-MILLISECONDS_PER_SECOND = 1_000
 
 request_deadline_s: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "request_deadline_s", default=None

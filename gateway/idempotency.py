@@ -29,6 +29,7 @@ from engine.limits import (
     IDEMPOTENCY_RELEASE_RETRY_INTERVAL_MS,
     IDEMPOTENCY_RELEASE_WAIT_MS,
     IDEMPOTENCY_RELEASES_DEFERRED_MAX,
+    MILLISECONDS_PER_SECOND,
     TENANTS_REGISTERED_PER_PROCESS_MAX,
 )
 from gateway.errors import ApiError, ErrorCode
@@ -59,7 +60,6 @@ CONFLICT_DETAILS: dict[ConflictReason, str] = {
     ConflictReason.NOT_VISIBLE: "different_request",
 }
 assert set(CONFLICT_DETAILS) == set(ConflictReason)
-MILLISECONDS_PER_SECOND = 1_000
 
 log = logging.getLogger(__name__)
 

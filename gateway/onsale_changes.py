@@ -11,13 +11,13 @@ import datetime
 import msgspec
 
 from engine.commands import ChangeSaleSettings
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.waiting_room.commands import ChangeWaitingRoomSettings
 from gateway.exchange import invalid
 from gateway.schemas import EventStatus, OnsalePatchBody, WaitingRoomPatchBody
 from persistence.event_details import EventDetails
 from persistence.event_repository import milliseconds_of
 
-MILLISECONDS_PER_SECOND = 1_000
 ONSALE = "onsale"
 WAITING_ROOM = "onsale.waiting_room"
 # The waiting room may be turned on or off only before anyone could have queued or shopped.

@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import io
 import sys
+from typing import TextIO
 
 BENCHMARK_MODULES = {
     "B1": "loadtests.bench_pipeline",
@@ -30,7 +31,7 @@ UNKNOWN_BENCHMARK_EXIT_CODE = 64
 class Tee(io.TextIOBase):
     """Writes through to the terminal and keeps a copy, so the table can quote the output."""
 
-    def __init__(self, terminal: io.TextIOBase) -> None:
+    def __init__(self, terminal: TextIO) -> None:
         self._terminal = terminal
         self.kept = io.StringIO()
 

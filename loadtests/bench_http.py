@@ -139,9 +139,7 @@ def event_body() -> bytes:
     ).read()
 
 
-def hold_requests(
-    secret: str, event_id: str, ticket_type_id: str
-) -> list[tuple[str, dict[str, str], bytes]]:
+def hold_requests(secret: str, event_id: str, ticket_type_id: str) -> list[bytes]:
     tenant_id = uuid.uuid4()
     now_s = int(time.time())
     body = f'{{"items":[{{"ticket_type_id":"{ticket_type_id}","quantity":1}}]}}'.encode()

@@ -15,7 +15,6 @@ import time
 import uuid
 from pathlib import Path
 
-import asyncpg
 import msgspec
 import ray
 from solders.keypair import Keypair
@@ -31,9 +30,9 @@ from loadtests.seeding import event_on_sale_now, seed_event
 from minting.minter import NftOnChain, nft_on_chain
 from minting.requests import MINT_TOPIC, MintRequest
 from minting.transactions import holder_account_address
-from persistence.dsn import with_database
 from persistence.migrate import migrate
 from persistence.pool import create_pool, service_url
+from persistence.scratch_databases import create_database, drop_database
 from persistence.tenancy import tenant_transaction
 
 TICKETS_DEFAULT = 200
@@ -191,20 +190,11 @@ async def check_on_chain(chain_name: str, nfts: list[tuple[str, str]]) -> None:
 
 
 async def on_fresh_database(server_url: str, count: int, chain_directory: Path) -> float:
-    name = f"onsale_bench_{secrets.token_hex(6)}"
-    server = await asyncpg.connect(server_url)
+    url = await create_database(server_url, "onsale_bench")
     try:
-        await server.execute(f'CREATE DATABASE "{name}"')
+        return await mint_all(url, count, chain_directory)
     finally:
-        await server.close()
-    try:
-        return await mint_all(with_database(server_url, name), count, chain_directory)
-    finally:
-        server = await asyncpg.connect(server_url)
-        try:
-            await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await server.close()
+        await drop_database(server_url, url)
 
 
 def main(arguments: list[str]) -> int:

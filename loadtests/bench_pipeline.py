@@ -19,7 +19,6 @@ import time
 import uuid
 from collections.abc import Iterator
 
-import asyncpg
 import ray
 
 from actors.inventory_client import InventoryClient
@@ -29,9 +28,8 @@ from embedded.postgres_part import EmbeddedPostgres
 from engine.commands import ItemRequest, PlaceHold
 from engine.outcomes import HoldView
 from loadtests.seeding import event_on_sale_now, seed_event
-from persistence.dsn import with_database
-from persistence.migrate import migrate
 from persistence.pool import create_pool, service_url
+from persistence.scratch_databases import create_migrated_database
 from persistence.tenancy import tenant_transaction
 
 CONCURRENT_CLIENTS = 512
@@ -69,18 +67,6 @@ def postgres_server() -> Iterator[str]:
             yield postgres.start()
         finally:
             postgres.stop()
-
-
-async def fresh_database(server_url: str) -> str:
-    name = f"onsale_bench_{uuid.uuid4().hex[:8]}"
-    connection = await asyncpg.connect(server_url)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    url = with_database(server_url, name)
-    await migrate(url)
-    return url
 
 
 async def run_pipeline(owner_url: str) -> tuple[int, int]:
@@ -154,8 +140,12 @@ async def run_row_lock_design(owner_url: str) -> int:
 
 
 async def measure(server_url: str) -> tuple[float, float, int]:
-    pipeline_holds, batch_size_max = await run_pipeline(await fresh_database(server_url))
-    row_lock_holds = await run_row_lock_design(await fresh_database(server_url))
+    pipeline_holds, batch_size_max = await run_pipeline(
+        await create_migrated_database(server_url, "onsale_bench")
+    )
+    row_lock_holds = await run_row_lock_design(
+        await create_migrated_database(server_url, "onsale_bench")
+    )
     return pipeline_holds / RUN_SECONDS, row_lock_holds / RUN_SECONDS, batch_size_max
 
 

@@ -10,7 +10,6 @@ one that wrote the rows.
 import asyncio
 import datetime
 import os
-import secrets
 import statistics
 import tempfile
 import time
@@ -26,7 +25,6 @@ from engine.inventory.apply import execute
 from engine.inventory.configuration import TicketKind
 from engine.inventory.decision import Decision
 from engine.inventory.state import Inventory
-from persistence.dsn import with_database
 from persistence.epochs import fenced_transaction, take_epoch
 from persistence.event_configuration import load_inventory_configuration
 from persistence.event_repository import (
@@ -41,6 +39,7 @@ from persistence.inventory_reads import load_inventory_rows
 from persistence.inventory_writes import write_changes
 from persistence.migrate import migrate
 from persistence.pool import create_pool, service_url
+from persistence.scratch_databases import create_database, drop_database
 from persistence.tenancy import tenant_transaction
 
 TARGET_REBUILD_S = 2.0
@@ -215,20 +214,11 @@ async def measure(owner_url: str) -> float:
 
 
 async def on_fresh_database(server_url: str) -> float:
-    name = f"onsale_bench_{secrets.token_hex(6)}"
-    server = await asyncpg.connect(server_url)
+    url = await create_database(server_url, "onsale_bench")
     try:
-        await server.execute(f'CREATE DATABASE "{name}"')
+        return await measure(url)
     finally:
-        await server.close()
-    try:
-        return await measure(with_database(server_url, name))
-    finally:
-        server = await asyncpg.connect(server_url)
-        try:
-            await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await server.close()
+        await drop_database(server_url, url)
 
 
 def main() -> int:

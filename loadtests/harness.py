@@ -89,7 +89,8 @@ async def create_event(client: httpx.AsyncClient, options: LoadtestOptions) -> s
     )
     if response.status_code != 201:
         raise RuntimeError(f"creating the event answered {response.status_code}: {response.text}")
-    return response.json()["event_id"]
+    event_id: str = response.json()["event_id"]
+    return event_id
 
 
 def locust_command(
@@ -200,7 +201,7 @@ async def run_loadtest(
             "the system has no development secret: load runs sign their fans' tokens, so they "
             "run against a development system"
         )
-    run_directory.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(run_directory.mkdir, parents=True, exist_ok=True)
     venue_token = sign(parts, "load-venue", Role.VENUE_MANAGER)
     async with httpx.AsyncClient(
         base_url=parts.gateway_url,

@@ -61,7 +61,8 @@ NO_ANSWER = 0
 QUEUE_PATH = "/v1/events/[event]/queue"
 
 
-@events.init_command_line_parser.add_listener
+# locust's EventHook.add_listener has no annotations
+@events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator]
 def add_arguments(parser: Any) -> None:
     group = parser.add_argument_group("onsale")
     group.add_argument("--event-id", default="", help="the event on sale (required)")
@@ -121,13 +122,15 @@ class LoadRun:
 RUN: LoadRun | None = None
 
 
-@events.test_start.add_listener
+# locust's EventHook.add_listener has no annotations
+@events.test_start.add_listener  # type: ignore[untyped-decorator]
 def start_run(environment: Any, **_: Any) -> None:
     global RUN
     RUN = LoadRun(environment.parsed_options)
 
 
-@events.quitting.add_listener
+# locust's EventHook.add_listener has no annotations
+@events.quitting.add_listener  # type: ignore[untyped-decorator]
 def close_run(environment: Any, **_: Any) -> None:
     if RUN is not None:
         RUN.acknowledged.close()
@@ -140,9 +143,10 @@ def the_run() -> LoadRun:
 
 def error_code(response: Any) -> str | None:
     try:
-        return response.json()["error"]["code"]
+        code: str = response.json()["error"]["code"]
     except (ValueError, KeyError, TypeError):
         return None
+    return code
 
 
 def describe(response: Any) -> str:
@@ -276,7 +280,8 @@ class FanUser(FastHttpUser):
             if status != 200 or place["state"] == "expired":
                 return None
             if place["state"] == "admitted":
-                return place["access_token"]
+                access_token: str = place["access_token"]
+                return access_token
             gevent.sleep(poll_delay_s(place, fan.random.random()))
             status, place = self.call(
                 "GET",
@@ -314,8 +319,9 @@ class FanUser(FastHttpUser):
                 headers={"X-Access-Token": access_token, "Idempotency-Key": uuid.uuid4().hex},
             )
             if status == 201:
-                self.run_.acknowledged.note("hold", body["hold_id"], fan=fan.user_id)
-                return body
+                held: dict[str, Any] = body
+                self.run_.acknowledged.note("hold", held["hold_id"], fan=fan.user_id)
+                return held
             if status != 409:
                 return None
             code = body["error"]["code"]
@@ -358,8 +364,9 @@ class FanUser(FastHttpUser):
         )
         if status != 201:
             return None
-        self.run_.acknowledged.note("order", body["order_id"], fan=fan.user_id)
-        return body["order_id"]
+        order_id: str = body["order_id"]
+        self.run_.acknowledged.note("order", order_id, fan=fan.user_id)
+        return order_id
 
     def pay(self, fan: Fan, order_id: str) -> None:
         card = DECLINING_CARD if fan.declines else PAYING_CARD

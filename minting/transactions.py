@@ -15,7 +15,6 @@ from solders.system_program import CreateAccountParams, create_account
 from solders.transaction import Transaction
 from spl.token.constants import TOKEN_2022_PROGRAM_ID
 from spl.token.instructions import (
-    AuthorityType,
     create_idempotent_associated_token_account,
     get_associated_token_address,
     initialize_mint2,
@@ -24,6 +23,7 @@ from spl.token.instructions import (
     transfer_checked,
 )
 from spl.token.models import (
+    AuthorityType,
     InitializeMint2Params,
     MintToCheckedParams,
     SetAuthorityParams,

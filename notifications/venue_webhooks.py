@@ -132,7 +132,7 @@ def verify_signature(
 
 def retry_delay_ms(attempts_so_far: int, generator: random.Random) -> int:
     """Exponential backoff from the base, capped, with full jitter over its upper half."""
-    ceiling = min(
+    ceiling: int = min(
         limits.WEBHOOK_BACKOFF_BASE_MS * 2**attempts_so_far, limits.WEBHOOK_BACKOFF_MAX_MS
     )
     return ceiling // 2 + generator.randrange(ceiling // 2 + 1)

@@ -283,7 +283,8 @@ async def serve_gateway(
     )
     try:
         serving = asyncio.create_task(server.serve())
-        while not server.started and not serving.done():
+        # uvicorn's Server says it started through a plain flag, with no event to wait on
+        while not server.started and not serving.done():  # noqa: ASYNC110
             await asyncio.sleep(SERVER_STARTED_POLL_S)
         if server.started:
             # What start-up built lives as long as the process: kept out of the collector's sight,

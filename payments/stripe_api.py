@@ -131,7 +131,9 @@ class StripePayments:
                 params={
                     "amount": amount_cents,
                     "currency": currency.lower(),
-                    "payment_method_types": ["card"],
+                    # stripe's params type names only the newer `allowed_payment_method_types`,
+                    # which localstripe (the embedded server) rejects
+                    "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
                     "metadata": dict(metadata),
                 },
                 options={"idempotency_key": idempotency_key},

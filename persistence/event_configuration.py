@@ -13,8 +13,9 @@ from engine.inventory.configuration import (
     TicketKind,
     TicketTypeDefinition,
 )
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.seat_map import RowLayout, SectionLayout
-from persistence.event_repository import MILLISECONDS_PER_SECOND, UnknownEvent
+from persistence.event_repository import UnknownEvent
 
 SELECT_EVENT_SETTINGS = """
 SELECT (extract(epoch FROM opens_at) * 1000)::bigint AS opens_at_ms,

@@ -20,12 +20,12 @@ from engine.inventory.configuration import (
     TicketTypeDefinition,
     validate_configuration,
 )
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.rejections import Rejected
 from engine.seat_map import RowLayout, SectionLayout
 
 UNIX_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 ONE_MILLISECOND = datetime.timedelta(milliseconds=1)
-MILLISECONDS_PER_SECOND = 1_000
 WEBHOOK_SECRET_PREFIX = "whsec_"
 WEBHOOK_SECRET_BYTES = 32
 

@@ -35,6 +35,7 @@ from engine.changes import (
     WithheldUnitsReturned,
 )
 from engine.commands import Withholding
+from engine.hold_lifecycle import HoldStatus
 from engine.holds import Hold, Sale
 from engine.ids import HoldId, IdempotencyKey, OrderId, SeatId, TicketTypeId
 from engine.inventory.state import WITHHOLDING_SEAT_STATES
@@ -52,10 +53,10 @@ AVAILABLE_SEAT = SEAT_STATE_NAMES[SeatState.AVAILABLE]
 HELD_SEAT = SEAT_STATE_NAMES[SeatState.HELD]
 SOLD_SEAT = SEAT_STATE_NAMES[SeatState.SOLD]
 
-ACTIVE = "active"
-RELEASED = "released"
-EXPIRED = "expired"
-CONVERTED = "converted"
+ACTIVE = HoldStatus.ACTIVE.value
+RELEASED = HoldStatus.RELEASED.value
+EXPIRED = HoldStatus.EXPIRED.value
+CONVERTED = HoldStatus.CONVERTED.value
 LIVE = "live"
 REFUNDED = "refunded"
 CANCELLED = "cancelled"

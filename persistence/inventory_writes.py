@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import asyncpg
 
 from engine.changes import Change
+from engine.limits import MILLISECONDS_PER_SECOND
 from persistence.epochs import FencedTransaction
-from persistence.event_repository import MILLISECONDS_PER_SECOND
 from persistence.inventory_batch import WITHHELD_SEAT_STATE_NAMES, BatchEffect, net_effect
 from persistence.inventory_reads import load_live_holds, load_live_sales
 from persistence.inventory_rows import (

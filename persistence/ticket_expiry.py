@@ -8,13 +8,13 @@ Time is passed in, so the sweep is the same function in a test and in the Superv
 import asyncpg
 
 from engine import limits
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.tickets import TRANSITIONS, TicketAction, TicketStatus
 
 EXPIRING_STATUSES = sorted(
     status for status, moves in TRANSITIONS.items() if TicketAction.EXPIRE in moves
 )
 EXPIRED = TicketStatus.EXPIRED
-MILLISECONDS_PER_SECOND = 1_000
 
 EXPIRE_UNUSED_TICKETS = """
 UPDATE tickets SET status = $1, updated_at = now()

@@ -13,12 +13,12 @@ import asyncpg
 import msgspec
 
 from engine import limits
+from engine.limits import MILLISECONDS_PER_SECOND
 from persistence.orders import orders_to_reconcile
 from persistence.outbox import list_tenants
 from persistence.tenancy import tenant_transaction
 from services.settlement import Settlement
 
-MILLISECONDS_PER_SECOND = 1_000
 log = logging.getLogger(__name__)
 
 

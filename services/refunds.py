@@ -7,11 +7,12 @@ whether they may.
 
 import uuid
 
+from engine.order_lifecycle import OrderStatus
 from persistence.orders import OrderRecord
 from services.refusals import NothingFound, OrderNotRefundable
 from services.settlement import Settlement
 
-REFUNDABLE_STATUSES = frozenset({"paid", "fulfilled", "refunded"})
+REFUNDABLE_STATUSES = frozenset({OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.REFUNDED})
 
 
 def check_refundable(order: OrderRecord) -> None:

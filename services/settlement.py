@@ -13,6 +13,7 @@ from collections.abc import Callable
 import asyncpg
 
 from engine import limits
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.order_lifecycle import OrderAction, OrderStatus
 from engine.refund_lifecycle import RefundStatus
 from payments.stripe_api import PaymentIntentMissing, PaymentIntentState, StripePayments
@@ -31,8 +32,6 @@ from services.payment_outcomes import (
 )
 from services.payment_refunds import refund_order, return_inventory
 from services.settlement_parts import WINDOW_ENDED_REASON, InventoryCommands, SettlementParts
-
-MILLISECONDS_PER_SECOND = 1_000
 
 
 class Settlement:

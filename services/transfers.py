@@ -13,6 +13,7 @@ import asyncpg
 import msgspec
 
 from engine import limits
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.tickets import TicketAction, TicketMoved, TicketStatus, move_ticket
 from engine.transfers import TransferCase, check_transfer
 from minting.transfer_requests import TRANSFER_TOPIC, TransferRequest
@@ -31,8 +32,6 @@ from persistence.ticket_transfers import (
 )
 from persistence.tickets import TicketRecord, load_ticket
 from services.refusals import NothingFound, TransferRefused
-
-MILLISECONDS_PER_SECOND = 1_000
 
 
 def transfer_case(

@@ -30,13 +30,16 @@ from embedded.postgres_part import EmbeddedPostgres
 from embedded.redis_part import EmbeddedRedis
 from embedded.smtp_part import EmbeddedSmtpSink
 from embedded.stripe_part import EmbeddedStripe
-from persistence.dsn import with_database
+from persistence.scratch_databases import (
+    create_database,
+    create_migrated_database,
+    drop_database,
+)
 from tests.gateway.http_journeys import CREATED_EVENT_IDS
 from tests.gateway.stack import (
     Outside,
     Stack,
     gateway_settings,
-    new_migrated_database,
     serving,
     stack_parts,
 )
@@ -89,29 +92,12 @@ def redis_url() -> Iterator[str]:
             redis.stop()
 
 
-async def _create_database(server_url: str, name: str) -> None:
-    connection = await asyncpg.connect(server_url)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-
-
-async def _drop_database(server_url: str, name: str) -> None:
-    connection = await asyncpg.connect(server_url)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
-
-
 @pytest.fixture
 def empty_database_url(postgres_server_url: str) -> Iterator[str]:
     """A new, empty database for one test, dropped afterwards."""
-    name = f"onsale_test_{secrets.token_hex(6)}"
-    asyncio.run(_create_database(postgres_server_url, name))
-    yield with_database(postgres_server_url, name)
-    asyncio.run(_drop_database(postgres_server_url, name))
+    url = asyncio.run(create_database(postgres_server_url, "onsale_test"))
+    yield url
+    asyncio.run(drop_database(postgres_server_url, url))
 
 
 @pytest.fixture(scope="session")
@@ -166,7 +152,7 @@ def outside() -> Iterator[Outside]:
 def stack(
     ray_cluster: None, postgres_server_url: str, redis_url: str, outside: Outside
 ) -> Iterator[Stack]:
-    owner_url = asyncio.run(new_migrated_database(postgres_server_url))
+    owner_url = asyncio.run(create_migrated_database(postgres_server_url, "onsale_http"))
     port = free_port()
     parts = stack_parts(owner_url, redis_url, port, outside)
     with serving(gateway_settings(), parts, port) as base_url:

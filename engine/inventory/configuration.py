@@ -11,10 +11,10 @@ import msgspec
 
 from engine import limits
 from engine.ids import TicketTypeId
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.rejections import Reason, Rejected
 from engine.seat_map import SectionLayout
 
-MILLISECONDS_PER_SECOND = 1_000
 SEAT_ID_FORBIDDEN_CHARACTER = "-"
 
 

@@ -29,7 +29,7 @@ from engine.commands import (
 )
 from engine.holds import Hold, HoldItem, Sale
 from engine.ids import FanId, HoldId
-from engine.inventory.configuration import MILLISECONDS_PER_SECOND, TicketKind
+from engine.inventory.configuration import TicketKind
 from engine.inventory.decision import (
     Decision,
     check_general_items,
@@ -39,6 +39,7 @@ from engine.inventory.decision import (
     seat_items,
 )
 from engine.inventory.state import Inventory
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.outcomes import Acknowledged, ExpiryReport, HoldView, SaleView
 from engine.pricing import price_order
 from engine.rejections import Reason, Rejected

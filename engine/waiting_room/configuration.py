@@ -13,8 +13,6 @@ from engine.limits import (
 )
 from engine.rejections import Reason, Rejected
 
-MILLISECONDS_PER_SECOND = 1_000
-
 
 class WaitingRoomSettings(msgspec.Struct, frozen=True, kw_only=True):
     event_id: str

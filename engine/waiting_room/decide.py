@@ -16,6 +16,7 @@ from engine.limits import (
     FANS_PER_END_ACCESS_COMMAND_MAX,
     FANS_PER_JOIN_COMMAND_MAX,
     FANS_PER_POLL_COMMAND_MAX,
+    MILLISECONDS_PER_SECOND,
     PLACE_ABANDONED_AFTER_MS,
     PLACES_PASSED_PER_ADMISSION_MAX,
     WAITING_ROOM_FANS_MAX,
@@ -42,12 +43,7 @@ from engine.waiting_room.commands import (
     RecordPolls,
     WaitingRoomCommand,
 )
-from engine.waiting_room.configuration import (
-    MILLISECONDS_PER_SECOND,
-    WaitingRoomSettings,
-    invalid,
-    validate_settings,
-)
+from engine.waiting_room.configuration import WaitingRoomSettings, invalid, validate_settings
 from engine.waiting_room.state import ADMITTED_CODE, WaitingRoom
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from actors.waiting_room_publication import queue_position
 from engine.access_tokens import issue_access_token
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.rejections import Rejected
 from engine.waiting_room.state import PlaceState
 from engine.waiting_room.views import PlaceView
@@ -20,7 +21,6 @@ from gateway.state import gateway_state
 from persistence.event_details import EventDetails
 
 router = APIRouter()
-MILLISECONDS_PER_SECOND = 1_000
 
 
 def open_door_place(request: Request, details: EventDetails, fan_id: str) -> QueueView:

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from engine import limits
 from engine.admission import ScanReason
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.ticket_qr import PAYLOAD_VERSION, read_qr
 from gateway.auth import Principal, Role
 from gateway.cursors import decode_ticket_id, encode_ticket_id, page_limit
@@ -49,7 +50,6 @@ router = APIRouter()
 GATE_ROLES = (Role.VENUE_STAFF, Role.VENUE_MANAGER, Role.ADMIN)
 SCAN_DECODER = msgspec.json.Decoder(ScanBody)
 OFFLINE_SCANS_DECODER = msgspec.json.Decoder(OfflineScansBody)
-MILLISECONDS_PER_SECOND = 1_000
 # How far ahead of the gateway's clock a gate's clock may be when it says when it scanned.
 SCANNED_AT_AHEAD_MAX_MS = limits.QR_STEP_S * limits.QR_CLOCK_SKEW_STEPS * MILLISECONDS_PER_SECOND
 

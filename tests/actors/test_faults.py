@@ -58,7 +58,8 @@ class FaultyInventory(InventoryActor):
         if HANG in fans:
             await asyncio.Event().wait()
         if BLOCK in fans:
-            time.sleep(3_600)
+            # blocking the actor's event loop is the fault under test
+            time.sleep(3_600)  # noqa: ASYNC251
         if CRASH in fans:
             raise RuntimeError("a bug in deciding")
         return await super()._decide(batch, decided)

@@ -147,7 +147,8 @@ async def test_every_acknowledged_hold_survives_when_the_actor_is_killed_repeate
 
     async def until_the_instance_has_served() -> None:
         served_before = len(acknowledged)
-        while len(acknowledged) < served_before + HOLDS_BETWEEN_KILLS:
+        # the fans only append to a list, with no signal to wait on: look at its length
+        while len(acknowledged) < served_before + HOLDS_BETWEEN_KILLS:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
 
     fans = [asyncio.create_task(fan(number)) for number in range(20)]
@@ -291,7 +292,8 @@ async def test_reconciliation_reports_the_difference_when_a_counter_was_changed_
 
 async def until(condition: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:
     async def poll() -> None:
-        while not await condition():
+        # the condition reads a state that gives no signal to wait on: ask it again
+        while not await condition():  # noqa: ASYNC110
             await asyncio.sleep(0.02)
 
     await asyncio.wait_for(poll(), timeout=timeout_s)

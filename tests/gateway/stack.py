@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import asyncpg
 import httpx
 import msgspec
 import uvicorn
@@ -23,8 +22,6 @@ from gateway.app import create_app
 from gateway.auth import Role, sign_development_token
 from gateway.parts import Parts
 from gateway.settings import Environment, Settings
-from persistence.dsn import with_database
-from persistence.migrate import migrate
 from persistence.pool import service_url
 
 SERVER_START_TIMEOUT_S = 30.0
@@ -101,18 +98,6 @@ def stack_parts(owner_url: str, redis_url: str, port: int, outside: Outside) -> 
         mint_authority_key=str(Keypair()),
         custody_seed=secrets.token_hex(32),
     )
-
-
-async def new_migrated_database(server_url: str) -> str:
-    name = f"onsale_http_{secrets.token_hex(6)}"
-    connection = await asyncpg.connect(server_url)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    url = with_database(server_url, name)
-    await migrate(url)
-    return url
 
 
 @contextlib.contextmanager
