@@ -61,6 +61,19 @@ async def timed_all(
     return time.perf_counter() - started, latencies
 
 
+async def wait_for_mints(
+    http: httpx.AsyncClient, stats_path: str, venue: dict[str, str], tickets: int
+) -> None:
+    """Poll the event's stats until `tickets` NFTs are minted, or fail after MINT_WAIT_S."""
+    minted = 0
+    deadline = time.monotonic() + MINT_WAIT_S
+    while minted < tickets and time.monotonic() < deadline:
+        stats = await http.get(stats_path, headers=venue)
+        minted = stats.json()["mints"]["minted"]
+        await asyncio.sleep(STATS_POLL_S)
+    assert minted == tickets, f"only {minted} of {tickets} tickets were minted"
+
+
 async def run(base_url: str, secret: str, orders: int) -> str:
     async with httpx.AsyncClient(base_url=base_url, timeout=120) as http:
         venue = {"Authorization": f"Bearer {token(secret, 'bench-venue', (Role.VENUE_MANAGER,))}"}
@@ -119,14 +132,8 @@ async def run(base_url: str, secret: str, orders: int) -> str:
             [pay(order_id) for order_id in order_ids], CONCURRENT_CLIENTS
         )
         tickets = orders * TICKETS_PER_ORDER
-        minted = 0
-        deadline = time.monotonic() + MINT_WAIT_S
-        while minted < tickets and time.monotonic() < deadline:
-            stats = await http.get(f"/v1/venue/events/{event_id}/stats", headers=venue)
-            minted = stats.json()["mints"]["minted"]
-            await asyncio.sleep(STATS_POLL_S)
+        await wait_for_mints(http, f"/v1/venue/events/{event_id}/stats", venue, tickets)
         mint_s = time.perf_counter() - first_payment
-        assert minted == tickets, f"only {minted} of {tickets} tickets were minted"
     print(
         f"checkout: {orders} orders in {checkout_s:.1f} s, p99 {p99_ms(checkout_latencies):.0f} ms"
     )

@@ -69,7 +69,10 @@ def mint_ticket_transaction(
     rent: Rent,
     blockhash: Hash,
 ) -> Transaction:
-    """The NFT of one ticket, paid for and signed by the authority and by the mint's own key."""
+    """The NFT of one ticket, paid for and signed by the authority and by the mint's own key.
+
+    One function on purpose: its body is the list of instructions in the order the chain runs
+    them, which reads best whole."""
     payer = authority.pubkey()
     mint_address = mint.pubkey()
     instructions = [
