@@ -18,12 +18,14 @@ from engine.limits import (
 )
 from gateway.errors import ApiError, ErrorCode
 from gateway.rate_limits import RATE_LIMITS, RateLimiter, RateLimitScope, TokenBucket
+from gateway.redis_circuit import RedisCircuit
 from tests.gateway.redis_clients import dead_redis_client, delete_keys, redis_client
 
 __all__ = ["dead_redis_client", "redis_client"]
 
 NOW_MS = 1_900_000_000_000
 REDIS_DOWN_CALLS_BUDGET_S = 0.5
+PATIENT_REDIS_TIMEOUT_MS = 5_000
 
 
 @pytest.fixture
@@ -33,7 +35,11 @@ def key_prefix() -> str:
 
 @pytest.fixture
 async def limiter(redis_client: redis.Redis, key_prefix: str) -> AsyncIterator[RateLimiter]:
-    yield RateLimiter(redis_client, key_prefix=key_prefix)
+    """A limiter whose Redis calls wait long enough that a slow moment of a loaded machine never
+    opens its circuit: these tests are about the buckets' arithmetic, and an open circuit lets
+    every request pass."""
+    patient = RedisCircuit("rate_limits", timeout_ms=PATIENT_REDIS_TIMEOUT_MS)
+    yield RateLimiter(redis_client, key_prefix=key_prefix, circuit=patient)
     await delete_keys(redis_client, key_prefix)
 
 
