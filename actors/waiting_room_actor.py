@@ -47,7 +47,7 @@ from engine.waiting_room.commands import (
     WaitingRoomCommand,
 )
 from engine.waiting_room.decide import decide
-from engine.waiting_room.rows import WaitingRoomRow, rebuild_waiting_room
+from engine.waiting_room.rows import rebuild_waiting_room, room_row_of
 from engine.waiting_room.state import WaitingRoom
 from engine.waiting_room.views import (
     QueueCounts,
@@ -66,25 +66,6 @@ from persistence.waiting_room_writes import (
 ROOM_ERRORS: tuple[type[BaseException], ...] = (*DATABASE_ERRORS, WaitingRoomConflict)
 
 log = logging.getLogger(__name__)
-
-
-def room_row_of(room: WaitingRoom) -> WaitingRoomRow:
-    """The room row persistence keeps, without the places `snapshot_waiting_room` also builds."""
-    settings = room.settings
-    return WaitingRoomRow(
-        event_id=settings.event_id,
-        opens_at_ms=settings.opens_at_ms,
-        admit_per_second=settings.admit_per_second,
-        max_active_shoppers=settings.max_active_shoppers,
-        access_ttl_s=settings.access_ttl_s,
-        pre_queue_count=room.pre_queue_count,
-        pre_queue_closed=room.pre_queue_closed,
-        draw_seed=room.draw_seed,
-        opened_at_ms=room.opened_at_ms,
-        head_slot=room.head_slot,
-        admission_credit_milli=room.admission_credit_milli,
-        credited_at_ms=room.credited_at_ms,
-    )
 
 
 class WaitingRoomActor:

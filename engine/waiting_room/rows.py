@@ -43,10 +43,10 @@ class PlaceRow(msgspec.Struct, frozen=True, kw_only=True):
     access_expires_at_ms: int | None
 
 
-def snapshot_waiting_room(room: WaitingRoom) -> tuple[WaitingRoomRow, list[PlaceRow]]:
-    """Every row persistence keeps for this room, places in sequence order."""
+def room_row_of(room: WaitingRoom) -> WaitingRoomRow:
+    """The room's own row, without its places."""
     settings = room.settings
-    room_row = WaitingRoomRow(
+    return WaitingRoomRow(
         event_id=settings.event_id,
         opens_at_ms=settings.opens_at_ms,
         admit_per_second=settings.admit_per_second,
@@ -60,6 +60,11 @@ def snapshot_waiting_room(room: WaitingRoom) -> tuple[WaitingRoomRow, list[Place
         admission_credit_milli=room.admission_credit_milli,
         credited_at_ms=room.credited_at_ms,
     )
+
+
+def snapshot_waiting_room(room: WaitingRoom) -> tuple[WaitingRoomRow, list[PlaceRow]]:
+    """Every row persistence keeps for this room, places in sequence order."""
+    room_row = room_row_of(room)
     place_rows = []
     for sequence in range(room.fan_count):
         slot = room.slot_of_sequence[sequence]
