@@ -32,7 +32,7 @@ def supervisor(
     redis_url: str,
     access_secret: bytes,
     outside: OutsideParts,
-    idle_retire_s: float = limits.ACTOR_IDLE_RETIRE_S,
+    idle_retire_s: float = limits.ACTOR_IDLE_RETIRE_MS / limits.MILLISECONDS_PER_SECOND,
 ) -> ActorHandle[Supervisor]:
     """The cluster's one Supervisor, created on first use and found by name afterwards."""
     return handle_of(
@@ -52,7 +52,7 @@ async def keep_supervisor_running(
     access_secret: bytes,
     outside: OutsideParts,
     *,
-    idle_retire_s: float = limits.ACTOR_IDLE_RETIRE_S,
+    idle_retire_s: float = limits.ACTOR_IDLE_RETIRE_MS / limits.MILLISECONDS_PER_SECOND,
 ) -> None:
     """Start the cluster's Supervisor and start it again whenever Ray has restarted it; the first
     gateway's `idle_retire_s` is the one the cluster's Supervisor keeps."""

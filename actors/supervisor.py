@@ -80,7 +80,7 @@ class Supervisor:
         redis_url: str,
         access_secret: bytes,
         outside: OutsideParts | None = None,
-        idle_retire_s: float = limits.ACTOR_IDLE_RETIRE_S,
+        idle_retire_s: float = limits.ACTOR_IDLE_RETIRE_MS / limits.MILLISECONDS_PER_SECOND,
     ) -> None:
         self._database_url = database_url
         self._idle_retire_s = idle_retire_s

@@ -4,7 +4,10 @@ A limit lives here as a named constant, never as a literal in code (STYLE.md rul
 is a product decision: say why in the commit.
 """
 
-# Time is computed in milliseconds; this is the one conversion from the seconds a person reads.
+# Every duration here is in milliseconds (`_MS`), the unit the engine computes in. The one exception
+# is the bounds of a field the API takes in seconds (`ttl_s`, `access_ttl_s`, a token's lifetime),
+# kept in the field's unit and named after it (`_S_MIN`, `_S_MAX`). A rate per second says so
+# (`_PER_S`). A library that wants seconds gets `X_MS / MILLISECONDS_PER_SECOND`, converted there.
 MILLISECONDS_PER_SECOND = 1_000
 
 # Orders and holds. A general-admission hold is a count, whose cost does not grow with its
@@ -28,19 +31,19 @@ SEATS_PER_VENUE_COMMAND_MAX = 5_000
 TICKETS_PER_COMP_ORDER_MAX = 200
 # The highest per-fan limit a venue may set; it may also set none.
 TICKETS_PER_USER_MAX = 10_000
-CHECKOUT_WINDOW_S = 900
+CHECKOUT_WINDOW_MS = 900_000
 HOLD_EXTENSIONS_MAX = 1
 HOLDS_EXPIRED_PER_COMMAND_MAX = 5_000
 BEST_AVAILABLE_ROWS_EXAMINED_MAX = 64
 IDEMPOTENCY_KEY_CHARACTERS_MAX = 255
-IDEMPOTENCY_KEY_TTL_S = 86_400
+IDEMPOTENCY_KEY_TTL_MS = 86_400_000
 IDEMPOTENCY_KEYS_FORGOTTEN_PER_COMMAND_MAX = 5_000
 
 # Authentication
 BEARER_TOKEN_CHARACTERS_MAX = 4_096
 # A fan is known as "<tenant uuid>/<user id>", which must fit the 255 characters of a fan id.
 USER_ID_CHARACTERS_MAX = 200
-TOKEN_CLOCK_LEEWAY_S = 30
+TOKEN_CLOCK_LEEWAY_MS = 30_000
 TOKEN_TTL_S_MAX = 86_400
 # The longest a token may stay valid, from now to its `exp` (and from its `iat`, when it has one):
 # a token that never expires is a credential that can never be taken back. The default of
@@ -61,7 +64,7 @@ MAX_ACTIVE_SHOPPERS_MIN = 1
 MAX_ACTIVE_SHOPPERS_MAX = 1_000_000
 ACCESS_TTL_S_MIN = 60
 ACCESS_TTL_S_MAX = 7_200
-ADMISSION_BURST_S = 1
+ADMISSION_BURST_MS = 1_000
 PLACES_PASSED_PER_ADMISSION_MAX = 20_000
 ACCESSES_EXPIRED_PER_COMMAND_MAX = 20_000
 PLACE_ABANDONED_AFTER_MS = 120_000
@@ -85,7 +88,7 @@ CLIENT_ACTOR_ATTEMPTS_MAX = 40
 # waiting, for a room) retires and starts again on demand (a rebuild: B4). A tenant has at most so
 # many events with live actors, and a node hosts at most so many per-event actors (each takes one
 # of the node's slots), so no venue and no crowd of touched events can fill a node's memory.
-ACTOR_IDLE_RETIRE_S = 120
+ACTOR_IDLE_RETIRE_MS = 120_000
 LIVE_EVENTS_PER_TENANT_MAX = 50
 EVENT_ACTORS_PER_NODE_MAX = 200
 CLIENT_RETRY_BACKOFF_MS = 250
@@ -136,14 +139,14 @@ SUPERVISOR_RECONCILE_EVERY_ROUNDS = 12
 # Payments: every Stripe call has a timeout and a bounded retry on network errors, 429 and 5xx
 # (a request's calls stop at its deadline, see "Requests"); a pending order's PaymentIntent is
 # polled once its webhook has had time to arrive.
-STRIPE_CALL_TIMEOUT_S = 10
+STRIPE_CALL_TIMEOUT_MS = 10_000
 STRIPE_CALL_ATTEMPTS_MAX = 4
 STRIPE_BACKOFF_BASE_MS = 200
 STRIPE_BACKOFF_MAX_MS = 3_000
-STRIPE_WEBHOOK_TOLERANCE_S = 300
+STRIPE_WEBHOOK_TOLERANCE_MS = 300_000
 STRIPE_WEBHOOK_BYTES_MAX = 262_144
-PAYMENT_FIRST_POLL_AFTER_S = 10
-PAYMENT_POLL_INTERVAL_S = 30
+PAYMENT_FIRST_POLL_AFTER_MS = 10_000
+PAYMENT_POLL_INTERVAL_MS = 30_000
 ORDERS_RECONCILED_PER_ROUND_MAX = 200
 PAYMENT_RECONCILE_INTERVAL_MS = 2_000
 REFUND_REASON_CHARACTERS_MAX = 1_000
@@ -192,7 +195,7 @@ ACCESS_LOG_SAMPLED_SERIES_MAX = 1_024
 
 # Gateway idempotency: the durable Idempotency-Key store and its Redis fast path
 IDEMPOTENCY_CALLER_CHARACTERS_MAX = 320
-IDEMPOTENCY_IN_FLIGHT_LEASE_S = 120
+IDEMPOTENCY_IN_FLIGHT_LEASE_MS = 120_000
 IDEMPOTENCY_CLAIM_ATTEMPTS_MAX = 2
 IDEMPOTENCY_KEYS_PURGED_PER_BATCH_MAX = 1_000
 # An attempt that changed nothing (a 429, a 5xx, an exception) frees its key before it answers,
@@ -205,7 +208,7 @@ IDEMPOTENCY_RELEASES_DEFERRED_MAX = 10_000
 TENANTS_REGISTERED_PER_PROCESS_MAX = 100_000
 REDIS_FAST_PATH_TIMEOUT_MS = 200
 REDIS_CONNECTIONS_PER_GATEWAY_MAX = 200
-REDIS_CONNECTION_WAIT_S = 2
+REDIS_CONNECTION_WAIT_MS = 2_000
 REDIS_CIRCUIT_OPEN_MS = 2_000
 
 # Gateway rate limits: token buckets in Redis. A fan polling the queue every second and placing a
@@ -243,7 +246,7 @@ MOMENT_MS_MAX = 253_402_300_799_999
 # Metric series (route, method and status) whose handles each gateway process keeps at hand.
 METRIC_SERIES_CACHED_MAX = 1_024
 # How long a scrape of the private metrics port waits for each live event's figures.
-METRICS_SCRAPE_TIMEOUT_S = 5
+METRICS_SCRAPE_TIMEOUT_MS = 5_000
 
 # Notifications: one delivery of notices finishes well inside the dispatcher's timeout, so what
 # it sent is recorded before the dispatcher gives up on it; each send is bounded on its own.
@@ -257,7 +260,7 @@ WEBHOOK_TIMEOUT_MS = 5_000
 WEBHOOK_ATTEMPTS_PER_DELIVERY_MAX = 3
 WEBHOOK_BACKOFF_BASE_MS = 200
 WEBHOOK_BACKOFF_MAX_MS = 2_000
-WEBHOOK_SIGNATURE_TOLERANCE_S = 300
+WEBHOOK_SIGNATURE_TOLERANCE_MS = 300_000
 
 # The embedded runtime (`onsale up` without URLs). Each embedded part (Postgres, Redis, the Stripe
 # API, the SMTP sink) is a child process, looked at every check interval and started again on the
@@ -280,22 +283,22 @@ TICKETS_LISTED_DEFAULT = 20
 TICKETS_LISTED_MAX = 100
 TENANTS_PER_TICKET_LISTING_MAX = 100
 TICKET_CURSOR_CHARACTERS_MAX = 200
-QR_STEP_S = 30
+QR_STEP_MS = 30_000
 QR_CLOCK_SKEW_STEPS = 1
 QR_PAYLOAD_CHARACTERS_MAX = 200
 DEVICE_ID_CHARACTERS_MAX = 100
 SCAN_MANIFEST_TICKETS_DEFAULT = 1_000
 SCAN_MANIFEST_TICKETS_MAX = 5_000
 OFFLINE_SCANS_PER_UPLOAD_MAX = 500
-TRANSFER_COOLDOWN_S = 3_600
+TRANSFER_COOLDOWN_MS = 3_600_000
 TRANSFERS_PER_FAN_PER_DAY_MAX = 10
-TRANSFER_LIMIT_WINDOW_S = 86_400
+TRANSFER_LIMIT_WINDOW_MS = 86_400_000
 TRANSFERS_PER_CHAIN_BATCH_MAX = 64
 TRANSFER_ERROR_CHARACTERS_MAX = 2_000
 TICKET_NOTE_CHARACTERS_MAX = 1_000
 # Unused tickets expire a day after their event ends; the Supervisor sweeps every round, a bounded
 # number per tenant each time.
-TICKETS_EXPIRE_AFTER_EVENT_ENDS_S = 86_400
+TICKETS_EXPIRE_AFTER_EVENT_ENDS_MS = 86_400_000
 TICKETS_EXPIRED_PER_ROUND_MAX = 5_000
 
 # The cluster's own actor calls, each bounded. The Supervisor gives a per-event actor this long to
@@ -319,7 +322,7 @@ assert (
 assert IDEMPOTENCY_RELEASE_WAIT_MS < ANSWER_RESERVE_MS
 assert REDIS_COMMAND_TIMEOUT_MS < READ_BUDGET_MS - ANSWER_RESERVE_MS
 assert CLIENT_SNAPSHOT_TIMEOUT_MS < READ_BUDGET_MS - ANSWER_RESERVE_MS
-assert REQUEST_BUDGET_MS < IDEMPOTENCY_IN_FLIGHT_LEASE_S * MILLISECONDS_PER_SECOND
+assert REQUEST_BUDGET_MS < IDEMPOTENCY_IN_FLIGHT_LEASE_MS
 assert OUTBOX_BACKOFF_BASE_MS <= OUTBOX_BACKOFF_MAX_MS <= FAILED_WORK_BACKOFF_BASE_MS
 assert FAILED_WORK_BACKOFF_BASE_MS <= FAILED_WORK_BACKOFF_MAX_MS
 assert FAILED_WORK_LISTED_DEFAULT <= FAILED_WORK_LISTED_MAX
@@ -328,7 +331,7 @@ assert OUTBOX_TENANT_DELIVERY_TIMEOUT_MS < OUTBOX_BACKLOG_STALE_MS + DISPATCHER_
 assert WATCHDOG_CALL_TIMEOUT_MS < ACTOR_STALLED_MAX_MS
 assert SUPERVISOR_RECONCILE_TIMEOUT_MS < SUPERVISOR_ROUND_INTERVAL_MS * 2
 assert STRIPE_BACKOFF_BASE_MS <= STRIPE_BACKOFF_MAX_MS
-assert STRIPE_CALL_TIMEOUT_S * MILLISECONDS_PER_SECOND <= REQUEST_BUDGET_MS
-assert QR_STEP_S * QR_CLOCK_SKEW_STEPS < TRANSFER_COOLDOWN_S
+assert STRIPE_CALL_TIMEOUT_MS <= REQUEST_BUDGET_MS
+assert QR_STEP_MS * QR_CLOCK_SKEW_STEPS < TRANSFER_COOLDOWN_MS
 assert SCAN_MANIFEST_TICKETS_DEFAULT <= SCAN_MANIFEST_TICKETS_MAX
-assert TRANSFER_COOLDOWN_S < TRANSFER_LIMIT_WINDOW_S
+assert TRANSFER_COOLDOWN_MS < TRANSFER_LIMIT_WINDOW_MS

@@ -2,7 +2,7 @@
 ticket id and the current time step.
 
 A payload is `tq1.<ticket id>.<step>.<mac b64url>`, the MAC taken over everything before the last
-dot; a step lasts QR_STEP_S. A gate accepts the step it is in and QR_CLOCK_SKEW_STEPS either side,
+dot; a step lasts QR_STEP_MS. A gate accepts the step it is in and QR_CLOCK_SKEW_STEPS either side,
 so a screenshot goes stale within a minute or two. The MAC is compared in constant time before the
 step is trusted. Changing the format means a new version prefix, with the old one still read.
 """
@@ -15,10 +15,10 @@ import re
 
 import msgspec
 
-from engine.limits import QR_CLOCK_SKEW_STEPS, QR_PAYLOAD_CHARACTERS_MAX, QR_STEP_S
+from engine.limits import QR_CLOCK_SKEW_STEPS, QR_PAYLOAD_CHARACTERS_MAX, QR_STEP_MS
 
 PAYLOAD_VERSION = "tq1"
-MILLISECONDS_PER_STEP = QR_STEP_S * 1_000
+MILLISECONDS_PER_STEP = QR_STEP_MS
 PAYLOAD_PATTERN = re.compile(
     r"tq1\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(0|[1-9][0-9]{0,11})"
     r"\.([A-Za-z0-9_-]{43})"

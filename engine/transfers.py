@@ -2,7 +2,7 @@
 
 A ticket changes hands only from `valid` (the state machine's TRANSFER), never checked in or
 locked, when its event allows transfers, not while its NFT is in a wallet only the giver can sign
-for, not within TRANSFER_COOLDOWN_S of its last change of hands, and not past the giver's
+for, not within TRANSFER_COOLDOWN_MS of its last change of hands, and not past the giver's
 TRANSFERS_PER_FAN_PER_DAY_MAX. Whether the NFT is minted yet does not matter: it follows the
 ticket to whoever holds it when it lands (DESIGN.md rule 9). The rules are checked in the order
 of `TransferRefusal`, so the first that fails is the one the fan is told.
@@ -13,8 +13,7 @@ import enum
 import msgspec
 
 from engine.limits import (
-    MILLISECONDS_PER_SECOND,
-    TRANSFER_COOLDOWN_S,
+    TRANSFER_COOLDOWN_MS,
     TRANSFERS_PER_FAN_PER_DAY_MAX,
 )
 from engine.tickets import TRANSITIONS, TicketAction, TicketStatus
@@ -49,7 +48,7 @@ assert {status for status, refusal in STATUS_REFUSALS.items() if refusal is None
 
 class TransferCase(msgspec.Struct, frozen=True, kw_only=True):
     """What the rules look at. `transfers_in_window` counts the giver's transfers over the last
-    TRANSFER_LIMIT_WINDOW_S; `changed_hands_at_ms` is None for a ticket still with its buyer;
+    TRANSFER_LIMIT_WINDOW_MS; `changed_hands_at_ms` is None for a ticket still with its buyer;
     `nft_in_own_wallet` says the NFT went (or is being minted) to a wallet the giver registered,
     which only the giver can sign for."""
 
@@ -73,7 +72,7 @@ def check_transfer(case: TransferCase, now_ms: int) -> TransferRefusal | None:
         return TransferRefusal.TRANSFERS_DISABLED
     if case.nft_in_own_wallet:
         return TransferRefusal.OWN_WALLET
-    cooldown_ms = TRANSFER_COOLDOWN_S * MILLISECONDS_PER_SECOND
+    cooldown_ms = TRANSFER_COOLDOWN_MS
     if case.changed_hands_at_ms is not None and now_ms - case.changed_hands_at_ms < cooldown_ms:
         return TransferRefusal.COOLDOWN
     if case.transfers_in_window >= TRANSFERS_PER_FAN_PER_DAY_MAX:

@@ -121,7 +121,7 @@ async def open_state(
         connection_pool=redis.BlockingConnectionPool.from_url(
             parts.redis_url,
             max_connections=limits.REDIS_CONNECTIONS_PER_GATEWAY_MAX,
-            timeout=limits.REDIS_CONNECTION_WAIT_S,
+            timeout=limits.REDIS_CONNECTION_WAIT_MS / MILLISECONDS_PER_SECOND,
             socket_timeout=limits.REDIS_COMMAND_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
             socket_connect_timeout=limits.REDIS_COMMAND_TIMEOUT_MS / MILLISECONDS_PER_SECOND,
         )

@@ -29,8 +29,9 @@ from engine.limits import (
     BEARER_TOKEN_CHARACTERS_MAX,
     CONTACT_EMAIL_CHARACTERS_MAX,
     JWT_SECRET_BYTES_MIN,
+    MILLISECONDS_PER_SECOND,
     RSA_KEY_BITS_MIN,
-    TOKEN_CLOCK_LEEWAY_S,
+    TOKEN_CLOCK_LEEWAY_MS,
     TOKEN_TTL_S_MAX,
     USER_ID_CHARACTERS_MAX,
 )
@@ -194,7 +195,7 @@ def check_lifetime(claims: dict[str, object], *, now_s: float, lifetime_s_max: i
     expires_at_s = claims["exp"]
     assert isinstance(expires_at_s, int), "PyJWT requires exp, checked to be an int above"
     issued_at_s = claims.get("iat")
-    if expires_at_s - now_s > lifetime_s_max + TOKEN_CLOCK_LEEWAY_S or (
+    if expires_at_s - now_s > lifetime_s_max + TOKEN_CLOCK_LEEWAY_MS / MILLISECONDS_PER_SECOND or (
         isinstance(issued_at_s, int) and expires_at_s - issued_at_s > lifetime_s_max
     ):
         raise unauthenticated(
@@ -326,7 +327,7 @@ class TokenVerifier:
                 algorithms=algorithms,
                 audience=AUDIENCE,
                 issuer=ISSUER,
-                leeway=TOKEN_CLOCK_LEEWAY_S,
+                leeway=TOKEN_CLOCK_LEEWAY_MS / MILLISECONDS_PER_SECOND,
             )
         except jwt.InvalidAlgorithmError:
             raise unauthenticated(

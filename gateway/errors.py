@@ -140,7 +140,8 @@ TRANSFER_REFUSAL_MESSAGES: dict[TransferRefusal, str] = {
     TransferRefusal.TRANSFERS_DISABLED: "this event does not allow transfers",
     TransferRefusal.OWN_WALLET: "the ticket's NFT is in your own wallet; send it from there",
     TransferRefusal.COOLDOWN: (
-        f"a ticket that changed hands stays {limits.TRANSFER_COOLDOWN_S} s before moving again"
+        "a ticket that changed hands stays "
+        f"{limits.TRANSFER_COOLDOWN_MS // limits.MILLISECONDS_PER_SECOND} s before moving again"
     ),
     TransferRefusal.DAILY_LIMIT: (
         f"you may transfer {limits.TRANSFERS_PER_FAN_PER_DAY_MAX} tickets a day at most"

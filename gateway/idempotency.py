@@ -23,9 +23,9 @@ from fastapi.responses import Response
 from actors.wall_clock import wall_clock_ms
 from engine.limits import (
     IDEMPOTENCY_CALLER_CHARACTERS_MAX,
-    IDEMPOTENCY_IN_FLIGHT_LEASE_S,
+    IDEMPOTENCY_IN_FLIGHT_LEASE_MS,
     IDEMPOTENCY_KEY_CHARACTERS_MAX,
-    IDEMPOTENCY_KEY_TTL_S,
+    IDEMPOTENCY_KEY_TTL_MS,
     IDEMPOTENCY_RELEASE_RETRY_INTERVAL_MS,
     IDEMPOTENCY_RELEASE_WAIT_MS,
     IDEMPOTENCY_RELEASES_DEFERRED_MAX,
@@ -147,8 +147,8 @@ class IdempotencyStore:
         redis_client: redis.Redis,
         *,
         key_prefix: str = "onsale:idempotency:",
-        ttl_s: int = IDEMPOTENCY_KEY_TTL_S,
-        in_flight_lease_s: int = IDEMPOTENCY_IN_FLIGHT_LEASE_S,
+        ttl_s: int = IDEMPOTENCY_KEY_TTL_MS // MILLISECONDS_PER_SECOND,
+        in_flight_lease_s: int = IDEMPOTENCY_IN_FLIGHT_LEASE_MS // MILLISECONDS_PER_SECOND,
         clock_ms: Callable[[], int] = wall_clock_ms,
         circuit: RedisCircuit | None = None,
     ) -> None:

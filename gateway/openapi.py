@@ -106,6 +106,9 @@ def _responses(operation: Operation) -> dict[str, Any]:
     return responses
 
 
+SIGNATURE_TOLERANCE_S = limits.WEBHOOK_SIGNATURE_TOLERANCE_MS // limits.MILLISECONDS_PER_SECOND
+
+
 def _webhooks() -> dict[str, Any]:
     """What the platform sends to a venue's `webhook_url`: OpenAPI 3.1's outgoing requests."""
     return {
@@ -122,7 +125,7 @@ def _webhooks() -> dict[str, Any]:
                         "schema": {"type": "string", "pattern": "^t=[0-9]+,v1=[0-9a-f]{64}$"},
                         "description": 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" '
                         "keyed with the event's webhook_secret>; refuse a t more than "
-                        f"{limits.WEBHOOK_SIGNATURE_TOLERANCE_S} s from now. The body's id is "
+                        f"{SIGNATURE_TOLERANCE_S} s from now. The body's id is "
                         "the same on every delivery of one notification.",
                     }
                 ],

@@ -58,7 +58,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     access_secret: str | None = None
     rate_limit_fan_per_s: Annotated[int, msgspec.Meta(ge=1)] = limits.RATE_LIMIT_FAN_PER_S
     rate_limit_address_per_s: Annotated[int, msgspec.Meta(ge=1)] = limits.RATE_LIMIT_ADDRESS_PER_S
-    actor_idle_retire_s: Annotated[int, msgspec.Meta(ge=1)] = limits.ACTOR_IDLE_RETIRE_S
+    actor_idle_retire_s: Annotated[int, msgspec.Meta(ge=1)] = (
+        limits.ACTOR_IDLE_RETIRE_MS // limits.MILLISECONDS_PER_SECOND
+    )
 
     @property
     def is_production(self) -> bool:

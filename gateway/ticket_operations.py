@@ -69,7 +69,7 @@ TICKET_OPERATIONS: tuple[Operation, ...] = (
         method="get",
         path="/v1/tickets/{ticket_id}/qr",
         summary=f"Your ticket's code for now, signed with its own secret; it rotates every "
-        f"{limits.QR_STEP_S} s",
+        f"{limits.QR_STEP_MS // limits.MILLISECONDS_PER_SECOND} s",
         answer_status=200,
         answer=QrView,
         errors=(ErrorCode.NOT_FOUND, ErrorCode.TICKET_STATUS_CONFLICT),

@@ -106,7 +106,7 @@ def verify_signature(
     header: str,
     body: bytes,
     now_s: int,
-    tolerance_s: int = limits.WEBHOOK_SIGNATURE_TOLERANCE_S,
+    tolerance_s: int = limits.WEBHOOK_SIGNATURE_TOLERANCE_MS // limits.MILLISECONDS_PER_SECOND,
 ) -> bool:
     """Whether `header` signs `body` with `secret` at a time within `tolerance_s` of now.
 

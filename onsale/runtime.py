@@ -250,7 +250,9 @@ def pipeline_reader(loop: asyncio.AbstractEventLoop) -> Callable[[], dict[str, P
 
     def read() -> dict[str, PipelineStats]:
         reading = asyncio.run_coroutine_threadsafe(pipeline_stats(), loop)
-        return reading.result(timeout=limits.METRICS_SCRAPE_TIMEOUT_S)
+        return reading.result(
+            timeout=limits.METRICS_SCRAPE_TIMEOUT_MS / limits.MILLISECONDS_PER_SECOND
+        )
 
     return read
 

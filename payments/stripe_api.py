@@ -111,7 +111,9 @@ class StripePayments:
             api_key,
             base_addresses={"api": api_base} if api_base else {},
             max_network_retries=0,
-            http_client=stripe.HTTPXClient(timeout=limits.STRIPE_CALL_TIMEOUT_S),
+            http_client=stripe.HTTPXClient(
+                timeout=limits.STRIPE_CALL_TIMEOUT_MS / limits.MILLISECONDS_PER_SECOND
+            ),
         )
         self._attempts = attempts
         self._deadline_s = deadline_s

@@ -12,7 +12,11 @@ import uuid
 import asyncpg
 import msgspec
 
-from engine.limits import IDEMPOTENCY_CLAIM_ATTEMPTS_MAX, IDEMPOTENCY_IN_FLIGHT_LEASE_S
+from engine.limits import (
+    IDEMPOTENCY_CLAIM_ATTEMPTS_MAX,
+    IDEMPOTENCY_IN_FLIGHT_LEASE_MS,
+    MILLISECONDS_PER_SECOND,
+)
 
 
 class Claimed(msgspec.Struct, frozen=True, kw_only=True, tag=True):
@@ -94,7 +98,7 @@ async def claim_key(
     request_hash: str,
     now_ms: int,
     ttl_s: int,
-    in_flight_lease_s: int = IDEMPOTENCY_IN_FLIGHT_LEASE_S,
+    in_flight_lease_s: int = IDEMPOTENCY_IN_FLIGHT_LEASE_MS // MILLISECONDS_PER_SECOND,
     attempts_max: int = IDEMPOTENCY_CLAIM_ATTEMPTS_MAX,
 ) -> ClaimOutcome:
     """Claim `key` for `caller`, or say why not: the stored response to replay, or the conflict.

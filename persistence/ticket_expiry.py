@@ -1,6 +1,6 @@
 """Unused tickets expire a day after their event ends: in the transaction's tenant, every ticket
 still `valid` or `locked` (the statuses the state machine lets EXPIRE) of an event that ended
-TICKETS_EXPIRE_AFTER_EVENT_ENDS_S before `now_ms`, a bounded number per call.
+TICKETS_EXPIRE_AFTER_EVENT_ENDS_MS before `now_ms`, a bounded number per call.
 
 Time is passed in, so the sweep is the same function in a test and in the Supervisor's rounds.
 """
@@ -8,7 +8,6 @@ Time is passed in, so the sweep is the same function in a test and in the Superv
 import asyncpg
 
 from engine import limits
-from engine.limits import MILLISECONDS_PER_SECOND
 from engine.tickets import TRANSITIONS, TicketAction, TicketStatus
 
 EXPIRING_STATUSES = sorted(
@@ -32,7 +31,7 @@ AND status = ANY($3::text[])
 
 async def expire_unused_tickets(connection: asyncpg.Connection, *, now_ms: int) -> int:
     """Expire the due tickets, up to TICKETS_EXPIRED_PER_ROUND_MAX; how many were expired."""
-    ended_before_ms = now_ms - limits.TICKETS_EXPIRE_AFTER_EVENT_ENDS_S * MILLISECONDS_PER_SECOND
+    ended_before_ms = now_ms - limits.TICKETS_EXPIRE_AFTER_EVENT_ENDS_MS
     status = await connection.execute(
         EXPIRE_UNUSED_TICKETS,
         EXPIRED,

@@ -33,7 +33,7 @@ class PaymentReconciler:
         *,
         pool: asyncpg.Pool,
         settlement: Settlement,
-        first_poll_after_s: int = limits.PAYMENT_FIRST_POLL_AFTER_S,
+        first_poll_after_s: int = limits.PAYMENT_FIRST_POLL_AFTER_MS,
     ) -> None:
         self._pool = pool
         self._settlement = settlement

@@ -13,7 +13,6 @@ from collections.abc import Callable
 import asyncpg
 
 from engine import limits
-from engine.limits import MILLISECONDS_PER_SECOND
 from engine.order_lifecycle import OrderAction, OrderStatus
 from engine.refund_lifecycle import RefundStatus
 from payments.stripe_api import PaymentIntentMissing, PaymentIntentState, StripePayments
@@ -116,5 +115,5 @@ class Settlement:
             await poll_again_at(
                 connection,
                 order_id=order.order_id,
-                at_ms=now_ms + limits.PAYMENT_POLL_INTERVAL_S * MILLISECONDS_PER_SECOND,
+                at_ms=now_ms + limits.PAYMENT_POLL_INTERVAL_MS,
             )

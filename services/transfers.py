@@ -13,7 +13,6 @@ import asyncpg
 import msgspec
 
 from engine import limits
-from engine.limits import MILLISECONDS_PER_SECOND
 from engine.tickets import TicketAction, TicketMoved, TicketStatus, move_ticket
 from engine.transfers import TransferCase, check_transfer
 from minting.transfer_requests import TRANSFER_TOPIC, TransferRequest
@@ -110,7 +109,7 @@ async def transfer_ticket(
     """The recipient's new ticket. NothingFound unless the giver owns the ticket;
     TransferRefused, naming the rule, when a rule forbids it now."""
     new_ticket_id = uuid.UUID(mint_located_id(details.location.event_number))
-    window_start_ms = now_ms - limits.TRANSFER_LIMIT_WINDOW_S * MILLISECONDS_PER_SECOND
+    window_start_ms = now_ms - limits.TRANSFER_LIMIT_WINDOW_MS
     async with tenant_transaction(pool, details.location.tenant_id) as connection:
         subject = await lock_transfer_subject(connection, ticket_id)
         if subject is None or subject.owner_user_id != giver_id:

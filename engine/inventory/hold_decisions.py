@@ -39,7 +39,6 @@ from engine.inventory.decision import (
     seat_items,
 )
 from engine.inventory.state import Inventory
-from engine.limits import MILLISECONDS_PER_SECOND
 from engine.outcomes import Acknowledged, ExpiryReport, HoldView, SaleView
 from engine.pricing import price_order
 from engine.rejections import Reason, Rejected
@@ -175,7 +174,7 @@ def decide_expire_holds(inventory: Inventory, now_ms: int) -> Decision:
     expired = tuple(
         itertools.islice(inventory.expiry.due(now_ms), limits.HOLDS_EXPIRED_PER_COMMAND_MAX)
     )
-    forget_before_ms = now_ms - limits.IDEMPOTENCY_KEY_TTL_S * MILLISECONDS_PER_SECOND
+    forget_before_ms = now_ms - limits.IDEMPOTENCY_KEY_TTL_MS
     forgotten = tuple(
         itertools.islice(
             itertools.takewhile(
@@ -202,9 +201,7 @@ def decide_extend_hold(
         return hold
     if hold.extensions >= limits.HOLD_EXTENSIONS_MAX:
         return Decision(outcome=HoldView.of(hold), changes=())
-    expires_at_ms = max(
-        hold.expires_at_ms, now_ms + limits.CHECKOUT_WINDOW_S * MILLISECONDS_PER_SECOND
-    )
+    expires_at_ms = max(hold.expires_at_ms, now_ms + limits.CHECKOUT_WINDOW_MS)
     extended = msgspec.structs.replace(
         hold, expires_at_ms=expires_at_ms, extensions=hold.extensions + 1
     )

@@ -11,7 +11,7 @@ import msgspec
 from engine.ids import FanId
 from engine.limits import (
     ACCESSES_EXPIRED_PER_COMMAND_MAX,
-    ADMISSION_BURST_S,
+    ADMISSION_BURST_MS,
     FAN_ID_CHARACTERS_MAX,
     FANS_PER_END_ACCESS_COMMAND_MAX,
     FANS_PER_JOIN_COMMAND_MAX,
@@ -70,12 +70,10 @@ def _known_sequences(room: WaitingRoom, fan_ids: list[FanId]) -> list[int]:
 
 
 def _accrued_credit_milli(room: WaitingRoom, at_ms: int) -> int:
-    """The token bucket: `admit_per_second` per second, capped at ADMISSION_BURST_S seconds."""
+    """The token bucket: `admit_per_second` per second, capped at ADMISSION_BURST_MS's worth."""
     rate = room.settings.admit_per_second
     earned = (at_ms - room.credited_at_ms) * rate
-    return min(
-        room.admission_credit_milli + earned, rate * MILLISECONDS_PER_SECOND * ADMISSION_BURST_S
-    )
+    return min(room.admission_credit_milli + earned, rate * ADMISSION_BURST_MS)
 
 
 def _decide_join(
@@ -232,7 +230,7 @@ def _decide_settings_change(
         return []
     changed_at_ms = max(now_ms, room.credited_at_ms)
     credit_milli = _accrued_credit_milli(room, changed_at_ms) if room.is_open else 0
-    burst_milli = settings.admit_per_second * MILLISECONDS_PER_SECOND * ADMISSION_BURST_S
+    burst_milli = settings.admit_per_second * ADMISSION_BURST_MS
     return [
         WaitingRoomSettingsChanged(
             changed_at_ms=changed_at_ms,

@@ -45,7 +45,7 @@ def verified_event(request: Request, payload: bytes) -> stripe.Event:
             payload,
             request.headers.get(SIGNATURE_HEADER),
             secret,
-            tolerance=limits.STRIPE_WEBHOOK_TOLERANCE_S,
+            tolerance=limits.STRIPE_WEBHOOK_TOLERANCE_MS // limits.MILLISECONDS_PER_SECOND,
         )
     except (ValueError, stripe.SignatureVerificationError):
         raise ApiError(

@@ -51,7 +51,7 @@ GATE_ROLES = (Role.VENUE_STAFF, Role.VENUE_MANAGER, Role.ADMIN)
 SCAN_DECODER = msgspec.json.Decoder(ScanBody)
 OFFLINE_SCANS_DECODER = msgspec.json.Decoder(OfflineScansBody)
 # How far ahead of the gateway's clock a gate's clock may be when it says when it scanned.
-SCANNED_AT_AHEAD_MAX_MS = limits.QR_STEP_S * limits.QR_CLOCK_SKEW_STEPS * MILLISECONDS_PER_SECOND
+SCANNED_AT_AHEAD_MAX_MS = limits.QR_STEP_MS * limits.QR_CLOCK_SKEW_STEPS
 
 
 def scan_request(
@@ -156,7 +156,7 @@ async def read_scan_manifest(request: Request, event_id: str) -> Response:
         event_id=str(details.location.event_id),
         generated_at=format_moment(state.clock()),
         payload_version=PAYLOAD_VERSION,
-        qr_step_s=limits.QR_STEP_S,
+        qr_step_s=limits.QR_STEP_MS // MILLISECONDS_PER_SECOND,
         qr_skew_steps=limits.QR_CLOCK_SKEW_STEPS,
         tickets=[
             ManifestTicketView(

@@ -176,7 +176,7 @@ async def read_ticket_qr(request: Request, ticket_id: str) -> Response:
     view = QrView(
         payload=sign_qr(secret=secret, ticket_id=str(ticket.ticket_id), step=step),
         expires_at=format_moment(step_ends_at_ms(step)),
-        rotates_every_s=limits.QR_STEP_S,
+        rotates_every_s=limits.QR_STEP_MS // limits.MILLISECONDS_PER_SECOND,
     )
     return Response(
         content=msgspec.json.encode(view),

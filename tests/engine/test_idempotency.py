@@ -19,7 +19,7 @@ from tests.engine.inventory_builders import (
     rejected,
 )
 
-DAY_MS = limits.IDEMPOTENCY_KEY_TTL_S * 1000
+DAY_MS = limits.IDEMPOTENCY_KEY_TTL_MS
 
 
 def test_first_outcome_returns_and_nothing_changes_when_replayed_with_a_new_hold_id() -> None:

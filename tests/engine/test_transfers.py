@@ -7,7 +7,7 @@ from engine.tickets import TRANSITIONS, TicketAction, TicketStatus
 from engine.transfers import STATUS_REFUSALS, TransferCase, TransferRefusal, check_transfer
 
 NOW_MS = 1_700_000_000_000
-COOLDOWN_MS = limits.TRANSFER_COOLDOWN_S * 1_000
+COOLDOWN_MS = limits.TRANSFER_COOLDOWN_MS
 ALLOWED = TransferCase(
     giver_id="tenant/fan-1",
     recipient_id="tenant/fan-2",

@@ -9,7 +9,7 @@ import hypothesis.strategies as st
 import pytest
 from hypothesis import given, settings
 
-from engine.limits import ACCESS_TTL_S_MIN, ADMISSION_BURST_S, PLACE_ABANDONED_AFTER_MS
+from engine.limits import ACCESS_TTL_S_MIN, ADMISSION_BURST_MS, PLACE_ABANDONED_AFTER_MS
 from engine.pre_queue_draw import SEED_MAX, draw_pre_queue_order
 from engine.rejections import Rejected
 from engine.waiting_room import apply as waiting_room
@@ -231,7 +231,7 @@ def test_invariants_hold_when_commands_arrive_in_any_order(
         if turn.admits:
             for change in step(AdmitFans()):
                 assert isinstance(change, FansAdmitted)
-                assert len(change.admitted_sequences) <= model.rate * ADMISSION_BURST_S
+                assert len(change.admitted_sequences) <= model.rate * ADMISSION_BURST_MS // 1_000
                 abandoned_before_ms = model.now_ms - PLACE_ABANDONED_AFTER_MS
                 for sequence in change.abandoned_sequences:
                     assert room.last_seen_ms[sequence] <= abandoned_before_ms

@@ -433,7 +433,7 @@ async def test_forgotten_keys_go_and_later_keys_keep_their_order_when_expiry_pas
 ) -> None:
     inventory = await in_memory_inventory(service_pool, event)
     ticket_type_ids = event.ticket_type_ids()
-    ttl_ms = limits.IDEMPOTENCY_KEY_TTL_S * 1_000
+    ttl_ms = limits.IDEMPOTENCY_KEY_TTL_MS
 
     def keyed_hold(key: str) -> PlaceHold:
         return PlaceHold(
