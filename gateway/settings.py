@@ -154,6 +154,22 @@ def production_problems(settings: Settings) -> list[str]:
     return problems
 
 
+def cluster_problems(settings: Settings) -> list[str]:
+    """What stops a gateway joining a Ray cluster (RAY_ADDRESS): an embedded part listens on this
+    machine's loopback only, so each part an actor on another node uses must be given by URL."""
+    needed = {
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "STRIPE_API_KEY": settings.stripe_api_key,
+        "SMTP_URL": settings.smtp_url,
+    }
+    return [
+        f"{variable} is missing: with RAY_ADDRESS set, actors on every node must reach it"
+        for variable, value in needed.items()
+        if not value
+    ]
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings once; raise SettingsError naming every variable at fault."""
     source = os.environ if environ is None else environ
@@ -168,8 +184,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         field = str(error).rpartition("$.")[2].rstrip("`")
         variable = next((name for name, f in ENVIRONMENT_VARIABLES.items() if f == field), field)
         raise SettingsError([f"{variable} is invalid: {error}"]) from None
-    if settings.is_production:
-        problems = production_problems(settings)
-        if problems:
-            raise SettingsError(problems)
+    problems = production_problems(settings) if settings.is_production else []
+    if settings.ray_address:
+        named = {problem.split(" ", 1)[0] for problem in problems}
+        problems += [
+            problem
+            for problem in cluster_problems(settings)
+            if problem.split(" ", 1)[0] not in named
+        ]
+    if problems:
+        raise SettingsError(problems)
     return settings

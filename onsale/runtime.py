@@ -43,7 +43,7 @@ from gateway.app import create_app
 from gateway.metrics import serve_private_metrics
 from gateway.parts import Parts
 from gateway.settings import Settings, SettingsError
-from minting.authority import stored_authority_key
+from onsale.shared_secrets import resolve_shared_secrets
 from persistence.migrate import migrate
 from persistence.pool import service_url, set_service_password
 
@@ -51,8 +51,6 @@ RAY_OBJECT_STORE_BYTES = 512 * 1024 * 1024
 EMBEDDED_STRIPE_KEY = "sk_test_onsale_embedded"
 STRIPE_WEBHOOK_PATH = "/v1/webhooks/stripe"
 SERVER_STARTED_POLL_S = 0.05
-MINT_AUTHORITY_FILE_NAME = "mint_authority.key"
-CUSTODY_SEED_FILE_NAME = "custody_seed"
 LOOPBACK_ADDRESS = "127.0.0.1"
 
 log = logging.getLogger(__name__)
@@ -84,7 +82,8 @@ def stop_on_signals() -> Iterator[None]:
 
 
 def persistent_secret(path: pathlib.Path, prefix: str) -> str:
-    """A secret generated once and kept in the data directory, so restarts keep it."""
+    """A secret generated once and kept in the data directory, so restarts keep it: for the parts
+    one data directory embeds, never for what the system's processes share (shared_secrets)."""
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,6 +117,7 @@ class Runtime:
         service_password = urllib.parse.urlsplit(database_service_url).password
         if service_password:
             asyncio.run(set_service_password(database_url, service_password))
+        shared = resolve_shared_secrets(self.settings, database_url)
         redis_url = self._start_redis()
         stripe_api_base, stripe_api_key, webhook_secret = self._start_stripe(gateway_url)
         smtp_url = self._start_smtp()
@@ -135,21 +135,14 @@ class Runtime:
             stripe_api_base=stripe_api_base,
             stripe_api_key=stripe_api_key,
             stripe_webhook_secret=webhook_secret,
-            access_secret=self.settings.access_secret
-            or persistent_secret(self.data_path / "access_secret", ""),
-            # production verifies public-key tokens only: no HS256 secret exists there
-            jwt_secret=None
-            if self.settings.is_production
-            else self.settings.jwt_secret or persistent_secret(self.data_path / "jwt_secret", ""),
+            access_secret=shared.access_secret,
+            jwt_secret=shared.jwt_secret,
             embedded=list(self._embedded),
             smtp_url=smtp_url,
             solana_rpc_url=self.settings.solana_rpc_url,
             solana_directory=str(solana_directory),
-            mint_authority_key=self.settings.solana_mint_authority_key
-            or stored_authority_key(solana_directory / MINT_AUTHORITY_FILE_NAME),
-            # it decides every custodial wallet and mint address: kept for good once generated
-            custody_seed=self.settings.solana_custody_seed
-            or persistent_secret(solana_directory / CUSTODY_SEED_FILE_NAME, ""),
+            mint_authority_key=shared.mint_authority_key,
+            custody_seed=shared.custody_seed,
         )
         self._watcher = PartWatcher(self._watched)
         self._watcher.start()

@@ -113,6 +113,38 @@ def test_production_refuses_to_start_when_a_key_is_wrong(variable: str, value: s
     assert [problem.split()[0] for problem in raised.value.problems] == [variable]
 
 
+CLUSTER_PARTS = {
+    "RAY_ADDRESS": "10.0.0.1:6379",
+    "DATABASE_URL": "postgresql://owner@db.internal:5432/onsale",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "STRIPE_API_KEY": "sk_test_abc123",
+    "STRIPE_API_BASE": "http://stripe.internal:8420",
+    "STRIPE_WEBHOOK_SECRET": "whsec_abc123",
+    "SMTP_URL": "smtp://mail.internal:1025",
+}
+
+
+def test_cluster_gateway_starts_when_every_part_is_given_by_url() -> None:
+    assert load_settings(CLUSTER_PARTS).ray_address == "10.0.0.1:6379"
+
+
+@pytest.mark.parametrize("variable", ["DATABASE_URL", "REDIS_URL", "STRIPE_API_KEY", "SMTP_URL"])
+def test_cluster_gateway_refuses_to_start_when_a_part_would_be_embedded(variable: str) -> None:
+    environment = {key: value for key, value in CLUSTER_PARTS.items() if key != variable}
+    with pytest.raises(SettingsError) as raised:
+        load_settings(environment)
+    assert [problem.split()[0] for problem in raised.value.problems] == [variable]
+    assert "RAY_ADDRESS" in raised.value.problems[0]
+
+
+def test_production_cluster_names_a_missing_part_once() -> None:
+    environment = {**PRODUCTION_COMPLETE, "RAY_ADDRESS": "10.0.0.1:6379"}
+    del environment["SMTP_URL"]
+    with pytest.raises(SettingsError) as raised:
+        load_settings(environment)
+    assert [problem.split()[0] for problem in raised.value.problems] == ["SMTP_URL"]
+
+
 def test_onsale_up_exits_non_zero_naming_each_missing_key_when_production_lacks_them() -> None:
     environment = {"ONSALE_ENV": "production", "STRIPE_API_KEY": "sk_test_x", "PATH": "/usr/bin"}
     finished = subprocess.run(

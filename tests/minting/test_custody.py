@@ -1,13 +1,11 @@
-"""The keys minting derives and keeps: functions of the seed, the fan and the ticket, and an
-authority generated once per data directory."""
+"""The keys minting derives: functions of the seed, the fan and the ticket; a new authority is a
+keypair of its own."""
 
-import pathlib
-import stat
 import uuid
 
 from solders.keypair import Keypair
 
-from minting.authority import stored_authority_key
+from minting.authority import new_authority_key
 from minting.custody import Custody
 
 
@@ -26,17 +24,10 @@ def test_keys_are_functions_of_the_seed_the_fan_and_the_ticket() -> None:
     assert custody.mint_keypair(ticket_id) != custody.mint_keypair(uuid.uuid4())
 
 
-def test_authority_key_is_generated_once_and_kept_private_when_none_is_given(
-    chain_directory: pathlib.Path,
-) -> None:
-    path = chain_directory / "solana" / "mint_authority.key"
+def test_new_authority_key_is_a_keypair_of_its_own_each_time() -> None:
+    first, second = new_authority_key(), new_authority_key()
 
-    first = stored_authority_key(path)
-    second = stored_authority_key(path)
-
-    assert first == second
-    assert Keypair.from_base58_string(first).pubkey() != Keypair().pubkey()
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert Keypair.from_base58_string(first).pubkey() != Keypair.from_base58_string(second).pubkey()
 
 
 def test_registered_wallet_wins_over_the_custodial_one_when_the_fan_has_one() -> None:
