@@ -19,7 +19,7 @@ from actors.names import (
     waiting_room_actor_name,
 )
 from actors.notification_worker import NotificationWorker
-from actors.placement import handle_of, named_detached, per_event
+from actors.placement import handle_of, named_detached, on_local_chain_host, per_event
 from actors.waiting_room_actor import WaitingRoomActor
 from actors.wall_clock import wall_clock_ms
 from minting.chain import ChainBackend
@@ -70,10 +70,11 @@ def local_chain(directory: str) -> ActorHandle[LocalChain]:
     `<data dir>/solana`); created on first use and found by name afterwards.
 
     Its methods never await, so its calls run one at a time however many are queued; a restart
-    reloads the accounts from the directory. Workers reach it through `actors.solana_chain`.
+    reloads the accounts from the directory, on the node that keeps them (`on_local_chain_host`).
+    Workers on any node reach it through `actors.solana_chain`.
     """
     return handle_of(
-        RemoteLocalChain.options(**named_detached(local_chain_name(directory))).remote(
+        RemoteLocalChain.options(**on_local_chain_host(local_chain_name(directory))).remote(
             directory=directory
         )
     )

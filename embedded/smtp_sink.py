@@ -1,4 +1,4 @@
-"""The embedded SMTP sink: a real SMTP server on 127.0.0.1 that keeps every message as a file.
+"""The embedded SMTP sink: a real SMTP server on the loopback (or `--host`) keeping each message.
 
 Started when SMTP_URL is unset, so the embedded stack sends real email over real SMTP without a
 mail server installed. Each accepted message becomes `<arrival ns>-<random>.eml` in its directory,
@@ -45,8 +45,10 @@ class MessageDirectory:
         return ACCEPTED
 
 
-async def serve(directory: pathlib.Path, port: int) -> None:
-    """Accept mail on 127.0.0.1:`port` until SIGINT or SIGTERM; `directory` exists already."""
+async def serve(directory: pathlib.Path, port: int, host: str = SINK_HOST) -> None:
+    """Accept mail on `host`:`port` until SIGINT or SIGTERM; `directory` exists already. The
+    embedded run listens on the loopback; a cluster's development sink on an address every node
+    reaches."""
     handler = MessageDirectory(directory)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
@@ -56,7 +58,7 @@ async def serve(directory: pathlib.Path, port: int) -> None:
             data_size_limit=limits.SMTP_SINK_MESSAGE_BYTES_MAX,
             enable_SMTPUTF8=True,
         ),
-        host=SINK_HOST,
+        host=host,
         port=port,
         reuse_address=True,
     )
@@ -85,9 +87,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--directory", type=pathlib.Path, required=True)
+    parser.add_argument("--host", default=SINK_HOST)
     arguments = parser.parse_args()
     arguments.directory.mkdir(parents=True, exist_ok=True)
-    asyncio.run(serve(arguments.directory, arguments.port))
+    asyncio.run(serve(arguments.directory, arguments.port, arguments.host))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from solders.pubkey import Pubkey
 from actors import remote
 from actors.names import NAMESPACE, local_chain_name, mint_worker_name
 from actors.outbox_dispatcher import OutboxDispatcher
+from actors.placement import node_resources
 from actors.solana_chain import ActorChain
 from actors.worker_pool import pooled_consumer
 from embedded.postgres_part import EmbeddedPostgres
@@ -203,6 +204,7 @@ def main(arguments: list[str]) -> int:
         address="local",
         include_dashboard=False,
         log_to_driver=False,
+        resources=node_resources(),
         runtime_env={"env_vars": {"PYTHONPATH": str(PROJECT_ROOT)}},
     )
     try:

@@ -1,6 +1,7 @@
-"""The `onsale` command: `up` runs the whole system, `migrate` applies the schema, `demo` runs a
-whole simulated on-sale against it, `loadtest` runs locust against a running system and checks
-the sale after it, `token` signs a development token.
+"""The `onsale` command: `up` runs the whole system, `node` makes this machine a node of its Ray
+cluster, `migrate` applies the schema, `demo` runs a whole simulated on-sale against it,
+`loadtest` runs locust against a running system and checks the sale after it, `token` signs a
+development token.
 
 The only module that talks to a person on the terminal; service code logs instead.
 """
@@ -25,6 +26,7 @@ from gateway.parts import Parts
 from gateway.settings import Settings, SettingsError, load_settings
 from loadtests.options import add_loadtest_arguments
 from onsale.demo.flags import add_demo_arguments
+from onsale.node import add_node_arguments, command_node
 from persistence.migrate import MigrationError, migrate
 
 SETTINGS_EXIT_CODE = 2
@@ -183,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="onsale", description=__doc__)
     subcommands = parser.add_subparsers(dest="command", required=True)
     subcommands.add_parser("up", help="start every part (embedded unless configured) and serve")
+    node_parser = subcommands.add_parser(
+        "node", help="make this machine a node of the cluster (`ray start` with our resources)"
+    )
+    add_node_arguments(node_parser)
     subcommands.add_parser("migrate", help="apply the schema migrations and exit")
     demo_parser = subcommands.add_parser(
         "demo", help="boot the embedded system, run a whole simulated on-sale, report, shut down"
@@ -220,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     warnings.filterwarnings("ignore", module="platformdirs")
     arguments = parser.parse_args(argv)
+    if arguments.command == "node":
+        return command_node(arguments)
     try:
         settings = load_settings()
     except SettingsError as error:

@@ -1,0 +1,96 @@
+"""`onsale node`: make this machine a node of the system's Ray cluster.
+
+`onsale node --head --address IP` starts the cluster's head on this machine's address IP (port
+6379 unless `--port`); `onsale node --join HEAD_IP:PORT --address IP` adds a node to it. Each
+runs `ray start --block` with what our actors need of a node: its slots for per-event actors
+and, on the head only, the place of the embedded chain (actors.placement). A gateway machine is
+a node too: `onsale up` with RAY_ADDRESS attaches to the node running beside it.
+
+The nodes and gateways of a cluster authenticate each other with one token, which configuration
+gives them all (RAY_AUTH_MODE=token, RAY_AUTH_TOKEN); a node without it is refused here, before
+Ray would start one that nothing else can talk to.
+"""
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping
+
+from actors.placement import node_resources
+from engine import limits
+
+DEFAULT_HEAD_PORT = 6379
+AUTH_MODE_VARIABLE = "RAY_AUTH_MODE"
+AUTH_TOKEN_VARIABLE = "RAY_AUTH_TOKEN"
+AUTH_TOKEN_CHARACTERS_MIN = 32
+
+
+def add_node_arguments(parser: argparse.ArgumentParser) -> None:
+    role = parser.add_mutually_exclusive_group(required=True)
+    role.add_argument("--head", action="store_true", help="start the cluster's head here")
+    role.add_argument("--join", metavar="HEAD_IP:PORT", help="join the cluster at this head")
+    parser.add_argument(
+        "--address", required=True, metavar="IP", help="this node's address, reachable by all"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_HEAD_PORT,
+        help=f"the head's port (with --head; default {DEFAULT_HEAD_PORT})",
+    )
+    parser.add_argument(
+        "--event-actors",
+        type=int,
+        default=limits.EVENT_ACTORS_PER_NODE_MAX,
+        help="per-event actors this node may host "
+        f"(default {limits.EVENT_ACTORS_PER_NODE_MAX}; 0 for a node that hosts none)",
+    )
+    parser.add_argument("--num-cpus", type=int, help="CPUs to offer (default: all of them)")
+
+
+def auth_problems(environ: Mapping[str, str]) -> list[str]:
+    problems = []
+    if environ.get(AUTH_MODE_VARIABLE) != "token":
+        problems.append(
+            f"{AUTH_MODE_VARIABLE} is not 'token': a cluster's nodes and gateways must "
+            "authenticate each other"
+        )
+    if len(environ.get(AUTH_TOKEN_VARIABLE, "")) < AUTH_TOKEN_CHARACTERS_MIN:
+        problems.append(
+            f"{AUTH_TOKEN_VARIABLE} is missing or shorter than {AUTH_TOKEN_CHARACTERS_MIN} "
+            "characters: give every node and gateway the same token"
+        )
+    return problems
+
+
+def ray_start_arguments(arguments: argparse.Namespace) -> list[str]:
+    """The `ray start` command line this node runs, blocking until it is stopped."""
+    resources = node_resources(arguments.event_actors, hosts_local_chain=arguments.head)
+    command = [
+        sys.executable,
+        "-m",
+        "ray.scripts.scripts",
+        "start",
+        f"--node-ip-address={arguments.address}",
+        f"--resources={json.dumps(resources)}",
+        "--disable-usage-stats",
+        "--block",
+    ]
+    if arguments.head:
+        command += [f"--port={arguments.port}", "--include-dashboard=false"]
+    else:
+        command.append(f"--address={arguments.join}")
+    if arguments.num_cpus is not None:
+        command.append(f"--num-cpus={arguments.num_cpus}")
+    return command
+
+
+def command_node(arguments: argparse.Namespace) -> int:
+    problems = auth_problems(os.environ)
+    if problems:
+        listed = "\n".join(f"  - {problem}" for problem in problems)
+        print(f"onsale: cannot start a node:\n{listed}", file=sys.stderr)
+        return 2
+    command = ray_start_arguments(arguments)
+    os.execv(command[0], command)
