@@ -47,6 +47,9 @@ def add_node_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default {limits.EVENT_ACTORS_PER_NODE_MAX}; 0 for a node that hosts none)",
     )
     parser.add_argument("--num-cpus", type=int, help="CPUs to offer (default: all of them)")
+    parser.add_argument(
+        "--temp-dir", help="where the head keeps its sessions and logs (default: Ray's, /tmp/ray)"
+    )
 
 
 def auth_problems(environ: Mapping[str, str]) -> list[str]:
@@ -79,6 +82,8 @@ def ray_start_arguments(arguments: argparse.Namespace) -> list[str]:
     ]
     if arguments.head:
         command += [f"--port={arguments.port}", "--include-dashboard=false"]
+        if arguments.temp_dir:
+            command.append(f"--temp-dir={arguments.temp_dir}")
     else:
         command.append(f"--address={arguments.join}")
     if arguments.num_cpus is not None:
