@@ -81,7 +81,7 @@ def ray_start_arguments(arguments: argparse.Namespace) -> list[str]:
         "--block",
     ]
     if arguments.head:
-        command += [f"--port={arguments.port}", "--include-dashboard=false"]
+        command += ["--head", f"--port={arguments.port}", "--include-dashboard=false"]
         if arguments.temp_dir:
             command.append(f"--temp-dir={arguments.temp_dir}")
     else:

@@ -7,7 +7,9 @@ is sent to the other (`retry-on conn-failure` with `redispatch`): only a request
 reached a gateway is sent again. Each request carries the fan's address in X-Forwarded-For.
 """
 
+import csv
 import pathlib
+import socket
 import subprocess
 
 import msgspec
@@ -15,6 +17,7 @@ import msgspec
 from loadtests.local_cluster.debian import ensure_debian_package
 
 CHECK_INTERVAL_MS = 500
+STATS_TIMEOUT_S = 5.0
 # Pooled Postgres connections and Redis subscriptions sit idle for long stretches.
 RELAY_IDLE_TIMEOUT = "24h"
 
@@ -31,14 +34,17 @@ class BalancerPorts(msgspec.Struct, frozen=True, kw_only=True):
     redis: int
 
 
-def haproxy_configuration(address: str, ports: BalancerPorts, gateways: list[Gateway]) -> str:
+def haproxy_configuration(
+    address: str, ports: BalancerPorts, gateways: list[Gateway], stats_socket: pathlib.Path
+) -> str:
     servers = "\n".join(
         f"    server {gateway.name} {gateway.address}:{gateway.port} "
         f"check inter {CHECK_INTERVAL_MS} fall 2 rise 2"
         for gateway in gateways
     )
     return f"""global
-    maxconn 20000
+    maxconn 4000
+    stats socket {stats_socket} mode 600 level user
 
 defaults
     timeout connect 2s
@@ -74,6 +80,28 @@ listen redis
     timeout server {RELAY_IDLE_TIMEOUT}
     server redis 127.0.0.1:6379
 """
+
+
+def gateway_states(stats_socket: pathlib.Path) -> dict[str, str]:
+    """Each gateway's state as the balancer sees it (`UP`, `DOWN`, ...), by its name."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(STATS_TIMEOUT_S)
+        connection.connect(str(stats_socket))
+        connection.sendall(b"show stat\n")
+        answer = b""
+        while chunk := connection.recv(65_536):
+            answer += chunk
+    header, *rows = answer.decode().lstrip("# ").splitlines()
+    columns = header.split(",")
+    states = {}
+    for row in csv.reader(rows):
+        fields = dict(zip(columns, row, strict=False))
+        if fields.get("pxname") == "gateways" and fields.get("svname") not in (
+            "FRONTEND",
+            "BACKEND",
+        ):
+            states[fields["svname"]] = fields["status"]
+    return states
 
 
 def start_haproxy(configuration: str, directory: pathlib.Path) -> subprocess.Popen[bytes]:

@@ -12,6 +12,7 @@ import contextlib
 import os
 import pathlib
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +21,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 
 import msgspec
 import psutil
@@ -31,6 +33,7 @@ from gateway.parts import Parts
 from loadtests.local_cluster.balancer import (
     BalancerPorts,
     Gateway,
+    gateway_states,
     haproxy_configuration,
     start_haproxy,
 )
@@ -55,8 +58,7 @@ class ClusterTimeout(AssertionError):
     pass
 
 
-def wait_for(condition: object, what: str, timeout_s: float = READY_TIMEOUT_S) -> None:
-    assert callable(condition)
+def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = READY_TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if condition():
@@ -113,6 +115,17 @@ class LocalCluster:
         return f"{self.network.host_address}:{self.ray_port}"
 
     @property
+    def stats_socket(self) -> pathlib.Path:
+        return self.directory / "haproxy.sock"
+
+    def balancer_states(self) -> dict[str, str]:
+        """Each gateway's state as HAProxy sees it, by name."""
+        try:
+            return gateway_states(self.stats_socket)
+        except OSError:
+            return {}
+
+    @property
     def mail_directory(self) -> pathlib.Path:
         return self.directory / "mail"
 
@@ -121,17 +134,19 @@ class LocalCluster:
         host = self.network.host_address
         self.database_url = asyncio.run(create_database(MACHINE_POSTGRES_URL, "onsale_cluster"))
         self._processes["haproxy"] = start_haproxy(
-            haproxy_configuration(host, self.balancer_ports, self.gateways), self.directory
+            haproxy_configuration(host, self.balancer_ports, self.gateways, self.stats_socket),
+            self.directory,
         )
         wait_for(lambda: port_open(host, self.balancer_ports.postgres), "the relays")
         self._start_outside_parts()
         self._start("head", self._node_command("--head", f"--port={self.ray_port}"))
-        wait_for(lambda: port_open(host, self.ray_port), "the Ray head")
+        self._wait_while_running("head", lambda: port_open(host, self.ray_port))
         self.start_second_node()
         for gateway in self.gateways:
             self.start_gateway(gateway)
         for gateway in self.gateways:
             self.wait_for_gateway(gateway)
+        wait_for(lambda: set(self.balancer_states().values()) == {"UP"}, "the balancer's gateways")
 
     def _start_outside_parts(self) -> None:
         host = self.network.host_address
@@ -173,8 +188,8 @@ class LocalCluster:
                 [*self._node_command("--join", self.ray_address), "--num-cpus=1"]
             ),
         )
-        wait_for(
-            lambda: self.view().nodes.get(self.network.node_address) is True, "the second node"
+        self._wait_while_running(
+            "node-2", lambda: self.view().nodes.get(self.network.node_address) is True
         )
 
     def gateway_environment(self, gateway: Gateway) -> dict[str, str]:
@@ -204,13 +219,17 @@ class LocalCluster:
         )
 
     def wait_for_gateway(self, gateway: Gateway) -> None:
-        process = self._processes[gateway.name]
+        self._wait_while_running(gateway.name, lambda: answers_ready(self.gateway_url(gateway)))
 
-        def ready() -> bool:
-            assert process.poll() is None, f"{gateway.name} exited:\n{self.log_tail(gateway.name)}"
-            return answers_ready(self.gateway_url(gateway))
+    def _wait_while_running(self, name: str, condition: Callable[[], bool]) -> None:
+        """Wait for `condition`, failing at once with its log if the process `name` exits."""
+        process = self._processes[name]
 
-        wait_for(ready, gateway.name)
+        def met() -> bool:
+            assert process.poll() is None, f"{name} exited:\n{self.log_tail(name)}"
+            return condition()
+
+        wait_for(met, name)
 
     def _start(self, name: str, command: list[str], extra: dict[str, str] | None = None) -> None:
         environment = {
@@ -271,6 +290,7 @@ class LocalCluster:
         self.network.delete()
         if self.database_url:
             asyncio.run(drop_database(MACHINE_POSTGRES_URL, self.database_url))
+        shutil.rmtree(self.directory, ignore_errors=True)
 
     def _kill_leftovers(self) -> None:
         """Ray's processes whose command line names this cluster's directory or address."""
