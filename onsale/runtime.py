@@ -271,6 +271,10 @@ async def serve_gateway(
         port=settings.port,
         log_config=None,
         access_log=False,
+        # The app works out the client's address itself (ONSALE_TRUSTED_PROXIES); uvicorn's
+        # own rewriting of it from X-Forwarded-For, on by default for 127.0.0.1, would be a
+        # second rule applied first.
+        proxy_headers=False,
         lifespan="on",
     )
     server = uvicorn.Server(config)
