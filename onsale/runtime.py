@@ -29,6 +29,7 @@ from actors.cluster import pipeline_stats
 from actors.inventory_figures import PipelineStats
 from actors.names import NAMESPACE as RAY_NAMESPACE
 from actors.placement import node_resources
+from actors.worker_logs import worker_logging_runtime_env
 from embedded.data_directory import lock_data_directory
 from embedded.loopback import free_port
 from embedded.part import EmbeddedPart
@@ -227,7 +228,11 @@ class Runtime:
             address=address or "local",
             namespace=RAY_NAMESPACE,
             include_dashboard=False,
+            # Actors' logs stay in their nodes' session directories (README, "Logs"): sent here,
+            # Ray would prefix and deduplicate the lines (no longer JSON), send them only to the
+            # gateway whose job made the actor, and carry every line across the cluster.
             log_to_driver=False,
+            runtime_env=worker_logging_runtime_env(self.settings.log_level),
             object_store_memory=None if address else RAY_OBJECT_STORE_BYTES,
             resources=None if address else node_resources(),
         )

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from actors.json_logs import JsonFormatter
 from engine import limits
 from gateway.client_addresses import (
     CLIENT_ADDRESS_SCOPE_KEY,
@@ -21,7 +22,7 @@ from gateway.client_addresses import (
     TrustedProxies,
 )
 from gateway.deadlines import current_deadline_s
-from gateway.logs import JsonFormatter
+from gateway.logs import request_context
 from gateway.middleware import RequestContextMiddleware
 
 ONE_IN = limits.ACCESS_LOG_SAMPLED_ONE_IN
@@ -73,7 +74,7 @@ class Lines(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__()
-        self.setFormatter(JsonFormatter())
+        self.setFormatter(JsonFormatter(request_context))
         self.entries: list[dict[str, object]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
