@@ -16,6 +16,14 @@ def waiting_room_actor_name(event_id: str) -> str:
     return f"{WAITING_ROOM_PREFIX}{event_id}"
 
 
+def event_of_actor(name: str) -> str | None:
+    """The event whose actor is named `name`; None for an actor of the whole cluster."""
+    for prefix in (INVENTORY_PREFIX, WAITING_ROOM_PREFIX):
+        if name.startswith(prefix):
+            return name.removeprefix(prefix)
+    return None
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

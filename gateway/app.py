@@ -28,6 +28,7 @@ from engine import limits
 from engine.limits import MILLISECONDS_PER_SECOND
 from gateway.auth import TokenVerifier
 from gateway.body_limits import BodyLimits
+from gateway.client_addresses import TrustedProxies
 from gateway.deadlines import current_deadline_s
 from gateway.errors import ApiError, ErrorCode, error_response, rejection_error
 from gateway.event_catalog import EventCatalog
@@ -286,7 +287,9 @@ def create_app(
             (route_of(payments.router, payments.stripe_webhook), limits.STRIPE_WEBHOOK_BYTES_MAX),
         ),
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(
+        RequestContextMiddleware, trusted_proxies=TrustedProxies.parse(settings.trusted_proxies)
+    )
     routers = routers_in_order(settings)
     for router in routers:
         app.include_router(router, include_in_schema=False)

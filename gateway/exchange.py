@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from gateway.auth import Principal, Role, require_roles
 from gateway.body_values import escapes_nul, moment_out_of_range, nul_path
 from gateway.canonical_ids import canonical_uuid
+from gateway.client_addresses import CLIENT_ADDRESS_SCOPE_KEY
 from gateway.errors import ApiError, ErrorCode
 from gateway.idempotency import check_key
 from gateway.rate_limits import RateLimiter, RateLimitScope
@@ -33,21 +34,19 @@ _ERROR_PATH = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`")
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client is not None else "unknown"
-
-
 async def authenticate(request: Request, *roles: Role) -> Principal:
     """The caller, within its address's and its own rate limits, holding one of `roles` if given.
 
-    Both buckets are taken in one Redis call, the address's first. A request whose token does
-    not verify still takes its address's token before it is refused, so a flood of bad tokens
-    from one address is limited like any other.
+    The address is the client's, worked out once per request (gateway.client_addresses). Both
+    buckets are taken in one Redis call, the address's first. A request whose token does not
+    verify still takes its address's token before it is refused, so a flood of bad tokens from
+    one address is limited like any other.
     """
     state = gateway_state(request)
     limiter: RateLimiter = state.rate_limiter
     now_ms = state.clock()
-    address = (RateLimitScope.ADDRESS, client_address(request))
+    client: str = request.scope[CLIENT_ADDRESS_SCOPE_KEY]
+    address = (RateLimitScope.ADDRESS, client)
     try:
         principal: Principal = state.verifier.principal(request.headers.get("authorization"))
     except ApiError:

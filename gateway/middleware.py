@@ -1,9 +1,11 @@
-"""Per-request plumbing as one ASGI middleware: the request id, the deadline, the access log and
-the metrics.
+"""Per-request plumbing as one ASGI middleware: the request id, the client's address, the deadline,
+the access log and the metrics.
 
 It wraps the whole app, so even a request no route matches gets an `X-Request-Id`, a deadline and
-its metrics. Every 5xx is logged, with its request id; other answers at DEBUG, and at INFO one in
-`ACCESS_LOG_SAMPLED_ONE_IN` of each route and status class, so the log does not grow with traffic.
+its metrics. The client's address is worked out here once (gateway.client_addresses) and left in
+the scope, for the rate limits and the access log alike. Every 5xx is logged, with its request
+id; other answers at DEBUG, and at INFO one in `ACCESS_LOG_SAMPLED_ONE_IN` of each route and
+status class, so the log does not grow with traffic.
 """
 
 import itertools
@@ -15,6 +17,12 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine import limits
+from gateway.client_addresses import (
+    CLIENT_ADDRESS_SCOPE_KEY,
+    NO_TRUSTED_PROXIES,
+    TrustedProxies,
+    client_address,
+)
 from gateway.deadlines import deadline_s_of, request_deadline_s
 from gateway.logs import request_id_context
 from gateway.metrics import request_series
@@ -87,9 +95,12 @@ def failure_level(status: int) -> int:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, *, trusted_proxies: TrustedProxies = NO_TRUSTED_PROXIES
+    ) -> None:
         self.app = app
         self._sampler = AccessSampler()
+        self._trusted_proxies = trusted_proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,6 +109,11 @@ class RequestContextMiddleware:
         headers = dict(scope["headers"])
         request_id = accepted_request_id(headers.get(REQUEST_ID_HEADER))
         token = request_id_context.set(request_id)
+        peer = scope.get("client")
+        address = client_address(
+            None if peer is None else peer[0], scope["headers"], self._trusted_proxies
+        )
+        scope[CLIENT_ADDRESS_SCOPE_KEY] = address
         started = time.perf_counter()
         deadline_token = request_deadline_s.set(
             deadline_s_of(scope["method"], started_s=time.monotonic())
@@ -123,11 +139,13 @@ class RequestContextMiddleware:
             count, seconds = request_series(route, method, status)
             count.inc()
             seconds.observe(elapsed_s)
-            self._log(method, route, scope["path"], status, elapsed_s)
+            self._log(method, route, scope["path"], address, status, elapsed_s)
             request_deadline_s.reset(deadline_token)
             request_id_context.reset(token)
 
-    def _log(self, method: str, route: str, path: str, status: int, elapsed_s: float) -> None:
+    def _log(
+        self, method: str, route: str, path: str, client: str, status: int, elapsed_s: float
+    ) -> None:
         """Log a 5xx always; any other answer at DEBUG, or sampled at INFO."""
         if status >= 500:
             level, skipped = failure_level(status), None
@@ -146,6 +164,7 @@ class RequestContextMiddleware:
             "method": method,
             "path": path,
             "route": route,
+            "client": client,
             "status": status,
             "duration_ms": round(elapsed_s * 1000, 3),
         }

@@ -14,6 +14,7 @@ from typing import Annotated
 import msgspec
 
 from engine import limits
+from gateway.client_addresses import TrustedProxies
 
 DEFAULT_PORT = 8000
 DEFAULT_HOST = "127.0.0.1"
@@ -61,6 +62,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     actor_idle_retire_s: Annotated[int, msgspec.Meta(ge=1)] = (
         limits.ACTOR_IDLE_RETIRE_MS // limits.MILLISECONDS_PER_SECOND
     )
+    # The load balancers' addresses and networks, comma-separated: gateway.client_addresses
+    trusted_proxies: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -99,6 +102,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "ONSALE_RATE_LIMIT_FAN_PER_S": "rate_limit_fan_per_s",
     "ONSALE_RATE_LIMIT_ADDRESS_PER_S": "rate_limit_address_per_s",
     "ONSALE_ACTOR_IDLE_S": "actor_idle_retire_s",
+    "ONSALE_TRUSTED_PROXIES": "trusted_proxies",
 }
 
 
@@ -184,6 +188,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         field = str(error).rpartition("$.")[2].rstrip("`")
         variable = next((name for name, f in ENVIRONMENT_VARIABLES.items() if f == field), field)
         raise SettingsError([f"{variable} is invalid: {error}"]) from None
+    try:
+        TrustedProxies.parse(settings.trusted_proxies)
+    except ValueError as error:
+        raise SettingsError([f"ONSALE_TRUSTED_PROXIES is invalid: {error}"]) from None
     problems = production_problems(settings) if settings.is_production else []
     if settings.ray_address:
         named = {problem.split(" ", 1)[0] for problem in problems}

@@ -29,6 +29,7 @@ from actors.cluster import pipeline_stats
 from actors.inventory_figures import PipelineStats
 from actors.names import NAMESPACE as RAY_NAMESPACE
 from actors.placement import node_resources
+from actors.worker_logs import worker_logging_runtime_env
 from embedded.data_directory import lock_data_directory
 from embedded.loopback import free_port
 from embedded.part import EmbeddedPart
@@ -220,7 +221,11 @@ class Runtime:
             address=address or "local",
             namespace=RAY_NAMESPACE,
             include_dashboard=False,
+            # Actors' logs stay in their nodes' session directories (README, "Logs"): sent here,
+            # Ray would prefix and deduplicate the lines (no longer JSON), send them only to the
+            # gateway whose job made the actor, and carry every line across the cluster.
             log_to_driver=False,
+            runtime_env=worker_logging_runtime_env(self.settings.log_level),
             object_store_memory=None if address else RAY_OBJECT_STORE_BYTES,
             resources=None if address else node_resources(),
         )
@@ -264,6 +269,10 @@ async def serve_gateway(
         port=settings.port,
         log_config=None,
         access_log=False,
+        # The app works out the client's address itself (ONSALE_TRUSTED_PROXIES); uvicorn's
+        # own rewriting of it from X-Forwarded-For, on by default for 127.0.0.1, would be a
+        # second rule applied first.
+        proxy_headers=False,
         lifespan="on",
     )
     server = uvicorn.Server(config)

@@ -25,6 +25,7 @@ import ray
 
 from actors.names import NAMESPACE, inventory_actor_name, waiting_room_actor_name
 from actors.placement import node_resources
+from actors.worker_logs import worker_logging_runtime_env
 from embedded.loopback import free_port
 from embedded.postgres_part import EmbeddedPostgres
 from embedded.redis_part import EmbeddedRedis
@@ -102,7 +103,8 @@ def empty_database_url(postgres_server_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[None]:
-    """One local Ray cluster for the whole session; actors import the project as the tests do."""
+    """One local Ray cluster for the whole session; actors import the project as the tests do,
+    and log as they do under `onsale up`."""
     ray.init(
         address="local",
         namespace=f"onsale-test-{secrets.token_hex(4)}",
@@ -110,7 +112,7 @@ def ray_cluster() -> Iterator[None]:
         log_to_driver=False,
         object_store_memory=RAY_OBJECT_STORE_BYTES,
         resources=node_resources(EVENT_ACTORS_IN_THE_SUITE_MAX),
-        runtime_env={"env_vars": {"PYTHONPATH": str(PROJECT_ROOT)}},
+        runtime_env=worker_logging_runtime_env("INFO", PYTHONPATH=str(PROJECT_ROOT)),
     )
     yield
     ray.shutdown()

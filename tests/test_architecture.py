@@ -21,9 +21,11 @@ ENGINE_FORBIDDEN_STANDARD_MODULES = {
     "multiprocessing",
     "os",
 }
-# What the gateway may import from actors/: the clients and the cluster's start-up, and the
-# records, names and clock they speak in. None of them is an actor class or makes one remote.
+# What the gateway may import from actors/: the clients and the cluster's start-up, the
+# records, names and clock they speak in, and the log format every process shares. None of them
+# is an actor class or makes one remote.
 GATEWAY_FACADES = {
+    "actors.json_logs",
     "actors.inventory_client",
     "actors.waiting_room_client",
     "actors.waiting_room_publication",

@@ -109,6 +109,7 @@ def serving(settings: Settings, parts: Parts, port: int) -> Iterator[str]:
         port=port,
         log_config=None,
         access_log=False,
+        proxy_headers=False,  # as onsale/runtime.py: the app's rule is the only one
         lifespan="on",
         loop="asyncio",
     )

@@ -14,14 +14,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from actors.json_logs import JsonFormatter
 from engine import limits
+from gateway.client_addresses import (
+    CLIENT_ADDRESS_SCOPE_KEY,
+    NO_TRUSTED_PROXIES,
+    TrustedProxies,
+)
 from gateway.deadlines import current_deadline_s
-from gateway.logs import JsonFormatter
+from gateway.logs import request_context
 from gateway.middleware import RequestContextMiddleware
 
 ONE_IN = limits.ACCESS_LOG_SAMPLED_ONE_IN
 # How far a measured deadline may sit from its budget: the time the request took to arrive.
 DEADLINE_TOLERANCE_S = 0.5
+BALANCER = "10.0.0.7"
 
 
 async def answered(request: Request) -> Response:
@@ -46,15 +53,20 @@ async def time_left(request: Request) -> Response:
     return JSONResponse({"time_left_s": deadline_s - time.monotonic()})
 
 
-def app() -> RequestContextMiddleware:
+async def client_of(request: Request) -> Response:
+    return PlainTextResponse(request.scope[CLIENT_ADDRESS_SCOPE_KEY])
+
+
+def app(trusted_proxies: TrustedProxies = NO_TRUSTED_PROXIES) -> RequestContextMiddleware:
     routes = [
         Route("/answered", answered),
         Route("/refused", refused),
         Route("/unavailable", unavailable),
         Route("/broken", broken),
         Route("/time-left", time_left, methods=["GET", "POST"]),
+        Route("/client", client_of),
     ]
-    return RequestContextMiddleware(Starlette(routes=routes))
+    return RequestContextMiddleware(Starlette(routes=routes), trusted_proxies=trusted_proxies)
 
 
 class Lines(logging.Handler):
@@ -62,7 +74,7 @@ class Lines(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__()
-        self.setFormatter(JsonFormatter())
+        self.setFormatter(JsonFormatter(request_context))
         self.entries: list[dict[str, object]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -84,8 +96,11 @@ async def get(client: httpx.AsyncClient, path: str, times: int) -> list[httpx.Re
     return [await client.get(path) for _ in range(times)]
 
 
-def client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app()), base_url="http://gateway")
+def client(trusted_proxies: TrustedProxies = NO_TRUSTED_PROXIES) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app(trusted_proxies), client=(BALANCER, 4711)),
+        base_url="http://gateway",
+    )
 
 
 async def test_one_answer_in_n_of_each_route_and_class_is_logged_when_the_log_is_at_info(
@@ -155,3 +170,19 @@ async def test_deadline_is_the_budget_less_the_answers_reserve_when_a_request_co
     expected_s = (budget_ms - limits.ANSWER_RESERVE_MS) / 1_000
     assert expected_s - DEADLINE_TOLERANCE_S < answer.json()["time_left_s"] <= expected_s
     assert current_deadline_s() is None
+
+
+async def test_route_and_access_log_see_the_forwarded_client_when_the_peer_is_trusted(
+    access_log: tuple[logging.Logger, Lines],
+) -> None:
+    logger, lines = access_log
+    logger.setLevel(logging.DEBUG)
+    forwarded = {"X-Forwarded-For": "198.51.100.1, 203.0.113.9"}
+
+    async with client(TrustedProxies.parse(BALANCER)) as http:
+        trusted = await http.get("/client", headers=forwarded)
+    async with client() as http:
+        untrusted = await http.get("/client", headers=forwarded)
+
+    assert (trusted.text, untrusted.text) == ("203.0.113.9", BALANCER)
+    assert [entry["client"] for entry in lines.entries] == ["203.0.113.9", BALANCER]

@@ -184,3 +184,16 @@ def test_start_is_refused_naming_the_variable_when_a_rate_limit_is_zero() -> Non
     with pytest.raises(SettingsError) as refused:
         load_settings({"ONSALE_RATE_LIMIT_ADDRESS_PER_S": "0"})
     assert "ONSALE_RATE_LIMIT_ADDRESS_PER_S" in str(refused.value)
+
+
+def test_trusted_proxies_are_read_when_given_as_addresses_and_networks() -> None:
+    settings = load_settings({"ONSALE_TRUSTED_PROXIES": "10.0.0.7, 10.1.0.0/16, fd00::/8"})
+    assert settings.trusted_proxies == "10.0.0.7, 10.1.0.0/16, fd00::/8"
+    assert load_settings({}).trusted_proxies == ""
+
+
+def test_start_is_refused_naming_the_variable_and_entry_when_a_trusted_proxy_is_bad() -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"ONSALE_TRUSTED_PROXIES": "10.0.0.7, lb.internal"})
+    [problem] = refused.value.problems
+    assert problem.startswith("ONSALE_TRUSTED_PROXIES is invalid") and "'lb.internal'" in problem
