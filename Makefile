@@ -37,10 +37,11 @@ format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 
 # After a change of pyproject.toml's dependencies: what they newly need joins .venv, unpinned, and
-# the lock is written again from .venv.
+# the lock is written again from .venv: every package but the project and pip (which the install
+# step upgrades).
 lock: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet -e '.[embedded,loadtest,test]'
-	$(BIN)/python -m pip freeze --exclude onsale > constraints.txt
+	$(BIN)/python -m pip freeze --all --exclude onsale --exclude pip > constraints.txt
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis
