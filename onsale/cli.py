@@ -98,6 +98,7 @@ def migrate_embedded(settings: Settings) -> list[str]:
         require_extra(
             EMBEDDED_EXTRA, "`onsale migrate` would start Postgres, as DATABASE_URL is not set"
         )
+        # Imported here alone: pgserver comes with the embedded extra, which production lacks.
         from embedded.postgres_part import EmbeddedPostgres
 
         postgres = EmbeddedPostgres(settings.data_path / "postgres")
