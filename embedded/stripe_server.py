@@ -7,12 +7,15 @@ a crash (embedded/stripe_store.py), and `onsale up` on the same directory finds 
 again. One server at a time uses a store: a second one is refused. localstripe also ignores
 `Idempotency-Key`, which Stripe honours (the same key returns the first response; another body
 with it is refused), and charges Stripe's generic decline test cards. Both are added here, so the
-embedded default keeps the promises the real API keeps.
+embedded default keeps the promises the real API keeps. localstripe keeps its webhook endpoints in
+memory only: `onsale up` registers ours after every start of its child, and a server run on its own
+(the compose file's) is given its endpoint as it starts, with `--webhook-url`.
 """
 
 import argparse
 import fcntl
 import hashlib
+import os
 import pathlib
 import socket
 import sys
@@ -20,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from aiohttp import web
-from localstripe import resources, server
+from localstripe import resources, server, webhooks
 from localstripe.errors import UserError
 
 from embedded.stripe_store import JournalledStore
@@ -28,6 +31,8 @@ from embedded.stripe_store import JournalledStore
 IDEMPOTENCY_STORE_PREFIX = "onsale_idempotency:"
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 STORE_IN_USE_EXIT_CODE = 3
+WEBHOOK_SECRET_VARIABLE = "STRIPE_WEBHOOK_SECRET"
+STARTUP_WEBHOOK_ENDPOINT_ID = "from_start"
 # Stripe's test cards that are declined when charged, whatever the PaymentIntent.
 DECLINED_TEST_CARDS = frozenset(
     {
@@ -106,7 +111,16 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--store", type=pathlib.Path, required=True)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--webhook-url",
+        help=f"send every event to this URL, signed with ${WEBHOOK_SECRET_VARIABLE}",
+    )
     arguments = parser.parse_args()
+    if arguments.webhook_url:
+        secret = os.environ.get(WEBHOOK_SECRET_VARIABLE, "")
+        if not secret:
+            parser.error(f"--webhook-url needs {WEBHOOK_SECRET_VARIABLE}: its events are signed")
+        webhooks.register_webhook(STARTUP_WEBHOOK_ENDPOINT_ID, arguments.webhook_url, secret, None)
     lock = lock_store(arguments.store)
     store = JournalledStore(arguments.store)
     store.install(server.app)

@@ -18,7 +18,6 @@ from rich.console import Console
 from rich.table import Table
 
 from embedded.data_directory import DataDirectoryInUse, lock_data_directory
-from embedded.postgres_part import EmbeddedPostgres
 from embedded.runtime_file import read_runtime_file
 from gateway.auth import DEVELOPMENT_TENANT_ID, Role, sign_development_token
 from gateway.logs import configure_logging
@@ -26,6 +25,13 @@ from gateway.parts import Parts
 from gateway.settings import Settings, SettingsError, load_settings
 from loadtests.options import add_loadtest_arguments
 from onsale.demo.flags import add_demo_arguments
+from onsale.extras import (
+    EMBEDDED_EXTRA,
+    LOADTEST_EXTRA,
+    ExtraMissing,
+    require_embedded_extra,
+    require_extra,
+)
 from onsale.node import add_node_arguments, command_node
 from persistence.migrate import MigrationError, migrate
 
@@ -91,6 +97,12 @@ def migrate_embedded(settings: Settings) -> list[str]:
             ) from None
         return asyncio.run(migrate(running.database_url))
     with lock:
+        require_extra(
+            EMBEDDED_EXTRA, "`onsale migrate` would start Postgres, as DATABASE_URL is not set"
+        )
+        # Imported here alone: pgserver comes with the embedded extra, which production lacks.
+        from embedded.postgres_part import EmbeddedPostgres
+
         postgres = EmbeddedPostgres(settings.data_path / "postgres")
         try:
             return asyncio.run(migrate(postgres.start()))
@@ -120,6 +132,7 @@ def command_migrate(settings: Settings, arguments: argparse.Namespace) -> int:
 def command_demo(settings: Settings, arguments: argparse.Namespace) -> int:
     """Boot the embedded system in a child `onsale up`, run a whole on-sale against it over
     HTTP, check it in Postgres and Stripe, stop the system, and report."""
+    require_embedded_extra(settings, "onsale demo")
     from onsale.demo.command import demo
 
     return demo(console, settings, arguments)
@@ -127,6 +140,7 @@ def command_demo(settings: Settings, arguments: argparse.Namespace) -> int:
 
 def command_loadtest(settings: Settings, arguments: argparse.Namespace) -> int:
     """Run locust against the `onsale up` of this data directory, then check the sale."""
+    require_extra(LOADTEST_EXTRA, "`onsale loadtest` runs locust")
     from loadtests.command import loadtest
 
     return loadtest(console, settings, arguments)
@@ -236,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     try:
         return COMMANDS[arguments.command](settings, arguments)
-    except SettingsError as error:
+    except (SettingsError, ExtraMissing) as error:
         print(f"onsale: {error}", file=sys.stderr)
         return SETTINGS_EXIT_CODE
 

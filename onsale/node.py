@@ -1,10 +1,11 @@
 """`onsale node`: make this machine a node of the system's Ray cluster.
 
-`onsale node --head --address IP` starts the cluster's head on this machine's address IP (port
-6379 unless `--port`); `onsale node --join HEAD_IP:PORT --address IP` adds a node to it. Each
-runs `ray start --block` with what our actors need of a node: its slots for per-event actors
-and, on the head only, the place of the embedded chain (actors.placement). A gateway machine is
-a node too: `onsale up` with RAY_ADDRESS attaches to the node running beside it.
+`onsale node --head` starts the cluster's head on this machine (port 6379 unless `--port`);
+`onsale node --join HEAD:PORT` adds a node to it. Each runs `ray start --block` with what our
+actors need of a node: its slots for per-event actors and, on the head only, the place of the
+embedded chain (actors.placement). A gateway's machine is a node too, since a Ray driver attaches
+through a node on its own machine: `onsale node --join HEAD:PORT --event-actors 0 --background`
+starts one and returns, and `onsale up` with RAY_ADDRESS then attaches through it.
 
 The nodes and gateways of a cluster authenticate each other with one token, which configuration
 gives them all (RAY_AUTH_MODE=token, RAY_AUTH_TOKEN); a node without it is refused here, before
@@ -31,7 +32,9 @@ def add_node_arguments(parser: argparse.ArgumentParser) -> None:
     role.add_argument("--head", action="store_true", help="start the cluster's head here")
     role.add_argument("--join", metavar="HEAD_IP:PORT", help="join the cluster at this head")
     parser.add_argument(
-        "--address", required=True, metavar="IP", help="this node's address, reachable by all"
+        "--address",
+        metavar="IP",
+        help="this node's address, reachable by all (default: the one Ray finds)",
     )
     parser.add_argument(
         "--port",
@@ -47,6 +50,11 @@ def add_node_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default {limits.EVENT_ACTORS_PER_NODE_MAX}; 0 for a node that hosts none)",
     )
     parser.add_argument("--num-cpus", type=int, help="CPUs to offer (default: all of them)")
+    parser.add_argument(
+        "--background",
+        action="store_true",
+        help="start the node and return (on a gateway's machine, before `onsale up`)",
+    )
     parser.add_argument(
         "--temp-dir", help="where the head keeps its sessions and logs (default: Ray's, /tmp/ray)"
     )
@@ -75,11 +83,13 @@ def ray_start_arguments(arguments: argparse.Namespace) -> list[str]:
         "-m",
         "ray.scripts.scripts",
         "start",
-        f"--node-ip-address={arguments.address}",
         f"--resources={json.dumps(resources)}",
         "--disable-usage-stats",
-        "--block",
     ]
+    if arguments.address:
+        command.append(f"--node-ip-address={arguments.address}")
+    if not arguments.background:
+        command.append("--block")
     if arguments.head:
         command += ["--head", f"--port={arguments.port}", "--include-dashboard=false"]
         if arguments.temp_dir:

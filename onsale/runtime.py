@@ -5,7 +5,8 @@ that crashed lets go of it with its process). Parts start in order (Postgres, mi
 Stripe, SMTP, Ray), a watcher starts again any embedded part that dies, the gateway serves until
 SIGINT or SIGTERM, and the parts stop in reverse order, so the data directory is left consistent,
 no process of the run is left, and a second start finds everything as it was. This module and the
-app are the only readers of settings.
+app are the only readers of settings. Each embedded part's module is imported only as that part
+starts: they need the `embedded` extra, which a production install, configuring every URL, lacks.
 """
 
 import asyncio
@@ -19,7 +20,7 @@ import signal
 import urllib.parse
 from collections.abc import Callable, Iterator
 from types import FrameType
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import ray
 import uvicorn
@@ -32,21 +33,20 @@ from actors.placement import node_resources
 from actors.worker_logs import worker_logging_runtime_env
 from embedded.data_directory import lock_data_directory
 from embedded.loopback import free_port
-from embedded.part import EmbeddedPart
 from embedded.part_watcher import PartWatcher
-from embedded.postgres_part import EmbeddedPostgres
-from embedded.redis_part import EmbeddedRedis
 from embedded.runtime_file import RUNTIME_FILE_NAME, write_runtime_file
-from embedded.smtp_part import EmbeddedSmtpSink
-from embedded.stripe_part import EmbeddedStripe, StripeWebhook
 from engine import limits
 from gateway.app import create_app
 from gateway.metrics import serve_private_metrics
 from gateway.parts import Parts
 from gateway.settings import Settings, SettingsError
+from onsale.extras import require_embedded_extra
 from onsale.shared_secrets import resolve_shared_secrets
 from persistence.migrate import migrate
 from persistence.pool import service_url, set_service_password
+
+if TYPE_CHECKING:
+    from embedded.part import EmbeddedPart
 
 RAY_OBJECT_STORE_BYTES = 512 * 1024 * 1024
 EMBEDDED_STRIPE_KEY = "sk_test_onsale_embedded"
@@ -108,6 +108,7 @@ class Runtime:
         self._lock: IO[str] | None = None
 
     def start(self) -> Parts:
+        require_embedded_extra(self.settings, "onsale up")
         self._lock = lock_data_directory(self.data_path)
         gateway_url = f"http://{self.settings.host}:{self.settings.port}"
         metrics_port = self.settings.metrics_port or free_port()
@@ -174,7 +175,7 @@ class Runtime:
             self._lock.close()
         return cleanly
 
-    def _embed(self, part: EmbeddedPart) -> str:
+    def _embed(self, part: "EmbeddedPart") -> str:
         """Start an embedded part; it is watched, and stopped with the others."""
         address = part.start()
         self._stops.append(part.stop)
@@ -186,11 +187,15 @@ class Runtime:
     def _start_postgres(self) -> str:
         if self.settings.database_url:
             return self.settings.database_url
+        from embedded.postgres_part import EmbeddedPostgres
+
         return self._embed(EmbeddedPostgres(self.data_path / "postgres"))
 
     def _start_redis(self) -> str:
         if self.settings.redis_url:
             return self.settings.redis_url
+        from embedded.redis_part import EmbeddedRedis
+
         return self._embed(EmbeddedRedis(self.data_path / "redis"))
 
     def _start_stripe(self, gateway_url: str) -> tuple[str | None, str, str]:
@@ -204,6 +209,8 @@ class Runtime:
                     ]
                 )
             return settings.stripe_api_base, settings.stripe_api_key, settings.stripe_webhook_secret
+        from embedded.stripe_part import EmbeddedStripe, StripeWebhook
+
         stripe_dir = self.data_path / "stripe"
         webhook_secret = persistent_secret(stripe_dir / "webhook_secret", "whsec_")
         webhook = StripeWebhook(url=gateway_url + STRIPE_WEBHOOK_PATH, secret=webhook_secret)
@@ -213,6 +220,8 @@ class Runtime:
     def _start_smtp(self) -> str:
         if self.settings.smtp_url:
             return self.settings.smtp_url
+        from embedded.smtp_part import EmbeddedSmtpSink
+
         return self._embed(EmbeddedSmtpSink(self.data_path / "mail", free_port()))
 
     def _start_ray(self) -> str:
