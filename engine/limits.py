@@ -301,6 +301,12 @@ TICKET_NOTE_CHARACTERS_MAX = 1_000
 TICKETS_EXPIRE_AFTER_EVENT_ENDS_MS = 86_400_000
 TICKETS_EXPIRED_PER_ROUND_MAX = 5_000
 
+# A cluster's head checks each node this often and declares it dead after so many failed checks in
+# a row (Ray's defaults, 3 s and 5, take about 20 s to move a dead node's events elsewhere); a
+# check itself waits Ray's default 10 s, so a node merely slowed by load is not declared dead.
+NODE_HEALTH_CHECK_INTERVAL_MS = 1_000
+NODE_HEALTH_CHECK_FAILURES_MAX = 3
+
 # The cluster's own actor calls, each bounded. The Supervisor gives a per-event actor this long to
 # compare its memory with Postgres or to answer whether it retires; a room this long to end the
 # access of fans whose order is confirmed; a gateway gives the Supervisor this long to start (it

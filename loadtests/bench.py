@@ -20,6 +20,7 @@ BENCHMARK_MODULES = {
     "B4": "loadtests.bench_rebuild",
     "B5": "loadtests.bench_best_available",
     "B6": "loadtests.bench_onsale",
+    "B7": "loadtests.bench_balancer",
     "HOLDS": "loadtests.bench_engine_holds",
     "DOOR": "loadtests.bench_door",
 }

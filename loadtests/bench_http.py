@@ -80,7 +80,7 @@ async def send(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reque
     return status
 
 
-async def drive(port: int, requests: list[bytes]) -> list[float]:
+async def drive(port: int, requests: list[bytes], host: str = "127.0.0.1") -> list[float]:
     """Send the requests from CONCURRENT_CLIENTS kept-alive connections; the latency of every
     201 after the warm-up, in seconds. A plain asyncio client: an HTTP library's own cost would
     cap both sides at the generator's speed and hide the servers'."""
@@ -91,7 +91,7 @@ async def drive(port: int, requests: list[bytes]) -> list[float]:
 
     async def one_client() -> None:
         nonlocal next_request
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        reader, writer = await asyncio.open_connection(host, port)
         try:
             while time.monotonic() < deadline and next_request < len(requests):
                 request = requests[next_request]

@@ -101,6 +101,14 @@ def ray_start_arguments(arguments: argparse.Namespace) -> list[str]:
     return command
 
 
+def head_environment() -> dict[str, str]:
+    """Ray's settings of the head that ours decide: how soon a dead node's events move."""
+    return {
+        "RAY_health_check_period_ms": str(limits.NODE_HEALTH_CHECK_INTERVAL_MS),
+        "RAY_health_check_failure_threshold": str(limits.NODE_HEALTH_CHECK_FAILURES_MAX),
+    }
+
+
 def command_node(arguments: argparse.Namespace) -> int:
     problems = auth_problems(os.environ)
     if problems:
@@ -108,4 +116,5 @@ def command_node(arguments: argparse.Namespace) -> int:
         print(f"onsale: cannot start a node:\n{listed}", file=sys.stderr)
         return 2
     command = ray_start_arguments(arguments)
-    os.execv(command[0], command)
+    environment = os.environ | (head_environment() if arguments.head else {})
+    os.execve(command[0], command, environment)

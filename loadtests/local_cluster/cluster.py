@@ -269,6 +269,14 @@ class LocalCluster:
         """`kill -9` of every process of the second node, as the death of its machine."""
         return self.network.kill_everything_inside()
 
+    def gateway_process_ids(self) -> set[int]:
+        """The gateways' `onsale up` processes and their children."""
+        pids = set()
+        for gateway in self.gateways:
+            process = psutil.Process(self._processes[gateway.name].pid)
+            pids |= {process.pid} | {child.pid for child in process.children(recursive=True)}
+        return pids
+
     def kill_gateway(self, gateway: Gateway) -> None:
         os.killpg(self._processes[gateway.name].pid, signal.SIGKILL)
         self._processes[gateway.name].wait()
