@@ -16,7 +16,7 @@ import httpx
 import psutil
 
 from gateway.auth import Role
-from loadtests.bench_http import RUN_SECONDS, drive, event_body, hold_requests
+from loadtests.bench_http import RUN_SECONDS, WARM_UP_SECONDS, drive, event_body, hold_requests
 from loadtests.local_cluster.cluster import LocalCluster
 from loadtests.running_system import sign
 
@@ -59,13 +59,15 @@ def cpu_seconds(gateway_pids: set[int]) -> dict[str, float]:
 def measured(
     run: Callable[[], list[float]], gateway_pids: set[int]
 ) -> tuple[float, dict[str, float]]:
-    """Holds per second of one run, and each part's CPU milliseconds per hold."""
+    """Holds per second of one run, and each part's CPU milliseconds per hold. The CPU is read
+    over the warm-up too, whose holds are not counted: they are taken at the measured rate."""
     before = cpu_seconds(gateway_pids)
     holds = run()
     after = cpu_seconds(gateway_pids)
-    count = max(len(holds), 1)
-    return len(holds) / RUN_SECONDS, {
-        part: (after[part] - before[part]) * 1_000 / count for part in PARTS
+    holds_per_s = len(holds) / RUN_SECONDS
+    holds_in_all = max(holds_per_s * (WARM_UP_SECONDS + RUN_SECONDS), 1.0)
+    return holds_per_s, {
+        part: (after[part] - before[part]) * 1_000 / holds_in_all for part in PARTS
     }
 
 
