@@ -14,8 +14,9 @@ import subprocess
 
 import msgspec
 
-from loadtests.local_cluster.debian import ensure_debian_package
+from loadtests.debian_packages import ensure_debian_package
 
+HAPROXY = "/usr/sbin/haproxy"
 CHECK_INTERVAL_MS = 500
 STATS_TIMEOUT_S = 5.0
 # Pooled Postgres connections and Redis subscriptions sit idle for long stretches.
@@ -107,7 +108,7 @@ def gateway_states(stats_socket: pathlib.Path) -> dict[str, str]:
 def start_haproxy(configuration: str, directory: pathlib.Path) -> subprocess.Popen[bytes]:
     """HAProxy (installed from Debian's packages if missing) in the foreground, its configuration
     checked first."""
-    haproxy = ensure_debian_package("haproxy", "haproxy")
+    haproxy = ensure_debian_package("haproxy", HAPROXY)
     path = directory / "haproxy.cfg"
     path.write_text(configuration)
     subprocess.run([haproxy, "-c", "-q", "-f", path], check=True, capture_output=True)

@@ -151,41 +151,49 @@ async def every_event_holds_after(
     raise AssertionError(f"an event did not hold again within {bound_s} s: {load.statuses}")
 
 
-class Recorded:
-    """What Postgres holds of the load, read with the owner's connection."""
+HOLDS_RECORDED = "SELECT count(*) FROM holds WHERE id = ANY($1::uuid[])"
+PAID_RECORDED = (
+    "SELECT count(*) FROM orders WHERE id = ANY($1::uuid[]) AND status = ANY($2::text[])"
+)
+# Units sold or ticketed beyond a ticket type's capacity, over the events.
+OVERSOLD = """
+SELECT coalesce(sum(greatest(types.sold_quantity - types.capacity, 0)
+                    + greatest(tickets.live - types.capacity, 0)), 0)
+FROM ticket_types AS types
+CROSS JOIN LATERAL (
+    SELECT count(*) AS live FROM tickets
+    WHERE tickets.ticket_type_id = types.id
+      AND tickets.status NOT IN ('refunded', 'revoked', 'cancelled')
+) AS tickets
+WHERE types.event_id = ANY($1::uuid[])
+"""
 
-    def __init__(self, connection: asyncpg.Connection) -> None:
-        self._connection = connection
 
-    async def holds(self, hold_ids: set[str]) -> int:
-        count: int = await self._connection.fetchval(
-            "SELECT count(*) FROM holds WHERE id = ANY($1::uuid[])",
-            [uuid.UUID(hold_id) for hold_id in hold_ids],
+@dataclass(frozen=True)
+class Broken:
+    """What the load was told that Postgres does not hold, and what it sold twice."""
+
+    holds_lost: int
+    orders_lost: int
+    units_oversold: int
+
+
+async def broken_promises(database_url: str, load: Load, event_ids: list[str]) -> Broken:
+    connection = await asyncpg.connect(database_url)
+    try:
+        holds = await connection.fetchval(
+            HOLDS_RECORDED, [uuid.UUID(hold_id) for hold_id in load.acknowledged_holds]
         )
-        return count
-
-    async def paid_orders(self, order_ids: set[str]) -> int:
-        count: int = await self._connection.fetchval(
-            "SELECT count(*) FROM orders WHERE id = ANY($1::uuid[]) AND status = ANY($2::text[])",
-            [uuid.UUID(order_id) for order_id in order_ids],
-            list(PAID),
+        paid = await connection.fetchval(
+            PAID_RECORDED, [uuid.UUID(order_id) for order_id in load.paid_orders], list(PAID)
         )
-        return count
-
-    async def oversold(self, event_ids: list[str]) -> int:
-        """Units sold or ticketed beyond a ticket type's capacity, over the events."""
-        count: int = await self._connection.fetchval(
-            """
-            SELECT coalesce(sum(greatest(types.sold_quantity - types.capacity, 0)
-                                + greatest(tickets.live - types.capacity, 0)), 0)
-            FROM ticket_types AS types
-            CROSS JOIN LATERAL (
-                SELECT count(*) AS live FROM tickets
-                WHERE tickets.ticket_type_id = types.id
-                  AND tickets.status NOT IN ('refunded', 'revoked', 'cancelled')
-            ) AS tickets
-            WHERE types.event_id = ANY($1::uuid[])
-            """,
-            [uuid.UUID(event_id) for event_id in event_ids],
+        oversold = await connection.fetchval(
+            OVERSOLD, [uuid.UUID(event_id) for event_id in event_ids]
         )
-        return count
+    finally:
+        await connection.close()
+    return Broken(
+        holds_lost=len(load.acknowledged_holds) - holds,
+        orders_lost=len(load.paid_orders) - paid,
+        units_oversold=oversold,
+    )

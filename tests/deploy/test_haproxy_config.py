@@ -6,7 +6,7 @@ import re
 import subprocess
 
 from gateway.routes.health import router as health_router
-from tests.deploy.debian_packages import ensure_debian_package
+from loadtests.debian_packages import ensure_debian_package
 from tests.deploy.haproxy_config import HAPROXY_CONFIG, haproxy_config
 
 # The gateways' names resolve on the compose network only; here each server starts disabled.

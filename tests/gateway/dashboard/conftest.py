@@ -7,9 +7,7 @@ started fails the session; these tests never skip.
 """
 
 import importlib
-import os
 import pathlib
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -18,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from loadtests.debian_packages import ensure_debian_package
 from tests.conftest import PROJECT_ROOT, private_directory
 
 if TYPE_CHECKING:
@@ -37,25 +36,9 @@ CHROMIUM_ARGUMENTS = [
 VIEWPORT = {"width": 1280, "height": 900}
 
 
-def as_root(command: list[str]) -> list[str]:
-    if os.geteuid() == 0:
-        return command
-    sudo = shutil.which("sudo")
-    assert sudo is not None, f"installing needs root or sudo: {' '.join(command)}"
-    return [sudo, "-n", *command]
-
-
 def install_chromium() -> pathlib.Path:
-    """Debian's Chromium, installed now if it is missing; on a fresh machine the package lists
-    may be empty, so they are refreshed once when the first attempt fails."""
-    if not CHROMIUM.exists():
-        environment = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-        install = as_root(["apt-get", "install", "-y", "chromium"])
-        if subprocess.run(install, env=environment, check=False).returncode != 0:
-            subprocess.run(as_root(["apt-get", "update"]), env=environment, check=True)
-            subprocess.run(install, env=environment, check=True)
-    assert CHROMIUM.exists(), f"apt-get installed chromium but {CHROMIUM} is missing"
-    return CHROMIUM
+    """Debian's Chromium, installed now if it is missing."""
+    return ensure_debian_package("chromium", str(CHROMIUM))
 
 
 def playwright_requirement() -> str:

@@ -1,6 +1,7 @@
-"""Debian packages a test needs on the machine, such as HAProxy: installed with apt-get when the
-program is missing (as root, or through sudo), the package lists refreshed once when the first
-attempt fails, as on a fresh machine. A package that cannot be installed fails the test."""
+"""Debian packages a test or a benchmark needs on the machine (HAProxy, Chromium): installed with
+apt-get when the program is missing (as root, or through sudo), the package lists refreshed once
+when the first attempt fails, as on a fresh machine, so a new machine needs nothing installed by
+hand. A package that cannot be installed fails the run."""
 
 import os
 import pathlib
@@ -21,7 +22,7 @@ def ensure_debian_package(package: str, program: str) -> pathlib.Path:
     path = pathlib.Path(program)
     if not path.exists():
         environment = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-        install = as_root(["apt-get", "install", "-y", "--no-install-recommends", package])
+        install = as_root(["apt-get", "install", "-y", package])
         if subprocess.run(install, env=environment, check=False).returncode != 0:
             subprocess.run(as_root(["apt-get", "update"]), env=environment, check=True)
             subprocess.run(install, env=environment, check=True)
