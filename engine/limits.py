@@ -195,7 +195,11 @@ ACCESS_LOG_SAMPLED_SERIES_MAX = 1_024
 
 # Gateway idempotency: the durable Idempotency-Key store and its Redis fast path
 IDEMPOTENCY_CALLER_CHARACTERS_MAX = 320
-IDEMPOTENCY_IN_FLIGHT_LEASE_MS = 120_000
+# A key claimed by a request is in flight until its answer is recorded or the claim's lease ends:
+# the lease outlives the request's budget three times over (the request has stopped by then, and
+# what it sent on carries the same key), and is what a fan waits for the key when its gateway
+# died in the middle of the request.
+IDEMPOTENCY_IN_FLIGHT_LEASE_MS = 30_000
 IDEMPOTENCY_CLAIM_ATTEMPTS_MAX = 2
 IDEMPOTENCY_KEYS_PURGED_PER_BATCH_MAX = 1_000
 # An attempt that changed nothing (a 429, a 5xx, an exception) frees its key before it answers,
@@ -328,7 +332,7 @@ assert (
 assert IDEMPOTENCY_RELEASE_WAIT_MS < ANSWER_RESERVE_MS
 assert REDIS_COMMAND_TIMEOUT_MS < READ_BUDGET_MS - ANSWER_RESERVE_MS
 assert CLIENT_SNAPSHOT_TIMEOUT_MS < READ_BUDGET_MS - ANSWER_RESERVE_MS
-assert REQUEST_BUDGET_MS < IDEMPOTENCY_IN_FLIGHT_LEASE_MS
+assert 3 * REQUEST_BUDGET_MS <= IDEMPOTENCY_IN_FLIGHT_LEASE_MS
 assert OUTBOX_BACKOFF_BASE_MS <= OUTBOX_BACKOFF_MAX_MS <= FAILED_WORK_BACKOFF_BASE_MS
 assert FAILED_WORK_BACKOFF_BASE_MS <= FAILED_WORK_BACKOFF_MAX_MS
 assert FAILED_WORK_LISTED_DEFAULT <= FAILED_WORK_LISTED_MAX

@@ -32,7 +32,7 @@ from onsale.extras import (
     require_embedded_extra,
     require_extra,
 )
-from onsale.node import add_node_arguments, command_node
+from onsale.node_arguments import add_node_arguments
 from persistence.migrate import MigrationError, migrate
 
 SETTINGS_EXIT_CODE = 2
@@ -241,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", module="platformdirs")
     arguments = parser.parse_args(argv)
     if arguments.command == "node":
+        from onsale.node import command_node
+
         return command_node(arguments)
     try:
         settings = load_settings()

@@ -15,7 +15,8 @@ from solders.keypair import Keypair
 from actors.placement import node_resources
 from engine import limits
 from gateway.settings import ACCESS_SECRET_CHARACTERS_MIN, ENVIRONMENT_VARIABLES, load_settings
-from onsale.node import add_node_arguments, ray_start_arguments
+from onsale.node import ray_start_arguments
+from onsale.node_arguments import add_node_arguments
 from onsale.runtime import STRIPE_WEBHOOK_PATH
 from tests.deploy.compose_file import compose_file, environment_of, volume_mounts
 from tests.deploy.haproxy_config import haproxy_config

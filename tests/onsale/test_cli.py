@@ -1,6 +1,8 @@
 """The `onsale` command as an operator uses it: `onsale migrate` against a configured database."""
 
 import asyncio
+import subprocess
+import sys
 
 import asyncpg
 import pytest
@@ -52,3 +54,15 @@ def test_migrate_exits_with_1_when_an_applied_migration_changed(
 
     assert main(["migrate"]) == 1
     assert "changed after it was applied" in capsys.readouterr().err
+
+
+def test_command_line_loads_without_ray_so_up_can_keep_ray_on_the_loopback() -> None:
+    finished = subprocess.run(
+        [sys.executable, "-c", "import sys, onsale.cli; print('ray' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert finished.stdout.strip() == "False"

@@ -9,7 +9,8 @@ import pytest
 
 from actors.placement import EVENT_ACTOR_SLOT, LOCAL_CHAIN_HOST, LOCAL_CHAINS_PER_HOST_MAX
 from engine import limits
-from onsale.node import add_node_arguments, auth_problems, head_environment, ray_start_arguments
+from onsale.node import auth_problems, head_environment, ray_start_arguments
+from onsale.node_arguments import add_node_arguments
 
 TOKEN = "t" * 48
 

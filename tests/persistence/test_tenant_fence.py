@@ -17,8 +17,15 @@ from persistence.tenancy import tenant_transaction
 from tests.persistence.builders import Sale
 
 # Directories the service reads before it knows a tenant: tenants, which tenant owns an event,
-# and which tenants hold tickets of a fan.
-UNFENCED_TABLES = {"tenants", "event_directory", "ticket_holder_directory", "schema_migrations"}
+# and which tenants hold tickets of a fan; and the system's shared secrets, which belong to no
+# tenant and which only the owner reads.
+UNFENCED_TABLES = {
+    "tenants",
+    "event_directory",
+    "ticket_holder_directory",
+    "schema_migrations",
+    "cluster_secrets",
+}
 
 SELECT_TENANT_OWNED_TABLES = """
 SELECT table_name FROM information_schema.columns
@@ -293,3 +300,11 @@ async def test_service_role_logs_in_with_its_password_when_one_is_set(
     finally:
         await connection.close()
     assert stored is not None and stored.startswith(("SCRAM-SHA-256$", "md5"))
+
+
+async def test_service_role_cannot_read_the_systems_shared_secrets(
+    service_pool: asyncpg.Pool,
+) -> None:
+    async with service_pool.acquire() as connection:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await connection.fetch("SELECT name, value FROM cluster_secrets")
