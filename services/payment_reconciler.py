@@ -13,7 +13,6 @@ import asyncpg
 import msgspec
 
 from engine import limits
-from engine.limits import MILLISECONDS_PER_SECOND
 from persistence.orders import orders_to_reconcile
 from persistence.outbox import list_tenants
 from persistence.tenancy import tenant_transaction
@@ -33,11 +32,11 @@ class PaymentReconciler:
         *,
         pool: asyncpg.Pool,
         settlement: Settlement,
-        first_poll_after_s: int = limits.PAYMENT_FIRST_POLL_AFTER_MS,
+        first_poll_after_ms: int = limits.PAYMENT_FIRST_POLL_AFTER_MS,
     ) -> None:
         self._pool = pool
         self._settlement = settlement
-        self._first_poll_after_ms = first_poll_after_s * MILLISECONDS_PER_SECOND
+        self._first_poll_after_ms = first_poll_after_ms
 
     async def reconcile_round(self, now_ms: int) -> ReconciliationReport:
         report = ReconciliationReport()

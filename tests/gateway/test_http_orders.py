@@ -24,7 +24,9 @@ from actors.inventory_client import InventoryClient
 from actors.names import local_chain_name
 from actors.solana_chain import ActorChain
 from actors.wall_clock import wall_clock_ms
+from engine import limits
 from engine.commands import Command
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.pricing import price_order
 from gateway.auth import Role
 from payments.stripe_api import StripePayments
@@ -362,7 +364,7 @@ async def test_the_reconciler_completes_a_payment_whose_webhook_was_lost(
     await pay_at_stripe(stack, checkout["payment"]["payment_intent_id"])
     assert (await fan.order(checkout["order_id"]))["status"] == "pending_payment"
     reconciler = PaymentReconciler(
-        pool=settlement._pool, settlement=settlement, first_poll_after_s=0
+        pool=settlement._pool, settlement=settlement, first_poll_after_ms=0
     )
 
     report = await reconciler.reconcile_round(wall_clock_ms())
@@ -373,6 +375,25 @@ async def test_the_reconciler_completes_a_payment_whose_webhook_was_lost(
     assert len(order["tickets"]) == 2
 
 
+async def test_the_reconciler_polls_a_lost_webhooks_payment_once_its_first_poll_is_due(
+    stack: Stack, event: CreatedEvent, settlement: Settlement
+) -> None:
+    fan = Fan(stack, event)
+    checkout = await fan.checkout(await fan.hold(1))
+    await pay_at_stripe(stack, checkout["payment"]["payment_intent_id"])
+    reconciler = PaymentReconciler(pool=settlement._pool, settlement=settlement)
+    checked_out_ms = wall_clock_ms()
+
+    await reconciler.reconcile_round(checked_out_ms)
+    before_due = (await fan.order(checkout["order_id"]))["status"]
+    await reconciler.reconcile_round(
+        checked_out_ms + limits.PAYMENT_FIRST_POLL_AFTER_MS + MILLISECONDS_PER_SECOND
+    )
+
+    assert before_due == "pending_payment"
+    assert (await fan.order(checkout["order_id"]))["status"] == "fulfilled"
+
+
 async def test_the_reconciler_fails_an_order_whose_decline_webhook_was_lost(
     stack: Stack, event: CreatedEvent, settlement: Settlement, owner: asyncpg.Connection
 ) -> None:
@@ -381,7 +402,7 @@ async def test_the_reconciler_fails_an_order_whose_decline_webhook_was_lost(
     checkout = await fan.checkout(await fan.hold(2))
     await pay_at_stripe(stack, checkout["payment"]["payment_intent_id"], DECLINED)
     reconciler = PaymentReconciler(
-        pool=settlement._pool, settlement=settlement, first_poll_after_s=0
+        pool=settlement._pool, settlement=settlement, first_poll_after_ms=0
     )
 
     await reconciler.reconcile_round(wall_clock_ms())
@@ -422,7 +443,7 @@ async def test_the_reconciler_ends_an_unpaid_order_once_when_its_payment_intent_
             uuid.UUID(checkout["order_id"]),
         )
     reconciler = PaymentReconciler(
-        pool=settlement._pool, settlement=settlement, first_poll_after_s=0
+        pool=settlement._pool, settlement=settlement, first_poll_after_ms=0
     )
 
     with caplog.at_level(logging.ERROR, logger="payments"):
