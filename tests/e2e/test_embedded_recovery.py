@@ -24,6 +24,7 @@ from tests.e2e.running_system import RunningSystem, wait_until_gone
 from tests.gateway.stack import event_body
 
 pytestmark = pytest.mark.slow
+ORPHANS_GONE_BOUND_S = 60.0
 
 # What a killed part served works again within this, counted from the kill.
 RECOVERY_BOUND_S = 15.0
@@ -210,7 +211,9 @@ def test_onsale_up_starts_again_with_its_data_when_its_process_group_was_killed(
     report("process-group-killed (to ready)", restarts_s)
     every_run += system.descendants()
     assert system.stop(signal.SIGTERM) == 0, system.output()
-    assert wait_until_gone(every_run) == []
+    # A Ray worker of a killed run leaves by itself once it sees its raylet gone: on a machine
+    # loaded by the rest of the suite that can take longer than a clean stop's processes.
+    assert wait_until_gone(every_run, ORPHANS_GONE_BOUND_S) == []
 
 
 def test_no_acknowledged_payment_intent_is_lost_when_stripe_is_killed_mid_sale(
