@@ -192,14 +192,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         TrustedProxies.parse(settings.trusted_proxies)
     except ValueError as error:
         raise SettingsError([f"ONSALE_TRUSTED_PROXIES is invalid: {error}"]) from None
-    problems = production_problems(settings) if settings.is_production else []
-    if settings.ray_address:
-        named = {problem.split(" ", 1)[0] for problem in problems}
-        problems += [
-            problem
-            for problem in cluster_problems(settings)
-            if problem.split(" ", 1)[0] not in named
-        ]
+    # Production requires every part by URL already, a cluster's among them.
+    if settings.is_production:
+        problems = production_problems(settings)
+    else:
+        problems = cluster_problems(settings) if settings.ray_address else []
     if problems:
         raise SettingsError(problems)
     return settings
