@@ -16,6 +16,9 @@ from loadtests.running_system import sign
 TOKEN_TTL_S = 3_600
 REQUEST_TIMEOUT_S = 30.0
 RETRY_PAUSE_S = 0.2
+# 503 from a gateway that cannot serve yet; 502 and 504 from the balancer for a request whose
+# gateway died with it in hand. The same Idempotency-Key makes the retry safe.
+RETRIED_STATUSES = (502, 503, 504)
 PAID = ("paid", "fulfilled")
 VISA = "4242424242424242"
 
@@ -91,7 +94,7 @@ async def until_answered(
     load: Load,
     headers: dict[str, str] | None = None,
 ) -> httpx.Response:
-    """POST with one key until the answer is not a 503, a dropped connection or the first
+    """POST with one key until the answer is not one to retry, a dropped connection or the first
     attempt of the key still in flight."""
     key = uuid.uuid4().hex
     while True:
@@ -107,7 +110,7 @@ async def until_answered(
         in_flight = answer.status_code == 409 and answer.json()["error"]["details"] == {
             "reason": "in_flight"
         }
-        if answer.status_code != 503 and not in_flight:
+        if answer.status_code not in RETRIED_STATUSES and not in_flight:
             return answer
         await asyncio.sleep(RETRY_PAUSE_S)
 
