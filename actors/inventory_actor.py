@@ -54,6 +54,7 @@ from engine.inventory.decide import decide
 from engine.inventory.state import Inventory, TicketTypeCounts
 from engine.limits import MILLISECONDS_PER_SECOND
 from engine.rejections import Reason, Rejected
+from engine.stock import Stock
 from persistence.database_errors import DATABASE_ERRORS, REFUSED_DATA_ERRORS
 from persistence.epochs import StaleEpoch, fenced_transaction, take_epoch
 from persistence.inventory_reads import load_inventory_rows
@@ -120,6 +121,20 @@ class InventoryActor(InventoryBatchLoop):
             return []
         inventory = self._inventory
         return [inventory.ticket_type_counts(type_id) for type_id in inventory.ticket_types]
+
+    async def stock(self) -> Stock | None:
+        """What the event has left, as memory has it (a batch decided on top of the commit in
+        flight included: a failed commit rebuilds memory, and the next answer corrects this one);
+        None while the inventory cannot start. Raises ActorRetired once this instance retired."""
+        if self._retired:
+            raise ActorRetired(f"the inventory of {self._event_id} retired")
+        if not await self._started() or self._inventory is None:
+            return None
+        counts = self._inventory.counts.values()
+        return Stock.of(
+            available=sum(each.available for each in counts),
+            held=sum(each.held for each in counts),
+        )
 
     async def snapshot(self, include_seats: bool) -> InventorySnapshot | None:
         """The live figures straight from memory; None while the inventory cannot start. Raises

@@ -1,5 +1,8 @@
 """The single writer of one event's waiting room: joins in batches, a ticker that opens the room,
-records polls, expires access and admits fans, one Postgres commit per batch, then Redis.
+records polls, expires access and admits fans, one Postgres commit per batch, then Redis. Each
+tick it also asks the event's inventory what it has left (`actors.stock_follower`) and records a
+change: admission pauses while nothing is available, and queued places show `sold_out` once
+nothing is held either.
 
 Requests and ticks wait in one bounded inbox; one loop takes a batch, decides and applies each
 command on the engine, writes the batch's changes in one transaction under this instance's epoch,
@@ -28,6 +31,7 @@ from actors.lifecycle import (
     start_loop,
     unavailable,
 )
+from actors.stock_follower import StockFollower
 from actors.waiting_room_commands import JoinResult, answer_of, checked, tick_commands
 from actors.waiting_room_inbox import Request, RoomInbox, Tick
 from actors.waiting_room_publication import polls_key
@@ -44,6 +48,7 @@ from engine.waiting_room.commands import (
     ChangeWaitingRoomSettings,
     EndAccess,
     JoinFans,
+    RecordStock,
     WaitingRoomCommand,
 )
 from engine.waiting_room.decide import decide
@@ -100,6 +105,8 @@ class WaitingRoomActor:
         self._unpublished: set[int] = set()
         self._inbox = RoomInbox()
         self._tick_waiting = False
+        self._stock_waiting = False
+        self._stock = StockFollower(event_id)
         self._wakeup: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._last_used_ms = self._clock()
@@ -160,11 +167,7 @@ class WaitingRoomActor:
         if self._start_once.has_started and not self._fenced:
             assert self._room is not None
             counts = count_places(self._room)
-            if (
-                self._inbox
-                or self._serving
-                or counts.pre_queue + counts.waiting + counts.admitted > 0
-            ):
+            if self._inbox or self._serving or counts.present > 0:
                 return False
         self._retired = True
         for task in self._tasks:
@@ -211,6 +214,7 @@ class WaitingRoomActor:
         self._tasks = [
             start_loop(name, self._serve_batches()),
             start_loop(name, self._tick_forever()),
+            start_loop(name, self._follow_stock_forever()),
         ]
 
     async def _rebuild(self) -> None:
@@ -262,6 +266,17 @@ class WaitingRoomActor:
                 self._tick_waiting = True
                 self._enqueue(Request(Tick(), None))
 
+    async def _follow_stock_forever(self) -> None:
+        """A change of the event's stock is a command in the same inbox, recorded like any other."""
+        while True:
+            await asyncio.sleep(limits.WAITING_ROOM_TICK_INTERVAL_MS / MILLISECONDS_PER_SECOND)
+            if self._fenced or self._stock_waiting or self._room is None:
+                continue
+            stock = await self._stock.current()
+            if stock is not None and stock is not self._room.stock:
+                self._stock_waiting = True
+                self._enqueue(Request(RecordStock(stock=stock), None))
+
     async def _drain_polls(self) -> list[int]:
         """Join sequences the gateways saw polling since the last tick; none if Redis is down."""
         assert self._redis is not None
@@ -298,6 +313,8 @@ class WaitingRoomActor:
                 self._tick_waiting = False
                 commands: list[WaitingRoomCommand] = tick_commands(room, polled, now_ms)
             else:
+                if isinstance(command, RecordStock):
+                    self._stock_waiting = False
                 commands = [checked(command)]
             rejection: Rejected | None = None
             for each in commands:
@@ -374,5 +391,7 @@ class WaitingRoomActor:
         for request in batch:
             if isinstance(request.command, Tick):
                 self._tick_waiting = False
+            if isinstance(request.command, RecordStock):
+                self._stock_waiting = False
             if request.future is not None and not request.future.done():
                 request.future.set_result(rejection)

@@ -26,12 +26,13 @@ import msgspec
 import redis.asyncio as redis
 
 from engine.rejections import Reason, Rejected
+from engine.stock import Stock
 from engine.waiting_room.state import PlaceState
-from engine.waiting_room.views import PlaceView
+from engine.waiting_room.views import PlaceView, shown_state
 
 
 class PublishedRoom(msgspec.Struct, frozen=True, kw_only=True):
-    """The settings last are None in a record an older actor wrote."""
+    """The settings and the stock last are None in a record an older actor wrote."""
 
     epoch: int
     is_open: bool
@@ -43,6 +44,8 @@ class PublishedRoom(msgspec.Struct, frozen=True, kw_only=True):
     published_at_ms: int
     max_active_shoppers: int | None = None
     access_ttl_s: int | None = None
+    stock: Stock | None = None
+    sold_out: int = 0
 
 
 class PublishedPlace(msgspec.Struct, frozen=True, array_like=True):
@@ -98,7 +101,8 @@ def decode_place(data: bytes) -> PublishedPlace:
 
 def view_of(queue_id: str, place: PublishedPlace, room: PublishedRoom, now_ms: int) -> PlaceView:
     """The poll's answer, as the engine's `describe_place` gives it for the same state."""
-    state = place.state
+    stock = room.stock or Stock.AVAILABLE
+    state = shown_state(place.state, stock)
     access_token = place.access_token
     if state is PlaceState.ADMITTED:
         assert place.access_expires_at_ms is not None, "an admitted place carries its expiry"
@@ -117,6 +121,7 @@ def view_of(queue_id: str, place: PublishedPlace, room: PublishedRoom, now_ms: i
         position=position,
         eta_s=eta_s,
         access_token=access_token if state is PlaceState.ADMITTED else None,
+        inventory=stock,
     )
 
 

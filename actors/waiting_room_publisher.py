@@ -26,6 +26,7 @@ from engine.waiting_room.changes import (
     FansJoined,
     PlacesSeen,
     PreQueueDrawn,
+    StockRecorded,
     WaitingRoomChange,
     WaitingRoomSettingsChanged,
 )
@@ -52,7 +53,7 @@ def published_sequences(changes: Iterable[WaitingRoomChange]) -> set[int]:
                 sequences.update(change.abandoned_sequences)
             case AccessEnded():
                 sequences.update(change.sequences)
-            case PlacesSeen() | WaitingRoomSettingsChanged():
+            case PlacesSeen() | WaitingRoomSettingsChanged() | StockRecorded():
                 pass
             case _:
                 assert_never(change)
@@ -89,6 +90,8 @@ def published_room(room: WaitingRoom, epoch: int, now_ms: int) -> PublishedRoom:
         published_at_ms=now_ms,
         max_active_shoppers=room.settings.max_active_shoppers,
         access_ttl_s=room.settings.access_ttl_s,
+        stock=room.stock,
+        sold_out=counts.sold_out,
     )
 
 

@@ -128,6 +128,10 @@ OUTBOX_BACKLOG_STALE_MS = 60_000
 
 # The waiting room's actor and its published serving state
 WAITING_ROOM_TICK_INTERVAL_MS = 250
+# Each tick the room asks its event's inventory what it has left (`engine.stock`), so a sell-out
+# reaches every queued place within a tick, a call and a commit; an answer slower than this is
+# skipped until the next tick.
+STOCK_CALL_TIMEOUT_MS = 1_000
 WAITING_ROOM_INBOX_FANS_MAX = 100_000
 WAITING_ROOM_BATCH_FANS_MAX = 10_000
 WAITING_ROOM_CLIENT_PENDING_FANS_MAX = 100_000

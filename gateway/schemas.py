@@ -13,6 +13,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from engine import limits
 from engine.inventory.configuration import TicketKind
+from engine.stock import Stock
 from engine.waiting_room.state import PlaceState
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
@@ -303,11 +304,15 @@ class SeatmapView(Response):
 
 
 class QueueView(Response):
+    """`inventory` is what the event has left: `held` while nothing is available but holds may
+    come back; a queued place shows `state` `sold_out` once nothing is held either."""
+
     queue_id: str
     state: PlaceState
     position: int | None
     eta_s: int | None
     access_token: str | None
+    inventory: Stock
 
 
 class HoldItemView(Response):

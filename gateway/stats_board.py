@@ -20,6 +20,7 @@ from actors.inventory_figures import InventorySnapshot
 from actors.waiting_room_publication import published_room
 from engine import limits
 from engine.inventory.state import TicketTypeCounts
+from engine.stock import Stock
 from gateway.errors import ApiError, ErrorCode
 from gateway.event_clients import EventClients
 from gateway.schemas import EventStatus, format_moment
@@ -77,7 +78,11 @@ def event_status(details: EventDetails, snapshot: InventorySnapshot, now_ms: int
         return "paused"
     if now_ms < details.opens_at_ms:
         return "scheduled"
-    if sum(counts.available for counts in snapshot.counts) == 0:
+    stock = Stock.of(
+        available=sum(counts.available for counts in snapshot.counts),
+        held=sum(counts.held for counts in snapshot.counts),
+    )
+    if stock is Stock.SOLD_OUT:
         return "sold_out"
     return "on_sale"
 
@@ -228,6 +233,7 @@ class StatsBoard:
                 pre_queue=0,
                 max_active_shoppers=settings.max_active_shoppers,
                 access_ttl_s=settings.access_ttl_s,
+                sold_out=0,
             )
         return QueueStatsView(
             waiting=room.waiting,
@@ -240,4 +246,5 @@ class StatsBoard:
                 else room.max_active_shoppers
             ),
             access_ttl_s=settings.access_ttl_s if room.access_ttl_s is None else room.access_ttl_s,
+            sold_out=room.sold_out,
         )

@@ -19,12 +19,16 @@ class TicketTypeStatsView(Response):
 
 
 class QueueStatsView(Response):
+    """`sold_out` counts the places still queued at a sold-out event (told so, and neither
+    `waiting` nor `pre_queue` any more)."""
+
     waiting: int
     admitted: int
     admit_per_second: int
     pre_queue: int
     max_active_shoppers: int
     access_ttl_s: int
+    sold_out: int
 
 
 class OrderStatsView(Response):

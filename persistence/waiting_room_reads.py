@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import asyncpg
 
+from engine.stock import Stock
 from engine.waiting_room.rows import PlaceRow, WaitingRoomRow
 from engine.waiting_room.state import PlaceState
 
@@ -17,7 +18,7 @@ class UnknownWaitingRoom(LookupError):
 SELECT_WAITING_ROOM = """
 SELECT event_id::text AS event_id, opens_at_ms, admit_per_second, max_active_shoppers,
        access_ttl_s, pre_queue_count, pre_queue_closed, draw_seed, opened_at_ms, head_slot,
-       admission_credit_milli, credited_at_ms
+       admission_credit_milli, credited_at_ms, stock
 FROM waiting_rooms
 WHERE event_id = $1
 """
@@ -51,6 +52,7 @@ async def load_waiting_room(
         head_slot=room["head_slot"],
         admission_credit_milli=room["admission_credit_milli"],
         credited_at_ms=room["credited_at_ms"],
+        stock=Stock(room["stock"]),
     )
     place_rows = [
         PlaceRow(

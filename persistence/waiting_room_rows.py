@@ -16,6 +16,7 @@ from engine.waiting_room.changes import (
     FansJoined,
     PlacesSeen,
     PreQueueDrawn,
+    StockRecorded,
     WaitingRoomChange,
     WaitingRoomSettingsChanged,
 )
@@ -113,8 +114,8 @@ def place_writes(
                 move(change.abandoned_sequences, PlaceState.EXPIRED)
             case AccessEnded():
                 move(change.sequences, PlaceState.EXPIRED)
-            case WaitingRoomSettingsChanged():
-                pass
+            case WaitingRoomSettingsChanged() | StockRecorded():
+                pass  # the room row carries them
             case _:
                 assert_never(change)
     return created, changed

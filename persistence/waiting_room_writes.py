@@ -58,7 +58,7 @@ UPDATE_WAITING_ROOM = """
 UPDATE waiting_rooms
 SET admit_per_second = $3, pre_queue_count = $4, pre_queue_closed = $5, draw_seed = $6,
     opened_at_ms = $7, head_slot = $8, admission_credit_milli = $9, credited_at_ms = $10,
-    opens_at_ms = $11, max_active_shoppers = $12, access_ttl_s = $13
+    opens_at_ms = $11, max_active_shoppers = $12, access_ttl_s = $13, stock = $14
 WHERE event_id = $1 AND epoch = $2
 """
 
@@ -116,6 +116,7 @@ async def write_waiting_room_changes(
         room_row.opens_at_ms,
         room_row.max_active_shoppers,
         room_row.access_ttl_s,
+        room_row.stock,
     )
     if status != "UPDATE 1":
         raise StaleWaitingRoomEpoch(f"waiting room {event_id} is no longer at epoch {epoch}")

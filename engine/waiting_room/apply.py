@@ -16,6 +16,7 @@ from engine.waiting_room.changes import (
     FansJoined,
     PlacesSeen,
     PreQueueDrawn,
+    StockRecorded,
     WaitingRoomChange,
     WaitingRoomSettingsChanged,
 )
@@ -144,5 +145,7 @@ def apply(room: WaitingRoom, change: WaitingRoomChange) -> None:
             room.admission_credit_milli = change.admission_credit_milli
             if room.is_open:
                 room.credited_at_ms = change.changed_at_ms
+        case StockRecorded():
+            room.stock = change.stock
         case _:
             assert_never(change)

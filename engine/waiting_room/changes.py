@@ -9,6 +9,7 @@ import enum
 import msgspec
 
 from engine.ids import FanId
+from engine.stock import Stock
 
 
 class AccessEndReason(enum.StrEnum):
@@ -67,6 +68,11 @@ class WaitingRoomSettingsChanged(msgspec.Struct, frozen=True, kw_only=True, tag=
     admission_credit_milli: int
 
 
+class StockRecorded(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    recorded_at_ms: int
+    stock: Stock
+
+
 WaitingRoomChange = (
     FansJoined
     | PlacesSeen
@@ -74,4 +80,5 @@ WaitingRoomChange = (
     | FansAdmitted
     | AccessEnded
     | WaitingRoomSettingsChanged
+    | StockRecorded
 )

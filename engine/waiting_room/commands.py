@@ -6,6 +6,7 @@ A new command joins `WaitingRoomCommand` and gets a case in engine.waiting_room.
 import msgspec
 
 from engine.ids import FanId
+from engine.stock import Stock
 
 
 class JoinFans(msgspec.Struct, frozen=True, kw_only=True, tag=True):
@@ -51,6 +52,13 @@ class ChangeWaitingRoomSettings(msgspec.Struct, frozen=True, kw_only=True, tag=T
     opens_at_ms: int | msgspec.UnsetType = msgspec.UNSET
 
 
+class RecordStock(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """What the event's inventory has left, as its InventoryActor last published it: admission
+    pauses unless tickets are available, and queued places show `sold_out` once none are held."""
+
+    stock: Stock
+
+
 WaitingRoomCommand = (
     JoinFans
     | RecordPolls
@@ -59,4 +67,5 @@ WaitingRoomCommand = (
     | ExpireAccess
     | EndAccess
     | ChangeWaitingRoomSettings
+    | RecordStock
 )

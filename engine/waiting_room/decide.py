@@ -23,6 +23,7 @@ from engine.limits import (
 )
 from engine.pre_queue_draw import SEED_MAX
 from engine.rejections import Reason, Rejected
+from engine.stock import Stock
 from engine.waiting_room.changes import (
     AccessEnded,
     AccessEndReason,
@@ -30,6 +31,7 @@ from engine.waiting_room.changes import (
     FansJoined,
     PlacesSeen,
     PreQueueDrawn,
+    StockRecorded,
     WaitingRoomChange,
     WaitingRoomSettingsChanged,
 )
@@ -41,6 +43,7 @@ from engine.waiting_room.commands import (
     JoinFans,
     OpenWaitingRoom,
     RecordPolls,
+    RecordStock,
     WaitingRoomCommand,
 )
 from engine.waiting_room.configuration import WaitingRoomSettings, invalid, validate_settings
@@ -128,7 +131,8 @@ def _decide_open(
 
 
 def _decide_admit(room: WaitingRoom, now_ms: int) -> list[WaitingRoomChange]:
-    if not room.is_open:
+    """Nobody is admitted while nothing is available: an admitted fan would find nothing to buy."""
+    if not room.is_open or room.stock is not Stock.AVAILABLE:
         return []
     admitted_at_ms = max(now_ms, room.credited_at_ms)
     credit_milli = _accrued_credit_milli(room, admitted_at_ms)
@@ -270,5 +274,9 @@ def decide(
             return _decide_end_access(room, command, now_ms)
         case ChangeWaitingRoomSettings():
             return _decide_settings_change(room, command, now_ms)
+        case RecordStock(stock=stock):
+            if stock is room.stock:
+                return []
+            return [StockRecorded(recorded_at_ms=now_ms, stock=stock)]
         case _:
             assert_never(command)

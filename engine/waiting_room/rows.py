@@ -6,6 +6,7 @@ from collections.abc import Iterable
 import msgspec
 
 from engine.ids import FanId
+from engine.stock import Stock
 from engine.waiting_room.configuration import WaitingRoomSettings
 from engine.waiting_room.state import (
     NEVER_ADMITTED_MS,
@@ -29,6 +30,7 @@ class WaitingRoomRow(msgspec.Struct, frozen=True, kw_only=True):
     head_slot: int
     admission_credit_milli: int
     credited_at_ms: int
+    stock: Stock
 
 
 class PlaceRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,6 +61,7 @@ def room_row_of(room: WaitingRoom) -> WaitingRoomRow:
         head_slot=room.head_slot,
         admission_credit_milli=room.admission_credit_milli,
         credited_at_ms=room.credited_at_ms,
+        stock=room.stock,
     )
 
 
@@ -133,5 +136,6 @@ def rebuild_waiting_room(room_row: WaitingRoomRow, place_rows: Iterable[PlaceRow
     room.head_slot = room_row.head_slot
     room.admission_credit_milli = room_row.admission_credit_milli
     room.credited_at_ms = room_row.credited_at_ms
+    room.stock = room_row.stock
     room.advance_expiry_cursor()
     return room

@@ -1,7 +1,9 @@
 """The in-memory state of one waiting room, in arrays indexed by join sequence or by queue slot,
 and the table of the states a place moves through.
 
-A new place state means a new row in PLACE_TRANSITIONS, which the tests walk.
+A new place state means a new row in PLACE_TRANSITIONS, which the tests walk. `sold_out` is shown,
+never stored: a place still queued shows it while the event has nothing left (`WaitingRoom.stock`),
+so the sell-out reaches every place at once without a write per place. No move leads to it.
 """
 
 import array
@@ -9,6 +11,7 @@ import enum
 import sys
 
 from engine.fan_index import FanIndex
+from engine.stock import Stock
 from engine.waiting_room.configuration import WaitingRoomSettings
 
 NEVER_ADMITTED_MS = -1
@@ -19,6 +22,7 @@ class PlaceState(enum.StrEnum):
     WAITING = "waiting"
     ADMITTED = "admitted"
     EXPIRED = "expired"
+    SOLD_OUT = "sold_out"
 
 
 PLACE_TRANSITIONS: dict[PlaceState, frozenset[PlaceState]] = {
@@ -26,8 +30,10 @@ PLACE_TRANSITIONS: dict[PlaceState, frozenset[PlaceState]] = {
     PlaceState.WAITING: frozenset({PlaceState.ADMITTED, PlaceState.EXPIRED}),
     PlaceState.ADMITTED: frozenset({PlaceState.EXPIRED}),
     PlaceState.EXPIRED: frozenset(),
+    PlaceState.SOLD_OUT: frozenset(),
 }
 assert set(PLACE_TRANSITIONS) == set(PlaceState), "every place state needs its transitions"
+assert all(PlaceState.SOLD_OUT not in moves for moves in PLACE_TRANSITIONS.values()), "shown only"
 
 STATE_CODES: dict[PlaceState, int] = {state: code for code, state in enumerate(PlaceState)}
 STATES_BY_CODE: tuple[PlaceState, ...] = tuple(PlaceState)
@@ -42,8 +48,9 @@ class WaitingRoom:
     """The in-memory state, in arrays indexed by join sequence or by queue slot.
 
     Slots before `head_slot` are decided (admitted or expired); every place from `head_slot` on is
-    still waiting. `expiry_cursor` is `head_slot` or the slot of the oldest admitted fan; only
-    engine.waiting_room.apply and `rebuild_waiting_room` change any of it.
+    still waiting. `expiry_cursor` is `head_slot` or the slot of the oldest admitted fan; `stock`
+    is what the event's inventory last said it has left. Only engine.waiting_room.apply and
+    `rebuild_waiting_room` change any of it.
     """
 
     __slots__ = (
@@ -64,6 +71,7 @@ class WaitingRoom:
         "settings",
         "slot_of_sequence",
         "states",
+        "stock",
     )
 
     def __init__(self, settings: WaitingRoomSettings) -> None:
@@ -84,6 +92,7 @@ class WaitingRoom:
         self.active_shopper_count = 0
         self.admission_credit_milli = 0
         self.credited_at_ms = 0
+        self.stock = Stock.AVAILABLE
 
     @property
     def fan_count(self) -> int:

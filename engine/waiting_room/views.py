@@ -8,6 +8,7 @@ import msgspec
 from engine.access_tokens import issue_access_token
 from engine.ids import FanId
 from engine.rejections import Reason, Rejected
+from engine.stock import Stock
 from engine.waiting_room.state import (
     STATES_BY_CODE,
     WAITING_CODE,
@@ -15,22 +16,42 @@ from engine.waiting_room.state import (
     WaitingRoom,
 )
 
+QUEUED_STATES = frozenset({PlaceState.PRE_QUEUE, PlaceState.WAITING})
+
 
 class PlaceView(msgspec.Struct, frozen=True, kw_only=True):
-    """The answer to a join or a poll, as API.md's waiting room section shapes it."""
+    """The answer to a join or a poll, as API.md's waiting room section shapes it; `inventory`
+    is what the event has left (`held`: nothing to buy now, but holds may come back)."""
 
     queue_id: str
     state: PlaceState
     position: int | None
     eta_s: int | None
     access_token: str | None
+    inventory: Stock
+
+
+def shown_state(state: PlaceState, stock: Stock) -> PlaceState:
+    """A place still queued shows `sold_out` once the event has nothing available or held."""
+    if stock is Stock.SOLD_OUT and state in QUEUED_STATES:
+        return PlaceState.SOLD_OUT
+    return state
 
 
 class QueueCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """Places before the opening, queued, shopping; `sold_out` counts the queued places shown
+    `sold_out` (then neither `pre_queue` nor `waiting` counts them)."""
+
     pre_queue: int
     waiting: int
     admitted: int
     admit_per_second: int
+    sold_out: int
+
+    @property
+    def present(self) -> int:
+        """Every fan still in the room: queued (sold out or not) or shopping."""
+        return self.pre_queue + self.waiting + self.sold_out + self.admitted
 
 
 def queue_id_for(event_id: str, sequence: int) -> str:
@@ -43,8 +64,8 @@ def queue_id_for(event_id: str, sequence: int) -> str:
 
 
 def position_of(room: WaitingRoom, sequence: int) -> int | None:
-    """Fans ahead of this place (0 = next), or None when it is not waiting."""
-    if room.states[sequence] != WAITING_CODE:
+    """Fans ahead of this place (0 = next), or None when it is not waiting (or sold out)."""
+    if room.states[sequence] != WAITING_CODE or room.stock is Stock.SOLD_OUT:
         return None
     return room.slot_of_sequence[sequence] - room.head_slot
 
@@ -63,7 +84,7 @@ def describe_place(
     sequence = room.fan_index.find(fan_id)
     if sequence < 0:
         return Rejected(reason=Reason.NOT_FOUND, message="this fan has no place in the queue")
-    state = STATES_BY_CODE[room.states[sequence]]
+    state = shown_state(STATES_BY_CODE[room.states[sequence]], room.stock)
     access_token: str | None = None
     if state is PlaceState.ADMITTED:
         expires_at_ms = room.access_expires_at_ms_by_slot[room.slot_of_sequence[sequence]]
@@ -83,6 +104,7 @@ def describe_place(
         position=position,
         eta_s=eta_s_for(room, position),
         access_token=access_token,
+        inventory=room.stock,
     )
 
 
@@ -94,9 +116,13 @@ def count_places(room: WaitingRoom) -> QueueCounts:
     else:
         pre_queue = room.pre_queue_count
         waiting = room.fan_count - room.pre_queue_count
+    sold_out = 0
+    if room.stock is Stock.SOLD_OUT:
+        pre_queue, waiting, sold_out = 0, 0, pre_queue + waiting
     return QueueCounts(
         pre_queue=pre_queue,
         waiting=waiting,
         admitted=room.active_shopper_count,
         admit_per_second=room.settings.admit_per_second,
+        sold_out=sold_out,
     )

@@ -1,6 +1,7 @@
 """The waiting room over HTTP: joining (through the event's WaitingRoomActor, in batches) and
 polling (from Redis alone). With the room disabled every fan is admitted at once, with a place
-whose id is derived from the fan, so joining again and polling answer the same."""
+whose id is derived from the fan, so joining again and polling answer the same, unless the event
+has sold out: then the place is `sold_out`, with no access token."""
 
 import uuid
 
@@ -11,6 +12,7 @@ from actors.waiting_room_publication import queue_position
 from engine.access_tokens import issue_access_token
 from engine.limits import MILLISECONDS_PER_SECOND
 from engine.rejections import Rejected
+from engine.stock import Stock
 from engine.waiting_room.state import PlaceState
 from engine.waiting_room.views import PlaceView
 from gateway.errors import ApiError, ErrorCode, rejection_error
@@ -23,13 +25,30 @@ from persistence.event_details import EventDetails
 router = APIRouter()
 
 
-def open_door_place(request: Request, details: EventDetails, fan_id: str) -> QueueView:
-    """The place of a fan at an event without a waiting room: admitted, with a fresh token."""
+async def open_door_place(request: Request, details: EventDetails, fan_id: str) -> QueueView:
+    """The place of a fan at an event without a waiting room: admitted, with a fresh token, or
+    `sold_out` once the event has nothing available or held (its figures at most a refresh of the
+    stats board old)."""
     state = gateway_state(request)
     event_id = str(details.location.event_id)
     now_ms: int = state.clock()
+    snapshot = await state.stats_board.inventory(details)
+    stock = Stock.of(
+        available=sum(counts.available for counts in snapshot.counts),
+        held=sum(counts.held for counts in snapshot.counts),
+    )
+    queue_id = str(uuid.uuid5(details.location.event_id, fan_id))
+    if stock is Stock.SOLD_OUT:
+        return QueueView(
+            queue_id=queue_id,
+            state=PlaceState.SOLD_OUT,
+            position=None,
+            eta_s=None,
+            access_token=None,
+            inventory=stock,
+        )
     return QueueView(
-        queue_id=str(uuid.uuid5(details.location.event_id, fan_id)),
+        queue_id=queue_id,
         state=PlaceState.ADMITTED,
         position=None,
         eta_s=None,
@@ -39,6 +58,7 @@ def open_door_place(request: Request, details: EventDetails, fan_id: str) -> Que
             fan_id=fan_id,
             expires_at_ms=now_ms + details.waiting_room.access_ttl_s * MILLISECONDS_PER_SECOND,
         ),
+        inventory=stock,
     )
 
 
@@ -51,6 +71,7 @@ def queue_view(place: PlaceView | Rejected) -> QueueView:
         position=place.position,
         eta_s=place.eta_s,
         access_token=place.access_token,
+        inventory=place.inventory,
     )
 
 
@@ -59,7 +80,7 @@ async def join_queue(request: Request, event_id: str) -> Response:
     principal = await authenticate(request)
     details = await known_event(request, event_id)
     if not details.waiting_room.enabled:
-        return json_response(open_door_place(request, details, principal.caller))
+        return json_response(await open_door_place(request, details, principal.caller))
     client = gateway_state(request).clients.waiting_room(details.location.event_id)
     return json_response(queue_view(await client.join(principal.caller)))
 
@@ -71,7 +92,7 @@ async def poll_queue(request: Request, event_id: str, queue_id: str) -> Response
     details = await known_event(request, event_id)
     place_id = path_id(queue_id)
     if not details.waiting_room.enabled:
-        view = open_door_place(request, details, principal.caller)
+        view = await open_door_place(request, details, principal.caller)
         if view.queue_id != str(place_id):
             raise ApiError(ErrorCode.NOT_FOUND, message="no such place in this queue")
         return json_response(view)

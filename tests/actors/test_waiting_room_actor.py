@@ -252,7 +252,7 @@ async def test_fans_are_admitted_at_the_rate_in_order_when_time_passes(room: Roo
     queue_ids, drawn = await open_with_all_fans(room)
     assert await room.client.change_settings(
         ChangeWaitingRoomSettings(admit_per_second=4)
-    ) == QueueCounts(pre_queue=0, waiting=len(FANS), admitted=0, admit_per_second=4)
+    ) == QueueCounts(pre_queue=0, waiting=len(FANS), admitted=0, admit_per_second=4, sold_out=0)
 
     room.clock.set(room.opens_at_ms + 1_000)
     await eventually(lambda: published_counts(room), lambda published: published[1] == 4)
@@ -329,7 +329,7 @@ async def test_room_is_rebuilt_the_same_when_the_actor_is_killed(room: Room) -> 
     assert await published_views(room, queue_ids) == before
     assert await join_all(room, FANS) == before
     assert await counts(room) == QueueCounts(
-        pre_queue=0, waiting=len(FANS) - 3, admitted=3, admit_per_second=3
+        pre_queue=0, waiting=len(FANS) - 3, admitted=3, admit_per_second=3, sold_out=0
     )
 
 

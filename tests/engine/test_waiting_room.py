@@ -15,6 +15,7 @@ from engine.limits import (
 )
 from engine.pre_queue_draw import SEED_MAX, draw_pre_queue_order
 from engine.rejections import Reason, Rejected
+from engine.stock import Stock
 from engine.waiting_room import apply as waiting_room
 from engine.waiting_room.changes import (
     AccessEnded,
@@ -122,6 +123,7 @@ def test_first_fan_waits_at_position_zero_when_joining_an_open_room() -> None:
         position=0,
         eta_s=1,
         access_token=None,
+        inventory=Stock.AVAILABLE,
     )
 
 
@@ -148,7 +150,9 @@ def test_place_is_in_pre_queue_without_position_when_joined_before_opening() -> 
     run(room, JoinFans(fan_ids=["ana"]), OPENS_AT_MS - 1)
     place = view(room, "ana", OPENS_AT_MS - 1)
     assert (place.state, place.position, place.eta_s) == (PlaceState.PRE_QUEUE, None, None)
-    assert count_places(room) == QueueCounts(pre_queue=1, waiting=0, admitted=0, admit_per_second=2)
+    assert count_places(room) == QueueCounts(
+        pre_queue=1, waiting=0, admitted=0, admit_per_second=2, sold_out=0
+    )
 
 
 def test_later_fans_queue_behind_the_pre_queue_when_joining_after_opens_at_before_the_draw() -> (
@@ -606,7 +610,9 @@ def test_eta_counts_seconds_of_rate_when_fans_are_ahead() -> None:
 def test_counts_show_waiting_and_admitted_when_the_room_is_open() -> None:
     room = open_room_with(fans(5))
     run(room, AdmitFans(), OPENS_AT_MS + 1_000)
-    assert count_places(room) == QueueCounts(pre_queue=0, waiting=3, admitted=2, admit_per_second=2)
+    assert count_places(room) == QueueCounts(
+        pre_queue=0, waiting=3, admitted=2, admit_per_second=2, sold_out=0
+    )
 
 
 def test_queue_ids_are_stable_distinct_uuids_when_derived_from_event_and_sequence() -> None:

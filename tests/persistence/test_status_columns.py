@@ -1,7 +1,7 @@
-"""The schema and the engine's lifecycles name the same states: each table's `status` CHECK lists
-exactly the values of its lifecycle's enum, so a state SQL writes or reads ('active', 'paid', ...)
-is one the engine knows, and a state the engine adds cannot be written before a migration allows
-it."""
+"""The schema and the engine's lifecycles name the same states: each table's `status` CHECK (or
+its other state column's) lists exactly the values of its lifecycle's enum, so a state SQL writes
+or reads ('active', 'paid', ...) is one the engine knows, and a state the engine adds cannot be
+written before a migration allows it."""
 
 import enum
 import re
@@ -13,33 +13,36 @@ from engine.hold_lifecycle import HoldStatus
 from engine.order_lifecycle import OrderStatus
 from engine.payment_lifecycle import PaymentStatus
 from engine.refund_lifecycle import RefundStatus
+from engine.stock import Stock
 from engine.tickets import TicketStatus
 
 SELECT_STATUS_CHECKS = """
 SELECT pg_get_constraintdef(oid) AS definition
 FROM pg_constraint
 WHERE conrelid = $1::regclass AND contype = 'c'
-  AND pg_get_constraintdef(oid) LIKE '%status = ANY%'
+  AND pg_get_constraintdef(oid) LIKE '%(' || $2 || ' = ANY%'
 """
 
 QUOTED_VALUE = re.compile(r"'([^']*)'::text")
 
 
 @pytest.mark.parametrize(
-    ("table", "lifecycle"),
+    ("table", "column", "lifecycle"),
     [
-        ("holds", HoldStatus),
-        ("orders", OrderStatus),
-        ("payments", PaymentStatus),
-        ("refunds", RefundStatus),
-        ("tickets", TicketStatus),
+        ("holds", "status", HoldStatus),
+        ("orders", "status", OrderStatus),
+        ("payments", "status", PaymentStatus),
+        ("refunds", "status", RefundStatus),
+        ("tickets", "status", TicketStatus),
+        ("waiting_rooms", "stock", Stock),
     ],
 )
 async def test_status_check_lists_the_lifecycle_states_when_migrated(
-    owner_connection: asyncpg.Connection, table: str, lifecycle: type[enum.StrEnum]
+    owner_connection: asyncpg.Connection, table: str, column: str, lifecycle: type[enum.StrEnum]
 ) -> None:
     definitions = [
-        row["definition"] for row in await owner_connection.fetch(SELECT_STATUS_CHECKS, table)
+        row["definition"]
+        for row in await owner_connection.fetch(SELECT_STATUS_CHECKS, table, column)
     ]
 
     assert len(definitions) == 1, definitions

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.rejections import Rejected
+from engine.stock import Stock
 from engine.waiting_room.apply import apply
 from engine.waiting_room.changes import (
     FansAdmitted,
@@ -21,6 +22,7 @@ from engine.waiting_room.commands import (
     JoinFans,
     OpenWaitingRoom,
     RecordPolls,
+    RecordStock,
     WaitingRoomCommand,
 )
 from engine.waiting_room.configuration import WaitingRoomSettings
@@ -113,6 +115,7 @@ commands = st.one_of(
     st.just(AdmitFans()),
     st.just(ExpireAccess()),
     st.integers(0, 2**32).map(lambda seed: OpenWaitingRoom(draw_seed=seed)),
+    st.sampled_from(Stock).map(lambda stock: RecordStock(stock=stock)),
 )
 steps = st.lists(st.tuples(st.integers(0, 40_000), commands), max_size=25)
 
