@@ -11,8 +11,10 @@ import uuid
 from dataclasses import dataclass
 
 import asyncpg
+import msgspec
 
 from engine.inventory.configuration import TicketKind
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.simulation import HOLD_TTL_MS, OPENS_AT_MS, simulation_configuration
 from persistence.epochs import FencedTransaction, fenced_transaction
 from persistence.event_repository import (
@@ -22,6 +24,7 @@ from persistence.event_repository import (
     NewSection,
     NewTicketType,
     WaitingRoomSettings,
+    WaitListSettings,
     create_event,
 )
 from persistence.tenancy import tenant_transaction
@@ -402,7 +405,7 @@ def new_event(
 def simulation_event() -> NewEvent:
     """The event of `engine.simulation`, with ticket type keys in place of its ticket type ids."""
     configuration = simulation_configuration()
-    return new_event(
+    event = new_event(
         tuple(
             NewTicketType(
                 key=ticket_type.ticket_type_id,
@@ -422,6 +425,11 @@ def simulation_event() -> NewEvent:
             for section in configuration.sections
         ),
     )
+    wait_list = WaitListSettings(
+        enabled=configuration.wait_list_enabled,
+        offer_ttl_s=configuration.offer_ttl_ms // MILLISECONDS_PER_SECOND,
+    )
+    return msgspec.structs.replace(event, wait_list=wait_list)
 
 
 @dataclass(frozen=True, kw_only=True)
