@@ -9,7 +9,15 @@ from typing import TypeAlias
 import msgspec
 
 from engine.holds import Hold, HoldItem, Sale
-from engine.ids import FanId, HoldId, IdempotencyKey, OrderId, SeatId, TicketTypeId
+from engine.ids import (
+    FanId,
+    HoldId,
+    IdempotencyKey,
+    OrderId,
+    SeatId,
+    TicketTypeId,
+    WaitListEntryId,
+)
 from engine.inventory.wait_list import WaitListEntry, WaitListStatus
 from engine.pricing import Price, price_order
 
@@ -62,7 +70,7 @@ class ExpiryReport(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True
 class WaitListEntryView(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     """A fan's wait-list entry as a join answers it; `position` only while it is waiting."""
 
-    entry_id: str
+    entry_id: WaitListEntryId
     fan_id: FanId
     status: WaitListStatus
     position: int | None
