@@ -27,8 +27,10 @@ from tests.actors.clocks import FileClock
 pytestmark = pytest.mark.usefixtures("ray_cluster")
 OFFER_TTL_S = 60
 HOLD_TTL_MS = 60_000
-STATUS_POLLS = 40
+STATUS_POLLS = 150
 STATUS_POLL_INTERVAL_S = 0.1
+# A command without a key meeting the restart is answered UNAVAILABLE; a join is safe to send again.
+RETRIES_AFTER_A_RESTART = 3
 
 
 class WaitListSale(msgspec.Struct, kw_only=True):
@@ -41,6 +43,7 @@ class WaitListSale(msgspec.Struct, kw_only=True):
             new_hold_id=str(uuid.uuid4()),
             fan_id=fan,
             items=(ItemRequest(ticket_type_id=self.general_admission, quantity=quantity),),
+            idempotency_key=str(uuid.uuid4()),
         )
 
     async def statuses(self) -> dict[str, str]:
@@ -129,6 +132,11 @@ async def test_an_unbought_offer_passes_to_the_next_entry_when_its_time_runs_out
         no_restart=False,
     )
     again = await client.execute(join("second"))
-    assert isinstance(again, WaitListEntryView)
+    for _ in range(RETRIES_AFTER_A_RESTART):
+        if not isinstance(again, Rejected) or again.reason is not Reason.UNAVAILABLE:
+            break
+        again = await client.execute(join("second"))
+    assert isinstance(again, WaitListEntryView), again
     assert again.hold_id == offer_hold_id(second.entry_id)
-    assert isinstance(await client.execute(sale.hold("general", 1)), Rejected)
+    refused_again = await client.execute(sale.hold("general", 1))
+    assert isinstance(refused_again, Rejected) and refused_again.reason is Reason.SOLD_OUT

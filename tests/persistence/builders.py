@@ -215,6 +215,19 @@ async def seed_sale(
         order_id = await connection.fetchval(INSERT_ORDER, tenant_id, event_id, hold_id)
         await connection.execute(
             """
+            INSERT INTO wait_list_entries (id, tenant_id, event_id, user_id, email, quantity,
+                                           sequence, status, hold_id, offer_expires_at_ms,
+                                           joined_at, updated_at)
+            VALUES ($1, $2, $3, 'fan-1', 'fan@example.com', 2, 0, 'converted', $4, 1000, now(),
+                    now())
+            """,
+            uuid.uuid4(),
+            tenant_id,
+            event_id,
+            hold_id,
+        )
+        await connection.execute(
+            """
             INSERT INTO order_items (order_id, ticket_type_id, tenant_id, event_id, quantity,
                                      unit_price_cents)
             VALUES ($1, $2, $3, $4, 1, 8000)
