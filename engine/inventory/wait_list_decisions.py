@@ -7,9 +7,10 @@ adds an entry, the waiting entries are offered what is available, in join order,
 else can take it. An entry is offered its quantity of its ticket type (of the first type, in
 configuration order, with enough, when it named none) as a hold of its fan that lasts the offer's
 time to live; an entry that does not fit, or that the per-fan limit would refuse, keeps waiting
-and the next one is tried. An offer's hold ending ends the offer: expired, converted, or left
-(the fan released it). Each function reads the inventory and changes nothing;
-engine.inventory.apply.execute applies them in that order.
+and the next one is tried. An offer's hold ending ends the offer: bought (converted) or not
+(expired: the hold expired, or was released by its fan, a failed payment or an order that ran
+out of time); only leaving the list makes an entry `left`. Each function reads the inventory and
+changes nothing; engine.inventory.apply.execute applies them in that order.
 """
 
 from collections.abc import Iterable
@@ -122,7 +123,7 @@ def returns_stock(changes: Iterable[Change]) -> bool:
 
 
 def ended_offers(inventory: Inventory, changes: Iterable[Change]) -> tuple[Change, ...]:
-    """The offers whose holds the applied `changes` ended, each ended as its hold was."""
+    """The offers whose holds the applied `changes` ended: converted when sold, else expired."""
     offer_entries = inventory.wait_list.entry_of_offer_hold
     ended: list[Change] = []
     for change in changes:
@@ -134,7 +135,7 @@ def ended_offers(inventory: Inventory, changes: Iterable[Change]) -> tuple[Chang
                 if expired:
                     ended.append(WaitListOffersExpired(entry_ids=expired))
             case HoldReleased(hold_id=hold_id) if hold_id in offer_entries:
-                ended.append(WaitListLeft(entry_id=offer_entries[hold_id]))
+                ended.append(WaitListOffersExpired(entry_ids=(offer_entries[hold_id],)))
             case HoldConverted(hold_id=hold_id) if hold_id in offer_entries:
                 ended.append(WaitListOfferConverted(entry_id=offer_entries[hold_id]))
             case _:

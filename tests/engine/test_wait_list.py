@@ -163,13 +163,14 @@ def test_leaving_an_offer_releases_its_hold_to_the_next_entry() -> None:
     assert accepted(inventory, LeaveWaitList(entry_id="entry-1", fan_id="fan-2")).changes == ()
 
 
-def test_a_fan_releasing_an_offer_leaves_the_wait_list() -> None:
+def test_a_released_offer_ends_expired_and_passes_on() -> None:
     inventory = sold_out_inventory(capacity=2)
     accepted(inventory, join("entry-1", "fan-2"))
     accepted(inventory, ReleaseHold(hold_id="hold-1", fan_id="fan-1"))
+    accepted(inventory, join("entry-2", "fan-3"))
     accepted(inventory, ReleaseHold(hold_id=offer_hold_id("entry-1"), fan_id="fan-2"))
-    assert status_of(inventory, "entry-1") is WaitListStatus.LEFT
-    assert inventory.counts["GA"].available == 2
+    assert status_of(inventory, "entry-1") is WaitListStatus.EXPIRED
+    assert status_of(inventory, "entry-2") is WaitListStatus.OFFERED
 
 
 def test_a_join_is_offered_at_once_when_stock_is_available() -> None:
