@@ -73,11 +73,14 @@ def execute(inventory: Inventory, command: Command, now_ms: int) -> Decision | R
 def _settle_wait_list(
     inventory: Inventory, changes: tuple[Change, ...], now_ms: int
 ) -> list[Change]:
-    """End the offers whose holds the changes ended, then offer what came back, in join order."""
+    """End the offers whose holds the changes ended, then offer what came back, in join order;
+    an event nobody has joined the wait list of pays one check per command."""
+    wait_list = inventory.wait_list
+    if not wait_list.entries:
+        return []
     follow_ups = list(ended_offers(inventory, changes))
     for change in follow_ups:
         apply(inventory, change)
-    wait_list = inventory.wait_list
     if not (wait_list.waiting and returns_stock(changes) and can_offer(inventory, now_ms)):
         return follow_ups
     for entry_id in list(wait_list.waiting):

@@ -5,7 +5,7 @@ import msgspec
 import pytest
 
 from engine import limits
-from engine.changes import WaitListOffered, WaitListOffersExpired
+from engine.changes import Change, WaitListOffered, WaitListOffersExpired
 from engine.commands import (
     ChangeSaleSettings,
     ConvertHold,
@@ -18,6 +18,9 @@ from engine.commands import (
     ReleaseHold,
     ResumeSale,
 )
+from engine.inventory.apply import apply
+from engine.inventory.decide import decide
+from engine.inventory.decision import Decision
 from engine.inventory.rows import InventoryRows
 from engine.inventory.state import Inventory
 from engine.inventory.wait_list import WAIT_LIST_TRANSITIONS, WaitListStatus, offer_hold_id
@@ -113,6 +116,28 @@ def test_released_stock_goes_to_the_first_entry_in_the_same_decision() -> None:
     assert inventory.counts["GA"].available == 0
     rejected(inventory, general_hold(hold_id="hold-2", fan_id="fan-4", quantity=1), Reason.SOLD_OUT)
     assert_rebuilds(inventory)
+
+
+def test_a_later_hold_takes_returned_stock_when_the_offer_is_not_in_the_same_decision() -> None:
+    """The race the rule closes: decided apart from the release, the offer comes too late."""
+    inventory = sold_out_inventory()
+    accepted(inventory, join("entry-1", "fan-2"))
+    for change in decide_only(inventory, ReleaseHold(hold_id="hold-1", fan_id="fan-1")):
+        apply(inventory, change)
+    accepted(inventory, general_hold(hold_id="hold-2", fan_id="fan-4", quantity=4))
+    assert status_of(inventory, "entry-1") is WaitListStatus.WAITING
+
+    guarded = sold_out_inventory()
+    accepted(guarded, join("entry-1", "fan-2"))
+    accepted(guarded, ReleaseHold(hold_id="hold-1", fan_id="fan-1"))
+    rejected(guarded, general_hold(hold_id="hold-2", fan_id="fan-4", quantity=4), Reason.SOLD_OUT)
+    assert status_of(guarded, "entry-1") is WaitListStatus.OFFERED
+
+
+def decide_only(inventory: Inventory, command: ReleaseHold) -> tuple[Change, ...]:
+    decision = decide(inventory, command, NOW_MS)
+    assert isinstance(decision, Decision), decision
+    return decision.changes
 
 
 def test_an_entry_that_does_not_fit_keeps_waiting_and_the_next_is_offered() -> None:
