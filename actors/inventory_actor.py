@@ -49,8 +49,7 @@ from actors.lifecycle import (
 from actors.wall_clock import wall_clock_ms
 from engine import limits
 from engine.commands import Command, ExpireHolds
-from engine.inventory.apply import apply
-from engine.inventory.decide import decide
+from engine.inventory.apply import execute
 from engine.inventory.state import Inventory, TicketTypeCounts
 from engine.limits import MILLISECONDS_PER_SECOND
 from engine.rejections import Reason, Rejected
@@ -342,12 +341,10 @@ class InventoryActor(InventoryBatchLoop):
         inventory = self._inventory
         assert inventory is not None
         now_ms = self._clock()
-        decision = decide(inventory, command, now_ms)
+        decision = execute(inventory, command, now_ms)
         self._counters.commands_decided += 1
         if isinstance(decision, Rejected):
             return decision
-        for change in decision.changes:
-            apply(inventory, change)
         if decision.changes:
             plan = plan_changes(list(decision.changes), event_id=self._event_id, now_ms=now_ms)
             failure = await self._write(plan)

@@ -14,8 +14,7 @@ from actors.inventory_wire import Result
 from engine import limits
 from engine.changes import Change
 from engine.commands import Command
-from engine.inventory.apply import apply
-from engine.inventory.decide import decide
+from engine.inventory.apply import execute
 from engine.inventory.state import Inventory
 from engine.rejections import Rejected
 from persistence.inventory_rows import ChangePlan
@@ -121,12 +120,10 @@ async def decide_requests(
             decisions += 1
             if decisions % limits.ACTOR_DECISIONS_BETWEEN_TURNS == 0:
                 await asyncio.sleep(0)
-            decision = decide(inventory, command, now_ms)
+            decision = execute(inventory, command, now_ms)
             if isinstance(decision, Rejected):
                 results.append(decision)
                 continue
-            for change in decision.changes:
-                apply(inventory, change)
             decided.changes.extend(decision.changes)
             results.append(decision.outcome)
         decided.requests.append(request)

@@ -10,9 +10,11 @@ from typing import TypeAlias
 
 import msgspec
 
+from engine import limits
 from engine.commands import Withholding
 from engine.holds import Hold, Sale
-from engine.ids import HoldId, IdempotencyKey, OrderId, SeatId, TicketTypeId
+from engine.ids import HoldId, IdempotencyKey, OrderId, SeatId, TicketTypeId, WaitListEntryId
+from engine.inventory.wait_list import WaitListEntry
 from engine.outcomes import IdempotencyRecord
 from engine.pricing import Price
 
@@ -89,6 +91,34 @@ class SaleSettingsChanged(msgspec.Struct, frozen=True, kw_only=True, gc=False, t
     closes_at_ms: int
     hold_ttl_ms: int
     max_tickets_per_user: int | None
+    wait_list_enabled: bool = False
+    offer_ttl_ms: int = limits.OFFER_TTL_S_DEFAULT * limits.MILLISECONDS_PER_SECOND
+
+
+class WaitListJoined(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    entry: WaitListEntry
+
+
+class WaitListLeft(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    entry_id: WaitListEntryId
+
+
+class WaitListOffered(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """The entry is offered the hold placed for it by the `HoldPlaced` just before this change."""
+
+    entry_id: WaitListEntryId
+    hold_id: HoldId
+    offer_expires_at_ms: int
+
+
+class WaitListOffersExpired(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Offers whose holds expired unbought: their stock passes on to the next entries."""
+
+    entry_ids: tuple[WaitListEntryId, ...]
+
+
+class WaitListOfferConverted(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    entry_id: WaitListEntryId
 
 
 class IdempotencyKeyRecorded(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
@@ -117,4 +147,9 @@ Change: TypeAlias = (
     | SaleSettingsChanged
     | IdempotencyKeyRecorded
     | IdempotencyKeysForgotten
+    | WaitListJoined
+    | WaitListLeft
+    | WaitListOffered
+    | WaitListOffersExpired
+    | WaitListOfferConverted
 )

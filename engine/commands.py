@@ -11,7 +11,15 @@ from typing import TypeAlias
 
 import msgspec
 
-from engine.ids import FanId, HoldId, IdempotencyKey, OrderId, SeatId, TicketTypeId
+from engine.ids import (
+    FanId,
+    HoldId,
+    IdempotencyKey,
+    OrderId,
+    SeatId,
+    TicketTypeId,
+    WaitListEntryId,
+)
 
 
 class Withholding(enum.StrEnum):
@@ -147,6 +155,26 @@ class ChangeSaleSettings(msgspec.Struct, frozen=True, kw_only=True, gc=False, ta
     closes_at_ms: int | msgspec.UnsetType = msgspec.UNSET
     hold_ttl_ms: int | msgspec.UnsetType = msgspec.UNSET
     max_tickets_per_user: int | msgspec.UnsetType | None = msgspec.UNSET
+    wait_list_enabled: bool | msgspec.UnsetType = msgspec.UNSET
+    offer_ttl_ms: int | msgspec.UnsetType = msgspec.UNSET
+
+
+class JoinWaitList(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Put the fan on the event's wait list, or answer the entry the fan already has (joining is
+    idempotent by itself: one entry per fan). `email` is where an offer is announced."""
+
+    new_entry_id: WaitListEntryId
+    fan_id: FanId
+    quantity: int
+    ticket_type_id: TicketTypeId | None = None
+    email: str | None = None
+
+
+class LeaveWaitList(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Take the fan's entry off the list; an offer it holds is released and passes on."""
+
+    entry_id: WaitListEntryId
+    fan_id: FanId
 
 
 Command: TypeAlias = (
@@ -167,6 +195,8 @@ Command: TypeAlias = (
     | PauseSale
     | ResumeSale
     | ChangeSaleSettings
+    | JoinWaitList
+    | LeaveWaitList
 )
 
 MINTED_FIELD_PREFIX = "new_"

@@ -14,3 +14,4 @@ HoldId: TypeAlias = str
 OrderId: TypeAlias = str
 FanId: TypeAlias = str
 IdempotencyKey: TypeAlias = str
+WaitListEntryId: TypeAlias = str

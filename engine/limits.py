@@ -39,6 +39,15 @@ IDEMPOTENCY_KEY_CHARACTERS_MAX = 255
 IDEMPOTENCY_KEY_TTL_MS = 86_400_000
 IDEMPOTENCY_KEYS_FORGOTTEN_PER_COMMAND_MAX = 5_000
 
+# The wait list: a fan's entry asks for a few tickets, and an offer is a hold of them that keeps
+# at least a minute (time to read the email) and at most an hour (stock kept off the sale).
+WAIT_LIST_QUANTITY_MAX = 4
+OFFER_TTL_S_MIN = 60
+OFFER_TTL_S_MAX = 3_600
+OFFER_TTL_S_DEFAULT = 600
+# Entries are kept for the event's life (one per fan), so the list is bounded like a queue.
+WAIT_LIST_ENTRIES_PER_EVENT_MAX = 100_000
+
 # Authentication
 BEARER_TOKEN_CHARACTERS_MAX = 4_096
 # A fan is known as "<tenant uuid>/<user id>", which must fit the 255 characters of a fan id.

@@ -9,7 +9,16 @@ from typing import TypeAlias
 import msgspec
 
 from engine.holds import Hold, HoldItem, Sale
-from engine.ids import FanId, HoldId, IdempotencyKey, OrderId, SeatId
+from engine.ids import (
+    FanId,
+    HoldId,
+    IdempotencyKey,
+    OrderId,
+    SeatId,
+    TicketTypeId,
+    WaitListEntryId,
+)
+from engine.inventory.wait_list import WaitListEntry, WaitListStatus
 from engine.pricing import Price, price_order
 
 
@@ -58,11 +67,37 @@ class ExpiryReport(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True
     forgotten_idempotency_keys: tuple[IdempotencyKey, ...]
 
 
+class WaitListEntryView(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """A fan's wait-list entry as a join answers it; `position` only while it is waiting."""
+
+    entry_id: WaitListEntryId
+    fan_id: FanId
+    status: WaitListStatus
+    position: int | None
+    quantity: int
+    ticket_type_id: TicketTypeId | None
+    hold_id: HoldId | None
+    offer_expires_at_ms: int | None
+
+    @classmethod
+    def of(cls, entry: WaitListEntry, position: int | None) -> "WaitListEntryView":
+        return cls(
+            entry_id=entry.entry_id,
+            fan_id=entry.fan_id,
+            status=entry.status,
+            position=position,
+            quantity=entry.quantity,
+            ticket_type_id=entry.ticket_type_id,
+            hold_id=entry.hold_id,
+            offer_expires_at_ms=entry.offer_expires_at_ms,
+        )
+
+
 class Acknowledged(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     """Done, with nothing to report beyond the changes."""
 
 
-Outcome: TypeAlias = HoldView | SaleView | ExpiryReport | Acknowledged
+Outcome: TypeAlias = HoldView | SaleView | ExpiryReport | WaitListEntryView | Acknowledged
 
 
 class IdempotencyRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):

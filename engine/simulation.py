@@ -2,8 +2,11 @@
 
 Each seed drives its own generator (SplitMix64, written here so the engine needs no `random`) and a
 virtual clock; after every step the inventory is recounted from scratch, and every few steps it is
-rebuilt from its rows through a JSON round trip and compared. A failure raises `SimulationFailure`
-naming the seed and the step, and `run_simulation(seed)` replays it exactly.
+rebuilt from its rows through a JSON round trip and compared. Fans join and leave the wait list, so
+offers (holds placed inside other commands) are recounted and rebuilt like any hold, and after
+every decision that returns stock no waiting entry is left that an offer could serve. A failure
+raises `SimulationFailure` naming the seed and the step, and `run_simulation(seed)` replays it
+exactly.
 """
 
 from collections.abc import Sequence
@@ -23,6 +26,8 @@ from engine.commands import (
     HoldSeats,
     IssueComps,
     ItemRequest,
+    JoinWaitList,
+    LeaveWaitList,
     PauseSale,
     PlaceHold,
     RefundOrder,
@@ -38,6 +43,7 @@ from engine.inventory.configuration import InventoryConfiguration, TicketKind, T
 from engine.inventory.decision import Decision
 from engine.inventory.rows import InventoryRows
 from engine.inventory.state import Inventory
+from engine.inventory.wait_list_decisions import can_offer, decide_offer, returns_stock
 from engine.rejections import Rejected
 from engine.seat_map import RowLayout, SectionLayout
 
@@ -53,6 +59,9 @@ HOLD_TTL_MS = 60_000
 NEW_HOLD_TTLS_MS = (30_000, HOLD_TTL_MS, 300_000)
 NEW_LIMITS = (None, 1, 3, 6, 12)
 CLOSE_POSTPONEMENTS_MS = (600_000, 3_600_000)
+OFFER_TTL_MS = 60_000
+# Fans who only wait: more entries than the buying fans make, so offers pass down the list.
+WAIT_LIST_FANS = tuple(f"waiter-{number}" for number in range(8))
 ROWS_DECODER = msgspec.json.Decoder(InventoryRows)
 Option = TypeVar("Option")
 
@@ -101,6 +110,8 @@ def simulation_configuration() -> InventoryConfiguration:
         closes_at_ms=CLOSES_AT_MS,
         hold_ttl_ms=HOLD_TTL_MS,
         max_tickets_per_user=6,
+        wait_list_enabled=True,
+        offer_ttl_ms=OFFER_TTL_MS,
         ticket_types=(
             TicketTypeDefinition(
                 ticket_type_id="GA", kind=TicketKind.GENERAL, price_cents=4_995, capacity=20
@@ -254,10 +265,27 @@ class Simulation:
             return PauseSale() if generator.chance(40) else ResumeSale()
         if roll < 95:
             return self.sale_settings_change()
+        if roll < 98:
+            return self.wait_list_command(fan_id)
         if self.keyed_commands:
             command, _ = generator.choice(self.keyed_commands)
             return command
         return ExpireHolds()
+
+    def wait_list_command(self, fan_id: str) -> Command:
+        generator = self.generator
+        entries = sorted(self.inventory.wait_list.entries)
+        if entries and generator.chance(25):
+            entry = self.inventory.wait_list.entries[generator.choice(entries)]
+            owner = entry.fan_id if generator.chance(90) else fan_id
+            return LeaveWaitList(entry_id=entry.entry_id, fan_id=owner)
+        return JoinWaitList(
+            new_entry_id=self.next_id("entry"),
+            fan_id=generator.choice((fan_id, *WAIT_LIST_FANS)),
+            quantity=generator.between(0, 5),
+            ticket_type_id=generator.choice((None, None, "GA", "RES", "BOX")),
+            email=generator.choice((None, "fan@example.com")),
+        )
 
     def sale_settings_change(self) -> ChangeSaleSettings:
         generator = self.generator
@@ -272,6 +300,8 @@ class Simulation:
             closes_at_ms = self.inventory.configuration.closes_at_ms
             postponement_ms = generator.choice(CLOSE_POSTPONEMENTS_MS)
             change = msgspec.structs.replace(change, closes_at_ms=closes_at_ms + postponement_ms)
+        if generator.chance(20):
+            change = msgspec.structs.replace(change, wait_list_enabled=generator.chance(70))
         return change
 
     def advance_clock(self) -> None:
@@ -303,11 +333,20 @@ class Simulation:
             assert result.outcome == first.outcome, "a replay answered differently"
             assert result.changes == (), "a replay changed something"
             assert self.inventory.comparable_state() == before, "a replay changed the state"
-        self.check(command)
+        self.check(command, result)
 
-    def check(self, command: Command) -> None:
+    def check(self, command: Command, result: Decision | Rejected) -> None:
         inventory = self.inventory
         inventory.assert_consistent()
+        if (
+            isinstance(result, Decision)
+            and returns_stock(result.changes)
+            and can_offer(inventory, self.now_ms)
+        ):
+            wait_list = inventory.wait_list
+            for entry_id in wait_list.waiting:
+                offer = decide_offer(inventory, wait_list.entries[entry_id], self.now_ms)
+                assert offer == (), f"entry {entry_id} waits while stock fits it"
         if isinstance(command, ExpireHolds):
             overdue = [h for h in inventory.holds.values() if h.expires_at_ms <= self.now_ms]
             assert not overdue, f"holds past expiry still live: {overdue}"

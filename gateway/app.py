@@ -52,6 +52,7 @@ from gateway.routes import (
     ticket_tools,
     tickets,
     venue,
+    wait_list,
 )
 from gateway.settings import Settings
 from gateway.state import GatewayState
@@ -217,6 +218,7 @@ def routers_in_order(settings: Settings) -> list[APIRouter]:
             queue,
             events,
             orders,
+            wait_list,
             payments,
             tickets,
             scanning,

@@ -40,6 +40,7 @@ class ErrorCode(enum.StrEnum):
     SEAT_UNAVAILABLE = "SEAT_UNAVAILABLE"
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
     HOLD_EXPIRED = "HOLD_EXPIRED"
+    WAIT_LIST_CLOSED = "WAIT_LIST_CLOSED"
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     PAYMENT_FAILED = "PAYMENT_FAILED"
     ORDER_NOT_REFUNDABLE = "ORDER_NOT_REFUNDABLE"
@@ -64,6 +65,7 @@ ERROR_TABLE: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.SEAT_UNAVAILABLE: (409, "Some of these seats are no longer available."),
     ErrorCode.LIMIT_EXCEEDED: (409, "This would pass your ticket limit for the event."),
     ErrorCode.HOLD_EXPIRED: (410, "The hold expired or was released."),
+    ErrorCode.WAIT_LIST_CLOSED: (409, "This event's wait list is not open to new entries."),
     ErrorCode.IDEMPOTENCY_CONFLICT: (
         409,
         "This Idempotency-Key was used with a different request, or is still in flight.",
@@ -114,6 +116,7 @@ REASON_CODES: dict[Reason, ErrorCode] = {
     Reason.SEAT_UNAVAILABLE: ErrorCode.SEAT_UNAVAILABLE,
     Reason.LIMIT_EXCEEDED: ErrorCode.LIMIT_EXCEEDED,
     Reason.HOLD_EXPIRED: ErrorCode.HOLD_EXPIRED,
+    Reason.WAIT_LIST_CLOSED: ErrorCode.WAIT_LIST_CLOSED,
     Reason.IDEMPOTENCY_CONFLICT: ErrorCode.IDEMPOTENCY_CONFLICT,
     Reason.BUSY: ErrorCode.UNAVAILABLE,
     Reason.UNAVAILABLE: ErrorCode.UNAVAILABLE,

@@ -16,6 +16,7 @@ from gateway.schemas import (
     VenueOnsaleView,
     WaitingRoomSettingsView,
     WaitingRoomView,
+    WaitListSettingsView,
     format_moment,
 )
 from gateway.stats_board import event_status
@@ -79,6 +80,9 @@ def venue_event_view(
                 admit_per_second=waiting_room.admit_per_second,
                 max_active_shoppers=waiting_room.max_active_shoppers,
                 access_ttl_s=waiting_room.access_ttl_s,
+            ),
+            wait_list=WaitListSettingsView(
+                enabled=details.wait_list.enabled, offer_ttl_s=details.wait_list.offer_ttl_s
             ),
         ),
         ticket_types=ticket_type_views(details, snapshot),

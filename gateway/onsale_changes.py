@@ -14,7 +14,12 @@ from engine.commands import ChangeSaleSettings
 from engine.limits import MILLISECONDS_PER_SECOND
 from engine.waiting_room.commands import ChangeWaitingRoomSettings
 from gateway.exchange import invalid
-from gateway.schemas import EventStatus, OnsalePatchBody, WaitingRoomPatchBody
+from gateway.schemas import (
+    EventStatus,
+    OnsalePatchBody,
+    WaitingRoomPatchBody,
+    WaitListPatchBody,
+)
 from persistence.event_details import EventDetails
 from persistence.event_repository import milliseconds_of
 
@@ -70,10 +75,16 @@ def admission_rate(
 def sale_settings(
     onsale: OnsalePatchBody, *, opens_at_ms: int | None, closes_at_ms: int | None
 ) -> ChangeSaleSettings | None:
-    """What the sale's InventoryActor changes, or None when the body changes none of it."""
+    """What the sale's InventoryActor changes, or None when the body changes none of it; the
+    wait list's settings are the sale's too, since its actor makes the offers."""
     hold_ttl_s = onsale.hold_ttl_s
+    wait_list = onsale.wait_list
+    if isinstance(wait_list, msgspec.UnsetType):
+        wait_list = WaitListPatchBody()
+    offer_ttl_s = wait_list.offer_ttl_s
     if all(value is None for value in (opens_at_ms, closes_at_ms)) and not any(
-        given(value) for value in (hold_ttl_s, onsale.max_tickets_per_user)
+        given(value)
+        for value in (hold_ttl_s, onsale.max_tickets_per_user, wait_list.enabled, offer_ttl_s)
     ):
         return None
     return ChangeSaleSettings(
@@ -85,6 +96,12 @@ def sale_settings(
             else hold_ttl_s * MILLISECONDS_PER_SECOND
         ),
         max_tickets_per_user=onsale.max_tickets_per_user,
+        wait_list_enabled=wait_list.enabled,
+        offer_ttl_ms=(
+            msgspec.UNSET
+            if isinstance(offer_ttl_s, msgspec.UnsetType)
+            else offer_ttl_s * MILLISECONDS_PER_SECOND
+        ),
     )
 
 

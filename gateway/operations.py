@@ -25,6 +25,9 @@ from gateway.schemas import (
     SeatmapView,
     VenueEventList,
     VenueEventView,
+    WaitListEntryView,
+    WaitListJoinBody,
+    WaitListJoinView,
 )
 from gateway.stats_schemas import StatsView
 
@@ -191,6 +194,41 @@ SALE_OPERATIONS: tuple[Operation, ...] = (
         answer=CheckoutView,
         errors=(ErrorCode.NOT_FOUND, ErrorCode.HOLD_EXPIRED, ErrorCode.IDEMPOTENCY_CONFLICT),
         idempotent=True,
+    ),
+    Operation(
+        method="post",
+        path="/v1/events/{event_id}/wait-list",
+        summary=(
+            "Join the event's wait list (201), or get the entry you have (200): stock that comes "
+            "back is offered to entries in join order, as a hold of theirs, and emailed"
+        ),
+        answer_status=201,
+        answer=WaitListJoinView,
+        body=WaitListJoinBody,
+        errors=(
+            ErrorCode.VALIDATION_ERROR,
+            ErrorCode.NOT_FOUND,
+            ErrorCode.WAIT_LIST_CLOSED,
+            ErrorCode.LIMIT_EXCEEDED,
+            ErrorCode.IDEMPOTENCY_CONFLICT,
+        ),
+        idempotent=True,
+    ),
+    Operation(
+        method="get",
+        path="/v1/wait-list/{entry_id}",
+        summary="Your wait-list entry: its place while waiting, its offer once offered",
+        answer_status=200,
+        answer=WaitListEntryView,
+        errors=(ErrorCode.NOT_FOUND,),
+    ),
+    Operation(
+        method="delete",
+        path="/v1/wait-list/{entry_id}",
+        summary="Leave the wait list; an offer you hold is released and passes to the next entry",
+        answer_status=204,
+        answer=None,
+        errors=(ErrorCode.NOT_FOUND,),
     ),
     Operation(
         method="get",

@@ -76,6 +76,15 @@ AccessTtl = Annotated[
         description="Seconds an access token from the waiting room lets its fan shop.",
     ),
 ]
+OfferTtl = Annotated[
+    int,
+    Meta(
+        ge=limits.OFFER_TTL_S_MIN,
+        le=limits.OFFER_TTL_S_MAX,
+        description="Seconds a wait-list offer (a hold of its fan) lasts before it passes on.",
+    ),
+]
+WaitListQuantity = Annotated[int, Meta(ge=1, le=limits.WAIT_LIST_QUANTITY_MAX)]
 WebhookUrl = Annotated[
     str,
     Meta(
@@ -97,12 +106,18 @@ class WaitingRoomSettingsBody(Request):
     access_ttl_s: AccessTtl = 900
 
 
+class WaitListSettingsBody(Request):
+    enabled: bool = False
+    offer_ttl_s: OfferTtl = limits.OFFER_TTL_S_DEFAULT
+
+
 class OnsaleBody(Request):
     opens_at: Moment
     closes_at: Moment
     hold_ttl_s: HoldTtl = 600
     max_tickets_per_user: TicketsPerFan | None = 6
     waiting_room: WaitingRoomSettingsBody = WaitingRoomSettingsBody()
+    wait_list: WaitListSettingsBody = WaitListSettingsBody()
 
 
 class TicketTypeBody(Request):
@@ -154,6 +169,13 @@ class WaitingRoomPatchBody(Request):
     access_ttl_s: AccessTtl | UnsetType = UNSET
 
 
+class WaitListPatchBody(Request):
+    """A field left out stays as it is; a new `offer_ttl_s` applies to the offers made after it."""
+
+    enabled: bool | UnsetType = UNSET
+    offer_ttl_s: OfferTtl | UnsetType = UNSET
+
+
 class OnsalePatchBody(Request):
     """The on-sale settings in the shape of creation; a field left out stays as it is. A change
     applies to what comes after it: holds keep their expiry, and a lowered
@@ -166,6 +188,7 @@ class OnsalePatchBody(Request):
     max_tickets_per_user: TicketsPerFan | UnsetType | None = UNSET
     waiting_room: WaitingRoomPatchBody | UnsetType = UNSET
     admit_per_second: AdmitPerSecond | None = None
+    wait_list: WaitListPatchBody | UnsetType = UNSET
 
 
 class PatchEventBody(Request):
@@ -252,6 +275,11 @@ class EventView(Response):
     ticket_types: list[FanTicketTypeView]
 
 
+class WaitListSettingsView(Response):
+    enabled: bool
+    offer_ttl_s: int
+
+
 class VenueOnsaleView(Response):
     """`max_tickets_per_user` is null when the event sets no per-fan limit."""
 
@@ -260,6 +288,7 @@ class VenueOnsaleView(Response):
     hold_ttl_s: int
     max_tickets_per_user: int | None
     waiting_room: WaitingRoomSettingsView
+    wait_list: WaitListSettingsView
 
 
 class VenueEventView(Response):
@@ -305,7 +334,8 @@ class SeatmapView(Response):
 
 class QueueView(Response):
     """`inventory` is what the event has left: `held` while nothing is available but holds may
-    come back; a queued place shows `state` `sold_out` once nothing is held either."""
+    come back; a queued place shows `state` `sold_out` once nothing is held either, and
+    `wait_list` says whether the event's wait list is open to join instead."""
 
     queue_id: str
     state: PlaceState
@@ -313,6 +343,7 @@ class QueueView(Response):
     eta_s: int | None
     access_token: str | None
     inventory: Stock
+    wait_list: bool
 
 
 class HoldItemView(Response):
@@ -332,3 +363,33 @@ class HoldView(Response):
     items: list[HoldItemView]
     seats: list[str]
     subtotal_cents: int
+
+
+class WaitListJoinBody(Request):
+    """`ticket_type_id` left out: the first ticket type, in the event's order, with enough."""
+
+    quantity: WaitListQuantity
+    ticket_type_id: Identifier | None = None
+
+
+WaitListEntryStatus = Literal["waiting", "offered", "converted", "expired", "left"]
+
+
+class WaitListJoinView(Response):
+    entry_id: str
+    status: WaitListEntryStatus
+    position: int | None
+
+
+class WaitListEntryView(Response):
+    """`position` counts the entries waiting ahead (0: next), null unless `waiting`; `hold_id` and
+    `offer_expires_at` are the offer's, null until the entry is offered."""
+
+    entry_id: str
+    event_id: str
+    status: WaitListEntryStatus
+    position: int | None
+    quantity: int
+    ticket_type_id: str | None
+    hold_id: str | None
+    offer_expires_at: str | None

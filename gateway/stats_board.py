@@ -30,6 +30,7 @@ from gateway.stats_schemas import (
     QueueStatsView,
     StatsView,
     TicketTypeStatsView,
+    wait_list_view,
 )
 from persistence.database_errors import DATABASE_ERRORS
 from persistence.event_details import EventDetails
@@ -214,6 +215,7 @@ class StatsBoard:
             orders=OrderStatsView(**orders),
             mints=MintStatsView(**mints),
             comps=figures.comps_sold,
+            wait_list=wait_list_view(figures.wait_list),
         )
 
     async def _queue(self, details: EventDetails) -> QueueStatsView:

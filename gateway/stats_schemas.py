@@ -6,6 +6,7 @@ shapes only by adding.
 """
 
 from gateway.schemas import EventStatus, Response
+from persistence.wait_list_entries import WaitListFigures
 
 
 class TicketTypeStatsView(Response):
@@ -47,6 +48,26 @@ class MintStatsView(Response):
     failed: int
 
 
+class WaitListStatsView(Response):
+    """The event's wait-list entries by status; `left` counts the fans who left it."""
+
+    waiting: int
+    offered: int
+    converted: int
+    expired: int
+    left: int
+
+
+def wait_list_view(figures: WaitListFigures) -> WaitListStatsView:
+    return WaitListStatsView(
+        waiting=figures.waiting,
+        offered=figures.offered,
+        converted=figures.converted,
+        expired=figures.expired,
+        left=figures.left,
+    )
+
+
 class StatsView(Response):
     """`capacity` is what is on sale: a venue's kills and set-asides are `withheld`, outside it,
     so `sold + held + available == capacity` holds per ticket type and in total. `comps` counts
@@ -66,3 +87,6 @@ class StatsView(Response):
     orders: OrderStatsView
     mints: MintStatsView
     comps: int = 0
+    wait_list: WaitListStatsView = WaitListStatsView(
+        waiting=0, offered=0, converted=0, expired=0, left=0
+    )

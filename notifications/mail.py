@@ -6,6 +6,7 @@ notification's id, so a message sent again after a crash carries the same id and
 show it once.
 """
 
+import datetime
 import email.message
 import email.policy
 import email.utils
@@ -92,12 +93,32 @@ def ticket_transferred(notice: Notice) -> tuple[str, str]:
     return f"A ticket for {notice.event_name} is yours", body
 
 
+def wait_list_offered(notice: Notice) -> tuple[str, str]:
+    count = "a ticket" if notice.quantity == 1 else f"{notice.quantity} tickets"
+    until = (
+        ""
+        if notice.offer_expires_at_ms is None
+        else datetime.datetime.fromtimestamp(
+            notice.offer_expires_at_ms / 1_000, tz=datetime.UTC
+        ).strftime(" until %Y-%m-%d %H:%M UTC")
+    )
+    body = (
+        f"Tickets came back for {notice.event_name}, and you are next on the wait list: "
+        f"{count} are held for you{until}, for "
+        f"{format_amount(notice.total_cents, notice.currency)} before fees.\n\n"
+        f"Hold: {notice.hold_id}\n\n"
+        "Check out the hold before then to buy them; after that they go to the next fan waiting."
+    )
+    return f"Your wait-list offer for {notice.event_name}", body
+
+
 BODY_COMPOSERS: dict[NoticeKind, Callable[[Notice], tuple[str, str]]] = {
     NoticeKind.ORDER_CONFIRMED: order_confirmed,
     NoticeKind.PAYMENT_FAILED: payment_failed,
     NoticeKind.ORDER_EXPIRED: order_expired,
     NoticeKind.REFUNDED: refunded,
     NoticeKind.TICKET_TRANSFERRED: ticket_transferred,
+    NoticeKind.WAIT_LIST_OFFERED: wait_list_offered,
 }
 assert set(BODY_COMPOSERS) == set(NoticeKind), "every notice kind has an email"
 

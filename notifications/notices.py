@@ -17,6 +17,7 @@ class NoticeKind(enum.StrEnum):
     ORDER_EXPIRED = "order_expired"
     REFUNDED = "refunded"
     TICKET_TRANSFERRED = "ticket_transferred"
+    WAIT_LIST_OFFERED = "wait_list_offered"
 
 
 NOTICE_TOPIC_PREFIX = "notice."
@@ -41,7 +42,9 @@ class Notice(msgspec.Struct, frozen=True, kw_only=True):
     `email` is where the fan's email goes, None when there is no address (then no email is sent):
     for `ticket_transferred` it is the recipient's address, `user_id` the giver and `to_user_id`
     the recipient. `total_cents` is the order's total (for `refunded`, the amount refunded), in
-    `currency`'s minor units; `reason` says why an order failed, expired or was refunded.
+    `currency`'s minor units; `reason` says why an order failed, expired or was refunded. A
+    `wait_list_offered` notice names no order: it offers the hold `hold_id` of `quantity` tickets,
+    `total_cents` before fees, until `offer_expires_at_ms`.
     """
 
     kind: NoticeKind
@@ -56,6 +59,9 @@ class Notice(msgspec.Struct, frozen=True, kw_only=True):
     tickets: tuple[NoticeTicket, ...] = ()
     reason: str | None = None
     to_user_id: str | None = None
+    hold_id: uuid.UUID | None = None
+    quantity: int | None = None
+    offer_expires_at_ms: int | None = None
 
 
 NOTICE_DECODER = msgspec.json.Decoder(Notice)

@@ -40,6 +40,7 @@ WEBHOOK_TYPES: dict[NoticeKind, str] = {
     NoticeKind.ORDER_EXPIRED: "order.expired",
     NoticeKind.REFUNDED: "order.refunded",
     NoticeKind.TICKET_TRANSFERRED: "ticket.transferred",
+    NoticeKind.WAIT_LIST_OFFERED: "wait_list.offered",
 }
 assert set(WEBHOOK_TYPES) == set(NoticeKind), "every notice kind has a webhook type"
 

@@ -21,7 +21,9 @@ SELECT_EVENT_SETTINGS = """
 SELECT (extract(epoch FROM opens_at) * 1000)::bigint AS opens_at_ms,
        (extract(epoch FROM closes_at) * 1000)::bigint AS closes_at_ms,
        hold_ttl_s,
-       max_tickets_per_user
+       max_tickets_per_user,
+       wait_list_enabled,
+       offer_ttl_s
 FROM events
 WHERE id = $1
 """
@@ -92,4 +94,6 @@ async def load_inventory_configuration(
         max_tickets_per_user=settings["max_tickets_per_user"],
         ticket_types=ticket_types,
         sections=sections,
+        wait_list_enabled=settings["wait_list_enabled"],
+        offer_ttl_ms=settings["offer_ttl_s"] * MILLISECONDS_PER_SECOND,
     )

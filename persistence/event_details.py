@@ -12,6 +12,7 @@ import asyncpg
 import msgspec
 
 from engine.inventory.configuration import TicketKind
+from engine.limits import OFFER_TTL_S_DEFAULT
 from engine.seat_map import SectionLayout
 from persistence.event_configuration import load_sections
 
@@ -38,6 +39,11 @@ class WaitingRoomDetails(msgspec.Struct, frozen=True, kw_only=True):
     access_ttl_s: int
 
 
+class WaitListDetails(msgspec.Struct, frozen=True, kw_only=True):
+    enabled: bool
+    offer_ttl_s: int
+
+
 class EventDetails(msgspec.Struct, frozen=True, kw_only=True):
     """Everything the API shows of an event that changes only when its venue changes it;
     `max_tickets_per_user` is None when the event sets no per-fan limit."""
@@ -58,6 +64,7 @@ class EventDetails(msgspec.Struct, frozen=True, kw_only=True):
     webhook_url: str | None
     webhook_secret: str
     transfers_allowed: bool = True
+    wait_list: WaitListDetails = WaitListDetails(enabled=False, offer_ttl_s=OFFER_TTL_S_DEFAULT)
 
 
 SELECT_LOCATION = """
@@ -97,7 +104,8 @@ SELECT events.name, venues.name AS venue_name, events.currency,
        (extract(epoch FROM events.closes_at) * 1000)::bigint AS closes_at_ms,
        events.hold_ttl_s, events.max_tickets_per_user, events.waiting_room_enabled,
        events.admit_per_second, events.max_active_shoppers, events.access_ttl_s,
-       events.webhook_url, events.webhook_secret, events.transfers_allowed
+       events.webhook_url, events.webhook_secret, events.transfers_allowed,
+       events.wait_list_enabled, events.offer_ttl_s
 FROM events JOIN venues ON venues.id = events.venue_id
 WHERE events.id = $1
 """
@@ -150,6 +158,9 @@ async def load_event_details(
         webhook_url=event["webhook_url"],
         webhook_secret=event["webhook_secret"],
         transfers_allowed=event["transfers_allowed"],
+        wait_list=WaitListDetails(
+            enabled=event["wait_list_enabled"], offer_ttl_s=event["offer_ttl_s"]
+        ),
     )
 
 

@@ -20,7 +20,7 @@ from engine.inventory.configuration import (
     TicketTypeDefinition,
     validate_configuration,
 )
-from engine.limits import MILLISECONDS_PER_SECOND
+from engine.limits import MILLISECONDS_PER_SECOND, OFFER_TTL_S_DEFAULT
 from engine.rejections import Rejected
 from engine.seat_map import RowLayout, SectionLayout
 
@@ -58,6 +58,11 @@ class WaitingRoomSettings(msgspec.Struct, frozen=True, kw_only=True):
     access_ttl_s: int
 
 
+class WaitListSettings(msgspec.Struct, frozen=True, kw_only=True):
+    enabled: bool = False
+    offer_ttl_s: int = OFFER_TTL_S_DEFAULT
+
+
 class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
     """An event as `POST /v1/venue/events` describes it, times timezone-aware;
     `max_tickets_per_user` is None when it sets no per-fan limit."""
@@ -75,6 +80,7 @@ class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
     sections: tuple[NewSection, ...] = ()
     webhook_url: str | None = None
     transfers_allowed: bool = True
+    wait_list: WaitListSettings = WaitListSettings()
 
 
 class CreatedTicketType(msgspec.Struct, frozen=True, kw_only=True):
@@ -141,6 +147,8 @@ def configuration_of(
             )
             for section in event.sections
         ),
+        wait_list_enabled=event.wait_list.enabled,
+        offer_ttl_ms=event.wait_list.offer_ttl_s * MILLISECONDS_PER_SECOND,
     )
 
 
@@ -148,8 +156,9 @@ INSERT_EVENT = """
 INSERT INTO events (id, tenant_id, venue_id, name, starts_at, ends_at, currency, opens_at,
                     closes_at, hold_ttl_s, max_tickets_per_user, waiting_room_enabled,
                     admit_per_second, max_active_shoppers, access_ttl_s, webhook_url,
-                    webhook_secret, transfers_allowed)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                    webhook_secret, transfers_allowed, wait_list_enabled, offer_ttl_s)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+        $20)
 """
 
 INSERT_TICKET_TYPES = """
@@ -210,6 +219,8 @@ async def create_event(
         event.webhook_url,
         new_webhook_secret(),
         event.transfers_allowed,
+        event.wait_list.enabled,
+        event.wait_list.offer_ttl_s,
     )
     await _insert_ticket_types(connection, tenant_id, event_id, event, ticket_type_ids)
     seat_count = await _insert_seats(connection, tenant_id, event_id, event, ticket_type_ids)

@@ -3,7 +3,8 @@ state of every hold, sale, seat and count it touches, and the outbox rows it lea
 
 Pure (no asyncpg): persistence.inventory_rows turns the effect into the arrays each statement
 writes, persistence.inventory_writes runs them. A new change kind goes into `referenced_ids`,
-`_fold_change` and `OUTBOX_TOPICS` together.
+`_fold_change` and `OUTBOX_TOPICS` together (a wait-list change, into
+persistence.wait_list_batch).
 """
 
 import dataclasses
@@ -32,16 +33,22 @@ from engine.changes import (
     SeatsBlocked,
     SeatsUnblocked,
     UnitsWithheld,
+    WaitListJoined,
+    WaitListLeft,
+    WaitListOfferConverted,
+    WaitListOffered,
+    WaitListOffersExpired,
     WithheldUnitsReturned,
 )
 from engine.commands import Withholding
 from engine.hold_lifecycle import HoldStatus
 from engine.holds import Hold, Sale
-from engine.ids import HoldId, IdempotencyKey, OrderId, SeatId, TicketTypeId
+from engine.ids import HoldId, IdempotencyKey, OrderId, SeatId, TicketTypeId, WaitListEntryId
 from engine.inventory.state import WITHHOLDING_SEAT_STATES
 from engine.outcomes import IdempotencyRecord
 from engine.pricing import Price, price_order
 from engine.seat_map import SeatState
+from persistence.wait_list_batch import WaitListDraft, fold_wait_list_change
 
 SEAT_STATE_NAMES: dict[SeatState, str] = {state: state.name.lower() for state in SeatState}
 WITHHELD_SEAT_STATE_NAMES = tuple(
@@ -82,6 +89,12 @@ OUTBOX_TOPICS: dict[type, str | None] = {
     SaleSettingsChanged: None,
     IdempotencyKeyRecorded: None,
     IdempotencyKeysForgotten: None,
+    # An offer is announced to its fan by a notice the commit writes (persistence.wait_list_writes).
+    WaitListJoined: None,
+    WaitListLeft: None,
+    WaitListOffered: None,
+    WaitListOffersExpired: None,
+    WaitListOfferConverted: None,
 }
 assert set(OUTBOX_TOPICS) == set(typing.get_args(Change))
 
@@ -150,6 +163,7 @@ class BatchEffect:
     paused: bool | None = None
     settings: SaleSettingsChanged | None = None
     outbox: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
+    wait_list: dict[WaitListEntryId, WaitListDraft] = dataclasses.field(default_factory=dict)
 
     def move_seats(self, seats: Iterable[SeatId], before: str, after: str) -> None:
         for seat_id in seats:
@@ -219,6 +233,11 @@ def referenced_ids(changes: Sequence[Change]) -> tuple[list[HoldId], list[OrderI
                 | SaleSettingsChanged()
                 | IdempotencyKeyRecorded()
                 | IdempotencyKeysForgotten()
+                | WaitListJoined()
+                | WaitListLeft()
+                | WaitListOffered()
+                | WaitListOffersExpired()
+                | WaitListOfferConverted()
             ):
                 pass
             case _:
@@ -299,6 +318,14 @@ def _fold_change(effect: BatchEffect, change: Change) -> None:
             if not sale.seats:
                 for item in sale.items:
                     effect.add_withheld(item.ticket_type_id, allocation, -item.quantity)
+        case (
+            WaitListJoined()
+            | WaitListLeft()
+            | WaitListOffered()
+            | WaitListOffersExpired()
+            | WaitListOfferConverted()
+        ):
+            fold_wait_list_change(effect.wait_list, change)
         case _:
             _fold_venue_change(effect, change)
 

@@ -13,6 +13,7 @@ from engine.commands import Withholding
 from engine.holds import Hold, HoldItem, Sale
 from engine.ids import HoldId, OrderId, SeatId
 from engine.inventory.rows import InventoryRows, SeatRow, WithheldUnitsRow
+from engine.inventory.wait_list import WaitListEntry, WaitListStatus
 from engine.outcomes import IdempotencyRecord, Outcome
 from persistence.event_configuration import load_inventory_configuration
 from persistence.inventory_batch import SEAT_STATE_NAMES
@@ -102,6 +103,14 @@ WHERE event_id = $1
 ORDER BY position
 """
 
+SELECT_WAIT_LIST = """
+SELECT id::text AS entry_id, user_id, email, quantity, ticket_type_id::text AS ticket_type_id,
+       sequence, status, hold_id::text AS hold_id, offer_expires_at_ms
+FROM wait_list_entries
+WHERE event_id = $1
+ORDER BY sequence
+"""
+
 
 async def load_inventory_rows(
     connection: asyncpg.Connection, *, event_id: uuid.UUID
@@ -137,6 +146,20 @@ async def load_inventory_rows(
         )
         for row in await connection.fetch(SELECT_IDEMPOTENCY_RECORDS, event_id)
     )
+    wait_list = tuple(
+        WaitListEntry(
+            entry_id=row["entry_id"],
+            fan_id=row["user_id"],
+            email=row["email"],
+            quantity=row["quantity"],
+            ticket_type_id=row["ticket_type_id"],
+            sequence=row["sequence"],
+            status=WaitListStatus(row["status"]),
+            hold_id=row["hold_id"],
+            offer_expires_at_ms=row["offer_expires_at_ms"],
+        )
+        for row in await connection.fetch(SELECT_WAIT_LIST, event_id)
+    )
     return InventoryRows(
         configuration=configuration,
         paused=paused,
@@ -145,6 +168,7 @@ async def load_inventory_rows(
         holds=holds,
         sales=sales,
         idempotency_records=idempotency_records,
+        wait_list=wait_list,
     )
 
 

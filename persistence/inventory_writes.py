@@ -31,6 +31,7 @@ from persistence.inventory_rows import (
     seat_moves,
     withheld_deltas,
 )
+from persistence.wait_list_writes import write_wait_list
 
 
 class InventoryConflict(RuntimeError):
@@ -198,7 +199,8 @@ UPDATE_SALE_SETTINGS = """
 UPDATE events
 SET opens_at = timestamptz 'epoch' + $2::bigint * interval '1 millisecond',
     closes_at = timestamptz 'epoch' + $3::bigint * interval '1 millisecond',
-    hold_ttl_s = $4, max_tickets_per_user = $5, updated_at = now()
+    hold_ttl_s = $4, max_tickets_per_user = $5, wait_list_enabled = $6, offer_ttl_s = $7,
+    updated_at = now()
 WHERE id = $1
 """
 
@@ -250,6 +252,9 @@ async def write_planned(fenced: FencedTransaction, *, plan: ChangePlan) -> None:
             INSERT_HOLDS_COUNTS_AND_RECORDS, tenant_id, event_id, now_ms, *main_columns_of_batch
         )
     await _write_new_rows(connection, tenant_id, event_id, effect, now_ms)
+    conflict = await write_wait_list(connection, tenant_id, event_id, effect.wait_list, now_ms)
+    if conflict is not None:
+        raise InventoryConflict(conflict)
     await _write_event(connection, event_id, effect)
     outbox = outbox_rows(effect)
     if outbox.topics:
@@ -324,4 +329,6 @@ async def _write_event(
             settings.closes_at_ms,
             settings.hold_ttl_ms // MILLISECONDS_PER_SECOND,
             settings.max_tickets_per_user,
+            settings.wait_list_enabled,
+            settings.offer_ttl_ms // MILLISECONDS_PER_SECOND,
         )

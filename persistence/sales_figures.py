@@ -1,5 +1,6 @@
-"""The figures of an event's sale that live only in Postgres: orders by status, revenue, mints and
-the tickets given away as comps (sold for nothing, so they add to sold and never to revenue).
+"""The figures of an event's sale that live only in Postgres: orders by status, revenue, mints,
+the tickets given away as comps (sold for nothing, so they add to sold and never to revenue) and
+the wait list's entries by status.
 
 Read in the event's tenant transaction by the stats board, at most once a second per event, so a
 hundred dashboards cost one query each second, not a hundred.
@@ -9,6 +10,8 @@ import uuid
 
 import asyncpg
 import msgspec
+
+from persistence.wait_list_entries import WaitListFigures, load_wait_list_figures
 
 ORDER_STATUSES = (
     "pending_payment",
@@ -28,6 +31,7 @@ class SalesFigures(msgspec.Struct, frozen=True, kw_only=True):
     revenue_cents: int
     mints_by_status: dict[str, int]
     comps_sold: int = 0
+    wait_list: WaitListFigures = WaitListFigures()
 
 
 SELECT_ORDERS = """
@@ -69,4 +73,5 @@ async def load_sales_figures(
         revenue_cents=revenue_cents,
         mints_by_status=mints_by_status,
         comps_sold=await connection.fetchval(SELECT_COMPS_SOLD, event_id),
+        wait_list=await load_wait_list_figures(connection, event_id=event_id),
     )

@@ -1,5 +1,8 @@
 """`apply(inventory, change)`: the only code that changes an inventory, one recorded change at a
-time; `execute` decides one command and applies its changes, the shell's single call per command.
+time; `execute` decides one command and applies its changes, then the wait list's (the offers
+that end with their holds, and the offers of stock that came back), the shell's single call per
+command: an offer is made in the same decision as the change that freed its stock, so nothing
+decided after it (a general hold of the same batch) can take that stock first.
 
 A new kind of change gets its case here; `assert_never` keeps the match exhaustive.
 """
@@ -26,22 +29,68 @@ from engine.changes import (
     SeatsBlocked,
     SeatsUnblocked,
     UnitsWithheld,
+    WaitListJoined,
+    WaitListLeft,
+    WaitListOfferConverted,
+    WaitListOffered,
+    WaitListOffersExpired,
     WithheldUnitsReturned,
 )
 from engine.commands import Command
 from engine.inventory.decide import decide
 from engine.inventory.decision import Decision
 from engine.inventory.state import Inventory
+from engine.inventory.wait_list import WaitListStatus
+from engine.inventory.wait_list_decisions import (
+    can_offer,
+    decide_offer,
+    ended_offers,
+    entry_view,
+    returns_stock,
+)
+from engine.outcomes import WaitListEntryView
 from engine.rejections import Rejected
 
 
 def execute(inventory: Inventory, command: Command, now_ms: int) -> Decision | Rejected:
-    """Decide one command and apply its changes: the shell's single call per command."""
+    """Decide one command and apply its changes, with the wait list's that follow from them, in
+    one decision: the shell's single call per command. A join answers its entry as the decision
+    leaves it (offered at once when stock is there)."""
     decision = decide(inventory, command, now_ms)
-    if isinstance(decision, Decision):
-        for change in decision.changes:
+    if isinstance(decision, Rejected):
+        return decision
+    for change in decision.changes:
+        apply(inventory, change)
+    follow_ups = _settle_wait_list(inventory, decision.changes, now_ms)
+    if not follow_ups:
+        return decision
+    outcome = decision.outcome
+    if isinstance(outcome, WaitListEntryView):
+        outcome = entry_view(inventory, inventory.wait_list.entries[outcome.entry_id])
+    return Decision(outcome=outcome, changes=(*decision.changes, *follow_ups))
+
+
+def _settle_wait_list(
+    inventory: Inventory, changes: tuple[Change, ...], now_ms: int
+) -> list[Change]:
+    """End the offers whose holds the changes ended, then offer what came back, in join order;
+    an event nobody has joined the wait list of pays one check per command."""
+    wait_list = inventory.wait_list
+    if not wait_list.entries:
+        return []
+    follow_ups = list(ended_offers(inventory, changes))
+    for change in follow_ups:
+        apply(inventory, change)
+    if not (wait_list.waiting and returns_stock(changes) and can_offer(inventory, now_ms)):
+        return follow_ups
+    for entry_id in list(wait_list.waiting):
+        offer = decide_offer(inventory, wait_list.entries[entry_id], now_ms)
+        for change in offer:
             apply(inventory, change)
-    return decision
+        follow_ups.extend(offer)
+        if offer and not can_offer(inventory, now_ms):
+            break
+    return follow_ups
 
 
 def apply(inventory: Inventory, change: Change) -> None:
@@ -101,9 +150,28 @@ def apply(inventory: Inventory, change: Change) -> None:
                 closes_at_ms=change.closes_at_ms,
                 hold_ttl_ms=change.hold_ttl_ms,
                 max_tickets_per_user=change.max_tickets_per_user,
+                wait_list_enabled=change.wait_list_enabled,
+                offer_ttl_ms=change.offer_ttl_ms,
             )
         case IdempotencyKeysForgotten(keys=keys):
             for key in keys:
                 del inventory.idempotency_records[key]
+        case WaitListJoined(entry=entry):
+            inventory.wait_list.add(entry)
+        case WaitListLeft(entry_id=entry_id):
+            inventory.wait_list.move(entry_id, WaitListStatus.LEFT)
+        case WaitListOffered(entry_id=entry_id, hold_id=hold_id):
+            assert inventory.holds[hold_id].fan_id == inventory.wait_list.entries[entry_id].fan_id
+            inventory.wait_list.move(
+                entry_id,
+                WaitListStatus.OFFERED,
+                hold_id=hold_id,
+                offer_expires_at_ms=change.offer_expires_at_ms,
+            )
+        case WaitListOffersExpired(entry_ids=entry_ids):
+            for entry_id in entry_ids:
+                inventory.wait_list.move(entry_id, WaitListStatus.EXPIRED)
+        case WaitListOfferConverted(entry_id=entry_id):
+            inventory.wait_list.move(entry_id, WaitListStatus.CONVERTED)
         case _:
             assert_never(change)

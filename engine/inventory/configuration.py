@@ -33,7 +33,8 @@ class TicketTypeDefinition(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class InventoryConfiguration(msgspec.Struct, frozen=True, kw_only=True):
-    """`max_tickets_per_user` is None when the event sets no per-fan limit."""
+    """`max_tickets_per_user` is None when the event sets no per-fan limit; with the wait list
+    enabled, stock that comes back is offered to its entries for `offer_ttl_ms` each."""
 
     opens_at_ms: int
     closes_at_ms: int
@@ -41,6 +42,8 @@ class InventoryConfiguration(msgspec.Struct, frozen=True, kw_only=True):
     max_tickets_per_user: int | None
     ticket_types: tuple[TicketTypeDefinition, ...]
     sections: tuple[SectionLayout, ...] = ()
+    wait_list_enabled: bool = False
+    offer_ttl_ms: int = limits.OFFER_TTL_S_DEFAULT * MILLISECONDS_PER_SECOND
 
 
 def sale_settings_problems(
@@ -69,6 +72,23 @@ def sale_settings_problems(
     return problems
 
 
+def wait_list_problems(offer_ttl_ms: int) -> dict[str, str]:
+    """What is wrong with the wait list's settings, by the field at fault."""
+    bounds_s = (limits.OFFER_TTL_S_MIN, limits.OFFER_TTL_S_MAX)
+    if (
+        bounds_s[0] * MILLISECONDS_PER_SECOND
+        <= offer_ttl_ms
+        <= bounds_s[1] * MILLISECONDS_PER_SECOND
+        and offer_ttl_ms % MILLISECONDS_PER_SECOND == 0
+    ):
+        return {}
+    return {
+        "wait_list.offer_ttl_s": (
+            f"offer_ttl_s must be whole seconds between {bounds_s[0]} and {bounds_s[1]}"
+        )
+    }
+
+
 def validate_configuration(configuration: InventoryConfiguration) -> Rejected | None:
     """Why a configuration cannot make an inventory, or None when it can."""
     problems = list(
@@ -79,6 +99,7 @@ def validate_configuration(configuration: InventoryConfiguration) -> Rejected | 
             configuration.max_tickets_per_user,
         ).values()
     )
+    problems.extend(wait_list_problems(configuration.offer_ttl_ms).values())
     ticket_types = configuration.ticket_types
     if not 1 <= len(ticket_types) <= limits.TICKET_TYPES_PER_EVENT_MAX:
         problems.append(f"an event has 1 to {limits.TICKET_TYPES_PER_EVENT_MAX} ticket types")

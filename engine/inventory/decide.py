@@ -19,6 +19,8 @@ from engine.commands import (
     HoldBestAvailable,
     HoldSeats,
     IssueComps,
+    JoinWaitList,
+    LeaveWaitList,
     PauseSale,
     PlaceHold,
     RefundOrder,
@@ -49,6 +51,7 @@ from engine.inventory.venue_decisions import (
     decide_unblock_seats,
     decide_withhold_units,
 )
+from engine.inventory.wait_list_decisions import decide_join_wait_list, decide_leave_wait_list
 from engine.outcomes import Acknowledged, IdempotencyRecord
 from engine.rejections import Reason, Rejected
 
@@ -117,5 +120,9 @@ def _decide_fresh(inventory: Inventory, command: Command, now_ms: int) -> Decisi
             return Decision(outcome=Acknowledged(), changes=changes)
         case ChangeSaleSettings():
             return decide_change_sale_settings(inventory, command)
+        case JoinWaitList():
+            return decide_join_wait_list(inventory, command)
+        case LeaveWaitList():
+            return decide_leave_wait_list(inventory, command)
         case _:
             assert_never(command)

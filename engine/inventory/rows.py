@@ -7,6 +7,7 @@ from engine.commands import Withholding
 from engine.holds import Hold, Sale
 from engine.ids import SeatId, TicketTypeId
 from engine.inventory.configuration import InventoryConfiguration
+from engine.inventory.wait_list import WaitListEntry
 from engine.outcomes import IdempotencyRecord
 from engine.seat_map import SeatState
 
@@ -28,7 +29,8 @@ class InventoryRows(msgspec.Struct, frozen=True, kw_only=True):
     """Everything persistence keeps of one event's inventory, in a canonical order.
 
     Seats list only seats that are not available; holds and sales are sorted by id; idempotency
-    records come in the order they were recorded (expiry forgets the oldest first).
+    records come in the order they were recorded (expiry forgets the oldest first); wait-list
+    entries in join order.
     """
 
     configuration: InventoryConfiguration
@@ -38,3 +40,4 @@ class InventoryRows(msgspec.Struct, frozen=True, kw_only=True):
     holds: tuple[Hold, ...]
     sales: tuple[Sale, ...]
     idempotency_records: tuple[IdempotencyRecord, ...]
+    wait_list: tuple[WaitListEntry, ...] = ()

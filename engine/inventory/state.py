@@ -1,5 +1,6 @@
 """The hot state of one event's inventory: counts per ticket type, seat states, live holds and
-sales, the fans' tallies and the idempotency records, with the moves that keep them consistent.
+sales, the fans' tallies, the wait list and the idempotency records, with the moves that keep them
+consistent.
 
 Queries read it freely; only engine.inventory.apply (and `rebuild`) call its moves.
 """
@@ -18,6 +19,7 @@ from engine.inventory.configuration import (
     validate_configuration,
 )
 from engine.inventory.rows import InventoryRows, SeatRow, WithheldUnitsRow
+from engine.inventory.wait_list import WaitList
 from engine.outcomes import IdempotencyRecord
 from engine.seat_map import SeatMap, SeatState, SeatStates
 
@@ -90,6 +92,7 @@ class Inventory:
         self.sales: dict[OrderId, Sale] = {}
         self.tickets_by_fan: dict[FanId, int] = {}
         self.idempotency_records: dict[IdempotencyKey, IdempotencyRecord] = {}
+        self.wait_list = WaitList()
         self.paused = False
 
     @classmethod
@@ -113,6 +116,8 @@ class Inventory:
             inventory.add_sale(sale)
         for record in rows.idempotency_records:
             inventory.idempotency_records[record.key] = record
+        for entry in rows.wait_list:
+            inventory.wait_list.add(entry)
         for seat in rows.seats:
             seat_index = inventory.seat_map.seat_index(seat.seat_id)
             assert seat_index is not None, seat.seat_id
@@ -146,6 +151,7 @@ class Inventory:
             holds=tuple(hold for _, hold in sorted(self.holds.items())),
             sales=tuple(sale for _, sale in sorted(self.sales.items())),
             idempotency_records=tuple(self.idempotency_records.values()),
+            wait_list=self.wait_list.rows(),
         )
 
     def ticket_type_counts(self, ticket_type_id: TicketTypeId) -> TicketTypeCounts:
@@ -224,6 +230,9 @@ class Inventory:
                 seat_states.orphan_free_quantities_by_row[row_index],
             )
             assert summary == seat_states.row_summary(row_index), row_index
+        self.wait_list.assert_consistent(
+            {hold_id: hold.fan_id for hold_id, hold in self.holds.items()}
+        )
 
     def comparable_state(self) -> tuple[object, ...]:
         return (
@@ -237,6 +246,7 @@ class Inventory:
             bytes(self.seat_states.longest_free_run_by_row),
             bytes(self.seat_states.orphan_free_quantities_by_row),
             self.expiry.entries,
+            self.wait_list.next_sequence,
         )
 
     def __eq__(self, other: object) -> bool:

@@ -32,7 +32,11 @@ from engine.commands import (
     WithholdUnits,
 )
 from engine.holds import HoldItem, Sale
-from engine.inventory.configuration import TicketKind, sale_settings_problems
+from engine.inventory.configuration import (
+    TicketKind,
+    sale_settings_problems,
+    wait_list_problems,
+)
 from engine.inventory.decision import (
     Decision,
     check_general_items,
@@ -202,16 +206,20 @@ def decide_change_sale_settings(
         closes_at_ms=configuration.closes_at_ms,
         hold_ttl_ms=configuration.hold_ttl_ms,
         max_tickets_per_user=configuration.max_tickets_per_user,
+        wait_list_enabled=configuration.wait_list_enabled,
+        offer_ttl_ms=configuration.offer_ttl_ms,
     )
     change = SaleSettingsChanged(
         opens_at_ms=_given_or(command.opens_at_ms, current.opens_at_ms),
         closes_at_ms=_given_or(command.closes_at_ms, current.closes_at_ms),
         hold_ttl_ms=_given_or(command.hold_ttl_ms, current.hold_ttl_ms),
         max_tickets_per_user=_given_or(command.max_tickets_per_user, current.max_tickets_per_user),
+        wait_list_enabled=_given_or(command.wait_list_enabled, current.wait_list_enabled),
+        offer_ttl_ms=_given_or(command.offer_ttl_ms, current.offer_ttl_ms),
     )
     problems = sale_settings_problems(
         change.opens_at_ms, change.closes_at_ms, change.hold_ttl_ms, change.max_tickets_per_user
-    )
+    ) | wait_list_problems(change.offer_ttl_ms)
     if problems:
         field, message = next(iter(problems.items()))
         if field == "closes_at" and isinstance(command.closes_at_ms, msgspec.UnsetType):

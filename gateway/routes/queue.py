@@ -46,6 +46,7 @@ async def open_door_place(request: Request, details: EventDetails, fan_id: str) 
             eta_s=None,
             access_token=None,
             inventory=stock,
+            wait_list=details.wait_list.enabled,
         )
     return QueueView(
         queue_id=queue_id,
@@ -59,10 +60,11 @@ async def open_door_place(request: Request, details: EventDetails, fan_id: str) 
             expires_at_ms=now_ms + details.waiting_room.access_ttl_s * MILLISECONDS_PER_SECOND,
         ),
         inventory=stock,
+        wait_list=details.wait_list.enabled,
     )
 
 
-def queue_view(place: PlaceView | Rejected) -> QueueView:
+def queue_view(place: PlaceView | Rejected, details: EventDetails) -> QueueView:
     if isinstance(place, Rejected):
         raise rejection_error(place)
     return QueueView(
@@ -72,6 +74,7 @@ def queue_view(place: PlaceView | Rejected) -> QueueView:
         eta_s=place.eta_s,
         access_token=place.access_token,
         inventory=place.inventory,
+        wait_list=details.wait_list.enabled,
     )
 
 
@@ -82,7 +85,7 @@ async def join_queue(request: Request, event_id: str) -> Response:
     if not details.waiting_room.enabled:
         return json_response(await open_door_place(request, details, principal.caller))
     client = gateway_state(request).clients.waiting_room(details.location.event_id)
-    return json_response(queue_view(await client.join(principal.caller)))
+    return json_response(queue_view(await client.join(principal.caller), details))
 
 
 @router.get("/v1/events/{event_id}/queue/{queue_id}")
@@ -103,4 +106,4 @@ async def poll_queue(request: Request, event_id: str, queue_id: str) -> Response
         state.clock(),
         fan_id=principal.caller,
     )
-    return json_response(queue_view(place))
+    return json_response(queue_view(place, details))

@@ -56,6 +56,7 @@ from persistence.event_repository import (
     NewSection,
     NewTicketType,
     WaitingRoomSettings,
+    WaitListSettings,
     create_event,
 )
 from persistence.tenancy import tenant_transaction
@@ -111,6 +112,9 @@ def new_event(body: CreateEventBody) -> NewEvent:
             admit_per_second=waiting_room.admit_per_second,
             max_active_shoppers=waiting_room.max_active_shoppers,
             access_ttl_s=waiting_room.access_ttl_s,
+        ),
+        wait_list=WaitListSettings(
+            enabled=body.onsale.wait_list.enabled, offer_ttl_s=body.onsale.wait_list.offer_ttl_s
         ),
         ticket_types=tuple(
             NewTicketType(

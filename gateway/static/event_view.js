@@ -24,6 +24,12 @@ const MINT_ROWS = [
   ["minted", "Minted"],
   ["failed", "Failed"],
 ];
+const WAIT_LIST_ROWS = [
+  ["waiting", "Waiting"],
+  ["offered", "Offered (held for them)"],
+  ["converted", "Bought their offer"],
+  ["expired", "Let their offer expire"],
+];
 const FEED_WORDS = { live: "● live", polling: "● polling", offline: "● reconnecting" };
 const SALES_COLOR = "#2563eb";
 const QUEUE_COLOR = "#d97706";
@@ -187,11 +193,13 @@ export class EventView {
       const queue = stats.queue;
       element("queue-summary").textContent =
         `${format.count(queue.waiting)} waiting · ${format.count(queue.pre_queue)} before opening · ` +
+        (queue.sold_out ? `${format.count(queue.sold_out)} told sold out · ` : "") +
         `${format.count(queue.admitted)} admitted · admitting ${format.count(queue.admit_per_second)} a second`;
     }
     fillBars(element("ticket-type-bars"), stats.by_ticket_type, this.ticketTypeNames);
     fillCounts(element("order-counts"), ORDER_ROWS, stats.orders, "payment_failed");
     fillCounts(element("mint-counts"), MINT_ROWS, stats.mints, "failed");
+    fillCounts(element("wait-list-counts"), WAIT_LIST_ROWS, stats.wait_list, null);
     this.failedWork.follow(stats);
     this.drawCharts();
     this.refreshSeatMap(stats);

@@ -1,6 +1,7 @@
 """Random sequences of commands against one inventory, with the invariants checked after every
 step: counts add up, no seat is claimed twice, no fan passes the limit, expiry returns what is due,
-replays change nothing, and a rebuilt inventory equals the original."""
+replays change nothing, and a rebuilt inventory equals the original. Fans join and leave the wait
+list, so offers made inside releases, expiries and refunds are held to the same invariants."""
 
 import msgspec
 from hypothesis import HealthCheck, settings
@@ -18,6 +19,8 @@ from engine.commands import (
     HoldSeats,
     IssueComps,
     ItemRequest,
+    JoinWaitList,
+    LeaveWaitList,
     PlaceHold,
     RefundOrder,
     ReleaseHold,
@@ -35,13 +38,15 @@ FANS = st.sampled_from([f"fan-{number}" for number in range(5)])
 SEAT_IDS = [f"101-A-{n}" for n in range(1, 11)] + [f"101-B-{n}" for n in range(1, 13)]
 SEAT_IDS += [f"102-A-{n}" for n in range(1, 9)]
 SEAT_LISTS = st.lists(st.sampled_from(SEAT_IDS), min_size=1, max_size=4, unique=True).map(tuple)
+WAIT_LIST_FANS = st.sampled_from([f"fan-{number}" for number in range(9)])
 KEYS = st.one_of(st.none(), st.sampled_from([f"key-{number}" for number in range(6)]))
 
 
 class InventoryMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.inventory = Inventory(build_configuration(general_capacity=12))
+        configuration = build_configuration(general_capacity=12)
+        self.inventory = Inventory(msgspec.structs.replace(configuration, wait_list_enabled=True))
         self.now_ms = NOW_MS
         self.serial = 0
         self.first_decisions: dict[str, tuple[Command, Decision]] = {}
@@ -148,6 +153,27 @@ class InventoryMachine(RuleBasedStateMachine):
             new_order_id=self.new_id("order"), fan_id=fan_id, allocation=allocation, seats=seats
         )
         self.run(command)
+
+    @rule(
+        fan_id=WAIT_LIST_FANS,
+        quantity=st.integers(min_value=1, max_value=4),
+        ticket_type_id=st.sampled_from([None, "GA", "RES"]),
+    )
+    def join_wait_list(self, fan_id: str, quantity: int, ticket_type_id: str | None) -> None:
+        command = JoinWaitList(
+            new_entry_id=self.new_id("entry"),
+            fan_id=fan_id,
+            quantity=quantity,
+            ticket_type_id=ticket_type_id,
+        )
+        self.run(command)
+
+    @precondition(lambda self: bool(self.inventory.wait_list.entries))
+    @rule(data=st.data())
+    def leave_wait_list(self, data: st.DataObject) -> None:
+        entries = self.inventory.wait_list.entries
+        entry = entries[data.draw(st.sampled_from(sorted(entries)))]
+        self.run(LeaveWaitList(entry_id=entry.entry_id, fan_id=entry.fan_id))
 
     @precondition(lambda self: bool(self.first_decisions))
     @rule(data=st.data())

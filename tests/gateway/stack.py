@@ -149,6 +149,7 @@ def event_body(
     opens_in: datetime.timedelta = datetime.timedelta(minutes=-1),
     max_tickets_per_user: int | None = 6,
     hold_ttl_s: int = 600,
+    wait_list: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A body for POST /v1/venue/events: general admission, and seated rows in section 101."""
     ticket_types: list[dict[str, Any]] = [
@@ -172,6 +173,7 @@ def event_body(
             "hold_ttl_s": hold_ttl_s,
             "max_tickets_per_user": max_tickets_per_user,
             "waiting_room": waiting_room or {"enabled": False},
+            **({} if wait_list is None else {"wait_list": wait_list}),
         },
         "ticket_types": ticket_types,
     }

@@ -68,18 +68,22 @@ async def hold(event: CreatedEvent, fan: Fan, quantity: int, access_token: str =
     return hold_id
 
 
-async def queued_event(stack: Stack) -> tuple[CreatedEvent, Fan, str, list[tuple[Fan, str]]]:
+async def queued_event(
+    stack: Stack, wait_list: dict[str, Any] | None = None
+) -> tuple[CreatedEvent, Fan, str, list[tuple[Fan, str]]]:
     """An event of two tickets whose first fan was admitted and holds both, and the fans queued
-    behind it (with their queue ids), once the queue says only holds are left."""
+    behind it (with their queue ids), who joined once the queue said only holds are left."""
     event = await create_event(
         stack,
         general_capacity=2,
         seat_rows=0,
         waiting_room={"enabled": True, "admit_per_second": 50, "max_active_shoppers": 100},
+        wait_list=wait_list,
     )
     buyer = Fan(stack, event)
     admitted = await place_when(buyer, (await join(buyer))["queue_id"], state="admitted")
     hold_id = await hold(event, buyer, 2, admitted["access_token"])
+    await place_when(buyer, admitted["queue_id"], inventory="held")
     queued = [Fan(stack, event) for _ in range(WAITING_FANS)]
     places = [(fan, (await join(fan))["queue_id"]) for fan in queued]
     for fan, queue_id in places:
@@ -102,7 +106,9 @@ async def test_waiting_places_show_held_inventory_and_wait_while_only_holds_are_
 async def test_every_waiting_place_is_sold_out_within_two_seconds_of_the_sell_out(
     stack: Stack,
 ) -> None:
-    event, buyer, hold_id, places = await queued_event(stack)
+    event, buyer, hold_id, places = await queued_event(
+        stack, wait_list={"enabled": True, "offer_ttl_s": 60}
+    )
     order = await buyer.checkout(hold_id)
     paid = await buyer.pay(order["order_id"])
     assert paid.status_code == 200, paid.text
@@ -113,6 +119,7 @@ async def test_every_waiting_place_is_sold_out_within_two_seconds_of_the_sell_ou
         place = await place_when(fan, queue_id, state="sold_out")
         told_after_s.append(time.monotonic() - sold_out_at)
         assert (place["position"], place["eta_s"], place["access_token"]) == (None, None, None)
+        assert place["wait_list"] is True
     print(
         f"{WAITING_FANS} waiting places told sold_out within {max(told_after_s):.2f} s of the "
         "sell-out"
@@ -155,8 +162,9 @@ async def test_a_join_without_a_waiting_room_is_sold_out_with_no_token_after_the
         await asyncio.sleep(POLL_S)
         place = await join(late)
 
-    assert (place["state"], place["access_token"], place["inventory"]) == (
+    assert (place["state"], place["access_token"], place["inventory"], place["wait_list"]) == (
         "sold_out",
         None,
         "sold_out",
+        False,
     )

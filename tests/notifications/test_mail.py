@@ -73,6 +73,25 @@ def test_each_kind_says_what_happened_when_composed(
     assert body_words in body
 
 
+def test_offer_says_how_many_tickets_are_held_and_until_when_when_composed() -> None:
+    hold_id = uuid.uuid4()
+    notice = of_kind(
+        order_confirmed(uuid.uuid4(), uuid.uuid4()),
+        NoticeKind.WAIT_LIST_OFFERED,
+        order_id=None,
+        tickets=(),
+        total_cents=10_000,
+        hold_id=hold_id,
+        quantity=2,
+        offer_expires_at_ms=1_700_000_600_000,
+    )
+    subject, body = compose(notice)
+
+    assert subject == "Your wait-list offer for Night One"
+    assert "2 tickets are held for you until 2023-11-14 22:23 UTC" in body
+    assert str(hold_id) in body and "USD 100.00" in body
+
+
 def test_subject_stays_one_line_when_the_event_name_has_line_breaks() -> None:
     notice = of_kind(
         order_confirmed(uuid.uuid4(), uuid.uuid4()),

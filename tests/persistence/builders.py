@@ -11,8 +11,10 @@ import uuid
 from dataclasses import dataclass
 
 import asyncpg
+import msgspec
 
 from engine.inventory.configuration import TicketKind
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.simulation import HOLD_TTL_MS, OPENS_AT_MS, simulation_configuration
 from persistence.epochs import FencedTransaction, fenced_transaction
 from persistence.event_repository import (
@@ -22,6 +24,7 @@ from persistence.event_repository import (
     NewSection,
     NewTicketType,
     WaitingRoomSettings,
+    WaitListSettings,
     create_event,
 )
 from persistence.tenancy import tenant_transaction
@@ -210,6 +213,19 @@ async def seed_sale(
             "UPDATE holds SET status = 'converted', ended_at = now() WHERE id = $1", hold_id
         )
         order_id = await connection.fetchval(INSERT_ORDER, tenant_id, event_id, hold_id)
+        await connection.execute(
+            """
+            INSERT INTO wait_list_entries (id, tenant_id, event_id, user_id, email, quantity,
+                                           sequence, status, hold_id, offer_expires_at_ms,
+                                           joined_at, updated_at)
+            VALUES ($1, $2, $3, 'fan-1', 'fan@example.com', 2, 0, 'converted', $4, 1000, now(),
+                    now())
+            """,
+            uuid.uuid4(),
+            tenant_id,
+            event_id,
+            hold_id,
+        )
         await connection.execute(
             """
             INSERT INTO order_items (order_id, ticket_type_id, tenant_id, event_id, quantity,
@@ -402,7 +418,7 @@ def new_event(
 def simulation_event() -> NewEvent:
     """The event of `engine.simulation`, with ticket type keys in place of its ticket type ids."""
     configuration = simulation_configuration()
-    return new_event(
+    event = new_event(
         tuple(
             NewTicketType(
                 key=ticket_type.ticket_type_id,
@@ -422,6 +438,11 @@ def simulation_event() -> NewEvent:
             for section in configuration.sections
         ),
     )
+    wait_list = WaitListSettings(
+        enabled=configuration.wait_list_enabled,
+        offer_ttl_s=configuration.offer_ttl_ms // MILLISECONDS_PER_SECOND,
+    )
+    return msgspec.structs.replace(event, wait_list=wait_list)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -28,6 +28,7 @@ from engine.commands import (
     HoldSeats,
     IssueComps,
     ItemRequest,
+    JoinWaitList,
     PlaceHold,
     RefundOrder,
     ReleaseHold,
@@ -105,6 +106,10 @@ class PersistedSimulation(Simulation):
             case HoldBestAvailable() | WithholdUnits() | ReturnWithheldUnits():
                 ticket_type_id = ticket_type_ids.get(command.ticket_type_id, command.ticket_type_id)
                 return msgspec.structs.replace(command, ticket_type_id=ticket_type_id)
+            case JoinWaitList(ticket_type_id=str(key)):
+                return msgspec.structs.replace(
+                    command, ticket_type_id=ticket_type_ids.get(key, key)
+                )
             case _:
                 return command
 
@@ -132,6 +137,7 @@ async def snapshot_of(
         "sale_items",
         "withheld_units",
         "inventory_idempotency_records",
+        "wait_list_entries",
     )
     counts: dict[str, object] = {
         table: await connection.fetchval(

@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 
 from engine.hold_lifecycle import HoldStatus
+from engine.inventory.wait_list import WaitListStatus
 from engine.order_lifecycle import OrderStatus
 from engine.payment_lifecycle import PaymentStatus
 from engine.refund_lifecycle import RefundStatus
@@ -35,6 +36,7 @@ QUOTED_VALUE = re.compile(r"'([^']*)'::text")
         ("refunds", "status", RefundStatus),
         ("tickets", "status", TicketStatus),
         ("waiting_rooms", "stock", Stock),
+        ("wait_list_entries", "status", WaitListStatus),
     ],
 )
 async def test_status_check_lists_the_lifecycle_states_when_migrated(

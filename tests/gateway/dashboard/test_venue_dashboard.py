@@ -226,3 +226,37 @@ async def test_failed_work_is_listed_and_retried_from_the_dashboard_until_it_lan
     finally:
         await page.close()
         await owner.close()
+
+
+async def test_wait_list_figures_show_who_waits_and_who_was_offered_returned_tickets(
+    stack: Stack, browser_context: BrowserContext
+) -> None:
+    venue_token = stack.token(roles=VENUE_ROLES)
+    event = await create_event(
+        stack,
+        venue_token,
+        general_capacity=2,
+        seat_rows=0,
+        wait_list={"enabled": True, "offer_ttl_s": 600},
+    )
+    holder, first, second = Fan(stack, event), Fan(stack, event), Fan(stack, event)
+    hold_id = await holder.hold(2)
+    for fan in (first, second):
+        async with stack.client(fan.token) as client:
+            joined = await client.post(
+                f"/v1/events/{event.event_id}/wait-list", json={"quantity": 2}
+            )
+        assert joined.status_code == 201, joined.text
+    page = await browser_context.new_page()
+
+    await open_dashboard(page, stack, venue_token)
+    await expect_count(page, "wait-list-counts", "waiting", "2")
+    await expect_count(page, "wait-list-counts", "offered", "0")
+    async with stack.client(holder.token) as client:
+        released = await client.delete(f"/v1/holds/{hold_id}")
+    assert released.status_code == 204
+
+    await expect_count(page, "wait-list-counts", "waiting", "1")
+    await expect_count(page, "wait-list-counts", "offered", "1")
+    await expect_figures(page, held="2", available="0")
+    await page.close()
