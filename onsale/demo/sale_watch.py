@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from onsale.demo.broadcast import Broadcast
 from onsale.demo.mailbox import Mailbox
 from onsale.demo.record import Step
 from onsale.demo.timed_client import TimedClient
@@ -22,16 +23,6 @@ STATS_INTERVAL_S = 1.0
 # Longer than a waiting fan's longest pause between polls (fan.POLL_INTERVAL_MAX_S), so every
 # fan polls at least once after the sell-out before the driver stops them.
 SOLD_OUT_GRACE_S = 35.0
-
-
-async def sleep_unless(signal: asyncio.Event, delay_s: float) -> bool:
-    """Wait `delay_s`, or less if `signal` is set meanwhile; True once it is."""
-    if not signal.is_set():
-        try:
-            await asyncio.wait_for(signal.wait(), timeout=delay_s)
-        except TimeoutError:
-            return False
-    return True
 
 
 class Sample(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,17 +78,17 @@ class SaleWatch:
         self._mailbox = mailbox
         self._started_at = started_at
         self.samples: list[Sample] = []
-        self.sold_out = asyncio.Event()
-        self.waiting_ended = asyncio.Event()
+        self.sold_out = Broadcast()
+        self.waiting_ended = Broadcast()
         self.sold_out_at_s: float | None = None
 
     async def sleep_unless_sold_out(self, delay_s: float) -> bool:
         """Wait `delay_s`, or less if the event sells out meanwhile; True once it has."""
-        return await sleep_unless(self.sold_out, delay_s)
+        return await self.sold_out.sleep(delay_s)
 
     async def sleep_unless_waiting_ended(self, delay_s: float) -> bool:
         """Wait `delay_s`, or less if the grace after the sell-out runs out; True once it has."""
-        return await sleep_unless(self.waiting_ended, delay_s)
+        return await self.waiting_ended.sleep(delay_s)
 
     async def read_once(self) -> Sample | None:
         answer = await self._client.call(Step.STATS, "GET", self._path, token=self._venue_token)

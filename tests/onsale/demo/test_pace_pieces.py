@@ -1,11 +1,13 @@
 """The pure pieces behind the report's pace and cost: which part a process is, each part's CPU
 between two readings, how fast the queue heard of the sell-out, and the wait list's shapes."""
 
+import asyncio
 import datetime
 
 import pytest
 
 from onsale.demo import wait_list
+from onsale.demo.broadcast import Broadcast
 from onsale.demo.cpu_use import (
     DRIVER_PART,
     GATEWAY_PART,
@@ -85,3 +87,15 @@ def test_the_event_carries_the_wait_list_only_while_it_is_switched_on(
     assert wait_list.wait_list_settings() == {
         "wait_list": {"enabled": True, "offer_ttl_s": wait_list.OFFER_TTL_S}
     }
+
+
+async def test_a_broadcast_wakes_every_sleeper_at_once_and_lets_the_others_time_out() -> None:
+    signal = Broadcast()
+
+    assert await signal.sleep(0.001) is False
+    sleepers = [asyncio.ensure_future(signal.sleep(60.0)) for _ in range(3)]
+    await asyncio.sleep(0)
+    signal.set()
+
+    assert await asyncio.gather(*sleepers) == [True, True, True]
+    assert signal.is_set() and await signal.sleep(60.0) is True
