@@ -7,7 +7,7 @@ Rows only; `report.py` gathers them into the terminal's tables and `html_report.
 
 import msgspec
 
-from onsale.demo.cpu_use import SaleCpu
+from onsale.demo.cpu_use import DRIVER_PART, SaleCpu
 from onsale.demo.sold_out_notice import NOTICE_BOUND_S, SoldOutNotice
 
 CPU_PARTS_SHOWN = 10
@@ -20,14 +20,21 @@ class WaitListFigures(msgspec.Struct, frozen=True, kw_only=True):
     conversions: int
 
 
-def cpu_rows(cpu: SaleCpu) -> list[tuple[str, str]]:
-    """The driver's cost per request, then each part's CPU, busiest first."""
+def cpu_rows(cpu: SaleCpu, holds: int) -> list[tuple[str, str]]:
+    """The driver's cost per request, the system's per hold, then each part's CPU, busiest
+    first."""
+    system_s = sum(part.cpu_s for part in cpu.parts if part.part != DRIVER_PART)
     rows = [
         (
             "driver CPU per request",
             f"{cpu.driver_ms_per_request:.2f} ms ({cpu.requests:,} requests in "
             f"{cpu.window_s:,.1f} s, from the opening of the sale to the sell-out)",
-        )
+        ),
+        (
+            "system CPU per hold",
+            f"{system_s * 1_000 / max(holds, 1):,.0f} ms: every part but the driver, over "
+            f"{holds:,} holds, the joins and polls of the sale included",
+        ),
     ]
     for part in cpu.parts[:CPU_PARTS_SHOWN]:
         rows.append(
@@ -73,6 +80,6 @@ def wait_list_rows(wait_list: WaitListFigures) -> list[tuple[str, str]]:
 
 
 def pace_rows(
-    cpu: SaleCpu, notice: SoldOutNotice | None, wait_list: WaitListFigures
+    cpu: SaleCpu, holds: int, notice: SoldOutNotice | None, wait_list: WaitListFigures
 ) -> list[tuple[str, str]]:
-    return cpu_rows(cpu) + notice_rows(notice) + wait_list_rows(wait_list)
+    return cpu_rows(cpu, holds) + notice_rows(notice) + wait_list_rows(wait_list)

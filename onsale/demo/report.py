@@ -339,7 +339,9 @@ def print_report(console: Console, report: DemoReport, html_path: str) -> None:
     console.rule("onsale demo: report")
     console.print(figure_table("the sale", sale_rows(report)))
     console.print(latency_table(report))
-    pace = pace_rows(report.cpu, report.sold_out_notice, report.wait_list)
+    pace = pace_rows(
+        report.cpu, report.holds_acknowledged, report.sold_out_notice, report.wait_list
+    )
     console.print(figure_table("pace and cost, from the opening to the sell-out", pace))
     console.print(figure_table("admission fairness", fairness_rows(report.fairness)))
     console.print(figure_table("money and what followed", money_and_aftermath_rows(report)))
