@@ -12,12 +12,12 @@ import math
 import pathlib
 
 from loadtests.invariants import final_line
-from onsale.demo.pace_report import pace_rows
 from onsale.demo.report import (
     DemoReport,
     fairness_rows,
     money_and_aftermath_rows,
     promise_rows,
+    report_pace_rows,
     sale_rows,
     statuses_text,
 )
@@ -169,7 +169,7 @@ def render_html(report: DemoReport) -> str:
         f"<h2>Money and what followed</h2>{rows_table(money_and_aftermath_rows(report))}"
         f"<h2>Latency by step</h2>{latency_table(report)}"
         "<h2>Pace and cost, from the opening to the sell-out</h2>"
-        f"{rows_table(pace_rows(report.cpu, report.holds_acknowledged, report.sold_out_notice, report.wait_list))}"
+        f"{rows_table(report_pace_rows(report))}"
         f"<h2>Over time</h2>{figures}"
         + (
             f"<h2>Refusals and errors, first of each kind</h2><ul>{problems}</ul>"

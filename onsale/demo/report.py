@@ -334,14 +334,18 @@ def money_and_aftermath_rows(report: DemoReport) -> list[tuple[str, str]]:
     ]
 
 
+def report_pace_rows(report: DemoReport) -> list[tuple[str, str]]:
+    return pace_rows(
+        report.cpu, report.holds_acknowledged, report.sold_out_notice, report.wait_list
+    )
+
+
 def print_report(console: Console, report: DemoReport, html_path: str) -> None:
     """Every table, the problems seen, where the HTML report is, then the final line last."""
     console.rule("onsale demo: report")
     console.print(figure_table("the sale", sale_rows(report)))
     console.print(latency_table(report))
-    pace = pace_rows(
-        report.cpu, report.holds_acknowledged, report.sold_out_notice, report.wait_list
-    )
+    pace = report_pace_rows(report)
     console.print(figure_table("pace and cost, from the opening to the sell-out", pace))
     console.print(figure_table("admission fairness", fairness_rows(report.fairness)))
     console.print(figure_table("money and what followed", money_and_aftermath_rows(report)))
