@@ -3,8 +3,10 @@ per-process counters (psutil): the driver itself, and every process under the de
 `onsale up` child, grouped into the parts they are (the gateway, each Ray actor class, Postgres,
 Redis, the embedded Stripe, ...).
 
-Two cores are shared by every part, so the split says which part's CPU bounds the pace. A
-process that ends between two readings is missing from the second, and so from the split.
+Two cores are shared by every part, so the split says which part's CPU bounds the pace; what
+the machine's other processes used meanwhile (another run, a test suite) is shown beside it, as
+it was not there for the demo. A process that ends between two readings is missing from the
+second, and so from the split.
 """
 
 import os
@@ -16,6 +18,7 @@ DRIVER_PART = "driver"
 GATEWAY_PART = "gateway"
 RAY_SYSTEM_PART = "ray (raylet, gcs, dashboard)"
 OTHER_PART = "other"
+OUTSIDE_PART = "outside the demo (other processes on the machine)"
 # Process names or command lines that say which part a process is, first match wins.
 PART_OF_MARK: dict[str, str] = {
     "postgres": "postgres",
@@ -38,6 +41,7 @@ class CpuReading(msgspec.Struct, frozen=True, kw_only=True):
 
     seconds_by_pid: dict[int, float]
     part_by_pid: dict[int, str]
+    machine_busy_s: float
 
 
 class PartCpu(msgspec.Struct, frozen=True, kw_only=True):
@@ -81,17 +85,25 @@ def read_cpu(system_pid: int | None) -> CpuReading:
             continue
         seconds_by_pid[process.pid] = times.user + times.system
         part_by_pid[process.pid] = DRIVER_PART if process is driver else part_of(name, command)
-    return CpuReading(seconds_by_pid=seconds_by_pid, part_by_pid=part_by_pid)
+    machine = psutil.cpu_times()
+    return CpuReading(
+        seconds_by_pid=seconds_by_pid,
+        part_by_pid=part_by_pid,
+        machine_busy_s=sum(machine) - machine.idle - getattr(machine, "iowait", 0.0),
+    )
 
 
 def cpu_by_part(
     before: CpuReading, after: CpuReading, *, elapsed_s: float, cores: int
 ) -> list[PartCpu]:
-    """Each part's CPU between two readings, busiest first, with its share of every core."""
+    """Each part's CPU between two readings, and what the rest of the machine used, busiest
+    first, with its share of every core."""
     used: dict[str, float] = {}
     for pid, seconds in after.seconds_by_pid.items():
         part = after.part_by_pid[pid]
         used[part] = used.get(part, 0.0) + seconds - before.seconds_by_pid.get(pid, 0.0)
+    machine_s = after.machine_busy_s - before.machine_busy_s
+    used[OUTSIDE_PART] = max(0.0, machine_s - sum(used.values()))
     capacity_s = max(elapsed_s * cores, 1e-9)
     return [
         PartCpu(part=part, cpu_s=seconds, share_of_machine=seconds / capacity_s)

@@ -7,10 +7,10 @@ Rows only; `report.py` gathers them into the terminal's tables and `html_report.
 
 import msgspec
 
-from onsale.demo.cpu_use import DRIVER_PART, SaleCpu
+from onsale.demo.cpu_use import DRIVER_PART, OUTSIDE_PART, SaleCpu
 from onsale.demo.sold_out_notice import NOTICE_BOUND_S, SoldOutNotice
 
-CPU_PARTS_SHOWN = 10
+CPU_PARTS_SHOWN = 12
 
 
 class WaitListFigures(msgspec.Struct, frozen=True, kw_only=True):
@@ -23,7 +23,7 @@ class WaitListFigures(msgspec.Struct, frozen=True, kw_only=True):
 def cpu_rows(cpu: SaleCpu, holds: int) -> list[tuple[str, str]]:
     """The driver's cost per request, the system's per hold, then each part's CPU, busiest
     first."""
-    system_s = sum(part.cpu_s for part in cpu.parts if part.part != DRIVER_PART)
+    system_s = sum(part.cpu_s for part in cpu.parts if part.part not in (DRIVER_PART, OUTSIDE_PART))
     rows = [
         (
             "driver CPU per request",

@@ -11,6 +11,7 @@ from onsale.demo.broadcast import Broadcast
 from onsale.demo.cpu_use import (
     DRIVER_PART,
     GATEWAY_PART,
+    OUTSIDE_PART,
     RAY_SYSTEM_PART,
     CpuReading,
     SaleCpu,
@@ -42,15 +43,24 @@ def test_a_process_is_named_for_the_part_it_is(name: str, command: str, part: st
 
 
 def test_each_part_spends_what_its_processes_added_between_the_readings() -> None:
-    before = CpuReading(seconds_by_pid={1: 10.0, 2: 5.0}, part_by_pid={1: DRIVER_PART, 2: "a"})
+    before = CpuReading(
+        seconds_by_pid={1: 10.0, 2: 5.0},
+        part_by_pid={1: DRIVER_PART, 2: "a"},
+        machine_busy_s=100.0,
+    )
     after = CpuReading(
         seconds_by_pid={1: 12.0, 2: 9.0, 3: 4.0},
         part_by_pid={1: DRIVER_PART, 2: "a", 3: "a"},
+        machine_busy_s=113.0,
     )
 
     parts = cpu_by_part(before, after, elapsed_s=10.0, cores=2)
 
-    assert [(part.part, part.cpu_s) for part in parts] == [("a", 8.0), (DRIVER_PART, 2.0)]
+    assert [(part.part, part.cpu_s) for part in parts] == [
+        ("a", 8.0),
+        (OUTSIDE_PART, 3.0),
+        (DRIVER_PART, 2.0),
+    ]
     assert parts[0].share_of_machine == pytest.approx(0.4)
     cpu = SaleCpu(window_s=10.0, requests=1_000, parts=parts)
     assert cpu.driver_ms_per_request == pytest.approx(2.0)
