@@ -30,13 +30,14 @@ POLL_INTERVAL_MIN_S = 1.0
 # to hear of the sell-out (polling every 2 s, 16,000 waiting fans would need 8,000 polls a second).
 POLL_INTERVAL_MAX_S = 60.0
 POLL_ETA_SHARE = 0.8
+STALLS_COUNTED_MAX = 6
 POLL_JITTER = 0.2
 OPENING_SPREAD_S = 3.0
 # After a SOLD_OUT a fan looks at the event page again after a wait that doubles each time it
 # still shows nothing for them, from RECHECK_FIRST_S up to RECHECK_MAX_S, and holds again only
 # once something is available: tickets come back as holds are released and payments fail.
-RECHECK_FIRST_S = 1.0
-RECHECK_MAX_S = 4.0
+RECHECK_FIRST_S = 2.0
+RECHECK_MAX_S = 15.0
 RECHECK_JITTER = 0.5
 RECHECKS_MAX = 100
 POLLS_MAX = 1_000
@@ -73,16 +74,33 @@ class SaleFacts(msgspec.Struct, frozen=True, kw_only=True):
     opens_at_monotonic: float
 
 
-def poll_delay_s(*, state: str, eta_s: int | None, seconds_to_open: float, jitter: float) -> float:
+def poll_delay_s(
+    *, state: str, eta_s: int | None, seconds_to_open: float, jitter: float, stalls: int = 0
+) -> float:
     """When to poll again: just after the opening for a pre-queued fan, else a share of the ETA,
-    always within POLL_INTERVAL_MIN_S..POLL_INTERVAL_MAX_S. `jitter` is drawn from 0..1."""
+    doubled for each poll in a row that found the fan no nearer the door (`stalls`: the room
+    admits nobody while its shoppers are at the cap, whatever the ETA says), always within
+    POLL_INTERVAL_MIN_S..POLL_INTERVAL_MAX_S. `jitter` is drawn from 0..1."""
     if state == "pre_queue":
         delay = seconds_to_open + jitter * OPENING_SPREAD_S
     elif eta_s is None:
         delay = POLL_INTERVAL_MIN_S + jitter * OPENING_SPREAD_S
     else:
         delay = eta_s * POLL_ETA_SHARE * (1 - POLL_JITTER + 2 * POLL_JITTER * jitter)
-    return min(POLL_INTERVAL_MAX_S, max(POLL_INTERVAL_MIN_S, delay))
+    delay = max(POLL_INTERVAL_MIN_S, delay) * 2 ** min(stalls, STALLS_COUNTED_MAX)
+    return min(POLL_INTERVAL_MAX_S, delay)
+
+
+def is_stalled(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """A waiting fan's poll found them no nearer the door than the poll before."""
+    ahead_before, ahead_now = before.get("position"), after.get("position")
+    waiting = before["state"] == after["state"] == "waiting"
+    return (
+        waiting
+        and ahead_before is not None
+        and ahead_now is not None
+        and (ahead_now >= ahead_before)
+    )
 
 
 def is_transient(answer: Answer) -> bool:
@@ -168,6 +186,7 @@ class FanJourney:
             return Outcome.FAILED
         self._record.fans_arrived += 1
         place = answer.body
+        stalls = 0
         for _ in range(POLLS_MAX):
             match place["state"]:
                 case "admitted":
@@ -183,6 +202,7 @@ class FanJourney:
                 eta_s=place["eta_s"],
                 seconds_to_open=self._sale.opens_at_monotonic - time.monotonic(),
                 jitter=self._random.random(),
+                stalls=stalls,
             )
             if await self._watch.sleep_unless_waiting_ended(delay):
                 self._record.stopped_while_waiting += 1
@@ -190,6 +210,7 @@ class FanJourney:
             path = f"/v1/events/{self._sale.event_id}/queue/{place['queue_id']}"
             answer = await self._client.call(Step.POLL, "GET", path, token=self._token)
             if answer.status == 200:
+                stalls = stalls + 1 if is_stalled(place, answer.body) else 0
                 place = answer.body
             elif not is_transient(answer):
                 return Outcome.FAILED

@@ -5,7 +5,7 @@ import pathlib
 
 import pytest
 
-from onsale.demo.fan import adjacent_available_runs, poll_delay_s
+from onsale.demo.fan import adjacent_available_runs, is_stalled, poll_delay_s
 from onsale.demo.mailbox import Mailbox
 from onsale.demo.progress import recent_rate
 from onsale.demo.record import DriverRecord, Step, percentile, summarize_latencies
@@ -30,6 +30,17 @@ def test_polls_come_after_the_opening_or_most_of_the_eta_within_one_to_sixty_sec
     delay = poll_delay_s(state=state, eta_s=eta_s, seconds_to_open=seconds_to_open, jitter=0.5)
 
     assert delay == pytest.approx(expected_s)
+
+
+def test_polls_thin_out_while_the_fan_gets_no_nearer_the_door() -> None:
+    def delay(stalls: int) -> float:
+        return poll_delay_s(state="waiting", eta_s=5, seconds_to_open=0, jitter=0.5, stalls=stalls)
+
+    assert [delay(stalls) for stalls in (0, 1, 2, 4, 40)] == [4.0, 8.0, 16.0, 60.0, 60.0]
+    waiting = {"state": "waiting", "position": 40}
+    assert is_stalled(waiting, {"state": "waiting", "position": 40})
+    assert not is_stalled(waiting, {"state": "waiting", "position": 39})
+    assert not is_stalled(waiting, {"state": "admitted", "position": None})
 
 
 def test_polls_never_leave_one_to_sixty_seconds_whatever_the_jitter() -> None:
