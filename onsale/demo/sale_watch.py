@@ -20,8 +20,8 @@ from onsale.demo.record import Step
 from onsale.demo.timed_client import TimedClient
 
 STATS_INTERVAL_S = 1.0
-# Longer than a waiting fan's longest pause between polls (fan.POLL_INTERVAL_MAX_S), so every
-# fan polls at least once after the sell-out before the driver stops them.
+# Longer than a waiting fan's longest pause between polls (queue_pace.POLL_INTERVAL_MAX_S), so
+# every fan polls at least once after the sell-out before the driver stops them.
 SOLD_OUT_GRACE_S = 65.0
 
 

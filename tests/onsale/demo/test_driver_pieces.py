@@ -5,9 +5,10 @@ import pathlib
 
 import pytest
 
-from onsale.demo.fan import adjacent_available_runs, is_stalled, poll_delay_s
+from onsale.demo.fan import adjacent_available_runs
 from onsale.demo.mailbox import Mailbox
 from onsale.demo.progress import recent_rate
+from onsale.demo.queue_pace import is_stalled, poll_delay_s
 from onsale.demo.record import DriverRecord, Step, percentile, summarize_latencies
 from onsale.demo.timed_client import Answer, retry_delay_s
 

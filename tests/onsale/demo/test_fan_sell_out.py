@@ -11,7 +11,7 @@ from typing import Any, cast
 import pytest
 
 from loadtests.scenario import Ending, FanPlan, Want
-from onsale.demo import fan
+from onsale.demo import queue_pace
 from onsale.demo.fan import FanJourney, SaleFacts
 from onsale.demo.mailbox import Mailbox
 from onsale.demo.record import DriverRecord, Outcome, Step
@@ -78,7 +78,7 @@ def watch_of(client: ScriptedClient) -> SaleWatch:
 
 @pytest.fixture(autouse=True)
 def no_pause_between_polls(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fan, "POLL_INTERVAL_MIN_S", 0.0)
+    monkeypatch.setattr(queue_pace, "POLL_INTERVAL_MIN_S", 0.0)
 
 
 async def test_a_waiting_fan_told_sold_out_leaves_and_the_moment_is_kept() -> None:
