@@ -58,7 +58,9 @@ def notice_rows(notice: SoldOutNotice | None) -> list[tuple[str, str]]:
         (
             "seconds to tell them",
             f"p50 {notice.p50_s:.1f} s, p99 {notice.p99_s:.1f} s, max {notice.max_s:.1f} s "
-            "after the last payment",
+            "after the last payment"
+            if notice.told
+            else "n/a: no poll answered sold_out",
         ),
         (
             f"still waiting {NOTICE_BOUND_S:.0f} s after the sell-out",

@@ -18,6 +18,7 @@ from onsale.demo.cpu_use import (
     cpu_by_part,
     part_of,
 )
+from onsale.demo.pace_report import notice_rows
 from onsale.demo.sold_out_notice import measure_sold_out_notice
 from onsale.demo.wait_list import offered_hold
 
@@ -109,3 +110,12 @@ async def test_a_broadcast_wakes_every_sleeper_at_once_and_lets_the_others_time_
 
     assert await asyncio.gather(*sleepers) == [True, True, True]
     assert signal.is_set() and await signal.sleep(60.0) is True
+
+
+def test_a_sell_out_nobody_heard_of_gives_no_seconds_to_tell() -> None:
+    notice = measure_sold_out_notice([], never_told=7, sold_out_at=SOLD_OUT_AT)
+
+    rows = dict(notice_rows(notice))
+
+    assert rows["seconds to tell them"] == "n/a: no poll answered sold_out"
+    assert rows["still waiting 2 s after the sell-out"] == "7 fans"
