@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from loadtests.scenario import Ending, FanPlan, Want
-from onsale.demo.queue_pace import is_stalled, poll_delay_s
+from onsale.demo.queue_pace import is_stalled, observed_eta_s, poll_delay_s
 from onsale.demo.record import TRANSPORT_FAILURE, DriverRecord, Outcome, Step
 from onsale.demo.sale_watch import SaleWatch
 from onsale.demo.timed_client import Answer, Lane, TimedClient
@@ -150,6 +150,8 @@ class FanJourney:
         self._record.fans_arrived += 1
         place = answer.body
         stalls = 0
+        seen_eta_s: float | None = None
+        answered_at = time.monotonic()
         for _ in range(POLLS_MAX):
             match place["state"]:
                 case "admitted":
@@ -166,6 +168,7 @@ class FanJourney:
                 seconds_to_open=self._sale.opens_at_monotonic - time.monotonic(),
                 jitter=self._random.random(),
                 stalls=stalls,
+                observed_eta_s=seen_eta_s,
             )
             if await self._watch.sleep_unless_waiting_ended(delay):
                 self._record.stopped_while_waiting += 1
@@ -174,7 +177,9 @@ class FanJourney:
             answer = await self._client.call(Step.POLL, "GET", path, token=self._token)
             if answer.status == 200:
                 stalls = stalls + 1 if is_stalled(place, answer.body) else 0
-                place = answer.body
+                now = time.monotonic()
+                seen_eta_s = observed_eta_s(place, answer.body, now - answered_at)
+                place, answered_at = answer.body, now
             elif not is_transient(answer):
                 return Outcome.FAILED
         return Outcome.FAILED

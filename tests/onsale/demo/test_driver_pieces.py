@@ -8,7 +8,7 @@ import pytest
 from onsale.demo.fan import adjacent_available_runs
 from onsale.demo.mailbox import Mailbox
 from onsale.demo.progress import recent_rate
-from onsale.demo.queue_pace import is_stalled, poll_delay_s
+from onsale.demo.queue_pace import is_stalled, observed_eta_s, poll_delay_s
 from onsale.demo.record import DriverRecord, Step, percentile, summarize_latencies
 from onsale.demo.timed_client import Answer, retry_delay_s
 
@@ -42,6 +42,19 @@ def test_polls_thin_out_while_the_fan_gets_no_nearer_the_door() -> None:
     assert is_stalled(waiting, {"state": "waiting", "position": 40})
     assert not is_stalled(waiting, {"state": "waiting", "position": 39})
     assert not is_stalled(waiting, {"state": "admitted", "position": None})
+
+
+def test_a_fan_whose_place_moves_slower_than_the_room_says_polls_at_its_own_pace() -> None:
+    before = {"state": "waiting", "position": 1_000}
+    after = {"state": "waiting", "position": 900}
+
+    assert observed_eta_s(before, after, 10.0) == 90.0
+    assert observed_eta_s(after, after, 10.0) is None
+    assert observed_eta_s(before, {"state": "admitted", "position": None}, 10.0) is None
+    delay = poll_delay_s(
+        state="waiting", eta_s=5, seconds_to_open=0, jitter=0.5, observed_eta_s=50.0
+    )
+    assert delay == 40.0
 
 
 def test_polls_never_leave_one_to_sixty_seconds_whatever_the_jitter() -> None:
