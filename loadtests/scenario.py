@@ -41,8 +41,8 @@ class Scenario(msgspec.Struct, frozen=True, kw_only=True):
     fans: int = 20_000
     seats: int = 5_000
     general: int = 1_000
-    admit_per_second: int = 150
-    max_active_shoppers: int = 8_000
+    admit_per_second: int = 200
+    max_active_shoppers: int = 1_500
     decline_share: float = 0.05
     abandon_share: float = 0.05
     hold_ttl_s: int = HOLD_TTL_S_MIN

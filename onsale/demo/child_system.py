@@ -4,6 +4,11 @@ ready, and stopped with SIGINT as an operator would stop it.
 Its logs go to a file in the data directory so the live view stays readable. Every simulated fan
 comes from this machine's one address, so the address rate limit is raised for the child unless
 the operator set it; the per-fan limit stays as configured.
+
+Ray starts its workers at niceness 15, below the gateway, Postgres and the driver. On a machine
+they all share, a busy CPU then starves the event's InventoryActor and WaitingRoomActor, which
+every hold and join waits for; the child's Ray workers run at the others' niceness instead,
+unless the operator set `RAY_worker_niceness`.
 """
 
 import os
@@ -26,6 +31,8 @@ LOG_TAIL_CHARACTERS = 3_000
 ADDRESS_RATE_VARIABLE = "ONSALE_RATE_LIMIT_ADDRESS_PER_S"
 # One address stands for every fan of the demo, so its bucket must not be what limits them.
 DEMO_ADDRESS_RATE_PER_S = "1000000"
+RAY_WORKER_NICENESS_VARIABLE = "RAY_worker_niceness"
+DEMO_RAY_WORKER_NICENESS = "0"
 
 
 class SystemDidNotStart(Exception):
@@ -60,6 +67,7 @@ class ChildSystem:
         settings.data_path.mkdir(parents=True, exist_ok=True)
         environment = os.environ.copy()
         environment.setdefault(ADDRESS_RATE_VARIABLE, DEMO_ADDRESS_RATE_PER_S)
+        environment.setdefault(RAY_WORKER_NICENESS_VARIABLE, DEMO_RAY_WORKER_NICENESS)
         started = time.monotonic()
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
@@ -80,6 +88,11 @@ class ChildSystem:
             time.sleep(READY_POLL_S)
         self.stop()
         raise SystemDidNotStart(f"not ready after {READY_TIMEOUT_S:.0f} s:\n{self.log_tail()}")
+
+    @property
+    def pid(self) -> int | None:
+        """The process of `onsale up`, under which every part of the system runs."""
+        return None if self._process is None else self._process.pid
 
     def stop(self) -> int | None:
         """Stop with SIGINT and wait; the exit status, or None when it had to be killed."""

@@ -32,7 +32,7 @@ QUIETED_LOGGERS = ("stripe", "httpx")
 
 
 async def run_demo(
-    console: Console, parts: Parts, scenario: Scenario, settings: Settings
+    console: Console, parts: Parts, scenario: Scenario, settings: Settings, system_pid: int | None
 ) -> tuple[DemoReport, str]:
     """Drive the sale, check it in the system, write the HTML report: the report and its path."""
     record = DriverRecord()
@@ -40,7 +40,12 @@ async def run_demo(
     since_ns = time.time_ns()
     with Progress(console, record, fans=scenario.fans) as progress:
         run = await run_sale(
-            parts, scenario, record=record, progress=progress, mail_directory=mail_directory
+            parts,
+            scenario,
+            record=record,
+            progress=progress,
+            mail_directory=mail_directory,
+            system_pid=system_pid,
         )
         progress.set_phase("checking Postgres and Stripe")
         facts = await read_system_facts(
@@ -77,7 +82,7 @@ def demo(console: Console, settings: Settings, arguments: argparse.Namespace) ->
     console.print(f"embedded parts: {', '.join(parts.embedded) or 'none'}", highlight=False)
     console.rule("onsale demo: the sale")
     try:
-        outcome = uvloop.run(run_demo(console, parts, scenario, settings))
+        outcome = uvloop.run(run_demo(console, parts, scenario, settings, system.pid))
     except (EventCreationFailed, OSError, TimeoutError) as error:
         console.print("[red]the demo could not run:[/red]")
         console.print(str(error), markup=False, highlight=False)

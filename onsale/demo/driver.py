@@ -20,12 +20,14 @@ from gateway.parts import Parts
 from loadtests.running_system import sign
 from loadtests.scenario import GENERAL_KEY, RESERVED_KEY, Scenario, event_body, plan_fans
 from onsale.demo.backlogs import DrainResult, drain_backlogs
+from onsale.demo.cpu_use import CpuMeter, SaleCpu
 from onsale.demo.fan import FanJourney, SaleFacts
 from onsale.demo.mailbox import Mailbox
 from onsale.demo.progress import Progress
 from onsale.demo.record import DriverRecord, Outcome, Step
 from onsale.demo.sale_watch import SaleWatch, Sample
 from onsale.demo.timed_client import TimedClient
+from onsale.demo.wait_list import wait_list_settings
 
 VENUE_USER_ID = "demo-venue"
 # Tokens outlive the longest run the flags allow: the sale, the drain and a margin.
@@ -57,6 +59,7 @@ class SaleRun(msgspec.Struct, kw_only=True):
     drain: DrainResult
     driver_errors: list[str]
     started_at_wall: datetime.datetime
+    cpu: SaleCpu
 
 
 def fan_id_of(user_id: str) -> str:
@@ -72,12 +75,16 @@ def token_ttl_s(scenario: Scenario) -> int:
 async def create_event(client: TimedClient, venue_token: str, scenario: Scenario) -> CreatedEvent:
     now = datetime.datetime.now(datetime.UTC)
     name = f"Demo Night {now:%Y-%m-%d %H:%M:%S}"
+    body = event_body(scenario, now=now, name=name)
+    onsale = body["onsale"]
+    assert isinstance(onsale, dict)
+    onsale.update(wait_list_settings())
     answer = await client.call(
         Step.CREATE_EVENT,
         "POST",
         "/v1/venue/events",
         token=venue_token,
-        body=event_body(scenario, now=now, name=name),
+        body=body,
         headers={"Idempotency-Key": uuid.uuid4().hex},
     )
     if answer.status != 201:
@@ -116,6 +123,12 @@ def sale_facts_of(event: CreatedEvent, started_at: float) -> SaleFacts:
     )
 
 
+async def cpu_until_sold_out(meter: CpuMeter, watch: SaleWatch, record: DriverRecord) -> SaleCpu:
+    """Every part's CPU from the opening of the meter to the sell-out."""
+    await watch.sold_out.wait()
+    return meter.stop(now=time.monotonic(), requests=record.count_answers())
+
+
 async def run_sale(
     parts: Parts,
     scenario: Scenario,
@@ -123,8 +136,11 @@ async def run_sale(
     record: DriverRecord,
     progress: Progress,
     mail_directory: pathlib.Path | None,
+    system_pid: int | None = None,
 ) -> SaleRun:
-    """Create the event, run every fan against it, then wait for the backlogs to drain."""
+    """Create the event, run every fan against it, then wait for the backlogs to drain. The CPU
+    of the driver and of every process under `system_pid` is read from the start of the sale
+    to the sell-out (or to the last fan, when it does not sell out)."""
     ttl_s = token_ttl_s(scenario)
     venue_token = sign(parts, VENUE_USER_ID, Role.VENUE_MANAGER, ttl_s)
     plans = plan_fans(scenario)
@@ -157,10 +173,18 @@ async def run_sale(
             for plan, token in zip(plans, fan_tokens, strict=True)
         ]
         progress.set_phase("selling", started_at=started_at)
+        meter = CpuMeter(system_pid)
+        meter.start(now=time.monotonic(), requests=record.count_answers())
+        metering = asyncio.create_task(cpu_until_sold_out(meter, watch, record))
         watching = asyncio.create_task(watch.run(progress.on_sample))
         try:
             out_of_time, driver_errors = await run_fans(journeys, scenario.sale_timeout_s)
             sale_s = time.monotonic() - started_at
+            if metering.done():
+                cpu = metering.result()
+            else:
+                metering.cancel()
+                cpu = meter.stop(now=time.monotonic(), requests=record.count_answers())
             for _ in range(out_of_time):
                 record.note_outcome(Outcome.OUT_OF_TIME)
             record.outcomes[Outcome.FAILED] += len(driver_errors)
@@ -174,6 +198,7 @@ async def run_sale(
             await watch.read_once()
         finally:
             watching.cancel()
+            metering.cancel()
     return SaleRun(
         scenario=scenario,
         event=event,
@@ -184,4 +209,5 @@ async def run_sale(
         drain=drain,
         driver_errors=driver_errors[:DRIVER_ERRORS_KEPT],
         started_at_wall=started_at_wall,
+        cpu=cpu,
     )

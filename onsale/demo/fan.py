@@ -1,34 +1,33 @@
 """One fan's journey over HTTP: join the waiting room, poll at the pace of the ETA, hold once
-admitted, check out and pay (or decline, or walk away from the hold).
+admitted, check out and pay (or decline, or walk away from the hold and release it).
 
-A fan told SOLD_OUT while the event has not sold out watches the event page and tries again with
-what is left: abandoned holds and declined payments bring tickets back. Every fan stops as soon
-as the event sells out. A fan's choices are drawn from a generator seeded by the fan's number.
+A fan told SOLD_OUT on a hold while the event has not sold out watches the event page and tries
+again with what is left (released holds and declined payments bring tickets back), or, with the
+wait list on, joins it. A fan still in the queue leaves when a poll answers `sold_out`, some of
+them for the wait list; a shopper stops as soon as the venue sees every ticket sold. A fan's
+choices are drawn from a generator seeded by the fan's number.
 """
 
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 
 from loadtests.scenario import Ending, FanPlan, Want
+from onsale.demo.queue_pace import is_stalled, observed_eta_s, poll_delay_s
 from onsale.demo.record import TRANSPORT_FAILURE, DriverRecord, Outcome, Step
 from onsale.demo.sale_watch import SaleWatch
 from onsale.demo.timed_client import Answer, Lane, TimedClient
+from onsale.demo.wait_list import WAIT_LIST_ENABLED, WAIT_LIST_SHARE, WaitListSpot
 
 PAYING_CARD = "4242424242424242"
 DECLINING_CARD = "4000000000000002"
-POLL_INTERVAL_MIN_S = 1.0
-POLL_INTERVAL_MAX_S = 15.0
-# A waiting fan polls again after this share of the ETA, so polls thin out far from the door.
-POLL_ETA_SHARE = 0.5
-POLL_JITTER = 0.2
-OPENING_SPREAD_S = 3.0
 # After a SOLD_OUT a fan looks at the event page again after a wait that doubles each time it
 # still shows nothing for them, from RECHECK_FIRST_S up to RECHECK_MAX_S, and holds again only
-# once something is available: tickets come back as holds expire and payments fail.
+# once something is available: tickets come back as holds are released and payments fail.
 RECHECK_FIRST_S = 2.0
 RECHECK_MAX_S = 15.0
 RECHECK_JITTER = 0.5
@@ -37,6 +36,10 @@ POLLS_MAX = 1_000
 SALE_NOT_OPEN_RETRY_S = 1.0
 PURCHASE_ATTEMPTS_MAX = 3
 HOLD_ATTEMPTS_MAX = 200
+# A fan who walks away from their hold looks at it a moment, then releases it, so its tickets
+# return at once rather than when it runs out (a 30 s hold would set the sell-out's pace).
+ABANDON_THINK_MIN_S = 1.0
+ABANDON_THINK_MAX_S = 4.0
 # A checkout of a hold that just ran out: HOLD_EXPIRED, or NOT_FOUND once the inventory has
 # swept it from memory while Postgres still has it active.
 HOLD_ENDED_CODES = frozenset({"HOLD_EXPIRED", "NOT_FOUND"})
@@ -51,6 +54,9 @@ class CheckedOut(msgspec.Struct, frozen=True, kw_only=True):
     tickets: int
 
 
+CheckOutStep = Callable[[], Awaitable["CheckedOut | Outcome | None"]]
+
+
 class SaleFacts(msgspec.Struct, frozen=True, kw_only=True):
     """What a fan knows of the event from its page: where it is and when it opens."""
 
@@ -58,18 +64,6 @@ class SaleFacts(msgspec.Struct, frozen=True, kw_only=True):
     general_id: str | None
     reserved_id: str | None
     opens_at_monotonic: float
-
-
-def poll_delay_s(*, state: str, eta_s: int | None, seconds_to_open: float, jitter: float) -> float:
-    """When to poll again: just after the opening for a pre-queued fan, else a share of the ETA,
-    always within POLL_INTERVAL_MIN_S..POLL_INTERVAL_MAX_S. `jitter` is drawn from 0..1."""
-    if state == "pre_queue":
-        delay = seconds_to_open + jitter * OPENING_SPREAD_S
-    elif eta_s is None:
-        delay = POLL_INTERVAL_MIN_S + jitter * OPENING_SPREAD_S
-    else:
-        delay = eta_s * POLL_ETA_SHARE * (1 - POLL_JITTER + 2 * POLL_JITTER * jitter)
-    return min(POLL_INTERVAL_MAX_S, max(POLL_INTERVAL_MIN_S, delay))
 
 
 def is_transient(answer: Answer) -> bool:
@@ -122,7 +116,7 @@ class FanJourney:
 
     async def run(self) -> None:
         arrives_at = self._started_at + self._plan.arrives_after_s
-        if await self._watch.sleep_unless_sold_out(max(0.0, arrives_at - time.monotonic())):
+        if await self._watch.sleep_unless_waiting_ended(max(0.0, arrives_at - time.monotonic())):
             self._record.note_outcome(Outcome.NEVER_ADMITTED)
             return
         self._record.note_outcome(await self._journey())
@@ -132,8 +126,12 @@ class FanJourney:
         if not_admitted is not None:
             return not_admitted
         self._record.fans_admitted += 1
+        return await self._buy(self._hold_and_check_out)
+
+    async def _buy(self, check_out: "CheckOutStep") -> Outcome:
+        """Hold and check out as `check_out` does, then pay; again when the hold ended first."""
         for _ in range(PURCHASE_ATTEMPTS_MAX):
-            checked_out = await self._hold_and_check_out()
+            checked_out = await check_out()
             if isinstance(checked_out, Outcome):
                 return checked_out
             if checked_out is not None:
@@ -151,27 +149,74 @@ class FanJourney:
             return Outcome.FAILED
         self._record.fans_arrived += 1
         place = answer.body
+        stalls = 0
+        seen_eta_s: float | None = None
+        answered_at = time.monotonic()
         for _ in range(POLLS_MAX):
-            if place["state"] == "admitted":
-                self._access_token = place["access_token"]
-                return None
-            if place["state"] == "expired":
-                return Outcome.PLACE_EXPIRED
+            match place["state"]:
+                case "admitted":
+                    self._access_token = place["access_token"]
+                    return None
+                case "expired":
+                    return Outcome.PLACE_EXPIRED
+                case "sold_out":
+                    self._record.told_sold_out_at_s.append(time.time())
+                    return await self._after_sell_out(place)
             delay = poll_delay_s(
                 state=place["state"],
                 eta_s=place["eta_s"],
                 seconds_to_open=self._sale.opens_at_monotonic - time.monotonic(),
                 jitter=self._random.random(),
+                stalls=stalls,
+                observed_eta_s=seen_eta_s,
             )
-            if await self._watch.sleep_unless_sold_out(delay):
+            if await self._watch.sleep_unless_waiting_ended(delay):
+                self._record.stopped_while_waiting += 1
                 return Outcome.NEVER_ADMITTED
             path = f"/v1/events/{self._sale.event_id}/queue/{place['queue_id']}"
             answer = await self._client.call(Step.POLL, "GET", path, token=self._token)
             if answer.status == 200:
-                place = answer.body
+                stalls = stalls + 1 if is_stalled(place, answer.body) else 0
+                now = time.monotonic()
+                seen_eta_s = observed_eta_s(place, answer.body, now - answered_at)
+                place, answered_at = answer.body, now
             elif not is_transient(answer):
                 return Outcome.FAILED
         return Outcome.FAILED
+
+    async def _after_sell_out(self, place: dict[str, Any]) -> Outcome:
+        """Told the event sold out: leave, or join the wait list when it is open and this fan
+        is one who would."""
+        if place.get("wait_list") is True and self._wants_wait_list():
+            return await self._wait_on_the_list()
+        return Outcome.TOLD_SOLD_OUT
+
+    def _wants_wait_list(self) -> bool:
+        return WAIT_LIST_ENABLED and self._random.random() < WAIT_LIST_SHARE
+
+    async def _wait_on_the_list(self) -> Outcome:
+        """Join the wait list and buy what it offers, or leave it when nothing comes."""
+        spot = WaitListSpot(
+            self._client,
+            token=self._token,
+            event_id=self._sale.event_id,
+            watch=self._watch,
+            record=self._record,
+        )
+        if not await spot.join():
+            return Outcome.FAILED
+
+        async def check_out_the_offer() -> CheckedOut | Outcome | None:
+            hold = await spot.wait_for_offer()
+            if hold is None:
+                await spot.leave()
+                return Outcome.LEFT_WAIT_LIST
+            return await self._check_out(hold)
+
+        outcome = await self._buy(check_out_the_offer)
+        if outcome is Outcome.BOUGHT:
+            self._record.wait_list_conversions += 1
+        return outcome
 
     async def _hold_and_check_out(self) -> CheckedOut | Outcome | None:
         """Hold what the fan wants, or what is left, and check out at once on the same
@@ -196,9 +241,17 @@ class FanJourney:
                 if answer.status == 201:
                     at_s = time.monotonic() - self._started_at
                     self._record.note_hold(answer.body["hold_id"], at_s)
-                    if self._plan.ending is Ending.ABANDON:
-                        return Outcome.ABANDONED
-                    return await self._check_out(answer.body)
+                    if self._plan.ending is not Ending.ABANDON:
+                        return await self._check_out(answer.body)
+            if answer.status == 201:
+                return await self._abandon(answer.body["hold_id"])
+            if answer.code == "SOLD_OUT" and WAIT_LIST_ENABLED:
+                # Returned stock goes to the wait list first: the general sale would not see it.
+                return (
+                    await self._wait_on_the_list()
+                    if self._wants_wait_list()
+                    else (Outcome.LEFT_SOLD_OUT)
+                )
             if not await self._recover_from(answer):
                 return Outcome.LEFT_SOLD_OUT if self._watch.sold_out.is_set() else Outcome.FAILED
         return Outcome.FAILED
@@ -300,6 +353,13 @@ class FanJourney:
         self._record.note_order(order_id, paid=False)
         tickets = sum(item["quantity"] for item in hold["items"])
         return CheckedOut(order_id=order_id, tickets=tickets)
+
+    async def _abandon(self, hold_id: str) -> Outcome:
+        """Look at the hold a moment, then release it."""
+        think_s = self._random.uniform(ABANDON_THINK_MIN_S, ABANDON_THINK_MAX_S)
+        await self._watch.sleep_unless_sold_out(think_s)
+        await self._client.call(Step.RELEASE, "DELETE", f"/v1/holds/{hold_id}", token=self._token)
+        return Outcome.ABANDONED
 
     async def _pay(self, checked_out: CheckedOut) -> Outcome | None:
         """Pay with the fan's card; None when the order ended first and the fan holds again."""

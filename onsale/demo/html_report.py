@@ -17,6 +17,7 @@ from onsale.demo.report import (
     fairness_rows,
     money_and_aftermath_rows,
     promise_rows,
+    report_pace_rows,
     sale_rows,
     statuses_text,
 )
@@ -167,6 +168,8 @@ def render_html(report: DemoReport) -> str:
         f"<h2>Admission fairness</h2>{rows_table(fairness_rows(report.fairness))}"
         f"<h2>Money and what followed</h2>{rows_table(money_and_aftermath_rows(report))}"
         f"<h2>Latency by step</h2>{latency_table(report)}"
+        "<h2>Pace and cost, from the opening to the sell-out</h2>"
+        f"{rows_table(report_pace_rows(report))}"
         f"<h2>Over time</h2>{figures}"
         + (
             f"<h2>Refusals and errors, first of each kind</h2><ul>{problems}</ul>"

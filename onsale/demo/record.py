@@ -23,10 +23,13 @@ class Step(enum.StrEnum):
     HOLD = "hold"
     CHECKOUT = "checkout"
     PAY = "pay"
+    RELEASE = "release"
+    WAIT_LIST_JOIN = "wait_list_join"
+    WAIT_LIST_POLL = "wait_list_poll"
     STATS = "stats"
 
 
-REPORTED_STEPS = (Step.JOIN, Step.POLL, Step.HOLD, Step.CHECKOUT, Step.PAY)
+REPORTED_STEPS = (Step.JOIN, Step.POLL, Step.HOLD, Step.CHECKOUT, Step.PAY, Step.RELEASE)
 
 
 class Outcome(enum.StrEnum):
@@ -34,6 +37,8 @@ class Outcome(enum.StrEnum):
     DECLINED = "declined"
     ABANDONED = "abandoned"
     LEFT_SOLD_OUT = "left_sold_out"
+    TOLD_SOLD_OUT = "told_sold_out"
+    LEFT_WAIT_LIST = "left_wait_list"
     NEVER_ADMITTED = "never_admitted"
     PLACE_EXPIRED = "place_expired"
     FAILED = "failed"
@@ -84,6 +89,13 @@ class DriverRecord:
         self.fans_arrived = 0
         self.fans_admitted = 0
         self.fans_done = 0
+        # The sell-out as the waiting fans learned it: the wall-clock moment each saw its place
+        # answer `sold_out`, and how many were still waiting when the driver stopped them.
+        self.told_sold_out_at_s: list[float] = []
+        self.stopped_while_waiting = 0
+        self.wait_list_joins = 0
+        self.wait_list_offers = 0
+        self.wait_list_conversions = 0
 
     def note_wait(self, step: Step, wait_ms: float) -> None:
         """How long a call waited for a connection of its lane: the driver's own queueing."""

@@ -18,9 +18,13 @@ from loadtests.fairness import Fairness, measure_fairness
 from loadtests.invariants import Invariants, TicketTypeSales, count_invariants, final_line
 from loadtests.scenario import Scenario
 from loadtests.system_facts import SystemFacts
+from onsale.demo.cpu_use import SaleCpu
 from onsale.demo.driver import SaleRun
+from onsale.demo.pace_report import WaitListFigures, pace_rows
 from onsale.demo.record import REPORTED_STEPS, DriverRecord, summarize_latencies
 from onsale.demo.sale_watch import Sample
+from onsale.demo.sold_out_notice import SoldOutNotice, measure_sold_out_notice
+from onsale.demo.wait_list import WAIT_LIST_ENABLED
 
 
 class StepFigures(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,6 +75,9 @@ class DemoReport(msgspec.Struct, frozen=True, kw_only=True):
     drain_ended_by: str
     samples: list[Sample]
     hold_moments_s: list[float]
+    cpu: SaleCpu
+    sold_out_notice: SoldOutNotice | None
+    wait_list: WaitListFigures
 
     @property
     def exit_code(self) -> int:
@@ -175,6 +182,18 @@ def build_report(run: SaleRun, facts: SystemFacts, *, email_files: int) -> DemoR
         drain_ended_by=run.drain.ended_by,
         samples=run.samples,
         hold_moments_s=record.hold_acknowledged_at_s,
+        cpu=run.cpu,
+        sold_out_notice=measure_sold_out_notice(
+            record.told_sold_out_at_s,
+            never_told=record.stopped_while_waiting,
+            sold_out_at=sale.last_paid_at if invariants.sold_out else None,
+        ),
+        wait_list=WaitListFigures(
+            enabled=WAIT_LIST_ENABLED,
+            joins=record.wait_list_joins,
+            offers=record.wait_list_offers,
+            conversions=record.wait_list_conversions,
+        ),
     )
 
 
@@ -315,11 +334,19 @@ def money_and_aftermath_rows(report: DemoReport) -> list[tuple[str, str]]:
     ]
 
 
+def report_pace_rows(report: DemoReport) -> list[tuple[str, str]]:
+    return pace_rows(
+        report.cpu, report.holds_acknowledged, report.sold_out_notice, report.wait_list
+    )
+
+
 def print_report(console: Console, report: DemoReport, html_path: str) -> None:
     """Every table, the problems seen, where the HTML report is, then the final line last."""
     console.rule("onsale demo: report")
     console.print(figure_table("the sale", sale_rows(report)))
     console.print(latency_table(report))
+    pace = report_pace_rows(report)
+    console.print(figure_table("pace and cost, from the opening to the sell-out", pace))
     console.print(figure_table("admission fairness", fairness_rows(report.fairness)))
     console.print(figure_table("money and what followed", money_and_aftermath_rows(report)))
     console.print(figure_table("promises, checked in Postgres and Stripe", promise_rows(report)))

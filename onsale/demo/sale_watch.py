@@ -2,7 +2,9 @@
 kept as a timeline of samples, and the one signal every fan listens for: the event sold out.
 
 "Sold out" here is the end of the sale, every ticket sold; the API's `sold_out` status already
-shows when nothing is available, while abandoned and unpaid holds can still come back.
+shows when nothing is available, while abandoned and unpaid holds can still come back. Fans in
+the queue learn of the sell-out from their own polls (`state: "sold_out"`); the watch only bounds
+their wait: SOLD_OUT_GRACE_S after it saw the sell-out, whoever still waits is stopped.
 """
 
 import asyncio
@@ -12,11 +14,15 @@ from typing import Any
 
 import msgspec
 
+from onsale.demo.broadcast import Broadcast
 from onsale.demo.mailbox import Mailbox
 from onsale.demo.record import Step
 from onsale.demo.timed_client import TimedClient
 
 STATS_INTERVAL_S = 1.0
+# Longer than a waiting fan's longest pause between polls (queue_pace.POLL_INTERVAL_MAX_S), so
+# every fan polls at least once after the sell-out before the driver stops them.
+SOLD_OUT_GRACE_S = 65.0
 
 
 class Sample(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,17 +78,17 @@ class SaleWatch:
         self._mailbox = mailbox
         self._started_at = started_at
         self.samples: list[Sample] = []
-        self.sold_out = asyncio.Event()
+        self.sold_out = Broadcast()
+        self.waiting_ended = Broadcast()
         self.sold_out_at_s: float | None = None
 
     async def sleep_unless_sold_out(self, delay_s: float) -> bool:
         """Wait `delay_s`, or less if the event sells out meanwhile; True once it has."""
-        if not self.sold_out.is_set():
-            try:
-                await asyncio.wait_for(self.sold_out.wait(), timeout=delay_s)
-            except TimeoutError:
-                return False
-        return True
+        return await self.sold_out.sleep(delay_s)
+
+    async def sleep_unless_waiting_ended(self, delay_s: float) -> bool:
+        """Wait `delay_s`, or less if the grace after the sell-out runs out; True once it has."""
+        return await self.waiting_ended.sleep(delay_s)
 
     async def read_once(self) -> Sample | None:
         answer = await self._client.call(Step.STATS, "GET", self._path, token=self._venue_token)
@@ -95,6 +101,7 @@ class SaleWatch:
         if sample.capacity and sample.sold >= sample.capacity and not self.sold_out.is_set():
             self.sold_out_at_s = at_s
             self.sold_out.set()
+            asyncio.get_running_loop().call_later(SOLD_OUT_GRACE_S, self.waiting_ended.set)
         return sample
 
     async def run(self, on_sample: Callable[[Sample], None]) -> None:

@@ -36,16 +36,18 @@ class Lane(enum.StrEnum):
 
 # The gateway's Redis pool holds 100 connections (redis-py's default) and answers 503 beyond
 # them instead of waiting, so the lanes that use Redis throughout a request (joins and polls)
-# stay below it together; payments spend their time on Stripe and Postgres. Arrivals have a lane
-# apart from the fans already waiting, whose polls must not queue behind the burst of joins: the
-# waiting room gives up a place it has not heard from in two minutes. A purchase keeps its
-# connection from the hold to the checkout (`connection`), as a browser would: a hold runs out
-# 30 s after it is placed and must not wait in the driver behind other fans' requests.
+# stay below it together. Arrivals have a lane apart from the fans already waiting, whose polls
+# must not queue behind the burst of joins: the waiting room gives up a place it has not heard
+# from in two minutes. Joins are batched into the waiting room's actor, so their lane is wide.
+# Checkouts and payments each take one of the gateway's 20 Postgres connections (payments also
+# wait on Stripe): more of them in flight than that only queue inside the gateway, where the wait
+# counts as latency and, past the pool's wait, as 503s, so their lanes stay near the pool. A
+# purchase keeps its connection from the hold to the checkout (`connection`), as a browser would.
 LANE_CONNECTIONS: dict[Lane, int] = {
     Lane.JOIN: 64,
-    Lane.WAITING: 40,
-    Lane.PURCHASE: 48,
-    Lane.PAY: 64,
+    Lane.WAITING: 32,
+    Lane.PURCHASE: 16,
+    Lane.PAY: 16,
     Lane.VENUE: 4,
 }
 LANE_OF_STEP: dict[Step, Lane] = {
@@ -58,6 +60,9 @@ LANE_OF_STEP: dict[Step, Lane] = {
     Step.HOLD: Lane.PURCHASE,
     Step.CHECKOUT: Lane.PURCHASE,
     Step.PAY: Lane.PAY,
+    Step.RELEASE: Lane.PAY,
+    Step.WAIT_LIST_JOIN: Lane.WAITING,
+    Step.WAIT_LIST_POLL: Lane.WAITING,
 }
 assert set(LANE_OF_STEP) == set(Step), "every step goes in a lane"
 CONNECTIONS_MAX = sum(LANE_CONNECTIONS.values())

@@ -14,6 +14,7 @@ from loadtests.invariants import OrderCharge, StoredOrder, TicketTypeSales
 from loadtests.scenario import Scenario
 from loadtests.system_facts import SaleFigures, SystemFacts
 from onsale.demo.backlogs import Backlog, DrainResult
+from onsale.demo.cpu_use import PartCpu, SaleCpu
 from onsale.demo.driver import CreatedEvent, SaleRun
 from onsale.demo.html_report import cumulative_share, render_html, write_html_report
 from onsale.demo.record import DriverRecord, Outcome, Step
@@ -52,6 +53,9 @@ def sold_out_run_and_facts(*, extra_charge: bool = False) -> tuple[SaleRun, Syst
     record.note_outcome(Outcome.BOUGHT)
     record.note_outcome(Outcome.LEFT_SOLD_OUT)
     record.tickets_bought = 10
+    sold_out_s = (OPENS_AT + datetime.timedelta(seconds=41.5)).timestamp()
+    record.told_sold_out_at_s = [sold_out_s + 0.5, sold_out_s + 3.0]
+    record.stopped_while_waiting = 1
     run = SaleRun(
         scenario=Scenario(fans=2, seats=6, general=4),
         event=CreatedEvent(
@@ -75,6 +79,14 @@ def sold_out_run_and_facts(*, extra_charge: bool = False) -> tuple[SaleRun, Syst
         ),
         driver_errors=[],
         started_at_wall=OPENS_AT - datetime.timedelta(seconds=2),
+        cpu=SaleCpu(
+            window_s=40.0,
+            requests=4_000,
+            parts=[
+                PartCpu(part="gateway", cpu_s=30.0, share_of_machine=0.375),
+                PartCpu(part="driver", cpu_s=2.0, share_of_machine=0.025),
+            ],
+        ),
     )
     charges = [
         OrderCharge(
@@ -140,6 +152,11 @@ def test_a_kept_run_reports_its_figures_and_ends_with_the_final_line() -> None:
     text = output.getvalue()
     assert "USD 680.00" in text and "/data/reports/demo.html" in text
     assert re.search(r"hold\s+│\s+4", text), "the hold step reports its four answers"
+    assert re.search(r"driver CPU per request\s+│\s+0\.50 ms \(4,000 requests", text)
+    assert re.search(r"CPU: gateway\s+│\s+30\.0 s, 38% of the machine", text)
+    assert report.sold_out_notice is not None
+    assert (report.sold_out_notice.told, report.sold_out_notice.max_s) == (2, 3.0)
+    assert re.search(r"still waiting 2 s after the sell-out\s+│\s+2 fans", text)
 
 
 def test_a_double_charge_fails_the_run_and_shows_in_the_final_line() -> None:
