@@ -27,7 +27,7 @@ from onsale.demo.progress import Progress
 from onsale.demo.record import DriverRecord, Outcome, Step
 from onsale.demo.sale_watch import SaleWatch, Sample
 from onsale.demo.timed_client import TimedClient
-from onsale.demo.wait_list import wait_list_settings
+from onsale.demo.wait_list import WAIT_LIST_SETTINGS
 
 VENUE_USER_ID = "demo-venue"
 # Tokens outlive the longest run the flags allow: the sale, the drain and a margin.
@@ -78,7 +78,7 @@ async def create_event(client: TimedClient, venue_token: str, scenario: Scenario
     body = event_body(scenario, now=now, name=name)
     onsale = body["onsale"]
     assert isinstance(onsale, dict)
-    onsale.update(wait_list_settings())
+    onsale.update(WAIT_LIST_SETTINGS)
     answer = await client.call(
         Step.CREATE_EVENT,
         "POST",

@@ -21,7 +21,7 @@ from onsale.demo.queue_pace import is_stalled, observed_eta_s, poll_delay_s
 from onsale.demo.record import TRANSPORT_FAILURE, DriverRecord, Outcome, Step
 from onsale.demo.sale_watch import SaleWatch
 from onsale.demo.timed_client import Answer, Lane, TimedClient
-from onsale.demo.wait_list import WAIT_LIST_ENABLED, WAIT_LIST_SHARE, WaitListSpot
+from onsale.demo.wait_list import WAIT_LIST_SHARE, WaitListSpot
 
 PAYING_CARD = "4242424242424242"
 DECLINING_CARD = "4000000000000002"
@@ -192,7 +192,7 @@ class FanJourney:
         return Outcome.TOLD_SOLD_OUT
 
     def _wants_wait_list(self) -> bool:
-        return WAIT_LIST_ENABLED and self._random.random() < WAIT_LIST_SHARE
+        return self._random.random() < WAIT_LIST_SHARE
 
     async def _wait_on_the_list(self) -> Outcome:
         """Join the wait list and buy what it offers, or leave it when nothing comes."""
@@ -245,7 +245,7 @@ class FanJourney:
                         return await self._check_out(answer.body)
             if answer.status == 201:
                 return await self._abandon(answer.body["hold_id"])
-            if answer.code == "SOLD_OUT" and WAIT_LIST_ENABLED:
+            if answer.code == "SOLD_OUT":
                 # Returned stock goes to the wait list first: the general sale would not see it.
                 return (
                     await self._wait_on_the_list()

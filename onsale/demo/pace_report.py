@@ -14,7 +14,6 @@ CPU_PARTS_SHOWN = 12
 
 
 class WaitListFigures(msgspec.Struct, frozen=True, kw_only=True):
-    enabled: bool
     joins: int
     offers: int
     conversions: int
@@ -66,12 +65,16 @@ def notice_rows(notice: SoldOutNotice | None) -> list[tuple[str, str]]:
             f"still waiting {NOTICE_BOUND_S:.0f} s after the sell-out",
             f"{notice.still_waiting_after_bound:,} fans",
         ),
+        (
+            f"room: waiting {NOTICE_BOUND_S:.0f} s after the sell-out",
+            "n/a: no stats reading then"
+            if notice.room_waiting_after_bound is None
+            else f"{notice.room_waiting_after_bound:,} places (its stats; the rest sold_out)",
+        ),
     ]
 
 
 def wait_list_rows(wait_list: WaitListFigures) -> list[tuple[str, str]]:
-    if not wait_list.enabled:
-        return [("wait list", "off (onsale.demo.wait_list.WAIT_LIST_ENABLED)")]
     return [
         (
             "wait list",

@@ -23,8 +23,11 @@ from onsale.demo.driver import SaleRun
 from onsale.demo.pace_report import WaitListFigures, pace_rows
 from onsale.demo.record import REPORTED_STEPS, DriverRecord, summarize_latencies
 from onsale.demo.sale_watch import Sample
-from onsale.demo.sold_out_notice import SoldOutNotice, measure_sold_out_notice
-from onsale.demo.wait_list import WAIT_LIST_ENABLED
+from onsale.demo.sold_out_notice import (
+    SoldOutNotice,
+    measure_sold_out_notice,
+    room_waiting_after,
+)
 
 
 class StepFigures(msgspec.Struct, frozen=True, kw_only=True):
@@ -187,9 +190,12 @@ def build_report(run: SaleRun, facts: SystemFacts, *, email_files: int) -> DemoR
             record.told_sold_out_at_s,
             never_told=record.stopped_while_waiting,
             sold_out_at=sale.last_paid_at if invariants.sold_out else None,
+            room_waiting_after_bound=room_waiting_after(
+                [(sample.at_s, sample.waiting + sample.pre_queue) for sample in run.samples],
+                run.sold_out_seen_at_s,
+            ),
         ),
         wait_list=WaitListFigures(
-            enabled=WAIT_LIST_ENABLED,
             joins=record.wait_list_joins,
             offers=record.wait_list_offers,
             conversions=record.wait_list_conversions,

@@ -3,10 +3,13 @@
 how many were still waiting NOTICE_BOUND_S after it (B6: none).
 
 A fan the driver stopped while still waiting (the server never told them) counts as still
-waiting. Pure: the moments are passed in.
+waiting. A fan learns only at its next poll, paced by its ETA, so the room's own side is given
+too: the places its stats still count waiting (or before the opening) in the first reading
+NOTICE_BOUND_S after the driver saw the sell-out. Pure: the moments are passed in.
 """
 
 import datetime
+from collections.abc import Sequence
 
 import msgspec
 
@@ -22,10 +25,28 @@ class SoldOutNotice(msgspec.Struct, frozen=True, kw_only=True):
     max_s: float
     still_waiting_after_bound: int
     never_told: int
+    room_waiting_after_bound: int | None
+
+
+def room_waiting_after(
+    readings: Sequence[tuple[float, int]], sold_out_seen_at_s: float | None
+) -> int | None:
+    """The places still waiting in the first (moment, waiting) reading NOTICE_BOUND_S or more
+    after `sold_out_seen_at_s`; None without such a reading."""
+    if sold_out_seen_at_s is None:
+        return None
+    for at_s, waiting in readings:
+        if at_s >= sold_out_seen_at_s + NOTICE_BOUND_S:
+            return waiting
+    return None
 
 
 def measure_sold_out_notice(
-    told_at_s: list[float], *, never_told: int, sold_out_at: datetime.datetime | None
+    told_at_s: list[float],
+    *,
+    never_told: int,
+    sold_out_at: datetime.datetime | None,
+    room_waiting_after_bound: int | None = None,
 ) -> SoldOutNotice | None:
     """The notice figures, from each told fan's wall-clock moment (seconds since the epoch);
     None when the event did not sell out. A fan told before the moment Postgres dates the
@@ -42,4 +63,5 @@ def measure_sold_out_notice(
         max_s=delays_s[-1] if delays_s else 0.0,
         still_waiting_after_bound=late + never_told,
         never_told=never_told,
+        room_waiting_after_bound=room_waiting_after_bound,
     )

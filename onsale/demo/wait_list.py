@@ -1,10 +1,7 @@
 """A fan's side of the wait list (API.md, "Sell-out and the wait list"): joining it when the
 queue answers `sold_out` with `wait_list: true`, and waiting, slowly, for an offer: a hold of
-theirs, checked out and paid as any other.
-
-WAIT_LIST_ENABLED switches every part of it, the event's `onsale.wait_list` included: a server
-that does not know the field refuses the whole event with 422, so it stays off until the server
-serves the wait list.
+theirs, checked out and paid as any other. The demo's event opens its wait list
+(`WAIT_LIST_SETTINGS`).
 """
 
 import uuid
@@ -14,7 +11,6 @@ from onsale.demo.record import DriverRecord, Step
 from onsale.demo.sale_watch import SaleWatch
 from onsale.demo.timed_client import TimedClient
 
-WAIT_LIST_ENABLED = False
 # Of the fans told `sold_out` while the wait list is open, the share who join it (drawn from
 # each fan's seeded generator).
 WAIT_LIST_SHARE = 0.2
@@ -26,11 +22,7 @@ WAIT_LIST_POLLS_MAX = 200
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-def wait_list_settings() -> dict[str, object]:
-    """What the event's `onsale` carries for the wait list; nothing while it is off."""
-    if not WAIT_LIST_ENABLED:
-        return {}
-    return {"wait_list": {"enabled": True, "offer_ttl_s": OFFER_TTL_S}}
+WAIT_LIST_SETTINGS: dict[str, object] = {"wait_list": {"enabled": True, "offer_ttl_s": OFFER_TTL_S}}
 
 
 def offered_hold(entry: dict[str, Any]) -> dict[str, Any] | None:

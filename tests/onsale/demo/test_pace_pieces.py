@@ -6,7 +6,6 @@ import datetime
 
 import pytest
 
-from onsale.demo import wait_list
 from onsale.demo.broadcast import Broadcast
 from onsale.demo.cpu_use import (
     DRIVER_PART,
@@ -19,7 +18,7 @@ from onsale.demo.cpu_use import (
     part_of,
 )
 from onsale.demo.pace_report import notice_rows
-from onsale.demo.sold_out_notice import measure_sold_out_notice
+from onsale.demo.sold_out_notice import measure_sold_out_notice, room_waiting_after
 from onsale.demo.wait_list import offered_hold
 
 SOLD_OUT_AT = datetime.datetime(2030, 5, 1, 18, 1, tzinfo=datetime.UTC)
@@ -88,18 +87,6 @@ def test_an_offer_is_a_hold_to_check_out_and_nothing_else_is() -> None:
     assert offered_hold({"entry_id": "e", "status": "offered"}) is None
 
 
-def test_the_event_carries_the_wait_list_only_while_it_is_switched_on(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(wait_list, "WAIT_LIST_ENABLED", False)
-    assert wait_list.wait_list_settings() == {}
-
-    monkeypatch.setattr(wait_list, "WAIT_LIST_ENABLED", True)
-    assert wait_list.wait_list_settings() == {
-        "wait_list": {"enabled": True, "offer_ttl_s": wait_list.OFFER_TTL_S}
-    }
-
-
 async def test_a_broadcast_wakes_every_sleeper_at_once_and_lets_the_others_time_out() -> None:
     signal = Broadcast()
 
@@ -119,3 +106,13 @@ def test_a_sell_out_nobody_heard_of_gives_no_seconds_to_tell() -> None:
 
     assert rows["seconds to tell them"] == "n/a: no poll answered sold_out"
     assert rows["still waiting 2 s after the sell-out"] == "7 fans"
+
+
+def test_the_room_side_counts_the_first_reading_two_seconds_after_the_sell_out_was_seen() -> None:
+    readings = [(10.0, 900), (11.0, 40), (12.5, 3), (13.5, 0)]
+
+    assert room_waiting_after(readings, 10.2) == 3
+    assert room_waiting_after(readings, 11.4) == 0
+    assert room_waiting_after(readings, 9.0) == 40
+    assert room_waiting_after(readings, 12.0) is None
+    assert room_waiting_after(readings, None) is None
