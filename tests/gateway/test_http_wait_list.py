@@ -260,3 +260,21 @@ async def test_a_refunds_seats_go_to_the_wait_list(stack: Stack) -> None:
     async with waiting.client() as client:
         offer = (await client.get(f"/v1/holds/{entry['hold_id']}")).json()
     assert sorted(offer["seats"]) == sorted(held.json()["seats"])
+
+
+async def test_an_offer_let_go_unbought_passes_at_once_to_the_next_entry(stack: Stack) -> None:
+    event, holder, hold_id = await sold_out_event(stack, 1)
+    first, second = Fan(stack, event), Fan(stack, event)
+    first_entry = await joined(first, 1)
+    second_entry = await joined(second, 1)
+    async with holder.client() as client:
+        assert (await client.delete(f"/v1/holds/{hold_id}")).status_code == 204
+    offered = await entry_once(first, first_entry, "offered", EXPIRY_GRACE_S)
+    assert (await entry_of(second, second_entry))["status"] == "waiting"
+
+    async with first.client() as client:
+        assert (await client.delete(f"/v1/holds/{offered['hold_id']}")).status_code == 204
+    passed = await entry_of(second, second_entry)
+
+    assert passed["status"] == "offered" and passed["hold_id"] != offered["hold_id"]
+    assert (await entry_of(first, first_entry))["status"] == "expired"
