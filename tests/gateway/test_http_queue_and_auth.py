@@ -28,6 +28,7 @@ from gateway.routes import (
     ticket_tools,
     tickets,
     venue,
+    wait_list,
 )
 from tests.gateway.http_journeys import CreatedEvent, create_event, error_code, general_items
 from tests.gateway.stack import Stack, gateway_settings, serving
@@ -49,6 +50,7 @@ ROUTERS = (
             scanning,
             ticket_tools,
             failed_work,
+            wait_list,
         )
     ),
     payments.development_router,
