@@ -129,11 +129,7 @@ class InventoryActor(InventoryBatchLoop):
             raise ActorRetired(f"the inventory of {self._event_id} retired")
         if not await self._started() or self._inventory is None:
             return None
-        counts = self._inventory.counts.values()
-        return Stock.of(
-            available=sum(each.available for each in counts),
-            held=sum(each.held for each in counts),
-        )
+        return Stock.of_counts(self._inventory.counts.values())
 
     async def snapshot(self, include_seats: bool) -> InventorySnapshot | None:
         """The live figures straight from memory; None while the inventory cannot start. Raises

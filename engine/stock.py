@@ -6,6 +6,18 @@ held either, every place still queued is shown `sold_out`.
 """
 
 import enum
+from collections.abc import Iterable
+from typing import Protocol
+
+
+class Tally(Protocol):
+    """A ticket type's figures as the inventory or a snapshot of it keeps them."""
+
+    @property
+    def available(self) -> int: ...
+
+    @property
+    def held(self) -> int: ...
 
 
 class Stock(enum.StrEnum):
@@ -22,3 +34,12 @@ class Stock(enum.StrEnum):
         if held > 0:
             return cls.HELD
         return cls.SOLD_OUT
+
+    @classmethod
+    def of_counts(cls, counts: Iterable[Tally]) -> "Stock":
+        """The stock of an event whose ticket types have these figures."""
+        tallies = list(counts)
+        return cls.of(
+            available=sum(tally.available for tally in tallies),
+            held=sum(tally.held for tally in tallies),
+        )

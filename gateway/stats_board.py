@@ -79,11 +79,7 @@ def event_status(details: EventDetails, snapshot: InventorySnapshot, now_ms: int
         return "paused"
     if now_ms < details.opens_at_ms:
         return "scheduled"
-    stock = Stock.of(
-        available=sum(counts.available for counts in snapshot.counts),
-        held=sum(counts.held for counts in snapshot.counts),
-    )
-    if stock is Stock.SOLD_OUT:
+    if Stock.of_counts(snapshot.counts) is Stock.SOLD_OUT:
         return "sold_out"
     return "on_sale"
 

@@ -33,10 +33,7 @@ async def open_door_place(request: Request, details: EventDetails, fan_id: str) 
     event_id = str(details.location.event_id)
     now_ms: int = state.clock()
     snapshot = await state.stats_board.inventory(details)
-    stock = Stock.of(
-        available=sum(counts.available for counts in snapshot.counts),
-        held=sum(counts.held for counts in snapshot.counts),
-    )
+    stock = Stock.of_counts(snapshot.counts)
     queue_id = str(uuid.uuid5(details.location.event_id, fan_id))
     if stock is Stock.SOLD_OUT:
         return QueueView(
