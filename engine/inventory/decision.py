@@ -3,7 +3,7 @@
 A check returns a `Rejected` (an expected "no") or None; it reads the inventory and changes nothing.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import msgspec
 
@@ -85,8 +85,14 @@ def resolve_seats(
     return sorted(seat_index for seat_index in seat_indexes if seat_index is not None)
 
 
+def unit_price_cents(inventory: Inventory, ticket_type_id: TicketTypeId, now_ms: int) -> int:
+    """What one unit of the type costs in a hold decided at `now_ms`: the one place a hold's unit
+    price is set, which the hold then keeps."""
+    return inventory.ticket_types[ticket_type_id].price_cents
+
+
 def seat_items(
-    inventory: Inventory, seat_indexes: Iterable[int], free: bool
+    inventory: Inventory, seat_indexes: Iterable[int], unit_price: Callable[[TicketTypeId], int]
 ) -> tuple[HoldItem, ...]:
     quantities: dict[TicketTypeId, int] = {}
     for seat_index in seat_indexes:
@@ -96,7 +102,7 @@ def seat_items(
         HoldItem(
             ticket_type_id=ticket_type_id,
             quantity=quantity,
-            unit_price_cents=0 if free else inventory.ticket_types[ticket_type_id].price_cents,
+            unit_price_cents=unit_price(ticket_type_id),
         )
         for ticket_type_id, quantity in quantities.items()
     )

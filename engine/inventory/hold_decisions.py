@@ -37,6 +37,7 @@ from engine.inventory.decision import (
     reject,
     resolve_seats,
     seat_items,
+    unit_price_cents,
 )
 from engine.inventory.state import Inventory
 from engine.outcomes import Acknowledged, ExpiryReport, HoldView, SaleView
@@ -67,7 +68,7 @@ def decide_place_hold(inventory: Inventory, command: PlaceHold, now_ms: int) -> 
         HoldItem(
             ticket_type_id=item.ticket_type_id,
             quantity=item.quantity,
-            unit_price_cents=inventory.ticket_types[item.ticket_type_id].price_cents,
+            unit_price_cents=unit_price_cents(inventory, item.ticket_type_id, now_ms),
         )
         for item in command.items
     )
@@ -107,7 +108,9 @@ def _seat_hold(
     return Hold(
         hold_id=hold_id,
         fan_id=fan_id,
-        items=seat_items(inventory, seat_indexes, free=False),
+        items=seat_items(
+            inventory, seat_indexes, lambda seated: unit_price_cents(inventory, seated, now_ms)
+        ),
         seats=inventory.seat_map.labels(seat_indexes),
         expires_at_ms=now_ms + inventory.configuration.hold_ttl_ms,
     )

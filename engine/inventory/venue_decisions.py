@@ -86,7 +86,7 @@ def decide_issue_comps(inventory: Inventory, command: IssueComps) -> Decision | 
                 f"some seats are not set aside for {command.allocation}",
                 seats=list(inventory.seat_map.labels(outside)),
             )
-        items = seat_items(inventory, seat_indexes, free=True)
+        items = seat_items(inventory, seat_indexes, lambda _: 0)
         seats = inventory.seat_map.labels(seat_indexes)
     else:
         rejected = check_general_items(inventory, command.items, limits.TICKETS_PER_COMP_ORDER_MAX)

@@ -38,7 +38,7 @@ from engine.commands import JoinWaitList, LeaveWaitList
 from engine.holds import Hold, HoldItem
 from engine.ids import TicketTypeId
 from engine.inventory.configuration import TicketKind
-from engine.inventory.decision import Decision, reject, seat_items
+from engine.inventory.decision import Decision, reject, seat_items, unit_price_cents
 from engine.inventory.state import Inventory
 from engine.inventory.wait_list import WaitListEntry, WaitListStatus, offer_hold_id
 from engine.outcomes import Acknowledged, WaitListEntryView
@@ -184,7 +184,7 @@ def _offer_hold(
             HoldItem(
                 ticket_type_id=ticket_type_id,
                 quantity=entry.quantity,
-                unit_price_cents=ticket_type.price_cents,
+                unit_price_cents=unit_price_cents(inventory, ticket_type_id, now_ms),
             ),
         )
         seats: tuple[str, ...] = ()
@@ -194,7 +194,9 @@ def _offer_hold(
         )
         if seat_indexes is None:
             return None
-        items = seat_items(inventory, seat_indexes, free=False)
+        items = seat_items(
+            inventory, seat_indexes, lambda seated: unit_price_cents(inventory, seated, now_ms)
+        )
         seats = inventory.seat_map.labels(seat_indexes)
     hold_id = offer_hold_id(entry.entry_id)
     assert hold_id not in inventory.holds, entry.entry_id
