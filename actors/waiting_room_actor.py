@@ -52,7 +52,7 @@ from engine.waiting_room.commands import (
     WaitingRoomCommand,
 )
 from engine.waiting_room.decide import decide
-from engine.waiting_room.rows import rebuild_waiting_room, room_row_of
+from engine.waiting_room.rows import rebuild_waiting_room
 from engine.waiting_room.state import WaitingRoom
 from engine.waiting_room.views import (
     QueueCounts,
@@ -328,7 +328,7 @@ class WaitingRoomActor:
             rejections.append(rejection)
         if changes and not await self._commit(batch, changes, now_ms):
             return
-        self._unpublished |= published_sequences(changes)
+        self._unpublished |= published_sequences(changes, room)
         await self._publish(now_ms)
         for request, rejection in zip(batch, rejections, strict=True):
             if request.future is not None and not request.future.done():
@@ -349,7 +349,7 @@ class WaitingRoomActor:
                     tenant_id=self._tenant_id,
                     event_id=self._event_id,
                     epoch=self._epoch,
-                    room_row=room_row_of(room),
+                    room=room,
                     changes=changes,
                 )
         except StaleWaitingRoomEpoch:

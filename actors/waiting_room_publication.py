@@ -11,7 +11,9 @@ Per event, hash-tagged so the keys share a Redis Cluster slot:
 
 Positions are exact, not estimated: the engine's position is `slot - head_slot` for a waiting place
 (a place passed over as abandoned counts as ahead until the head reaches it, in the actor as
-here). A place's slot is written once when it joins, again only at the pre-queue draw, and its
+here), plus the pre-queue for a place that joined after `opens_at` but before the draw; the
+presale line's places take the first `presale_count` slots. A place's slot is written once when it
+joins (a pre-queue place has none) or moves to the presale line, again only at the draw, and its
 record changes again only when the head passes it (admitted or abandoned) or its access ends. So a
 tick rewrites the room record plus the places the head passed, bounded by the admission rate,
 never the million places behind them. Each publish is one MULTI/EXEC, so a reader never sees a
@@ -28,7 +30,7 @@ import redis.asyncio as redis
 from engine.rejections import Reason, Rejected
 from engine.stock import Stock
 from engine.waiting_room.state import PlaceState
-from engine.waiting_room.views import PlaceView, shown_state
+from engine.waiting_room.views import PlaceView, position_at_slot, shown_state
 
 
 class PublishedRoom(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,6 +48,8 @@ class PublishedRoom(msgspec.Struct, frozen=True, kw_only=True):
     access_ttl_s: int | None = None
     stock: Stock | None = None
     sold_out: int = 0
+    presale_count: int = 0
+    presale_waiting: int = 0
 
 
 class PublishedPlace(msgspec.Struct, frozen=True, array_like=True):
@@ -112,7 +116,12 @@ def view_of(queue_id: str, place: PublishedPlace, room: PublishedRoom, now_ms: i
     position: int | None = None
     eta_s: int | None = None
     if state is PlaceState.WAITING:
-        position = place.slot - room.head_slot
+        position = position_at_slot(
+            slot=place.slot,
+            head_slot=room.head_slot,
+            presale_count=room.presale_count,
+            pre_queue_ahead=0 if room.is_open else room.pre_queue,
+        )
         assert position >= 0, "the head passes a place and rewrites it in one transaction"
         eta_s = position // room.admit_per_second + 1
     return PlaceView(

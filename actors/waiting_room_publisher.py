@@ -24,6 +24,7 @@ from engine.waiting_room.changes import (
     AccessEnded,
     FansAdmitted,
     FansJoined,
+    PlacesMovedToPresale,
     PlacesSeen,
     PreQueueDrawn,
     StockRecorded,
@@ -37,8 +38,9 @@ from engine.waiting_room.views import count_places, queue_id_for
 PLACE_STATES_BY_CODE: tuple[PlaceState, ...] = tuple(PlaceState)
 
 
-def published_sequences(changes: Iterable[WaitingRoomChange]) -> set[int]:
-    """The places whose published record these changes alter; a poll alters none."""
+def published_sequences(changes: Iterable[WaitingRoomChange], room: WaitingRoom) -> set[int]:
+    """The places whose published record these changes alter (`room` is the room after them);
+    a poll alters none. The draw alters every place behind the presale line."""
     sequences: set[int] = set()
     for change in changes:
         match change:
@@ -47,7 +49,9 @@ def published_sequences(changes: Iterable[WaitingRoomChange]) -> set[int]:
                     range(change.first_sequence, change.first_sequence + len(change.fan_ids))
                 )
             case PreQueueDrawn():
-                sequences.update(range(change.pre_queue_count))
+                sequences.update(room.sequence_at_slot[change.presale_count :])
+            case PlacesMovedToPresale():
+                sequences.update(change.sequences)
             case FansAdmitted():
                 sequences.update(change.admitted_sequences)
                 sequences.update(change.abandoned_sequences)
@@ -92,6 +96,8 @@ def published_room(room: WaitingRoom, epoch: int, now_ms: int) -> PublishedRoom:
         access_ttl_s=room.settings.access_ttl_s,
         stock=room.stock,
         sold_out=counts.sold_out,
+        presale_count=room.presale_count,
+        presale_waiting=counts.presale_waiting,
     )
 
 

@@ -17,8 +17,8 @@ class UnknownWaitingRoom(LookupError):
 
 SELECT_WAITING_ROOM = """
 SELECT event_id::text AS event_id, opens_at_ms, admit_per_second, max_active_shoppers,
-       access_ttl_s, pre_queue_count, pre_queue_closed, draw_seed, opened_at_ms, head_slot,
-       admission_credit_milli, credited_at_ms, stock
+       access_ttl_s, pre_queue_count, presale_count, pre_queue_closed, draw_seed, opened_at_ms,
+       head_slot, admission_credit_milli, credited_at_ms, stock
 FROM waiting_rooms
 WHERE event_id = $1
 """
@@ -46,6 +46,7 @@ async def load_waiting_room(
         max_active_shoppers=room["max_active_shoppers"],
         access_ttl_s=room["access_ttl_s"],
         pre_queue_count=room["pre_queue_count"],
+        presale_count=room["presale_count"],
         pre_queue_closed=room["pre_queue_closed"],
         draw_seed=None if draw_seed is None else int(draw_seed),
         opened_at_ms=room["opened_at_ms"],

@@ -1,6 +1,7 @@
 """The rows one batch of a waiting room's changes writes, worked out with no I/O: the places it
 creates and the places it changes, folded in order, as the arrays the statements of
-persistence.waiting_room_writes take.
+persistence.waiting_room_writes take. A place's slot is read from the room after the batch: it is
+set once (at a join, a move to the presale line or the draw) and moved again only by the draw.
 
 Pure (no asyncpg), so the fold is tested without Postgres. A new change kind gets its place effect
 in `place_writes`.
@@ -9,18 +10,18 @@ in `place_writes`.
 from collections.abc import Iterable
 from typing import NamedTuple, assert_never
 
-from engine.pre_queue_draw import draw_pre_queue_order
 from engine.waiting_room.changes import (
     AccessEnded,
     FansAdmitted,
     FansJoined,
+    PlacesMovedToPresale,
     PlacesSeen,
     PreQueueDrawn,
     StockRecorded,
     WaitingRoomChange,
     WaitingRoomSettingsChanged,
 )
-from engine.waiting_room.state import PLACE_TRANSITIONS, PlaceState
+from engine.waiting_room.state import NO_SLOT, PLACE_TRANSITIONS, PlaceState, WaitingRoom
 
 
 def _reachable_states(state: PlaceState) -> set[PlaceState]:
@@ -69,9 +70,15 @@ class PlaceWrite:
 
 
 def place_writes(
-    changes: Iterable[WaitingRoomChange],
+    changes: Iterable[WaitingRoomChange], room: WaitingRoom
 ) -> tuple[dict[int, PlaceWrite], dict[int, PlaceWrite]]:
-    """The places a batch creates and the places it changes, by sequence, folded in order."""
+    """The places a batch creates and the places it changes, by sequence, folded in order;
+    `room` is the room after the batch."""
+
+    def slot_of(sequence: int) -> int | None:
+        slot = room.slot_of_sequence[sequence]
+        return None if slot == NO_SLOT else slot
+
     created: dict[int, PlaceWrite] = {}
     changed: dict[int, PlaceWrite] = {}
 
@@ -87,6 +94,12 @@ def place_writes(
             write.state = state
         return writes
 
+    changes = list(changes)
+    # Places from this sequence on join in this batch; a join's own write carries their slot.
+    first_joining_sequence = min(
+        (change.first_sequence for change in changes if isinstance(change, FansJoined)),
+        default=room.fan_count,
+    )
     for change in changes:
         match change:
             case FansJoined():
@@ -94,19 +107,33 @@ def place_writes(
                 for offset, fan_id in enumerate(change.fan_ids):
                     sequence = change.first_sequence + offset
                     created[sequence] = PlaceWrite(
-                        fan_id=fan_id, slot=sequence, state=state, last_seen_ms=change.joined_at_ms
+                        fan_id=fan_id,
+                        slot=slot_of(sequence),
+                        state=state,
+                        last_seen_ms=change.joined_at_ms,
                     )
+            case PlacesMovedToPresale():
+                for write, sequence in zip(
+                    move(change.sequences, PlaceState.WAITING), change.sequences, strict=True
+                ):
+                    write.slot = slot_of(sequence)
             case PlacesSeen():
                 for sequence in change.sequences:
                     write = place(sequence)
                     if write.last_seen_ms is None or write.last_seen_ms < change.seen_at_ms:
                         write.last_seen_ms = change.seen_at_ms
             case PreQueueDrawn():
-                order = draw_pre_queue_order(change.draw_seed, change.pre_queue_count)
-                for slot, sequence in enumerate(order):
+                # The drawn places follow the presale line; the places that joined after
+                # `opens_at`, before the draw, move behind them.
+                drawn_end = change.presale_count + change.pre_queue_count
+                for slot in range(change.presale_count, room.slotted_count):
+                    sequence = room.sequence_at_slot[slot]
+                    if sequence >= first_joining_sequence and sequence not in created:
+                        continue
                     write = place(sequence)
                     write.slot = slot
-                    write.state = PlaceState.WAITING
+                    if slot < drawn_end:
+                        write.state = PlaceState.WAITING
             case FansAdmitted():
                 for write in move(change.admitted_sequences, PlaceState.ADMITTED):
                     write.admitted_at_ms = change.admitted_at_ms
@@ -144,9 +171,11 @@ class ChangedPlaces(NamedTuple):
     access_expires_at_ms: list[int | None]
 
 
-def place_rows(changes: Iterable[WaitingRoomChange]) -> tuple[NewPlaces, ChangedPlaces]:
-    """The batch's places as the rows its two statements write."""
-    created, changed = place_writes(changes)
+def place_rows(
+    changes: Iterable[WaitingRoomChange], room: WaitingRoom
+) -> tuple[NewPlaces, ChangedPlaces]:
+    """The batch's places as the rows its two statements write; `room` is the room after it."""
+    created, changed = place_writes(changes, room)
     new_sequences = sorted(created)
     new_writes = [created[sequence] for sequence in new_sequences]
     changed_sequences = sorted(changed)

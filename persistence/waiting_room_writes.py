@@ -13,7 +13,8 @@ from collections.abc import Iterable
 import asyncpg
 
 from engine.waiting_room.changes import WaitingRoomChange
-from engine.waiting_room.rows import WaitingRoomRow
+from engine.waiting_room.rows import room_row_of
+from engine.waiting_room.state import WaitingRoom
 from persistence.waiting_room_reads import UnknownWaitingRoom
 from persistence.waiting_room_rows import NET_STATE_MOVES, place_rows
 
@@ -58,7 +59,8 @@ UPDATE_WAITING_ROOM = """
 UPDATE waiting_rooms
 SET admit_per_second = $3, pre_queue_count = $4, pre_queue_closed = $5, draw_seed = $6,
     opened_at_ms = $7, head_slot = $8, admission_credit_milli = $9, credited_at_ms = $10,
-    opens_at_ms = $11, max_active_shoppers = $12, access_ttl_s = $13, stock = $14
+    opens_at_ms = $11, max_active_shoppers = $12, access_ttl_s = $13, stock = $14,
+    presale_count = $15
 WHERE event_id = $1 AND epoch = $2
 """
 
@@ -93,14 +95,17 @@ async def write_waiting_room_changes(
     tenant_id: uuid.UUID,
     event_id: uuid.UUID,
     epoch: int,
-    room_row: WaitingRoomRow,
+    room: WaitingRoom,
     changes: Iterable[WaitingRoomChange],
 ) -> None:
-    """Record a batch: the room as `room_row` says after it, and the batch's effect on places.
+    """Record a batch: the room as it is after it, and the batch's effect on places. The changed
+    places are written before the new ones, since the draw may move a place off a slot a place
+    joining after it takes.
 
     Raises StaleWaitingRoomEpoch, having written nothing, when `epoch` is no longer the room's,
     and WaitingRoomConflict when a place is not in a state the batch can move it from.
     """
+    room_row = room_row_of(room)
     status = await connection.execute(
         UPDATE_WAITING_ROOM,
         event_id,
@@ -117,12 +122,11 @@ async def write_waiting_room_changes(
         room_row.max_active_shoppers,
         room_row.access_ttl_s,
         room_row.stock,
+        room_row.presale_count,
     )
     if status != "UPDATE 1":
         raise StaleWaitingRoomEpoch(f"waiting room {event_id} is no longer at epoch {epoch}")
-    new_places, changed_places = place_rows(changes)
-    if new_places.sequences:
-        await connection.execute(INSERT_PLACES, tenant_id, event_id, *new_places)
+    new_places, changed_places = place_rows(changes, room)
     if changed_places.sequences:
         status = await connection.execute(UPDATE_PLACES, event_id, *changed_places, NET_STATE_MOVES)
         if status != f"UPDATE {len(changed_places.sequences)}":
@@ -130,3 +134,5 @@ async def write_waiting_room_changes(
                 f"waiting room {event_id}: {status} of {len(changed_places.sequences)} places; "
                 "a place is missing or not in a state this batch moves it from"
             )
+    if new_places.sequences:
+        await connection.execute(INSERT_PLACES, tenant_id, event_id, *new_places)

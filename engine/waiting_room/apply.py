@@ -14,6 +14,7 @@ from engine.waiting_room.changes import (
     AccessEnded,
     FansAdmitted,
     FansJoined,
+    PlacesMovedToPresale,
     PlacesSeen,
     PreQueueDrawn,
     StockRecorded,
@@ -24,6 +25,7 @@ from engine.waiting_room.state import (
     ADMITTED_CODE,
     EXPIRED_CODE,
     NEVER_ADMITTED_MS,
+    NO_SLOT,
     PLACE_TRANSITIONS,
     PRE_QUEUE_CODE,
     STATES_BY_CODE,
@@ -43,7 +45,12 @@ def _set_state(room: WaitingRoom, sequence: int, state_code: int) -> None:
 def _apply_joined(room: WaitingRoom, change: FansJoined) -> None:
     assert change.first_sequence == room.fan_count, "joins apply in the order they were decided"
     count = len(change.fan_ids)
-    if change.into_pre_queue:
+    if change.presale:
+        assert not change.into_pre_queue and not room.pre_queue_closed, "presale is before opening"
+        assert room.slotted_count == room.presale_count, "the presale line comes first"
+        room.presale_count += count
+        state_code = WAITING_CODE
+    elif change.into_pre_queue:
         assert not room.pre_queue_closed
         room.pre_queue_count += count
         state_code = PRE_QUEUE_CODE
@@ -56,8 +63,23 @@ def _apply_joined(room: WaitingRoom, change: FansJoined) -> None:
     new_sequences = range(change.first_sequence, change.first_sequence + count)
     room.states += bytes((state_code,)) * count
     room.last_seen_ms.extend(array.array("q", (change.joined_at_ms,)) * count)
-    room.slot_of_sequence.extend(new_sequences)
-    room.sequence_at_slot.extend(new_sequences)
+    if state_code == PRE_QUEUE_CODE:
+        room.slot_of_sequence.extend(array.array("i", (NO_SLOT,)) * count)
+    else:
+        first_slot = room.slotted_count
+        room.slot_of_sequence.extend(range(first_slot, first_slot + count))
+        room.sequence_at_slot.extend(new_sequences)
+
+
+def _apply_moved_to_presale(room: WaitingRoom, change: PlacesMovedToPresale) -> None:
+    assert not room.pre_queue_closed and room.slotted_count == room.presale_count
+    for sequence in change.sequences:
+        _set_state(room, sequence, WAITING_CODE)
+        room.slot_of_sequence[sequence] = room.slotted_count
+        room.sequence_at_slot.append(sequence)
+    room.presale_count += len(change.sequences)
+    room.pre_queue_count -= len(change.sequences)
+    assert room.pre_queue_count >= 0
 
 
 def _apply_seen(room: WaitingRoom, change: PlacesSeen) -> None:
@@ -67,13 +89,26 @@ def _apply_seen(room: WaitingRoom, change: PlacesSeen) -> None:
             last_seen_ms[sequence] = change.seen_at_ms
 
 
+def pre_queue_sequences(room: WaitingRoom) -> list[int]:
+    """The places still in the pre-queue, in join sequence order: what the draw shuffles."""
+    states = room.states
+    return [sequence for sequence in range(room.fan_count) if states[sequence] == PRE_QUEUE_CODE]
+
+
 def _apply_drawn(room: WaitingRoom, change: PreQueueDrawn) -> None:
     assert not room.is_open and change.pre_queue_count == room.pre_queue_count
+    assert change.presale_count == room.presale_count and room.head_slot <= room.presale_count
+    pre_queue = pre_queue_sequences(room)
+    assert len(pre_queue) == change.pre_queue_count
     order = draw_pre_queue_order(change.draw_seed, change.pre_queue_count)
-    room.sequence_at_slot[0 : change.pre_queue_count] = order
-    for slot, sequence in enumerate(order):
-        room.slot_of_sequence[sequence] = slot
-    room.states[0 : change.pre_queue_count] = bytes((WAITING_CODE,)) * change.pre_queue_count
+    drawn = array.array("i", (pre_queue[index] for index in order))
+    first_slot = room.presale_count
+    joined_after_opening = room.sequence_at_slot[first_slot:]
+    room.sequence_at_slot[first_slot:] = drawn + joined_after_opening
+    for slot in range(first_slot, room.slotted_count):
+        room.slot_of_sequence[room.sequence_at_slot[slot]] = slot
+    for sequence in drawn:
+        room.states[sequence] = WAITING_CODE
     room.pre_queue_closed = True
     room.draw_seed = change.draw_seed
     room.opened_at_ms = change.opened_at_ms
@@ -126,6 +161,8 @@ def apply(room: WaitingRoom, change: WaitingRoomChange) -> None:
     match change:
         case FansJoined():
             _apply_joined(room, change)
+        case PlacesMovedToPresale():
+            _apply_moved_to_presale(room, change)
         case PlacesSeen():
             _apply_seen(room, change)
         case PreQueueDrawn():
@@ -143,7 +180,7 @@ def apply(room: WaitingRoom, change: WaitingRoomChange) -> None:
                 access_ttl_s=change.access_ttl_s,
             )
             room.admission_credit_milli = change.admission_credit_milli
-            if room.is_open:
+            if room.is_admitting:
                 room.credited_at_ms = change.changed_at_ms
         case StockRecorded():
             room.stock = change.stock

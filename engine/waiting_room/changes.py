@@ -18,12 +18,21 @@ class AccessEndReason(enum.StrEnum):
 
 
 class FansJoined(msgspec.Struct, frozen=True, kw_only=True, tag=True):
-    """New places for `fan_ids`, with sequences `first_sequence`, `first_sequence + 1` ..."""
+    """New places for `fan_ids`, with sequences `first_sequence`, `first_sequence + 1` ...;
+    `presale` places join the presale line (never with `into_pre_queue`)."""
 
     joined_at_ms: int
     first_sequence: int
     fan_ids: list[FanId]
     into_pre_queue: bool
+    presale: bool = False
+
+
+class PlacesMovedToPresale(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """These pre-queue places joined the end of the presale line, in this order."""
+
+    moved_at_ms: int
+    sequences: list[int]
 
 
 class PlacesSeen(msgspec.Struct, frozen=True, kw_only=True, tag=True):
@@ -32,11 +41,14 @@ class PlacesSeen(msgspec.Struct, frozen=True, kw_only=True, tag=True):
 
 
 class PreQueueDrawn(msgspec.Struct, frozen=True, kw_only=True, tag=True):
-    """The room opened; `draw_pre_queue_order(draw_seed, pre_queue_count)` replays the order."""
+    """The room opened; `draw_pre_queue_order(draw_seed, pre_queue_count)` orders the pre-queue
+    places (taken in join sequence order), which take the slots from `presale_count` on, ahead of
+    any place that joined after `opens_at`."""
 
     opened_at_ms: int
     draw_seed: int
     pre_queue_count: int
+    presale_count: int = 0
 
 
 class FansAdmitted(msgspec.Struct, frozen=True, kw_only=True, tag=True):
@@ -75,6 +87,7 @@ class StockRecorded(msgspec.Struct, frozen=True, kw_only=True, tag=True):
 
 WaitingRoomChange = (
     FansJoined
+    | PlacesMovedToPresale
     | PlacesSeen
     | PreQueueDrawn
     | FansAdmitted

@@ -10,9 +10,14 @@ from engine.stock import Stock
 
 
 class JoinFans(msgspec.Struct, frozen=True, kw_only=True, tag=True):
-    """Give each fan a place; a fan who already has one keeps it (and counts as seen)."""
+    """Give each fan a place; a fan who already has one keeps it (and counts as seen).
+
+    `presale_fan_ids` (some of `fan_ids`) joined with a valid presale code: before the room opens
+    they take places in the presale line, and one of them in the pre-queue moves to it.
+    """
 
     fan_ids: list[FanId]
+    presale_fan_ids: list[FanId] = msgspec.field(default_factory=list)
 
 
 class RecordPolls(msgspec.Struct, frozen=True, kw_only=True, tag=True):

@@ -29,6 +29,7 @@ from engine.waiting_room.changes import (
     AccessEndReason,
     FansAdmitted,
     FansJoined,
+    PlacesMovedToPresale,
     PlacesSeen,
     PreQueueDrawn,
     StockRecorded,
@@ -47,7 +48,7 @@ from engine.waiting_room.commands import (
     WaitingRoomCommand,
 )
 from engine.waiting_room.configuration import WaitingRoomSettings, invalid, validate_settings
-from engine.waiting_room.state import ADMITTED_CODE, WaitingRoom
+from engine.waiting_room.state import ADMITTED_CODE, PRE_QUEUE_CODE, WaitingRoom
 
 
 def _fan_batch_problem(fan_ids: list[FanId], batch_size_max: int) -> Rejected | None:
@@ -82,30 +83,56 @@ def _accrued_credit_milli(room: WaitingRoom, at_ms: int) -> int:
 def _decide_join(
     room: WaitingRoom, command: JoinFans, now_ms: int
 ) -> list[WaitingRoomChange] | Rejected:
+    """Before the opening, a presale fan joins the presale line (or moves to it from the
+    pre-queue) and anyone else the pre-queue; after it, everyone queues first come first served."""
     problem = _fan_batch_problem(command.fan_ids, FANS_PER_JOIN_COMMAND_MAX)
     if problem is not None:
         return problem
+    presale_fan_ids = set(command.presale_fan_ids)
+    if not presale_fan_ids <= set(command.fan_ids):
+        return invalid("presale fans are fans of the batch", field="presale_fan_ids")
+    into_pre_queue = not room.pre_queue_closed and now_ms < room.settings.opens_at_ms
     find = room.fan_index.find
-    new_fan_ids: list[FanId] = []
+    presale_new: list[FanId] = []
+    other_new: list[FanId] = []
     new_in_batch: set[FanId] = set()
     seen_sequences: list[int] = []
+    moved_sequences: list[int] = []
     for fan_id in command.fan_ids:
         sequence = find(fan_id)
+        is_presale = into_pre_queue and fan_id in presale_fan_ids
         if sequence >= 0:
             seen_sequences.append(sequence)
+            if is_presale and room.states[sequence] == PRE_QUEUE_CODE:
+                moved_sequences.append(sequence)
         elif fan_id not in new_in_batch:
             new_in_batch.add(fan_id)
-            new_fan_ids.append(fan_id)
-    if room.fan_count + len(new_fan_ids) > WAITING_ROOM_FANS_MAX:
+            (presale_new if is_presale else other_new).append(fan_id)
+    if room.fan_count + len(presale_new) + len(other_new) > WAITING_ROOM_FANS_MAX:
         return Rejected(reason=Reason.BUSY, message="the waiting room is full")
     changes: list[WaitingRoomChange] = []
-    if new_fan_ids:
-        into_pre_queue = not room.pre_queue_closed and now_ms < room.settings.opens_at_ms
+    first_sequence = room.fan_count
+    if presale_new:
         changes.append(
             FansJoined(
                 joined_at_ms=now_ms,
-                first_sequence=room.fan_count,
-                fan_ids=new_fan_ids,
+                first_sequence=first_sequence,
+                fan_ids=presale_new,
+                into_pre_queue=False,
+                presale=True,
+            )
+        )
+        first_sequence += len(presale_new)
+    if moved_sequences:
+        changes.append(
+            PlacesMovedToPresale(moved_at_ms=now_ms, sequences=list(dict.fromkeys(moved_sequences)))
+        )
+    if other_new:
+        changes.append(
+            FansJoined(
+                joined_at_ms=now_ms,
+                first_sequence=first_sequence,
+                fan_ids=other_new,
                 into_pre_queue=into_pre_queue,
             )
         )
@@ -125,15 +152,21 @@ def _decide_open(
         return invalid("the draw seed is a 64-bit unsigned integer", field="draw_seed")
     return [
         PreQueueDrawn(
-            opened_at_ms=now_ms, draw_seed=command.draw_seed, pre_queue_count=room.pre_queue_count
+            opened_at_ms=now_ms,
+            draw_seed=command.draw_seed,
+            pre_queue_count=room.pre_queue_count,
+            presale_count=room.presale_count,
         )
     ]
 
 
 def _decide_admit(room: WaitingRoom, now_ms: int) -> list[WaitingRoomChange]:
-    """Nobody is admitted while nothing is available: an admitted fan would find nothing to buy."""
-    if not room.is_open or room.stock is not Stock.AVAILABLE:
+    """Nobody is admitted while nothing is available: an admitted fan would find nothing to buy.
+    Before the opening only the presale line is admitted, at the same rate and under the same
+    cap."""
+    if not room.is_admitting or room.stock is not Stock.AVAILABLE:
         return []
+    last_slot = room.slotted_count if room.is_open else room.presale_count
     admitted_at_ms = max(now_ms, room.credited_at_ms)
     credit_milli = _accrued_credit_milli(room, admitted_at_ms)
     # A cap lowered below the fans already shopping admits nobody until enough of them leave.
@@ -149,7 +182,7 @@ def _decide_admit(room: WaitingRoom, now_ms: int) -> list[WaitingRoomChange]:
     abandoned: list[int] = []
     sequence_at_slot = room.sequence_at_slot
     last_seen_ms = room.last_seen_ms
-    slot_end = min(room.fan_count, room.head_slot + PLACES_PASSED_PER_ADMISSION_MAX)
+    slot_end = min(last_slot, room.head_slot + PLACES_PASSED_PER_ADMISSION_MAX)
     for slot in range(room.head_slot, slot_end):
         sequence = sequence_at_slot[slot]
         if last_seen_ms[sequence] <= abandoned_before_ms:
@@ -233,7 +266,7 @@ def _decide_settings_change(
     if settings == current:
         return []
     changed_at_ms = max(now_ms, room.credited_at_ms)
-    credit_milli = _accrued_credit_milli(room, changed_at_ms) if room.is_open else 0
+    credit_milli = _accrued_credit_milli(room, changed_at_ms) if room.is_admitting else 0
     burst_milli = settings.admit_per_second * ADMISSION_BURST_MS
     return [
         WaitingRoomSettingsChanged(

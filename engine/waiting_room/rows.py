@@ -1,6 +1,7 @@
 """Everything persistence keeps of one waiting room, and the room read back from it:
 `rebuild_waiting_room(*snapshot_waiting_room(room))` equals `room`."""
 
+import array
 from collections.abc import Iterable
 
 import msgspec
@@ -10,6 +11,7 @@ from engine.stock import Stock
 from engine.waiting_room.configuration import WaitingRoomSettings
 from engine.waiting_room.state import (
     NEVER_ADMITTED_MS,
+    NO_SLOT,
     STATE_CODES,
     STATES_BY_CODE,
     PlaceState,
@@ -24,6 +26,7 @@ class WaitingRoomRow(msgspec.Struct, frozen=True, kw_only=True):
     max_active_shoppers: int
     access_ttl_s: int
     pre_queue_count: int
+    presale_count: int = 0
     pre_queue_closed: bool
     draw_seed: int | None
     opened_at_ms: int | None
@@ -34,11 +37,11 @@ class WaitingRoomRow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PlaceRow(msgspec.Struct, frozen=True, kw_only=True):
-    """One fan's place; `slot` is its queue order (equal to `sequence` until the draw)."""
+    """One fan's place; `slot` is its queue order, None while the place is in the pre-queue."""
 
     sequence: int
     fan_id: FanId
-    slot: int
+    slot: int | None
     state: PlaceState
     last_seen_ms: int
     admitted_at_ms: int | None
@@ -55,6 +58,7 @@ def room_row_of(room: WaitingRoom) -> WaitingRoomRow:
         max_active_shoppers=settings.max_active_shoppers,
         access_ttl_s=settings.access_ttl_s,
         pre_queue_count=room.pre_queue_count,
+        presale_count=room.presale_count,
         pre_queue_closed=room.pre_queue_closed,
         draw_seed=room.draw_seed,
         opened_at_ms=room.opened_at_ms,
@@ -71,7 +75,7 @@ def snapshot_waiting_room(room: WaitingRoom) -> tuple[WaitingRoomRow, list[Place
     place_rows = []
     for sequence in range(room.fan_count):
         slot = room.slot_of_sequence[sequence]
-        passed = slot < room.head_slot
+        passed = NO_SLOT < slot < room.head_slot
         admitted_at_ms = room.admitted_at_ms_by_slot[slot] if passed else NEVER_ADMITTED_MS
         access_expires_at_ms = (
             room.access_expires_at_ms_by_slot[slot] if passed else NEVER_ADMITTED_MS
@@ -80,7 +84,7 @@ def snapshot_waiting_room(room: WaitingRoom) -> tuple[WaitingRoomRow, list[Place
             PlaceRow(
                 sequence=sequence,
                 fan_id=room.fan_index.fan_id(sequence),
-                slot=slot,
+                slot=None if slot == NO_SLOT else slot,
                 state=STATES_BY_CODE[room.states[sequence]],
                 last_seen_ms=room.last_seen_ms[sequence],
                 admitted_at_ms=None if admitted_at_ms == NEVER_ADMITTED_MS else admitted_at_ms,
@@ -111,8 +115,8 @@ def rebuild_waiting_room(room_row: WaitingRoomRow, place_rows: Iterable[PlaceRow
         room.fan_index.add(row.fan_id)
         room.states.append(STATE_CODES[row.state])
         room.last_seen_ms.append(row.last_seen_ms)
-        room.slot_of_sequence.append(row.slot)
-        if row.slot < room_row.head_slot:
+        room.slot_of_sequence.append(NO_SLOT if row.slot is None else row.slot)
+        if row.slot is not None and row.slot < room_row.head_slot:
             admitted_at_by_slot[row.slot] = (
                 NEVER_ADMITTED_MS if row.admitted_at_ms is None else row.admitted_at_ms
             )
@@ -120,9 +124,13 @@ def rebuild_waiting_room(room_row: WaitingRoomRow, place_rows: Iterable[PlaceRow
                 NEVER_ADMITTED_MS if row.access_expires_at_ms is None else row.access_expires_at_ms
             )
         room.active_shopper_count += row.state is PlaceState.ADMITTED
-    room.sequence_at_slot.extend(range(room.fan_count))
+    room.sequence_at_slot.extend(
+        array.array("i", (NO_SLOT,)) * sum(slot != NO_SLOT for slot in room.slot_of_sequence)
+    )
     for sequence, slot in enumerate(room.slot_of_sequence):
-        room.sequence_at_slot[slot] = sequence
+        if slot != NO_SLOT:
+            room.sequence_at_slot[slot] = sequence
+    assert NO_SLOT not in room.sequence_at_slot, "slots are numbered without gaps"
     room.admitted_at_ms_by_slot.extend(
         admitted_at_by_slot[slot] for slot in range(room_row.head_slot)
     )
@@ -130,6 +138,7 @@ def rebuild_waiting_room(room_row: WaitingRoomRow, place_rows: Iterable[PlaceRow
         access_expires_at_by_slot[slot] for slot in range(room_row.head_slot)
     )
     room.pre_queue_count = room_row.pre_queue_count
+    room.presale_count = room_row.presale_count
     room.pre_queue_closed = room_row.pre_queue_closed
     room.draw_seed = room_row.draw_seed
     room.opened_at_ms = room_row.opened_at_ms

@@ -15,6 +15,8 @@ from engine.stock import Stock
 from engine.waiting_room.configuration import WaitingRoomSettings
 
 NEVER_ADMITTED_MS = -1
+# The slot of a place still in the pre-queue: it gets one at the draw, behind the presale line.
+NO_SLOT = -1
 
 
 class PlaceState(enum.StrEnum):
@@ -48,8 +50,10 @@ class WaitingRoom:
     """The in-memory state, in arrays indexed by join sequence or by queue slot.
 
     Slots before `head_slot` are decided (admitted or expired); every place from `head_slot` on is
-    still waiting. `expiry_cursor` is `head_slot` or the slot of the oldest admitted fan; `stock`
-    is what the event's inventory last said it has left. Only engine.waiting_room.apply and
+    still waiting. The first `presale_count` slots are the presale line, in the order its fans
+    joined it; a place in the pre-queue has NO_SLOT until the draw gives it one behind them.
+    `expiry_cursor` is `head_slot` or the slot of the oldest admitted fan; `stock` is what the
+    event's inventory last said it has left. Only engine.waiting_room.apply and
     `rebuild_waiting_room` change any of it.
     """
 
@@ -67,6 +71,7 @@ class WaitingRoom:
         "opened_at_ms",
         "pre_queue_closed",
         "pre_queue_count",
+        "presale_count",
         "sequence_at_slot",
         "settings",
         "slot_of_sequence",
@@ -84,6 +89,7 @@ class WaitingRoom:
         self.admitted_at_ms_by_slot = array.array("q")
         self.access_expires_at_ms_by_slot = array.array("q")
         self.pre_queue_count = 0
+        self.presale_count = 0
         self.pre_queue_closed = False
         self.draw_seed: int | None = None
         self.opened_at_ms: int | None = None
@@ -101,6 +107,16 @@ class WaitingRoom:
     @property
     def is_open(self) -> bool:
         return self.opened_at_ms is not None
+
+    @property
+    def is_admitting(self) -> bool:
+        """Admission runs once the room opened, or before that for a presale line."""
+        return self.opened_at_ms is not None or self.presale_count > 0
+
+    @property
+    def slotted_count(self) -> int:
+        """Places with a queue slot: all of them once the room opened."""
+        return len(self.sequence_at_slot)
 
     def memory_bytes(self) -> int:
         arrays = (

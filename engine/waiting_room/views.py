@@ -40,13 +40,15 @@ def shown_state(state: PlaceState, stock: Stock) -> PlaceState:
 
 class QueueCounts(msgspec.Struct, frozen=True, kw_only=True):
     """Places before the opening, queued, shopping; `sold_out` counts the queued places shown
-    `sold_out` (then neither `pre_queue` nor `waiting` counts them)."""
+    `sold_out` (then neither `pre_queue` nor `waiting` counts them). `presale_waiting` is the part
+    of `waiting` still in the presale line."""
 
     pre_queue: int
     waiting: int
     admitted: int
     admit_per_second: int
     sold_out: int
+    presale_waiting: int = 0
 
     @property
     def present(self) -> int:
@@ -67,7 +69,18 @@ def position_of(room: WaitingRoom, sequence: int) -> int | None:
     """Fans ahead of this place (0 = next), or None when it is not waiting (or sold out)."""
     if room.states[sequence] != WAITING_CODE or room.stock is Stock.SOLD_OUT:
         return None
-    return room.slot_of_sequence[sequence] - room.head_slot
+    return position_at_slot(
+        slot=room.slot_of_sequence[sequence],
+        head_slot=room.head_slot,
+        presale_count=room.presale_count,
+        pre_queue_ahead=0 if room.is_open else room.pre_queue_count,
+    )
+
+
+def position_at_slot(*, slot: int, head_slot: int, presale_count: int, pre_queue_ahead: int) -> int:
+    """A waiting place's position: the places from the head to its slot, and, for a place that
+    joined after `opens_at` but before the draw, the pre-queue the draw will put ahead of it."""
+    return slot - head_slot + (pre_queue_ahead if slot >= presale_count else 0)
 
 
 def eta_s_for(room: WaitingRoom, position: int | None) -> int | None:
@@ -110,19 +123,17 @@ def describe_place(
 
 def count_places(room: WaitingRoom) -> QueueCounts:
     """The stats endpoint's `queue` figures."""
-    if room.is_open:
-        pre_queue = 0
-        waiting = room.fan_count - room.head_slot
-    else:
-        pre_queue = room.pre_queue_count
-        waiting = room.fan_count - room.pre_queue_count
+    pre_queue = 0 if room.is_open else room.pre_queue_count
+    waiting = room.slotted_count - room.head_slot
+    presale_waiting = max(0, room.presale_count - room.head_slot)
     sold_out = 0
     if room.stock is Stock.SOLD_OUT:
-        pre_queue, waiting, sold_out = 0, 0, pre_queue + waiting
+        pre_queue, waiting, presale_waiting, sold_out = 0, 0, 0, pre_queue + waiting
     return QueueCounts(
         pre_queue=pre_queue,
         waiting=waiting,
         admitted=room.active_shopper_count,
         admit_per_second=room.settings.admit_per_second,
         sold_out=sold_out,
+        presale_waiting=presale_waiting,
     )

@@ -76,7 +76,7 @@ async def commit(
             tenant_id=tenant_id,
             event_id=uuid.UUID(room.settings.event_id),
             epoch=epoch,
-            room_row=snapshot_waiting_room(room)[0],
+            room=room,
             changes=changes,
         )
 
@@ -152,7 +152,7 @@ async def test_batch_is_refused_when_a_place_is_not_in_the_state_it_leaves(
             tenant_id=tenant_id,
             event_id=event_id,
             epoch=epoch,
-            room_row=snapshot_waiting_room(room)[0],
+            room=room,
             changes=[ended],
         )
     after_first_end = await load(service_pool, tenant_id, event_id)
@@ -164,7 +164,7 @@ async def test_batch_is_refused_when_a_place_is_not_in_the_state_it_leaves(
                 tenant_id=tenant_id,
                 event_id=event_id,
                 epoch=epoch,
-                room_row=snapshot_waiting_room(room)[0],
+                room=room,
                 changes=[ended],
             )
 
@@ -189,7 +189,7 @@ async def test_second_place_is_refused_when_the_fan_already_has_one(
                 tenant_id=tenant_id,
                 event_id=event_id,
                 epoch=epoch,
-                room_row=snapshot_waiting_room(room)[0],
+                room=room,
                 changes=[joined_again],
             )
 

@@ -48,6 +48,18 @@ def make_room() -> WaitingRoom:
     )
 
 
+def fans_named(count: int) -> list[str]:
+    return [f"fan-{number}" for number in range(count)]
+
+
+def applied(changes: list[WaitingRoomChange], room: WaitingRoom | None = None) -> WaitingRoom:
+    """The room after `changes`, as the writer is given it."""
+    room = room or make_room()
+    for change in changes:
+        apply(room, change)
+    return room
+
+
 def test_fans_joined_and_admitted_in_one_batch_are_new_admitted_places() -> None:
     changes: list[WaitingRoomChange] = [
         FansJoined(joined_at_ms=5, first_sequence=0, fan_ids=["ana", "bo"], into_pre_queue=False),
@@ -61,7 +73,7 @@ def test_fans_joined_and_admitted_in_one_batch_are_new_admitted_places() -> None
         ),
     ]
 
-    new_places, changed_places = place_rows(changes)
+    new_places, changed_places = place_rows(changes, applied(changes))
 
     assert new_places == (
         [0, 1],
@@ -76,21 +88,29 @@ def test_fans_joined_and_admitted_in_one_batch_are_new_admitted_places() -> None
 
 
 def test_a_place_seen_twice_is_changed_once_with_the_latest_time_and_nothing_else() -> None:
+    room = applied(
+        [FansJoined(joined_at_ms=5, first_sequence=0, fan_ids=fans_named(4), into_pre_queue=True)]
+    )
     changes: list[WaitingRoomChange] = [
         PlacesSeen(seen_at_ms=20, sequences=[3]),
         PlacesSeen(seen_at_ms=10, sequences=[3, 1]),
     ]
 
-    new_places, changed_places = place_rows(changes)
+    new_places, changed_places = place_rows(changes, applied(changes, room))
 
     assert new_places.sequences == []
     assert changed_places == ([1, 3], [None, None], [None, None], [10, 20], [None] * 2, [None] * 2)
 
 
 def test_the_draw_moves_every_pre_queue_place_to_waiting_in_its_drawn_slot() -> None:
-    new_places, changed_places = place_rows(
-        [PreQueueDrawn(opened_at_ms=OPENS_AT_MS, draw_seed=42, pre_queue_count=4)]
+    room = applied(
+        [FansJoined(joined_at_ms=5, first_sequence=0, fan_ids=fans_named(4), into_pre_queue=True)]
     )
+    drawn: list[WaitingRoomChange] = [
+        PreQueueDrawn(opened_at_ms=OPENS_AT_MS, draw_seed=42, pre_queue_count=4)
+    ]
+
+    new_places, changed_places = place_rows(drawn, applied(drawn, room))
 
     assert new_places.sequences == []
     assert changed_places.sequences == [0, 1, 2, 3]
@@ -110,6 +130,7 @@ def test_net_state_moves_are_the_moves_the_table_reaches_and_never_a_stay() -> N
 fans = st.lists(st.integers(0, FAN_POOL - 1).map(lambda number: f"fan-{number}"), min_size=1)
 commands = st.one_of(
     fans.map(lambda fan_ids: JoinFans(fan_ids=fan_ids)),
+    fans.map(lambda fan_ids: JoinFans(fan_ids=fan_ids, presale_fan_ids=fan_ids[::2])),
     fans.map(lambda fan_ids: RecordPolls(fan_ids=fan_ids)),
     fans.map(lambda fan_ids: EndAccess(fan_ids=fan_ids)),
     st.just(AdmitFans()),
@@ -153,7 +174,7 @@ def test_the_place_rows_of_a_batch_agree_with_the_room_after_it(
         now_ms += wait_ms
         changes.extend(decide_and_apply(room, command, now_ms))
 
-    new_places, changed_places = place_rows(changes)
+    new_places, changed_places = place_rows(changes, room)
 
     _, places_after = snapshot_waiting_room(room)
     assert new_places.sequences == list(range(len(places_before), len(places_after)))
@@ -168,6 +189,8 @@ def test_the_place_rows_of_a_batch_agree_with_the_room_after_it(
     for index, sequence in enumerate(changed_places.sequences):
         place, earlier = places_after[sequence], places_before[sequence]
         assert changed_places.slots[index] in (None, place.slot)
+        if changed_places.slots[index] is None:
+            assert place.slot == earlier.slot
         assert changed_places.states[index] in (None, place.state.value)
         assert changed_places.admitted_at_ms[index] in (None, place.admitted_at_ms)
         assert changed_places.access_expires_at_ms[index] in (None, place.access_expires_at_ms)
