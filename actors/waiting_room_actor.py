@@ -114,12 +114,16 @@ class WaitingRoomActor:
         self._retired = False
         self._progress_ms = self._clock()
 
-    async def join(self, fan_ids: list[str]) -> list[JoinResult]:
-        """Each fan's place, the same place on every join; answered after the commit."""
+    async def join(
+        self, fan_ids: list[str], presale_fan_ids: list[str] | None = None
+    ) -> list[JoinResult]:
+        """Each fan's place, the same place on every join; answered after the commit.
+        `presale_fan_ids`, some of `fan_ids`, gave a valid presale code."""
         assert len(fan_ids) <= limits.WAITING_ROOM_BATCH_FANS_MAX, "clients send bounded batches"
         if not fan_ids:
             return []
-        answer = await self._submit(JoinFans(fan_ids=fan_ids), fan_ids)
+        command = JoinFans(fan_ids=fan_ids, presale_fan_ids=presale_fan_ids or [])
+        answer = await self._submit(command, fan_ids)
         if isinstance(answer, Rejected):
             return [answer] * len(fan_ids)
         assert isinstance(answer, list)

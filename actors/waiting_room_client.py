@@ -37,13 +37,18 @@ JoinResult = PlaceView | Rejected
 
 
 class PendingJoin(Pending[JoinResult]):
-    __slots__ = ("fan_id",)
+    __slots__ = ("fan_id", "presale")
 
     def __init__(
-        self, fan_id: str, deadline_s: float | None, future: asyncio.Future[JoinResult]
+        self,
+        fan_id: str,
+        presale: bool,
+        deadline_s: float | None,
+        future: asyncio.Future[JoinResult],
     ) -> None:
         super().__init__(deadline_s, future)
         self.fan_id = fan_id
+        self.presale = presale
 
 
 class WaitingRoomClient:
@@ -86,12 +91,13 @@ class WaitingRoomClient:
         self._actor = None
         ray.kill(actor, no_restart=True)
 
-    async def join(self, fan_id: str) -> JoinResult:
-        """The fan's place: the same queue id however often the fan joins."""
+    async def join(self, fan_id: str, *, presale: bool = False) -> JoinResult:
+        """The fan's place: the same queue id however often the fan joins. `presale`: the fan
+        gave a valid presale code, so before the opening the place is in the presale line."""
         if len(self._pending) >= limits.WAITING_ROOM_CLIENT_PENDING_FANS_MAX:
             return Rejected(reason=Reason.BUSY, message="too many requests for this event")
         future: asyncio.Future[JoinResult] = asyncio.get_running_loop().create_future()
-        self._pending.append(PendingJoin(fan_id, self._deadline_s(), future))
+        self._pending.append(PendingJoin(fan_id, presale, self._deadline_s(), future))
         if self._draining is None or self._draining.done():
             self._draining = asyncio.create_task(self._drain())
         return await future
@@ -153,7 +159,10 @@ class WaitingRoomClient:
             actor = self._started_actor()
             try:
                 answers: list[JoinResult] = await actor_answer(
-                    actor.join.remote([pending.fan_id for pending in waiting]),
+                    actor.join.remote(
+                        [pending.fan_id for pending in waiting],
+                        [pending.fan_id for pending in waiting if pending.presale],
+                    ),
                     timeout_s=call_wait_s(waiting),
                 )
             except ActorRetired:

@@ -45,7 +45,10 @@ def tick_commands(room: WaitingRoom, polled: list[int], now_ms: int) -> list[Wai
 def checked(command: WaitingRoomCommand) -> WaitingRoomCommand:
     """A join without the fan ids the engine would refuse, so one bad id fails alone."""
     if isinstance(command, JoinFans):
-        return JoinFans(fan_ids=[fan_id for fan_id in command.fan_ids if is_fan_id(fan_id)])
+        return JoinFans(
+            fan_ids=[fan_id for fan_id in command.fan_ids if is_fan_id(fan_id)],
+            presale_fan_ids=[fan_id for fan_id in command.presale_fan_ids if is_fan_id(fan_id)],
+        )
     return command
 
 

@@ -98,9 +98,7 @@ async def write_waiting_room_changes(
     room: WaitingRoom,
     changes: Iterable[WaitingRoomChange],
 ) -> None:
-    """Record a batch: the room as it is after it, and the batch's effect on places. The changed
-    places are written before the new ones, since the draw may move a place off a slot a place
-    joining after it takes.
+    """Record a batch: the room as it is after it, and the batch's effect on places.
 
     Raises StaleWaitingRoomEpoch, having written nothing, when `epoch` is no longer the room's,
     and WaitingRoomConflict when a place is not in a state the batch can move it from.
@@ -127,6 +125,8 @@ async def write_waiting_room_changes(
     if status != "UPDATE 1":
         raise StaleWaitingRoomEpoch(f"waiting room {event_id} is no longer at epoch {epoch}")
     new_places, changed_places = place_rows(changes, room)
+    if new_places.sequences:
+        await connection.execute(INSERT_PLACES, tenant_id, event_id, *new_places)
     if changed_places.sequences:
         status = await connection.execute(UPDATE_PLACES, event_id, *changed_places, NET_STATE_MOVES)
         if status != f"UPDATE {len(changed_places.sequences)}":
@@ -134,5 +134,3 @@ async def write_waiting_room_changes(
                 f"waiting room {event_id}: {status} of {len(changed_places.sequences)} places; "
                 "a place is missing or not in a state this batch moves it from"
             )
-    if new_places.sequences:
-        await connection.execute(INSERT_PLACES, tenant_id, event_id, *new_places)

@@ -17,4 +17,4 @@ UPDATE waiting_room_places SET slot = NULL WHERE state = 'pre_queue';
 ALTER TABLE waiting_room_places FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE waiting_room_places
-    ADD CONSTRAINT waiting_room_places_slot_check CHECK ((slot IS NULL) = (state = 'pre_queue'));
+    ADD CONSTRAINT waiting_room_places_pre_queue_slot_check CHECK ((slot IS NULL) = (state = 'pre_queue'));

@@ -101,8 +101,23 @@ async def test_room_rebuilds_exactly_when_every_change_kind_was_written(
             opens_at_ms - 10_000,
             [JoinFans(fan_ids=fans[:5]), ChangeWaitingRoomSettings(admit_per_second=2)],
         ),
-        (opens_at_ms - 9_000, [JoinFans(fan_ids=[fans[0]]), RecordPolls(fan_ids=[fans[1]])]),
-        (opens_at_ms, [OpenWaitingRoom(draw_seed=DRAW_SEED_ABOVE_SIGNED_64_BITS)]),
+        (
+            opens_at_ms - 9_500,
+            [JoinFans(fan_ids=["presale-1", fans[2]], presale_fan_ids=["presale-1", fans[2]])],
+        ),
+        (
+            opens_at_ms - 9_000,
+            [JoinFans(fan_ids=[fans[0]]), RecordPolls(fan_ids=[fans[1]]), AdmitFans()],
+        ),
+        (opens_at_ms, [JoinFans(fan_ids=["late-1"])]),
+        (
+            opens_at_ms + 10,
+            [
+                JoinFans(fan_ids=["late-2"]),
+                OpenWaitingRoom(draw_seed=DRAW_SEED_ABOVE_SIGNED_64_BITS),
+                JoinFans(fan_ids=["late-3"]),
+            ],
+        ),
         (opens_at_ms + 1_000, [JoinFans(fan_ids=fans[5:]), AdmitFans()]),
         (opens_at_ms + 1_500, [EndAccess(fan_ids=fans), RecordPolls(fan_ids=fans[5:])]),
         (opens_at_ms + 2_000, [AdmitFans(), ChangeWaitingRoomSettings(admit_per_second=3)]),
@@ -181,6 +196,9 @@ async def test_second_place_is_refused_when_the_fan_already_has_one(
     joined_again = FansJoined(
         joined_at_ms=now_ms, first_sequence=1, fan_ids=["fan-1"], into_pre_queue=False
     )
+    # A room that wrongly took the fan again, as a faulty decision would leave it.
+    wrong_room = rebuild_waiting_room(*snapshot_waiting_room(room))
+    waiting_room.apply(wrong_room, joined_again)
 
     with pytest.raises(asyncpg.UniqueViolationError):
         async with tenant_transaction(service_pool, tenant_id) as connection:
@@ -189,7 +207,7 @@ async def test_second_place_is_refused_when_the_fan_already_has_one(
                 tenant_id=tenant_id,
                 event_id=event_id,
                 epoch=epoch,
-                room=room,
+                room=wrong_room,
                 changes=[joined_again],
             )
 
