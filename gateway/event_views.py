@@ -52,7 +52,10 @@ def fan_event_view(details: EventDetails, snapshot: InventorySnapshot, now_ms: i
         onsale=FanOnsaleView(
             opens_at=format_moment(details.opens_at_ms),
             closes_at=format_moment(details.closes_at_ms),
-            waiting_room=WaitingRoomView(enabled=details.waiting_room.enabled),
+            waiting_room=WaitingRoomView(
+                enabled=details.waiting_room.enabled,
+                requires_code=details.waiting_room.requires_code,
+            ),
         ),
         ticket_types=ticket_type_views(details, snapshot),
     )
@@ -80,6 +83,7 @@ def venue_event_view(
                 admit_per_second=waiting_room.admit_per_second,
                 max_active_shoppers=waiting_room.max_active_shoppers,
                 access_ttl_s=waiting_room.access_ttl_s,
+                requires_code=waiting_room.requires_code,
             ),
             wait_list=WaitListSettingsView(
                 enabled=details.wait_list.enabled, offer_ttl_s=details.wait_list.offer_ttl_s

@@ -25,8 +25,10 @@ from persistence.event_repository import milliseconds_of
 
 ONSALE = "onsale"
 WAITING_ROOM = "onsale.waiting_room"
-# The waiting room may be turned on or off only before anyone could have queued or shopped.
+# The waiting room may be turned on or off, or made invite-only, only before anyone could have
+# queued or shopped.
 WAITING_ROOM_SWITCHABLE_STATUS: EventStatus = "scheduled"
+INVITE_ONLY_NEEDS_A_ROOM = "an invite-only queue (requires_code) needs the waiting room enabled"
 
 
 class OnsaleChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,6 +41,7 @@ class OnsaleChange(msgspec.Struct, frozen=True, kw_only=True):
     admit_per_second: int | None = None
     max_active_shoppers: int | None = None
     access_ttl_s: int | None = None
+    requires_code: bool | None = None
 
     @property
     def shows_another_room(self) -> bool:
@@ -49,6 +52,7 @@ class OnsaleChange(msgspec.Struct, frozen=True, kw_only=True):
                 self.admit_per_second,
                 self.max_active_shoppers,
                 self.access_ttl_s,
+                self.requires_code,
             )
         )
 
@@ -135,6 +139,7 @@ def onsale_change(
             field=f"{WAITING_ROOM}.enabled",
             status=status,
         )
+    requires_code = invite_only(room_body, details, status, enabled=enabled)
     room_settings = (
         ("admit_per_second", admit_per_second, admit_field),
         (
@@ -163,7 +168,40 @@ def onsale_change(
         room = ChangeWaitingRoomSettings(
             opens_at_ms=msgspec.UNSET if opens_at_ms is None else opens_at_ms, **room_values
         )
-    return OnsaleChange(sale=sale, room=room, enabled=enabled if switched else None, **room_values)
+    return OnsaleChange(
+        sale=sale,
+        room=room,
+        enabled=enabled if switched else None,
+        requires_code=requires_code,
+        **room_values,
+    )
+
+
+def invite_only(
+    room_body: WaitingRoomPatchBody,
+    details: EventDetails,
+    status: EventStatus | None,
+    *,
+    enabled: bool,
+) -> bool | None:
+    """The new `requires_code`, or None when it stays as it is; it changes only while the event
+    is scheduled, as the room is turned on or off, and never without a room."""
+    current = details.waiting_room.requires_code
+    requires_code = (
+        current
+        if isinstance(room_body.requires_code, msgspec.UnsetType)
+        else room_body.requires_code
+    )
+    if requires_code != current and status != WAITING_ROOM_SWITCHABLE_STATUS:
+        raise invalid(
+            "the queue can be made invite-only or open only while the event is scheduled, "
+            f"before its sale opens; it is {status}",
+            field=f"{WAITING_ROOM}.requires_code",
+            status=status,
+        )
+    if requires_code and not enabled:
+        raise invalid(INVITE_ONLY_NEEDS_A_ROOM, field=f"{WAITING_ROOM}.requires_code")
+    return requires_code if requires_code != current else None
 
 
 def moment_ms(moment: datetime.datetime | msgspec.UnsetType) -> int | None:

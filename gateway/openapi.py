@@ -161,7 +161,10 @@ def openapi_document() -> dict[str, Any]:
             "responses": _responses(operation),
         }
         if operation.body is not None:
-            entry["requestBody"] = {"required": True, "content": _json_content(operation.body)}
+            entry["requestBody"] = {
+                "required": operation.body_required,
+                "content": _json_content(operation.body),
+            }
         if operation.authenticated:
             entry["security"] = [{BEARER: []}]
         paths.setdefault(operation.path, {})[operation.method] = entry

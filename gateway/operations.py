@@ -21,6 +21,7 @@ from gateway.schemas import (
     HoldBody,
     HoldView,
     PatchEventBody,
+    QueueJoinBody,
     QueueView,
     SeatmapView,
     VenueEventList,
@@ -45,6 +46,7 @@ class Operation(msgspec.Struct, frozen=True, kw_only=True):
     answer_status: int
     answer: type | None
     body: type | None = None
+    body_required: bool = True
     errors: tuple[ErrorCode, ...] = ()
     idempotent: bool = False
     access_token: bool = False
@@ -137,10 +139,20 @@ SALE_OPERATIONS: tuple[Operation, ...] = (
     Operation(
         method="post",
         path="/v1/events/{event_id}/queue",
-        summary="Join the waiting room (joining again returns the same place)",
+        summary=(
+            "Join the waiting room (joining again returns the same place), with a code when the "
+            "queue is invite-only, or a presale code to join the presale line before opens_at"
+        ),
         answer_status=200,
         answer=QueueView,
-        errors=(ErrorCode.NOT_FOUND, ErrorCode.VALIDATION_ERROR),
+        body=QueueJoinBody,
+        body_required=False,
+        errors=(
+            ErrorCode.NOT_FOUND,
+            ErrorCode.VALIDATION_ERROR,
+            ErrorCode.NOT_ADMITTED,
+            ErrorCode.CODE_INVALID,
+        ),
     ),
     Operation(
         method="get",

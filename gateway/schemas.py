@@ -85,6 +85,9 @@ OfferTtl = Annotated[
     ),
 ]
 WaitListQuantity = Annotated[int, Meta(ge=1, le=limits.WAIT_LIST_QUANTITY_MAX)]
+CodeText = Annotated[
+    str, Meta(min_length=1, max_length=64, description="A code of the event, in any case.")
+]
 WebhookUrl = Annotated[
     str,
     Meta(
@@ -100,10 +103,13 @@ class Request(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
 
 
 class WaitingRoomSettingsBody(Request):
+    """`requires_code` makes the queue invite-only: joining it needs a valid code."""
+
     enabled: bool = False
     admit_per_second: AdmitPerSecond = 50
     max_active_shoppers: ActiveShoppers = 2_000
     access_ttl_s: AccessTtl = 900
+    requires_code: bool = False
 
 
 class WaitListSettingsBody(Request):
@@ -159,14 +165,15 @@ class CreateEventBody(Request):
 
 
 class WaitingRoomPatchBody(Request):
-    """A field left out stays as it is. `enabled` may change only while the event is
-    `scheduled`; the others need a waiting room, and `access_ttl_s` applies to the accesses
-    granted after it."""
+    """A field left out stays as it is. `enabled` and `requires_code` may change only while the
+    event is `scheduled`; the others need a waiting room, and `access_ttl_s` applies to the
+    accesses granted after it."""
 
     enabled: bool | UnsetType = UNSET
     admit_per_second: AdmitPerSecond | UnsetType = UNSET
     max_active_shoppers: ActiveShoppers | UnsetType = UNSET
     access_ttl_s: AccessTtl | UnsetType = UNSET
+    requires_code: bool | UnsetType = UNSET
 
 
 class WaitListPatchBody(Request):
@@ -209,6 +216,14 @@ class BestAvailableBody(Request):
     section: Label | None = None
 
 
+class QueueJoinBody(Request):
+    """The optional body of a queue join: a code of the event. An invite-only queue needs one;
+    elsewhere only a presale code counts (it puts the fan in the presale line before
+    `opens_at`), and any other code is ignored."""
+
+    code: CodeText | None = None
+
+
 class HoldBody(Request):
     """Exactly one of `items`, `seats` or `best_available`."""
 
@@ -238,6 +253,7 @@ class CreatedEventView(Response):
 
 class WaitingRoomView(Response):
     enabled: bool
+    requires_code: bool
 
 
 class WaitingRoomSettingsView(Response):
@@ -245,6 +261,7 @@ class WaitingRoomSettingsView(Response):
     admit_per_second: int
     max_active_shoppers: int
     access_ttl_s: int
+    requires_code: bool
 
 
 class FanOnsaleView(Response):

@@ -232,6 +232,7 @@ class StatsBoard:
                 max_active_shoppers=settings.max_active_shoppers,
                 access_ttl_s=settings.access_ttl_s,
                 sold_out=0,
+                presale_waiting=0,
             )
         return QueueStatsView(
             waiting=room.waiting,
@@ -245,4 +246,5 @@ class StatsBoard:
             ),
             access_ttl_s=settings.access_ttl_s if room.access_ttl_s is None else room.access_ttl_s,
             sold_out=room.sold_out,
+            presale_waiting=room.presale_waiting,
         )

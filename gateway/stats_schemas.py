@@ -21,7 +21,8 @@ class TicketTypeStatsView(Response):
 
 class QueueStatsView(Response):
     """`sold_out` counts the places still queued at a sold-out event (told so, and neither
-    `waiting` nor `pre_queue` any more)."""
+    `waiting` nor `pre_queue` any more); `presale_waiting` is the part of `waiting` in the
+    presale line."""
 
     waiting: int
     admitted: int
@@ -30,6 +31,7 @@ class QueueStatsView(Response):
     max_active_shoppers: int
     access_ttl_s: int
     sold_out: int
+    presale_waiting: int
 
 
 class OrderStatsView(Response):

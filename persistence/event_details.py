@@ -33,10 +33,13 @@ class TicketTypeDetails(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class WaitingRoomDetails(msgspec.Struct, frozen=True, kw_only=True):
+    """`requires_code`: joining the queue needs a valid code of the event."""
+
     enabled: bool
     admit_per_second: int
     max_active_shoppers: int
     access_ttl_s: int
+    requires_code: bool = False
 
 
 class WaitListDetails(msgspec.Struct, frozen=True, kw_only=True):
@@ -105,7 +108,7 @@ SELECT events.name, venues.name AS venue_name, events.currency,
        events.hold_ttl_s, events.max_tickets_per_user, events.waiting_room_enabled,
        events.admit_per_second, events.max_active_shoppers, events.access_ttl_s,
        events.webhook_url, events.webhook_secret, events.transfers_allowed,
-       events.wait_list_enabled, events.offer_ttl_s
+       events.wait_list_enabled, events.offer_ttl_s, events.waiting_room_requires_code
 FROM events JOIN venues ON venues.id = events.venue_id
 WHERE events.id = $1
 """
@@ -152,6 +155,7 @@ async def load_event_details(
             admit_per_second=event["admit_per_second"],
             max_active_shoppers=event["max_active_shoppers"],
             access_ttl_s=event["access_ttl_s"],
+            requires_code=event["waiting_room_requires_code"],
         ),
         ticket_types=ticket_types,
         sections=await load_sections(connection, event_id=location.event_id),
@@ -198,6 +202,7 @@ SET waiting_room_enabled = coalesce($2, waiting_room_enabled),
     admit_per_second = coalesce($3, admit_per_second),
     max_active_shoppers = coalesce($4, max_active_shoppers),
     access_ttl_s = coalesce($5, access_ttl_s),
+    waiting_room_requires_code = coalesce($6, waiting_room_requires_code),
     updated_at = now()
 WHERE id = $1
 """
@@ -211,6 +216,7 @@ async def record_waiting_room_settings(
     admit_per_second: int | None = None,
     max_active_shoppers: int | None = None,
     access_ttl_s: int | None = None,
+    requires_code: bool | None = None,
 ) -> None:
     """The waiting room's settings as the API shows them and a new room starts from; None
     leaves a setting as it is. The room's own row is written by its actor."""
@@ -221,6 +227,7 @@ async def record_waiting_room_settings(
         admit_per_second,
         max_active_shoppers,
         access_ttl_s,
+        requires_code,
     )
 
 

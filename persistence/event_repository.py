@@ -56,6 +56,7 @@ class WaitingRoomSettings(msgspec.Struct, frozen=True, kw_only=True):
     admit_per_second: int
     max_active_shoppers: int
     access_ttl_s: int
+    requires_code: bool = False
 
 
 class WaitListSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -156,9 +157,10 @@ INSERT_EVENT = """
 INSERT INTO events (id, tenant_id, venue_id, name, starts_at, ends_at, currency, opens_at,
                     closes_at, hold_ttl_s, max_tickets_per_user, waiting_room_enabled,
                     admit_per_second, max_active_shoppers, access_ttl_s, webhook_url,
-                    webhook_secret, transfers_allowed, wait_list_enabled, offer_ttl_s)
+                    webhook_secret, transfers_allowed, wait_list_enabled, offer_ttl_s,
+                    waiting_room_requires_code)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        $20)
+        $20, $21)
 """
 
 INSERT_TICKET_TYPES = """
@@ -221,6 +223,7 @@ async def create_event(
         event.transfers_allowed,
         event.wait_list.enabled,
         event.wait_list.offer_ttl_s,
+        waiting_room.requires_code,
     )
     await _insert_ticket_types(connection, tenant_id, event_id, event, ticket_type_ids)
     seat_count = await _insert_seats(connection, tenant_id, event_id, event, ticket_type_ids)

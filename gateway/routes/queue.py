@@ -1,10 +1,20 @@
 """The waiting room over HTTP: joining (through the event's WaitingRoomActor, in batches) and
 polling (from Redis alone). With the room disabled every fan is admitted at once, with a place
 whose id is derived from the fan, so joining again and polling answer the same, unless the event
-has sold out: then the place is `sold_out`, with no access token."""
+has sold out: then the place is `sold_out`, with no access token.
+
+A join may carry `{"code"}`, checked against the event's codes at the moment of the join (their
+uses are the holds' to count). An invite-only queue (`requires_code`) takes a fan without a code
+only when the fan already has a place (NOT_ADMITTED otherwise), and any valid code of the event;
+a code that is not the event's, or is inactive or outside its dates, is CODE_INVALID. In any room,
+a valid presale code puts the fan in the presale line before `opens_at`; a discount code is the
+holds' business, so a room that needs no code ignores one, valid or not. With the room disabled
+a code changes nothing.
+"""
 
 import uuid
 
+import msgspec
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -16,13 +26,16 @@ from engine.stock import Stock
 from engine.waiting_room.state import PlaceState
 from engine.waiting_room.views import PlaceView
 from gateway.errors import ApiError, ErrorCode, rejection_error
-from gateway.exchange import authenticate, json_response, path_id
+from gateway.exchange import authenticate, decode_body, json_response, path_id, read_body
 from gateway.routes.events import known_event
-from gateway.schemas import QueueView
+from gateway.schemas import QueueJoinBody, QueueView
 from gateway.state import gateway_state
 from persistence.event_details import EventDetails
+from persistence.queue_codes import CodeKind, code_standing, has_place
+from persistence.tenancy import tenant_transaction
 
 router = APIRouter()
+QUEUE_JOIN_DECODER = msgspec.json.Decoder(QueueJoinBody)
 
 
 async def open_door_place(request: Request, details: EventDetails, fan_id: str) -> QueueView:
@@ -75,14 +88,46 @@ def queue_view(place: PlaceView | Rejected, details: EventDetails) -> QueueView:
     )
 
 
+async def joins_presale(
+    request: Request, details: EventDetails, fan_id: str, code: str | None
+) -> bool:
+    """Whether the fan joins with a valid presale code; NOT_ADMITTED or CODE_INVALID when the code
+    does not let the fan in (the module's docstring has the rules). Touches Postgres only for a
+    join with a code, or without one at an invite-only queue."""
+    requires_code = details.waiting_room.requires_code
+    if code is None and not requires_code:
+        return False
+    state = gateway_state(request)
+    location = details.location
+    async with tenant_transaction(state.database_pool, location.tenant_id) as connection:
+        if code is None:
+            if await has_place(connection, event_id=location.event_id, fan_id=fan_id):
+                return False
+            raise ApiError(
+                ErrorCode.NOT_ADMITTED, message="this queue is invite-only: join it with a code"
+            )
+        standing = await code_standing(
+            connection, event_id=location.event_id, code=code, at_ms=state.clock()
+        )
+    if standing is None:
+        raise ApiError(ErrorCode.CODE_INVALID, message="this event has no such code")
+    counts = requires_code or standing.kind is CodeKind.PRESALE
+    if counts and not standing.valid:
+        raise ApiError(ErrorCode.CODE_INVALID, message="this code is inactive or outside its dates")
+    return standing.valid and standing.kind is CodeKind.PRESALE
+
+
 @router.post("/v1/events/{event_id}/queue")
 async def join_queue(request: Request, event_id: str) -> Response:
     principal = await authenticate(request)
     details = await known_event(request, event_id)
+    raw_body = await read_body(request)
+    code = decode_body(raw_body, QUEUE_JOIN_DECODER).code if raw_body.strip() else None
     if not details.waiting_room.enabled:
         return json_response(await open_door_place(request, details, principal.caller))
+    presale = await joins_presale(request, details, principal.caller, code)
     client = gateway_state(request).clients.waiting_room(details.location.event_id)
-    return json_response(queue_view(await client.join(principal.caller), details))
+    return json_response(queue_view(await client.join(principal.caller, presale=presale), details))
 
 
 @router.get("/v1/events/{event_id}/queue/{queue_id}")

@@ -31,7 +31,14 @@ from gateway.exchange import (
     path_id,
     read_body,
 )
-from gateway.onsale_changes import ONSALE, WAITING_ROOM, OnsaleChange, given, onsale_change
+from gateway.onsale_changes import (
+    INVITE_ONLY_NEEDS_A_ROOM,
+    ONSALE,
+    WAITING_ROOM,
+    OnsaleChange,
+    given,
+    onsale_change,
+)
 from gateway.schemas import (
     CreatedEventView,
     CreatedTicketTypeView,
@@ -98,6 +105,8 @@ def new_event(body: CreateEventBody) -> NewEvent:
         if kinds.get(section.ticket_type) is not TicketKind.SEATED:
             raise invalid("a section names a seated ticket type", section=section.id)
     waiting_room = body.onsale.waiting_room
+    if waiting_room.requires_code and not waiting_room.enabled:
+        raise invalid(INVITE_ONLY_NEEDS_A_ROOM, field=f"{WAITING_ROOM}.requires_code")
     return NewEvent(
         name=body.name,
         starts_at=body.starts_at,
@@ -112,6 +121,7 @@ def new_event(body: CreateEventBody) -> NewEvent:
             admit_per_second=waiting_room.admit_per_second,
             max_active_shoppers=waiting_room.max_active_shoppers,
             access_ttl_s=waiting_room.access_ttl_s,
+            requires_code=waiting_room.requires_code,
         ),
         wait_list=WaitListSettings(
             enabled=body.onsale.wait_list.enabled, offer_ttl_s=body.onsale.wait_list.offer_ttl_s
@@ -252,6 +262,7 @@ async def apply_change(
                 admit_per_second=change.admit_per_second,
                 max_active_shoppers=change.max_active_shoppers,
                 access_ttl_s=change.access_ttl_s,
+                requires_code=change.requires_code,
             )
     if body.status is not None:
         command = PauseSale() if body.status == "paused" else ResumeSale()
@@ -280,7 +291,9 @@ async def change_venue_event(request: Request, event_id: str) -> Response:
     change = OnsaleChange()
     if body.onsale is not None:
         room_body = body.onsale.waiting_room
-        switching = not isinstance(room_body, msgspec.UnsetType) and given(room_body.enabled)
+        switching = not isinstance(room_body, msgspec.UnsetType) and (
+            given(room_body.enabled) or given(room_body.requires_code)
+        )
         status = await current_status(request, details) if switching else None
         change = onsale_change(body.onsale, details, status)
     try:
