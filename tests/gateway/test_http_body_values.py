@@ -223,6 +223,10 @@ class Sale:
                 f"/v1/events/{event_id}/wait-list",
                 [{"quantity": 1, "ticket_type_id": general}],
             ),
+            "POST /v1/events/{event_id}/queue": (
+                f"/v1/events/{event_id}/queue",
+                [{"code": "FANCLUB"}],
+            ),
             "POST /v1/orders/{order_id}/refund": (
                 f"/v1/orders/{self.paid_order_id}/refund",
                 [{"reason": "the fan cannot come"}],

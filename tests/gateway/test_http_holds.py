@@ -34,7 +34,10 @@ async def test_event_shows_its_ticket_types_and_availability(stack: Stack) -> No
         "onsale",
         "ticket_types",
     }
-    assert body["status"] == "on_sale" and body["onsale"]["waiting_room"] == {"enabled": False}
+    assert body["status"] == "on_sale" and body["onsale"]["waiting_room"] == {
+        "enabled": False,
+        "requires_code": False,
+    }
     assert [(row["key"], row["available"]) for row in body["ticket_types"]] == [
         ("GA", 30),
         ("RES", 10),

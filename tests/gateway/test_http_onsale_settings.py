@@ -171,8 +171,9 @@ async def test_waiting_room_settings_show_in_the_venue_view_and_the_stats_when_p
         stats = (await venue.get(f"{path_of(event)}/stats")).json()
 
     assert changed.status_code == 200, changed.text
-    assert changed.json()["onsale"]["waiting_room"] == {"enabled": True, **settings}
-    assert (await venue_view(event))["onsale"]["waiting_room"] == {"enabled": True, **settings}
+    shown = {"enabled": True, "requires_code": False, **settings}
+    assert changed.json()["onsale"]["waiting_room"] == shown
+    assert (await venue_view(event))["onsale"]["waiting_room"] == shown
     assert {name: stats["queue"][name] for name in settings} == settings
 
 
@@ -235,7 +236,7 @@ async def test_joining_follows_the_switch_when_the_room_is_turned_on_and_off_whi
     assert turned_on.json()["status"] == "scheduled"
     assert turned_on.json()["onsale"]["waiting_room"]["enabled"] is True
     assert turned_on.json()["onsale"]["waiting_room"]["admit_per_second"] == 9
-    assert shown["onsale"]["waiting_room"] == {"enabled": True}
+    assert shown["onsale"]["waiting_room"] == {"enabled": True, "requires_code": False}
     assert queued.status_code == 200, queued.text
     assert (queued.json()["state"], queued.json()["access_token"]) == ("pre_queue", None)
     assert turned_off.status_code == 200, turned_off.text
