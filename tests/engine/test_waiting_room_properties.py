@@ -1,6 +1,7 @@
-"""Properties of the waiting room over random joins, polls, admissions, expiries, rate changes and
-time jumps: one place per fan, positions a permutation, the pre-queue ordered by the seed alone,
-first come first served after opening, rate and cap never exceeded, ETAs that never rise while the
+"""Properties of the waiting room over random joins (some with a presale code), polls, admissions,
+expiries, rate changes and time jumps: one place per fan, positions a permutation, the presale line
+in join order ahead of the pre-queue, the pre-queue ordered by the seed alone, first come first
+served after opening, rate and cap never exceeded, ETAs that never rise while the
 rate holds, abandoned places that never stall the queue, and rebuilds equal to the original."""
 
 import dataclasses
@@ -33,7 +34,7 @@ from engine.waiting_room.views import PlaceView, describe_place
 SECRET = b"p" * 32
 EVENT_ID = "event-under-test"
 OPENS_AT_MS = 1_000_000
-STARTS_AT_MS = OPENS_AT_MS - 2_000
+STARTS_AT_MS = OPENS_AT_MS - 6_000
 FAN_POOL = 30
 
 short_waits_ms = st.sampled_from([0, 1, 250, 500, 999, 1_000, 2_000, 4_000])
@@ -55,6 +56,7 @@ class Tick:
     wait_ms: int
     new_rate: int | None
     joining: list[int]
+    with_code: list[int]
     polling: list[int]
     ending: list[int]
     expires: bool
@@ -71,6 +73,7 @@ ticks = st.lists(
         wait_ms=st.one_of(short_waits_ms, short_waits_ms, short_waits_ms, long_waits_ms),
         new_rate=st.one_of(st.none(), st.none(), st.none(), st.integers(1, 6)),
         joining=fan_numbers(5),
+        with_code=fan_numbers(2),
         polling=fan_numbers(12),
         ending=fan_numbers(3),
         expires=mostly,
@@ -88,6 +91,7 @@ class Model:
     now_ms: int
     rate: int
     draw_seed: int
+    presale_fans: list[str] = dataclasses.field(default_factory=list)
     pre_queue_fans: list[str] = dataclasses.field(default_factory=list)
     later_fans: list[str] = dataclasses.field(default_factory=list)
     earned_milli: int = 0
@@ -113,8 +117,25 @@ def view(room: WaitingRoom, fan_id: str, now_ms: int) -> PlaceView:
     return outcome
 
 
+def join_in_model(model: Model, joining: list[str], with_code: list[str]) -> None:
+    """Before the opening a fan with a code joins the presale line (new fans first, then fans
+    moving from the pre-queue) and one without the pre-queue; after it, both queue in order."""
+    before_opening = model.now_ms < OPENS_AT_MS and not model.later_fans
+    known = set(model.presale_fans + model.pre_queue_fans + model.later_fans)
+    if not before_opening:
+        model.later_fans.extend(fan for fan in dict.fromkeys(joining) if fan not in known)
+        return
+    coded = set(with_code)
+    new = [fan for fan in dict.fromkeys(joining) if fan not in known]
+    moving = [fan for fan in dict.fromkeys(with_code) if fan in model.pre_queue_fans]
+    model.presale_fans.extend(fan for fan in new if fan in coded)
+    model.presale_fans.extend(moving)
+    model.pre_queue_fans = [fan for fan in model.pre_queue_fans if fan not in moving]
+    model.pre_queue_fans.extend(fan for fan in new if fan not in coded)
+
+
 def check_invariants(room: WaitingRoom, model: Model) -> None:
-    joined = model.pre_queue_fans + model.later_fans
+    joined = model.presale_fans + model.pre_queue_fans + model.later_fans
     assert room.fan_count == len(joined) == len(set(joined))
     for fan_id in joined:
         sequence = room.fan_index.find(fan_id)
@@ -127,20 +148,26 @@ def check_invariants(room: WaitingRoom, model: Model) -> None:
         if place.state is PlaceState.WAITING and place.position is not None
     )
     waiting_count = sum(place.state is PlaceState.WAITING for place in views.values())
-    first_position = 0 if room.is_open else len(model.pre_queue_fans)
-    assert waiting_positions == list(range(first_position, first_position + waiting_count))
+    presale_waiting = sum(views[fan].state is PlaceState.WAITING for fan in model.presale_fans)
+    later_from = 0 if room.is_open else len(model.pre_queue_fans)
+    assert waiting_positions == list(range(presale_waiting)) + list(
+        range(presale_waiting + later_from, later_from + waiting_count)
+    )
     if not room.is_open:
         assert all(views[fan].state is PlaceState.PRE_QUEUE for fan in model.pre_queue_fans)
+        assert all(views[fan].state is not PlaceState.PRE_QUEUE for fan in model.presale_fans)
 
+    in_slot_order = [
+        room.fan_index.fan_id(room.sequence_at_slot[slot]) for slot in range(room.slotted_count)
+    ]
     if room.is_open:
         drawn = [
-            model.pre_queue_fans[sequence]
-            for sequence in draw_pre_queue_order(model.draw_seed, len(model.pre_queue_fans))
+            model.pre_queue_fans[index]
+            for index in draw_pre_queue_order(model.draw_seed, len(model.pre_queue_fans))
         ]
-        in_slot_order = [
-            room.fan_index.fan_id(room.sequence_at_slot[slot]) for slot in range(room.fan_count)
-        ]
-        assert in_slot_order == drawn + model.later_fans
+        assert in_slot_order == model.presale_fans + drawn + model.later_fans
+    else:
+        assert in_slot_order == model.presale_fans + model.later_fans
 
     admitted_states = sum(
         state == list(PlaceState).index(PlaceState.ADMITTED) for state in room.states
@@ -196,7 +223,7 @@ def test_invariants_hold_when_commands_arrive_in_any_order(
         return changes
 
     for turn in turns:
-        if room.is_open:
+        if room.is_admitting:
             model.earned_milli += model.rate * turn.wait_ms
         model.now_ms += turn.wait_ms
         if not room.is_open and model.now_ms >= OPENS_AT_MS:
@@ -205,14 +232,14 @@ def test_invariants_hold_when_commands_arrive_in_any_order(
             model.rate = turn.new_rate
             model.previous_etas.clear()
             step(ChangeWaitingRoomSettings(admit_per_second=turn.new_rate))
-        if turn.joining:
-            joining = [fan_name(number) for number in turn.joining]
-            for fan_id in dict.fromkeys(joining):
-                if fan_id in model.pre_queue_fans or fan_id in model.later_fans:
-                    continue
-                before_opening = model.now_ms < OPENS_AT_MS and not model.later_fans
-                (model.pre_queue_fans if before_opening else model.later_fans).append(fan_id)
-            step(JoinFans(fan_ids=joining))
+        if turn.joining or turn.with_code:
+            with_code = [fan_name(number) for number in turn.with_code]
+            joining = [fan_name(number) for number in turn.joining] + with_code
+            if not room.is_admitting and with_code and model.now_ms < OPENS_AT_MS:
+                # The token bucket starts full: the presale line's first fans come in a burst.
+                model.earned_milli += model.rate * ADMISSION_BURST_MS
+            join_in_model(model, joining, with_code)
+            step(JoinFans(fan_ids=joining, presale_fan_ids=with_code))
         if turn.polling:
             step(RecordPolls(fan_ids=[fan_name(number) for number in turn.polling]))
         if turn.ending:
