@@ -192,7 +192,9 @@ export class EventView {
     if (this.event.onsale.waiting_room.enabled) {
       const queue = stats.queue;
       element("queue-summary").textContent =
-        `${format.count(queue.waiting)} waiting · ${format.count(queue.pre_queue)} before opening · ` +
+        `${format.count(queue.waiting)} waiting · ` +
+        (queue.presale_waiting ? `${format.count(queue.presale_waiting)} of them in the presale line · ` : "") +
+        `${format.count(queue.pre_queue)} before opening · ` +
         (queue.sold_out ? `${format.count(queue.sold_out)} told sold out · ` : "") +
         `${format.count(queue.admitted)} admitted · admitting ${format.count(queue.admit_per_second)} a second`;
     }
