@@ -10,10 +10,18 @@ ALTER TABLE waiting_rooms
 
 ALTER TABLE waiting_room_places ALTER COLUMN slot DROP NOT NULL;
 
--- The owner clears the slots of every tenant's pre-queue places, so the fence steps aside for this
--- transaction.
+-- The owner renumbers every tenant's places, so the fence steps aside for this transaction. A
+-- pre-queue place loses its slot; a room not yet drawn numbered the places that joined after
+-- `opens_at` from the pre-queue's count, and now numbers them from 0 (it has no presale line).
 ALTER TABLE waiting_room_places NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE waiting_rooms NO FORCE ROW LEVEL SECURITY;
 UPDATE waiting_room_places SET slot = NULL WHERE state = 'pre_queue';
+UPDATE waiting_room_places AS places
+SET slot = places.slot - rooms.pre_queue_count
+FROM waiting_rooms AS rooms
+WHERE rooms.event_id = places.event_id AND rooms.opened_at_ms IS NULL
+  AND places.slot IS NOT NULL;
+ALTER TABLE waiting_rooms FORCE ROW LEVEL SECURITY;
 ALTER TABLE waiting_room_places FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE waiting_room_places
