@@ -19,9 +19,15 @@ class Admission(msgspec.Struct, frozen=True, kw_only=True):
     arrival: int
     pre_queued: bool
     admitted_at_ms: int
+    presale: bool = False
 
 
 class Fairness(msgspec.Struct, frozen=True, kw_only=True):
+    """How admission order followed arrival, for the pre-queue (drawn at random at the opening)
+    and the queue behind it (first come, first served); the presale line, admitted in its own
+    order before the opening, is counted apart."""
+
+    presale_admitted: int
     pre_queued_admitted: int
     pre_queue_rank_correlation: float | None
     later_admitted: int
@@ -74,9 +80,11 @@ def overtaken_share(admitted_at_in_arrival_order: list[int]) -> float | None:
 
 
 def measure_fairness(admissions: list[Admission]) -> Fairness:
-    pre_queued = sorted((a for a in admissions if a.pre_queued), key=lambda a: a.arrival)
-    later = sorted((a for a in admissions if not a.pre_queued), key=lambda a: a.arrival)
+    general = [a for a in admissions if not a.presale]
+    pre_queued = sorted((a for a in general if a.pre_queued), key=lambda a: a.arrival)
+    later = sorted((a for a in general if not a.pre_queued), key=lambda a: a.arrival)
     return Fairness(
+        presale_admitted=len(admissions) - len(general),
         pre_queued_admitted=len(pre_queued),
         pre_queue_rank_correlation=rank_correlation(
             [a.arrival for a in pre_queued], [a.admitted_at_ms for a in pre_queued]

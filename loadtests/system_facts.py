@@ -73,8 +73,12 @@ FROM events
 WHERE events.id = $1
 """
 
+# The room's slots: the presale line's first, then the pre-queue's in the order drawn at the
+# opening, then the places that joined after it.
 SELECT_PLACES = """
-SELECT places.fan_id, places.sequence < rooms.pre_queue_count AS pre_queued,
+SELECT places.fan_id, places.slot < rooms.presale_count AS presale,
+       places.slot >= rooms.presale_count
+           AND places.slot < rooms.presale_count + rooms.pre_queue_count AS pre_queued,
        places.admitted_at_ms
 FROM waiting_room_places AS places
 JOIN waiting_rooms AS rooms ON rooms.event_id = places.event_id
@@ -89,6 +93,7 @@ async def read_admissions(
     return [
         Admission(
             arrival=arrival_of_fan[row["fan_id"]],
+            presale=row["presale"],
             pre_queued=row["pre_queued"],
             admitted_at_ms=row["admitted_at_ms"],
         )

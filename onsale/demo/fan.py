@@ -245,13 +245,10 @@ class FanJourney:
                         return await self._check_out(answer.body)
             if answer.status == 201:
                 return await self._abandon(answer.body["hold_id"])
-            if answer.code == "SOLD_OUT":
-                # Returned stock goes to the wait list first: the general sale would not see it.
-                return (
-                    await self._wait_on_the_list()
-                    if self._wants_wait_list()
-                    else (Outcome.LEFT_SOLD_OUT)
-                )
+            if answer.code == "SOLD_OUT" and self._wants_wait_list():
+                # Returned stock goes to the wait list first; the others watch the event page,
+                # and buy what comes back once nobody waits on the list for it.
+                return await self._wait_on_the_list()
             if not await self._recover_from(answer):
                 return Outcome.LEFT_SOLD_OUT if self._watch.sold_out.is_set() else Outcome.FAILED
         return Outcome.FAILED

@@ -281,6 +281,11 @@ def latency_table(report: DemoReport) -> Table:
 def fairness_rows(fairness: Fairness) -> list[tuple[str, str]]:
     return [
         (
+            "presale line",
+            f"{fairness.presale_admitted:,} fans admitted with the presale code, in their own "
+            "line before the opening (not counted below)",
+        ),
+        (
             "pre-queue draw",
             f"rank correlation {correlation_text(fairness.pre_queue_rank_correlation)} between "
             f"arrival and admission over {fairness.pre_queued_admitted:,} admitted fans "

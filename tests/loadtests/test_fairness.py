@@ -61,9 +61,14 @@ def test_fairness_splits_the_pre_queue_draw_from_later_joiners() -> None:
         Admission(arrival=100 + index, pre_queued=False, admitted_at_ms=5_000 + index // 3 * 10)
         for index in range(60)
     ]
+    presale_line_in_reverse = [
+        Admission(arrival=200 - index, pre_queued=False, presale=True, admitted_at_ms=index)
+        for index in range(30)
+    ]
 
-    fairness = measure_fairness(admissions)
+    fairness = measure_fairness(admissions + presale_line_in_reverse)
 
+    assert fairness.presale_admitted == 30
     assert fairness.pre_queued_admitted == 100 and fairness.later_admitted == 60
     assert fairness.pre_queue_rank_correlation is not None
     assert abs(fairness.pre_queue_rank_correlation) < 0.3
