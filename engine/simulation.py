@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import msgspec
 
+from engine.changes import HoldPlaced
 from engine.commands import (
     BlockSeats,
     CancelOrder,
@@ -40,6 +41,7 @@ from engine.commands import (
     Withholding,
     WithholdUnits,
 )
+from engine.holds import Hold
 from engine.inventory.apply import execute
 from engine.inventory.configuration import InventoryConfiguration, TicketKind, TicketTypeDefinition
 from engine.inventory.decision import Decision
@@ -389,19 +391,17 @@ class Simulation:
             for entry_id in wait_list.waiting:
                 offer = decide_offer(inventory, wait_list.entries[entry_id], self.now_ms)
                 assert offer == (), f"entry {entry_id} waits while stock fits it"
-        if isinstance(result, Decision) and isinstance(
-            command, PlaceHold | HoldSeats | HoldBestAvailable
-        ):
-            self.check_placed_hold(command.new_hold_id)
+        for change in result.changes if isinstance(result, Decision) else ():
+            if isinstance(change, HoldPlaced):
+                self.check_placed_hold(change.hold)
         if isinstance(command, ExpireHolds):
             overdue = [h for h in inventory.holds.values() if h.expires_at_ms <= self.now_ms]
             assert not overdue, f"holds past expiry still live: {overdue}"
 
-    def check_placed_hold(self, hold_id: str) -> None:
-        """A new hold's types are on sale now, and each unit is priced by a phase of its type."""
-        hold = self.inventory.holds.get(hold_id)
-        if hold is None:
-            return
+    def check_placed_hold(self, hold: Hold) -> None:
+        """A new hold (a fan's or a wait-list offer) has only types on sale now, each unit priced
+        by a phase of its type and each price of a type carried once."""
+        hold_id = hold.hold_id
         for item in hold.items:
             ticket_type = self.inventory.ticket_types[item.ticket_type_id]
             assert is_within_window(
