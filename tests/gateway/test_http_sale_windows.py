@@ -12,6 +12,7 @@ from gateway.schemas import format_moment
 from tests.gateway.http_journeys import CreatedEvent, Fan, error_code
 from tests.gateway.stack import Stack
 from tests.gateway.ticket_type_journeys import (
+    answered,
     body_with,
     create_event_of,
     from_now,
@@ -165,3 +166,23 @@ async def test_a_patch_window_outside_the_events_is_refused_naming_the_field(
     answer = await patched(event, [{"key": "GA", "on_sale_until": from_now(days=3)}])
     assert (answer.status_code, error_code(answer)) == (422, "VALIDATION_ERROR")
     assert answer.json()["error"]["details"]["field"] == "ticket_types[0].on_sale_until"
+
+
+async def test_a_wait_list_entry_is_not_offered_a_type_outside_its_window(stack: Stack) -> None:
+    ended = window(until_ms=wall_clock_ms() - 1_000)
+    body = body_with(None, ended, wait_list={"enabled": True, "offer_ttl_s": 60})
+    event = await create_event_of(stack, body)
+    url = f"/v1/events/{event.event_id}/wait-list"
+    answers = []
+    for ticket_type_id in (event.reserved, event.general):
+        async with Fan(stack, event).client() as client:
+            answers.append(
+                await answered(
+                    lambda client=client, wanted=ticket_type_id: client.post(
+                        url, json={"quantity": 1, "ticket_type_id": wanted}
+                    )
+                )
+            )
+
+    assert [answer.status_code for answer in answers] == [201, 201], [a.text for a in answers]
+    assert [answer.json()["status"] for answer in answers] == ["waiting", "offered"]
