@@ -73,8 +73,6 @@ def new_ticket_type(
     problems = ticket_type_sale_problems(definition, opens_at_ms, closes_at_ms)
     if problems:
         field, message = next(iter(problems.items()))
-        if field == "price_phases" and "price_cents" in message:
-            field = "price_cents"
         raise invalid(message, field=ticket_type_field(position, field), key=body.key)
     return new
 
@@ -88,13 +86,14 @@ def ticket_type_sales_change(
     patches = []
     for position, body in enumerate(bodies):
         ticket_type_id = ids.get(body.key)
-        if ticket_type_id is None or body.key in seen:
-            reason = (
-                "no ticket type of this event has this key"
-                if ticket_type_id is None
-                else ("each ticket type appears once")
+        if ticket_type_id is None:
+            raise invalid(
+                "no ticket type of this event has this key",
+                field=ticket_type_field(position, "key"),
+                key=body.key,
             )
-            raise invalid(reason, field=ticket_type_field(position, "key"), key=body.key)
+        if body.key in seen:
+            raise invalid("each ticket type appears once", field=ticket_type_field(position, "key"))
         seen.add(body.key)
         patches.append(
             TicketTypeSalePatch(

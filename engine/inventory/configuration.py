@@ -146,10 +146,10 @@ def ticket_type_sale_problems(
     )
     phases = ticket_type.price_phases
     phase_problems = price_phases_problems(phases)
-    if phases and not phase_problems and ticket_type.price_cents != phases[0].price_cents:
-        phase_problems.append("price_cents, when given with price_phases, is the first phase's")
     if phase_problems:
         problems["price_phases"] = "; ".join(phase_problems)
+    elif phases and ticket_type.price_cents != phases[0].price_cents:
+        problems["price_cents"] = "price_cents, when given with price_phases, is the first phase's"
     return problems
 
 
