@@ -16,6 +16,7 @@ from engine.holds import Hold, Sale
 from engine.ids import HoldId, IdempotencyKey, OrderId, SeatId, TicketTypeId, WaitListEntryId
 from engine.inventory.wait_list import WaitListEntry
 from engine.outcomes import IdempotencyRecord
+from engine.price_phases import PricePhase
 from engine.pricing import Price
 
 
@@ -95,6 +96,17 @@ class SaleSettingsChanged(msgspec.Struct, frozen=True, kw_only=True, gc=False, t
     offer_ttl_ms: int = limits.OFFER_TTL_S_DEFAULT * limits.MILLISECONDS_PER_SECOND
 
 
+class TicketTypeSaleChanged(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """A ticket type's window and price phases as they are from now on; `price_cents` is the
+    price it shows when it has no phases (the first phase's when it has)."""
+
+    ticket_type_id: TicketTypeId
+    price_cents: int
+    on_sale_from_ms: int | None
+    on_sale_until_ms: int | None
+    price_phases: tuple[PricePhase, ...]
+
+
 class WaitListJoined(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     entry: WaitListEntry
 
@@ -145,6 +157,7 @@ Change: TypeAlias = (
     | SalePaused
     | SaleResumed
     | SaleSettingsChanged
+    | TicketTypeSaleChanged
     | IdempotencyKeyRecorded
     | IdempotencyKeysForgotten
     | WaitListJoined

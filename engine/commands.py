@@ -20,6 +20,7 @@ from engine.ids import (
     TicketTypeId,
     WaitListEntryId,
 )
+from engine.price_phases import PricePhase
 
 
 class Withholding(enum.StrEnum):
@@ -177,6 +178,23 @@ class LeaveWaitList(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=Tru
     fan_id: FanId
 
 
+class TicketTypeSalePatch(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """New sale settings of one ticket type; a field left UNSET stays as it is, a bound set to None
+    follows the event's window, and empty `price_phases` drop the phases (the type keeps the price
+    it shows)."""
+
+    ticket_type_id: TicketTypeId
+    on_sale_from_ms: int | msgspec.UnsetType | None = msgspec.UNSET
+    on_sale_until_ms: int | msgspec.UnsetType | None = msgspec.UNSET
+    price_phases: tuple[PricePhase, ...] | msgspec.UnsetType = msgspec.UNSET
+
+
+class ChangeTicketTypeSales(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Change the window and price phases of ticket types none of which is sold or held yet."""
+
+    patches: tuple[TicketTypeSalePatch, ...]
+
+
 Command: TypeAlias = (
     PlaceHold
     | HoldSeats
@@ -195,6 +213,7 @@ Command: TypeAlias = (
     | PauseSale
     | ResumeSale
     | ChangeSaleSettings
+    | ChangeTicketTypeSales
     | JoinWaitList
     | LeaveWaitList
 )

@@ -49,3 +49,23 @@ def price_order(subtotal_cents: int) -> Price:
         total_cents=subtotal_cents + fees_cents,
         venue_share_cents=subtotal_cents,
     )
+
+
+PERCENT = 100
+
+
+def discounted_unit_price(
+    price_cents: int, percent: int | None = None, amount_cents: int | None = None
+) -> int:
+    """One unit's price after a discount of `percent` or `amount_cents` (at most one is given),
+    never below 0; a percentage is taken off each unit and rounded half to even to a whole cent,
+    so every unit of a hold costs the same and an order's subtotal is the sum of its units."""
+    assert price_cents >= 0
+    assert percent is None or amount_cents is None, "a discount is a percentage or an amount"
+    if percent is not None:
+        assert 0 <= percent <= PERCENT
+        return divide_rounding_half_even(price_cents * (PERCENT - percent), PERCENT)
+    if amount_cents is not None:
+        assert amount_cents >= 0
+        return max(0, price_cents - amount_cents)
+    return price_cents

@@ -14,10 +14,12 @@ from typing import TypeVar
 
 import msgspec
 
+from engine.changes import HoldPlaced
 from engine.commands import (
     BlockSeats,
     CancelOrder,
     ChangeSaleSettings,
+    ChangeTicketTypeSales,
     Command,
     ConvertHold,
     ExpireHolds,
@@ -34,17 +36,21 @@ from engine.commands import (
     ReleaseHold,
     ResumeSale,
     ReturnWithheldUnits,
+    TicketTypeSalePatch,
     UnblockSeats,
     Withholding,
     WithholdUnits,
 )
+from engine.holds import Hold
 from engine.inventory.apply import execute
 from engine.inventory.configuration import InventoryConfiguration, TicketKind, TicketTypeDefinition
 from engine.inventory.decision import Decision
 from engine.inventory.rows import InventoryRows
 from engine.inventory.state import Inventory
 from engine.inventory.wait_list_decisions import can_offer, decide_offer, returns_stock
+from engine.price_phases import PricePhase
 from engine.rejections import Rejected
+from engine.sale_windows import is_within_window
 from engine.seat_map import RowLayout, SectionLayout
 
 MASK_64_BITS = (1 << 64) - 1
@@ -62,6 +68,20 @@ CLOSE_POSTPONEMENTS_MS = (600_000, 3_600_000)
 OFFER_TTL_MS = 60_000
 # Fans who only wait: more entries than the buying fans make, so offers pass down the list.
 WAIT_LIST_FANS = tuple(f"waiter-{number}" for number in range(8))
+# General admission steps up by units and by time; the boxes come off sale half an hour in. A venue
+# may change a type's phases and window (a later start too) before the type's first sale.
+GA_PHASES = (
+    PricePhase(price_cents=4_995, first=8),
+    PricePhase(price_cents=5_495, until_ms=OPENS_AT_MS + 600_000),
+    PricePhase(price_cents=5_995),
+)
+NEW_PRICE_PHASES = (
+    (),
+    (PricePhase(price_cents=7_500, first=3), PricePhase(price_cents=8_000)),
+    (PricePhase(price_cents=4_000, until_ms=OPENS_AT_MS + 300_000), PricePhase(price_cents=4_500)),
+)
+NEW_SALE_STARTS_MS = (None, OPENS_AT_MS + 60_000)
+NEW_SALE_ENDS_MS = (None, OPENS_AT_MS + 1_800_000)
 ROWS_DECODER = msgspec.json.Decoder(InventoryRows)
 Option = TypeVar("Option")
 
@@ -114,10 +134,19 @@ def simulation_configuration() -> InventoryConfiguration:
         offer_ttl_ms=OFFER_TTL_MS,
         ticket_types=(
             TicketTypeDefinition(
-                ticket_type_id="GA", kind=TicketKind.GENERAL, price_cents=4_995, capacity=20
+                ticket_type_id="GA",
+                kind=TicketKind.GENERAL,
+                price_cents=4_995,
+                capacity=20,
+                price_phases=GA_PHASES,
             ),
             TicketTypeDefinition(ticket_type_id="RES", kind=TicketKind.SEATED, price_cents=8_000),
-            TicketTypeDefinition(ticket_type_id="BOX", kind=TicketKind.SEATED, price_cents=15_050),
+            TicketTypeDefinition(
+                ticket_type_id="BOX",
+                kind=TicketKind.SEATED,
+                price_cents=15_050,
+                on_sale_until_ms=OPENS_AT_MS + 1_800_000,
+            ),
         ),
         sections=(
             SectionLayout(
@@ -264,7 +293,9 @@ class Simulation:
         if roll < 94:
             return PauseSale() if generator.chance(40) else ResumeSale()
         if roll < 95:
-            return self.sale_settings_change()
+            if generator.chance(50):
+                return self.sale_settings_change()
+            return self.ticket_type_sales_change()
         if roll < 98:
             return self.wait_list_command(fan_id)
         if self.keyed_commands:
@@ -303,6 +334,19 @@ class Simulation:
         if generator.chance(20):
             change = msgspec.structs.replace(change, wait_list_enabled=generator.chance(70))
         return change
+
+    def ticket_type_sales_change(self) -> ChangeTicketTypeSales:
+        generator = self.generator
+        patch = TicketTypeSalePatch(ticket_type_id=generator.choice(("GA", "RES", "BOX")))
+        if generator.chance(50):
+            patch = msgspec.structs.replace(patch, price_phases=generator.choice(NEW_PRICE_PHASES))
+        if generator.chance(50):
+            patch = msgspec.structs.replace(
+                patch,
+                on_sale_from_ms=generator.choice(NEW_SALE_STARTS_MS),
+                on_sale_until_ms=generator.choice(NEW_SALE_ENDS_MS),
+            )
+        return ChangeTicketTypeSales(patches=(patch,))
 
     def advance_clock(self) -> None:
         roll = self.generator.below(100)
@@ -347,9 +391,28 @@ class Simulation:
             for entry_id in wait_list.waiting:
                 offer = decide_offer(inventory, wait_list.entries[entry_id], self.now_ms)
                 assert offer == (), f"entry {entry_id} waits while stock fits it"
+        for change in result.changes if isinstance(result, Decision) else ():
+            if isinstance(change, HoldPlaced):
+                self.check_placed_hold(change.hold)
         if isinstance(command, ExpireHolds):
             overdue = [h for h in inventory.holds.values() if h.expires_at_ms <= self.now_ms]
             assert not overdue, f"holds past expiry still live: {overdue}"
+
+    def check_placed_hold(self, hold: Hold) -> None:
+        """A new hold (a fan's or a wait-list offer) has only types on sale now, each unit priced
+        by a phase of its type and each price of a type carried once."""
+        hold_id = hold.hold_id
+        for item in hold.items:
+            ticket_type = self.inventory.ticket_types[item.ticket_type_id]
+            assert is_within_window(
+                ticket_type.on_sale_from_ms, ticket_type.on_sale_until_ms, self.now_ms
+            ), f"hold {hold_id} placed outside the window of {item.ticket_type_id}"
+            phase_prices = {phase.price_cents for phase in ticket_type.price_phases}
+            assert item.unit_price_cents in (phase_prices or {ticket_type.price_cents}), (
+                f"hold {hold_id}: a price of no phase"
+            )
+        pairs = [(item.ticket_type_id, item.unit_price_cents) for item in hold.items]
+        assert len(pairs) == len(set(pairs)), f"hold {hold_id}: one type at one price twice"
 
     def check_rebuild(self) -> None:
         encoded = msgspec.json.encode(self.inventory.rows())

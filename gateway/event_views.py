@@ -4,10 +4,13 @@ One format per audience, built here only, so every route that shows an event sho
 """
 
 from actors.inventory_figures import InventorySnapshot
+from engine.inventory.state import TicketTypeCounts
+from engine.price_phases import current_price_cents
 from gateway.schemas import (
     EventView,
     FanOnsaleView,
     FanTicketTypeView,
+    PricePhaseView,
     SeatmapView,
     SeatRowView,
     SeatView,
@@ -20,26 +23,53 @@ from gateway.schemas import (
     format_moment,
 )
 from gateway.stats_board import event_status
-from persistence.event_details import EventDetails
+from persistence.event_details import EventDetails, TicketTypeDetails
 
 AVAILABLE_SEAT_STATE = 0
 
 
 def ticket_type_views(
-    details: EventDetails, snapshot: InventorySnapshot
+    details: EventDetails, snapshot: InventorySnapshot, now_ms: int
 ) -> list[FanTicketTypeView]:
-    available = {counts.ticket_type_id: counts.available for counts in snapshot.counts}
-    return [
-        FanTicketTypeView(
-            id=ticket_type.ticket_type_id,
-            key=ticket_type.key,
-            name=ticket_type.name,
-            kind=ticket_type.kind,
-            price_cents=ticket_type.price_cents,
-            available=available.get(ticket_type.ticket_type_id, 0),
+    counts = {figures.ticket_type_id: figures for figures in snapshot.counts}
+    views = []
+    for ticket_type in details.ticket_types:
+        figures = counts.get(ticket_type.ticket_type_id)
+        views.append(
+            FanTicketTypeView(
+                id=ticket_type.ticket_type_id,
+                key=ticket_type.key,
+                name=ticket_type.name,
+                kind=ticket_type.kind,
+                price_cents=shown_price_cents(ticket_type, figures, now_ms),
+                available=0 if figures is None else figures.available,
+                on_sale_from=optional_moment(ticket_type.on_sale_from_ms),
+                on_sale_until=optional_moment(ticket_type.on_sale_until_ms),
+                price_phases=[
+                    PricePhaseView(
+                        price_cents=phase.price_cents,
+                        first=phase.first,
+                        until=optional_moment(phase.until_ms),
+                    )
+                    for phase in ticket_type.price_phases
+                ],
+            )
         )
-        for ticket_type in details.ticket_types
-    ]
+    return views
+
+
+def shown_price_cents(
+    ticket_type: TicketTypeDetails, figures: TicketTypeCounts | None, now_ms: int
+) -> int:
+    """The current phase's price: the next unit's, counting what is sold and held now."""
+    if not ticket_type.price_phases:
+        return ticket_type.price_cents
+    taken = 0 if figures is None else figures.sold + figures.held
+    return current_price_cents(ticket_type.price_phases, taken, now_ms)
+
+
+def optional_moment(moment_ms: int | None) -> str | None:
+    return None if moment_ms is None else format_moment(moment_ms)
 
 
 def fan_event_view(details: EventDetails, snapshot: InventorySnapshot, now_ms: int) -> EventView:
@@ -57,7 +87,7 @@ def fan_event_view(details: EventDetails, snapshot: InventorySnapshot, now_ms: i
                 requires_code=details.waiting_room.requires_code,
             ),
         ),
-        ticket_types=ticket_type_views(details, snapshot),
+        ticket_types=ticket_type_views(details, snapshot, now_ms),
     )
 
 
@@ -89,7 +119,7 @@ def venue_event_view(
                 enabled=details.wait_list.enabled, offer_ttl_s=details.wait_list.offer_ttl_s
             ),
         ),
-        ticket_types=ticket_type_views(details, snapshot),
+        ticket_types=ticket_type_views(details, snapshot, now_ms),
         webhook_url=details.webhook_url,
         webhook_secret=details.webhook_secret,
         transfers_allowed=details.transfers_allowed,

@@ -10,7 +10,7 @@ import datetime
 
 import msgspec
 
-from engine.commands import ChangeSaleSettings
+from engine.commands import ChangeSaleSettings, ChangeTicketTypeSales
 from engine.limits import MILLISECONDS_PER_SECOND
 from engine.waiting_room.commands import ChangeWaitingRoomSettings
 from gateway.exchange import invalid
@@ -32,10 +32,12 @@ INVITE_ONLY_NEEDS_A_ROOM = "an invite-only queue (requires_code) needs the waiti
 
 
 class OnsaleChange(msgspec.Struct, frozen=True, kw_only=True):
-    """What a PATCH's `onsale` changes, checked whole: the sale's settings (the InventoryActor's),
-    the waiting room's (its actor's), and what the event row shows of the room (None: as is)."""
+    """What a PATCH's `onsale` changes, checked whole: the sale's settings and its ticket types'
+    own (the InventoryActor's), the waiting room's (its actor's), and what the event row shows of
+    the room (None: as is)."""
 
     sale: ChangeSaleSettings | None = None
+    ticket_type_sales: ChangeTicketTypeSales | None = None
     room: ChangeWaitingRoomSettings | None = None
     enabled: bool | None = None
     admit_per_second: int | None = None

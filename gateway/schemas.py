@@ -126,12 +126,31 @@ class OnsaleBody(Request):
     wait_list: WaitListSettingsBody = WaitListSettingsBody()
 
 
+class PricePhaseBody(Request):
+    """Every phase but the last has exactly one of `first` (units) and `until`."""
+
+    price_cents: Cents
+    first: Annotated[int, Meta(ge=1, le=limits.CAPACITY_PER_TICKET_TYPE_MAX)] | None = None
+    until: Moment | None = None
+
+
+PricePhases = Annotated[
+    list[PricePhaseBody], Meta(max_length=limits.PRICE_PHASES_PER_TICKET_TYPE_MAX)
+]
+
+
 class TicketTypeBody(Request):
+    """`price_cents` may be left out when `price_phases` are given (it is the first phase's);
+    `on_sale_from` and `on_sale_until` bound the type's sale inside the event's."""
+
     key: Key
     name: Name
     kind: TicketKind
-    price_cents: Cents
+    price_cents: Cents | None = None
     capacity: Annotated[int, Meta(ge=0, le=limits.CAPACITY_PER_TICKET_TYPE_MAX)] | None = None
+    on_sale_from: Moment | None = None
+    on_sale_until: Moment | None = None
+    price_phases: PricePhases = []
 
 
 class RowBody(Request):
@@ -198,10 +217,28 @@ class OnsalePatchBody(Request):
     wait_list: WaitListPatchBody | UnsetType = UNSET
 
 
+class TicketTypePatchBody(Request):
+    """A ticket type's window and phases, by its key, before its first sale; a field left out
+    stays as it is, a bound set to null follows the event's window, and `price_phases: []`
+    drops the phases (the type keeps the price it shows)."""
+
+    key: Key
+    on_sale_from: Moment | UnsetType | None = UNSET
+    on_sale_until: Moment | UnsetType | None = UNSET
+    price_phases: PricePhases | UnsetType = UNSET
+
+
 class PatchEventBody(Request):
     status: Literal["paused", "live"] | None = None
     onsale: OnsalePatchBody | None = None
     transfers_allowed: bool | None = None
+    ticket_types: (
+        Annotated[
+            list[TicketTypePatchBody],
+            Meta(min_length=1, max_length=limits.TICKET_TYPES_PER_EVENT_MAX),
+        ]
+        | None
+    ) = None
 
 
 class ItemBody(Request):
@@ -270,13 +307,25 @@ class FanOnsaleView(Response):
     waiting_room: WaitingRoomView
 
 
+class PricePhaseView(Response, omit_defaults=True):
+    price_cents: int
+    first: int | None = None
+    until: str | None = None
+
+
 class FanTicketTypeView(Response):
+    """`price_cents` is the price of the current phase; `on_sale_from` and `on_sale_until` are
+    null when the type follows the event's window."""
+
     id: str
     key: str
     name: str
     kind: TicketKind
     price_cents: int
     available: int
+    on_sale_from: str | None = None
+    on_sale_until: str | None = None
+    price_phases: list[PricePhaseView] = []
 
 
 EventStatus = Literal["scheduled", "on_sale", "paused", "sold_out", "closed"]

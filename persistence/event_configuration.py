@@ -15,7 +15,7 @@ from engine.inventory.configuration import (
 )
 from engine.limits import MILLISECONDS_PER_SECOND
 from engine.seat_map import RowLayout, SectionLayout
-from persistence.event_repository import UnknownEvent
+from persistence.event_repository import UnknownEvent, price_phases_from_json
 
 SELECT_EVENT_SETTINGS = """
 SELECT (extract(epoch FROM opens_at) * 1000)::bigint AS opens_at_ms,
@@ -29,7 +29,10 @@ WHERE id = $1
 """
 
 SELECT_TICKET_TYPES = """
-SELECT id::text AS ticket_type_id, kind, price_cents, capacity
+SELECT id::text AS ticket_type_id, kind, price_cents, capacity,
+       (extract(epoch FROM on_sale_from) * 1000)::bigint AS on_sale_from_ms,
+       (extract(epoch FROM on_sale_until) * 1000)::bigint AS on_sale_until_ms,
+       price_phases::text AS price_phases
 FROM ticket_types
 WHERE event_id = $1
 ORDER BY position, id
@@ -83,6 +86,9 @@ async def load_inventory_configuration(
             kind=TicketKind(row["kind"]),
             price_cents=row["price_cents"],
             capacity=row["capacity"] if row["kind"] == TicketKind.GENERAL else 0,
+            on_sale_from_ms=row["on_sale_from_ms"],
+            on_sale_until_ms=row["on_sale_until_ms"],
+            price_phases=price_phases_from_json(row["price_phases"]),
         )
         for row in await connection.fetch(SELECT_TICKET_TYPES, event_id)
     )

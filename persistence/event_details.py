@@ -13,8 +13,10 @@ import msgspec
 
 from engine.inventory.configuration import TicketKind
 from engine.limits import OFFER_TTL_S_DEFAULT
+from engine.price_phases import PricePhase
 from engine.seat_map import SectionLayout
 from persistence.event_configuration import load_sections
+from persistence.event_repository import price_phases_from_json
 
 
 class EventLocation(msgspec.Struct, frozen=True, kw_only=True):
@@ -24,12 +26,18 @@ class EventLocation(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class TicketTypeDetails(msgspec.Struct, frozen=True, kw_only=True):
+    """With `price_phases`, `price_cents` is the first phase's; the price shown is the current
+    phase's, worked out from the phases and the type's live counts."""
+
     ticket_type_id: str
     key: str
     name: str
     kind: TicketKind
     price_cents: int
     capacity: int
+    on_sale_from_ms: int | None = None
+    on_sale_until_ms: int | None = None
+    price_phases: tuple[PricePhase, ...] = ()
 
 
 class WaitingRoomDetails(msgspec.Struct, frozen=True, kw_only=True):
@@ -114,7 +122,10 @@ WHERE events.id = $1
 """
 
 SELECT_TICKET_TYPES = """
-SELECT id::text AS ticket_type_id, key, name, kind, price_cents, capacity
+SELECT id::text AS ticket_type_id, key, name, kind, price_cents, capacity,
+       (extract(epoch FROM on_sale_from) * 1000)::bigint AS on_sale_from_ms,
+       (extract(epoch FROM on_sale_until) * 1000)::bigint AS on_sale_until_ms,
+       price_phases::text AS price_phases
 FROM ticket_types
 WHERE event_id = $1
 ORDER BY position
@@ -136,6 +147,9 @@ async def load_event_details(
             kind=TicketKind(row["kind"]),
             price_cents=row["price_cents"],
             capacity=row["capacity"],
+            on_sale_from_ms=row["on_sale_from_ms"],
+            on_sale_until_ms=row["on_sale_until_ms"],
+            price_phases=price_phases_from_json(row["price_phases"]),
         )
         for row in await connection.fetch(SELECT_TICKET_TYPES, location.event_id)
     )

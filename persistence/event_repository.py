@@ -21,6 +21,7 @@ from engine.inventory.configuration import (
     validate_configuration,
 )
 from engine.limits import MILLISECONDS_PER_SECOND, OFFER_TTL_S_DEFAULT
+from engine.price_phases import PricePhase
 from engine.rejections import Rejected
 from engine.seat_map import RowLayout, SectionLayout
 
@@ -41,14 +42,24 @@ class NewSection(msgspec.Struct, frozen=True, kw_only=True):
     rows: tuple[NewRow, ...]
 
 
+class NewPricePhase(msgspec.Struct, frozen=True, kw_only=True):
+    price_cents: int
+    first: int | None = None
+    until: datetime.datetime | None = None
+
+
 class NewTicketType(msgspec.Struct, frozen=True, kw_only=True):
-    """A ticket type; `capacity` is given for general admission, counted from seats when seated."""
+    """A ticket type; `capacity` is given for general admission, counted from seats when seated.
+    With `price_phases`, `price_cents` is the first phase's price."""
 
     key: str
     name: str
     kind: TicketKind
     price_cents: int
     capacity: int = 0
+    on_sale_from: datetime.datetime | None = None
+    on_sale_until: datetime.datetime | None = None
+    price_phases: tuple[NewPricePhase, ...] = ()
 
 
 class WaitingRoomSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -111,6 +122,34 @@ def milliseconds_of(moment: datetime.datetime) -> int:
     return (moment - UNIX_EPOCH) // ONE_MILLISECOND
 
 
+def optional_milliseconds_of(moment: datetime.datetime | None) -> int | None:
+    return None if moment is None else milliseconds_of(moment)
+
+
+def price_phases_of(phases: tuple[NewPricePhase, ...]) -> tuple[PricePhase, ...]:
+    return tuple(
+        PricePhase(
+            price_cents=phase.price_cents,
+            first=phase.first,
+            until_ms=optional_milliseconds_of(phase.until),
+        )
+        for phase in phases
+    )
+
+
+def price_phases_json(phases: tuple[PricePhase, ...]) -> str:
+    """The `price_phases` column's text: the engine's phases, as persistence reads them back."""
+    return PRICE_PHASES_ENCODER.encode(phases).decode()
+
+
+def price_phases_from_json(text: str) -> tuple[PricePhase, ...]:
+    return PRICE_PHASES_DECODER.decode(text)
+
+
+PRICE_PHASES_ENCODER = msgspec.json.Encoder()
+PRICE_PHASES_DECODER = msgspec.json.Decoder(tuple[PricePhase, ...])
+
+
 def new_webhook_secret() -> str:
     """The key the event's webhooks to its venue are signed with."""
     return WEBHOOK_SECRET_PREFIX + secrets.token_hex(WEBHOOK_SECRET_BYTES)
@@ -135,6 +174,9 @@ def configuration_of(
                 kind=ticket_type.kind,
                 price_cents=ticket_type.price_cents,
                 capacity=ticket_type.capacity if ticket_type.kind is TicketKind.GENERAL else 0,
+                on_sale_from_ms=optional_milliseconds_of(ticket_type.on_sale_from),
+                on_sale_until_ms=optional_milliseconds_of(ticket_type.on_sale_until),
+                price_phases=price_phases_of(ticket_type.price_phases),
             )
             for ticket_type in event.ticket_types
         ),
@@ -165,11 +207,13 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 
 INSERT_TICKET_TYPES = """
 INSERT INTO ticket_types (id, tenant_id, event_id, key, name, kind, price_cents, capacity,
-                          position)
+                          position, on_sale_from, on_sale_until, price_phases)
 SELECT new.id, $1, $2, new.key, new.name, new.kind, new.price_cents, new.capacity,
-       new.position - 1
-FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::integer[])
-     WITH ORDINALITY AS new (id, key, name, kind, price_cents, capacity, position)
+       new.position - 1, new.on_sale_from, new.on_sale_until, new.price_phases::jsonb
+FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::integer[],
+            $9::timestamptz[], $10::timestamptz[], $11::text[])
+     WITH ORDINALITY AS new (id, key, name, kind, price_cents, capacity, on_sale_from,
+                             on_sale_until, price_phases, position)
 """
 
 INSERT_SEATS = """
@@ -264,6 +308,12 @@ async def _insert_ticket_types(
             ticket_type.capacity
             if ticket_type.kind is TicketKind.GENERAL
             else seats_by_key[ticket_type.key]
+            for ticket_type in event.ticket_types
+        ],
+        [ticket_type.on_sale_from for ticket_type in event.ticket_types],
+        [ticket_type.on_sale_until for ticket_type in event.ticket_types],
+        [
+            price_phases_json(price_phases_of(ticket_type.price_phases))
             for ticket_type in event.ticket_types
         ],
     )

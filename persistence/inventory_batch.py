@@ -32,6 +32,7 @@ from engine.changes import (
     SaleSettingsChanged,
     SeatsBlocked,
     SeatsUnblocked,
+    TicketTypeSaleChanged,
     UnitsWithheld,
     WaitListJoined,
     WaitListLeft,
@@ -87,6 +88,7 @@ OUTBOX_TOPICS: dict[type, str | None] = {
     SalePaused: "sale.paused",
     SaleResumed: "sale.resumed",
     SaleSettingsChanged: None,
+    TicketTypeSaleChanged: None,
     IdempotencyKeyRecorded: None,
     IdempotencyKeysForgotten: None,
     # An offer is announced to its fan by a notice the commit writes (persistence.wait_list_writes).
@@ -162,6 +164,9 @@ class BatchEffect:
     forgotten: set[IdempotencyKey] = dataclasses.field(default_factory=set)
     paused: bool | None = None
     settings: SaleSettingsChanged | None = None
+    ticket_type_sales: dict[TicketTypeId, TicketTypeSaleChanged] = dataclasses.field(
+        default_factory=dict
+    )
     outbox: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
     wait_list: dict[WaitListEntryId, WaitListDraft] = dataclasses.field(default_factory=dict)
 
@@ -231,6 +236,7 @@ def referenced_ids(changes: Sequence[Change]) -> tuple[list[HoldId], list[OrderI
                 | SalePaused()
                 | SaleResumed()
                 | SaleSettingsChanged()
+                | TicketTypeSaleChanged()
                 | IdempotencyKeyRecorded()
                 | IdempotencyKeysForgotten()
                 | WaitListJoined()
@@ -339,6 +345,7 @@ def _fold_venue_change(
     | SalePaused
     | SaleResumed
     | SaleSettingsChanged
+    | TicketTypeSaleChanged
     | IdempotencyKeyRecorded
     | IdempotencyKeysForgotten,
 ) -> None:
@@ -363,6 +370,8 @@ def _fold_venue_change(
             effect.paused = False
         case SaleSettingsChanged():
             effect.settings = change
+        case TicketTypeSaleChanged(ticket_type_id=ticket_type_id):
+            effect.ticket_type_sales[ticket_type_id] = change
         case IdempotencyKeyRecorded(record=record):
             assert record.key not in effect.recorded, record.key
             effect.recorded[record.key] = record

@@ -15,6 +15,7 @@ import asyncpg
 from engine.changes import Change
 from engine.limits import MILLISECONDS_PER_SECOND
 from persistence.epochs import FencedTransaction
+from persistence.event_repository import price_phases_json
 from persistence.inventory_batch import WITHHELD_SEAT_STATE_NAMES, BatchEffect, net_effect
 from persistence.inventory_reads import load_live_holds, load_live_sales
 from persistence.inventory_rows import (
@@ -204,6 +205,17 @@ SET opens_at = timestamptz 'epoch' + $2::bigint * interval '1 millisecond',
 WHERE id = $1
 """
 
+UPDATE_TICKET_TYPE_SALES = """
+UPDATE ticket_types
+SET price_cents = changed.price_cents,
+    on_sale_from = timestamptz 'epoch' + changed.on_sale_from_ms * interval '1 millisecond',
+    on_sale_until = timestamptz 'epoch' + changed.on_sale_until_ms * interval '1 millisecond',
+    price_phases = changed.price_phases::jsonb
+FROM unnest($2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[])
+     AS changed (ticket_type_id, price_cents, on_sale_from_ms, on_sale_until_ms, price_phases)
+WHERE ticket_types.id = changed.ticket_type_id AND ticket_types.event_id = $1
+"""
+
 INSERT_OUTBOX = """
 INSERT INTO outbox (tenant_id, topic, aggregate_id, payload)
 SELECT $1, new.topic, new.aggregate_id, new.payload::jsonb
@@ -317,7 +329,7 @@ async def _write_new_rows(
 async def _write_event(
     connection: asyncpg.Connection, event_id: uuid.UUID, effect: BatchEffect
 ) -> None:
-    """The sale's pause and settings, when the batch changes them."""
+    """The sale's pause and settings, and its ticket types' own, when the batch changes them."""
     if effect.paused is not None:
         await connection.execute(UPDATE_PAUSED, event_id, effect.paused)
     if effect.settings is not None:
@@ -331,4 +343,15 @@ async def _write_event(
             settings.max_tickets_per_user,
             settings.wait_list_enabled,
             settings.offer_ttl_ms // MILLISECONDS_PER_SECOND,
+        )
+    changed = list(effect.ticket_type_sales.values())
+    if changed:
+        await connection.execute(
+            UPDATE_TICKET_TYPE_SALES,
+            event_id,
+            [change.ticket_type_id for change in changed],
+            [change.price_cents for change in changed],
+            [change.on_sale_from_ms for change in changed],
+            [change.on_sale_until_ms for change in changed],
+            [price_phases_json(change.price_phases) for change in changed],
         )

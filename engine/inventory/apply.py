@@ -28,6 +28,7 @@ from engine.changes import (
     SaleSettingsChanged,
     SeatsBlocked,
     SeatsUnblocked,
+    TicketTypeSaleChanged,
     UnitsWithheld,
     WaitListJoined,
     WaitListLeft,
@@ -152,6 +153,16 @@ def apply(inventory: Inventory, change: Change) -> None:
                 max_tickets_per_user=change.max_tickets_per_user,
                 wait_list_enabled=change.wait_list_enabled,
                 offer_ttl_ms=change.offer_ttl_ms,
+            )
+        case TicketTypeSaleChanged():
+            inventory.replace_ticket_type(
+                msgspec.structs.replace(
+                    inventory.ticket_types[change.ticket_type_id],
+                    price_cents=change.price_cents,
+                    on_sale_from_ms=change.on_sale_from_ms,
+                    on_sale_until_ms=change.on_sale_until_ms,
+                    price_phases=change.price_phases,
+                )
             )
         case IdempotencyKeysForgotten(keys=keys):
             for key in keys:

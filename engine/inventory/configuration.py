@@ -12,7 +12,9 @@ import msgspec
 from engine import limits
 from engine.ids import TicketTypeId
 from engine.limits import MILLISECONDS_PER_SECOND
+from engine.price_phases import PricePhase, price_phases_problems
 from engine.rejections import Reason, Rejected
+from engine.sale_windows import sale_window_problems
 from engine.seat_map import SectionLayout
 
 SEAT_ID_FORBIDDEN_CHARACTER = "-"
@@ -24,12 +26,16 @@ class TicketKind(enum.StrEnum):
 
 
 class TicketTypeDefinition(msgspec.Struct, frozen=True, kw_only=True):
-    """A ticket type; `capacity` is given for general admission, counted from seats when seated."""
+    """A ticket type; `capacity` is given for general admission, counted from seats when seated.
+    With `price_phases`, `price_cents` is the first phase's price (the phases price each unit)."""
 
     ticket_type_id: TicketTypeId
     kind: TicketKind
     price_cents: int
     capacity: int = 0
+    on_sale_from_ms: int | None = None
+    on_sale_until_ms: int | None = None
+    price_phases: tuple[PricePhase, ...] = ()
 
 
 class InventoryConfiguration(msgspec.Struct, frozen=True, kw_only=True):
@@ -115,6 +121,12 @@ def validate_configuration(configuration: InventoryConfiguration) -> Rejected | 
             problems.append(f"{ticket_type.ticket_type_id}: capacity out of bounds")
         if ticket_type.kind is TicketKind.SEATED and ticket_type.capacity != 0:
             problems.append(f"{ticket_type.ticket_type_id}: a seated capacity is its seat count")
+        problems.extend(
+            f"{ticket_type.ticket_type_id}: {problem}"
+            for problem in ticket_type_sale_problems(
+                ticket_type, configuration.opens_at_ms, configuration.closes_at_ms
+            ).values()
+        )
     problems.extend(_seat_map_problems(configuration.sections, kinds))
     if not problems:
         return None
@@ -123,6 +135,22 @@ def validate_configuration(configuration: InventoryConfiguration) -> Rejected | 
         message="; ".join(problems),
         details={"problems": problems},
     )
+
+
+def ticket_type_sale_problems(
+    ticket_type: TicketTypeDefinition, opens_at_ms: int, closes_at_ms: int
+) -> dict[str, str]:
+    """What is wrong with a type's own window and price phases, by the field at fault."""
+    problems = sale_window_problems(
+        ticket_type.on_sale_from_ms, ticket_type.on_sale_until_ms, opens_at_ms, closes_at_ms
+    )
+    phases = ticket_type.price_phases
+    phase_problems = price_phases_problems(phases)
+    if phase_problems:
+        problems["price_phases"] = "; ".join(phase_problems)
+    elif phases and ticket_type.price_cents != phases[0].price_cents:
+        problems["price_cents"] = "price_cents, when given with price_phases, is the first phase's"
+    return problems
 
 
 def _seat_map_problems(

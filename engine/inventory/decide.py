@@ -12,6 +12,7 @@ from engine.commands import (
     BlockSeats,
     CancelOrder,
     ChangeSaleSettings,
+    ChangeTicketTypeSales,
     Command,
     ConvertHold,
     ExpireHolds,
@@ -42,6 +43,7 @@ from engine.inventory.hold_decisions import (
     decide_release_hold,
 )
 from engine.inventory.state import Inventory
+from engine.inventory.ticket_type_decisions import decide_change_ticket_type_sales
 from engine.inventory.venue_decisions import (
     decide_block_seats,
     decide_change_sale_settings,
@@ -120,6 +122,8 @@ def _decide_fresh(inventory: Inventory, command: Command, now_ms: int) -> Decisi
             return Decision(outcome=Acknowledged(), changes=changes)
         case ChangeSaleSettings():
             return decide_change_sale_settings(inventory, command)
+        case ChangeTicketTypeSales():
+            return decide_change_ticket_type_sales(inventory, command)
         case JoinWaitList():
             return decide_join_wait_list(inventory, command)
         case LeaveWaitList():

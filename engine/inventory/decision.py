@@ -3,7 +3,7 @@
 A check returns a `Rejected` (an expected "no") or None; it reads the inventory and changes nothing.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import msgspec
 
@@ -15,7 +15,9 @@ from engine.ids import FanId, HoldId, SeatId, TicketTypeId
 from engine.inventory.configuration import TicketKind
 from engine.inventory.state import Inventory
 from engine.outcomes import Outcome
+from engine.price_phases import PriceRun, unit_price_runs
 from engine.rejections import Reason, Rejected
+from engine.sale_windows import is_within_window
 
 
 class Decision(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -85,24 +87,75 @@ def resolve_seats(
     return sorted(seat_index for seat_index in seat_indexes if seat_index is not None)
 
 
-def unit_price_cents(inventory: Inventory, ticket_type_id: TicketTypeId, now_ms: int) -> int:
-    """What one unit of the type costs in a hold decided at `now_ms`: the one place a hold's unit
-    price is set, which the hold then keeps."""
-    return inventory.ticket_types[ticket_type_id].price_cents
+def check_ticket_types_on_sale(
+    inventory: Inventory, ticket_type_ids: Iterable[TicketTypeId], now_ms: int
+) -> Rejected | None:
+    """SALE_NOT_OPEN when any of the types is outside its own sale window at `now_ms`."""
+    closed = sorted(
+        {
+            ticket_type_id
+            for ticket_type_id in ticket_type_ids
+            if not is_ticket_type_on_sale(inventory, ticket_type_id, now_ms)
+        }
+    )
+    if closed:
+        return reject(
+            Reason.SALE_NOT_OPEN, "the sale of this ticket type is not open", ticket_type_ids=closed
+        )
+    return None
 
 
-def seat_items(
-    inventory: Inventory, seat_indexes: Iterable[int], unit_price: Callable[[TicketTypeId], int]
+def is_ticket_type_on_sale(inventory: Inventory, ticket_type_id: TicketTypeId, now_ms: int) -> bool:
+    ticket_type = inventory.ticket_types[ticket_type_id]
+    return is_within_window(ticket_type.on_sale_from_ms, ticket_type.on_sale_until_ms, now_ms)
+
+
+def unit_price_runs_of(
+    inventory: Inventory, ticket_type_id: TicketTypeId, quantity: int, now_ms: int
+) -> tuple[PriceRun, ...]:
+    """What the next `quantity` units of the type cost in a hold decided at `now_ms`, unit by unit
+    in runs: the one place a hold's unit prices are set, which the hold then keeps."""
+    ticket_type = inventory.ticket_types[ticket_type_id]
+    if not ticket_type.price_phases:
+        return (PriceRun(price_cents=ticket_type.price_cents, quantity=quantity),)
+    counts = inventory.counts[ticket_type_id]
+    return unit_price_runs(ticket_type.price_phases, counts.sold + counts.held, quantity, now_ms)
+
+
+def current_unit_price_cents(
+    inventory: Inventory, ticket_type_id: TicketTypeId, now_ms: int
+) -> int:
+    """The price the type shows now: its next unit's."""
+    return unit_price_runs_of(inventory, ticket_type_id, 1, now_ms)[0].price_cents
+
+
+def priced_items(
+    inventory: Inventory, ticket_type_id: TicketTypeId, quantity: int, now_ms: int
 ) -> tuple[HoldItem, ...]:
+    """The items of `quantity` units of one type: one item per price, in the order first priced
+    (a hold straddling a phase boundary carries the type twice, at each phase's price)."""
+    quantities: dict[int, int] = {}
+    for run in unit_price_runs_of(inventory, ticket_type_id, quantity, now_ms):
+        quantities[run.price_cents] = quantities.get(run.price_cents, 0) + run.quantity
+    return tuple(
+        HoldItem(ticket_type_id=ticket_type_id, quantity=units, unit_price_cents=price_cents)
+        for price_cents, units in quantities.items()
+    )
+
+
+def seat_quantities(inventory: Inventory, seat_indexes: Iterable[int]) -> dict[TicketTypeId, int]:
     quantities: dict[TicketTypeId, int] = {}
     for seat_index in seat_indexes:
         ticket_type_id = inventory.seat_map.ticket_type_of(seat_index)
         quantities[ticket_type_id] = quantities.get(ticket_type_id, 0) + 1
+    return quantities
+
+
+def seat_items(
+    inventory: Inventory, seat_indexes: Iterable[int], now_ms: int
+) -> tuple[HoldItem, ...]:
     return tuple(
-        HoldItem(
-            ticket_type_id=ticket_type_id,
-            quantity=quantity,
-            unit_price_cents=unit_price(ticket_type_id),
-        )
-        for ticket_type_id, quantity in quantities.items()
+        item
+        for ticket_type_id, quantity in seat_quantities(inventory, seat_indexes).items()
+        for item in priced_items(inventory, ticket_type_id, quantity, now_ms)
     )

@@ -27,17 +27,19 @@ from engine.commands import (
     PlaceHold,
     ReleaseHold,
 )
-from engine.holds import Hold, HoldItem, Sale
+from engine.holds import Hold, Sale
 from engine.ids import FanId, HoldId
 from engine.inventory.configuration import TicketKind
 from engine.inventory.decision import (
     Decision,
     check_general_items,
     check_new_hold,
+    check_ticket_types_on_sale,
+    priced_items,
     reject,
     resolve_seats,
     seat_items,
-    unit_price_cents,
+    seat_quantities,
 )
 from engine.inventory.state import Inventory
 from engine.outcomes import Acknowledged, ExpiryReport, HoldView, SaleView
@@ -55,6 +57,9 @@ def decide_place_hold(inventory: Inventory, command: PlaceHold, now_ms: int) -> 
     if rejected is None:
         quantity = sum(item.quantity for item in command.items)
         rejected = check_new_hold(inventory, command.new_hold_id, command.fan_id, quantity, now_ms)
+    if rejected is None:
+        ticket_type_ids = (item.ticket_type_id for item in command.items)
+        rejected = check_ticket_types_on_sale(inventory, ticket_type_ids, now_ms)
     if rejected is not None:
         return rejected
     short = [
@@ -65,12 +70,9 @@ def decide_place_hold(inventory: Inventory, command: PlaceHold, now_ms: int) -> 
     if short:
         return reject(Reason.SOLD_OUT, "not enough tickets left", ticket_type_ids=short)
     items = tuple(
-        HoldItem(
-            ticket_type_id=item.ticket_type_id,
-            quantity=item.quantity,
-            unit_price_cents=unit_price_cents(inventory, item.ticket_type_id, now_ms),
-        )
+        priced
         for item in command.items
+        for priced in priced_items(inventory, item.ticket_type_id, item.quantity, now_ms)
     )
     hold = Hold(
         hold_id=command.new_hold_id,
@@ -89,6 +91,9 @@ def decide_hold_seats(inventory: Inventory, command: HoldSeats, now_ms: int) -> 
     rejected = check_new_hold(
         inventory, command.new_hold_id, command.fan_id, len(seat_indexes), now_ms
     )
+    if rejected is None:
+        seated_types = seat_quantities(inventory, seat_indexes)
+        rejected = check_ticket_types_on_sale(inventory, seated_types, now_ms)
     if rejected is not None:
         return rejected
     states = inventory.seat_states.states
@@ -108,9 +113,7 @@ def _seat_hold(
     return Hold(
         hold_id=hold_id,
         fan_id=fan_id,
-        items=seat_items(
-            inventory, seat_indexes, lambda seated: unit_price_cents(inventory, seated, now_ms)
-        ),
+        items=seat_items(inventory, seat_indexes, now_ms),
         seats=inventory.seat_map.labels(seat_indexes),
         expires_at_ms=now_ms + inventory.configuration.hold_ttl_ms,
     )
@@ -138,6 +141,8 @@ def decide_hold_best_available(
     rejected = check_new_hold(
         inventory, command.new_hold_id, command.fan_id, command.quantity, now_ms
     )
+    if rejected is None:
+        rejected = check_ticket_types_on_sale(inventory, (command.ticket_type_id,), now_ms)
     if rejected is not None:
         return rejected
     row_ranges = (

@@ -16,6 +16,7 @@ from engine.ids import FanId, HoldId, IdempotencyKey, OrderId, SeatId, TicketTyp
 from engine.inventory.configuration import (
     InventoryConfiguration,
     TicketKind,
+    TicketTypeDefinition,
     validate_configuration,
 )
 from engine.inventory.rows import InventoryRows, SeatRow, WithheldUnitsRow
@@ -340,6 +341,20 @@ class Inventory:
             counts.withheld[withholding] -= 1
             counts.available += 1
         self.seat_states.set_states(seat_indexes, SeatState.AVAILABLE)
+
+    def replace_ticket_type(self, ticket_type: TicketTypeDefinition) -> None:
+        """A type's sale settings changed: the configuration and the lookup carry the new ones."""
+        ticket_type_id = ticket_type.ticket_type_id
+        old = self.ticket_types[ticket_type_id]
+        assert (old.kind, old.capacity) == (ticket_type.kind, ticket_type.capacity), ticket_type_id
+        self.ticket_types[ticket_type_id] = ticket_type
+        self.configuration = msgspec.structs.replace(
+            self.configuration,
+            ticket_types=tuple(
+                ticket_type if known.ticket_type_id == ticket_type_id else known
+                for known in self.configuration.ticket_types
+            ),
+        )
 
     def withhold_units(
         self, ticket_type_id: TicketTypeId, quantity: int, withholding: Withholding

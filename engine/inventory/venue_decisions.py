@@ -42,11 +42,12 @@ from engine.inventory.decision import (
     check_general_items,
     reject,
     resolve_seats,
-    seat_items,
+    seat_quantities,
 )
 from engine.inventory.state import SEAT_STATE_WITHHOLDINGS, WITHHOLDING_SEAT_STATES, Inventory
 from engine.outcomes import Acknowledged, SaleView
 from engine.rejections import Reason, Rejected
+from engine.sale_windows import sale_window_problems
 from engine.seat_map import SeatState
 
 Setting = TypeVar("Setting")
@@ -86,7 +87,10 @@ def decide_issue_comps(inventory: Inventory, command: IssueComps) -> Decision | 
                 f"some seats are not set aside for {command.allocation}",
                 seats=list(inventory.seat_map.labels(outside)),
             )
-        items = seat_items(inventory, seat_indexes, lambda _: 0)
+        items = tuple(
+            HoldItem(ticket_type_id=ticket_type_id, quantity=quantity, unit_price_cents=0)
+            for ticket_type_id, quantity in seat_quantities(inventory, seat_indexes).items()
+        )
         seats = inventory.seat_map.labels(seat_indexes)
     else:
         rejected = check_general_items(inventory, command.items, limits.TICKETS_PER_COMP_ORDER_MAX)
@@ -220,6 +224,17 @@ def decide_change_sale_settings(
     problems = sale_settings_problems(
         change.opens_at_ms, change.closes_at_ms, change.hold_ttl_ms, change.max_tickets_per_user
     ) | wait_list_problems(change.offer_ttl_ms)
+    for ticket_type in configuration.ticket_types:
+        window_problems = sale_window_problems(
+            ticket_type.on_sale_from_ms,
+            ticket_type.on_sale_until_ms,
+            change.opens_at_ms,
+            change.closes_at_ms,
+        )
+        if window_problems and "closes_at" not in problems:
+            problems["opens_at" if command.closes_at_ms is msgspec.UNSET else "closes_at"] = (
+                f"the sale window must hold ticket type {ticket_type.ticket_type_id}'s own window"
+            )
     if problems:
         field, message = next(iter(problems.items()))
         if field == "closes_at" and isinstance(command.closes_at_ms, msgspec.UnsetType):

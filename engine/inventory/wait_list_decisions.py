@@ -35,10 +35,16 @@ from engine.changes import (
     WithheldUnitsReturned,
 )
 from engine.commands import JoinWaitList, LeaveWaitList
-from engine.holds import Hold, HoldItem
+from engine.holds import Hold
 from engine.ids import TicketTypeId
 from engine.inventory.configuration import TicketKind
-from engine.inventory.decision import Decision, reject, seat_items, unit_price_cents
+from engine.inventory.decision import (
+    Decision,
+    is_ticket_type_on_sale,
+    priced_items,
+    reject,
+    seat_items,
+)
 from engine.inventory.state import Inventory
 from engine.inventory.wait_list import WaitListEntry, WaitListStatus, offer_hold_id
 from engine.outcomes import Acknowledged, WaitListEntryView
@@ -179,14 +185,10 @@ def _offer_hold(
     ticket_type = inventory.ticket_types[ticket_type_id]
     if inventory.counts[ticket_type_id].available < entry.quantity:
         return None
+    if not is_ticket_type_on_sale(inventory, ticket_type_id, now_ms):
+        return None
     if ticket_type.kind is TicketKind.GENERAL:
-        items: tuple[HoldItem, ...] = (
-            HoldItem(
-                ticket_type_id=ticket_type_id,
-                quantity=entry.quantity,
-                unit_price_cents=unit_price_cents(inventory, ticket_type_id, now_ms),
-            ),
-        )
+        items = priced_items(inventory, ticket_type_id, entry.quantity, now_ms)
         seats: tuple[str, ...] = ()
     else:
         seat_indexes = inventory.seat_states.find_best_seats(
@@ -194,9 +196,7 @@ def _offer_hold(
         )
         if seat_indexes is None:
             return None
-        items = seat_items(
-            inventory, seat_indexes, lambda seated: unit_price_cents(inventory, seated, now_ms)
-        )
+        items = seat_items(inventory, seat_indexes, now_ms)
         seats = inventory.seat_map.labels(seat_indexes)
     hold_id = offer_hold_id(entry.entry_id)
     assert hold_id not in inventory.holds, entry.entry_id

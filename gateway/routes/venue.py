@@ -49,6 +49,11 @@ from gateway.schemas import (
 )
 from gateway.state import gateway_state
 from gateway.stats_board import event_status
+from gateway.ticket_type_sales import (
+    new_ticket_type,
+    ticket_type_sales_change,
+    ticket_type_sales_error,
+)
 from persistence.event_details import (
     EventDetails,
     find_or_add_venue,
@@ -61,10 +66,10 @@ from persistence.event_repository import (
     NewEvent,
     NewRow,
     NewSection,
-    NewTicketType,
     WaitingRoomSettings,
     WaitListSettings,
     create_event,
+    milliseconds_of,
 )
 from persistence.tenancy import tenant_transaction
 from persistence.tenants import register_tenant
@@ -127,14 +132,13 @@ def new_event(body: CreateEventBody) -> NewEvent:
             enabled=body.onsale.wait_list.enabled, offer_ttl_s=body.onsale.wait_list.offer_ttl_s
         ),
         ticket_types=tuple(
-            NewTicketType(
-                key=ticket_type.key,
-                name=ticket_type.name,
-                kind=ticket_type.kind,
-                price_cents=ticket_type.price_cents,
-                capacity=ticket_type.capacity or 0,
+            new_ticket_type(
+                ticket_type,
+                position,
+                opens_at_ms=milliseconds_of(body.onsale.opens_at),
+                closes_at_ms=milliseconds_of(body.onsale.closes_at),
             )
-            for ticket_type in body.ticket_types
+            for position, ticket_type in enumerate(body.ticket_types)
         ),
         sections=tuple(
             NewSection(
@@ -249,6 +253,11 @@ async def apply_change(
         result = await state.clients.inventory(location.event_id).execute(change.sale)
         if isinstance(result, Rejected):
             raise with_field_under(result, ONSALE)
+    if change.ticket_type_sales is not None:
+        sales = change.ticket_type_sales
+        result = await state.clients.inventory(location.event_id).execute(sales)
+        if isinstance(result, Rejected):
+            raise ticket_type_sales_error(result, sales)
     if change.room is not None:
         counts = await state.clients.waiting_room(location.event_id).change_settings(change.room)
         if isinstance(counts, Rejected):
@@ -278,10 +287,11 @@ async def apply_change(
 
 @router.patch("/v1/venue/events/{event_id}")
 async def change_venue_event(request: Request, event_id: str) -> Response:
-    """Change the on-sale settings, pause or resume the sale, or allow or forbid transfers, in
-    one request: the whole body is checked, against the event as Postgres has it, before
-    anything changes. The sale's settings change in its InventoryActor, the waiting room's in
-    its WaitingRoomActor, and each applies to what comes after it."""
+    """Change the on-sale settings, the ticket types' own windows and price phases, pause or
+    resume the sale, or allow or forbid transfers, in one request: the whole body is checked,
+    against the event as Postgres has it, before anything changes. The sale's settings and its
+    ticket types' change in its InventoryActor, the waiting room's in its WaitingRoomActor, and
+    each applies to what comes after it."""
     principal = await authenticate(request, *VENUE_ROLES)
     state = gateway_state(request)
     state.catalog.forget(path_id(event_id))
@@ -296,6 +306,9 @@ async def change_venue_event(request: Request, event_id: str) -> Response:
         )
         status = await current_status(request, details) if switching else None
         change = onsale_change(body.onsale, details, status)
+    if body.ticket_types is not None:
+        sales = ticket_type_sales_change(body.ticket_types, details)
+        change = msgspec.structs.replace(change, ticket_type_sales=sales)
     try:
         await apply_change(request, details, body, change)
     finally:

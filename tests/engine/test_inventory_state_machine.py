@@ -11,6 +11,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from engine.commands import (
     BlockSeats,
     CancelOrder,
+    ChangeTicketTypeSales,
     Command,
     ConvertHold,
     ExpireHolds,
@@ -24,13 +25,16 @@ from engine.commands import (
     PlaceHold,
     RefundOrder,
     ReleaseHold,
+    TicketTypeSalePatch,
     UnblockSeats,
     Withholding,
 )
+from engine.holds import Sale
 from engine.inventory.apply import execute
 from engine.inventory.decision import Decision
 from engine.inventory.rows import InventoryRows
 from engine.inventory.state import Inventory
+from engine.price_phases import PricePhase
 from engine.rejections import Rejected
 from tests.engine.inventory_builders import HOLD_TTL_MS, NOW_MS, build_configuration
 
@@ -40,13 +44,34 @@ SEAT_IDS += [f"102-A-{n}" for n in range(1, 9)]
 SEAT_LISTS = st.lists(st.sampled_from(SEAT_IDS), min_size=1, max_size=4, unique=True).map(tuple)
 WAIT_LIST_FANS = st.sampled_from([f"fan-{number}" for number in range(9)])
 KEYS = st.one_of(st.none(), st.sampled_from([f"key-{number}" for number in range(6)]))
+# General admission steps up after three units and again at a time a jump may pass; the reserved
+# seats come off sale at another. A venue may change either before a type's first sale.
+GA_PHASES = (
+    PricePhase(price_cents=5_000, first=3),
+    PricePhase(price_cents=5_500, until_ms=NOW_MS + 100_000),
+    PricePhase(price_cents=6_000),
+)
+RES_UNTIL_MS = NOW_MS + 150_000
+PHASE_CHOICES = st.sampled_from(
+    [(), GA_PHASES, (PricePhase(price_cents=100, first=1), PricePhase(price_cents=200))]
+)
+WINDOW_BOUNDS = st.sampled_from([None, NOW_MS + 20_000, NOW_MS + 200_000])
 
 
 class InventoryMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         configuration = build_configuration(general_capacity=12)
-        self.inventory = Inventory(msgspec.structs.replace(configuration, wait_list_enabled=True))
+        general, reserved = configuration.ticket_types
+        ticket_types = (
+            msgspec.structs.replace(general, price_phases=GA_PHASES),
+            msgspec.structs.replace(reserved, on_sale_until_ms=RES_UNTIL_MS),
+        )
+        self.inventory = Inventory(
+            msgspec.structs.replace(
+                configuration, wait_list_enabled=True, ticket_types=ticket_types
+            )
+        )
         self.now_ms = NOW_MS
         self.serial = 0
         self.first_decisions: dict[str, tuple[Command, Decision]] = {}
@@ -183,6 +208,25 @@ class InventoryMachine(RuleBasedStateMachine):
         result = self.run(command)
         assert isinstance(result, Decision)
 
+    @rule(
+        ticket_type_id=st.sampled_from(["GA", "RES"]),
+        phases=st.one_of(st.just(msgspec.UNSET), PHASE_CHOICES),
+        until_ms=st.one_of(st.just(msgspec.UNSET), WINDOW_BOUNDS),
+    )
+    def change_ticket_type_sales(
+        self,
+        ticket_type_id: str,
+        phases: tuple[PricePhase, ...] | msgspec.UnsetType,
+        until_ms: int | msgspec.UnsetType | None,
+    ) -> None:
+        counts = self.inventory.counts[ticket_type_id]
+        taken = counts.sold + counts.held
+        patch = TicketTypeSalePatch(
+            ticket_type_id=ticket_type_id, price_phases=phases, on_sale_until_ms=until_ms
+        )
+        result = self.run(ChangeTicketTypeSales(patches=(patch,)))
+        assert isinstance(result, Decision) == (taken == 0), result
+
     @rule()
     def rebuild_from_rows(self) -> None:
         encoded = msgspec.json.encode(self.inventory.rows())
@@ -196,6 +240,22 @@ class InventoryMachine(RuleBasedStateMachine):
         for ticket_type_id in self.inventory.counts:
             counts = self.inventory.ticket_type_counts(ticket_type_id)
             assert counts.sold + counts.held + counts.available == counts.capacity - counts.withheld
+
+    @invariant()
+    def every_live_unit_is_priced_by_its_types_phases(self) -> None:
+        """A type's settings change only when nothing of it is held or sold, so every live unit
+        was priced by the phases the type has now, each price carried once per hold or sale."""
+        inventory = self.inventory
+        for owner in (*inventory.holds.values(), *inventory.sales.values()):
+            pairs = [(item.ticket_type_id, item.unit_price_cents) for item in owner.items]
+            assert len(pairs) == len(set(pairs))
+            for ticket_type_id, unit_price_cents in pairs:
+                ticket_type = inventory.ticket_types[ticket_type_id]
+                prices = {phase.price_cents for phase in ticket_type.price_phases}
+                if isinstance(owner, Sale) and owner.complimentary:
+                    assert unit_price_cents == 0
+                else:
+                    assert unit_price_cents in (prices or {ticket_type.price_cents})
 
     @invariant()
     def no_fan_is_over_the_limit(self) -> None:

@@ -47,3 +47,19 @@ def test_failure_names_the_seed_and_step_when_an_invariant_breaks(
     monkeypatch.setattr(Inventory, "assert_consistent", fail_once_anything_is_sold)
     with pytest.raises(SimulationFailure, match=r"seed=4 step=\d+ .*a planted failure"):
         simulation.run_simulation(4)
+
+
+def test_type_settings_change_and_holds_straddle_phases_when_two_hundred_seeds_run() -> None:
+    changed = straddling = 0
+    for seed in range(200):
+        run = simulation.Simulation(seed)
+        for _ in range(simulation.SIMULATION_STEPS):
+            before = run.inventory.configuration.ticket_types
+            run.step()
+            changed += run.inventory.configuration.ticket_types != before
+            straddling += any(
+                len({item.ticket_type_id for item in hold.items}) < len(hold.items)
+                for hold in run.inventory.holds.values()
+            )
+    assert changed > 0
+    assert straddling > 0

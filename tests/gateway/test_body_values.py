@@ -83,6 +83,7 @@ def test_no_field_may_hold_a_moment_when_a_struct_has_no_date() -> None:
         ("starts_at", "starts_at"),
         ("ends_at", "ends_at"),
         ("onsale", "onsale"),
+        ("ticket_types", "ticket_types"),
     )
 
 

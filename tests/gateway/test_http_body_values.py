@@ -164,6 +164,24 @@ def moment(delta: datetime.timedelta) -> str:
     return (datetime.datetime.now(datetime.UTC) + delta).isoformat()
 
 
+def ticket_type_sale() -> dict[str, Any]:
+    """A ticket type's own window and phases, every text of them given."""
+    return {
+        "on_sale_from": moment(datetime.timedelta(minutes=1)),
+        "on_sale_until": moment(datetime.timedelta(hours=2)),
+        "price_phases": [
+            {"price_cents": 5_000, "until": moment(datetime.timedelta(hours=1))},
+            {"price_cents": 5_500},
+        ],
+    }
+
+
+def phased_event_body() -> dict[str, Any]:
+    body = event_body()
+    body["ticket_types"][0] |= ticket_type_sale() | {"price_cents": 5_000}
+    return body
+
+
 class Sale:
     """A sale whose every operation has a target: an event, a paid order with minted tickets, a
     pending order and a ticket's code; one caller holds every role in the venue's tenant."""
@@ -191,7 +209,10 @@ class Sale:
         return {
             "POST /v1/venue/events": (
                 "/v1/venue/events",
-                [event_body() | {"webhook_url": "https://venue.example.com/hooks"}],
+                [
+                    event_body() | {"webhook_url": "https://venue.example.com/hooks"},
+                    phased_event_body(),
+                ],
             ),
             "PATCH /v1/venue/events/{event_id}": (
                 f"/v1/venue/events/{event_id}",
@@ -202,7 +223,8 @@ class Sale:
                             "opens_at": moment(datetime.timedelta(minutes=-1)),
                             "closes_at": moment(datetime.timedelta(days=1)),
                         },
-                    }
+                    },
+                    {"ticket_types": [{"key": "RES", **ticket_type_sale()}]},
                 ],
             ),
             "POST /v1/events/{event_id}/holds": (

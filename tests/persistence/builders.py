@@ -20,6 +20,7 @@ from persistence.epochs import FencedTransaction, fenced_transaction
 from persistence.event_repository import (
     CreatedEvent,
     NewEvent,
+    NewPricePhase,
     NewRow,
     NewSection,
     NewTicketType,
@@ -395,6 +396,10 @@ def moment_of(milliseconds: int) -> datetime.datetime:
     return UNIX_EPOCH + datetime.timedelta(milliseconds=milliseconds)
 
 
+def optional_moment_of(milliseconds: int | None) -> datetime.datetime | None:
+    return None if milliseconds is None else moment_of(milliseconds)
+
+
 def new_event(
     ticket_types: tuple[NewTicketType, ...], sections: tuple[NewSection, ...] = ()
 ) -> NewEvent:
@@ -426,6 +431,16 @@ def simulation_event() -> NewEvent:
                 kind=ticket_type.kind,
                 price_cents=ticket_type.price_cents,
                 capacity=ticket_type.capacity if ticket_type.kind is TicketKind.GENERAL else 0,
+                on_sale_from=optional_moment_of(ticket_type.on_sale_from_ms),
+                on_sale_until=optional_moment_of(ticket_type.on_sale_until_ms),
+                price_phases=tuple(
+                    NewPricePhase(
+                        price_cents=phase.price_cents,
+                        first=phase.first,
+                        until=optional_moment_of(phase.until_ms),
+                    )
+                    for phase in ticket_type.price_phases
+                ),
             )
             for ticket_type in configuration.ticket_types
         ),

@@ -165,7 +165,7 @@ def hold_of_items(types: str, quantities: str, prices: str) -> str:
         (hold_of_items("ARRAY[NULL::uuid]", "'{1}'", "'{5000}'"), "holds_items_are_whole"),
         (
             hold_of_items("ARRAY[ga.id, ga.id]", "'{1,1}'", "'{5000,5000}'"),
-            "holds_items_name_each_ticket_type_once",
+            "holds_items_name_each_ticket_type_price_once",
         ),
         ("UPDATE order_items SET quantity = -2", "order_items_quantity_check"),
         ("UPDATE ticket_types SET capacity = -1 WHERE key = 'GA'", "ticket_types_capacity_check"),
@@ -193,7 +193,7 @@ def hold_of_items(types: str, quantities: str, prices: str) -> str:
         "hold of nothing",
         "hold items of unequal lengths",
         "hold item without a ticket type",
-        "hold naming a ticket type twice",
+        "hold naming a ticket type twice at one price",
         "negative order quantity",
         "negative capacity",
         "held and sold beyond capacity",

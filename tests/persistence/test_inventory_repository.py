@@ -21,6 +21,7 @@ from engine.changes import (
     SeatsBlocked,
 )
 from engine.commands import (
+    ChangeTicketTypeSales,
     Command,
     ConvertHold,
     ExpireHolds,
@@ -106,6 +107,18 @@ class PersistedSimulation(Simulation):
             case HoldBestAvailable() | WithholdUnits() | ReturnWithheldUnits():
                 ticket_type_id = ticket_type_ids.get(command.ticket_type_id, command.ticket_type_id)
                 return msgspec.structs.replace(command, ticket_type_id=ticket_type_id)
+            case ChangeTicketTypeSales(patches=patches):
+                return ChangeTicketTypeSales(
+                    patches=tuple(
+                        msgspec.structs.replace(
+                            patch,
+                            ticket_type_id=ticket_type_ids.get(
+                                patch.ticket_type_id, patch.ticket_type_id
+                            ),
+                        )
+                        for patch in patches
+                    )
+                )
             case JoinWaitList(ticket_type_id=str(key)):
                 return msgspec.structs.replace(
                     command, ticket_type_id=ticket_type_ids.get(key, key)
