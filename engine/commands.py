@@ -12,6 +12,7 @@ from typing import TypeAlias
 import msgspec
 
 from engine.ids import (
+    CodeId,
     FanId,
     HoldId,
     IdempotencyKey,
@@ -20,6 +21,7 @@ from engine.ids import (
     TicketTypeId,
     WaitListEntryId,
 )
+from engine.inventory.codes import CodeDefinition
 
 
 class Withholding(enum.StrEnum):
@@ -43,6 +45,7 @@ class PlaceHold(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     fan_id: FanId
     items: tuple[ItemRequest, ...]
     idempotency_key: IdempotencyKey | None = None
+    code: str | None = None
 
 
 class HoldSeats(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
@@ -52,6 +55,7 @@ class HoldSeats(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     fan_id: FanId
     seats: tuple[SeatId, ...]
     idempotency_key: IdempotencyKey | None = None
+    code: str | None = None
 
 
 class HoldBestAvailable(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
@@ -62,6 +66,7 @@ class HoldBestAvailable(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag
     section: str | None = None
     contiguous: bool = True
     idempotency_key: IdempotencyKey | None = None
+    code: str | None = None
 
 
 class ReleaseHold(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
@@ -177,6 +182,22 @@ class LeaveWaitList(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=Tru
     fan_id: FanId
 
 
+class AddCodes(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Add codes to the event, all or none: one code, or a generated batch. The codes (their ids
+    and generated texts) are minted by the shell, so a retry under the same key answers the codes
+    of its first attempt."""
+
+    new_codes: tuple[CodeDefinition, ...]
+    idempotency_key: IdempotencyKey | None = None
+
+
+class ChangeCode(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Turn a code on or off; off stops new uses at once, holds placed with it keep theirs."""
+
+    code_id: CodeId
+    active: bool
+
+
 Command: TypeAlias = (
     PlaceHold
     | HoldSeats
@@ -197,6 +218,8 @@ Command: TypeAlias = (
     | ChangeSaleSettings
     | JoinWaitList
     | LeaveWaitList
+    | AddCodes
+    | ChangeCode
 )
 
 MINTED_FIELD_PREFIX = "new_"

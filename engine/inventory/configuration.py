@@ -30,6 +30,7 @@ class TicketTypeDefinition(msgspec.Struct, frozen=True, kw_only=True):
     kind: TicketKind
     price_cents: int
     capacity: int = 0
+    hidden: bool = False
 
 
 class InventoryConfiguration(msgspec.Struct, frozen=True, kw_only=True):

@@ -28,11 +28,21 @@ def reject(reason: Reason, message: str, **details: object) -> Rejected:
 
 
 def check_new_hold(
-    inventory: Inventory, hold_id: HoldId, fan_id: FanId, quantity: int, now_ms: int
+    inventory: Inventory,
+    hold_id: HoldId,
+    fan_id: FanId,
+    quantity: int,
+    now_ms: int,
+    *,
+    early: bool = False,
 ) -> Rejected | None:
+    """`early`: a presale code lets this hold in before the sale opens (never when paused or
+    closed)."""
     if hold_id in inventory.holds:
         return reject(Reason.VALIDATION_ERROR, "this hold id is already in use")
-    if not inventory.is_on_sale(now_ms):
+    if not inventory.is_on_sale(now_ms) and not (
+        early and not inventory.paused and now_ms < inventory.configuration.closes_at_ms
+    ):
         return reject(Reason.SALE_NOT_OPEN, "the sale is not open")
     limit = inventory.configuration.max_tickets_per_user
     if limit is not None and inventory.tickets_of_fan(fan_id) + quantity > limit:
