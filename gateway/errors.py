@@ -41,6 +41,9 @@ class ErrorCode(enum.StrEnum):
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
     HOLD_EXPIRED = "HOLD_EXPIRED"
     WAIT_LIST_CLOSED = "WAIT_LIST_CLOSED"
+    CODE_INVALID = "CODE_INVALID"
+    CODE_EXHAUSTED = "CODE_EXHAUSTED"
+    CODE_EXISTS = "CODE_EXISTS"
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     PAYMENT_FAILED = "PAYMENT_FAILED"
     ORDER_NOT_REFUNDABLE = "ORDER_NOT_REFUNDABLE"
@@ -66,6 +69,9 @@ ERROR_TABLE: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.LIMIT_EXCEEDED: (409, "This would pass your ticket limit for the event."),
     ErrorCode.HOLD_EXPIRED: (410, "The hold expired or was released."),
     ErrorCode.WAIT_LIST_CLOSED: (409, "This event's wait list is not open to new entries."),
+    ErrorCode.CODE_INVALID: (409, "This code is not valid for this request now."),
+    ErrorCode.CODE_EXHAUSTED: (409, "This code has no uses left for you."),
+    ErrorCode.CODE_EXISTS: (409, "This event has a code with this text already."),
     ErrorCode.IDEMPOTENCY_CONFLICT: (
         409,
         "This Idempotency-Key was used with a different request, or is still in flight.",
@@ -117,6 +123,9 @@ REASON_CODES: dict[Reason, ErrorCode] = {
     Reason.LIMIT_EXCEEDED: ErrorCode.LIMIT_EXCEEDED,
     Reason.HOLD_EXPIRED: ErrorCode.HOLD_EXPIRED,
     Reason.WAIT_LIST_CLOSED: ErrorCode.WAIT_LIST_CLOSED,
+    Reason.CODE_INVALID: ErrorCode.CODE_INVALID,
+    Reason.CODE_EXHAUSTED: ErrorCode.CODE_EXHAUSTED,
+    Reason.CODE_EXISTS: ErrorCode.CODE_EXISTS,
     Reason.IDEMPOTENCY_CONFLICT: ErrorCode.IDEMPOTENCY_CONFLICT,
     Reason.BUSY: ErrorCode.UNAVAILABLE,
     Reason.UNAVAILABLE: ErrorCode.UNAVAILABLE,

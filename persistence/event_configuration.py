@@ -29,7 +29,7 @@ WHERE id = $1
 """
 
 SELECT_TICKET_TYPES = """
-SELECT id::text AS ticket_type_id, kind, price_cents, capacity
+SELECT id::text AS ticket_type_id, kind, price_cents, capacity, hidden
 FROM ticket_types
 WHERE event_id = $1
 ORDER BY position, id
@@ -83,6 +83,7 @@ async def load_inventory_configuration(
             kind=TicketKind(row["kind"]),
             price_cents=row["price_cents"],
             capacity=row["capacity"] if row["kind"] == TicketKind.GENERAL else 0,
+            hidden=row["hidden"],
         )
         for row in await connection.fetch(SELECT_TICKET_TYPES, event_id)
     )

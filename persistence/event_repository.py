@@ -49,6 +49,7 @@ class NewTicketType(msgspec.Struct, frozen=True, kw_only=True):
     kind: TicketKind
     price_cents: int
     capacity: int = 0
+    hidden: bool = False
 
 
 class WaitingRoomSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -134,6 +135,7 @@ def configuration_of(
                 kind=ticket_type.kind,
                 price_cents=ticket_type.price_cents,
                 capacity=ticket_type.capacity if ticket_type.kind is TicketKind.GENERAL else 0,
+                hidden=ticket_type.hidden,
             )
             for ticket_type in event.ticket_types
         ),
@@ -168,6 +170,11 @@ SELECT new.id, $1, $2, new.key, new.name, new.kind, new.price_cents, new.capacit
        new.position - 1
 FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::integer[])
      WITH ORDINALITY AS new (id, key, name, kind, price_cents, capacity, position)
+"""
+
+# Hidden types are marked apart from the insert, which every other column of a type shares.
+HIDE_TICKET_TYPES = """
+UPDATE ticket_types SET hidden = true WHERE event_id = $1 AND id = ANY($2::uuid[])
 """
 
 INSERT_SEATS = """
@@ -264,6 +271,11 @@ async def _insert_ticket_types(
             for ticket_type in event.ticket_types
         ],
     )
+    hidden = [
+        ticket_type_ids[ticket_type.key] for ticket_type in event.ticket_types if ticket_type.hidden
+    ]
+    if hidden:
+        await connection.execute(HIDE_TICKET_TYPES, event_id, hidden)
 
 
 async def _insert_seats(

@@ -21,6 +21,7 @@ from engine.changes import (
     SeatsBlocked,
 )
 from engine.commands import (
+    AddCodes,
     Command,
     ConvertHold,
     ExpireHolds,
@@ -106,6 +107,19 @@ class PersistedSimulation(Simulation):
             case HoldBestAvailable() | WithholdUnits() | ReturnWithheldUnits():
                 ticket_type_id = ticket_type_ids.get(command.ticket_type_id, command.ticket_type_id)
                 return msgspec.structs.replace(command, ticket_type_id=ticket_type_id)
+            case AddCodes(new_codes=codes):
+                return msgspec.structs.replace(
+                    command,
+                    new_codes=tuple(
+                        msgspec.structs.replace(
+                            code,
+                            applies_to=tuple(
+                                ticket_type_ids.get(key, key) for key in code.applies_to
+                            ),
+                        )
+                        for code in codes
+                    ),
+                )
             case JoinWaitList(ticket_type_id=str(key)):
                 return msgspec.structs.replace(
                     command, ticket_type_id=ticket_type_ids.get(key, key)
