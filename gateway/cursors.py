@@ -69,3 +69,17 @@ def decode_ticket_id(cursor: str) -> uuid.UUID:
     if ticket_id is None:
         raise invalid("the cursor is malformed", parameter="cursor")
     return ticket_id
+
+
+def encode_text(text: str) -> str:
+    """A cursor holding a text (a code's key), opaque to clients."""
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode("ascii")
+
+
+def decode_text(cursor: str) -> str:
+    if len(cursor) > limits.CODE_CURSOR_CHARACTERS_MAX:
+        raise invalid("the cursor is malformed", parameter="cursor")
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid("the cursor is malformed", parameter="cursor") from None

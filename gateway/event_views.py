@@ -37,6 +37,7 @@ def ticket_type_views(
             kind=ticket_type.kind,
             price_cents=ticket_type.price_cents,
             available=available.get(ticket_type.ticket_type_id, 0),
+            hidden=ticket_type.hidden,
         )
         for ticket_type in details.ticket_types
     ]

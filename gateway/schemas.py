@@ -84,6 +84,14 @@ OfferTtl = Annotated[
         description="Seconds a wait-list offer (a hold of its fan) lasts before it passes on.",
     ),
 ]
+CodeText = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=limits.CODE_CHARACTERS_MAX,
+        description="A presale or discount code of the event, in any case; one per hold.",
+    ),
+]
 WaitListQuantity = Annotated[int, Meta(ge=1, le=limits.WAIT_LIST_QUANTITY_MAX)]
 WebhookUrl = Annotated[
     str,
@@ -126,6 +134,7 @@ class TicketTypeBody(Request):
     kind: TicketKind
     price_cents: Cents
     capacity: Annotated[int, Meta(ge=0, le=limits.CAPACITY_PER_TICKET_TYPE_MAX)] | None = None
+    hidden: bool = False
 
 
 class RowBody(Request):
@@ -219,6 +228,7 @@ class HoldBody(Request):
         Annotated[list[SeatLabel], Meta(min_length=1, max_length=limits.SEATS_PER_HOLD_MAX)] | None
     ) = None
     best_available: BestAvailableBody | None = None
+    code: CodeText | None = None
 
 
 class Response(msgspec.Struct, frozen=True, kw_only=True):
@@ -260,6 +270,14 @@ class FanTicketTypeView(Response):
     kind: TicketKind
     price_cents: int
     available: int
+    hidden: bool = False
+
+
+class CodeCheckView(Response):
+    """Whether the code given to an event's read is valid now; `reason` says why not."""
+
+    valid: bool
+    reason: str | UnsetType = UNSET
 
 
 EventStatus = Literal["scheduled", "on_sale", "paused", "sold_out", "closed"]
@@ -273,6 +291,7 @@ class EventView(Response):
     currency: str
     onsale: FanOnsaleView
     ticket_types: list[FanTicketTypeView]
+    code: CodeCheckView | UnsetType = UNSET
 
 
 class WaitListSettingsView(Response):
@@ -363,6 +382,7 @@ class HoldView(Response):
     items: list[HoldItemView]
     seats: list[str]
     subtotal_cents: int
+    code: str | None = None
 
 
 class WaitListJoinBody(Request):

@@ -9,7 +9,7 @@ import uuid
 import asyncpg
 import msgspec
 
-from engine.inventory.codes import CodeDefinition, CodeKind
+from engine.inventory.codes import CodeDefinition, CodeKind, code_key
 
 CODE_COLUMNS = """
 id::text AS code_id, code, kind, unlocks::text[] AS unlocks, applies_to::text[] AS applies_to,
@@ -76,4 +76,15 @@ async def load_code(
     connection: asyncpg.Connection, *, event_id: uuid.UUID, code_id: uuid.UUID
 ) -> StoredCode | None:
     row = await connection.fetchrow(SELECT_CODE, event_id, code_id)
+    return None if row is None else stored_code_of_row(row)
+
+
+SELECT_CODE_BY_KEY = f"SELECT {CODE_COLUMNS} FROM codes WHERE event_id = $1 AND code_key = $2"
+
+
+async def load_code_by_text(
+    connection: asyncpg.Connection, *, event_id: uuid.UUID, text: str
+) -> StoredCode | None:
+    """The event's code a fan typed, in any case."""
+    row = await connection.fetchrow(SELECT_CODE_BY_KEY, event_id, code_key(text))
     return None if row is None else stored_code_of_row(row)

@@ -30,6 +30,7 @@ class TicketTypeDetails(msgspec.Struct, frozen=True, kw_only=True):
     kind: TicketKind
     price_cents: int
     capacity: int
+    hidden: bool = False
 
 
 class WaitingRoomDetails(msgspec.Struct, frozen=True, kw_only=True):
@@ -111,7 +112,7 @@ WHERE events.id = $1
 """
 
 SELECT_TICKET_TYPES = """
-SELECT id::text AS ticket_type_id, key, name, kind, price_cents, capacity
+SELECT id::text AS ticket_type_id, key, name, kind, price_cents, capacity, hidden
 FROM ticket_types
 WHERE event_id = $1
 ORDER BY position
@@ -133,6 +134,7 @@ async def load_event_details(
             kind=TicketKind(row["kind"]),
             price_cents=row["price_cents"],
             capacity=row["capacity"],
+            hidden=row["hidden"],
         )
         for row in await connection.fetch(SELECT_TICKET_TYPES, location.event_id)
     )

@@ -123,6 +123,7 @@ def new_event(body: CreateEventBody) -> NewEvent:
                 kind=ticket_type.kind,
                 price_cents=ticket_type.price_cents,
                 capacity=ticket_type.capacity or 0,
+                hidden=ticket_type.hidden,
             )
             for ticket_type in body.ticket_types
         ),
