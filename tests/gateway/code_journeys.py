@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from gateway.auth import Role
 from tests.gateway.http_journeys import CREATED_EVENT_IDS, CreatedEvent, Fan
 from tests.gateway.stack import Stack, event_body, moment
 
@@ -30,7 +31,7 @@ async def coded_event(stack: Stack, **body: Any) -> CreatedEvent:
             "hidden": True,
         }
     )
-    token = stack.token(roles=("venue_manager",))
+    token = stack.token(roles=(Role.VENUE_MANAGER,))
     async with stack.client(token) as client:
         answer = await client.post("/v1/venue/events", json=created)
     assert answer.status_code == 201, answer.text

@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 
 from engine.pricing import price_order
+from gateway.auth import Role
 from tests.gateway.code_journeys import (
     GENERAL_PRICE_CENTS,
     VIP_PRICE_CENTS,
@@ -123,7 +124,7 @@ async def test_a_code_that_cannot_work_is_a_validation_error_naming_its_field(
 
 async def test_codes_are_fenced_to_their_venue_and_need_a_venue_role(stack: Stack) -> None:
     event = await coded_event(stack)
-    stranger = stack.token(roles=("venue_manager",))
+    stranger = stack.token(roles=(Role.VENUE_MANAGER,))
     async with stack.client(stranger) as client:
         answer = await client.post(
             f"/v1/venue/events/{event.event_id}/codes",
@@ -219,13 +220,14 @@ async def test_a_hidden_type_shows_and_sells_only_with_a_code_that_unlocks_it(
 @pytest.mark.parametrize("case", ["unknown", "inactive", "before", "after", "not applicable"])
 async def test_an_invalid_code_is_refused_code_invalid(stack: Stack, case: str) -> None:
     event = await coded_event(stack)
-    terms: dict[str, Any] = {
+    every_terms: dict[str, dict[str, Any]] = {
         "unknown": {"code": "OTHER"},
         "inactive": {"code": "SPRING"},
         "before": {"code": "SPRING", "valid_from": in_minutes(30)},
         "after": {"code": "SPRING", "valid_from": in_minutes(-30), "valid_until": in_minutes(-10)},
         "not applicable": {"code": "SPRING", "applies_to": ["RES"]},
-    }[case]
+    }
+    terms = every_terms[case]
     made = await made_code(event, **terms)
     if case == "inactive":
         async with event.venue() as client:

@@ -61,7 +61,10 @@ async def code_rows(
             "SELECT user_id, taken, cap FROM code_fan_uses WHERE event_id = $1 ORDER BY user_id",
             event.event_id,
         )
-    return [tuple(row) for row in codes], [tuple(row) for row in fans]  # type: ignore[misc]
+    return (
+        [(row["code_key"], row["held"], row["uses"]) for row in codes],
+        [(row["user_id"], row["taken"], row["cap"]) for row in fans],
+    )
 
 
 def hold_with_code(hold_id: str, fan_id: str, ticket_type_id: str) -> PlaceHold:
