@@ -3,6 +3,7 @@ lists them with their tallies and turns them off; fans see hidden types and disc
 with a valid code, hold with it, and are refused CODE_INVALID or CODE_EXHAUSTED by the rules; an
 order placed with a discount is paid to the cent."""
 
+import datetime
 import uuid
 from typing import Any
 
@@ -23,8 +24,8 @@ from tests.gateway.code_journeys import (
     release,
     venue_codes,
 )
-from tests.gateway.http_journeys import Fan, error_code
-from tests.gateway.stack import Stack
+from tests.gateway.http_journeys import CreatedEvent, Fan, error_code
+from tests.gateway.stack import Stack, event_body
 
 pytestmark = pytest.mark.usefixtures("stack")
 # Half of 12,345 is 6,172.5, rounded half to even: 6,172 off.
@@ -292,3 +293,51 @@ async def test_generated_codes_are_single_use_and_listed_in_pages(stack: Stack) 
     listed = first_page["codes"] + second_page["codes"]
     assert sorted(code["code"] for code in listed) == sorted(codes)
     assert {code["code"]: code["held"] for code in listed}[codes[0]] == 1
+
+
+async def test_a_presale_code_lets_its_fans_hold_before_the_sale_opens(stack: Stack) -> None:
+    event = await coded_event(stack, opens_in=datetime.timedelta(hours=1))
+    await made_code(event, code="EARLY", kind="presale", valid_from=in_minutes(-5))
+    await made_code(event, code="LATER", kind="presale", valid_from=in_minutes(30))
+    fan = Fan(stack, event)
+    closed = await hold_with(fan, None)
+    assert closed.status_code == 409 and error_code(closed) == "SALE_NOT_OPEN"
+    not_yet = await hold_with(fan, "later")
+    assert not_yet.status_code == 409 and error_code(not_yet) == "CODE_INVALID"
+    early = await held_with(fan, "early")
+    assert early["items"][0]["unit_price_cents"] == GENERAL_PRICE_CENTS * 9 // 10
+    async with event.venue() as client:
+        paused = await client.patch(f"/v1/venue/events/{event.event_id}", json={"status": "paused"})
+    assert paused.status_code == 200, paused.text
+    refused = await hold_with(Fan(stack, event), "early")
+    assert refused.status_code == 409 and error_code(refused) == "SALE_NOT_OPEN"
+
+
+async def test_a_hidden_seated_type_is_left_out_of_the_seat_map_without_its_code(
+    stack: Stack,
+) -> None:
+    body = event_body()
+    body["ticket_types"][1]["hidden"] = True
+    token = stack.token(roles=(Role.VENUE_MANAGER,))
+    async with stack.client(token) as client:
+        created = await client.post("/v1/venue/events", json=body)
+    assert created.status_code == 201, created.text
+    event = CreatedEvent(stack, token, created.json())
+    await made_code(event, code="SEATS", kind="presale", unlocks=["RES"], valid_from=in_minutes(-5))
+    fan = Fan(stack, event)
+    async with fan.client() as client:
+        plain = (await client.get(f"/v1/events/{event.event_id}/seatmap")).json()
+        coded = (
+            await client.get(f"/v1/events/{event.event_id}/seatmap", params={"code": "seats"})
+        ).json()
+        without = await client.post(
+            f"/v1/events/{event.event_id}/holds", json={"seats": ["101-A-1"]}
+        )
+        unlocked = await client.post(
+            f"/v1/events/{event.event_id}/holds", json={"seats": ["101-A-1"], "code": "seats"}
+        )
+    assert plain["sections"] == []
+    assert [section["id"] for section in coded["sections"]] == ["101"]
+    assert without.status_code == 422 and error_code(without) == "VALIDATION_ERROR"
+    assert unlocked.status_code == 201, unlocked.text
+    assert unlocked.json()["seats"] == ["101-A-1"]
