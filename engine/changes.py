@@ -13,7 +13,16 @@ import msgspec
 from engine import limits
 from engine.commands import Withholding
 from engine.holds import Hold, Sale
-from engine.ids import HoldId, IdempotencyKey, OrderId, SeatId, TicketTypeId, WaitListEntryId
+from engine.ids import (
+    CodeId,
+    HoldId,
+    IdempotencyKey,
+    OrderId,
+    SeatId,
+    TicketTypeId,
+    WaitListEntryId,
+)
+from engine.inventory.codes import CodeDefinition
 from engine.inventory.wait_list import WaitListEntry
 from engine.outcomes import IdempotencyRecord
 from engine.price_phases import PricePhase
@@ -133,6 +142,15 @@ class WaitListOfferConverted(msgspec.Struct, frozen=True, kw_only=True, gc=False
     entry_id: WaitListEntryId
 
 
+class CodesAdded(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    codes: tuple[CodeDefinition, ...]
+
+
+class CodeActiveChanged(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    code_id: CodeId
+    active: bool
+
+
 class IdempotencyKeyRecorded(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     record: IdempotencyRecord
 
@@ -165,4 +183,6 @@ Change: TypeAlias = (
     | WaitListOffered
     | WaitListOffersExpired
     | WaitListOfferConverted
+    | CodesAdded
+    | CodeActiveChanged
 )

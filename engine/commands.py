@@ -12,6 +12,7 @@ from typing import TypeAlias
 import msgspec
 
 from engine.ids import (
+    CodeId,
     FanId,
     HoldId,
     IdempotencyKey,
@@ -20,6 +21,7 @@ from engine.ids import (
     TicketTypeId,
     WaitListEntryId,
 )
+from engine.inventory.codes import CodeDefinition
 from engine.price_phases import PricePhase
 
 
@@ -44,6 +46,7 @@ class PlaceHold(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     fan_id: FanId
     items: tuple[ItemRequest, ...]
     idempotency_key: IdempotencyKey | None = None
+    code: str | None = None
 
 
 class HoldSeats(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
@@ -53,6 +56,7 @@ class HoldSeats(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     fan_id: FanId
     seats: tuple[SeatId, ...]
     idempotency_key: IdempotencyKey | None = None
+    code: str | None = None
 
 
 class HoldBestAvailable(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
@@ -63,6 +67,7 @@ class HoldBestAvailable(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag
     section: str | None = None
     contiguous: bool = True
     idempotency_key: IdempotencyKey | None = None
+    code: str | None = None
 
 
 class ReleaseHold(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
@@ -195,6 +200,22 @@ class ChangeTicketTypeSales(msgspec.Struct, frozen=True, kw_only=True, gc=False,
     patches: tuple[TicketTypeSalePatch, ...]
 
 
+class AddCodes(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Add codes to the event, all or none: one code, or a generated batch. The codes (their ids
+    and generated texts) are minted by the shell, so a retry under the same key answers the codes
+    of its first attempt."""
+
+    new_codes: tuple[CodeDefinition, ...]
+    idempotency_key: IdempotencyKey | None = None
+
+
+class ChangeCode(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Turn a code on or off; off stops new uses at once, holds placed with it keep theirs."""
+
+    code_id: CodeId
+    active: bool
+
+
 Command: TypeAlias = (
     PlaceHold
     | HoldSeats
@@ -216,6 +237,8 @@ Command: TypeAlias = (
     | ChangeTicketTypeSales
     | JoinWaitList
     | LeaveWaitList
+    | AddCodes
+    | ChangeCode
 )
 
 MINTED_FIELD_PREFIX = "new_"

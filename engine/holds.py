@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import msgspec
 
-from engine.ids import FanId, HoldId, OrderId, SeatId, TicketTypeId
+from engine.ids import CodeId, FanId, HoldId, OrderId, SeatId, TicketTypeId
 
 
 class HoldItem(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -26,6 +26,7 @@ class Hold(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     seats: tuple[SeatId, ...]
     expires_at_ms: int
     extensions: int = 0
+    code_id: CodeId | None = None
 
     @property
     def quantity(self) -> int:
@@ -44,6 +45,7 @@ class Sale(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     items: tuple[HoldItem, ...]
     seats: tuple[SeatId, ...]
     complimentary: bool = False
+    code_id: CodeId | None = None
 
     @property
     def quantity(self) -> int:

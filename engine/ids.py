@@ -15,3 +15,4 @@ OrderId: TypeAlias = str
 FanId: TypeAlias = str
 IdempotencyKey: TypeAlias = str
 WaitListEntryId: TypeAlias = str
+CodeId: TypeAlias = str

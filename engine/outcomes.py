@@ -10,6 +10,7 @@ import msgspec
 
 from engine.holds import Hold, HoldItem, Sale
 from engine.ids import (
+    CodeId,
     FanId,
     HoldId,
     IdempotencyKey,
@@ -18,6 +19,7 @@ from engine.ids import (
     TicketTypeId,
     WaitListEntryId,
 )
+from engine.inventory.codes import CodeDefinition
 from engine.inventory.wait_list import WaitListEntry, WaitListStatus
 from engine.pricing import Price, price_order
 
@@ -29,6 +31,7 @@ class HoldView(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     seats: tuple[SeatId, ...]
     expires_at_ms: int
     subtotal_cents: int
+    code_id: CodeId | None = None
 
     @classmethod
     def of(cls, hold: Hold) -> "HoldView":
@@ -39,6 +42,7 @@ class HoldView(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
             seats=hold.seats,
             expires_at_ms=hold.expires_at_ms,
             subtotal_cents=hold.subtotal_cents,
+            code_id=hold.code_id,
         )
 
 
@@ -93,11 +97,21 @@ class WaitListEntryView(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag
         )
 
 
+class CodesView(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Codes as a decision leaves them, with their uses (kept by sales) and held (live holds)."""
+
+    codes: tuple[CodeDefinition, ...]
+    uses: tuple[int, ...]
+    held: tuple[int, ...]
+
+
 class Acknowledged(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     """Done, with nothing to report beyond the changes."""
 
 
-Outcome: TypeAlias = HoldView | SaleView | ExpiryReport | WaitListEntryView | Acknowledged
+Outcome: TypeAlias = (
+    HoldView | SaleView | ExpiryReport | WaitListEntryView | CodesView | Acknowledged
+)
 
 
 class IdempotencyRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):

@@ -2,7 +2,9 @@
 
 Each seed drives its own generator (SplitMix64, written here so the engine needs no `random`) and a
 virtual clock; after every step the inventory is recounted from scratch, and every few steps it is
-rebuilt from its rows through a JSON round trip and compared. Fans join and leave the wait list, so
+rebuilt from its rows through a JSON round trip and compared. Holds carry codes (a capped
+discount, a presale code with a per-fan cap that is switched off and on), so every code's
+tally is recounted and its caps checked after each step. Fans join and leave the wait list, so
 offers (holds placed inside other commands) are recounted and rebuilt like any hold, and after
 every decision that returns stock no waiting entry is left that an offer could serve. A failure
 raises `SimulationFailure` naming the seed and the step, and `run_simulation(seed)` replays it
@@ -16,8 +18,10 @@ import msgspec
 
 from engine.changes import HoldPlaced
 from engine.commands import (
+    AddCodes,
     BlockSeats,
     CancelOrder,
+    ChangeCode,
     ChangeSaleSettings,
     ChangeTicketTypeSales,
     Command,
@@ -43,6 +47,7 @@ from engine.commands import (
 )
 from engine.holds import Hold
 from engine.inventory.apply import execute
+from engine.inventory.codes import CodeDefinition, CodeKind, discounted
 from engine.inventory.configuration import InventoryConfiguration, TicketKind, TicketTypeDefinition
 from engine.inventory.decision import Decision
 from engine.inventory.rows import InventoryRows
@@ -82,6 +87,10 @@ NEW_PRICE_PHASES = (
 )
 NEW_SALE_STARTS_MS = (None, OPENS_AT_MS + 60_000)
 NEW_SALE_ENDS_MS = (None, OPENS_AT_MS + 1_800_000)
+# Codes: holds name one by their serial (no draw, so each seed's other commands stay as they were),
+# in any case; every few picks the presale code is turned off or on again.
+HOLD_CODES = ("CAPPED", "capped", None, "PerFan")
+CODE_SWITCH_EVERY_PICKS = 25
 ROWS_DECODER = msgspec.json.Decoder(InventoryRows)
 Option = TypeVar("Option")
 
@@ -175,6 +184,7 @@ class Simulation:
         self.inventory = Inventory(simulation_configuration())
         self.now_ms = OPENS_AT_MS - 5_000
         self.serial = 0
+        self.picks = 0
         self.keyed_commands: list[tuple[Command, Decision]] = []
         self.accepted = 0
         self.rejected: dict[str, int] = {}
@@ -197,7 +207,44 @@ class Simulation:
                 chosen.append(seat_id)
         return tuple(chosen)
 
+    def codes_command(self) -> Command | None:
+        """The codes' commands: add them first, then switch the presale code now and then."""
+        self.picks += 1
+        codes = self.inventory.codes
+        if not codes:
+            return AddCodes(
+                new_codes=(
+                    CodeDefinition(
+                        code_id=self.next_id("code"),
+                        code="CAPPED",
+                        kind=CodeKind.DISCOUNT,
+                        max_uses=3,
+                        discount_percent=15,
+                    ),
+                    CodeDefinition(
+                        code_id=self.next_id("code"),
+                        code="PERFAN",
+                        kind=CodeKind.PRESALE,
+                        applies_to=("RES",),
+                        valid_from_ms=OPENS_AT_MS - 3_000,
+                        max_uses_per_fan=1,
+                        discount_amount_cents=500,
+                    ),
+                ),
+                idempotency_key=self.next_id("key"),
+            )
+        if self.picks % CODE_SWITCH_EVERY_PICKS == 0:
+            presale = next(code for code in codes.values() if code.kind is CodeKind.PRESALE)
+            return ChangeCode(code_id=presale.code_id, active=not presale.active)
+        return None
+
+    def hold_code(self) -> str | None:
+        return HOLD_CODES[self.serial % len(HOLD_CODES)]
+
     def pick_command(self) -> Command:
+        codes_command = self.codes_command()
+        if codes_command is not None:
+            return codes_command
         generator = self.generator
         fan_id = generator.choice(FANS)
         holds = sorted(self.inventory.holds)
@@ -210,6 +257,7 @@ class Simulation:
                 fan_id=fan_id,
                 items=tuple(items),
                 idempotency_key=self.idempotency_key(),
+                code=self.hold_code(),
             )
         if roll < 28:
             return HoldSeats(
@@ -217,6 +265,7 @@ class Simulation:
                 fan_id=fan_id,
                 seats=self.pick_seats(4),
                 idempotency_key=self.idempotency_key(),
+                code=self.hold_code(),
             )
         if roll < 43:
             return HoldBestAvailable(
@@ -227,6 +276,7 @@ class Simulation:
                 section=generator.choice((None, None, "101", "102")),
                 contiguous=generator.chance(80),
                 idempotency_key=self.idempotency_key(),
+                code=self.hold_code(),
             )
         if roll < 50 and holds:
             hold = self.inventory.holds[generator.choice(holds)]
@@ -400,15 +450,20 @@ class Simulation:
 
     def check_placed_hold(self, hold: Hold) -> None:
         """A new hold (a fan's or a wait-list offer) has only types on sale now, each unit priced
-        by a phase of its type and each price of a type carried once."""
+        by a phase of its type less the hold's code's discount, and each price of a type carried
+        once."""
         hold_id = hold.hold_id
+        code = None if hold.code_id is None else self.inventory.codes[hold.code_id]
         for item in hold.items:
             ticket_type = self.inventory.ticket_types[item.ticket_type_id]
             assert is_within_window(
                 ticket_type.on_sale_from_ms, ticket_type.on_sale_until_ms, self.now_ms
             ), f"hold {hold_id} placed outside the window of {item.ticket_type_id}"
-            phase_prices = {phase.price_cents for phase in ticket_type.price_phases}
-            assert item.unit_price_cents in (phase_prices or {ticket_type.price_cents}), (
+            prices = {phase.price_cents for phase in ticket_type.price_phases} or {
+                ticket_type.price_cents
+            }
+            discounted_prices = {discounted(price, code, item.ticket_type_id) for price in prices}
+            assert item.unit_price_cents in discounted_prices, (
                 f"hold {hold_id}: a price of no phase"
             )
         pairs = [(item.ticket_type_id, item.unit_price_cents) for item in hold.items]

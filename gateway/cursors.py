@@ -8,6 +8,7 @@ VALIDATION_ERROR, never a first page: a client that mangled one must not loop fo
 
 import base64
 import binascii
+import re
 import uuid
 
 from engine import limits
@@ -16,6 +17,7 @@ from gateway.exchange import invalid
 from persistence.tickets import TicketPosition
 
 SEPARATOR = "."
+BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 # Positions travel to Postgres through a double, exact up to 2**53 microseconds (year 2255).
 ISSUED_AT_US_MAX = 2**53
 
@@ -69,3 +71,20 @@ def decode_ticket_id(cursor: str) -> uuid.UUID:
     if ticket_id is None:
         raise invalid("the cursor is malformed", parameter="cursor")
     return ticket_id
+
+
+def encode_text(text: str) -> str:
+    """A cursor holding a text (a code's key), opaque to clients."""
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode("ascii")
+
+
+def decode_text(cursor: str) -> str:
+    if len(cursor) > limits.CODE_CURSOR_CHARACTERS_MAX:
+        raise invalid("the cursor is malformed", parameter="cursor")
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid("the cursor is malformed", parameter="cursor") from None
+    if not (text and text.isprintable() and BASE64URL.fullmatch(cursor)):
+        raise invalid("the cursor is malformed", parameter="cursor")
+    return text

@@ -42,6 +42,8 @@ class ErrorCode(enum.StrEnum):
     HOLD_EXPIRED = "HOLD_EXPIRED"
     WAIT_LIST_CLOSED = "WAIT_LIST_CLOSED"
     CODE_INVALID = "CODE_INVALID"
+    CODE_EXHAUSTED = "CODE_EXHAUSTED"
+    CODE_EXISTS = "CODE_EXISTS"
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     PAYMENT_FAILED = "PAYMENT_FAILED"
     ORDER_NOT_REFUNDABLE = "ORDER_NOT_REFUNDABLE"
@@ -71,6 +73,8 @@ ERROR_TABLE: dict[ErrorCode, tuple[int, str]] = {
         409,
         "The code is unknown, inactive, outside its dates, or unlocks nothing asked for.",
     ),
+    ErrorCode.CODE_EXHAUSTED: (409, "This code has no uses left for you."),
+    ErrorCode.CODE_EXISTS: (409, "This event has a code with this text already."),
     ErrorCode.IDEMPOTENCY_CONFLICT: (
         409,
         "This Idempotency-Key was used with a different request, or is still in flight.",
@@ -123,6 +127,8 @@ REASON_CODES: dict[Reason, ErrorCode] = {
     Reason.HOLD_EXPIRED: ErrorCode.HOLD_EXPIRED,
     Reason.WAIT_LIST_CLOSED: ErrorCode.WAIT_LIST_CLOSED,
     Reason.CODE_INVALID: ErrorCode.CODE_INVALID,
+    Reason.CODE_EXHAUSTED: ErrorCode.CODE_EXHAUSTED,
+    Reason.CODE_EXISTS: ErrorCode.CODE_EXISTS,
     Reason.IDEMPOTENCY_CONFLICT: ErrorCode.IDEMPOTENCY_CONFLICT,
     Reason.BUSY: ErrorCode.UNAVAILABLE,
     Reason.UNAVAILABLE: ErrorCode.UNAVAILABLE,

@@ -43,6 +43,7 @@ def ticket_type_views(
                 kind=ticket_type.kind,
                 price_cents=shown_price_cents(ticket_type, figures, now_ms),
                 available=0 if figures is None else figures.available,
+                hidden=ticket_type.hidden,
                 on_sale_from=optional_moment(ticket_type.on_sale_from_ms),
                 on_sale_until=optional_moment(ticket_type.on_sale_until_ms),
                 price_phases=[

@@ -1,6 +1,7 @@
 """The OpenAPI document at `/openapi.json`, generated from the operations' rows and their Structs.
 
-The rows are in gateway/operations.py and gateway/ticket_operations.py; a test compares them with
+The rows are in gateway/operations.py, gateway/code_operations.py and
+gateway/ticket_operations.py; a test compares them with
 the app's routes.
 """
 
@@ -10,6 +11,8 @@ from typing import Any
 import msgspec
 
 from engine import limits
+from gateway.code_operations import CODE_OPERATIONS
+from gateway.code_schemas import GeneratedCodesView
 from gateway.errors import ERROR_TABLE, ErrorCode, ErrorEnvelope
 from gateway.operations import SALE_OPERATIONS, Operation
 from gateway.ticket_operations import TICKET_OPERATIONS
@@ -27,7 +30,7 @@ PATH_PARAMETER = re.compile(r"{([a-z_]+)}")
 # A request of these methods may carry a body, which is refused once over its route's limit.
 BODY_METHODS = frozenset({"post", "put", "patch"})
 VENUE_WEBHOOK = "venue_webhook"
-OPERATIONS = (*SALE_OPERATIONS, *TICKET_OPERATIONS)
+OPERATIONS = (*SALE_OPERATIONS, *CODE_OPERATIONS, *TICKET_OPERATIONS)
 
 
 def _reference(struct: type) -> dict[str, str]:
@@ -149,7 +152,10 @@ def openapi_document() -> dict[str, Any]:
         if struct is not None
     }
     _, components = msgspec.json.schema_components(
-        sorted([*structs, ErrorEnvelope, WebhookBody], key=lambda struct: struct.__name__),
+        sorted(
+            [*structs, GeneratedCodesView, ErrorEnvelope, WebhookBody],
+            key=lambda struct: struct.__name__,
+        ),
         ref_template="#/components/schemas/{name}",
     )
     paths: dict[str, dict[str, Any]] = {}

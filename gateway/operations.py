@@ -61,6 +61,14 @@ CURSOR = QueryParameter(
     schema={"type": "string", "maxLength": limits.TICKET_CURSOR_CHARACTERS_MAX},
     description="The `next_cursor` of the previous page; the first page without it.",
 )
+CODE = QueryParameter(
+    name="code",
+    schema={"type": "string", "minLength": 1, "maxLength": limits.CODE_CHARACTERS_MAX},
+    description=(
+        "A code of the event: the hidden types it unlocks are shown, prices after its discount, "
+        "and whether it is valid now"
+    ),
+)
 SALE_OPERATIONS: tuple[Operation, ...] = (
     Operation(
         method="post",
@@ -126,7 +134,8 @@ SALE_OPERATIONS: tuple[Operation, ...] = (
         summary="An event with its ticket types and what is available",
         answer_status=200,
         answer=EventView,
-        errors=(ErrorCode.NOT_FOUND,),
+        errors=(ErrorCode.NOT_FOUND, ErrorCode.VALIDATION_ERROR),
+        query=(CODE,),
     ),
     Operation(
         method="get",
@@ -134,7 +143,8 @@ SALE_OPERATIONS: tuple[Operation, ...] = (
         summary="Every seat of the event, available or not",
         answer_status=200,
         answer=SeatmapView,
-        errors=(ErrorCode.NOT_FOUND,),
+        errors=(ErrorCode.NOT_FOUND, ErrorCode.VALIDATION_ERROR),
+        query=(CODE,),
     ),
     Operation(
         method="post",
@@ -177,6 +187,8 @@ SALE_OPERATIONS: tuple[Operation, ...] = (
             ErrorCode.SOLD_OUT,
             ErrorCode.SEAT_UNAVAILABLE,
             ErrorCode.LIMIT_EXCEEDED,
+            ErrorCode.CODE_INVALID,
+            ErrorCode.CODE_EXHAUSTED,
             ErrorCode.IDEMPOTENCY_CONFLICT,
         ),
         idempotent=True,

@@ -84,6 +84,14 @@ OfferTtl = Annotated[
         description="Seconds a wait-list offer (a hold of its fan) lasts before it passes on.",
     ),
 ]
+CodeText = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=limits.CODE_CHARACTERS_MAX,
+        description="A presale or discount code of the event, in any case; one per hold.",
+    ),
+]
 WaitListQuantity = Annotated[int, Meta(ge=1, le=limits.WAIT_LIST_QUANTITY_MAX)]
 CodeText = Annotated[
     str, Meta(min_length=1, max_length=64, description="A code of the event, in any case.")
@@ -151,6 +159,7 @@ class TicketTypeBody(Request):
     on_sale_from: Moment | None = None
     on_sale_until: Moment | None = None
     price_phases: PricePhases = []
+    hidden: bool = False
 
 
 class RowBody(Request):
@@ -271,6 +280,7 @@ class HoldBody(Request):
         Annotated[list[SeatLabel], Meta(min_length=1, max_length=limits.SEATS_PER_HOLD_MAX)] | None
     ) = None
     best_available: BestAvailableBody | None = None
+    code: CodeText | None = None
 
 
 class Response(msgspec.Struct, frozen=True, kw_only=True):
@@ -326,6 +336,14 @@ class FanTicketTypeView(Response):
     on_sale_from: str | None = None
     on_sale_until: str | None = None
     price_phases: list[PricePhaseView] = []
+    hidden: bool = False
+
+
+class CodeCheckView(Response):
+    """Whether the code given to an event's read is valid now; `reason` says why not."""
+
+    valid: bool
+    reason: str | UnsetType = UNSET
 
 
 EventStatus = Literal["scheduled", "on_sale", "paused", "sold_out", "closed"]
@@ -339,6 +357,7 @@ class EventView(Response):
     currency: str
     onsale: FanOnsaleView
     ticket_types: list[FanTicketTypeView]
+    code: CodeCheckView | UnsetType = UNSET
 
 
 class WaitListSettingsView(Response):
@@ -429,6 +448,7 @@ class HoldView(Response):
     items: list[HoldItemView]
     seats: list[str]
     subtotal_cents: int
+    code: str | None = None
 
 
 class WaitListJoinBody(Request):

@@ -58,6 +58,7 @@ def new_ticket_type(
         kind=body.kind,
         price_cents=price_cents,
         capacity=body.capacity or 0,
+        hidden=body.hidden,
         on_sale_from=body.on_sale_from,
         on_sale_until=body.on_sale_until,
         price_phases=phases,

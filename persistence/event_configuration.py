@@ -32,7 +32,7 @@ SELECT_TICKET_TYPES = """
 SELECT id::text AS ticket_type_id, kind, price_cents, capacity,
        (extract(epoch FROM on_sale_from) * 1000)::bigint AS on_sale_from_ms,
        (extract(epoch FROM on_sale_until) * 1000)::bigint AS on_sale_until_ms,
-       price_phases::text AS price_phases
+       price_phases::text AS price_phases, hidden
 FROM ticket_types
 WHERE event_id = $1
 ORDER BY position, id
@@ -89,6 +89,7 @@ async def load_inventory_configuration(
             on_sale_from_ms=row["on_sale_from_ms"],
             on_sale_until_ms=row["on_sale_until_ms"],
             price_phases=price_phases_from_json(row["price_phases"]),
+            hidden=row["hidden"],
         )
         for row in await connection.fetch(SELECT_TICKET_TYPES, event_id)
     )

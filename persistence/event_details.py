@@ -38,6 +38,7 @@ class TicketTypeDetails(msgspec.Struct, frozen=True, kw_only=True):
     on_sale_from_ms: int | None = None
     on_sale_until_ms: int | None = None
     price_phases: tuple[PricePhase, ...] = ()
+    hidden: bool = False
 
 
 class WaitingRoomDetails(msgspec.Struct, frozen=True, kw_only=True):
@@ -125,7 +126,7 @@ SELECT_TICKET_TYPES = """
 SELECT id::text AS ticket_type_id, key, name, kind, price_cents, capacity,
        (extract(epoch FROM on_sale_from) * 1000)::bigint AS on_sale_from_ms,
        (extract(epoch FROM on_sale_until) * 1000)::bigint AS on_sale_until_ms,
-       price_phases::text AS price_phases
+       price_phases::text AS price_phases, hidden
 FROM ticket_types
 WHERE event_id = $1
 ORDER BY position
@@ -150,6 +151,7 @@ async def load_event_details(
             on_sale_from_ms=row["on_sale_from_ms"],
             on_sale_until_ms=row["on_sale_until_ms"],
             price_phases=price_phases_from_json(row["price_phases"]),
+            hidden=row["hidden"],
         )
         for row in await connection.fetch(SELECT_TICKET_TYPES, location.event_id)
     )

@@ -60,6 +60,7 @@ class NewTicketType(msgspec.Struct, frozen=True, kw_only=True):
     on_sale_from: datetime.datetime | None = None
     on_sale_until: datetime.datetime | None = None
     price_phases: tuple[NewPricePhase, ...] = ()
+    hidden: bool = False
 
 
 class WaitingRoomSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -177,6 +178,7 @@ def configuration_of(
                 on_sale_from_ms=optional_milliseconds_of(ticket_type.on_sale_from),
                 on_sale_until_ms=optional_milliseconds_of(ticket_type.on_sale_until),
                 price_phases=price_phases_of(ticket_type.price_phases),
+                hidden=ticket_type.hidden,
             )
             for ticket_type in event.ticket_types
         ),
@@ -214,6 +216,11 @@ FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::in
             $9::timestamptz[], $10::timestamptz[], $11::text[])
      WITH ORDINALITY AS new (id, key, name, kind, price_cents, capacity, on_sale_from,
                              on_sale_until, price_phases, position)
+"""
+
+# Hidden types are marked apart from the insert, which every other column of a type shares.
+HIDE_TICKET_TYPES = """
+UPDATE ticket_types SET hidden = true WHERE event_id = $1 AND id = ANY($2::uuid[])
 """
 
 INSERT_SEATS = """
@@ -317,6 +324,11 @@ async def _insert_ticket_types(
             for ticket_type in event.ticket_types
         ],
     )
+    hidden = [
+        ticket_type_ids[ticket_type.key] for ticket_type in event.ticket_types if ticket_type.hidden
+    ]
+    if hidden:
+        await connection.execute(HIDE_TICKET_TYPES, event_id, hidden)
 
 
 async def _insert_seats(

@@ -23,14 +23,17 @@ class StoredHold(msgspec.Struct, frozen=True, kw_only=True):
     seats: tuple[str, ...]
     expires_at_ms: int
     subtotal_cents: int
+    code: str | None = None
 
 
 SELECT_HOLD = """
-SELECT id::text AS hold_id, event_id::text AS event_id, user_id, status, subtotal_cents,
-       (extract(epoch FROM expires_at) * 1000)::bigint AS expires_at_ms,
-       item_ticket_type_ids::text[], item_quantities, item_unit_prices_cents
+SELECT holds.id::text AS hold_id, holds.event_id::text AS event_id, holds.user_id, holds.status,
+       holds.subtotal_cents, (extract(epoch FROM holds.expires_at) * 1000)::bigint AS expires_at_ms,
+       holds.item_ticket_type_ids::text[], holds.item_quantities, holds.item_unit_prices_cents,
+       codes.code
 FROM holds
-WHERE id = $1 AND event_id = $2
+LEFT JOIN codes ON codes.id = holds.code_id
+WHERE holds.id = $1 AND holds.event_id = $2
 """
 
 SELECT_SEATS = """
@@ -57,4 +60,5 @@ async def load_hold(
         seats=seats,
         expires_at_ms=row["expires_at_ms"],
         subtotal_cents=row["subtotal_cents"],
+        code=row["code"],
     )

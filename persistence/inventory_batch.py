@@ -17,6 +17,8 @@ import msgspec
 
 from engine.changes import (
     Change,
+    CodeActiveChanged,
+    CodesAdded,
     CompsIssued,
     HoldConverted,
     HoldExtended,
@@ -44,7 +46,16 @@ from engine.changes import (
 from engine.commands import Withholding
 from engine.hold_lifecycle import HoldStatus
 from engine.holds import Hold, Sale
-from engine.ids import HoldId, IdempotencyKey, OrderId, SeatId, TicketTypeId, WaitListEntryId
+from engine.ids import (
+    CodeId,
+    HoldId,
+    IdempotencyKey,
+    OrderId,
+    SeatId,
+    TicketTypeId,
+    WaitListEntryId,
+)
+from engine.inventory.codes import CodeDefinition
 from engine.inventory.state import WITHHOLDING_SEAT_STATES
 from engine.outcomes import IdempotencyRecord
 from engine.pricing import Price, price_order
@@ -97,6 +108,8 @@ OUTBOX_TOPICS: dict[type, str | None] = {
     WaitListOffered: None,
     WaitListOffersExpired: None,
     WaitListOfferConverted: None,
+    CodesAdded: None,
+    CodeActiveChanged: None,
 }
 assert set(OUTBOX_TOPICS) == set(typing.get_args(Change))
 
@@ -169,6 +182,8 @@ class BatchEffect:
     )
     outbox: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
     wait_list: dict[WaitListEntryId, WaitListDraft] = dataclasses.field(default_factory=dict)
+    new_codes: list[CodeDefinition] = dataclasses.field(default_factory=list)
+    code_activity: dict[CodeId, bool] = dataclasses.field(default_factory=dict)
 
     def move_seats(self, seats: Iterable[SeatId], before: str, after: str) -> None:
         for seat_id in seats:
@@ -244,6 +259,8 @@ def referenced_ids(changes: Sequence[Change]) -> tuple[list[HoldId], list[OrderI
                 | WaitListOffered()
                 | WaitListOffersExpired()
                 | WaitListOfferConverted()
+                | CodesAdded()
+                | CodeActiveChanged()
             ):
                 pass
             case _:
@@ -332,6 +349,10 @@ def _fold_change(effect: BatchEffect, change: Change) -> None:
             | WaitListOfferConverted()
         ):
             fold_wait_list_change(effect.wait_list, change)
+        case CodesAdded(codes=codes):
+            effect.new_codes.extend(codes)
+        case CodeActiveChanged(code_id=code_id, active=active):
+            effect.code_activity[code_id] = active
         case _:
             _fold_venue_change(effect, change)
 

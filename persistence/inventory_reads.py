@@ -15,6 +15,7 @@ from engine.ids import HoldId, OrderId, SeatId
 from engine.inventory.rows import InventoryRows, SeatRow, WithheldUnitsRow
 from engine.inventory.wait_list import WaitListEntry, WaitListStatus
 from engine.outcomes import IdempotencyRecord, Outcome
+from persistence.code_reads import load_codes
 from persistence.event_configuration import load_inventory_configuration
 from persistence.inventory_batch import SEAT_STATE_NAMES
 
@@ -37,7 +38,8 @@ WHERE event_id = $1 AND quantity > 0
 SELECT_HOLDS = """
 SELECT id::text AS hold_id, user_id, extensions,
        (extract(epoch FROM expires_at) * 1000)::bigint AS expires_at_ms,
-       item_ticket_type_ids::text[], item_quantities, item_unit_prices_cents
+       item_ticket_type_ids::text[], item_quantities, item_unit_prices_cents,
+       code_id::text AS code_id
 FROM holds
 WHERE event_id = $1 AND status = 'active'
 """
@@ -54,7 +56,8 @@ ORDER BY hold_seats.hold_id, hold_seats.position
 SELECT_HOLDS_BY_ID = """
 SELECT id::text AS hold_id, user_id, extensions,
        (extract(epoch FROM expires_at) * 1000)::bigint AS expires_at_ms,
-       item_ticket_type_ids::text[], item_quantities, item_unit_prices_cents
+       item_ticket_type_ids::text[], item_quantities, item_unit_prices_cents,
+       code_id::text AS code_id
 FROM holds
 WHERE id = ANY($2::uuid[]) AND event_id = $1 AND status = 'active'
 """
@@ -68,9 +71,11 @@ ORDER BY hold_seats.hold_id, hold_seats.position
 """
 
 SELECT_SALES = """
-SELECT order_id::text AS order_id, user_id, complimentary, seat_labels
+SELECT sales.order_id::text AS order_id, sales.user_id, sales.complimentary, sales.seat_labels,
+       holds.code_id::text AS code_id
 FROM sales
-WHERE event_id = $1 AND status = 'live'
+LEFT JOIN holds ON holds.id = sales.hold_id
+WHERE sales.event_id = $1 AND sales.status = 'live'
 """
 
 SELECT_SALE_ITEMS = """
@@ -83,9 +88,11 @@ ORDER BY sale_items.order_id, sale_items.position
 """
 
 SELECT_SALES_BY_ID = """
-SELECT order_id::text AS order_id, user_id, complimentary, seat_labels
+SELECT sales.order_id::text AS order_id, sales.user_id, sales.complimentary, sales.seat_labels,
+       holds.code_id::text AS code_id
 FROM sales
-WHERE order_id = ANY($2::uuid[]) AND event_id = $1 AND status = 'live'
+LEFT JOIN holds ON holds.id = sales.hold_id
+WHERE sales.order_id = ANY($2::uuid[]) AND sales.event_id = $1 AND sales.status = 'live'
 """
 
 SELECT_SALE_ITEMS_BY_SALE = """
@@ -169,6 +176,7 @@ async def load_inventory_rows(
         sales=sales,
         idempotency_records=idempotency_records,
         wait_list=wait_list,
+        codes=await load_codes(connection, event_id),
     )
 
 
@@ -224,6 +232,7 @@ async def load_live_holds(
             seats=tuple(seats.get(row["hold_id"], ())),
             expires_at_ms=row["expires_at_ms"],
             extensions=row["extensions"],
+            code_id=row["code_id"],
         )
         for row in rows
     ]
@@ -262,6 +271,7 @@ async def load_live_sales(
             items=tuple(items.get(row["order_id"], ())),
             seats=tuple(row["seat_labels"]),
             complimentary=row["complimentary"],
+            code_id=row["code_id"],
         )
         for row in rows
     ]

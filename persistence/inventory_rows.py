@@ -195,6 +195,7 @@ def main_columns(effect: BatchEffect) -> list[list[typing.Any]] | None:
         [record.fingerprint for record in records],
         [OUTCOME_ENCODER.encode(record.outcome) for record in records],
         [record.recorded_at_ms for record in records],
+        [draft.hold.code_id for draft in new_holds],
     ]
 
 

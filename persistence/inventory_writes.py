@@ -14,6 +14,7 @@ import asyncpg
 
 from engine.changes import Change
 from engine.limits import MILLISECONDS_PER_SECOND
+from persistence.code_writes import write_code_tallies, write_new_codes
 from persistence.epochs import FencedTransaction
 from persistence.event_repository import price_phases_json
 from persistence.inventory_batch import WITHHELD_SEAT_STATE_NAMES, BatchEffect, net_effect
@@ -71,12 +72,12 @@ SELECT count(*) FROM updated
 # The rows of a batch that depend on nothing else it writes, in one statement (one round trip):
 # new holds with their items, the ticket types' counters, the idempotency records. Each part is
 # empty when the batch has none. A hold's items are the slice of the item arrays ($12 to $14) that
-# starts at its first item ($10) and holds its item count ($11).
+# starts at its first item ($10) and holds its item count ($11); $22 is each new hold's code.
 INSERT_HOLDS_COUNTS_AND_RECORDS = """
 WITH new_holds AS (
     INSERT INTO holds (id, tenant_id, event_id, user_id, status, subtotal_cents, expires_at,
                        created_at, ended_at, extensions, item_ticket_type_ids, item_quantities,
-                       item_unit_prices_cents)
+                       item_unit_prices_cents, code_id)
     SELECT new.id, $1, $2, new.user_id, new.status, new.subtotal_cents,
            timestamptz 'epoch' + new.expires_at_ms * interval '1 millisecond',
            timestamptz 'epoch' + $3::bigint * interval '1 millisecond',
@@ -85,11 +86,12 @@ WITH new_holds AS (
            new.extensions,
            ($12::uuid[])[new.first_item:new.first_item + new.item_count - 1],
            ($13::integer[])[new.first_item:new.first_item + new.item_count - 1],
-           ($14::bigint[])[new.first_item:new.first_item + new.item_count - 1]
+           ($14::bigint[])[new.first_item:new.first_item + new.item_count - 1],
+           new.code_id
     FROM unnest($4::uuid[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::integer[],
-                $10::integer[], $11::integer[])
+                $10::integer[], $11::integer[], $22::uuid[])
          AS new (id, user_id, status, subtotal_cents, expires_at_ms, extensions, first_item,
-                 item_count)
+                 item_count, code_id)
 ),
 counted AS (
     UPDATE ticket_types
@@ -257,6 +259,7 @@ async def write_planned(fenced: FencedTransaction, *, plan: ChangePlan) -> None:
         effect = net_effect(plan.changes, existing_holds, existing_sales, event_id, now_ms)
         main_columns_of_batch = main_columns(effect)
     await _write_existing(connection, event_id, effect, now_ms)
+    await write_new_codes(connection, tenant_id, event_id, effect, now_ms)
     if effect.forgotten:
         await connection.execute(DELETE_IDEMPOTENCY_RECORDS, event_id, list(effect.forgotten))
     if main_columns_of_batch is not None:
@@ -265,6 +268,8 @@ async def write_planned(fenced: FencedTransaction, *, plan: ChangePlan) -> None:
         )
     await _write_new_rows(connection, tenant_id, event_id, effect, now_ms)
     conflict = await write_wait_list(connection, tenant_id, event_id, effect.wait_list, now_ms)
+    if conflict is None:
+        conflict = await write_code_tallies(connection, tenant_id, event_id, effect)
     if conflict is not None:
         raise InventoryConflict(conflict)
     await _write_event(connection, event_id, effect)

@@ -13,6 +13,8 @@ import msgspec
 
 from engine.changes import (
     Change,
+    CodeActiveChanged,
+    CodesAdded,
     CompsIssued,
     HoldConverted,
     HoldExtended,
@@ -184,5 +186,12 @@ def apply(inventory: Inventory, change: Change) -> None:
                 inventory.wait_list.move(entry_id, WaitListStatus.EXPIRED)
         case WaitListOfferConverted(entry_id=entry_id):
             inventory.wait_list.move(entry_id, WaitListStatus.CONVERTED)
+        case CodesAdded(codes=codes):
+            for code in codes:
+                inventory.add_code(code)
+        case CodeActiveChanged(code_id=code_id, active=active):
+            inventory.codes[code_id] = msgspec.structs.replace(
+                inventory.codes[code_id], active=active
+            )
         case _:
             assert_never(change)

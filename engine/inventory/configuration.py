@@ -36,6 +36,7 @@ class TicketTypeDefinition(msgspec.Struct, frozen=True, kw_only=True):
     on_sale_from_ms: int | None = None
     on_sale_until_ms: int | None = None
     price_phases: tuple[PricePhase, ...] = ()
+    hidden: bool = False
 
 
 class InventoryConfiguration(msgspec.Struct, frozen=True, kw_only=True):

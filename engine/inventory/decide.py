@@ -9,8 +9,10 @@ from typing import assert_never
 from engine import limits
 from engine.changes import Change, IdempotencyKeyRecorded, SalePaused, SaleResumed
 from engine.commands import (
+    AddCodes,
     BlockSeats,
     CancelOrder,
+    ChangeCode,
     ChangeSaleSettings,
     ChangeTicketTypeSales,
     Command,
@@ -32,6 +34,7 @@ from engine.commands import (
     WithholdUnits,
     fingerprint,
 )
+from engine.inventory.code_decisions import decide_add_codes, decide_change_code
 from engine.inventory.decision import Decision, reject
 from engine.inventory.hold_decisions import (
     decide_convert_hold,
@@ -128,5 +131,9 @@ def _decide_fresh(inventory: Inventory, command: Command, now_ms: int) -> Decisi
             return decide_join_wait_list(inventory, command)
         case LeaveWaitList():
             return decide_leave_wait_list(inventory, command)
+        case AddCodes():
+            return decide_add_codes(inventory, command)
+        case ChangeCode():
+            return decide_change_code(inventory, command)
         case _:
             assert_never(command)

@@ -12,6 +12,7 @@ from engine.changes import Change
 from engine.commands import ItemRequest
 from engine.holds import HoldItem
 from engine.ids import FanId, HoldId, SeatId, TicketTypeId
+from engine.inventory.codes import CodeDefinition, discounted
 from engine.inventory.configuration import TicketKind
 from engine.inventory.state import Inventory
 from engine.outcomes import Outcome
@@ -30,11 +31,21 @@ def reject(reason: Reason, message: str, **details: object) -> Rejected:
 
 
 def check_new_hold(
-    inventory: Inventory, hold_id: HoldId, fan_id: FanId, quantity: int, now_ms: int
+    inventory: Inventory,
+    hold_id: HoldId,
+    fan_id: FanId,
+    quantity: int,
+    now_ms: int,
+    *,
+    early: bool = False,
 ) -> Rejected | None:
+    """`early`: a presale code lets this hold in before the sale opens (never when paused or
+    closed)."""
     if hold_id in inventory.holds:
         return reject(Reason.VALIDATION_ERROR, "this hold id is already in use")
-    if not inventory.is_on_sale(now_ms):
+    if not inventory.is_on_sale(now_ms) and not (
+        early and not inventory.paused and now_ms < inventory.configuration.closes_at_ms
+    ):
         return reject(Reason.SALE_NOT_OPEN, "the sale is not open")
     limit = inventory.configuration.max_tickets_per_user
     if limit is not None and inventory.tickets_of_fan(fan_id) + quantity > limit:
@@ -130,13 +141,20 @@ def current_unit_price_cents(
 
 
 def priced_items(
-    inventory: Inventory, ticket_type_id: TicketTypeId, quantity: int, now_ms: int
+    inventory: Inventory,
+    ticket_type_id: TicketTypeId,
+    quantity: int,
+    now_ms: int,
+    code: CodeDefinition | None = None,
 ) -> tuple[HoldItem, ...]:
-    """The items of `quantity` units of one type: one item per price, in the order first priced
-    (a hold straddling a phase boundary carries the type twice, at each phase's price)."""
+    """The items of `quantity` units of one type, each unit at its phase's price less the code's
+    discount: one item per price, in the order first priced (a hold straddling a phase boundary
+    carries the type twice, at each phase's price; two phases the discount brings to one price
+    make one item)."""
     quantities: dict[int, int] = {}
     for run in unit_price_runs_of(inventory, ticket_type_id, quantity, now_ms):
-        quantities[run.price_cents] = quantities.get(run.price_cents, 0) + run.quantity
+        price_cents = discounted(run.price_cents, code, ticket_type_id)
+        quantities[price_cents] = quantities.get(price_cents, 0) + run.quantity
     return tuple(
         HoldItem(ticket_type_id=ticket_type_id, quantity=units, unit_price_cents=price_cents)
         for price_cents, units in quantities.items()
@@ -152,10 +170,13 @@ def seat_quantities(inventory: Inventory, seat_indexes: Iterable[int]) -> dict[T
 
 
 def seat_items(
-    inventory: Inventory, seat_indexes: Iterable[int], now_ms: int
+    inventory: Inventory,
+    seat_indexes: Iterable[int],
+    now_ms: int,
+    code: CodeDefinition | None = None,
 ) -> tuple[HoldItem, ...]:
     return tuple(
         item
         for ticket_type_id, quantity in seat_quantities(inventory, seat_indexes).items()
-        for item in priced_items(inventory, ticket_type_id, quantity, now_ms)
+        for item in priced_items(inventory, ticket_type_id, quantity, now_ms, code)
     )

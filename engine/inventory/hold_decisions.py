@@ -28,7 +28,14 @@ from engine.commands import (
     ReleaseHold,
 )
 from engine.holds import Hold, Sale
-from engine.ids import FanId, HoldId
+from engine.ids import FanId, HoldId, TicketTypeId
+from engine.inventory.code_decisions import (
+    code_exhausted,
+    code_id_of,
+    code_problem,
+    opens_early_for,
+)
+from engine.inventory.codes import CodeDefinition
 from engine.inventory.configuration import TicketKind
 from engine.inventory.decision import (
     Decision,
@@ -52,16 +59,44 @@ def _placed(hold: Hold) -> Decision:
     return Decision(outcome=HoldView.of(hold), changes=(HoldPlaced(hold=hold),))
 
 
+def _hold_code(
+    inventory: Inventory,
+    text: str | None,
+    hold_id: HoldId,
+    fan_id: FanId,
+    ticket_type_ids: Sequence[TicketTypeId],
+    quantity: int,
+    now_ms: int,
+) -> CodeDefinition | Rejected | None:
+    """The code of a new hold, checked with the hold's other checks (the sale open, or opened
+    early by the code; the per-fan limit; the types' own windows) in the same decision."""
+    code = code_problem(inventory, text, ticket_type_ids, now_ms)
+    if isinstance(code, Rejected):
+        return code
+    early = opens_early_for(code, inventory, ticket_type_ids, now_ms)
+    rejected = check_new_hold(inventory, hold_id, fan_id, quantity, now_ms, early=early)
+    if rejected is None:
+        rejected = check_ticket_types_on_sale(inventory, ticket_type_ids, now_ms)
+    if rejected is None and code is not None:
+        rejected = code_exhausted(inventory, code, fan_id)
+    return rejected if rejected is not None else code
+
+
 def decide_place_hold(inventory: Inventory, command: PlaceHold, now_ms: int) -> Decision | Rejected:
     rejected = check_general_items(inventory, command.items, limits.UNITS_PER_GENERAL_HOLD_MAX)
-    if rejected is None:
-        quantity = sum(item.quantity for item in command.items)
-        rejected = check_new_hold(inventory, command.new_hold_id, command.fan_id, quantity, now_ms)
-    if rejected is None:
-        ticket_type_ids = (item.ticket_type_id for item in command.items)
-        rejected = check_ticket_types_on_sale(inventory, ticket_type_ids, now_ms)
     if rejected is not None:
         return rejected
+    code = _hold_code(
+        inventory,
+        command.code,
+        command.new_hold_id,
+        command.fan_id,
+        [item.ticket_type_id for item in command.items],
+        sum(item.quantity for item in command.items),
+        now_ms,
+    )
+    if isinstance(code, Rejected):
+        return code
     short = [
         item.ticket_type_id
         for item in command.items
@@ -72,7 +107,7 @@ def decide_place_hold(inventory: Inventory, command: PlaceHold, now_ms: int) -> 
     items = tuple(
         priced
         for item in command.items
-        for priced in priced_items(inventory, item.ticket_type_id, item.quantity, now_ms)
+        for priced in priced_items(inventory, item.ticket_type_id, item.quantity, now_ms, code)
     )
     hold = Hold(
         hold_id=command.new_hold_id,
@@ -80,6 +115,7 @@ def decide_place_hold(inventory: Inventory, command: PlaceHold, now_ms: int) -> 
         items=items,
         seats=(),
         expires_at_ms=now_ms + inventory.configuration.hold_ttl_ms,
+        code_id=code_id_of(code),
     )
     return _placed(hold)
 
@@ -88,14 +124,17 @@ def decide_hold_seats(inventory: Inventory, command: HoldSeats, now_ms: int) -> 
     seat_indexes = resolve_seats(inventory, command.seats, limits.SEATS_PER_HOLD_MAX)
     if isinstance(seat_indexes, Rejected):
         return seat_indexes
-    rejected = check_new_hold(
-        inventory, command.new_hold_id, command.fan_id, len(seat_indexes), now_ms
+    code = _hold_code(
+        inventory,
+        command.code,
+        command.new_hold_id,
+        command.fan_id,
+        sorted(seat_quantities(inventory, seat_indexes)),
+        len(seat_indexes),
+        now_ms,
     )
-    if rejected is None:
-        seated_types = seat_quantities(inventory, seat_indexes)
-        rejected = check_ticket_types_on_sale(inventory, seated_types, now_ms)
-    if rejected is not None:
-        return rejected
+    if isinstance(code, Rejected):
+        return code
     states = inventory.seat_states.states
     unavailable = [index for index in seat_indexes if states[index] != SeatState.AVAILABLE]
     if unavailable:
@@ -104,18 +143,26 @@ def decide_hold_seats(inventory: Inventory, command: HoldSeats, now_ms: int) -> 
             "some seats are not available",
             seats=list(inventory.seat_map.labels(unavailable)),
         )
-    return _placed(_seat_hold(inventory, command.new_hold_id, command.fan_id, seat_indexes, now_ms))
+    return _placed(
+        _seat_hold(inventory, command.new_hold_id, command.fan_id, seat_indexes, code, now_ms)
+    )
 
 
 def _seat_hold(
-    inventory: Inventory, hold_id: HoldId, fan_id: FanId, seat_indexes: Sequence[int], now_ms: int
+    inventory: Inventory,
+    hold_id: HoldId,
+    fan_id: FanId,
+    seat_indexes: Sequence[int],
+    code: CodeDefinition | None,
+    now_ms: int,
 ) -> Hold:
     return Hold(
         hold_id=hold_id,
         fan_id=fan_id,
-        items=seat_items(inventory, seat_indexes, now_ms),
+        items=seat_items(inventory, seat_indexes, now_ms, code),
         seats=inventory.seat_map.labels(seat_indexes),
         expires_at_ms=now_ms + inventory.configuration.hold_ttl_ms,
+        code_id=code_id_of(code),
     )
 
 
@@ -138,13 +185,17 @@ def decide_hold_best_available(
             "no such section for this ticket type",
             section=command.section,
         )
-    rejected = check_new_hold(
-        inventory, command.new_hold_id, command.fan_id, command.quantity, now_ms
+    code = _hold_code(
+        inventory,
+        command.code,
+        command.new_hold_id,
+        command.fan_id,
+        [command.ticket_type_id],
+        command.quantity,
+        now_ms,
     )
-    if rejected is None:
-        rejected = check_ticket_types_on_sale(inventory, (command.ticket_type_id,), now_ms)
-    if rejected is not None:
-        return rejected
+    if isinstance(code, Rejected):
+        return code
     row_ranges = (
         [inventory.seat_map.section_rows[command.section]]
         if command.section is not None
@@ -155,7 +206,9 @@ def decide_hold_best_available(
     )
     if seat_indexes is None:
         return reject(Reason.SOLD_OUT, "no seats left that fit this request")
-    return _placed(_seat_hold(inventory, command.new_hold_id, command.fan_id, seat_indexes, now_ms))
+    return _placed(
+        _seat_hold(inventory, command.new_hold_id, command.fan_id, seat_indexes, code, now_ms)
+    )
 
 
 def _live_hold_of_fan(
@@ -226,7 +279,11 @@ def decide_convert_hold(
     if command.new_order_id in inventory.sales:
         return reject(Reason.VALIDATION_ERROR, "this order id is already in use")
     sale = Sale(
-        order_id=command.new_order_id, fan_id=hold.fan_id, items=hold.items, seats=hold.seats
+        order_id=command.new_order_id,
+        fan_id=hold.fan_id,
+        items=hold.items,
+        seats=hold.seats,
+        code_id=hold.code_id,
     )
     change = HoldConverted(hold_id=hold.hold_id, sale=sale, price=price_order(sale.subtotal_cents))
     return Decision(outcome=SaleView.of(sale), changes=(change,))

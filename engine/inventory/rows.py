@@ -6,6 +6,7 @@ import msgspec
 from engine.commands import Withholding
 from engine.holds import Hold, Sale
 from engine.ids import SeatId, TicketTypeId
+from engine.inventory.codes import CodeDefinition
 from engine.inventory.configuration import InventoryConfiguration
 from engine.inventory.wait_list import WaitListEntry
 from engine.outcomes import IdempotencyRecord
@@ -30,7 +31,7 @@ class InventoryRows(msgspec.Struct, frozen=True, kw_only=True):
 
     Seats list only seats that are not available; holds and sales are sorted by id; idempotency
     records come in the order they were recorded (expiry forgets the oldest first); wait-list
-    entries in join order.
+    entries in join order; codes sorted by id.
     """
 
     configuration: InventoryConfiguration
@@ -41,3 +42,4 @@ class InventoryRows(msgspec.Struct, frozen=True, kw_only=True):
     sales: tuple[Sale, ...]
     idempotency_records: tuple[IdempotencyRecord, ...]
     wait_list: tuple[WaitListEntry, ...] = ()
+    codes: tuple[CodeDefinition, ...] = ()

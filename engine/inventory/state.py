@@ -12,7 +12,8 @@ import msgspec
 
 from engine.commands import Withholding
 from engine.holds import ExpirySchedule, Hold, Sale
-from engine.ids import FanId, HoldId, IdempotencyKey, OrderId, SeatId, TicketTypeId
+from engine.ids import CodeId, FanId, HoldId, IdempotencyKey, OrderId, SeatId, TicketTypeId
+from engine.inventory.codes import CodeDefinition, CodeTally
 from engine.inventory.configuration import (
     InventoryConfiguration,
     TicketKind,
@@ -95,11 +96,16 @@ class Inventory:
         self.idempotency_records: dict[IdempotencyKey, IdempotencyRecord] = {}
         self.wait_list = WaitList()
         self.paused = False
+        self.codes: dict[CodeId, CodeDefinition] = {}
+        self.code_ids_by_key: dict[str, CodeId] = {}
+        self.code_tallies: dict[CodeId, CodeTally] = {}
 
     @classmethod
     def rebuild(cls, rows: InventoryRows) -> "Inventory":
         inventory = cls(rows.configuration)
         inventory.paused = rows.paused
+        for code in rows.codes:
+            inventory.add_code(code)
         for withheld in rows.withheld_units:
             inventory.withhold_units(
                 withheld.ticket_type_id, withheld.quantity, withheld.withholding
@@ -153,6 +159,7 @@ class Inventory:
             sales=tuple(sale for _, sale in sorted(self.sales.items())),
             idempotency_records=tuple(self.idempotency_records.values()),
             wait_list=self.wait_list.rows(),
+            codes=tuple(code for _, code in sorted(self.codes.items())),
         )
 
     def ticket_type_counts(self, ticket_type_id: TicketTypeId) -> TicketTypeCounts:
@@ -234,6 +241,25 @@ class Inventory:
         self.wait_list.assert_consistent(
             {hold_id: hold.fan_id for hold_id, hold in self.holds.items()}
         )
+        self.assert_codes_consistent()
+
+    def assert_codes_consistent(self) -> None:
+        """Recount every code's tally from the holds and sales that name it; check its caps."""
+        tallies = {code_id: CodeTally() for code_id in self.codes}
+        for hold in self.holds.values():
+            if hold.code_id is not None:
+                tallies[hold.code_id].take(hold.fan_id, held=1, uses=0)
+        for sale in self.sales.values():
+            if sale.code_id is not None:
+                tallies[sale.code_id].take(sale.fan_id, held=0, uses=1)
+        assert tallies == self.code_tallies
+        assert self.code_ids_by_key == {code.key: code_id for code_id, code in self.codes.items()}
+        for code_id, tally in tallies.items():
+            code = self.codes[code_id]
+            if code.max_uses is not None:
+                assert tally.held + tally.uses <= code.max_uses, code_id
+            if code.max_uses_per_fan is not None:
+                assert max(tally.taken.values(), default=0) <= code.max_uses_per_fan, code_id
 
     def comparable_state(self) -> tuple[object, ...]:
         return (
@@ -248,6 +274,7 @@ class Inventory:
             bytes(self.seat_states.orphan_free_quantities_by_row),
             self.expiry.entries,
             self.wait_list.next_sequence,
+            self.code_tallies,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -289,6 +316,8 @@ class Inventory:
         self.holds[hold.hold_id] = hold
         self.expiry.add(hold)
         self.add_tickets_of_fan(hold.fan_id, hold.quantity)
+        if hold.code_id is not None:
+            self.code_tallies[hold.code_id].take(hold.fan_id, held=1, uses=0)
 
     def remove_hold(self, hold: Hold) -> None:
         for item in hold.items:
@@ -299,6 +328,8 @@ class Inventory:
         del self.holds[hold.hold_id]
         self.expiry.remove(hold)
         self.add_tickets_of_fan(hold.fan_id, -hold.quantity)
+        if hold.code_id is not None:
+            self.code_tallies[hold.code_id].take(hold.fan_id, held=-1, uses=0)
 
     def add_sale(self, sale: Sale) -> None:
         assert sale.order_id not in self.sales
@@ -311,6 +342,8 @@ class Inventory:
         self.sales[sale.order_id] = sale
         if not sale.complimentary:
             self.add_tickets_of_fan(sale.fan_id, sale.quantity)
+        if sale.code_id is not None:
+            self.code_tallies[sale.code_id].take(sale.fan_id, held=0, uses=1)
 
     def remove_sale(self, sale: Sale) -> None:
         for item in sale.items:
@@ -321,6 +354,18 @@ class Inventory:
         del self.sales[sale.order_id]
         if not sale.complimentary:
             self.add_tickets_of_fan(sale.fan_id, -sale.quantity)
+        if sale.code_id is not None:
+            self.code_tallies[sale.code_id].take(sale.fan_id, held=0, uses=-1)
+
+    def add_code(self, code: CodeDefinition) -> None:
+        assert code.code_id not in self.codes and code.key not in self.code_ids_by_key
+        self.codes[code.code_id] = code
+        self.code_ids_by_key[code.key] = code.code_id
+        self.code_tallies[code.code_id] = CodeTally()
+
+    def code_of_text(self, text: str) -> CodeDefinition | None:
+        code_id = self.code_ids_by_key.get(text.upper())
+        return None if code_id is None else self.codes[code_id]
 
     def block_seats(self, seat_ids: Iterable[SeatId], withholding: Withholding) -> None:
         seat_indexes = self.seat_indexes(seat_ids)

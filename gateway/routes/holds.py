@@ -96,10 +96,15 @@ def hold_command(body: HoldBody, *, hold_id: str, fan_id: str, key: str | None) 
                 for item in body.items
             ),
             idempotency_key=key,
+            code=body.code,
         )
     if body.seats is not None:
         return HoldSeats(
-            new_hold_id=hold_id, fan_id=fan_id, seats=tuple(body.seats), idempotency_key=key
+            new_hold_id=hold_id,
+            fan_id=fan_id,
+            seats=tuple(body.seats),
+            idempotency_key=key,
+            code=body.code,
         )
     best = body.best_available
     assert best is not None
@@ -111,6 +116,7 @@ def hold_command(body: HoldBody, *, hold_id: str, fan_id: str, key: str | None) 
         section=best.section,
         contiguous=best.contiguous,
         idempotency_key=key,
+        code=body.code,
     )
 
 
@@ -123,6 +129,7 @@ def hold_view(
     items: tuple[HoldItem, ...],
     seats: tuple[str, ...],
     subtotal_cents: int,
+    code: str | None,
 ) -> HoldView:
     return HoldView(
         hold_id=hold_id,
@@ -139,6 +146,7 @@ def hold_view(
         ],
         seats=list(seats),
         subtotal_cents=subtotal_cents,
+        code=code,
     )
 
 
@@ -171,6 +179,7 @@ async def place_hold(request: Request, event_id: str) -> Response:
         items=result.items,
         seats=result.seats,
         subtotal_cents=result.subtotal_cents,
+        code=body.code if result.code_id is not None else None,
     )
     return json_response(view, status=201)
 
@@ -206,6 +215,7 @@ async def read_hold(request: Request, hold_id: str) -> Response:
         items=hold.items,
         seats=hold.seats,
         subtotal_cents=hold.subtotal_cents,
+        code=hold.code,
     )
     return json_response(view)
 

@@ -19,6 +19,19 @@ def test_every_invariant_holds_when_a_thousand_seeds_run() -> None:
         rejected.update(report.rejected)
     assert accepted > 20 * len(SEEDS)
     assert {"SOLD_OUT", "SEAT_UNAVAILABLE", "LIMIT_EXCEEDED", "SALE_NOT_OPEN"} <= rejected
+    assert {"CODE_INVALID", "CODE_EXHAUSTED"} <= rejected
+
+
+def test_codes_are_held_kept_and_given_back_within_their_caps_when_seeds_run() -> None:
+    kept = held = 0
+    for seed in range(100):
+        run = simulation.Simulation(seed)
+        run.run(simulation.SIMULATION_STEPS)
+        run.inventory.assert_codes_consistent()
+        for tally in run.inventory.code_tallies.values():
+            kept += tally.uses
+            held += tally.held
+    assert kept > 0 and held > 0
 
 
 def test_run_replays_exactly_when_given_the_same_seed() -> None:

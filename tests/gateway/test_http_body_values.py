@@ -195,6 +195,7 @@ class Sale:
         self.pending_order_id = ""
         self.ticket_id = ""
         self.code = ""
+        self.code_id = ""
 
     def client(self) -> httpx.AsyncClient:
         return self.fan.client()
@@ -230,7 +231,7 @@ class Sale:
             "POST /v1/events/{event_id}/holds": (
                 f"/v1/events/{event_id}/holds",
                 [
-                    {"items": [{"ticket_type_id": general, "quantity": 1}]},
+                    {"items": [{"ticket_type_id": general, "quantity": 1}], "code": "FANCLUB"},
                     {"seats": ["101-A-1"]},
                     {
                         "best_available": {
@@ -240,6 +241,30 @@ class Sale:
                         }
                     },
                 ],
+            ),
+            "POST /v1/venue/events/{event_id}/codes": (
+                f"/v1/venue/events/{event_id}/codes",
+                [
+                    {
+                        "code": "FANCLUB2",
+                        "kind": "presale",
+                        "unlocks": ["RES"],
+                        "applies_to": ["GA"],
+                        "valid_from": moment(datetime.timedelta(minutes=-1)),
+                        "valid_until": moment(datetime.timedelta(days=1)),
+                        "discount": {"percent": 10},
+                    },
+                    {
+                        "generate": 2,
+                        "prefix": "PRESS",
+                        "kind": "discount",
+                        "discount": {"percent": 5},
+                    },
+                ],
+            ),
+            "PATCH /v1/venue/events/{event_id}/codes/{code_id}": (
+                f"/v1/venue/events/{event_id}/codes/{self.code_id}",
+                [{"active": True}],
             ),
             "POST /v1/events/{event_id}/wait-list": (
                 f"/v1/events/{event_id}/wait-list",
@@ -337,6 +362,13 @@ async def open_sale(stack: Stack) -> Sale:
     sale.ticket_id = paid["tickets"][0]["ticket_id"]
     sale.code = await code_of(fan, sale.ticket_id)
     sale.pending_order_id = (await fan.checkout(await fan.hold(1)))["order_id"]
+    async with fan.client() as client:
+        made = await client.post(
+            f"/v1/venue/events/{event.event_id}/codes",
+            json={"code": "FANCLUB", "kind": "discount", "discount": {"percent": 10}},
+        )
+    assert made.status_code == 201, made.text
+    sale.code_id = made.json()["code_id"]
     return sale
 
 

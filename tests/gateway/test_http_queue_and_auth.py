@@ -17,6 +17,7 @@ from engine.limits import RATE_LIMIT_ADDRESS_BURST
 from gateway.auth import Role
 from gateway.openapi import OPERATIONS
 from gateway.routes import (
+    codes,
     events,
     failed_work,
     health,
@@ -51,6 +52,7 @@ ROUTERS = (
             ticket_tools,
             failed_work,
             wait_list,
+            codes,
         )
     ),
     payments.development_router,

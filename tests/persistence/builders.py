@@ -206,9 +206,30 @@ async def seed_sale(
             tenant_id,
             event_id,
         )
+        code_id = uuid.uuid4()
+        await connection.execute(
+            """
+            INSERT INTO codes (id, tenant_id, event_id, code, code_key, kind, max_uses,
+                               discount_percent, uses, created_at)
+            VALUES ($1, $2, $3, 'Spring', 'SPRING', 'discount', 10, 15, 1, now())
+            """,
+            code_id,
+            tenant_id,
+            event_id,
+        )
+        await connection.execute(
+            """
+            INSERT INTO code_fan_uses (code_id, tenant_id, event_id, user_id, taken)
+            VALUES ($1, $2, $3, 'fan-1', 1)
+            """,
+            code_id,
+            tenant_id,
+            event_id,
+        )
         hold_id = await connection.fetchval(
             INSERT_HOLD, tenant_id, event_id, "fan-1", 2, general_ticket_type_id, 5000
         )
+        await connection.execute("UPDATE holds SET code_id = $1 WHERE id = $2", code_id, hold_id)
         await connection.execute(INSERT_HOLD_SEAT, hold_id, sold_seat_id, tenant_id, event_id)
         await connection.execute(
             "UPDATE holds SET status = 'converted', ended_at = now() WHERE id = $1", hold_id

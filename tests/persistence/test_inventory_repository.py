@@ -21,6 +21,7 @@ from engine.changes import (
     SeatsBlocked,
 )
 from engine.commands import (
+    AddCodes,
     ChangeTicketTypeSales,
     Command,
     ConvertHold,
@@ -118,6 +119,19 @@ class PersistedSimulation(Simulation):
                         )
                         for patch in patches
                     )
+                )
+            case AddCodes(new_codes=codes):
+                return msgspec.structs.replace(
+                    command,
+                    new_codes=tuple(
+                        msgspec.structs.replace(
+                            code,
+                            applies_to=tuple(
+                                ticket_type_ids.get(key, key) for key in code.applies_to
+                            ),
+                        )
+                        for code in codes
+                    ),
                 )
             case JoinWaitList(ticket_type_id=str(key)):
                 return msgspec.structs.replace(
