@@ -4,6 +4,7 @@
 
 import { ApiError } from "/static/api.js";
 import { drawTimeSeries } from "/static/charts.js";
+import { CodesPanel } from "/static/codes.js";
 import { FailedWorkPanel } from "/static/failed_work.js";
 import * as format from "/static/format.js";
 import { SaleHistory } from "/static/sale_history.js";
@@ -105,6 +106,7 @@ export class EventView {
     this.seatMapLoading = false;
     this.abort = new AbortController();
     this.failedWork = new FailedWorkPanel(api, event.event_id, this.abort.signal);
+    this.codes = new CodesPanel(api, event, this.abort.signal);
   }
 
   open() {
@@ -134,6 +136,7 @@ export class EventView {
       { signal },
     );
     window.addEventListener("resize", () => this.drawCharts(), { signal });
+    this.codes.open();
     this.stopFeed = followStats(this.api, event.event_id, {
       onStats: (stats) => this.show(stats),
       onMode: (mode) => {
@@ -155,6 +158,7 @@ export class EventView {
       element(id).textContent = "";
     }
     this.failedWork.clear();
+    this.codes.clear();
     for (const id of ["sales-chart", "queue-chart"]) {
       const canvas = element(id);
       canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
@@ -203,6 +207,7 @@ export class EventView {
     fillCounts(element("mint-counts"), MINT_ROWS, stats.mints, "failed");
     fillCounts(element("wait-list-counts"), WAIT_LIST_ROWS, stats.wait_list, null);
     this.failedWork.follow(stats);
+    this.codes.follow();
     this.drawCharts();
     this.refreshSeatMap(stats);
   }

@@ -23,6 +23,7 @@ from onsale.demo.backlogs import DrainResult, drain_backlogs
 from onsale.demo.cpu_use import CpuMeter, SaleCpu
 from onsale.demo.fan import FanJourney, SaleFacts
 from onsale.demo.mailbox import Mailbox
+from onsale.demo.presale import VIP_KEY, code_body, code_uses, is_member, with_presale
 from onsale.demo.progress import Progress
 from onsale.demo.record import DriverRecord, Outcome, Step
 from onsale.demo.sale_watch import SaleWatch, Sample
@@ -60,6 +61,7 @@ class SaleRun(msgspec.Struct, kw_only=True):
     driver_errors: list[str]
     started_at_wall: datetime.datetime
     cpu: SaleCpu
+    presale_code_uses: tuple[int, int] | None
 
 
 def fan_id_of(user_id: str) -> str:
@@ -75,7 +77,7 @@ def token_ttl_s(scenario: Scenario) -> int:
 async def create_event(client: TimedClient, venue_token: str, scenario: Scenario) -> CreatedEvent:
     now = datetime.datetime.now(datetime.UTC)
     name = f"Demo Night {now:%Y-%m-%d %H:%M:%S}"
-    body = event_body(scenario, now=now, name=name)
+    body = with_presale(event_body(scenario, now=now, name=name))
     onsale = body["onsale"]
     assert isinstance(onsale, dict)
     onsale.update(WAIT_LIST_SETTINGS)
@@ -89,9 +91,20 @@ async def create_event(client: TimedClient, venue_token: str, scenario: Scenario
     )
     if answer.status != 201:
         raise EventCreationFailed(f"POST /v1/venue/events answered {answer.status}: {answer.body}")
+    event_id = answer.body["event_id"]
+    code = await client.call(
+        Step.CREATE_CODE,
+        "POST",
+        f"/v1/venue/events/{event_id}/codes",
+        token=venue_token,
+        body=code_body(scenario, now=now),
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
+    if code.status != 201:
+        raise EventCreationFailed(f"POST .../codes answered {code.status}: {code.body}")
     opens_at = now + datetime.timedelta(seconds=scenario.opens_in_s)
     return CreatedEvent(
-        event_id=answer.body["event_id"],
+        event_id=event_id,
         name=name,
         ticket_type_ids={row["key"]: row["id"] for row in answer.body["ticket_types"]},
         opens_in_s=(opens_at - datetime.datetime.now(datetime.UTC)).total_seconds(),
@@ -119,6 +132,7 @@ def sale_facts_of(event: CreatedEvent, started_at: float) -> SaleFacts:
         event_id=event.event_id,
         general_id=event.ticket_type_ids.get(GENERAL_KEY),
         reserved_id=event.ticket_type_ids.get(RESERVED_KEY),
+        vip_id=event.ticket_type_ids.get(VIP_KEY),
         opens_at_monotonic=started_at + event.opens_in_s,
     )
 
@@ -169,6 +183,7 @@ async def run_sale(
                 record=record,
                 started_at=started_at,
                 seed=scenario.seed,
+                member=is_member(scenario, plan),
             )
             for plan, token in zip(plans, fan_tokens, strict=True)
         ]
@@ -196,6 +211,9 @@ async def run_sale(
                 on_backlog=progress.on_backlog,
             )
             await watch.read_once()
+            codes = await client.call(
+                Step.CODES, "GET", f"/v1/venue/events/{event.event_id}/codes", token=venue_token
+            )
         finally:
             watching.cancel()
             metering.cancel()
@@ -210,4 +228,5 @@ async def run_sale(
         driver_errors=driver_errors[:DRIVER_ERRORS_KEPT],
         started_at_wall=started_at_wall,
         cpu=cpu,
+        presale_code_uses=code_uses(codes.body) if codes.status == 200 else None,
     )

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from loadtests.scenario import Ending, FanPlan, Want
+from onsale.demo.presale import PRESALE_CODE
 from onsale.demo.queue_pace import is_stalled, observed_eta_s, poll_delay_s
 from onsale.demo.record import TRANSPORT_FAILURE, DriverRecord, Outcome, Step
 from onsale.demo.sale_watch import SaleWatch
@@ -43,6 +44,10 @@ ABANDON_THINK_MAX_S = 4.0
 # A checkout of a hold that just ran out: HOLD_EXPIRED, or NOT_FOUND once the inventory has
 # swept it from memory while Postgres still has it active.
 HOLD_ENDED_CODES = frozenset({"HOLD_EXPIRED", "NOT_FOUND"})
+# A member's hold refused for the code goes on without it; one of VIP refused for the code or
+# VIP's stock goes on with what the member wanted besides.
+CODE_REFUSALS = frozenset({"CODE_INVALID", "CODE_EXHAUSTED"})
+VIP_REFUSALS = CODE_REFUSALS | {"SOLD_OUT", "LIMIT_EXCEEDED"}
 ACCESS_TOKEN_HEADER = "X-Access-Token"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -64,6 +69,7 @@ class SaleFacts(msgspec.Struct, frozen=True, kw_only=True):
     general_id: str | None
     reserved_id: str | None
     opens_at_monotonic: float
+    vip_id: str | None = None
 
 
 def is_transient(answer: Answer) -> bool:
@@ -99,6 +105,7 @@ class FanJourney:
         record: DriverRecord,
         started_at: float,
         seed: int,
+        member: bool = False,
     ) -> None:
         self._plan = plan
         self._token = token
@@ -113,6 +120,9 @@ class FanJourney:
         self._section = plan.section
         self._contiguous = True
         self._access_token = ""
+        # A fan-club member queues with the presale code and holds VIP with it first.
+        self._code = PRESALE_CODE if member else None
+        self._wants_vip = member and sale.vip_id is not None
 
     async def run(self) -> None:
         arrives_at = self._started_at + self._plan.arrives_after_s
@@ -143,12 +153,18 @@ class FanJourney:
     async def _wait_for_admission(self) -> Outcome | None:
         """Join and poll until admitted (None), or why the fan never was."""
         answer = await self._client.call(
-            Step.JOIN, "POST", f"/v1/events/{self._sale.event_id}/queue", token=self._token
+            Step.JOIN,
+            "POST",
+            f"/v1/events/{self._sale.event_id}/queue",
+            token=self._token,
+            body={"code": self._code} if self._code else None,
         )
         if answer.status != 200:
             return Outcome.FAILED
         self._record.fans_arrived += 1
         place = answer.body
+        if self._code:
+            self._record.presale.members_queued += 1
         stalls = 0
         seen_eta_s: float | None = None
         answered_at = time.monotonic()
@@ -156,6 +172,8 @@ class FanJourney:
             match place["state"]:
                 case "admitted":
                     self._access_token = place["access_token"]
+                    if self._code and time.monotonic() < self._sale.opens_at_monotonic:
+                        self._record.presale.members_admitted_early += 1
                     return None
                 case "expired":
                     return Outcome.PLACE_EXPIRED
@@ -245,6 +263,12 @@ class FanJourney:
                         return await self._check_out(answer.body)
             if answer.status == 201:
                 return await self._abandon(answer.body["hold_id"])
+            if self._wants_vip and answer.code in VIP_REFUSALS:
+                self._wants_vip = False
+                continue
+            if self._code and answer.code in CODE_REFUSALS:
+                self._code = None
+                continue
             if answer.code == "SOLD_OUT" and self._wants_wait_list():
                 # Returned stock goes to the wait list first; the others watch the event page,
                 # and buy what comes back once nobody waits on the list for it.
@@ -304,6 +328,16 @@ class FanJourney:
             self._quantity = left
 
     async def _hold_body(self) -> dict[str, Any]:
+        """What the fan asks for; a member's presale code goes with it while it may help: for
+        VIP, and for anything before the opening."""
+        body = await self._wanted()
+        if self._code and (self._wants_vip or time.monotonic() < self._sale.opens_at_monotonic):
+            body["code"] = self._code
+        return body
+
+    async def _wanted(self) -> dict[str, Any]:
+        if self._wants_vip:
+            return {"items": [{"ticket_type_id": self._sale.vip_id, "quantity": self._quantity}]}
         if self._want is Want.GENERAL and self._sale.general_id is not None:
             items = [{"ticket_type_id": self._sale.general_id, "quantity": self._quantity}]
             return {"items": items}

@@ -12,6 +12,7 @@ import math
 import pathlib
 
 from loadtests.invariants import final_line
+from onsale.demo.presale import presale_rows
 from onsale.demo.report import (
     DemoReport,
     fairness_rows,
@@ -164,6 +165,7 @@ def render_html(report: DemoReport) -> str:
         f"<p>Run started {html.escape(report.started_at)}.</p>"
         f'<p class="verdict {verdict_class}">{html.escape(final_line(report.invariants))}</p>'
         f"<h2>The sale</h2>{rows_table(sale_rows(report))}"
+        f"<h2>The presale, before the opening</h2>{rows_table(presale_rows(report.presale))}"
         f"<h2>Promises, checked in Postgres and Stripe</h2>{rows_table(promise_rows(report))}"
         f"<h2>Admission fairness</h2>{rows_table(fairness_rows(report.fairness))}"
         f"<h2>Money and what followed</h2>{rows_table(money_and_aftermath_rows(report))}"

@@ -6,6 +6,7 @@ what the system promised, so the check can look for it.
 """
 
 import collections
+import dataclasses
 import enum
 import math
 
@@ -16,6 +17,8 @@ TRANSPORT_FAILURE = 0
 
 class Step(enum.StrEnum):
     CREATE_EVENT = "create_event"
+    CREATE_CODE = "create_code"
+    CODES = "codes"
     JOIN = "join"
     POLL = "poll"
     SEATMAP = "seatmap"
@@ -70,6 +73,15 @@ def summarize_latencies(latencies_ms: list[float]) -> LatencySummary:
     )
 
 
+@dataclasses.dataclass(slots=True)
+class PresaleCounts:
+    """The fan club's members as the driver saw them: queued with the code, and admitted before
+    the general sale opened."""
+
+    members_queued: int = 0
+    members_admitted_early: int = 0
+
+
 class DriverRecord:
     """Filled by the fans and the venue as answers arrive; times are seconds since the start."""
 
@@ -96,6 +108,7 @@ class DriverRecord:
         self.wait_list_joins = 0
         self.wait_list_offers = 0
         self.wait_list_conversions = 0
+        self.presale = PresaleCounts()
 
     def note_wait(self, step: Step, wait_ms: float) -> None:
         """How long a call waited for a connection of its lane: the driver's own queueing."""

@@ -21,6 +21,7 @@ from loadtests.system_facts import SystemFacts
 from onsale.demo.cpu_use import SaleCpu
 from onsale.demo.driver import SaleRun
 from onsale.demo.pace_report import WaitListFigures, pace_rows
+from onsale.demo.presale import VIP_KEY, PresaleFigures, members, presale_rows
 from onsale.demo.record import REPORTED_STEPS, DriverRecord, summarize_latencies
 from onsale.demo.sale_watch import Sample
 from onsale.demo.sold_out_notice import (
@@ -81,6 +82,7 @@ class DemoReport(msgspec.Struct, frozen=True, kw_only=True):
     cpu: SaleCpu
     sold_out_notice: SoldOutNotice | None
     wait_list: WaitListFigures
+    presale: PresaleFigures
 
     @property
     def exit_code(self) -> int:
@@ -200,6 +202,19 @@ def build_report(run: SaleRun, facts: SystemFacts, *, email_files: int) -> DemoR
             offers=record.wait_list_offers,
             conversions=record.wait_list_conversions,
         ),
+        presale=presale_figures(run, facts),
+    )
+
+
+def presale_figures(run: SaleRun, facts: SystemFacts) -> PresaleFigures:
+    uses = run.presale_code_uses
+    return PresaleFigures(
+        members=members(run.scenario),
+        members_queued=run.record.presale.members_queued,
+        members_admitted_early=run.record.presale.members_admitted_early,
+        vip_sold=sum(row.sold_quantity for row in facts.ticket_types if row.key == VIP_KEY),
+        code_uses=None if uses is None else uses[0],
+        code_held=None if uses is None else uses[1],
     )
 
 
@@ -355,6 +370,7 @@ def print_report(console: Console, report: DemoReport, html_path: str) -> None:
     """Every table, the problems seen, where the HTML report is, then the final line last."""
     console.rule("onsale demo: report")
     console.print(figure_table("the sale", sale_rows(report)))
+    console.print(figure_table("the presale, before the opening", presale_rows(report.presale)))
     console.print(latency_table(report))
     pace = report_pace_rows(report)
     console.print(figure_table("pace and cost, from the opening to the sell-out", pace))

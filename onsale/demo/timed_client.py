@@ -52,6 +52,8 @@ LANE_CONNECTIONS: dict[Lane, int] = {
 }
 LANE_OF_STEP: dict[Step, Lane] = {
     Step.CREATE_EVENT: Lane.VENUE,
+    Step.CREATE_CODE: Lane.VENUE,
+    Step.CODES: Lane.VENUE,
     Step.STATS: Lane.VENUE,
     Step.JOIN: Lane.JOIN,
     Step.POLL: Lane.WAITING,

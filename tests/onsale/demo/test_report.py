@@ -56,6 +56,8 @@ def sold_out_run_and_facts(*, extra_charge: bool = False) -> tuple[SaleRun, Syst
     sold_out_s = (OPENS_AT + datetime.timedelta(seconds=41.5)).timestamp()
     record.told_sold_out_at_s = [sold_out_s + 0.5, sold_out_s + 3.0]
     record.stopped_while_waiting = 1
+    record.presale.members_queued = 1
+    record.presale.members_admitted_early = 1
     run = SaleRun(
         scenario=Scenario(fans=2, seats=6, general=4),
         event=CreatedEvent(
@@ -87,6 +89,7 @@ def sold_out_run_and_facts(*, extra_charge: bool = False) -> tuple[SaleRun, Syst
                 PartCpu(part="driver", cpu_s=2.0, share_of_machine=0.025),
             ],
         ),
+        presale_code_uses=(1, 0),
     )
     charges = [
         OrderCharge(
@@ -157,6 +160,9 @@ def test_a_kept_run_reports_its_figures_and_ends_with_the_final_line() -> None:
     assert report.sold_out_notice is not None
     assert (report.sold_out_notice.told, report.sold_out_notice.max_s) == (2, 3.0)
     assert re.search(r"still waiting 2 s after the sell-out\s+│\s+2 fans", text)
+    assert re.search(r"1 queued with FANCLUB, 1 admitted before the opening", text)
+    assert re.search(r"VIP \(hidden, unlocked by the code\)\s+│\s+0 of 200 sold", text)
+    assert re.search(r"FANCLUB uses \(one hold each\)\s+│\s+1 paid, 0 in live holds", text)
 
 
 def test_a_double_charge_fails_the_run_and_shows_in_the_final_line() -> None:
