@@ -165,12 +165,19 @@ CLOSE_EVENTS = """
 UPDATE events SET opens_at = now() - interval '2 minutes', closes_at = now() - interval '1 minute'
 WHERE id = ANY($1::uuid[])
 """
+# A ticket type's own window lies inside its event's, so closing the event drops the types' own.
+DROP_TYPE_WINDOWS = """
+UPDATE ticket_types SET on_sale_from = NULL, on_sale_until = NULL WHERE event_id = ANY($1::uuid[])
+"""
 
 
 async def close_events(owner_url: str, event_ids: list[str]) -> None:
     connection = await asyncpg.connect(owner_url)
+    ids = [uuid.UUID(event_id) for event_id in event_ids]
     try:
-        await connection.execute(CLOSE_EVENTS, [uuid.UUID(event_id) for event_id in event_ids])
+        async with connection.transaction():
+            await connection.execute(DROP_TYPE_WINDOWS, ids)
+            await connection.execute(CLOSE_EVENTS, ids)
     finally:
         await connection.close()
 

@@ -68,7 +68,7 @@ class Inventory:
     """
 
     def __init__(self, configuration: InventoryConfiguration) -> None:
-        assert validate_configuration(configuration) is None
+        assert validate_configuration(configuration) is None, validate_configuration(configuration)
         self.configuration = configuration
         self.ticket_types = {
             ticket_type.ticket_type_id: ticket_type for ticket_type in configuration.ticket_types

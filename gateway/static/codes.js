@@ -123,6 +123,10 @@ export class CodesPanel {
 
   async add(form) {
     const body = { code: form.get("code").trim(), kind: form.get("kind") };
+    if (body.kind === "presale") {
+      // A presale code opens the sale to its fans from its start: from now, when added here.
+      body.valid_from = new Date().toISOString();
+    }
     const maxUses = form.get("max_uses");
     if (maxUses) {
       body.max_uses = Number(maxUses);

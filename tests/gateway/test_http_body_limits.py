@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from engine import limits
 from gateway.auth import Role
-from tests.gateway.http_journeys import create_event, error_code, general_items
+from tests.gateway.http_journeys import Fan, create_event, error_code, general_items
 from tests.gateway.raw_http import Answer, post, stalled_upload
 from tests.gateway.stack import Stack
 
@@ -177,17 +177,19 @@ async def test_served_as_before_when_a_large_body_is_within_its_routes_limit(
 
 async def test_served_when_a_route_never_reads_a_large_streamed_body(stack: Stack) -> None:
     event = await create_event(stack, general_capacity=5)
+    fan = Fan(stack, event)
+    hold_id = await fan.hold(1)
 
     answer = await post(
         stack.base_url,
-        f"/v1/events/{event.event_id}/queue",
+        f"/v1/holds/{hold_id}/checkout",
         filler_bytes=4 * limits.HOT_ROUTE_BODY_BYTES_MAX,
         chunked=True,
-        headers={"Authorization": f"Bearer {stack.token()}"},
+        headers={"Authorization": f"Bearer {fan.token}"},
     )
 
-    assert answer.status == 200, answer.body
-    assert answer.json()["state"] == "admitted"
+    assert answer.status == 201, answer.body
+    assert answer.json()["status"] == "pending_payment"
 
 
 async def test_unavailable_with_retry_after_when_too_many_large_bodies_are_read_at_once(

@@ -34,6 +34,7 @@ SEAT_ROWS = 2
 SEATS_PER_ROW = 12
 SLOW_ADMISSION_PER_S = 2
 FAST_ADMISSION_PER_S = 60
+NO_UNLOCKS = "\u2013"
 
 pytestmark = pytest.mark.usefixtures("stack")
 
@@ -259,4 +260,65 @@ async def test_wait_list_figures_show_who_waits_and_who_was_offered_returned_tic
     await expect_count(page, "wait-list-counts", "waiting", "1")
     await expect_count(page, "wait-list-counts", "offered", "1")
     await expect_figures(page, held="2", available="0")
+    await page.close()
+
+
+async def held_with_code(fan: Fan, code: str) -> str:
+    async with fan.client() as client:
+        answer = await client.post(
+            f"/v1/events/{fan.event.event_id}/holds",
+            json={**general_items(fan.event, 1), "code": code},
+        )
+    assert answer.status_code == 201, answer.text
+    hold_id: str = answer.json()["hold_id"]
+    return hold_id
+
+
+async def test_codes_show_their_uses_and_are_added_and_turned_off_from_the_dashboard(
+    stack: Stack, browser_context: BrowserContext
+) -> None:
+    venue_token = stack.token(roles=VENUE_ROLES)
+    event = await create_event(stack, venue_token, general_capacity=GENERAL_CAPACITY, seat_rows=0)
+    async with stack.client(venue_token) as client:
+        made = await client.post(
+            f"/v1/venue/events/{event.event_id}/codes",
+            json={
+                "code": "EARLY10",
+                "kind": "discount",
+                "discount": {"percent": 10},
+                "max_uses": 5,
+            },
+        )
+    assert made.status_code == 201, made.text
+    buyer, holder = Fan(stack, event), Fan(stack, event)
+    order = await buyer.checkout(await held_with_code(buyer, "early10"))
+    paid = await buyer.pay(order["order_id"])
+    assert paid.status_code == 200, paid.text
+    await held_with_code(holder, "Early10")
+    page = await browser_context.new_page()
+
+    await open_dashboard(page, stack, venue_token)
+    row = page.locator("#code-rows tr[data-code='EARLY10']")
+    await expect(row.locator("td")).to_have_text(
+        ["EARLY10", "Discount", NO_UNLOCKS, "10 % off", "1", "1", "5", "Deactivate"],
+        timeout=CHANGE_TIMEOUT_MS,
+    )
+
+    await page.get_by_label("Code", exact=True).fill("FANCLUB")
+    await page.get_by_label("Kind").select_option("presale")
+    await page.get_by_role("button", name="Add code").click()
+    await expect(page.locator("#code-message")).to_have_text("Code FANCLUB added.")
+    await expect(page.locator("#code-rows tr[data-code='FANCLUB'] td").nth(1)).to_have_text(
+        "Presale"
+    )
+
+    await row.get_by_role("button", name="Deactivate").click()
+    await expect(page.locator("#code-message")).to_have_text("Code EARLY10 takes no new uses.")
+    await expect(row.locator("td").nth(7)).to_have_text("inactive")
+    async with Fan(stack, event).client() as client:
+        refused = await client.post(
+            f"/v1/events/{event.event_id}/holds",
+            json={**general_items(event, 1), "code": "EARLY10"},
+        )
+    assert error_code(refused) == "CODE_INVALID"
     await page.close()
