@@ -79,7 +79,9 @@ def decide_join_wait_list(inventory: Inventory, command: JoinWaitList) -> Decisi
             f"quantity must be between 1 and {limits.WAIT_LIST_QUANTITY_MAX}",
             field="quantity",
         )
-    if command.ticket_type_id is not None and command.ticket_type_id not in inventory.ticket_types:
+    wanted = inventory.ticket_types.get(command.ticket_type_id or "")
+    if command.ticket_type_id is not None and (wanted is None or wanted.hidden):
+        # A hidden type is sold only with a code that unlocks it, never offered from the list.
         return reject(
             Reason.VALIDATION_ERROR,
             "not a ticket type of this event",
@@ -183,7 +185,7 @@ def _offer_hold(
     inventory: Inventory, entry: WaitListEntry, ticket_type_id: TicketTypeId, now_ms: int
 ) -> Hold | None:
     ticket_type = inventory.ticket_types[ticket_type_id]
-    if inventory.counts[ticket_type_id].available < entry.quantity:
+    if ticket_type.hidden or inventory.counts[ticket_type_id].available < entry.quantity:
         return None
     if not is_ticket_type_on_sale(inventory, ticket_type_id, now_ms):
         return None

@@ -77,7 +77,7 @@ def token_ttl_s(scenario: Scenario) -> int:
 async def create_event(client: TimedClient, venue_token: str, scenario: Scenario) -> CreatedEvent:
     now = datetime.datetime.now(datetime.UTC)
     name = f"Demo Night {now:%Y-%m-%d %H:%M:%S}"
-    body = with_presale(event_body(scenario, now=now, name=name))
+    body = with_presale(event_body(scenario, now=now, name=name), scenario)
     onsale = body["onsale"]
     assert isinstance(onsale, dict)
     onsale.update(WAIT_LIST_SETTINGS)

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from loadtests.scenario import Ending, FanPlan, Want
-from onsale.demo.presale import PRESALE_CODE
+from onsale.demo.presale import PRESALE_CODE, VIP_QUANTITY
 from onsale.demo.queue_pace import is_stalled, observed_eta_s, poll_delay_s
 from onsale.demo.record import TRANSPORT_FAILURE, DriverRecord, Outcome, Step
 from onsale.demo.sale_watch import SaleWatch
@@ -337,7 +337,7 @@ class FanJourney:
 
     async def _wanted(self) -> dict[str, Any]:
         if self._wants_vip:
-            return {"items": [{"ticket_type_id": self._sale.vip_id, "quantity": self._quantity}]}
+            return {"items": [{"ticket_type_id": self._sale.vip_id, "quantity": VIP_QUANTITY}]}
         if self._want is Want.GENERAL and self._sale.general_id is not None:
             items = [{"ticket_type_id": self._sale.general_id, "quantity": self._quantity}]
             return {"items": items}

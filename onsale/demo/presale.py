@@ -1,8 +1,8 @@
 """The presale before the general sale (API.md, "Presale, codes and phased prices"): the venue
 gives its fan club the code FANCLUB, valid from the event's creation; members queue with it in the
-same waiting room and are admitted before the opening, and the code unlocks the hidden VIP type,
-one hold each. General admission starts at an early-bird price that steps up once its first units
-are taken. The general sale then opens as before.
+same waiting room and are admitted before the opening, and the code unlocks the hidden VIP type:
+one VIP ticket a member, for half of them. General admission starts at an early-bird price that
+steps up once its first units are taken. The general sale then opens as before.
 """
 
 import datetime
@@ -10,15 +10,25 @@ from typing import Any
 
 import msgspec
 
-from loadtests.scenario import GENERAL_KEY, GENERAL_PRICE_CENTS, FanPlan, Scenario, moment
+from loadtests.scenario import (
+    GENERAL_KEY,
+    GENERAL_PRICE_CENTS,
+    Ending,
+    FanPlan,
+    Scenario,
+    moment,
+    plan_fans,
+)
 
 PRESALE_CODE = "FANCLUB"
 VIP_KEY = "VIP"
 VIP_NAME = "VIP Lounge"
 VIP_PRICE_CENTS = 12_000
-VIP_CAPACITY = 200
-# Of the fans who queue before the opening, every FAN_CLUB_EVERY-th is a member.
+VIP_QUANTITY = 1
+# Of the fans who queue before the opening and mean to buy, every FAN_CLUB_EVERY-th is a member;
+# VIP has a ticket for one member in VIP_MEMBERS_PER_TICKET.
 FAN_CLUB_EVERY = 8
+VIP_MEMBERS_PER_TICKET = 2
 # General admission's first EARLY_BIRD_UNITS units (sold or held) cost EARLY_BIRD_PRICE_CENTS.
 EARLY_BIRD_PRICE_CENTS = 4_000
 EARLY_BIRD_UNITS = 300
@@ -30,15 +40,24 @@ def early_fans(scenario: Scenario) -> int:
 
 
 def is_member(scenario: Scenario, plan: FanPlan) -> bool:
-    """Whether the fan is in the fan club: one in FAN_CLUB_EVERY of those who queue early."""
-    return plan.number < early_fans(scenario) and plan.number % FAN_CLUB_EVERY == 0
+    """Whether the fan is in the fan club: one in FAN_CLUB_EVERY of those who queue early, of
+    those who pay for what they hold (so VIP, which only members can buy, sells out)."""
+    return (
+        plan.number < early_fans(scenario)
+        and plan.number % FAN_CLUB_EVERY == 0
+        and plan.ending is Ending.PAY
+    )
 
 
 def members(scenario: Scenario) -> int:
-    return len(range(0, early_fans(scenario), FAN_CLUB_EVERY))
+    return sum(1 for plan in plan_fans(scenario) if is_member(scenario, plan))
 
 
-def with_presale(body: dict[str, Any]) -> dict[str, Any]:
+def vip_capacity(scenario: Scenario) -> int:
+    return max(1, -(-members(scenario) // VIP_MEMBERS_PER_TICKET))
+
+
+def with_presale(body: dict[str, Any], scenario: Scenario) -> dict[str, Any]:
     """The event's body with the hidden VIP type and general admission's early-bird phase."""
     ticket_types = body["ticket_types"]
     for ticket_type in ticket_types:
@@ -54,7 +73,7 @@ def with_presale(body: dict[str, Any]) -> dict[str, Any]:
             "name": VIP_NAME,
             "kind": "general",
             "price_cents": VIP_PRICE_CENTS,
-            "capacity": VIP_CAPACITY,
+            "capacity": vip_capacity(scenario),
             "hidden": True,
         }
     )
@@ -78,6 +97,7 @@ class PresaleFigures(msgspec.Struct, frozen=True, kw_only=True):
     the code's uses as the venue's listing shows them."""
 
     members: int
+    vip_capacity: int
     members_queued: int
     members_admitted_early: int
     vip_sold: int
@@ -105,7 +125,10 @@ def presale_rows(figures: PresaleFigures) -> list[tuple[str, str]]:
             f"{figures.members:,} members, {figures.members_queued:,} queued with {PRESALE_CODE}, "
             f"{figures.members_admitted_early:,} admitted before the opening",
         ),
-        ("VIP (hidden, unlocked by the code)", f"{figures.vip_sold:,} of {VIP_CAPACITY:,} sold"),
+        (
+            "VIP (hidden, unlocked by the code)",
+            f"{figures.vip_sold:,} of {figures.vip_capacity:,} sold",
+        ),
         (f"{PRESALE_CODE} uses (one hold each)", uses),
         (
             "early bird",

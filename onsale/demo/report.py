@@ -21,7 +21,7 @@ from loadtests.system_facts import SystemFacts
 from onsale.demo.cpu_use import SaleCpu
 from onsale.demo.driver import SaleRun
 from onsale.demo.pace_report import WaitListFigures, pace_rows
-from onsale.demo.presale import VIP_KEY, PresaleFigures, members, presale_rows
+from onsale.demo.presale import VIP_KEY, PresaleFigures, members, presale_rows, vip_capacity
 from onsale.demo.record import REPORTED_STEPS, DriverRecord, summarize_latencies
 from onsale.demo.sale_watch import Sample
 from onsale.demo.sold_out_notice import (
@@ -210,6 +210,7 @@ def presale_figures(run: SaleRun, facts: SystemFacts) -> PresaleFigures:
     uses = run.presale_code_uses
     return PresaleFigures(
         members=members(run.scenario),
+        vip_capacity=vip_capacity(run.scenario),
         members_queued=run.record.presale.members_queued,
         members_admitted_early=run.record.presale.members_admitted_early,
         vip_sold=sum(row.sold_quantity for row in facts.ticket_types if row.key == VIP_KEY),

@@ -270,3 +270,32 @@ def test_offer_hold_ids_keep_the_entry_ids_event_number_and_differ_per_entry() -
     assert hold_id[:13] == entry_id[:13] and hold_id[14] == "8"
     assert hold_id != offer_hold_id("00000000-3039-8d3d-a10b-6ad9eacf61b8")
     assert offer_hold_id(entry_id) == hold_id
+
+
+def test_a_hidden_type_is_never_joined_for_nor_offered_from_the_list() -> None:
+    configuration = build_configuration(general_capacity=2, max_tickets_per_user=None)
+    hidden_ga = msgspec.structs.replace(configuration.ticket_types[0], hidden=True)
+    inventory = Inventory(
+        msgspec.structs.replace(
+            configuration,
+            ticket_types=(hidden_ga, *configuration.ticket_types[1:]),
+            wait_list_enabled=True,
+            offer_ttl_ms=OFFER_TTL_MS,
+        )
+    )
+    seats = HoldBestAvailable(
+        new_hold_id="hold-1", fan_id="fan-1", ticket_type_id="RES", quantity=30, contiguous=False
+    )
+    accepted(inventory, seats)
+    accepted(inventory, join("entry-1", "fan-2", quantity=1, ticket_type_id=None))
+
+    rejected(
+        inventory,
+        join("entry-2", "fan-3", quantity=1, ticket_type_id="GA"),
+        Reason.VALIDATION_ERROR,
+    )
+    released = accepted(inventory, ReleaseHold(hold_id="hold-1", fan_id="fan-1"))
+
+    offer = next(change for change in released.changes if isinstance(change, WaitListOffered))
+    assert [item.ticket_type_id for item in inventory.holds[offer.hold_id].items] == ["RES"]
+    assert inventory.counts["GA"].available == 2

@@ -14,7 +14,6 @@ from engine.pricing import price_order
 from gateway.auth import Role
 from tests.gateway.code_journeys import (
     GENERAL_PRICE_CENTS,
-    VIP_PRICE_CENTS,
     coded_event,
     held_with,
     hold_with,

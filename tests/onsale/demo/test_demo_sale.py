@@ -14,6 +14,7 @@ from loadtests.running_system import sign
 from loadtests.scenario import Scenario, plan_fans
 from loadtests.system_facts import read_system_facts
 from onsale.demo.driver import VENUE_USER_ID, fan_id_of, run_sale
+from onsale.demo.presale import members, vip_capacity
 from onsale.demo.progress import Progress
 from onsale.demo.record import DriverRecord, Outcome
 from tests.gateway.http_journeys import CREATED_EVENT_IDS
@@ -34,6 +35,8 @@ TINY = Scenario(
     sale_timeout_s=90.0,
     drain_timeout_s=1.0,
 )
+# The seats, general admission and the presale's VIP tickets.
+TICKETS = TINY.seats + TINY.general + vip_capacity(TINY)
 
 
 async def shoppers_once_settled(stack: Stack, event_id: str, expected: int) -> int:
@@ -80,11 +83,15 @@ async def test_a_tiny_on_sale_sells_out_and_keeps_every_promise(stack: Stack) ->
         stored_orders=facts.stored_orders,
         charges=facts.charges,
     )
-    assert final_line(invariants) == "oversold=0 lost=0 double_charged=0 sold=32 capacity=32"
+    assert final_line(invariants) == (
+        f"oversold=0 lost=0 double_charged=0 sold={TICKETS} capacity={TICKETS}"
+    )
     assert run.sold_out_seen_at_s is not None
     assert record.outcomes[Outcome.BOUGHT] == len(record.paid_order_ids) > 0
     assert record.outcomes[Outcome.FAILED] == 0 and run.driver_errors == []
-    assert record.tickets_bought == 32
+    assert record.tickets_bought == TICKETS
+    assert record.presale.members_queued == members(TINY) > 0
+    assert run.presale_code_uses == (members(TINY), 0), "each member's VIP hold is one paid use"
     assert record.count_answers(server_errors=True) == 0, record.first_refusals
     assert len([charge for charge in facts.charges if charge.succeeded]) == len(
         record.paid_order_ids
@@ -101,5 +108,5 @@ async def test_a_tiny_on_sale_sells_out_and_keeps_every_promise(stack: Stack) ->
         stack, run.event.event_id, admitted_by_system - len(record.paid_order_ids)
     )
     assert shopping == admitted_by_system - len(record.paid_order_ids)
-    assert run.drain.backlog.mints_pending + run.drain.backlog.minted == 32
+    assert run.drain.backlog.mints_pending + run.drain.backlog.minted == TICKETS
     assert "selling" in output.getvalue()

@@ -161,7 +161,7 @@ def test_a_kept_run_reports_its_figures_and_ends_with_the_final_line() -> None:
     assert (report.sold_out_notice.told, report.sold_out_notice.max_s) == (2, 3.0)
     assert re.search(r"still waiting 2 s after the sell-out\s+│\s+2 fans", text)
     assert re.search(r"1 queued with FANCLUB, 1 admitted before the opening", text)
-    assert re.search(r"VIP \(hidden, unlocked by the code\)\s+│\s+0 of 200 sold", text)
+    assert re.search(r"VIP \(hidden, unlocked by the code\)\s+│\s+0 of 1 sold", text)
     assert re.search(r"FANCLUB uses \(one hold each\)\s+│\s+1 paid, 0 in live holds", text)
 
 
