@@ -6,11 +6,14 @@ line."""
 import asyncio
 import datetime
 import time
+import uuid
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.gateway.http_journeys import CreatedEvent, Fan, create_event, error_code
+from tests.gateway.code_journeys import in_minutes, made_code, venue_codes
+from tests.gateway.http_journeys import CreatedEvent, Fan, create_event, error_code, general_items
 from tests.gateway.queue_codes import (
     STATE_BOUND_S,
     add_code,
@@ -25,6 +28,7 @@ pytestmark = pytest.mark.usefixtures("stack")
 OPENS_IN = datetime.timedelta(seconds=25)
 # One shopper at a time, so the second presale fan still waits when the room opens.
 PRESALE_ROOM = {"enabled": True, "admit_per_second": 50, "max_active_shoppers": 1}
+HOLD_ATTEMPTS = 20
 
 
 async def queue_stats_when(event: CreatedEvent, **expected: int) -> dict[str, Any]:
@@ -84,3 +88,46 @@ async def test_presale_fans_are_admitted_before_opens_at_and_the_pre_queue_is_dr
     assert (second_drawn["state"], second_drawn["position"]) == ("waiting", 0)
     assert (mover_drawn["state"], mover_drawn["position"]) == ("waiting", 1)
     assert {plain_drawn["position"], discounted_drawn["position"]} == {2, 3}
+
+
+async def held_through_the_room(
+    fan: Fan, access_token: str, body: dict[str, Any]
+) -> httpx.Response:
+    """A hold with the room's access token, sent again after a 503 with the same key."""
+    headers = {"X-Access-Token": access_token, "Idempotency-Key": str(uuid.uuid4())}
+    path = f"/v1/events/{fan.event.event_id}/holds"
+    async with fan.client() as client:
+        for _ in range(HOLD_ATTEMPTS):
+            answer = await client.post(path, json=body, headers=headers)
+            if answer.status_code != 503:
+                break
+    return answer
+
+
+async def test_a_presale_fan_is_admitted_holds_with_the_code_and_pays_before_opens_at(
+    stack: Stack,
+) -> None:
+    event = await create_event(stack, opens_in=OPENS_IN, waiting_room={"enabled": True})
+    opens_at = time.monotonic() + OPENS_IN.total_seconds()
+    await made_code(event, code="FanClub", kind="presale", valid_from=in_minutes(-1))
+    member, plain = Fan(stack, event), Fan(stack, event)
+
+    place = await joined(member, "FANCLUB")
+    admitted = await place_when(member, place["queue_id"], state="admitted")
+    plain_place = await joined(plain)
+    coded = await held_through_the_room(
+        member, admitted["access_token"], {**general_items(event, 2), "code": "fanclub"}
+    )
+    uncoded = await held_through_the_room(member, admitted["access_token"], general_items(event, 1))
+    assert coded.status_code == 201, coded.text
+    order = await member.checkout(coded.json()["hold_id"])
+    paid = await member.pay(order["order_id"])
+    assert time.monotonic() < opens_at, "the presale steps must run before opens_at"
+
+    assert (uncoded.status_code, error_code(uncoded)) == (409, "SALE_NOT_OPEN")
+    assert coded.json()["code"] == "fanclub"
+    assert paid.status_code == 200, paid.text
+    assert paid.json()["status"] in ("paid", "fulfilled")
+    assert plain_place["state"] == "pre_queue"
+    listed = await venue_codes(event)
+    assert [(code["uses"], code["held"]) for code in listed["codes"]] == [(1, 0)]
