@@ -19,12 +19,14 @@ from engine.commands import (
     RefundOrder,
     ReleaseHold,
 )
+from engine.inventory import hold_decisions
+from engine.inventory.apply import execute
 from engine.inventory.codes import CodeDefinition, CodeKind, discounted
 from engine.inventory.configuration import TicketKind, TicketTypeDefinition
 from engine.inventory.rows import InventoryRows
 from engine.inventory.state import Inventory
 from engine.outcomes import CodesView, HoldView
-from engine.rejections import Reason
+from engine.rejections import Reason, Rejected
 from tests.engine.inventory_builders import (
     CLOSES_AT_MS,
     GENERAL_PRICE_CENTS,
@@ -352,3 +354,30 @@ def test_codes_and_their_tallies_are_rebuilt_from_rows() -> None:
     assert tally(rebuilt) == (1, 1)
     assert tally(rebuilt, "code-2") == (1, 0)
     assert not rebuilt.codes["code-2"].active
+
+
+def over_the_cap(inventory: Inventory) -> list[bool]:
+    """Five fans, one hold each, at a code capped at three uses: whether each hold was placed."""
+    add(inventory, code(max_uses=3))
+    placed = []
+    for number in range(5):
+        command = hold(f"hold-{number}", f"fan-{number}", quantity=1)
+        placed.append(not isinstance(execute(inventory, command, NOW_MS), Rejected))
+    return placed
+
+
+def test_with_the_cap_check_off_holds_over_use_the_code_and_with_it_on_they_never_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    unguarded, guarded = coded_inventory(), coded_inventory()
+
+    with monkeypatch.context() as patched:
+        patched.setattr(hold_decisions, "code_exhausted", lambda *_: None)
+        placed_unguarded = over_the_cap(unguarded)
+    placed_guarded = over_the_cap(guarded)
+
+    assert placed_unguarded == [True] * 5
+    assert unguarded.code_tallies["code-1"].held == 5, "the over-use the check prevents"
+    assert placed_guarded == [True, True, True, False, False]
+    assert guarded.code_tallies["code-1"].held == 3
+    guarded.assert_consistent()
