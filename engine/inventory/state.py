@@ -68,7 +68,8 @@ class Inventory:
     """
 
     def __init__(self, configuration: InventoryConfiguration) -> None:
-        assert validate_configuration(configuration) is None, validate_configuration(configuration)
+        problem = validate_configuration(configuration)
+        assert problem is None, problem
         self.configuration = configuration
         self.ticket_types = {
             ticket_type.ticket_type_id: ticket_type for ticket_type in configuration.ticket_types
