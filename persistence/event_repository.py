@@ -209,18 +209,13 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 
 INSERT_TICKET_TYPES = """
 INSERT INTO ticket_types (id, tenant_id, event_id, key, name, kind, price_cents, capacity,
-                          position, on_sale_from, on_sale_until, price_phases)
+                          position, on_sale_from, on_sale_until, price_phases, hidden)
 SELECT new.id, $1, $2, new.key, new.name, new.kind, new.price_cents, new.capacity,
-       new.position - 1, new.on_sale_from, new.on_sale_until, new.price_phases::jsonb
+       new.position - 1, new.on_sale_from, new.on_sale_until, new.price_phases::jsonb, new.hidden
 FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::integer[],
-            $9::timestamptz[], $10::timestamptz[], $11::text[])
+            $9::timestamptz[], $10::timestamptz[], $11::text[], $12::boolean[])
      WITH ORDINALITY AS new (id, key, name, kind, price_cents, capacity, on_sale_from,
-                             on_sale_until, price_phases, position)
-"""
-
-# Hidden types are marked apart from the insert, which every other column of a type shares.
-HIDE_TICKET_TYPES = """
-UPDATE ticket_types SET hidden = true WHERE event_id = $1 AND id = ANY($2::uuid[])
+                             on_sale_until, price_phases, hidden, position)
 """
 
 INSERT_SEATS = """
@@ -323,12 +318,8 @@ async def _insert_ticket_types(
             price_phases_json(price_phases_of(ticket_type.price_phases))
             for ticket_type in event.ticket_types
         ],
+        [ticket_type.hidden for ticket_type in event.ticket_types],
     )
-    hidden = [
-        ticket_type_ids[ticket_type.key] for ticket_type in event.ticket_types if ticket_type.hidden
-    ]
-    if hidden:
-        await connection.execute(HIDE_TICKET_TYPES, event_id, hidden)
 
 
 async def _insert_seats(
