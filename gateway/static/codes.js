@@ -2,24 +2,13 @@
 // (taken by live holds) against its cap, a form to add one, and a button to stop a code's new uses.
 
 import { ApiError } from "/static/api.js";
+import { cell, element } from "/static/dom.js";
 import * as format from "/static/format.js";
 
 // The listing is read when the event opens, after a change, and at most this often while open.
 const REFRESH_INTERVAL_MS = 5000;
 const KIND_WORDS = { presale: "Presale", discount: "Discount" };
 
-function element(id) {
-  return document.getElementById(id);
-}
-
-function cell(text, className) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  if (className) {
-    td.className = className;
-  }
-  return td;
-}
 
 function refusalWords(error) {
   return error instanceof ApiError

@@ -5,6 +5,7 @@
 import { ApiError } from "/static/api.js";
 import { drawTimeSeries } from "/static/charts.js";
 import { CodesPanel } from "/static/codes.js";
+import { element } from "/static/dom.js";
 import { FailedWorkPanel } from "/static/failed_work.js";
 import * as format from "/static/format.js";
 import { SaleHistory } from "/static/sale_history.js";
@@ -35,9 +36,6 @@ const FEED_WORDS = { live: "● live", polling: "● polling", offline: "● rec
 const SALES_COLOR = "#2563eb";
 const QUEUE_COLOR = "#d97706";
 
-function element(id) {
-  return document.getElementById(id);
-}
 
 function fillCounts(body, rows, counts, alertKey) {
   body.replaceChildren(

@@ -2,6 +2,7 @@
 // service retries each until it lands; the panel lists them and retries one at once on request.
 
 import { ApiError } from "/static/api.js";
+import { cell, element } from "/static/dom.js";
 import * as format from "/static/format.js";
 
 const KIND_WORDS = { mint: "NFT mint", transfer: "NFT move", notice: "Notice", other: "Other" };
@@ -9,18 +10,6 @@ const KIND_WORDS = { mint: "NFT mint", transfer: "NFT move", notice: "Notice", o
 // panel still shows work.
 const REFRESH_INTERVAL_MS = 5000;
 
-function element(id) {
-  return document.getElementById(id);
-}
-
-function cell(text, className) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  if (className) {
-    td.className = className;
-  }
-  return td;
-}
 
 export class FailedWorkPanel {
   constructor(api, eventId, signal) {

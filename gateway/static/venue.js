@@ -2,6 +2,7 @@
 // the tenant's events, and which view the address names: `#/events/<id>` one event, else the list.
 
 import { ApiError, createApi } from "/static/api.js";
+import { element } from "/static/dom.js";
 import { EventView } from "/static/event_view.js";
 import * as format from "/static/format.js";
 
@@ -17,9 +18,6 @@ let api = null;
 let openEvent = null;
 let routeNumber = 0;
 
-function element(id) {
-  return document.getElementById(id);
-}
 
 function say(messageId, text, outcome = "refused") {
   const message = element(messageId);
