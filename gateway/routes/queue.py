@@ -20,6 +20,7 @@ from fastapi.responses import Response
 
 from actors.waiting_room_publication import queue_position
 from engine.access_tokens import issue_access_token
+from engine.inventory.codes import CodeKind
 from engine.limits import MILLISECONDS_PER_SECOND
 from engine.rejections import Rejected
 from engine.stock import Stock
@@ -30,8 +31,9 @@ from gateway.exchange import authenticate, decode_body, json_response, path_id, 
 from gateway.routes.events import known_event
 from gateway.schemas import QueueJoinBody, QueueView
 from gateway.state import gateway_state
+from persistence.code_reads import load_code_by_text
 from persistence.event_details import EventDetails
-from persistence.queue_codes import CodeKind, code_standing, has_place
+from persistence.queue_codes import has_place
 from persistence.tenancy import tenant_transaction
 
 router = APIRouter()
@@ -106,15 +108,14 @@ async def joins_presale(
             raise ApiError(
                 ErrorCode.NOT_ADMITTED, message="this queue is invite-only: join it with a code"
             )
-        standing = await code_standing(
-            connection, event_id=location.event_id, code=code, at_ms=state.clock()
-        )
-    if standing is None:
+        stored = await load_code_by_text(connection, event_id=location.event_id, text=code)
+    if stored is None:
         raise ApiError(ErrorCode.CODE_INVALID, message="this event has no such code")
-    counts = requires_code or standing.kind is CodeKind.PRESALE
-    if counts and not standing.valid:
+    valid = stored.definition.is_valid_at(state.clock())
+    presale = stored.definition.kind is CodeKind.PRESALE
+    if (requires_code or presale) and not valid:
         raise ApiError(ErrorCode.CODE_INVALID, message="this code is inactive or outside its dates")
-    return standing.valid and standing.kind is CodeKind.PRESALE
+    return valid and presale
 
 
 @router.post("/v1/events/{event_id}/queue")
