@@ -65,17 +65,17 @@ def given(value: object) -> bool:
 
 def admission_rate(
     onsale: OnsalePatchBody, room_body: WaitingRoomPatchBody
-) -> tuple[int | msgspec.UnsetType, str]:
-    """The room's admissions per second the body asks for, under either of its two names, and
-    the field that named it; a VALIDATION_ERROR when the two names disagree."""
+) -> int | msgspec.UnsetType:
+    """The room's admissions per second the body asks for, under either of its two names; a
+    VALIDATION_ERROR when the two names disagree."""
     if onsale.admit_per_second is None:
-        return room_body.admit_per_second, f"{WAITING_ROOM}.admit_per_second"
+        return room_body.admit_per_second
     if given(room_body.admit_per_second) and room_body.admit_per_second != onsale.admit_per_second:
         raise invalid(
             "onsale.admit_per_second and onsale.waiting_room.admit_per_second differ",
             field=f"{ONSALE}.admit_per_second",
         )
-    return onsale.admit_per_second, f"{ONSALE}.admit_per_second"
+    return onsale.admit_per_second
 
 
 def sale_settings(
@@ -119,7 +119,7 @@ def onsale_change(
     room_body = onsale.waiting_room
     if isinstance(room_body, msgspec.UnsetType):
         room_body = WaitingRoomPatchBody()
-    admit_per_second, admit_field = admission_rate(onsale, room_body)
+    admit_per_second = admission_rate(onsale, room_body)
     opens_at_ms = moment_ms(onsale.opens_at)
     closes_at_ms = moment_ms(onsale.closes_at)
     merged_opens_at_ms = details.opens_at_ms if opens_at_ms is None else opens_at_ms
@@ -142,21 +142,15 @@ def onsale_change(
             status=status,
         )
     requires_code = invite_only(room_body, details, status, enabled=enabled)
-    room_settings = (
-        ("admit_per_second", admit_per_second, admit_field),
-        (
-            "max_active_shoppers",
-            room_body.max_active_shoppers,
-            f"{WAITING_ROOM}.max_active_shoppers",
-        ),
-        ("access_ttl_s", room_body.access_ttl_s, f"{WAITING_ROOM}.access_ttl_s"),
-    )
-    if not enabled:
-        for _, value, field in room_settings:
-            if given(value):
-                raise invalid("this event has no waiting room", field=field)
     sale = sale_settings(onsale, opens_at_ms=opens_at_ms, closes_at_ms=closes_at_ms)
-    room_values = {name: value for name, value, _ in room_settings if given(value)}
+    # An event without a room keeps the room's settings it is given: they apply when the room is
+    # turned on (while the event is scheduled).
+    room_settings = {
+        "admit_per_second": admit_per_second,
+        "max_active_shoppers": room_body.max_active_shoppers,
+        "access_ttl_s": room_body.access_ttl_s,
+    }
+    room_values = {name: value for name, value in room_settings.items() if given(value)}
     room = None
     if enabled and switched:
         # A room turned on starts from every setting the event shows, whatever it kept before.

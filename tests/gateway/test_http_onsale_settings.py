@@ -367,19 +367,33 @@ async def test_whole_patch_is_refused_when_one_part_of_it_is_not_allowed(stack: 
     assert await venue_view(event) == before
 
 
-async def test_room_setting_is_refused_naming_it_when_the_event_has_no_waiting_room(
+async def test_room_settings_given_without_a_room_are_kept_and_used_when_it_is_turned_on(
     stack: Stack,
 ) -> None:
-    event = await create_event(stack)
-    answers = [
-        await patch(event, onsale(waiting_room={"max_active_shoppers": 10})),
-        await patch(event, onsale(waiting_room={"admit_per_second": 10})),
-        await patch(event, onsale(admit_per_second=10)),
-    ]
+    event = await create_event(stack, opens_in=datetime.timedelta(hours=1))
+    settings = {"admit_per_second": 7, "max_active_shoppers": 30, "access_ttl_s": 120}
+    kept = await patch(event, onsale(max_tickets_per_user=2, waiting_room=settings))
+    flat = await patch(event, onsale(admit_per_second=8))
+    turned_on = await patch(event, onsale(waiting_room={"enabled": True}))
+    async with event.venue() as venue:
+        stats = (await venue.get(f"{path_of(event)}/stats")).json()
 
-    assert refused_naming(answers[0], "onsale.waiting_room.max_active_shoppers")
-    assert refused_naming(answers[1], "onsale.waiting_room.admit_per_second")
-    assert refused_naming(answers[2], "onsale.admit_per_second")
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["onsale"]["waiting_room"] == {
+        "enabled": False,
+        "requires_code": False,
+        **settings,
+    }
+    assert kept.json()["onsale"]["max_tickets_per_user"] == 2
+    assert flat.status_code == 200, flat.text
+    assert turned_on.status_code == 200, turned_on.text
+    used = settings | {"admit_per_second": 8}
+    assert turned_on.json()["onsale"]["waiting_room"] == {
+        "enabled": True,
+        "requires_code": False,
+        **used,
+    }
+    assert {name: stats["queue"][name] for name in used} == used
 
 
 async def test_flat_rate_of_v1_changes_the_rate_and_must_agree_with_the_nested_one(
