@@ -23,7 +23,7 @@ from engine.inventory.rows import InventoryRows, SeatRow
 from engine.inventory.state import Inventory
 from engine.rejections import Reason
 from engine.seat_map import RowLayout, SeatState, SectionLayout
-from engine.simulation import SeededGenerator
+from engine.seeded_generator import SeededGenerator
 
 SECTIONS = 40
 ROWS_PER_SECTION = 50

@@ -5,7 +5,8 @@ import pytest
 
 from engine import simulation
 from engine.inventory.state import Inventory
-from engine.simulation import SeededGenerator, SimulationFailure, run_simulation
+from engine.seeded_generator import SeededGenerator
+from engine.simulation import SimulationFailure, run_simulation
 
 SEEDS = range(1_000)
 

@@ -15,7 +15,7 @@ import msgspec
 
 from engine.inventory.configuration import TicketKind
 from engine.limits import MILLISECONDS_PER_SECOND
-from engine.simulation import HOLD_TTL_MS, OPENS_AT_MS, simulation_configuration
+from engine.simulation_event import HOLD_TTL_MS, OPENS_AT_MS, simulation_configuration
 from persistence.epochs import FencedTransaction, fenced_transaction
 from persistence.event_repository import (
     CreatedEvent,

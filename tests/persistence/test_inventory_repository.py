@@ -43,7 +43,8 @@ from engine.holds import Hold, HoldItem
 from engine.inventory.apply import execute
 from engine.inventory.decision import Decision
 from engine.inventory.state import Inventory
-from engine.simulation import OPENS_AT_MS, Simulation, simulation_configuration
+from engine.simulation import Simulation
+from engine.simulation_event import OPENS_AT_MS, simulation_configuration
 from persistence.event_configuration import load_inventory_configuration
 from persistence.inventory_batch import InventoryChangeMessage
 from persistence.inventory_reads import load_inventory_rows
