@@ -50,7 +50,8 @@ from actors.wall_clock import wall_clock_ms
 from engine import limits
 from engine.commands import Command, ExpireHolds
 from engine.inventory.apply import execute
-from engine.inventory.state import Inventory, TicketTypeCounts
+from engine.inventory.state import Inventory
+from engine.inventory.unit_counts import TicketTypeCounts
 from engine.limits import MILLISECONDS_PER_SECOND
 from engine.rejections import Reason, Rejected
 from engine.stock import Stock

@@ -6,7 +6,7 @@ gateway and the Supervisor read without importing the actor.
 
 import msgspec
 
-from engine.inventory.state import TicketTypeCounts
+from engine.inventory.unit_counts import TicketTypeCounts
 
 COMMIT_SECONDS_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
 

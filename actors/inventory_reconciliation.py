@@ -9,7 +9,8 @@ import uuid
 import asyncpg
 
 from actors.inventory_figures import CountDifference
-from engine.inventory.state import Inventory, TicketTypeCounts
+from engine.inventory.state import Inventory
+from engine.inventory.unit_counts import TicketTypeCounts
 from persistence.reconciliation import StoredCounts, count_stored_inventory
 from persistence.tenancy import tenant_transaction
 

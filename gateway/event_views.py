@@ -4,7 +4,7 @@ One format per audience, built here only, so every route that shows an event sho
 """
 
 from actors.inventory_figures import InventorySnapshot
-from engine.inventory.state import TicketTypeCounts
+from engine.inventory.unit_counts import TicketTypeCounts
 from engine.price_phases import current_price_cents
 from gateway.schemas import (
     EventView,

@@ -19,7 +19,7 @@ import redis.asyncio as redis
 from actors.inventory_figures import InventorySnapshot
 from actors.waiting_room_publication import published_room
 from engine import limits
-from engine.inventory.state import TicketTypeCounts
+from engine.inventory.unit_counts import TicketTypeCounts
 from engine.stock import Stock
 from gateway.errors import ApiError, ErrorCode
 from gateway.event_clients import EventClients

@@ -12,7 +12,8 @@ import uuid
 import asyncpg
 import msgspec
 
-from engine.inventory.state import Inventory, TicketTypeCounts
+from engine.inventory.state import Inventory
+from engine.inventory.unit_counts import TicketTypeCounts
 from persistence.inventory_reads import load_inventory_rows
 
 

@@ -56,7 +56,7 @@ from engine.ids import (
     WaitListEntryId,
 )
 from engine.inventory.codes import CodeDefinition
-from engine.inventory.state import WITHHOLDING_SEAT_STATES
+from engine.inventory.unit_counts import WITHHOLDING_SEAT_STATES
 from engine.outcomes import IdempotencyRecord
 from engine.pricing import Price, price_order
 from engine.seat_map import SeatState

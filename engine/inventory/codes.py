@@ -17,9 +17,11 @@ with a code that does not unlock it the hold is CODE_INVALID.
 
 import dataclasses
 import enum
+from collections.abc import Iterable
 
 import msgspec
 
+from engine.holds import Hold, Sale
 from engine.ids import CodeId, FanId, TicketTypeId
 from engine.pricing import discounted_unit_price
 
@@ -112,3 +114,23 @@ class CodeTally:
             self.taken[fan_id] = taken
         else:
             self.taken.pop(fan_id, None)
+
+    def assert_within_caps(self, code: CodeDefinition) -> None:
+        if code.max_uses is not None:
+            assert self.held + self.uses <= code.max_uses, code.code_id
+        if code.max_uses_per_fan is not None:
+            assert max(self.taken.values(), default=0) <= code.max_uses_per_fan, code.code_id
+
+
+def recount_code_tallies(
+    code_ids: Iterable[CodeId], holds: Iterable[Hold], sales: Iterable[Sale]
+) -> dict[CodeId, CodeTally]:
+    """Every code's tally counted afresh from the live holds and the sales that name it."""
+    tallies = {code_id: CodeTally() for code_id in code_ids}
+    for hold in holds:
+        if hold.code_id is not None:
+            tallies[hold.code_id].take(hold.fan_id, held=1, uses=0)
+    for sale in sales:
+        if sale.code_id is not None:
+            tallies[sale.code_id].take(sale.fan_id, held=0, uses=1)
+    return tallies

@@ -13,51 +13,25 @@ import msgspec
 from engine.commands import Withholding
 from engine.holds import ExpirySchedule, Hold, Sale
 from engine.ids import CodeId, FanId, HoldId, IdempotencyKey, OrderId, SeatId, TicketTypeId
-from engine.inventory.codes import CodeDefinition, CodeTally
+from engine.inventory.codes import CodeDefinition, CodeTally, recount_code_tallies
 from engine.inventory.configuration import (
     InventoryConfiguration,
     TicketKind,
     TicketTypeDefinition,
     validate_configuration,
 )
-from engine.inventory.rows import InventoryRows, SeatRow, WithheldUnitsRow
+from engine.inventory.rows import InventoryRows, SeatRow
+from engine.inventory.unit_counts import (
+    SEAT_STATE_WITHHOLDINGS,
+    WITHHOLDING_SEAT_STATES,
+    TicketTypeCounts,
+    starting_counts,
+    withheld_seats,
+    withheld_unit_rows,
+)
 from engine.inventory.wait_list import WaitList
 from engine.outcomes import IdempotencyRecord
 from engine.seat_map import SeatMap, SeatState, SeatStates
-
-
-class TicketTypeCounts(msgspec.Struct, frozen=True, kw_only=True):
-    """`sold + held + available == capacity - withheld` at every instant."""
-
-    ticket_type_id: TicketTypeId
-    capacity: int
-    available: int
-    held: int
-    sold: int
-    withheld: int
-
-
-WITHHOLDING_SEAT_STATES: dict[Withholding, SeatState] = {
-    Withholding.KILL: SeatState.KILLED,
-    Withholding.COMPS: SeatState.SET_ASIDE_COMPS,
-    Withholding.PRESS: SeatState.SET_ASIDE_PRESS,
-    Withholding.ARTISTS: SeatState.SET_ASIDE_ARTISTS,
-}
-assert set(WITHHOLDING_SEAT_STATES) == set(Withholding)
-SEAT_STATE_WITHHOLDINGS = {
-    state: withholding for withholding, state in WITHHOLDING_SEAT_STATES.items()
-}
-
-
-@dataclasses.dataclass(slots=True)
-class UnitCounts:
-    capacity: int
-    available: int
-    held: int = 0
-    sold: int = 0
-    withheld: dict[Withholding, int] = dataclasses.field(
-        default_factory=lambda: dict.fromkeys(Withholding, 0)
-    )
 
 
 class Inventory:
@@ -76,20 +50,7 @@ class Inventory:
         }
         self.seat_map = SeatMap(configuration.sections)
         self.seat_states = SeatStates(self.seat_map)
-        seat_counts: dict[TicketTypeId, int] = {}
-        for section in configuration.sections:
-            seats = sum(row.seats for row in section.rows)
-            seat_counts[section.ticket_type_id] = seat_counts.get(section.ticket_type_id, 0) + seats
-        self.counts: dict[TicketTypeId, UnitCounts] = {}
-        for ticket_type in configuration.ticket_types:
-            capacity = (
-                ticket_type.capacity
-                if ticket_type.kind is TicketKind.GENERAL
-                else seat_counts[ticket_type.ticket_type_id]
-            )
-            self.counts[ticket_type.ticket_type_id] = UnitCounts(
-                capacity=capacity, available=capacity
-            )
+        self.counts = starting_counts(configuration)
         self.holds: dict[HoldId, Hold] = {}
         self.expiry = ExpirySchedule()
         self.sales: dict[OrderId, Sale] = {}
@@ -111,12 +72,7 @@ class Inventory:
             inventory.withhold_units(
                 withheld.ticket_type_id, withheld.quantity, withheld.withholding
             )
-        withheld_seats: dict[Withholding, list[SeatId]] = {}
-        for seat in rows.seats:
-            withholding = SEAT_STATE_WITHHOLDINGS.get(seat.state)
-            if withholding is not None:
-                withheld_seats.setdefault(withholding, []).append(seat.seat_id)
-        for withholding, seats in withheld_seats.items():
+        for withholding, seats in withheld_seats(rows.seats).items():
             inventory.block_seats(seats, withholding)
         for hold in rows.holds:
             inventory.add_hold(hold)
@@ -142,20 +98,11 @@ class Inventory:
             for seat_index, state in enumerate(states)
             if state != SeatState.AVAILABLE
         )
-        withheld_units = tuple(
-            WithheldUnitsRow(
-                ticket_type_id=ticket_type_id, withholding=withholding, quantity=quantity
-            )
-            for ticket_type_id, counts in sorted(self.counts.items())
-            if self.ticket_types[ticket_type_id].kind is TicketKind.GENERAL
-            for withholding, quantity in counts.withheld.items()
-            if quantity
-        )
         return InventoryRows(
             configuration=self.configuration,
             paused=self.paused,
             seats=seats,
-            withheld_units=withheld_units,
+            withheld_units=withheld_unit_rows(self.counts, self.ticket_types),
             holds=tuple(hold for _, hold in sorted(self.holds.items())),
             sales=tuple(sale for _, sale in sorted(self.sales.items())),
             idempotency_records=tuple(self.idempotency_records.values()),
@@ -220,16 +167,11 @@ class Inventory:
             tally = seat_tallies.setdefault(self.seat_map.ticket_type_of(seat_index), {})
             tally[SeatState(state)] = tally.get(SeatState(state), 0) + 1
         for ticket_type_id, counts in self.counts.items():
-            assert counts.held == held[ticket_type_id], ticket_type_id
-            assert counts.sold == sold[ticket_type_id], ticket_type_id
-            assert min(counts.available, counts.held, counts.sold, *counts.withheld.values()) >= 0
-            total = counts.available + counts.held + counts.sold + sum(counts.withheld.values())
-            assert total == counts.capacity, ticket_type_id
-            if self.ticket_types[ticket_type_id].kind is TicketKind.SEATED:
-                tally = seat_tallies[ticket_type_id]
-                assert counts.available == tally.get(SeatState.AVAILABLE, 0)
-                for withholding, state in WITHHOLDING_SEAT_STATES.items():
-                    assert counts.withheld[withholding] == tally.get(state, 0)
+            seated = self.ticket_types[ticket_type_id].kind is TicketKind.SEATED
+            seats = seat_tallies[ticket_type_id] if seated else None
+            counts.assert_recounted(
+                ticket_type_id, held[ticket_type_id], sold[ticket_type_id], seats
+            )
         expected_expiry = sorted((hold.expires_at_ms, hold.hold_id) for hold in self.holds.values())
         assert self.expiry.entries == expected_expiry
         seat_states = self.seat_states
@@ -246,21 +188,11 @@ class Inventory:
 
     def assert_codes_consistent(self) -> None:
         """Recount every code's tally from the holds and sales that name it; check its caps."""
-        tallies = {code_id: CodeTally() for code_id in self.codes}
-        for hold in self.holds.values():
-            if hold.code_id is not None:
-                tallies[hold.code_id].take(hold.fan_id, held=1, uses=0)
-        for sale in self.sales.values():
-            if sale.code_id is not None:
-                tallies[sale.code_id].take(sale.fan_id, held=0, uses=1)
+        tallies = recount_code_tallies(self.codes, self.holds.values(), self.sales.values())
         assert tallies == self.code_tallies
         assert self.code_ids_by_key == {code.key: code_id for code_id, code in self.codes.items()}
         for code_id, tally in tallies.items():
-            code = self.codes[code_id]
-            if code.max_uses is not None:
-                assert tally.held + tally.uses <= code.max_uses, code_id
-            if code.max_uses_per_fan is not None:
-                assert max(tally.taken.values(), default=0) <= code.max_uses_per_fan, code_id
+            tally.assert_within_caps(self.codes[code_id])
 
     def comparable_state(self) -> tuple[object, ...]:
         return (

@@ -44,7 +44,8 @@ from engine.inventory.decision import (
     resolve_seats,
     seat_quantities,
 )
-from engine.inventory.state import SEAT_STATE_WITHHOLDINGS, WITHHOLDING_SEAT_STATES, Inventory
+from engine.inventory.state import Inventory
+from engine.inventory.unit_counts import SEAT_STATE_WITHHOLDINGS, WITHHOLDING_SEAT_STATES
 from engine.outcomes import Acknowledged, SaleView
 from engine.rejections import Reason, Rejected
 from engine.sale_windows import sale_window_problems
