@@ -4,10 +4,11 @@ that end with their holds, and the offers of stock that came back), the shell's 
 command: an offer is made in the same decision as the change that freed its stock, so nothing
 decided after it (a general hold of the same batch) can take that stock first.
 
-A new kind of change gets its case here; `assert_never` keeps the match exhaustive.
+A new kind of change gets its case here, in `apply` or in the function of its family;
+`assert_never` keeps each match exhaustive.
 """
 
-from typing import assert_never
+from typing import TypeAlias, assert_never
 
 import msgspec
 
@@ -96,13 +97,64 @@ def _settle_wait_list(
     return follow_ups
 
 
+HoldChange: TypeAlias = HoldPlaced | HoldReleased | HoldsExpired | HoldExtended | HoldConverted
+WithholdingChange: TypeAlias = (
+    CompsIssued | SeatsBlocked | SeatsUnblocked | UnitsWithheld | WithheldUnitsReturned
+)
+SaleSettingChange: TypeAlias = (
+    SalePaused | SaleResumed | SaleSettingsChanged | TicketTypeSaleChanged
+)
+WaitListChange: TypeAlias = (
+    WaitListJoined | WaitListLeft | WaitListOffered | WaitListOffersExpired | WaitListOfferConverted
+)
+
+
 def apply(inventory: Inventory, change: Change) -> None:
+    """Apply one change; each family of changes has its own function below."""
     match change:
-        case HoldPlaced(hold=hold):
-            inventory.add_hold(hold)
+        case HoldPlaced() | HoldReleased() | HoldsExpired() | HoldExtended() | HoldConverted():
+            _apply_hold_change(inventory, change)
+        case OrderRefunded(order_id=order_id) | OrderCancelled(order_id=order_id):
+            inventory.remove_sale(inventory.sales[order_id])
+        case (
+            CompsIssued()
+            | SeatsBlocked()
+            | SeatsUnblocked()
+            | UnitsWithheld()
+            | WithheldUnitsReturned()
+        ):
+            _apply_withholding_change(inventory, change)
+        case SalePaused() | SaleResumed() | SaleSettingsChanged() | TicketTypeSaleChanged():
+            _apply_sale_setting_change(inventory, change)
         case IdempotencyKeyRecorded(record=record):
             assert record.key not in inventory.idempotency_records
             inventory.idempotency_records[record.key] = record
+        case IdempotencyKeysForgotten(keys=keys):
+            for key in keys:
+                del inventory.idempotency_records[key]
+        case (
+            WaitListJoined()
+            | WaitListLeft()
+            | WaitListOffered()
+            | WaitListOffersExpired()
+            | WaitListOfferConverted()
+        ):
+            _apply_wait_list_change(inventory, change)
+        case CodesAdded(codes=codes):
+            for code in codes:
+                inventory.add_code(code)
+        case CodeActiveChanged(code_id=code_id, active=active):
+            inventory.codes[code_id] = msgspec.structs.replace(
+                inventory.codes[code_id], active=active
+            )
+        case _:
+            assert_never(change)
+
+
+def _apply_hold_change(inventory: Inventory, change: HoldChange) -> None:
+    match change:
+        case HoldPlaced(hold=hold):
+            inventory.add_hold(hold)
         case HoldReleased(hold_id=hold_id):
             inventory.remove_hold(inventory.holds[hold_id])
         case HoldsExpired(hold_ids=hold_ids):
@@ -121,8 +173,13 @@ def apply(inventory: Inventory, change: Change) -> None:
             assert (hold.items, hold.seats, hold.fan_id) == (sale.items, sale.seats, sale.fan_id)
             inventory.remove_hold(hold)
             inventory.add_sale(sale)
-        case OrderRefunded(order_id=order_id) | OrderCancelled(order_id=order_id):
-            inventory.remove_sale(inventory.sales[order_id])
+        case _:
+            assert_never(change)
+
+
+def _apply_withholding_change(inventory: Inventory, change: WithholdingChange) -> None:
+    """Seats and units set aside, given back, or given away as comps (from what was set aside)."""
+    match change:
         case CompsIssued(sale=sale, allocation=allocation):
             if sale.seats:
                 inventory.unblock_seats(sale.seats)
@@ -142,6 +199,12 @@ def apply(inventory: Inventory, change: Change) -> None:
             ticket_type_id=ticket_type_id, quantity=quantity, withholding=withholding
         ):
             inventory.return_withheld_units(ticket_type_id, quantity, withholding)
+        case _:
+            assert_never(change)
+
+
+def _apply_sale_setting_change(inventory: Inventory, change: SaleSettingChange) -> None:
+    match change:
         case SalePaused():
             inventory.paused = True
         case SaleResumed():
@@ -166,9 +229,12 @@ def apply(inventory: Inventory, change: Change) -> None:
                     price_phases=change.price_phases,
                 )
             )
-        case IdempotencyKeysForgotten(keys=keys):
-            for key in keys:
-                del inventory.idempotency_records[key]
+        case _:
+            assert_never(change)
+
+
+def _apply_wait_list_change(inventory: Inventory, change: WaitListChange) -> None:
+    match change:
         case WaitListJoined(entry=entry):
             inventory.wait_list.add(entry)
         case WaitListLeft(entry_id=entry_id):
@@ -186,12 +252,5 @@ def apply(inventory: Inventory, change: Change) -> None:
                 inventory.wait_list.move(entry_id, WaitListStatus.EXPIRED)
         case WaitListOfferConverted(entry_id=entry_id):
             inventory.wait_list.move(entry_id, WaitListStatus.CONVERTED)
-        case CodesAdded(codes=codes):
-            for code in codes:
-                inventory.add_code(code)
-        case CodeActiveChanged(code_id=code_id, active=active):
-            inventory.codes[code_id] = msgspec.structs.replace(
-                inventory.codes[code_id], active=active
-            )
         case _:
             assert_never(change)
