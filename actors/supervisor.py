@@ -40,7 +40,7 @@ from engine.rejections import Rejected
 from payments.stripe_api import StripePayments
 from persistence.database_errors import DATABASE_ERRORS
 from persistence.event_repository import BusyEvent, known_events, list_busy_events
-from persistence.inventory_batch import OUTBOX_TOPICS
+from persistence.inventory_outbox import OUTBOX_TOPICS
 from persistence.outbox import OutboxBacklog, list_tenants, outbox_backlog
 from persistence.pool import create_pool
 from persistence.tenancy import tenant_transaction

@@ -3,12 +3,11 @@ state of every hold, sale, seat and count it touches, and the outbox rows it lea
 
 Pure (no asyncpg): persistence.inventory_rows turns the effect into the arrays each statement
 writes, persistence.inventory_writes runs them. A new change kind goes into `referenced_ids`,
-`_fold_change` and `OUTBOX_TOPICS` together (a wait-list change, into
-persistence.wait_list_batch).
+`_fold_change` and persistence.inventory_outbox's `OUTBOX_TOPICS` together (a wait-list change,
+into persistence.wait_list_batch).
 """
 
 import dataclasses
-import typing
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import assert_never
@@ -60,6 +59,7 @@ from engine.inventory.unit_counts import WITHHOLDING_SEAT_STATES
 from engine.outcomes import IdempotencyRecord
 from engine.pricing import Price, price_order
 from engine.seat_map import SeatState
+from persistence.inventory_outbox import outbox_row
 from persistence.wait_list_batch import WaitListDraft, fold_wait_list_change
 
 SEAT_STATE_NAMES: dict[SeatState, str] = {state: state.name.lower() for state in SeatState}
@@ -79,65 +79,6 @@ CONVERTED = HoldStatus.CONVERTED.value
 LIVE = "live"
 REFUNDED = "refunded"
 CANCELLED = "cancelled"
-
-# Only facts another part reacts to leave through the outbox; a hold placed or released by its
-# fan concerns nobody else (its row records it), and at one row per hold it would be the costliest
-# write of the hot path.
-OUTBOX_TOPICS: dict[type, str | None] = {
-    HoldPlaced: None,
-    HoldReleased: None,
-    HoldsExpired: "holds.expired",
-    HoldExtended: None,
-    HoldConverted: "hold.converted",
-    OrderRefunded: "order.refunded",
-    OrderCancelled: "order.cancelled",
-    CompsIssued: "comps.issued",
-    SeatsBlocked: None,
-    SeatsUnblocked: None,
-    UnitsWithheld: None,
-    WithheldUnitsReturned: None,
-    SalePaused: "sale.paused",
-    SaleResumed: "sale.resumed",
-    SaleSettingsChanged: None,
-    TicketTypeSaleChanged: None,
-    IdempotencyKeyRecorded: None,
-    IdempotencyKeysForgotten: None,
-    # An offer is announced to its fan by a notice the commit writes (persistence.wait_list_writes).
-    WaitListJoined: None,
-    WaitListLeft: None,
-    WaitListOffered: None,
-    WaitListOffersExpired: None,
-    WaitListOfferConverted: None,
-    CodesAdded: None,
-    CodeActiveChanged: None,
-}
-assert set(OUTBOX_TOPICS) == set(typing.get_args(Change))
-
-
-class InventoryChangeMessage(msgspec.Struct, frozen=True, kw_only=True):
-    """The payload of an inventory outbox row: the change as the engine recorded it."""
-
-    event_id: uuid.UUID
-    recorded_at_ms: int
-    change: Change
-
-
-def outbox_aggregate(change: Change, event_id: uuid.UUID) -> str:
-    """What a message is ordered within: its hold or order, else the event's whole inventory."""
-    match change:
-        case HoldPlaced(hold=hold):
-            return hold.hold_id
-        case HoldReleased(hold_id=hold_id) | HoldConverted(hold_id=hold_id):
-            return hold_id
-        case OrderRefunded(order_id=order_id) | OrderCancelled(order_id=order_id):
-            return order_id
-        case CompsIssued(sale=sale):
-            return sale.order_id
-        case _:
-            return str(event_id)
-
-
-OUTBOX_ENCODER = msgspec.json.Encoder()
 
 
 @dataclasses.dataclass(slots=True)
@@ -286,13 +227,9 @@ def net_effect(
         effect.sales[sale.order_id] = SaleDraft(sale=sale, status=LIVE, is_new=False)
     for change in changes:
         _fold_change(effect, change)
-        topic = OUTBOX_TOPICS[type(change)]
-        if topic is not None:
-            message = InventoryChangeMessage(
-                event_id=event_id, recorded_at_ms=now_ms, change=change
-            )
-            payload = OUTBOX_ENCODER.encode(message).decode()
-            effect.outbox.append((topic, outbox_aggregate(change, event_id), payload))
+        row = outbox_row(change, event_id, now_ms)
+        if row is not None:
+            effect.outbox.append(row)
     return effect
 
 

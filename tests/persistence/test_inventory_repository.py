@@ -46,7 +46,7 @@ from engine.inventory.state import Inventory
 from engine.simulation import Simulation
 from engine.simulation_event import OPENS_AT_MS, simulation_configuration
 from persistence.event_configuration import load_inventory_configuration
-from persistence.inventory_batch import InventoryChangeMessage
+from persistence.inventory_outbox import InventoryChangeMessage
 from persistence.inventory_reads import load_inventory_rows
 from persistence.inventory_rows import plan_changes
 from persistence.inventory_writes import InventoryConflict, write_changes, write_planned

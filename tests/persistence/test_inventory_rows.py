@@ -33,14 +33,13 @@ from engine.seat_map import SeatState
 from engine.simulation import Simulation
 from persistence.inventory_batch import (
     ANY_WITHHELD_STATE,
-    OUTBOX_ENCODER,
     SEAT_STATE_NAMES,
     WITHHELD_SEAT_STATE_NAMES,
     BatchEffect,
-    InventoryChangeMessage,
     net_effect,
     referenced_ids,
 )
+from persistence.inventory_outbox import OUTBOX_ENCODER, InventoryChangeMessage
 from persistence.inventory_rows import (
     changed_holds,
     count_deltas,
