@@ -4,7 +4,7 @@ persistence.waiting_room_writes take. A place's slot is read from the room after
 set once (at a join, a move to the presale line or the draw) and moved again only by the draw.
 
 Pure (no asyncpg), so the fold is tested without Postgres. A new change kind gets its place effect
-in `place_writes`.
+in `PlaceFold.fold`.
 """
 
 from collections.abc import Iterable
@@ -69,83 +69,101 @@ class PlaceWrite:
         self.access_expires_at_ms: int | None = None
 
 
+class PlaceFold:
+    """One batch's places, folded change by change: those it creates and those it changes, by
+    sequence. `room` is the room after the batch; places from `first_joining_sequence` on join in
+    this batch, and a join's own write carries their slot."""
+
+    def __init__(self, room: WaitingRoom, first_joining_sequence: int) -> None:
+        self.room = room
+        self.first_joining_sequence = first_joining_sequence
+        self.created: dict[int, PlaceWrite] = {}
+        self.changed: dict[int, PlaceWrite] = {}
+
+    def slot_of(self, sequence: int) -> int | None:
+        slot = self.room.slot_of_sequence[sequence]
+        return None if slot == NO_SLOT else slot
+
+    def place(self, sequence: int) -> PlaceWrite:
+        found = self.created.get(sequence)
+        if found is None:
+            found = self.changed.setdefault(sequence, PlaceWrite())
+        return found
+
+    def move(self, sequences: Iterable[int], state: PlaceState) -> list[PlaceWrite]:
+        writes = [self.place(sequence) for sequence in sequences]
+        for write in writes:
+            write.state = state
+        return writes
+
+    def fold(self, change: WaitingRoomChange) -> None:
+        match change:
+            case FansJoined():
+                self.join(change)
+            case PlacesMovedToPresale():
+                for write, sequence in zip(
+                    self.move(change.sequences, PlaceState.WAITING), change.sequences, strict=True
+                ):
+                    write.slot = self.slot_of(sequence)
+            case PlacesSeen():
+                for sequence in change.sequences:
+                    write = self.place(sequence)
+                    if write.last_seen_ms is None or write.last_seen_ms < change.seen_at_ms:
+                        write.last_seen_ms = change.seen_at_ms
+            case PreQueueDrawn():
+                self.draw(change)
+            case FansAdmitted():
+                for write in self.move(change.admitted_sequences, PlaceState.ADMITTED):
+                    write.admitted_at_ms = change.admitted_at_ms
+                    write.access_expires_at_ms = change.access_expires_at_ms
+                self.move(change.abandoned_sequences, PlaceState.EXPIRED)
+            case AccessEnded():
+                self.move(change.sequences, PlaceState.EXPIRED)
+            case WaitingRoomSettingsChanged() | StockRecorded():
+                pass  # the room row carries them
+            case _:
+                assert_never(change)
+
+    def join(self, change: FansJoined) -> None:
+        state = PlaceState.PRE_QUEUE if change.into_pre_queue else PlaceState.WAITING
+        for offset, fan_id in enumerate(change.fan_ids):
+            sequence = change.first_sequence + offset
+            self.created[sequence] = PlaceWrite(
+                fan_id=fan_id,
+                slot=self.slot_of(sequence),
+                state=state,
+                last_seen_ms=change.joined_at_ms,
+            )
+
+    def draw(self, change: PreQueueDrawn) -> None:
+        """The drawn places follow the presale line; the places that joined after `opens_at`,
+        before the draw, move behind them."""
+        room = self.room
+        drawn_end = change.presale_count + change.pre_queue_count
+        for slot in range(change.presale_count, room.slotted_count):
+            sequence = room.sequence_at_slot[slot]
+            if sequence >= self.first_joining_sequence and sequence not in self.created:
+                continue
+            write = self.place(sequence)
+            write.slot = slot
+            if slot < drawn_end:
+                write.state = PlaceState.WAITING
+
+
 def place_writes(
     changes: Iterable[WaitingRoomChange], room: WaitingRoom
 ) -> tuple[dict[int, PlaceWrite], dict[int, PlaceWrite]]:
     """The places a batch creates and the places it changes, by sequence, folded in order;
     `room` is the room after the batch."""
-
-    def slot_of(sequence: int) -> int | None:
-        slot = room.slot_of_sequence[sequence]
-        return None if slot == NO_SLOT else slot
-
-    created: dict[int, PlaceWrite] = {}
-    changed: dict[int, PlaceWrite] = {}
-
-    def place(sequence: int) -> PlaceWrite:
-        found = created.get(sequence)
-        if found is None:
-            found = changed.setdefault(sequence, PlaceWrite())
-        return found
-
-    def move(sequences: Iterable[int], state: PlaceState) -> list[PlaceWrite]:
-        writes = [place(sequence) for sequence in sequences]
-        for write in writes:
-            write.state = state
-        return writes
-
     changes = list(changes)
-    # Places from this sequence on join in this batch; a join's own write carries their slot.
     first_joining_sequence = min(
         (change.first_sequence for change in changes if isinstance(change, FansJoined)),
         default=room.fan_count,
     )
+    fold = PlaceFold(room, first_joining_sequence)
     for change in changes:
-        match change:
-            case FansJoined():
-                state = PlaceState.PRE_QUEUE if change.into_pre_queue else PlaceState.WAITING
-                for offset, fan_id in enumerate(change.fan_ids):
-                    sequence = change.first_sequence + offset
-                    created[sequence] = PlaceWrite(
-                        fan_id=fan_id,
-                        slot=slot_of(sequence),
-                        state=state,
-                        last_seen_ms=change.joined_at_ms,
-                    )
-            case PlacesMovedToPresale():
-                for write, sequence in zip(
-                    move(change.sequences, PlaceState.WAITING), change.sequences, strict=True
-                ):
-                    write.slot = slot_of(sequence)
-            case PlacesSeen():
-                for sequence in change.sequences:
-                    write = place(sequence)
-                    if write.last_seen_ms is None or write.last_seen_ms < change.seen_at_ms:
-                        write.last_seen_ms = change.seen_at_ms
-            case PreQueueDrawn():
-                # The drawn places follow the presale line; the places that joined after
-                # `opens_at`, before the draw, move behind them.
-                drawn_end = change.presale_count + change.pre_queue_count
-                for slot in range(change.presale_count, room.slotted_count):
-                    sequence = room.sequence_at_slot[slot]
-                    if sequence >= first_joining_sequence and sequence not in created:
-                        continue
-                    write = place(sequence)
-                    write.slot = slot
-                    if slot < drawn_end:
-                        write.state = PlaceState.WAITING
-            case FansAdmitted():
-                for write in move(change.admitted_sequences, PlaceState.ADMITTED):
-                    write.admitted_at_ms = change.admitted_at_ms
-                    write.access_expires_at_ms = change.access_expires_at_ms
-                move(change.abandoned_sequences, PlaceState.EXPIRED)
-            case AccessEnded():
-                move(change.sequences, PlaceState.EXPIRED)
-            case WaitingRoomSettingsChanged() | StockRecorded():
-                pass  # the room row carries them
-            case _:
-                assert_never(change)
-    return created, changed
+        fold.fold(change)
+    return fold.created, fold.changed
 
 
 class NewPlaces(NamedTuple):
