@@ -20,7 +20,7 @@ from actors.names import INVENTORY_PREFIX, NAMESPACE, WAITING_ROOM_PREFIX
 from engine import limits
 from engine.rejections import Reason, Rejected
 from persistence.database_errors import DATABASE_ERRORS
-from persistence.event_repository import count_other_tenant_events, find_event_tenant
+from persistence.event_directory import count_other_tenant_events, find_event_tenant
 from persistence.pool import create_pool
 
 ACTOR_POOL_SIZE_MAX = 2

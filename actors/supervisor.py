@@ -38,8 +38,9 @@ from engine.commands import Command
 from engine.outcomes import Outcome
 from engine.rejections import Rejected
 from payments.stripe_api import StripePayments
+from persistence.busy_events import BusyEvent, list_busy_events
 from persistence.database_errors import DATABASE_ERRORS
-from persistence.event_repository import BusyEvent, known_events, list_busy_events
+from persistence.event_directory import known_events
 from persistence.inventory_outbox import OUTBOX_TOPICS
 from persistence.outbox import OutboxBacklog, list_tenants, outbox_backlog
 from persistence.pool import create_pool

@@ -15,7 +15,8 @@ from engine.inventory.configuration import (
 )
 from engine.limits import MILLISECONDS_PER_SECOND
 from engine.seat_map import RowLayout, SectionLayout
-from persistence.event_repository import UnknownEvent, price_phases_from_json
+from persistence.event_repository import UnknownEvent
+from persistence.price_phases_column import price_phases_from_json
 
 SELECT_EVENT_SETTINGS = """
 SELECT (extract(epoch FROM opens_at) * 1000)::bigint AS opens_at_ms,

@@ -16,7 +16,7 @@ from engine.limits import OFFER_TTL_S_DEFAULT
 from engine.price_phases import PricePhase
 from engine.seat_map import SectionLayout
 from persistence.event_configuration import load_sections
-from persistence.event_repository import price_phases_from_json
+from persistence.price_phases_column import price_phases_from_json
 
 
 class EventLocation(msgspec.Struct, frozen=True, kw_only=True):

@@ -16,7 +16,6 @@ from engine.changes import Change
 from engine.limits import MILLISECONDS_PER_SECOND
 from persistence.code_writes import write_code_tallies, write_new_codes
 from persistence.epochs import FencedTransaction
-from persistence.event_repository import price_phases_json
 from persistence.inventory_batch import WITHHELD_SEAT_STATE_NAMES, BatchEffect, net_effect
 from persistence.inventory_reads import load_live_holds, load_live_sales
 from persistence.inventory_rows import (
@@ -33,6 +32,7 @@ from persistence.inventory_rows import (
     seat_moves,
     withheld_deltas,
 )
+from persistence.price_phases_column import price_phases_json
 from persistence.wait_list_writes import write_wait_list
 
 

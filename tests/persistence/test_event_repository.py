@@ -10,6 +10,7 @@ from engine.inventory.configuration import TicketKind
 from engine.inventory.state import Inventory
 from engine.rejections import Reason
 from persistence.event_configuration import load_inventory_configuration
+from persistence.event_directory import find_event_tenant
 from persistence.event_repository import (
     EventRejected,
     NewRow,
@@ -18,7 +19,6 @@ from persistence.event_repository import (
     UnknownEvent,
     configuration_of,
     create_event,
-    find_event_tenant,
 )
 from persistence.tenancy import tenant_transaction
 from tests.persistence.builders import (
