@@ -442,7 +442,8 @@ def new_event(
 
 
 def simulation_event() -> NewEvent:
-    """The event of `engine.simulation_event`, with ticket type keys in place of its ticket type ids."""
+    """The event of `engine.simulation_event`, with ticket type keys in place of its ticket type
+    ids."""
     configuration = simulation_configuration()
     event = new_event(
         tuple(
