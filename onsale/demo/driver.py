@@ -21,11 +21,12 @@ from loadtests.running_system import sign
 from loadtests.scenario import GENERAL_KEY, RESERVED_KEY, Scenario, event_body, plan_fans
 from onsale.demo.backlogs import DrainResult, drain_backlogs
 from onsale.demo.cpu_use import CpuMeter, SaleCpu
-from onsale.demo.fan import FanJourney, SaleFacts
+from onsale.demo.fan import FanJourney
 from onsale.demo.mailbox import Mailbox
 from onsale.demo.presale import VIP_KEY, code_body, code_uses, is_member, with_presale
 from onsale.demo.progress import Progress
 from onsale.demo.record import DriverRecord, Outcome, Step
+from onsale.demo.sale_facts import SaleFacts
 from onsale.demo.sale_watch import SaleWatch, Sample
 from onsale.demo.timed_client import TimedClient
 from onsale.demo.wait_list import WAIT_LIST_SETTINGS
