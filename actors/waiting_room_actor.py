@@ -6,7 +6,7 @@ nothing is held either.
 
 Requests and ticks wait in one bounded inbox; one loop takes a batch, decides and applies each
 command on the engine, writes the batch's changes in one transaction under this instance's epoch,
-publishes what changed to Redis (`actors.waiting_room_publisher`), and only then answers. If the
+publishes what changed to Redis (`actors.waiting_room_mirror`), and only then answers. If the
 commit fails, memory is thrown away and rebuilt from Postgres before the next batch. Redis is a
 cache of the committed room: when a publish fails or its keys vanish, the next tick republishes.
 A room with nobody in it retires when its Supervisor asks (`retire`), and starts again on demand.
@@ -19,8 +19,6 @@ import uuid
 from collections.abc import Callable
 
 import asyncpg
-import redis.asyncio as redis
-from redis.exceptions import RedisError
 
 from actors.lifecycle import (
     ActorRetired,
@@ -32,18 +30,14 @@ from actors.lifecycle import (
     unavailable,
 )
 from actors.stock_follower import StockFollower
-from actors.waiting_room_commands import JoinResult, answer_of, checked, tick_commands
+from actors.waiting_room_commands import JoinResult, answer_of, decide_batch
 from actors.waiting_room_inbox import Request, RoomInbox, Tick
-from actors.waiting_room_publication import polls_key
-from actors.waiting_room_publisher import publish_room, published_sequences
+from actors.waiting_room_mirror import RoomMirror
 from actors.wall_clock import wall_clock_ms
 from engine import limits
 from engine.limits import MILLISECONDS_PER_SECOND
 from engine.rejections import Reason, Rejected
-from engine.waiting_room.apply import apply
-from engine.waiting_room.changes import (
-    WaitingRoomChange,
-)
+from engine.waiting_room.changes import WaitingRoomChange
 from engine.waiting_room.commands import (
     ChangeWaitingRoomSettings,
     EndAccess,
@@ -51,7 +45,6 @@ from engine.waiting_room.commands import (
     RecordStock,
     WaitingRoomCommand,
 )
-from engine.waiting_room.decide import decide
 from engine.waiting_room.rows import rebuild_waiting_room
 from engine.waiting_room.state import WaitingRoom
 from engine.waiting_room.views import (
@@ -87,7 +80,6 @@ class WaitingRoomActor:
     ):
         self._event_id = uuid.UUID(event_id)
         self._database_url = database_url
-        self._redis_url = redis_url
         self._access_secret = access_secret
         self._clock = clock
         self._holder = f"waiting_room:{event_id}:{uuid.uuid4().hex[:12]}"
@@ -95,14 +87,14 @@ class WaitingRoomActor:
             self._start, name="waiting room actor", errors=(*ROOM_ERRORS, TenantAtCapacity)
         )
         self._pool: asyncpg.Pool | None = None
-        self._redis: redis.Redis | None = None
+        self._mirror = RoomMirror(
+            redis_url=redis_url, event_id=str(self._event_id), access_secret=access_secret
+        )
         self._tenant_id: uuid.UUID | None = None
         self._epoch = 0
         self._room: WaitingRoom | None = None
         self._needs_rebuild = True
         self._fenced = False
-        self._publish_everything = True
-        self._unpublished: set[int] = set()
         self._inbox = RoomInbox()
         self._tick_waiting = False
         self._stock_waiting = False
@@ -178,8 +170,7 @@ class WaitingRoomActor:
             task.cancel()
         if self._pool is not None:
             await self._pool.close()
-        if self._redis is not None:
-            await self._redis.aclose()
+        await self._mirror.close()
         log.info("waiting room retired", extra={"event_id": str(self._event_id)})
         return True
 
@@ -208,8 +199,7 @@ class WaitingRoomActor:
     async def _start(self) -> None:
         if self._pool is None:
             self._pool, self._tenant_id = await open_event_pool(self._database_url, self._event_id)
-        if self._redis is None:
-            self._redis = redis.from_url(self._redis_url)
+        self._mirror.connect()
         assert self._tenant_id is not None
         await check_tenant_capacity(self._pool, tenant_id=self._tenant_id, event_id=self._event_id)
         await self._rebuild()
@@ -232,8 +222,7 @@ class WaitingRoomActor:
             room_row, place_rows = await load_waiting_room(connection, event_id=self._event_id)
         self._room = rebuild_waiting_room(room_row, place_rows)
         self._needs_rebuild = False
-        self._publish_everything = True
-        self._unpublished.clear()
+        self._mirror.republish_everything()
         log.info(
             "waiting room rebuilt",
             extra={
@@ -281,18 +270,6 @@ class WaitingRoomActor:
                 self._stock_waiting = True
                 self._enqueue(Request(RecordStock(stock=stock), None))
 
-    async def _drain_polls(self) -> list[int]:
-        """Join sequences the gateways saw polling since the last tick; none if Redis is down."""
-        assert self._redis is not None
-        try:
-            members = await self._redis.spop(
-                polls_key(str(self._event_id)), limits.FANS_PER_POLL_COMMAND_MAX
-            )
-        except RedisError as error:
-            log.warning("cannot drain polls", extra={"error": repr(error)})
-            return []
-        return [int(member) for member in members or ()]
-
     async def _serve(self, batch: list[Request]) -> None:
         if self._needs_rebuild:
             try:
@@ -305,35 +282,16 @@ class WaitingRoomActor:
                 )
                 return
         has_tick = any(isinstance(request.command, Tick) for request in batch)
-        polled = await self._drain_polls() if has_tick else []
+        polled = await self._mirror.drain_polls() if has_tick else []
         room = self._room
         assert room is not None and self._pool is not None and self._tenant_id is not None
         now_ms = self._clock()
-        changes: list[WaitingRoomChange] = []
-        rejections: list[Rejected | None] = []
-        for request in batch:
-            command = request.command
-            if isinstance(command, Tick):
-                self._tick_waiting = False
-                commands: list[WaitingRoomCommand] = tick_commands(room, polled, now_ms)
-            else:
-                if isinstance(command, RecordStock):
-                    self._stock_waiting = False
-                commands = [checked(command)]
-            rejection: Rejected | None = None
-            for each in commands:
-                decision = decide(room, each, now_ms)
-                if isinstance(decision, Rejected):
-                    rejection = decision
-                    continue
-                for change in decision:
-                    apply(room, change)
-                changes.extend(decision)
-            rejections.append(rejection)
+        self._note_turns_taken(batch)
+        changes, rejections = decide_batch(room, batch, polled, now_ms)
         if changes and not await self._commit(batch, changes, now_ms):
             return
-        self._unpublished |= published_sequences(changes, room)
-        await self._publish(now_ms)
+        self._mirror.note_committed(changes, room)
+        await self._mirror.publish(room, epoch=self._epoch, now_ms=now_ms)
         for request, rejection in zip(batch, rejections, strict=True):
             if request.future is not None and not request.future.done():
                 request.future.set_result(
@@ -368,34 +326,16 @@ class WaitingRoomActor:
             return False
         return True
 
-    async def _publish(self, now_ms: int) -> None:
-        """Write the committed room to Redis: the places it changed, or every place after a
-        rebuild; after a failure, every place the next time."""
-        room = self._room
-        assert room is not None and self._redis is not None
-        try:
-            await publish_room(
-                self._redis,
-                room,
-                event_id=str(self._event_id),
-                epoch=self._epoch,
-                access_secret=self._access_secret,
-                changed=None if self._publish_everything else self._unpublished,
-                now_ms=now_ms,
-            )
-        except RedisError as error:
-            self._publish_everything = True
-            self._unpublished.clear()
-            log.warning("waiting room publish failed", extra={"error": repr(error)})
-            return
-        self._publish_everything = False
-        self._unpublished.clear()
-
-    def _answer_all(self, batch: list[Request], rejection: Rejected) -> None:
+    def _note_turns_taken(self, batch: list[Request]) -> None:
+        """A tick or stock record in this batch is served: the next may wait in the inbox."""
         for request in batch:
             if isinstance(request.command, Tick):
                 self._tick_waiting = False
             if isinstance(request.command, RecordStock):
                 self._stock_waiting = False
+
+    def _answer_all(self, batch: list[Request], rejection: Rejected) -> None:
+        self._note_turns_taken(batch)
+        for request in batch:
             if request.future is not None and not request.future.done():
                 request.future.set_result(rejection)

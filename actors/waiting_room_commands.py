@@ -1,14 +1,16 @@
 """What the WaitingRoomActor makes of each request in a batch: the commands a tick runs, a join
-without the fan ids the engine would refuse (so one bad id fails alone), and the answer a request
-gets once its batch is committed.
+without the fan ids the engine would refuse (so one bad id fails alone), the batch decided and
+applied on the room in memory, and the answer a request gets once its batch is committed.
 """
 
 import secrets
 
-from actors.waiting_room_inbox import Request
+from actors.waiting_room_inbox import Request, Tick
 from engine import limits
 from engine.pre_queue_draw import SEED_MAX
 from engine.rejections import Reason, Rejected
+from engine.waiting_room.apply import apply
+from engine.waiting_room.changes import WaitingRoomChange
 from engine.waiting_room.commands import (
     AdmitFans,
     ExpireAccess,
@@ -17,6 +19,7 @@ from engine.waiting_room.commands import (
     RecordPolls,
     WaitingRoomCommand,
 )
+from engine.waiting_room.decide import decide
 from engine.waiting_room.state import WaitingRoom
 from engine.waiting_room.views import PlaceView, describe_place
 
@@ -50,6 +53,33 @@ def checked(command: WaitingRoomCommand) -> WaitingRoomCommand:
             presale_fan_ids=[fan_id for fan_id in command.presale_fan_ids if is_fan_id(fan_id)],
         )
     return command
+
+
+def decide_batch(
+    room: WaitingRoom, batch: list[Request], polled: list[int], now_ms: int
+) -> tuple[list[WaitingRoomChange], list[Rejected | None]]:
+    """Decide and apply each request's commands on `room`, in order (a tick's record the polls
+    of `polled`): the batch's changes, and for each request the last rejection of its commands,
+    or None."""
+    changes: list[WaitingRoomChange] = []
+    rejections: list[Rejected | None] = []
+    for request in batch:
+        command = request.command
+        if isinstance(command, Tick):
+            commands: list[WaitingRoomCommand] = tick_commands(room, polled, now_ms)
+        else:
+            commands = [checked(command)]
+        rejection: Rejected | None = None
+        for each in commands:
+            decision = decide(room, each, now_ms)
+            if isinstance(decision, Rejected):
+                rejection = decision
+                continue
+            for change in decision:
+                apply(room, change)
+            changes.extend(decision)
+        rejections.append(rejection)
+    return changes, rejections
 
 
 def answer_of(

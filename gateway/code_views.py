@@ -9,7 +9,8 @@ import msgspec
 
 from engine.inventory.codes import CodeDefinition, discounted
 from gateway.code_schemas import CodeView, DiscountView
-from gateway.schemas import CodeCheckView, FanTicketTypeView, format_moment
+from gateway.event_view_schemas import CodeCheckView, FanTicketTypeView
+from gateway.schemas import format_moment
 from persistence.code_reads import StoredCode
 from persistence.event_details import EventDetails
 

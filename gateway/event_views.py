@@ -6,7 +6,7 @@ One format per audience, built here only, so every route that shows an event sho
 from actors.inventory_figures import InventorySnapshot
 from engine.inventory.unit_counts import TicketTypeCounts
 from engine.price_phases import current_price_cents
-from gateway.schemas import (
+from gateway.event_view_schemas import (
     EventView,
     FanOnsaleView,
     FanTicketTypeView,
@@ -20,8 +20,8 @@ from gateway.schemas import (
     WaitingRoomSettingsView,
     WaitingRoomView,
     WaitListSettingsView,
-    format_moment,
 )
+from gateway.schemas import format_moment
 from gateway.stats_board import event_status
 from persistence.event_details import EventDetails, TicketTypeDetails
 

@@ -13,13 +13,9 @@ import msgspec
 from engine.commands import ChangeSaleSettings, ChangeTicketTypeSales
 from engine.limits import MILLISECONDS_PER_SECOND
 from engine.waiting_room.commands import ChangeWaitingRoomSettings
+from gateway.event_schemas import OnsalePatchBody, WaitingRoomPatchBody, WaitListPatchBody
 from gateway.exchange import invalid
-from gateway.schemas import (
-    EventStatus,
-    OnsalePatchBody,
-    WaitingRoomPatchBody,
-    WaitListPatchBody,
-)
+from gateway.schemas import EventStatus
 from persistence.event_details import EventDetails
 from persistence.event_repository import milliseconds_of
 

@@ -13,24 +13,19 @@ import msgspec
 
 from engine import limits
 from gateway.errors import ErrorCode
-from gateway.order_schemas import CheckoutView, OrderView, PayBody, RefundBody, WebhookAnswer
-from gateway.schemas import (
+from gateway.event_schemas import CreateEventBody, PatchEventBody
+from gateway.event_view_schemas import (
     CreatedEventView,
-    CreateEventBody,
     EventView,
-    HoldBody,
-    HoldView,
-    PatchEventBody,
-    QueueJoinBody,
-    QueueView,
     SeatmapView,
     VenueEventList,
     VenueEventView,
-    WaitListEntryView,
-    WaitListJoinBody,
-    WaitListJoinView,
 )
+from gateway.hold_schemas import HoldBody, HoldView
+from gateway.order_schemas import CheckoutView, OrderView, PayBody, RefundBody, WebhookAnswer
+from gateway.queue_schemas import QueueJoinBody, QueueView
 from gateway.stats_schemas import StatsView
+from gateway.wait_list_schemas import WaitListEntryView, WaitListJoinBody, WaitListJoinView
 
 
 class QueryParameter(msgspec.Struct, frozen=True, kw_only=True):

@@ -13,8 +13,8 @@ from engine.commands import ChangeTicketTypeSales, TicketTypeSalePatch
 from engine.inventory.configuration import TicketTypeDefinition, ticket_type_sale_problems
 from engine.rejections import Rejected
 from gateway.errors import ApiError, rejection_error
+from gateway.event_schemas import PricePhaseBody, TicketTypeBody, TicketTypePatchBody
 from gateway.exchange import invalid
-from gateway.schemas import PricePhaseBody, TicketTypeBody, TicketTypePatchBody
 from persistence.event_details import EventDetails
 from persistence.event_repository import (
     NewPricePhase,

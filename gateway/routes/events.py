@@ -12,9 +12,9 @@ from engine import limits
 from engine.inventory.codes import CodeDefinition
 from gateway.code_views import code_check, visible_ticket_type_ids, with_code
 from gateway.errors import ApiError, ErrorCode
+from gateway.event_view_schemas import CodeCheckView
 from gateway.event_views import fan_event_view, seatmap_view
 from gateway.exchange import authenticate, invalid, json_response, path_id
-from gateway.schemas import CodeCheckView
 from gateway.state import gateway_state
 from persistence.code_reads import load_code_by_text
 from persistence.event_details import EventDetails

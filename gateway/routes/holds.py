@@ -37,9 +37,10 @@ from gateway.exchange import (
     path_id,
     read_body,
 )
+from gateway.hold_schemas import HoldBody, HoldItemView, HoldStatus, HoldView
 from gateway.metrics import hold_outcome_series
 from gateway.routes.events import known_event
-from gateway.schemas import HoldBody, HoldItemView, HoldStatus, HoldView, format_moment
+from gateway.schemas import format_moment
 from gateway.state import gateway_state
 from persistence.event_details import EventDetails
 from persistence.hold_repository import StoredHold, load_hold

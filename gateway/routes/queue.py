@@ -28,8 +28,8 @@ from engine.waiting_room.state import PlaceState
 from engine.waiting_room.views import PlaceView
 from gateway.errors import ApiError, ErrorCode, rejection_error
 from gateway.exchange import authenticate, decode_body, json_response, path_id, read_body
+from gateway.queue_schemas import QueueJoinBody, QueueView
 from gateway.routes.events import known_event
-from gateway.schemas import QueueJoinBody, QueueView
 from gateway.state import gateway_state
 from persistence.code_reads import load_code_by_text
 from persistence.event_details import EventDetails

@@ -20,6 +20,8 @@ from engine.inventory.configuration import TicketKind
 from engine.rejections import Rejected
 from gateway.auth import Principal
 from gateway.errors import ApiError, ErrorCode, rejection_error
+from gateway.event_schemas import CreateEventBody, PatchEventBody
+from gateway.event_view_schemas import CreatedEventView, CreatedTicketTypeView, VenueEventList
 from gateway.event_views import venue_event_view
 from gateway.exchange import (
     VENUE_ROLES,
@@ -39,14 +41,7 @@ from gateway.onsale_changes import (
     given,
     onsale_change,
 )
-from gateway.schemas import (
-    CreatedEventView,
-    CreatedTicketTypeView,
-    CreateEventBody,
-    EventStatus,
-    PatchEventBody,
-    VenueEventList,
-)
+from gateway.schemas import EventStatus
 from gateway.state import gateway_state
 from gateway.stats_board import event_status
 from gateway.ticket_type_sales import (

@@ -25,8 +25,9 @@ from gateway.exchange import (
     read_body,
 )
 from gateway.routes.events import known_event
-from gateway.schemas import WaitListEntryView, WaitListJoinBody, WaitListJoinView, format_moment
+from gateway.schemas import format_moment
 from gateway.state import gateway_state
+from gateway.wait_list_schemas import WaitListEntryView, WaitListJoinBody, WaitListJoinView
 from persistence.event_details import EventDetails
 from persistence.located_ids import mint_located_id
 from persistence.tenancy import tenant_transaction

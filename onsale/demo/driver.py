@@ -18,14 +18,22 @@ import msgspec
 from gateway.auth import DEVELOPMENT_TENANT_ID, Role
 from gateway.parts import Parts
 from loadtests.running_system import sign
-from loadtests.scenario import GENERAL_KEY, RESERVED_KEY, Scenario, event_body, plan_fans
+from loadtests.scenario import (
+    GENERAL_KEY,
+    RESERVED_KEY,
+    FanPlan,
+    Scenario,
+    event_body,
+    plan_fans,
+)
 from onsale.demo.backlogs import DrainResult, drain_backlogs
 from onsale.demo.cpu_use import CpuMeter, SaleCpu
-from onsale.demo.fan import FanJourney, SaleFacts
+from onsale.demo.fan import FanJourney
 from onsale.demo.mailbox import Mailbox
 from onsale.demo.presale import VIP_KEY, code_body, code_uses, is_member, with_presale
 from onsale.demo.progress import Progress
 from onsale.demo.record import DriverRecord, Outcome, Step
+from onsale.demo.sale_facts import SaleFacts
 from onsale.demo.sale_watch import SaleWatch, Sample
 from onsale.demo.timed_client import TimedClient
 from onsale.demo.wait_list import WAIT_LIST_SETTINGS
@@ -137,10 +145,81 @@ def sale_facts_of(event: CreatedEvent, started_at: float) -> SaleFacts:
     )
 
 
+def fan_journeys(
+    scenario: Scenario,
+    plans: list[FanPlan],
+    fan_tokens: list[str],
+    *,
+    sale: SaleFacts,
+    client: TimedClient,
+    watch: SaleWatch,
+    record: DriverRecord,
+    started_at: float,
+) -> list[FanJourney]:
+    """One journey for each planned fan, signed in with its token; the scenario's fan-club
+    members queue and hold with the presale code."""
+    return [
+        FanJourney(
+            plan,
+            token=token,
+            sale=sale,
+            client=client,
+            watch=watch,
+            record=record,
+            started_at=started_at,
+            seed=scenario.seed,
+            member=is_member(scenario, plan),
+        )
+        for plan, token in zip(plans, fan_tokens, strict=True)
+    ]
+
+
 async def cpu_until_sold_out(meter: CpuMeter, watch: SaleWatch, record: DriverRecord) -> SaleCpu:
     """Every part's CPU from the opening of the meter to the sell-out."""
     await watch.sold_out.wait()
     return meter.stop(now=time.monotonic(), requests=record.count_answers())
+
+
+def cpu_of_the_sale(
+    metering: asyncio.Task[SaleCpu], meter: CpuMeter, record: DriverRecord
+) -> SaleCpu:
+    """The CPU to the sell-out once it came, or else to now, the last fan's end."""
+    if metering.done():
+        return metering.result()
+    metering.cancel()
+    return meter.stop(now=time.monotonic(), requests=record.count_answers())
+
+
+def note_unfinished_fans(record: DriverRecord, out_of_time: int, driver_errors: list[str]) -> None:
+    """Fans still on their way when the sale ran out of time, and journeys the driver broke,
+    count among the outcomes too."""
+    for _ in range(out_of_time):
+        record.note_outcome(Outcome.OUT_OF_TIME)
+    record.outcomes[Outcome.FAILED] += len(driver_errors)
+
+
+async def drain_after_sale(
+    parts: Parts, scenario: Scenario, event_id: str, progress: Progress
+) -> DrainResult:
+    """Wait for the event's mint and email backlogs, as long as the scenario allows."""
+    progress.set_phase("waiting for the mint and email backlogs")
+    return await drain_backlogs(
+        parts.database_url,
+        event_id,
+        timeout_s=scenario.drain_timeout_s,
+        on_backlog=progress.on_backlog,
+    )
+
+
+async def presale_code_uses_of(
+    client: TimedClient, event_id: str, venue_token: str
+) -> tuple[int, int] | None:
+    """The presale code's paid and live-hold uses in the venue's code listing; None when the
+    listing cannot be read or lacks the code."""
+    codes = await client.call(
+        Step.CODES, "GET", f"/v1/venue/events/{event_id}/codes", token=venue_token
+    )
+    return code_uses(codes.body) if codes.status == 200 else None
 
 
 async def run_sale(
@@ -172,21 +251,16 @@ async def run_sale(
             mailbox=mailbox,
             started_at=started_at,
         )
-        sale = sale_facts_of(event, started_at)
-        journeys = [
-            FanJourney(
-                plan,
-                token=token,
-                sale=sale,
-                client=client,
-                watch=watch,
-                record=record,
-                started_at=started_at,
-                seed=scenario.seed,
-                member=is_member(scenario, plan),
-            )
-            for plan, token in zip(plans, fan_tokens, strict=True)
-        ]
+        journeys = fan_journeys(
+            scenario,
+            plans,
+            fan_tokens,
+            sale=sale_facts_of(event, started_at),
+            client=client,
+            watch=watch,
+            record=record,
+            started_at=started_at,
+        )
         progress.set_phase("selling", started_at=started_at)
         meter = CpuMeter(system_pid)
         meter.start(now=time.monotonic(), requests=record.count_answers())
@@ -195,25 +269,11 @@ async def run_sale(
         try:
             out_of_time, driver_errors = await run_fans(journeys, scenario.sale_timeout_s)
             sale_s = time.monotonic() - started_at
-            if metering.done():
-                cpu = metering.result()
-            else:
-                metering.cancel()
-                cpu = meter.stop(now=time.monotonic(), requests=record.count_answers())
-            for _ in range(out_of_time):
-                record.note_outcome(Outcome.OUT_OF_TIME)
-            record.outcomes[Outcome.FAILED] += len(driver_errors)
-            progress.set_phase("waiting for the mint and email backlogs")
-            drain = await drain_backlogs(
-                parts.database_url,
-                event.event_id,
-                timeout_s=scenario.drain_timeout_s,
-                on_backlog=progress.on_backlog,
-            )
+            cpu = cpu_of_the_sale(metering, meter, record)
+            note_unfinished_fans(record, out_of_time, driver_errors)
+            drain = await drain_after_sale(parts, scenario, event.event_id, progress)
             await watch.read_once()
-            codes = await client.call(
-                Step.CODES, "GET", f"/v1/venue/events/{event.event_id}/codes", token=venue_token
-            )
+            presale_code_uses = await presale_code_uses_of(client, event.event_id, venue_token)
         finally:
             watching.cancel()
             metering.cancel()
@@ -228,5 +288,5 @@ async def run_sale(
         driver_errors=driver_errors[:DRIVER_ERRORS_KEPT],
         started_at_wall=started_at_wall,
         cpu=cpu,
-        presale_code_uses=code_uses(codes.body) if codes.status == 200 else None,
+        presale_code_uses=presale_code_uses,
     )

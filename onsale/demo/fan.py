@@ -5,7 +5,8 @@ A fan told SOLD_OUT on a hold while the event has not sold out watches the event
 again with what is left (released holds and declined payments bring tickets back), or, with the
 wait list on, joins it. A fan still in the queue leaves when a poll answers `sold_out`, some of
 them for the wait list; a shopper stops as soon as the venue sees every ticket sold. A fan's
-choices are drawn from a generator seeded by the fan's number.
+choices are drawn from a generator seeded by the fan's number; what they ask a hold for is
+`wanted_hold.py`'s.
 """
 
 import random
@@ -17,12 +18,13 @@ from typing import Any
 import msgspec
 
 from loadtests.scenario import Ending, FanPlan, Want
-from onsale.demo.presale import PRESALE_CODE, VIP_QUANTITY
 from onsale.demo.queue_pace import is_stalled, observed_eta_s, poll_delay_s
 from onsale.demo.record import TRANSPORT_FAILURE, DriverRecord, Outcome, Step
+from onsale.demo.sale_facts import SaleFacts
 from onsale.demo.sale_watch import SaleWatch
 from onsale.demo.timed_client import Answer, Lane, TimedClient
 from onsale.demo.wait_list import WAIT_LIST_SHARE, WaitListSpot
+from onsale.demo.wanted_hold import WantedHold, adjacent_available_runs
 
 PAYING_CARD = "4242424242424242"
 DECLINING_CARD = "4000000000000002"
@@ -62,35 +64,9 @@ class CheckedOut(msgspec.Struct, frozen=True, kw_only=True):
 CheckOutStep = Callable[[], Awaitable["CheckedOut | Outcome | None"]]
 
 
-class SaleFacts(msgspec.Struct, frozen=True, kw_only=True):
-    """What a fan knows of the event from its page: where it is and when it opens."""
-
-    event_id: str
-    general_id: str | None
-    reserved_id: str | None
-    opens_at_monotonic: float
-    vip_id: str | None = None
-
-
 def is_transient(answer: Answer) -> bool:
     """No answer, or one that says to come back later: a fan keeps refreshing."""
     return answer.status == TRANSPORT_FAILURE or answer.status == 429 or answer.status >= 500
-
-
-def adjacent_available_runs(seatmap: dict[str, Any], quantity: int) -> list[list[str]]:
-    """Every run of `quantity` side-by-side available seats on the map, as seat ids."""
-    runs = []
-    for section in seatmap["sections"]:
-        for row in section["rows"]:
-            streak: list[str] = []
-            for seat in row["seats"]:
-                if seat["status"] != "available":
-                    streak = []
-                    continue
-                streak.append(f"{section['id']}-{row['id']}-{seat['n']}")
-                if len(streak) >= quantity:
-                    runs.append(streak[-quantity:])
-    return runs
 
 
 class FanJourney:
@@ -115,14 +91,8 @@ class FanJourney:
         self._record = record
         self._started_at = started_at
         self._random = random.Random(seed * 1_000_003 + plan.number)
-        self._want = plan.want
-        self._quantity = plan.quantity
-        self._section = plan.section
-        self._contiguous = True
+        self._wanted = WantedHold(plan, sale, member=member)
         self._access_token = ""
-        # A fan-club member queues with the presale code and holds VIP with it first.
-        self._code = PRESALE_CODE if member else None
-        self._wants_vip = member and sale.vip_id is not None
 
     async def run(self) -> None:
         arrives_at = self._started_at + self._plan.arrives_after_s
@@ -157,13 +127,13 @@ class FanJourney:
             "POST",
             f"/v1/events/{self._sale.event_id}/queue",
             token=self._token,
-            body={"code": self._code} if self._code else None,
+            body={"code": self._wanted.code} if self._wanted.code else None,
         )
         if answer.status != 200:
             return Outcome.FAILED
         self._record.fans_arrived += 1
         place = answer.body
-        if self._code:
+        if self._wanted.code:
             self._record.presale.members_queued += 1
         stalls = 0
         seen_eta_s: float | None = None
@@ -172,7 +142,7 @@ class FanJourney:
             match place["state"]:
                 case "admitted":
                     self._access_token = place["access_token"]
-                    if self._code and time.monotonic() < self._sale.opens_at_monotonic:
+                    if self._wanted.code and time.monotonic() < self._sale.opens_at_monotonic:
                         self._record.presale.members_admitted_early += 1
                     return None
                 case "expired":
@@ -242,7 +212,7 @@ class FanJourney:
         for _ in range(HOLD_ATTEMPTS_MAX):
             if self._watch.sold_out.is_set():
                 return Outcome.LEFT_SOLD_OUT
-            body = await self._hold_body()
+            body = await self._wanted.body(self._pick_seats)
             async with self._client.connection(Lane.PURCHASE, Step.HOLD):
                 answer = await self._client.call(
                     Step.HOLD,
@@ -263,11 +233,11 @@ class FanJourney:
                         return await self._check_out(answer.body)
             if answer.status == 201:
                 return await self._abandon(answer.body["hold_id"])
-            if self._wants_vip and answer.code in VIP_REFUSALS:
-                self._wants_vip = False
+            if self._wanted.wants_vip and answer.code in VIP_REFUSALS:
+                self._wanted.wants_vip = False
                 continue
-            if self._code and answer.code in CODE_REFUSALS:
-                self._code = None
+            if self._wanted.code and answer.code in CODE_REFUSALS:
+                self._wanted.code = None
                 continue
             if answer.code == "SOLD_OUT" and self._wants_wait_list():
                 # Returned stock goes to the wait list first; the others watch the event page,
@@ -281,7 +251,7 @@ class FanJourney:
         """Change the request or wait as the refusal suggests; False when the fan gives up."""
         match refusal.code:
             case "SEAT_UNAVAILABLE":
-                self._want = Want.BEST_AVAILABLE
+                self._wanted.want = Want.BEST_AVAILABLE
                 return True
             case "SOLD_OUT":
                 return await self._wait_for_tickets_to_come_back()
@@ -304,67 +274,18 @@ class FanJourney:
             if answer.status == 200:
                 available = {row["id"]: row["available"] for row in answer.body["ticket_types"]}
                 if any(available.values()):
-                    self._settle_for_what_is_left(available)
+                    self._wanted.settle_for_what_is_left(available)
                     return True
             wait_s = min(RECHECK_MAX_S, wait_s * 2)
         return False
 
-    def _settle_for_what_is_left(self, available: dict[str, int]) -> None:
-        """Any seats rather than side by side, in any section, of whichever kind is left, and
-        no more of them than are left."""
-        self._contiguous = False
-        self._section = None
-        if self._want is Want.NAMED_SEATS:
-            self._want = Want.BEST_AVAILABLE
-        general = available.get(self._sale.general_id or "", 0)
-        reserved = available.get(self._sale.reserved_id or "", 0)
-        wants_general = self._want is Want.GENERAL
-        if wants_general and general == 0 and reserved > 0:
-            self._want = Want.BEST_AVAILABLE
-        elif not wants_general and reserved == 0 and general > 0:
-            self._want = Want.GENERAL
-        left = general if self._want is Want.GENERAL else reserved
-        if 0 < left < self._quantity:
-            self._quantity = left
-
-    async def _hold_body(self) -> dict[str, Any]:
-        """What the fan asks for; a member's presale code goes with it while it may help: for
-        VIP, and for anything before the opening."""
-        body = await self._wanted()
-        if self._code and (self._wants_vip or time.monotonic() < self._sale.opens_at_monotonic):
-            body["code"] = self._code
-        return body
-
-    async def _wanted(self) -> dict[str, Any]:
-        if self._wants_vip:
-            return {"items": [{"ticket_type_id": self._sale.vip_id, "quantity": VIP_QUANTITY}]}
-        if self._want is Want.GENERAL and self._sale.general_id is not None:
-            items = [{"ticket_type_id": self._sale.general_id, "quantity": self._quantity}]
-            return {"items": items}
-        if self._want is Want.NAMED_SEATS:
-            seats = await self._pick_seats()
-            if seats:
-                return {"seats": seats}
-            self._want = Want.BEST_AVAILABLE
-        if self._sale.reserved_id is None:
-            items = [{"ticket_type_id": self._sale.general_id, "quantity": self._quantity}]
-            return {"items": items}
-        best: dict[str, Any] = {
-            "ticket_type_id": self._sale.reserved_id,
-            "quantity": self._quantity,
-            "contiguous": self._contiguous,
-        }
-        if self._section is not None:
-            best["section"] = self._section
-        return {"best_available": best}
-
-    async def _pick_seats(self) -> list[str]:
+    async def _pick_seats(self, quantity: int) -> list[str]:
         answer = await self._client.call(
             Step.SEATMAP, "GET", f"/v1/events/{self._sale.event_id}/seatmap", token=self._token
         )
         if answer.status != 200:
             return []
-        runs = adjacent_available_runs(answer.body, self._quantity)
+        runs = adjacent_available_runs(answer.body, quantity)
         return self._random.choice(runs) if runs else []
 
     async def _check_out(self, hold: dict[str, Any]) -> CheckedOut | Outcome | None:

@@ -20,8 +20,8 @@ from onsale.demo.report import (
     promise_rows,
     report_pace_rows,
     sale_rows,
-    statuses_text,
 )
+from onsale.demo.step_figures import statuses_text
 from onsale.demo.svg_charts import Series, line_chart
 
 REPORTS_DIRECTORY = "reports"

@@ -7,6 +7,7 @@ answers, outcomes) come from the driver. The HTML report (`html_report.py`) rend
 """
 
 import collections
+import datetime
 import math
 
 import msgspec
@@ -22,23 +23,14 @@ from onsale.demo.cpu_use import SaleCpu
 from onsale.demo.driver import SaleRun
 from onsale.demo.pace_report import WaitListFigures, pace_rows
 from onsale.demo.presale import VIP_KEY, PresaleFigures, members, presale_rows, vip_capacity
-from onsale.demo.record import REPORTED_STEPS, DriverRecord, summarize_latencies
+from onsale.demo.record import REPORTED_STEPS, DriverRecord
 from onsale.demo.sale_watch import Sample
 from onsale.demo.sold_out_notice import (
     SoldOutNotice,
     measure_sold_out_notice,
     room_waiting_after,
 )
-
-
-class StepFigures(msgspec.Struct, frozen=True, kw_only=True):
-    step: str
-    answers: int
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
-    wait_p99_ms: float
-    by_status: dict[int, int]
+from onsale.demo.step_figures import StepFigures, latency_table, step_figures
 
 
 class DemoReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -106,30 +98,9 @@ def holds_per_second(moments_s: list[float]) -> tuple[float, int]:
     return average, busiest
 
 
-def step_figures(record: DriverRecord) -> list[StepFigures]:
-    """Each reported step's latencies and answers, as the fans saw them."""
-    summaries = record.latency_summaries()
-    return [
-        StepFigures(
-            step=str(step),
-            answers=summaries[step].count,
-            p50_ms=summaries[step].p50_ms,
-            p99_ms=summaries[step].p99_ms,
-            max_ms=summaries[step].max_ms,
-            wait_p99_ms=summarize_latencies(record.waits_ms[step]).p99_ms,
-            by_status={
-                status: count
-                for (answer_step, status), count in sorted(record.answers.items())
-                if answer_step == step
-            },
-        )
-        for step in REPORTED_STEPS
-    ]
-
-
-def build_report(run: SaleRun, facts: SystemFacts, *, email_files: int) -> DemoReport:
-    record = run.record
-    invariants = count_invariants(
+def promises_kept(record: DriverRecord, facts: SystemFacts) -> Invariants:
+    """What the fans were told, checked against what the system stored and charged."""
+    return count_invariants(
         ticket_types=facts.ticket_types,
         extra_tickets_on_seats=facts.extra_tickets_on_seats,
         acknowledged_hold_ids=set(record.acknowledged_hold_ids),
@@ -139,6 +110,25 @@ def build_report(run: SaleRun, facts: SystemFacts, *, email_files: int) -> DemoR
         stored_orders=facts.stored_orders,
         charges=facts.charges,
     )
+
+
+def sold_out_notice_of(run: SaleRun, sold_out_at: datetime.datetime | None) -> SoldOutNotice | None:
+    """How soon the fans still waiting heard of the sell-out at `sold_out_at` (None: it did not
+    sell out)."""
+    return measure_sold_out_notice(
+        run.record.told_sold_out_at_s,
+        never_told=run.record.stopped_while_waiting,
+        sold_out_at=sold_out_at,
+        room_waiting_after_bound=room_waiting_after(
+            [(sample.at_s, sample.waiting + sample.pre_queue) for sample in run.samples],
+            run.sold_out_seen_at_s,
+        ),
+    )
+
+
+def build_report(run: SaleRun, facts: SystemFacts, *, email_files: int) -> DemoReport:
+    record = run.record
+    invariants = promises_kept(record, facts)
     sale = facts.sale
     time_to_sell_out_s = None
     if invariants.sold_out and sale.last_paid_at is not None:
@@ -188,15 +178,7 @@ def build_report(run: SaleRun, facts: SystemFacts, *, email_files: int) -> DemoR
         samples=run.samples,
         hold_moments_s=record.hold_acknowledged_at_s,
         cpu=run.cpu,
-        sold_out_notice=measure_sold_out_notice(
-            record.told_sold_out_at_s,
-            never_told=record.stopped_while_waiting,
-            sold_out_at=sale.last_paid_at if invariants.sold_out else None,
-            room_waiting_after_bound=room_waiting_after(
-                [(sample.at_s, sample.waiting + sample.pre_queue) for sample in run.samples],
-                run.sold_out_seen_at_s,
-            ),
-        ),
+        sold_out_notice=sold_out_notice_of(run, sale.last_paid_at if invariants.sold_out else None),
         wait_list=WaitListFigures(
             joins=record.wait_list_joins,
             offers=record.wait_list_offers,
@@ -217,11 +199,6 @@ def presale_figures(run: SaleRun, facts: SystemFacts) -> PresaleFigures:
         code_uses=None if uses is None else uses[0],
         code_held=None if uses is None else uses[1],
     )
-
-
-def statuses_text(by_status: dict[int, int]) -> str:
-    """`200: 1,234, 409: 56`; status 0 stands for no answer at all."""
-    return ", ".join(f"{status or 'none'}: {count:,}" for status, count in by_status.items())
 
 
 def correlation_text(value: float | None) -> str:
@@ -271,27 +248,6 @@ def sale_rows(report: DemoReport) -> list[tuple[str, str]]:
             f"{report.requests:,}; {report.server_errors:,} answered 5xx or not at all",
         ),
     ]
-
-
-def latency_table(report: DemoReport) -> Table:
-    table = Table(
-        title="latency by step (ms; queued: waiting for one of the driver's connections)",
-        title_justify="left",
-        min_width=60,
-    )
-    for name in ("step", "answers", "p50", "p99", "max", "queued p99", "statuses"):
-        table.add_column(name, justify="left" if name in ("step", "statuses") else "right")
-    for figures in report.steps:
-        table.add_row(
-            figures.step,
-            f"{figures.answers:,}",
-            f"{figures.p50_ms:,.1f}",
-            f"{figures.p99_ms:,.1f}",
-            f"{figures.max_ms:,.1f}",
-            f"{figures.wait_p99_ms:,.1f}",
-            statuses_text(figures.by_status),
-        )
-    return table
 
 
 def fairness_rows(fairness: Fairness) -> list[tuple[str, str]]:
@@ -372,7 +328,7 @@ def print_report(console: Console, report: DemoReport, html_path: str) -> None:
     console.rule("onsale demo: report")
     console.print(figure_table("the sale", sale_rows(report)))
     console.print(figure_table("the presale, before the opening", presale_rows(report.presale)))
-    console.print(latency_table(report))
+    console.print(latency_table(report.steps))
     pace = report_pace_rows(report)
     console.print(figure_table("pace and cost, from the opening to the sell-out", pace))
     console.print(figure_table("admission fairness", fairness_rows(report.fairness)))

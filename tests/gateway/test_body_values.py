@@ -11,7 +11,9 @@ from hypothesis import strategies
 
 from engine import limits
 from gateway.body_values import escapes_nul, moment_fields, moment_out_of_range, nul_path
-from gateway.schemas import CreateEventBody, HoldBody, PatchEventBody, format_moment
+from gateway.event_schemas import CreateEventBody, PatchEventBody
+from gateway.hold_schemas import HoldBody
+from gateway.schemas import format_moment
 from gateway.ticket_schemas import OfflineScansBody
 
 NUL = "\x00"

@@ -7,7 +7,7 @@ import datetime
 import msgspec
 import pytest
 
-from gateway.schemas import CreateEventBody
+from gateway.event_schemas import CreateEventBody
 from loadtests.scenario import (
     ROW_SEATS,
     SECTION_ROWS,

@@ -5,12 +5,12 @@ import pathlib
 
 import pytest
 
-from onsale.demo.fan import adjacent_available_runs
 from onsale.demo.mailbox import Mailbox
 from onsale.demo.progress import recent_rate
 from onsale.demo.queue_pace import is_stalled, observed_eta_s, poll_delay_s
 from onsale.demo.record import DriverRecord, Step, percentile, summarize_latencies
 from onsale.demo.timed_client import Answer, retry_delay_s
+from onsale.demo.wanted_hold import adjacent_available_runs
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,10 @@ import pytest
 
 from loadtests.scenario import Ending, FanPlan, Want
 from onsale.demo import queue_pace
-from onsale.demo.fan import FanJourney, SaleFacts
+from onsale.demo.fan import FanJourney
 from onsale.demo.mailbox import Mailbox
 from onsale.demo.record import DriverRecord, Outcome, Step
+from onsale.demo.sale_facts import SaleFacts
 from onsale.demo.sale_watch import SaleWatch
 from onsale.demo.timed_client import Answer, Lane, TimedClient
 
