@@ -80,9 +80,19 @@ class Sale:
         self.access_token = ""
         self.queue_id = ""
         if waiting_room:
-            with system.client(self.fan) as client:
-                self.queue_id = client.post(f"/v1/events/{self.event_id}/queue").json()["queue_id"]
+            wait_for(self.joins, "the queue's join", time.monotonic(), RECOVERY_BOUND_S)
             wait_for(self.polls, "admission", time.monotonic(), RECOVERY_BOUND_S)
+
+    def joins(self) -> bool:
+        """The fan takes a place; a 503 (the event's room starting on a busy machine) changed
+        nothing and is sent again, as a fan's app does."""
+        with self.system.client(self.fan) as client:
+            answer = client.post(f"/v1/events/{self.event_id}/queue")
+        if answer.status_code == 503:
+            return False
+        assert answer.status_code == 200, answer.text
+        self.queue_id = answer.json()["queue_id"]
+        return True
 
     def polls(self) -> bool:
         """The fan's place answers from Redis; once admitted, it carries the access token."""
