@@ -42,9 +42,10 @@ class ScanRecord(msgspec.Struct, frozen=True, kw_only=True):
     seat: str | None
 
 
+# The issue rounded up to the millisecond, so a check-in is never recorded before it.
 LOCK_TICKET = """
 SELECT tickets.id, tickets.event_id, tickets.status, tickets.ticket_type_id, seats.label AS seat,
-       floor(extract(epoch FROM tickets.issued_at) * 1000)::bigint AS issued_at_ms
+       ceil(extract(epoch FROM tickets.issued_at) * 1000)::bigint AS issued_at_ms
 FROM tickets LEFT JOIN seats ON seats.id = tickets.seat_id
 WHERE tickets.id = $1
 FOR UPDATE OF tickets
