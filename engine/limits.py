@@ -322,6 +322,18 @@ DEVICE_ID_CHARACTERS_MAX = 100
 SCAN_MANIFEST_TICKETS_DEFAULT = 1_000
 SCAN_MANIFEST_TICKETS_MAX = 5_000
 OFFLINE_SCANS_PER_UPLOAD_MAX = 500
+# The door. A scan made offline counts only inside the event's door window: from the sale's opening
+# to this long after the event ends. A gateway keeps this many tickets' public code keys (they
+# never change); a scanner device's last use is written at most once per interval, so a busy gate
+# costs one write every few seconds, not one per scan.
+DOOR_WINDOW_AFTER_END_MS = 21_600_000
+CODE_PUBLIC_KEYS_CACHED_MAX = 100_000
+DEVICE_SEEN_INTERVAL_MS = 5_000
+DEVICE_NAME_CHARACTERS_MAX = 100
+DEVICE_EVENTS_MAX = 100
+DEVICE_ZONES_MAX = 50
+ZONE_ID_CHARACTERS_MAX = 40
+DEVICES_LISTED_MAX = 1_000
 TRANSFER_COOLDOWN_MS = 3_600_000
 TRANSFERS_PER_FAN_PER_DAY_MAX = 10
 TRANSFER_LIMIT_WINDOW_MS = 86_400_000

@@ -53,6 +53,21 @@ class QrView(Response):
     rotates_every_s: int
 
 
+class CodeKeyView(Response):
+    """What the owner's app needs to show valid codes with no network: `signing_key` is the
+    ticket's Ed25519 seed (RFC 8032, base64url), `public_key` its public key. A code is
+    `tq2.<ticket_id>.<step>.<signature>`, the signature (base64url, no padding) over
+    `tq2.<ticket_id>.<step>`, a step being floor(unix milliseconds / (qr_step_s * 1000)); a gate
+    accepts `qr_skew_steps` steps either side of its own. Keep the key on the device only."""
+
+    ticket_id: str
+    payload_version: str
+    signing_key: str
+    public_key: str
+    qr_step_s: int
+    qr_skew_steps: int
+
+
 class TransferBody(Request):
     """The recipient is `to_user_id` (a token's `sub`) of `to_tenant_id`."""
 
@@ -84,7 +99,8 @@ class OfflineScanBody(Request):
 
 
 class OfflineScansBody(Request):
-    """Scans a gate made while offline, each with the moment it was made."""
+    """Scans a gate made while offline, each with the moment it was made. With a device token,
+    the scans are recorded as the registered device's, whatever `device_id` says."""
 
     device_id: DeviceId
     scans: Annotated[
@@ -103,7 +119,10 @@ class OfflineScanView(Response):
 class OfflineScansView(Response):
     """One result per uploaded scan, in the order sent. Scans are applied in the order they were
     made, so of two scans of one ticket the earlier admits and the later is a duplicate
-    (`already_checked_in`), as is any scan of a ticket already admitted elsewhere."""
+    (`already_checked_in`), as is any scan of a ticket already admitted elsewhere. A scan counts
+    only when made inside the event's door window (`outside_door_window`), not after the upload
+    (`scanned_after_upload`), not before its ticket was issued (`before_ticket_issued`), and with
+    the code of its moment (`code_step_mismatch`); a rejected scan changes nothing."""
 
     event_id: str
     admitted: int
@@ -112,20 +131,21 @@ class OfflineScansView(Response):
 
 
 class ManifestTicketView(Response):
-    """`qr_key` (base64url) is the key of the ticket's codes: HMAC-SHA256 over
-    `tq1.<ticket_id>.<step>`, a step being floor(unix seconds / qr_step_s)."""
+    """`public_key` (base64url) is the ticket's Ed25519 public key: a code
+    `tq2.<ticket_id>.<step>.<signature>` is the ticket's when the signature verifies with it over
+    `tq2.<ticket_id>.<step>`, a step being floor(unix seconds / qr_step_s). It can make no code."""
 
     ticket_id: str
     ticket_type_id: str
     seat: str | None
     status: Literal["valid", "locked", "checked_in"]
-    qr_key: str
+    public_key: str
 
 
 class ScanManifestView(Response):
     """A page of the event's current tickets for gates that lose their connection; admit a code
-    only when its MAC verifies, its step is within `qr_skew_steps` of the gate's and the ticket is
-    `valid`, then upload what was scanned."""
+    only when its signature verifies with the ticket's public key, its step is within
+    `qr_skew_steps` of the gate's and the ticket is `valid`, then upload what was scanned."""
 
     event_id: str
     generated_at: str

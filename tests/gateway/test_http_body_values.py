@@ -299,6 +299,10 @@ class Sale:
                     }
                 ],
             ),
+            "POST /v1/venue/devices": (
+                "/v1/venue/devices",
+                [{"name": "North gate", "event_ids": [event_id], "zones": ["GA"]}],
+            ),
             "POST /v1/venue/events/{event_id}/comps": (
                 f"/v1/venue/events/{event_id}/comps",
                 [
