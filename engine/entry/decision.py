@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import msgspec
 
 from engine.admission import STATUS_REFUSALS, VERDICT_REFUSALS, ScanReason
-from engine.entry.policy import EntryPolicy, may_pass
+from engine.entry.policy import EntryPolicy, has_zone, may_pass
 from engine.entry.presence import (
     NEVER_ENTERED,
     Direction,
@@ -72,7 +72,7 @@ def decide_entry(
     refusal = VERDICT_REFUSALS[verdict] or ENTRY_STATUS_REFUSALS[status]
     if refusal is not None:
         return refusal
-    if scan.zone is not None and scan.zone not in {zone.zone_id for zone in policy.zones}:
+    if scan.zone is not None and not has_zone(policy, scan.zone):
         return ScanReason.UNKNOWN_ZONE
     if not may_pass(policy, ticket_zone, scan.zone):
         return ScanReason.WRONG_ZONE
