@@ -5,7 +5,8 @@ ticket); a scan uploaded after the fact must also have been made inside the even
 before its upload, and after the ticket was issued; then the ticket's status decides, through
 `STATUS_REFUSALS`: only a status the state machine lets check in admits. Add a status to the
 state machine and this table fails at import until it says why that status is refused at the
-gate. Entry policies (zones, re-entry) belong in `decide_scan`, after the status.
+gate. An event's entry policy (zones, re-entry) is decided on top of these tables in
+engine.entry.
 """
 
 import enum
@@ -40,6 +41,13 @@ class ScanReason(enum.StrEnum):
     LOCKED = "locked"
     TICKET_EXPIRED = "ticket_expired"
     CANCELLED = "cancelled"
+    UNKNOWN_ZONE = "unknown_zone"
+    WRONG_ZONE = "wrong_zone"
+    ALREADY_INSIDE = "already_inside"
+    NOT_INSIDE = "not_inside"
+    REENTRY_DISABLED = "reentry_disabled"
+    REENTRY_LIMIT = "reentry_limit"
+    REENTRY_COOLDOWN = "reentry_cooldown"
 
 
 UNREADABLE_REFUSALS: dict[Unreadable, ScanReason] = {

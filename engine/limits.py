@@ -340,6 +340,15 @@ TRANSFER_LIMIT_WINDOW_MS = 86_400_000
 TRANSFERS_PER_CHAIN_BATCH_MAX = 64
 TRANSFER_ERROR_CHARACTERS_MAX = 2_000
 TICKET_NOTE_CHARACTERS_MAX = 1_000
+# The door's entry policy: a few zones, named like ticket type ids; a ticket that went out of a
+# zone may come back after a cooldown of up to a day, a bounded number of times. Re-entry enabled
+# without a maximum allows the most there is.
+ZONES_PER_EVENT_MAX = 50
+ZONE_ID_CHARACTERS_MAX = 64
+REENTRY_COOLDOWN_S_MIN = 0
+REENTRY_COOLDOWN_S_MAX = 86_400
+REENTRIES_PER_ZONE_MIN = 0
+REENTRIES_PER_ZONE_MAX = 100
 # Unused tickets expire a day after their event ends; the Supervisor sweeps every round, a bounded
 # number per tenant each time.
 TICKETS_EXPIRE_AFTER_EVENT_ENDS_MS = 86_400_000
@@ -385,3 +394,5 @@ assert STRIPE_CALL_TIMEOUT_MS <= REQUEST_BUDGET_MS
 assert QR_STEP_MS * QR_CLOCK_SKEW_STEPS < TRANSFER_COOLDOWN_MS
 assert SCAN_MANIFEST_TICKETS_DEFAULT <= SCAN_MANIFEST_TICKETS_MAX
 assert TRANSFER_COOLDOWN_MS < TRANSFER_LIMIT_WINDOW_MS
+assert REENTRY_COOLDOWN_S_MIN < REENTRY_COOLDOWN_S_MAX
+assert REENTRIES_PER_ZONE_MIN < REENTRIES_PER_ZONE_MAX
