@@ -332,7 +332,6 @@ DEVICE_SEEN_INTERVAL_MS = 5_000
 DEVICE_NAME_CHARACTERS_MAX = 100
 DEVICE_EVENTS_MAX = 100
 DEVICE_ZONES_MAX = 50
-ZONE_ID_CHARACTERS_MAX = 40
 DEVICES_LISTED_MAX = 1_000
 TRANSFER_COOLDOWN_MS = 3_600_000
 TRANSFERS_PER_FAN_PER_DAY_MAX = 10
@@ -349,6 +348,9 @@ REENTRY_COOLDOWN_S_MIN = 0
 REENTRY_COOLDOWN_S_MAX = 86_400
 REENTRIES_PER_ZONE_MIN = 0
 REENTRIES_PER_ZONE_MAX = 100
+# An offline upload replays, for each ticket it names, the ticket's scans from its earliest
+# uploaded one on; a ticket with more than this many there is refused rather than replayed in part.
+ENTRY_SCANS_REPLAYED_PER_TICKET_MAX = 1_000
 # Unused tickets expire a day after their event ends; the Supervisor sweeps every round, a bounded
 # number per tenant each time.
 TICKETS_EXPIRE_AFTER_EVENT_ENDS_MS = 86_400_000

@@ -34,6 +34,23 @@ assert {status for status, refusal in ENTRY_STATUS_REFUSALS.items() if refusal i
 } | {TicketStatus.CHECKED_IN}, "a status reaches the gate when it can check in or already has"
 
 
+# The reasons decided on the ticket's row under the entry policy, which a later scan made earlier
+# can change; any other refusal (the code, the door window, the ticket's issue) is final.
+REPLAYED_REASONS = frozenset(
+    {refusal for refusal in ENTRY_STATUS_REFUSALS.values() if refusal is not None}
+    | {
+        ScanReason.UNKNOWN_ZONE,
+        ScanReason.WRONG_ZONE,
+        ScanReason.ALREADY_CHECKED_IN,
+        ScanReason.ALREADY_INSIDE,
+        ScanReason.NOT_INSIDE,
+        ScanReason.REENTRY_DISABLED,
+        ScanReason.REENTRY_LIMIT,
+        ScanReason.REENTRY_COOLDOWN,
+    }
+)
+
+
 class GateScan(msgspec.Struct, frozen=True, kw_only=True):
     """One scan at a gate: the gate's zone (None at the main entrance) and which way it lets
     the ticket through."""

@@ -8,7 +8,7 @@ passed back over the barrier to a friend, which is a matter of how long it has b
 """
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import msgspec
 
@@ -73,3 +73,28 @@ def cross_gate(
     if last_out_at_ms is not None and at_ms - last_out_at_ms < reentry.cooldown_ms:
         return ScanReason.REENTRY_COOLDOWN
     return ZonePresence(inside=True, entries=presence.entries + 1, last_out_at_ms=last_out_at_ms)
+
+
+class RecordedPassage(msgspec.Struct, frozen=True, kw_only=True):
+    """An admitted scan as it is kept: its zone, its direction, the ticket's entry to the zone it
+    makes or ends, and when."""
+
+    zone: ZoneId
+    direction: Direction
+    entry_number: int
+    scanned_at_ms: int
+
+
+def presence_after(passages: Iterable[RecordedPassage]) -> dict[ZoneId, ZonePresence]:
+    """The presence a ticket's admitted scans leave, taken in the order they were made: where
+    the last passage of each zone left it, and when it last went out of each."""
+    presence: dict[ZoneId, ZonePresence] = {}
+    for passage in passages:
+        before = presence.get(passage.zone, NEVER_ENTERED)
+        going_out = passage.direction is Direction.OUT
+        presence[passage.zone] = ZonePresence(
+            inside=not going_out,
+            entries=passage.entry_number,
+            last_out_at_ms=passage.scanned_at_ms if going_out else before.last_out_at_ms,
+        )
+    return presence

@@ -8,7 +8,7 @@ whose final result differs from what its gate told at the time is a conflict for
 offline scans go through the same rules; the replay changes nothing and returns the outcome.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import msgspec
 
@@ -33,12 +33,14 @@ class RecordedScan(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ReplayedScan(msgspec.Struct, frozen=True, kw_only=True):
-    """A scan's final result: `reason` is None when it let the ticket through; `conflict` says
-    the gate told otherwise."""
+    """A scan's final result: `reason` is None when it let the ticket through, and `presence` is
+    then the ticket's presence in the scan's zone after it; `conflict` says the gate told
+    otherwise."""
 
     recorded: RecordedScan
     reason: ScanReason | None
     conflict: bool
+    presence: ZonePresence | None = None
 
 
 class Replay(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,11 +65,13 @@ def replay_scans(
     policy: EntryPolicy,
     ticket_zone: ZoneId | None,
     scans: Iterable[RecordedScan],
+    presence_before: Mapping[ZoneId, ZonePresence] | None = None,
 ) -> Replay:
-    """Each scan's final result and the ticket they leave, from `status` before the first scan."""
+    """Each scan's final result and the ticket they leave, from `status` and `presence_before`
+    (none, unless the replay starts after scans that stay as they are) before the first scan."""
     ordered = sorted(scans, key=lambda recorded: (recorded.scan.scanned_at_ms, recorded.scan_id))
     assert len({recorded.scan_id for recorded in ordered}) == len(ordered), "one record per scan"
-    presence: dict[ZoneId, ZonePresence] = {}
+    presence: dict[ZoneId, ZonePresence] = dict(presence_before or {})
     checked_in_at_ms = None
     replayed = []
     for recorded in ordered:
@@ -80,15 +84,18 @@ def replay_scans(
             scan=recorded.scan,
         )
         reason = None
+        after = None
         if isinstance(decision, Passage):
-            presence[decision.zone] = decision.presence
+            presence[decision.zone] = after = decision.presence
             if decision.moved is not None:
                 status = decision.moved.after
                 checked_in_at_ms = recorded.scan.scanned_at_ms
         else:
             reason = decision
         replayed.append(
-            ReplayedScan(recorded=recorded, reason=reason, conflict=reason != recorded.told)
+            ReplayedScan(
+                recorded=recorded, reason=reason, conflict=reason != recorded.told, presence=after
+            )
         )
     return Replay(
         scans=tuple(replayed),
