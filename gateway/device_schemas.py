@@ -9,19 +9,10 @@ from typing import Annotated
 from msgspec import Meta
 
 from engine import limits
-from gateway.schemas import Identifier, Request, Response
+from gateway.schemas import Identifier, Request, Response, ZoneId
 
 DeviceName = Annotated[
     str, Meta(min_length=1, max_length=limits.DEVICE_NAME_CHARACTERS_MAX, pattern=r"\S")
-]
-ZoneId = Annotated[
-    str,
-    Meta(
-        min_length=1,
-        max_length=limits.ZONE_ID_CHARACTERS_MAX,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
-        description="A zone of the venue, as the event's entry policy names it.",
-    ),
 ]
 
 

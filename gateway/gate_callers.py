@@ -9,6 +9,7 @@ row is read on every request, so a revoked device is refused at once by every ga
 import msgspec
 from fastapi import Request
 
+from engine.ids import ZoneId
 from gateway.auth import Principal, Role, bearer_token, unauthenticated
 from gateway.client_addresses import CLIENT_ADDRESS_SCOPE_KEY
 from gateway.errors import ApiError, ErrorCode
@@ -56,6 +57,20 @@ async def authenticate_gate(request: Request) -> GateCaller:
     )
     await state.rate_limiter.enforce(address, (RateLimitScope.FAN, principal.caller), now_ms=now_ms)
     return GateCaller(principal=principal, device=device)
+
+
+def check_gate_zone(caller: GateCaller, zone: ZoneId | None, *, field: str = "zone") -> None:
+    """A device registered with zones scans at those gates only: FORBIDDEN elsewhere, the main
+    entrance included (a scan that names no zone)."""
+    device = caller.device
+    if device is None or not device.zones or zone in device.zones:
+        return
+    where = "the main entrance" if zone is None else f"zone {zone!r}"
+    raise ApiError(
+        ErrorCode.FORBIDDEN,
+        message=f"this scanner device guards zones {', '.join(device.zones)}, not {where}",
+        details={"device_id": str(device.device_id), "field": field},
+    )
 
 
 async def gate_event(request: Request, caller: GateCaller, event_id: str) -> EventDetails:

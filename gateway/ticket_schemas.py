@@ -6,13 +6,15 @@ from these Structs; every ticket they show is a `TicketView`, the one format of 
 
 from typing import Annotated, Literal
 
+import msgspec
 from msgspec import Meta
 
 from engine import limits
 from engine.admission import ScanReason
 from engine.comps import CompReason
+from engine.entry.presence import Direction
 from gateway.order_schemas import TicketView
-from gateway.schemas import Identifier, Moment, Request, Response, SeatLabel
+from gateway.schemas import Identifier, Moment, Request, Response, SeatLabel, ZoneId
 
 UserId = Annotated[str, Meta(min_length=1, max_length=limits.USER_ID_CHARACTERS_MAX)]
 TenantId = Annotated[
@@ -76,9 +78,14 @@ class TransferBody(Request):
 
 
 class ScanBody(Request):
+    """`zone` is the gate's zone (left out at the main entrance), `direction` the way the gate
+    lets the ticket through."""
+
     event_id: Identifier
     payload: QrPayloadText
     device_id: DeviceId
+    zone: ZoneId | None = None
+    direction: Direction = Direction.IN
 
 
 class ScanView(Response):
@@ -91,11 +98,15 @@ class ScanView(Response):
     ticket_type_id: str | None
     seat: str | None
     scan_id: str
+    zone: str | None = None
+    direction: Direction = Direction.IN
 
 
 class OfflineScanBody(Request):
     payload: QrPayloadText
     scanned_at: Moment
+    zone: ZoneId | None = None
+    direction: Direction = Direction.IN
 
 
 class OfflineScansBody(Request):
@@ -114,20 +125,36 @@ class OfflineScanView(Response):
     result: ScanResult
     reason: ScanReason | None
     ticket_id: str | None
+    zone: str | None = None
+    direction: Direction = Direction.IN
+
+
+class ScanConflictView(Response):
+    """A scan recorded earlier whose result this upload changed: `told` is what its gate was told
+    (`admitted` or the reason), `now` its result after the earlier scans uploaded now."""
+
+    scan_id: str
+    ticket_id: str
+    scanned_at: str
+    told: str
+    now: str
 
 
 class OfflineScansView(Response):
-    """One result per uploaded scan, in the order sent. Scans are applied in the order they were
-    made, so of two scans of one ticket the earlier admits and the later is a duplicate
-    (`already_checked_in`), as is any scan of a ticket already admitted elsewhere. A scan counts
+    """One result per uploaded scan, in the order sent. Each ticket's scans, recorded and
+    uploaded, are replayed in the order they were made, so of two scans of one ticket the earlier
+    admits and the later is a duplicate (`already_checked_in`), however late either was
+    uploaded; a recorded scan whose result that changes is listed in `conflicts`. A scan counts
     only when made inside the event's door window (`outside_door_window`), not after the upload
     (`scanned_after_upload`), not before its ticket was issued (`before_ticket_issued`), and with
-    the code of its moment (`code_step_mismatch`); a rejected scan changes nothing."""
+    the code of its moment (`code_step_mismatch`); a rejected scan changes nothing. A scan the
+    ticket already has from the same device is not recorded twice."""
 
     event_id: str
     admitted: int
     rejected: int
     results: list[OfflineScanView]
+    conflicts: list[ScanConflictView] = msgspec.field(default_factory=list)
 
 
 class ManifestTicketView(Response):

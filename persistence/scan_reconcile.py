@@ -103,7 +103,7 @@ def _recorded(row: asyncpg.Record) -> RecordedScan:
 
 
 def _same_scan(row: asyncpg.Record, request: ScanRequest) -> bool:
-    return (
+    return bool(
         row["offline"]
         and row["device_id"] == request.device_id
         and row["scanned_at_ms"] == request.scanned_at_ms

@@ -5,11 +5,13 @@ Verifying needs only the ticket's public key, which never changes, so a gateway 
 has read in a bounded least-recently-used cache and a busy gate costs one transaction per scan.
 What the code alone decides (unreadable, another event's, unknown, forged, stale, an upload made
 outside the door window or after its upload) is recorded as a refusal without touching the
-ticket; only a genuine code reaches the ticket's locked row.
+ticket; only a genuine code reaches the ticket's locked row. An offline upload is reconciled
+ticket by ticket with what the gates recorded (persistence/scan_reconcile.py).
 """
 
 import collections
 import uuid
+from collections.abc import Sequence
 
 import asyncpg
 import msgspec
@@ -22,10 +24,13 @@ from engine.admission import (
     uploaded_scan_refusal,
     verdict_refusal,
 )
+from engine.entry.presence import Direction
+from engine.ids import ZoneId
 from engine.ticket_qr import Unreadable, read_qr
 from persistence.admissions import ScanRecord, ScanRequest, record_scan
 from persistence.event_details import EventDetails
 from persistence.located_ids import event_number_of
+from persistence.scan_reconcile import ScanConflict, reconcile_ticket
 from persistence.tenancy import tenant_transaction
 from persistence.ticket_keys import load_public_keys
 from services.ticket_codes import verify_code
@@ -64,6 +69,8 @@ class GateScan(msgspec.Struct, frozen=True, kw_only=True):
     device_id: str
     scanned_by: str
     uploaded_at_ms: int | None = None
+    zone: ZoneId | None = None
+    direction: Direction = Direction.IN
 
 
 class Verified(msgspec.Struct, frozen=True, kw_only=True):
@@ -116,12 +123,8 @@ async def verify_scan(
     return Verified(ticket_id=ticket_id, refusal=verdict_refusal(verdict, uploaded=uploaded))
 
 
-async def scan_code(
-    pool: asyncpg.Pool, keys: PublicKeyCache, details: EventDetails, scan: GateScan
-) -> ScanRecord:
-    """Verify the code, then decide and record the scan in the event's tenant transaction."""
-    verified = await verify_scan(pool, keys, details, scan)
-    request = ScanRequest(
+def scan_request(details: EventDetails, scan: GateScan, verified: Verified) -> ScanRequest:
+    return ScanRequest(
         event_id=details.location.event_id,
         ticket_id=verified.ticket_id,
         device_id=scan.device_id,
@@ -129,6 +132,55 @@ async def scan_code(
         scanned_at_ms=scan.scanned_at_ms,
         offline=scan.uploaded_at_ms is not None,
         refusal=verified.refusal,
+        zone=scan.zone,
+        direction=scan.direction,
     )
+
+
+async def scan_code(
+    pool: asyncpg.Pool, keys: PublicKeyCache, details: EventDetails, scan: GateScan
+) -> ScanRecord:
+    """Verify the code, then decide and record the scan in the event's tenant transaction."""
+    verified = await verify_scan(pool, keys, details, scan)
+    request = scan_request(details, scan, verified)
     async with tenant_transaction(pool, details.location.tenant_id) as connection:
         return await record_scan(connection, request)
+
+
+class ReconciledUpload(msgspec.Struct, frozen=True, kw_only=True):
+    """One record per uploaded scan, in the order sent, and the recorded scans it changed."""
+
+    records: tuple[ScanRecord, ...]
+    conflicts: tuple[ScanConflict, ...]
+
+
+async def reconcile_upload(
+    pool: asyncpg.Pool, keys: PublicKeyCache, details: EventDetails, scans: Sequence[GateScan]
+) -> ReconciledUpload:
+    """Verify every code; record those the code alone refuses; then reconcile each ticket the
+    genuine ones name, in a transaction of its own, in the order of the tickets' ids."""
+    requests = [
+        scan_request(details, scan, await verify_scan(pool, keys, details, scan)) for scan in scans
+    ]
+    records: dict[int, ScanRecord] = {}
+    by_ticket: dict[uuid.UUID, list[int]] = collections.defaultdict(list)
+    tenant_id = details.location.tenant_id
+    for index, request in enumerate(requests):
+        if request.refusal is None and request.ticket_id is not None:
+            by_ticket[request.ticket_id].append(index)
+            continue
+        async with tenant_transaction(pool, tenant_id) as connection:
+            records[index] = await record_scan(connection, request)
+    conflicts: list[ScanConflict] = []
+    for ticket_id in sorted(by_ticket):
+        indexes = by_ticket[ticket_id]
+        async with tenant_transaction(pool, tenant_id) as connection:
+            reconciled = await reconcile_ticket(
+                connection, ticket_id=ticket_id, uploaded=[requests[index] for index in indexes]
+            )
+        records.update(zip(indexes, reconciled.records, strict=True))
+        conflicts.extend(reconciled.conflicts)
+    return ReconciledUpload(
+        records=tuple(records[index] for index in range(len(requests))),
+        conflicts=tuple(conflicts),
+    )
