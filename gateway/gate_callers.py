@@ -59,11 +59,14 @@ async def authenticate_gate(request: Request) -> GateCaller:
     return GateCaller(principal=principal, device=device)
 
 
-def check_gate_zone(caller: GateCaller, zone: ZoneId | None, *, field: str = "zone") -> None:
+def check_gate_zone(
+    caller: GateCaller, details: EventDetails, zone: ZoneId | None, *, field: str = "zone"
+) -> None:
     """A device registered with zones scans at those gates only: FORBIDDEN elsewhere, the main
-    entrance included (a scan that names no zone)."""
+    entrance included (a scan that names no zone). An event without zones has only its main
+    entrance, where every device scans, as before entry policies."""
     device = caller.device
-    if device is None or not device.zones or zone in device.zones:
+    if device is None or not device.zones or not details.entry.zones or zone in device.zones:
         return
     where = "the main entrance" if zone is None else f"zone {zone!r}"
     raise ApiError(

@@ -67,7 +67,7 @@ async def scan(request: Request) -> Response:
         unknown_zone = scan_zone_problem(details.entry, body.zone)
         if unknown_zone is not None:
             raise rejection_error(unknown_zone)
-        check_gate_zone(caller, body.zone)
+        check_gate_zone(caller, details, body.zone)
         record = await scan_once(
             request,
             details,
@@ -145,7 +145,7 @@ async def apply_uploaded_scans(
     state = gateway_state(request)
     uploaded_at_ms = state.clock()
     for index, uploaded in enumerate(body.scans):
-        check_gate_zone(caller, uploaded.zone, field=f"scans[{index}].zone")
+        check_gate_zone(caller, details, uploaded.zone, field=f"scans[{index}].zone")
     scans = [
         GateScan(
             payload=uploaded.payload,

@@ -70,10 +70,10 @@ async def test_second_admission_of_a_ticket_is_refused_by_the_table_of_scans(
 ) -> None:
     insert = """
     INSERT INTO ticket_scans (tenant_id, event_id, ticket_id, device_id, scanned_by, result,
-                              scanned_at)
-    VALUES ($1, $2, $3, 'gate-2', 'staff-2', 'admitted', now())
+                              scanned_at, entry_number)
+    VALUES ($1, $2, $3, 'gate-2', 'staff-2', 'admitted', now(), 1)
     """
-    with pytest.raises(asyncpg.UniqueViolationError, match="one_admission_per_ticket"):
+    with pytest.raises(asyncpg.ExclusionViolationError, match="one_passage_per_entry"):
         async with tenant_transaction(service_pool, sale_of_tenant_a.tenant_id) as connection:
             for _ in range(2):
                 await connection.execute(
@@ -82,6 +82,23 @@ async def test_second_admission_of_a_ticket_is_refused_by_the_table_of_scans(
                     sale_of_tenant_a.event_id,
                     sale_of_tenant_a.ticket_id,
                 )
+
+
+async def test_an_admission_without_its_entry_number_is_refused_by_the_table_of_scans(
+    service_pool: asyncpg.Pool, sale_of_tenant_a: Sale
+) -> None:
+    with pytest.raises(asyncpg.CheckViolationError, match="entry_when_admitted"):
+        async with tenant_transaction(service_pool, sale_of_tenant_a.tenant_id) as connection:
+            await connection.execute(
+                """
+                INSERT INTO ticket_scans (tenant_id, event_id, ticket_id, device_id, scanned_by,
+                                          result, scanned_at)
+                VALUES ($1, $2, $3, 'gate-2', 'staff-2', 'admitted', now())
+                """,
+                sale_of_tenant_a.tenant_id,
+                sale_of_tenant_a.event_id,
+                sale_of_tenant_a.ticket_id,
+            )
 
 
 async def test_second_successor_of_a_ticket_is_refused(
