@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from engine.admission import ScanReason, decide_scan
+from engine.admission import VERDICT_REFUSALS, ScanReason, decide_scan
 from engine.entry.decision import GateScan, Passage, decide_entry
 from engine.entry.policy import EntryPolicy, Reentry, Zone
 from engine.entry.presence import MAIN_ENTRANCE, Direction, ZonePresence
@@ -59,7 +59,9 @@ def test_without_a_policy_the_gate_decides_as_it_did_before_zones(
 ) -> None:
     decision = decide(EntryPolicy(), ticket_zone=None, status=status, verdict=verdict)
 
-    before_zones = decide_scan(verdict=verdict, status=status)
+    before_zones = VERDICT_REFUSALS[verdict] or decide_scan(
+        status=status, scanned_at_ms=0, issued_at_ms=0
+    )
     if isinstance(before_zones, TicketMoved):
         assert decision == Passage(
             zone=MAIN_ENTRANCE, direction=Direction.IN, presence=INSIDE_ONCE, moved=before_zones

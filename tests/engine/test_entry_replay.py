@@ -144,3 +144,31 @@ def test_a_replay_starts_a_checked_in_ticket_from_valid_and_any_other_from_its_o
     assert status_before_scans(TicketStatus.CHECKED_IN) is TicketStatus.VALID
     for status in set(TicketStatus) - {TicketStatus.CHECKED_IN}:
         assert status_before_scans(status) is status
+
+
+def test_each_passage_carries_the_presence_it_leaves_and_the_replay_can_start_mid_history() -> None:
+    before = {"GA": ZonePresence(inside=False, entries=1, last_out_at_ms=1_000)}
+
+    too_soon = replay_scans(
+        status=TicketStatus.CHECKED_IN,
+        policy=REENTRY,
+        ticket_zone="VIP",
+        scans=[scan("back", 30_000, zone="GA")],
+        presence_before=before,
+    )
+    replayed = replay_scans(
+        status=TicketStatus.CHECKED_IN,
+        policy=REENTRY,
+        ticket_zone="VIP",
+        scans=[scan("back", 61_000, zone="GA"), scan("vip", 62_000, zone="VIP")],
+        presence_before=before,
+    )
+
+    assert outcomes(too_soon) == [("back", ScanReason.REENTRY_COOLDOWN, True)]
+    assert too_soon.scans[0].presence is None
+    assert [each.presence for each in replayed.scans] == [
+        ZonePresence(inside=True, entries=2, last_out_at_ms=1_000),
+        ZonePresence(inside=True, entries=1),
+    ]
+    assert replayed.checked_in_at_ms is None, "the ticket was checked in before the replay"
+    assert before == {"GA": ZonePresence(inside=False, entries=1, last_out_at_ms=1_000)}
