@@ -16,3 +16,5 @@ FanId: TypeAlias = str
 IdempotencyKey: TypeAlias = str
 WaitListEntryId: TypeAlias = str
 CodeId: TypeAlias = str
+ZoneId: TypeAlias = str
+ScanId: TypeAlias = str

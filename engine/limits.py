@@ -322,12 +322,35 @@ DEVICE_ID_CHARACTERS_MAX = 100
 SCAN_MANIFEST_TICKETS_DEFAULT = 1_000
 SCAN_MANIFEST_TICKETS_MAX = 5_000
 OFFLINE_SCANS_PER_UPLOAD_MAX = 500
+# The door. A scan made offline counts only inside the event's door window: from the sale's opening
+# to this long after the event ends. A gateway keeps this many tickets' public code keys (they
+# never change); a scanner device's last use is written at most once per interval, so a busy gate
+# costs one write every few seconds, not one per scan.
+DOOR_WINDOW_AFTER_END_MS = 21_600_000
+CODE_PUBLIC_KEYS_CACHED_MAX = 100_000
+DEVICE_SEEN_INTERVAL_MS = 5_000
+DEVICE_NAME_CHARACTERS_MAX = 100
+DEVICE_EVENTS_MAX = 100
+DEVICE_ZONES_MAX = 50
+DEVICES_LISTED_MAX = 1_000
 TRANSFER_COOLDOWN_MS = 3_600_000
 TRANSFERS_PER_FAN_PER_DAY_MAX = 10
 TRANSFER_LIMIT_WINDOW_MS = 86_400_000
 TRANSFERS_PER_CHAIN_BATCH_MAX = 64
 TRANSFER_ERROR_CHARACTERS_MAX = 2_000
 TICKET_NOTE_CHARACTERS_MAX = 1_000
+# The door's entry policy: a few zones, named like ticket type ids; a ticket that went out of a
+# zone may come back after a cooldown of up to a day, a bounded number of times. Re-entry enabled
+# without a maximum allows the most there is.
+ZONES_PER_EVENT_MAX = 50
+ZONE_ID_CHARACTERS_MAX = 64
+REENTRY_COOLDOWN_S_MIN = 0
+REENTRY_COOLDOWN_S_MAX = 86_400
+REENTRIES_PER_ZONE_MIN = 0
+REENTRIES_PER_ZONE_MAX = 100
+# An offline upload replays, for each ticket it names, the ticket's scans from its earliest
+# uploaded one on; a ticket with more than this many there is refused rather than replayed in part.
+ENTRY_SCANS_REPLAYED_PER_TICKET_MAX = 1_000
 # Unused tickets expire a day after their event ends; the Supervisor sweeps every round, a bounded
 # number per tenant each time.
 TICKETS_EXPIRE_AFTER_EVENT_ENDS_MS = 86_400_000
@@ -373,3 +396,5 @@ assert STRIPE_CALL_TIMEOUT_MS <= REQUEST_BUDGET_MS
 assert QR_STEP_MS * QR_CLOCK_SKEW_STEPS < TRANSFER_COOLDOWN_MS
 assert SCAN_MANIFEST_TICKETS_DEFAULT <= SCAN_MANIFEST_TICKETS_MAX
 assert TRANSFER_COOLDOWN_MS < TRANSFER_LIMIT_WINDOW_MS
+assert REENTRY_COOLDOWN_S_MIN < REENTRY_COOLDOWN_S_MAX
+assert REENTRIES_PER_ZONE_MIN < REENTRIES_PER_ZONE_MAX

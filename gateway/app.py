@@ -42,6 +42,7 @@ from gateway.rate_limits import RateLimiter, configured_limits
 from gateway.routes import (
     codes,
     dashboard,
+    devices,
     events,
     failed_work,
     health,
@@ -61,6 +62,7 @@ from gateway.stats_board import StatsBoard
 from payments.stripe_api import PaymentDeclined, PaymentProviderUnavailable, StripePayments
 from persistence.database_errors import UNREACHABLE_ERRORS
 from persistence.pool import create_pool
+from services.gate_scans import PublicKeyCache
 from services.settlement import Settlement
 from services.settlement_parts import SettlementRefused, SettlementUnavailable
 
@@ -162,6 +164,7 @@ async def open_state(
             clients=clients,
             clock=wall_clock_ms,
         ),
+        code_keys=PublicKeyCache(capacity=limits.CODE_PUBLIC_KEYS_CACHED_MAX),
     )
 
 
@@ -223,6 +226,7 @@ def routers_in_order(settings: Settings) -> list[APIRouter]:
             payments,
             tickets,
             scanning,
+            devices,
             ticket_tools,
             failed_work,
             venue,

@@ -38,6 +38,7 @@ from engine.limits import (
 from gateway.canonical_ids import canonical_uuid
 from gateway.errors import ApiError, ErrorCode
 from gateway.settings import Settings, SettingsError
+from services.scanner_devices import is_device_token
 
 ISSUER = "onsale"
 AUDIENCE = "onsale"
@@ -319,6 +320,11 @@ class TokenVerifier:
     def principal(self, authorization: str | None) -> Principal:
         """The caller named by an `Authorization` header value, or an UNAUTHENTICATED ApiError."""
         token = bearer_token(authorization)
+        if is_device_token(token):
+            raise unauthenticated(
+                "a scanner device's token is accepted only by the scan, scan manifest and "
+                "offline scans routes"
+            )
         key, algorithms = self._only_key or self._key_named_by(token)
         try:
             claims = self._decoder.decode(

@@ -12,7 +12,7 @@ from msgspec import UNSET, Meta, UnsetType, field
 
 from engine import limits
 from engine.inventory.configuration import TicketKind
-from gateway.schemas import Key, Label, Moment, Request
+from gateway.schemas import Key, Label, Moment, Request, ZoneId
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Cents = Annotated[int, Meta(ge=0, le=100_000_000)]
@@ -104,7 +104,9 @@ PricePhases = Annotated[
 
 class TicketTypeBody(Request):
     """`price_cents` may be left out when `price_phases` are given (it is the first phase's);
-    `on_sale_from` and `on_sale_until` bound the type's sale inside the event's."""
+    `on_sale_from` and `on_sale_until` bound the type's sale inside the event's. `zone` is the
+    zone of the event's entry policy its tickets enter (with every zone it includes); left out,
+    they pass only the main entrance."""
 
     key: Key
     name: Name
@@ -115,6 +117,7 @@ class TicketTypeBody(Request):
     on_sale_until: Moment | None = None
     price_phases: PricePhases = field(default_factory=list)
     hidden: bool = False
+    zone: ZoneId | None = None
 
 
 class RowBody(Request):
@@ -132,6 +135,38 @@ class SeatmapBody(Request):
     sections: Annotated[list[SectionBody], Meta(max_length=limits.SECTIONS_PER_EVENT_MAX)]
 
 
+class ZoneBody(Request):
+    """A zone behind gates of its own; its tickets may also enter every zone it `includes`, and
+    every zone those include."""
+
+    id: ZoneId
+    includes: Annotated[list[ZoneId], Meta(max_length=limits.ZONES_PER_EVENT_MAX)] = field(
+        default_factory=list
+    )
+
+
+class ReentryBody(Request):
+    """Whether a ticket that went out through a gate may come back in: `cooldown_s` after it
+    went out at the earliest, and `max_reentries` times in each zone at most."""
+
+    enabled: bool = False
+    cooldown_s: Annotated[
+        int, Meta(ge=limits.REENTRY_COOLDOWN_S_MIN, le=limits.REENTRY_COOLDOWN_S_MAX)
+    ] = 0
+    max_reentries: Annotated[
+        int, Meta(ge=limits.REENTRIES_PER_ZONE_MIN, le=limits.REENTRIES_PER_ZONE_MAX)
+    ] = limits.REENTRIES_PER_ZONE_MAX
+
+
+class EntryBody(Request):
+    """The event's entry policy, whole: its zones and its re-entry rule."""
+
+    zones: Annotated[list[ZoneBody], Meta(max_length=limits.ZONES_PER_EVENT_MAX)] = field(
+        default_factory=list
+    )
+    reentry: ReentryBody = ReentryBody()
+
+
 class CreateEventBody(Request):
     name: Name
     venue_name: Name
@@ -145,6 +180,7 @@ class CreateEventBody(Request):
     seatmap: SeatmapBody | None = None
     webhook_url: WebhookUrl | None = None
     transfers_allowed: bool = True
+    entry: EntryBody | None = None
 
 
 class WaitingRoomPatchBody(Request):
@@ -184,18 +220,23 @@ class OnsalePatchBody(Request):
 class TicketTypePatchBody(Request):
     """A ticket type's window and phases, by its key, before its first sale; a field left out
     stays as it is, a bound set to null follows the event's window, and `price_phases: []`
-    drops the phases (the type keeps the price it shows)."""
+    drops the phases (the type keeps the price it shows). `zone` may change at any time (null:
+    the main entrance only) and applies to the scans after it."""
 
     key: Key
     on_sale_from: Moment | UnsetType | None = UNSET
     on_sale_until: Moment | UnsetType | None = UNSET
     price_phases: PricePhases | UnsetType = UNSET
+    zone: ZoneId | UnsetType | None = UNSET
 
 
 class PatchEventBody(Request):
+    """`entry` replaces the event's entry policy whole."""
+
     status: Literal["paused", "live"] | None = None
     onsale: OnsalePatchBody | None = None
     transfers_allowed: bool | None = None
+    entry: EntryBody | None = None
     ticket_types: (
         Annotated[
             list[TicketTypePatchBody],

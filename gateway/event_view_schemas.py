@@ -64,6 +64,7 @@ class FanTicketTypeView(Response):
     on_sale_until: str | None = None
     price_phases: list[PricePhaseView] = field(default_factory=list)
     hidden: bool = False
+    zone: str | None = None
 
 
 class CodeCheckView(Response):
@@ -100,6 +101,24 @@ class VenueOnsaleView(Response):
     wait_list: WaitListSettingsView
 
 
+class ZoneView(Response):
+    id: str
+    includes: list[str]
+
+
+class ReentryView(Response):
+    enabled: bool
+    cooldown_s: int
+    max_reentries: int
+
+
+class EntryView(Response):
+    """The event's entry policy: no zones and re-entry off until the venue sets one."""
+
+    zones: list[ZoneView]
+    reentry: ReentryView
+
+
 class VenueEventView(Response):
     """`webhook_secret` keys the HMAC-SHA256 in each webhook's `Onsale-Signature` header."""
 
@@ -115,6 +134,7 @@ class VenueEventView(Response):
     webhook_url: str | None
     webhook_secret: str
     transfers_allowed: bool = True
+    entry: EntryView | None = None
 
 
 class VenueEventList(Response):

@@ -4,13 +4,17 @@ One format per audience, built here only, so every route that shows an event sho
 """
 
 from actors.inventory_figures import InventorySnapshot
+from engine.entry.policy import EntryPolicy
 from engine.inventory.unit_counts import TicketTypeCounts
+from engine.limits import MILLISECONDS_PER_SECOND
 from engine.price_phases import current_price_cents
 from gateway.event_view_schemas import (
+    EntryView,
     EventView,
     FanOnsaleView,
     FanTicketTypeView,
     PricePhaseView,
+    ReentryView,
     SeatmapView,
     SeatRowView,
     SeatView,
@@ -20,6 +24,7 @@ from gateway.event_view_schemas import (
     WaitingRoomSettingsView,
     WaitingRoomView,
     WaitListSettingsView,
+    ZoneView,
 )
 from gateway.schemas import format_moment
 from gateway.stats_board import event_status
@@ -44,6 +49,7 @@ def ticket_type_views(
                 price_cents=shown_price_cents(ticket_type, figures, now_ms),
                 available=0 if figures is None else figures.available,
                 hidden=ticket_type.hidden,
+                zone=ticket_type.zone,
                 on_sale_from=optional_moment(ticket_type.on_sale_from_ms),
                 on_sale_until=optional_moment(ticket_type.on_sale_until_ms),
                 price_phases=[
@@ -124,6 +130,18 @@ def venue_event_view(
         webhook_url=details.webhook_url,
         webhook_secret=details.webhook_secret,
         transfers_allowed=details.transfers_allowed,
+        entry=entry_view(details.entry),
+    )
+
+
+def entry_view(policy: EntryPolicy) -> EntryView:
+    return EntryView(
+        zones=[ZoneView(id=zone.zone_id, includes=list(zone.includes)) for zone in policy.zones],
+        reentry=ReentryView(
+            enabled=policy.reentry.enabled,
+            cooldown_s=policy.reentry.cooldown_ms // MILLISECONDS_PER_SECOND,
+            max_reentries=policy.reentry.max_reentries,
+        ),
     )
 
 

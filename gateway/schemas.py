@@ -43,6 +43,15 @@ SeatLabel = Annotated[str, Meta(min_length=1, max_length=64)]
 CodeText = Annotated[
     str, Meta(min_length=1, max_length=64, description="A code of the event, in any case.")
 ]
+ZoneId = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=limits.ZONE_ID_CHARACTERS_MAX,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
+        description="A zone of the venue, as the event's entry policy names it.",
+    ),
+]
 
 EventStatus = Literal["scheduled", "on_sale", "paused", "sold_out", "closed"]
 

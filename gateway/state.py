@@ -18,6 +18,7 @@ from gateway.event_clients import EventClients
 from gateway.idempotency import IdempotencyStore
 from gateway.rate_limits import RateLimiter
 from gateway.stats_board import StatsBoard
+from services.gate_scans import PublicKeyCache
 from services.settlement import Settlement
 
 
@@ -37,6 +38,8 @@ class GatewayState:
     clients: EventClients
     settlement: Settlement
     stats_board: StatsBoard
+    # Tickets' public code keys, which never change, kept for the gates' scans.
+    code_keys: PublicKeyCache
 
 
 def gateway_state(request: Request) -> GatewayState:

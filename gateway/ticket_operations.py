@@ -5,10 +5,12 @@ says what a row is).
 
 from engine import limits
 from engine.tickets import TicketStatus
+from gateway.device_schemas import DeviceBody, DeviceList, RegisteredDeviceView
 from gateway.errors import ErrorCode
 from gateway.operations import CURSOR, VENUE, Operation, QueryParameter
 from gateway.order_schemas import TicketView
 from gateway.ticket_schemas import (
+    CodeKeyView,
     CompBody,
     CompView,
     FailedWorkList,
@@ -68,10 +70,19 @@ TICKET_OPERATIONS: tuple[Operation, ...] = (
     Operation(
         method="get",
         path="/v1/tickets/{ticket_id}/qr",
-        summary=f"Your ticket's code for now, signed with its own secret; it rotates every "
+        summary=f"Your ticket's code for now, signed with its own key; it rotates every "
         f"{limits.QR_STEP_MS // limits.MILLISECONDS_PER_SECOND} s",
         answer_status=200,
         answer=QrView,
+        errors=(ErrorCode.NOT_FOUND, ErrorCode.TICKET_STATUS_CONFLICT),
+    ),
+    Operation(
+        method="get",
+        path="/v1/tickets/{ticket_id}/code-key",
+        summary="Your ticket's signing key, so your app shows valid codes all evening with no "
+        "network; keep it on the device",
+        answer_status=200,
+        answer=CodeKeyView,
         errors=(ErrorCode.NOT_FOUND, ErrorCode.TICKET_STATUS_CONFLICT),
     ),
     Operation(
@@ -92,7 +103,8 @@ TICKET_OPERATIONS: tuple[Operation, ...] = (
     Operation(
         method="post",
         path="/v1/scan",
-        summary="Scan a ticket's code at a gate: admitted once, else rejected with a reason",
+        summary="Scan a ticket's code at a gate, as staff or as a registered scanner device: "
+        "admitted once, else rejected with a reason",
         answer_status=200,
         answer=ScanView,
         body=ScanBody,
@@ -102,8 +114,8 @@ TICKET_OPERATIONS: tuple[Operation, ...] = (
     Operation(
         method="get",
         path="/v1/venue/events/{event_id}/scan-manifest",
-        summary="The event's current tickets with their code keys, for gates that lose their "
-        "connection",
+        summary="The event's current tickets with their public code keys, for gates that lose "
+        "their connection",
         answer_status=200,
         answer=ScanManifestView,
         errors=(*VENUE, ErrorCode.VALIDATION_ERROR),
@@ -124,12 +136,44 @@ TICKET_OPERATIONS: tuple[Operation, ...] = (
     Operation(
         method="post",
         path="/v1/venue/events/{event_id}/offline-scans",
-        summary="Upload the scans a gate made offline; duplicates are resolved by scan time",
+        summary="Upload the scans a gate made offline; duplicates are resolved by scan time, and "
+        "a scan outside the door window, after the upload or before its ticket's issue is "
+        "rejected",
         answer_status=200,
         answer=OfflineScansView,
         body=OfflineScansBody,
         errors=(*VENUE, ErrorCode.VALIDATION_ERROR, ErrorCode.IDEMPOTENCY_CONFLICT),
         idempotent=True,
+    ),
+    Operation(
+        method="post",
+        path="/v1/venue/devices",
+        summary="Register a scanner device; its token is shown this once",
+        answer_status=201,
+        answer=RegisteredDeviceView,
+        body=DeviceBody,
+        errors=(
+            ErrorCode.FORBIDDEN,
+            ErrorCode.VALIDATION_ERROR,
+            ErrorCode.IDEMPOTENCY_CONFLICT,
+        ),
+        idempotent=True,
+    ),
+    Operation(
+        method="get",
+        path="/v1/venue/devices",
+        summary="The venue's scanner devices, with when each was last seen and revoked",
+        answer_status=200,
+        answer=DeviceList,
+        errors=(ErrorCode.FORBIDDEN,),
+    ),
+    Operation(
+        method="delete",
+        path="/v1/venue/devices/{device_id}",
+        summary="Revoke a scanner device at once: its token scans no more",
+        answer_status=204,
+        answer=None,
+        errors=VENUE,
     ),
     Operation(
         method="post",

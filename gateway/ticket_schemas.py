@@ -6,13 +6,15 @@ from these Structs; every ticket they show is a `TicketView`, the one format of 
 
 from typing import Annotated, Literal
 
+import msgspec
 from msgspec import Meta
 
 from engine import limits
 from engine.admission import ScanReason
 from engine.comps import CompReason
+from engine.entry.presence import Direction
 from gateway.order_schemas import TicketView
-from gateway.schemas import Identifier, Moment, Request, Response, SeatLabel
+from gateway.schemas import Identifier, Moment, Request, Response, SeatLabel, ZoneId
 
 UserId = Annotated[str, Meta(min_length=1, max_length=limits.USER_ID_CHARACTERS_MAX)]
 TenantId = Annotated[
@@ -53,6 +55,21 @@ class QrView(Response):
     rotates_every_s: int
 
 
+class CodeKeyView(Response):
+    """What the owner's app needs to show valid codes with no network: `signing_key` is the
+    ticket's Ed25519 seed (RFC 8032, base64url), `public_key` its public key. A code is
+    `tq2.<ticket_id>.<step>.<signature>`, the signature (base64url, no padding) over
+    `tq2.<ticket_id>.<step>`, a step being floor(unix milliseconds / (qr_step_s * 1000)); a gate
+    accepts `qr_skew_steps` steps either side of its own. Keep the key on the device only."""
+
+    ticket_id: str
+    payload_version: str
+    signing_key: str
+    public_key: str
+    qr_step_s: int
+    qr_skew_steps: int
+
+
 class TransferBody(Request):
     """The recipient is `to_user_id` (a token's `sub`) of `to_tenant_id`."""
 
@@ -61,9 +78,14 @@ class TransferBody(Request):
 
 
 class ScanBody(Request):
+    """`zone` is the gate's zone (left out at the main entrance), `direction` the way the gate
+    lets the ticket through."""
+
     event_id: Identifier
     payload: QrPayloadText
     device_id: DeviceId
+    zone: ZoneId | None = None
+    direction: Direction = Direction.IN
 
 
 class ScanView(Response):
@@ -76,15 +98,20 @@ class ScanView(Response):
     ticket_type_id: str | None
     seat: str | None
     scan_id: str
+    zone: str | None = None
+    direction: Direction = Direction.IN
 
 
 class OfflineScanBody(Request):
     payload: QrPayloadText
     scanned_at: Moment
+    zone: ZoneId | None = None
+    direction: Direction = Direction.IN
 
 
 class OfflineScansBody(Request):
-    """Scans a gate made while offline, each with the moment it was made."""
+    """Scans a gate made while offline, each with the moment it was made. With a device token,
+    the scans are recorded as the registered device's, whatever `device_id` says."""
 
     device_id: DeviceId
     scans: Annotated[
@@ -98,34 +125,54 @@ class OfflineScanView(Response):
     result: ScanResult
     reason: ScanReason | None
     ticket_id: str | None
+    zone: str | None = None
+    direction: Direction = Direction.IN
+
+
+class ScanConflictView(Response):
+    """A scan recorded earlier whose result this upload changed: `told` is what its gate was told
+    (`admitted` or the reason), `now` its result after the earlier scans uploaded now."""
+
+    scan_id: str
+    ticket_id: str
+    scanned_at: str
+    told: str
+    now: str
 
 
 class OfflineScansView(Response):
-    """One result per uploaded scan, in the order sent. Scans are applied in the order they were
-    made, so of two scans of one ticket the earlier admits and the later is a duplicate
-    (`already_checked_in`), as is any scan of a ticket already admitted elsewhere."""
+    """One result per uploaded scan, in the order sent. Each ticket's scans, recorded and
+    uploaded, are replayed in the order they were made, so of two scans of one ticket the earlier
+    admits and the later is a duplicate (`already_checked_in`), however late either was
+    uploaded; a recorded scan whose result that changes is listed in `conflicts`. A scan counts
+    only when made inside the event's door window (`outside_door_window`), not after the upload
+    (`scanned_after_upload`), not before its ticket was issued (`before_ticket_issued`), and with
+    the code of its moment (`code_step_mismatch`); a rejected scan changes nothing. A scan the
+    ticket already has from the same device is not recorded twice."""
 
     event_id: str
     admitted: int
     rejected: int
     results: list[OfflineScanView]
+    conflicts: list[ScanConflictView] = msgspec.field(default_factory=list)
 
 
 class ManifestTicketView(Response):
-    """`qr_key` (base64url) is the key of the ticket's codes: HMAC-SHA256 over
-    `tq1.<ticket_id>.<step>`, a step being floor(unix seconds / qr_step_s)."""
+    """`public_key` (base64url) is the ticket's Ed25519 public key: a code
+    `tq2.<ticket_id>.<step>.<signature>` is the ticket's when the signature verifies with it over
+    `tq2.<ticket_id>.<step>`, a step being floor(unix seconds / qr_step_s). It can make no code."""
 
     ticket_id: str
     ticket_type_id: str
     seat: str | None
     status: Literal["valid", "locked", "checked_in"]
-    qr_key: str
+    public_key: str
 
 
 class ScanManifestView(Response):
     """A page of the event's current tickets for gates that lose their connection; admit a code
-    only when its MAC verifies, its step is within `qr_skew_steps` of the gate's and the ticket is
-    `valid`, then upload what was scanned."""
+    only when its signature verifies with the ticket's public key, its step is within
+    `qr_skew_steps` of the gate's and the ticket is `valid`, then upload what was scanned."""
 
     event_id: str
     generated_at: str

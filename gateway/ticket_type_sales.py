@@ -15,6 +15,7 @@ from engine.rejections import Rejected
 from gateway.errors import ApiError, rejection_error
 from gateway.event_schemas import PricePhaseBody, TicketTypeBody, TicketTypePatchBody
 from gateway.exchange import invalid
+from gateway.onsale_changes import given
 from persistence.event_details import EventDetails
 from persistence.event_repository import (
     NewPricePhase,
@@ -80,8 +81,9 @@ def new_ticket_type(
 
 def ticket_type_sales_change(
     bodies: list[TicketTypePatchBody], details: EventDetails
-) -> ChangeTicketTypeSales:
-    """The change the PATCH's `ticket_types` ask for; an unknown or repeated key is refused."""
+) -> ChangeTicketTypeSales | None:
+    """The change the PATCH's `ticket_types` ask for of the types' sales (None when they change
+    only zones, which are not the sale's); an unknown or repeated key is refused."""
     ids = {ticket_type.key: ticket_type.ticket_type_id for ticket_type in details.ticket_types}
     seen: set[str] = set()
     patches = []
@@ -96,6 +98,10 @@ def ticket_type_sales_change(
         if body.key in seen:
             raise invalid("each ticket type appears once", field=ticket_type_field(position, "key"))
         seen.add(body.key)
+        if not any(
+            given(value) for value in (body.on_sale_from, body.on_sale_until, body.price_phases)
+        ):
+            continue
         patches.append(
             TicketTypeSalePatch(
                 ticket_type_id=ticket_type_id,
@@ -108,7 +114,7 @@ def ticket_type_sales_change(
                 ),
             )
         )
-    return ChangeTicketTypeSales(patches=tuple(patches))
+    return ChangeTicketTypeSales(patches=tuple(patches)) if patches else None
 
 
 def ticket_type_sales_error(rejected: Rejected, change: ChangeTicketTypeSales) -> ApiError:

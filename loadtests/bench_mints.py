@@ -59,7 +59,7 @@ RETURNING id
 INSERT_TICKETS = """
 WITH issued AS (
     INSERT INTO tickets (tenant_id, event_id, order_id, ticket_type_id, owner_user_id,
-                         qr_secret, position)
+                         code_seed, position)
     SELECT $1, $2, $3, $4, 'fan-1', sha256(gen_random_uuid()::text::bytea), position
     FROM generate_series(0, $5 - 1) AS position
     RETURNING id)

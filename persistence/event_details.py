@@ -11,10 +11,13 @@ import uuid
 import asyncpg
 import msgspec
 
+from engine.entry.policy import EntryPolicy
+from engine.ids import ZoneId
 from engine.inventory.configuration import TicketKind
 from engine.limits import OFFER_TTL_S_DEFAULT
 from engine.price_phases import PricePhase
 from engine.seat_map import SectionLayout
+from persistence.entry_policies import entry_policy_from_json
 from persistence.event_configuration import load_sections
 from persistence.price_phases_column import price_phases_from_json
 
@@ -39,6 +42,7 @@ class TicketTypeDetails(msgspec.Struct, frozen=True, kw_only=True):
     on_sale_until_ms: int | None = None
     price_phases: tuple[PricePhase, ...] = ()
     hidden: bool = False
+    zone: ZoneId | None = None
 
 
 class WaitingRoomDetails(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,6 +81,7 @@ class EventDetails(msgspec.Struct, frozen=True, kw_only=True):
     webhook_secret: str
     transfers_allowed: bool = True
     wait_list: WaitListDetails = WaitListDetails(enabled=False, offer_ttl_s=OFFER_TTL_S_DEFAULT)
+    entry: EntryPolicy = EntryPolicy()
 
 
 SELECT_LOCATION = """
@@ -117,7 +122,8 @@ SELECT events.name, venues.name AS venue_name, events.currency,
        events.hold_ttl_s, events.max_tickets_per_user, events.waiting_room_enabled,
        events.admit_per_second, events.max_active_shoppers, events.access_ttl_s,
        events.webhook_url, events.webhook_secret, events.transfers_allowed,
-       events.wait_list_enabled, events.offer_ttl_s, events.waiting_room_requires_code
+       events.wait_list_enabled, events.offer_ttl_s, events.waiting_room_requires_code,
+       events.entry::text AS entry
 FROM events JOIN venues ON venues.id = events.venue_id
 WHERE events.id = $1
 """
@@ -126,7 +132,7 @@ SELECT_TICKET_TYPES = """
 SELECT id::text AS ticket_type_id, key, name, kind, price_cents, capacity,
        (extract(epoch FROM on_sale_from) * 1000)::bigint AS on_sale_from_ms,
        (extract(epoch FROM on_sale_until) * 1000)::bigint AS on_sale_until_ms,
-       price_phases::text AS price_phases, hidden
+       price_phases::text AS price_phases, hidden, zone
 FROM ticket_types
 WHERE event_id = $1
 ORDER BY position
@@ -152,6 +158,7 @@ async def load_event_details(
             on_sale_until_ms=row["on_sale_until_ms"],
             price_phases=price_phases_from_json(row["price_phases"]),
             hidden=row["hidden"],
+            zone=row["zone"],
         )
         for row in await connection.fetch(SELECT_TICKET_TYPES, location.event_id)
     )
@@ -181,6 +188,7 @@ async def load_event_details(
         wait_list=WaitListDetails(
             enabled=event["wait_list_enabled"], offer_ttl_s=event["offer_ttl_s"]
         ),
+        entry=entry_policy_from_json(event["entry"]),
     )
 
 

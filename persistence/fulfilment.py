@@ -1,11 +1,10 @@
 """What a paid order becomes, written in one transaction: its tickets, one per seat or unit, each
-with its own QR secret; a pending mint per ticket; and the ledger entries of its money.
+with its own code key pair; a pending mint per ticket; and the ledger entries of its money.
 
 The caller opens the tenant transaction and moves the order to `fulfilled` first
 (`mark_fulfilled`), so a second attempt finds the order already fulfilled and writes nothing.
 """
 
-import secrets
 import uuid
 from collections.abc import Callable, Sequence
 
@@ -15,8 +14,7 @@ import msgspec
 from engine.holds import HoldItem
 from engine.ledger import LedgerEntry
 from engine.order_lifecycle import OrderAction, order_status_after, order_statuses_left_by
-
-QR_SECRET_BYTES = 32
+from persistence.ticket_keys import new_code_key_pair
 
 
 class IssuedTicket(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,11 +70,11 @@ SELECT label, id, ticket_type_id FROM seats WHERE event_id = $1 AND label = ANY(
 
 INSERT_TICKETS = """
 INSERT INTO tickets (id, tenant_id, event_id, order_id, ticket_type_id, seat_id, owner_user_id,
-                     qr_secret, position)
+                     code_seed, code_public_key, position)
 SELECT ticket.id, current_setting('app.current_tenant_id')::uuid, $1, $2, ticket.ticket_type_id,
-       ticket.seat_id, $3, ticket.qr_secret, ticket.position
-FROM unnest($4::uuid[], $5::uuid[], $6::uuid[], $7::bytea[], $8::integer[])
-     AS ticket (id, ticket_type_id, seat_id, qr_secret, position)
+       ticket.seat_id, $3, ticket.code_seed, ticket.code_public_key, ticket.position
+FROM unnest($4::uuid[], $5::uuid[], $6::uuid[], $7::bytea[], $8::bytea[], $9::integer[])
+     AS ticket (id, ticket_type_id, seat_id, code_seed, code_public_key, position)
 """
 
 INSERT_PENDING_MINTS = """
@@ -117,6 +115,7 @@ async def issue_tickets(
         )
         for position, (ticket_type_id, _, label) in enumerate(planned)
     ]
+    key_pairs = [new_code_key_pair() for _ in tickets]
     await connection.execute(
         INSERT_TICKETS,
         event_id,
@@ -125,7 +124,8 @@ async def issue_tickets(
         [ticket.ticket_id for ticket in tickets],
         [ticket.ticket_type_id for ticket in tickets],
         [seat_id for _, seat_id, _ in planned],
-        [secrets.token_bytes(QR_SECRET_BYTES) for _ in tickets],
+        [key_pair.seed for key_pair in key_pairs],
+        [key_pair.public_key for key_pair in key_pairs],
         [ticket.position for ticket in tickets],
     )
     await connection.execute(INSERT_PENDING_MINTS, [ticket.ticket_id for ticket in tickets])

@@ -2,8 +2,9 @@
 codes alone, a page at a time in ticket id order.
 
 It lists the event's current tickets (those a gate may meet: valid, locked or checked in) with
-each one's QR key, so the gate can check a code's MAC and step itself; a ticket that ended or
-changed hands is left out, and its code is then unknown to the gate.
+each one's public code key, so the gate can check a code's signature and step itself, and can
+make none; a ticket that ended or changed hands is left out, and its code is then unknown to the
+gate.
 """
 
 import uuid
@@ -12,6 +13,7 @@ import asyncpg
 import msgspec
 
 from engine.tickets import TicketStatus
+from persistence.ticket_keys import load_public_keys
 
 MANIFEST_STATUSES = (
     TicketStatus.VALID,
@@ -25,11 +27,12 @@ class ManifestEntry(msgspec.Struct, frozen=True, kw_only=True):
     ticket_type_id: uuid.UUID
     seat: str | None
     status: str
-    qr_secret: bytes
+    public_key: bytes
 
 
 SELECT_MANIFEST_PAGE = """
-SELECT tickets.id, tickets.ticket_type_id, seats.label AS seat, tickets.status, tickets.qr_secret
+SELECT tickets.id, tickets.ticket_type_id, seats.label AS seat, tickets.status,
+       tickets.code_public_key
 FROM tickets LEFT JOIN seats ON seats.id = tickets.seat_id
 WHERE tickets.event_id = $1
   AND tickets.status = ANY($2::text[])
@@ -49,13 +52,15 @@ async def load_manifest_page(
     rows = await connection.fetch(
         SELECT_MANIFEST_PAGE, event_id, list(MANIFEST_STATUSES), after_ticket_id, limit
     )
+    missing = [row["id"] for row in rows if row["code_public_key"] is None]
+    derived = await load_public_keys(connection, missing) if missing else {}
     return [
         ManifestEntry(
             ticket_id=row["id"],
             ticket_type_id=row["ticket_type_id"],
             seat=row["seat"],
             status=row["status"],
-            qr_secret=row["qr_secret"],
+            public_key=row["code_public_key"] or derived[row["id"]],
         )
         for row in rows
     ]

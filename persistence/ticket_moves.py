@@ -3,18 +3,17 @@ time: the venue's lock, unlock and reissue, and the pieces transfers share with 
 
 Every move is applied to a row the transaction has locked and is guarded again by the status it
 leaves; every move is kept in the append-only audit log; a ticket that replaces another (a
-reissue, a transfer's recipient) is a new row naming its predecessor, with a new QR secret, so the
-old code dies with the old ticket while the seat, the order and the NFT carry over.
+reissue, a transfer's recipient) is a new row naming its predecessor, with a new code key pair,
+so the old code dies with the old ticket while the seat, the order and the NFT carry over.
 """
 
-import secrets
 import uuid
 
 import asyncpg
 import msgspec
 
 from engine.tickets import TicketMoved, TicketStatus
-from persistence.fulfilment import QR_SECRET_BYTES
+from persistence.ticket_keys import new_code_key_pair
 
 LOCK_TICKET_STATUS = "SELECT status FROM tickets WHERE id = $1 FOR UPDATE"
 
@@ -44,11 +43,11 @@ async def apply_move(
 
 ISSUE_SUCCESSOR = """
 INSERT INTO tickets (id, tenant_id, event_id, order_id, ticket_type_id, seat_id, owner_user_id,
-                     status, qr_secret, position, predecessor_ticket_id, nft_ticket_id,
-                     changed_hands_at)
+                     status, code_seed, code_public_key, position, predecessor_ticket_id,
+                     nft_ticket_id, changed_hands_at)
 SELECT $2, tenant_id, event_id, order_id, ticket_type_id, seat_id, coalesce($3, owner_user_id),
-       $4, $5, position, id,
-       coalesce(nft_ticket_id, id), CASE WHEN $6 THEN now() ELSE changed_hands_at END
+       $4, $5, $6, position, id,
+       coalesce(nft_ticket_id, id), CASE WHEN $7 THEN now() ELSE changed_hands_at END
 FROM tickets WHERE id = $1
 """
 
@@ -83,16 +82,18 @@ async def issue_successor(
     changes_hands: bool,
 ) -> None:
     """A ticket in the place of `predecessor_id`, which the caller has just ended: same event,
-    order, seat and position, its NFT, and a QR secret of its own. It goes to `owner_user_id`, or
-    stays with the predecessor's owner when that is None; `changes_hands` says it goes to another
-    fan now, which starts the transfer cooldown again."""
+    order, seat and position, its NFT, and a code key pair of its own. It goes to
+    `owner_user_id`, or stays with the predecessor's owner when that is None; `changes_hands` says
+    it goes to another fan now, which starts the transfer cooldown again."""
+    key_pair = new_code_key_pair()
     await connection.execute(
         ISSUE_SUCCESSOR,
         predecessor_id,
         successor_id,
         owner_user_id,
         status,
-        secrets.token_bytes(QR_SECRET_BYTES),
+        key_pair.seed,
+        key_pair.public_key,
         changes_hands,
     )
 

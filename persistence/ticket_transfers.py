@@ -2,7 +2,7 @@
 what the chain made of it afterwards.
 
 Giving locks the ticket's row, ends it as `transferred` and issues the recipient's ticket in its
-place (same event, order, seat and position, a new id and a new QR secret, the same NFT), with a
+place (same event, order, seat and position, a new id and a new code key pair, the same NFT), with a
 `ticket_transfers` row and an audit entry; the old QR code dies with the old ticket. The unique
 keys on the predecessor and on the transfer's tickets let a ticket leave its fan once. The NFT,
 minted yet or not, follows later through the outbox to whoever holds the ticket then; its outcome

@@ -95,16 +95,6 @@ async def load_ticket(connection: asyncpg.Connection, ticket_id: uuid.UUID) -> T
     return None if row is None else _ticket(row)
 
 
-SELECT_QR_SECRET = "SELECT qr_secret FROM tickets WHERE id = $1"
-
-
-async def load_qr_secret(connection: asyncpg.Connection, ticket_id: uuid.UUID) -> bytes | None:
-    """The key of the ticket's rotating QR code; it never leaves the service but to its owner's
-    code and to the event's offline gates."""
-    secret: bytes | None = await connection.fetchval(SELECT_QR_SECRET, ticket_id)
-    return secret
-
-
 SELECT_OWNER_TICKETS = (
     SELECT_TICKETS
     + """

@@ -1,4 +1,5 @@
-"""A fan's tickets over HTTP: the listing, one ticket, its rotating QR code, and giving it away.
+"""A fan's tickets over HTTP: the listing, one ticket, its rotating code and the key to make it
+offline, and giving it away.
 
 Ticket ids carry their event's number, like order ids, so an id leads to its event and tenant, and
 every read runs in that tenant's transaction. A ticket is seen by its owner alone; to anyone else
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from engine import limits
-from engine.ticket_qr import qr_step, sign_qr, step_ends_at_ms
+from engine.ticket_qr import PAYLOAD_VERSION, encode_base64url, qr_step, step_ends_at_ms
 from engine.tickets import TicketStatus
 from gateway.auth import Principal
 from gateway.canonical_ids import canonical_uuid
@@ -31,18 +32,19 @@ from gateway.exchange import (
 from gateway.routes.orders import ticket_view
 from gateway.schemas import format_moment
 from gateway.state import gateway_state
-from gateway.ticket_schemas import QrView, TicketList, TransferBody
+from gateway.ticket_schemas import CodeKeyView, QrView, TicketList, TransferBody
 from persistence.event_details import EventDetails
 from persistence.tenancy import tenant_transaction
 from persistence.ticket_holders import tenants_holding_tickets_of
+from persistence.ticket_keys import CodeKeyPair, load_code_key_pair
 from persistence.tickets import (
     TicketPosition,
     TicketRecord,
     list_owner_tickets,
-    load_qr_secret,
     load_ticket,
     position_of,
 )
+from services.ticket_codes import sign_code
 from services.transfers import transfer_ticket
 
 router = APIRouter()
@@ -157,9 +159,8 @@ async def read_ticket(request: Request, ticket_id: str) -> Response:
     return json_response(ticket_view(ticket))
 
 
-@router.get("/v1/tickets/{ticket_id}/qr")
-async def read_ticket_qr(request: Request, ticket_id: str) -> Response:
-    """The code of the current time step, signed with the ticket's own secret."""
+async def code_key_pair(request: Request, ticket_id: str) -> tuple[TicketRecord, CodeKeyPair]:
+    """The caller's ticket and its key pair, when the ticket has a code to show."""
     state = gateway_state(request)
     principal = await authenticate(request)
     details, ticket = await fans_ticket(request, principal, ticket_id)
@@ -170,18 +171,46 @@ async def read_ticket_qr(request: Request, ticket_id: str) -> Response:
             details={"status": ticket.status},
         )
     async with tenant_transaction(state.database_pool, details.location.tenant_id) as connection:
-        secret = await load_qr_secret(connection, ticket.ticket_id)
-    assert secret is not None, "every ticket has its QR secret"
-    step = qr_step(state.clock())
-    view = QrView(
-        payload=sign_qr(secret=secret, ticket_id=str(ticket.ticket_id), step=step),
-        expires_at=format_moment(step_ends_at_ms(step)),
-        rotates_every_s=limits.QR_STEP_MS // limits.MILLISECONDS_PER_SECOND,
-    )
+        key_pair = await load_code_key_pair(connection, ticket.ticket_id)
+    assert key_pair is not None, "every ticket has its code key pair"
+    return ticket, key_pair
+
+
+def unstored(view: msgspec.Struct) -> Response:
     return Response(
         content=msgspec.json.encode(view),
         media_type="application/json",
         headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/v1/tickets/{ticket_id}/qr")
+async def read_ticket_qr(request: Request, ticket_id: str) -> Response:
+    """The code of the current time step, signed with the ticket's own key."""
+    ticket, key_pair = await code_key_pair(request, ticket_id)
+    step = qr_step(gateway_state(request).clock())
+    return unstored(
+        QrView(
+            payload=sign_code(seed=key_pair.seed, ticket_id=str(ticket.ticket_id), step=step),
+            expires_at=format_moment(step_ends_at_ms(step)),
+            rotates_every_s=limits.QR_STEP_MS // limits.MILLISECONDS_PER_SECOND,
+        )
+    )
+
+
+@router.get("/v1/tickets/{ticket_id}/code-key")
+async def read_ticket_code_key(request: Request, ticket_id: str) -> Response:
+    """The ticket's signing key, for its owner's app to show valid codes with no network."""
+    ticket, key_pair = await code_key_pair(request, ticket_id)
+    return unstored(
+        CodeKeyView(
+            ticket_id=str(ticket.ticket_id),
+            payload_version=PAYLOAD_VERSION,
+            signing_key=encode_base64url(key_pair.seed),
+            public_key=encode_base64url(key_pair.public_key),
+            qr_step_s=limits.QR_STEP_MS // limits.MILLISECONDS_PER_SECOND,
+            qr_skew_steps=limits.QR_CLOCK_SKEW_STEPS,
+        )
     )
 
 

@@ -19,6 +19,7 @@ from engine.commands import PauseSale, ResumeSale
 from engine.inventory.configuration import TicketKind
 from engine.rejections import Rejected
 from gateway.auth import Principal
+from gateway.entry_settings import EntryChange, creation_entry_policy, entry_change
 from gateway.errors import ApiError, ErrorCode, rejection_error
 from gateway.event_schemas import CreateEventBody, PatchEventBody
 from gateway.event_view_schemas import CreatedEventView, CreatedTicketTypeView, VenueEventList
@@ -49,6 +50,7 @@ from gateway.ticket_type_sales import (
     ticket_type_sales_change,
     ticket_type_sales_error,
 )
+from persistence.entry_policies import record_entry_policy, record_ticket_type_zones
 from persistence.event_details import (
     EventDetails,
     find_or_add_venue,
@@ -150,6 +152,8 @@ def new_event(body: CreateEventBody) -> NewEvent:
 
 async def write_event(request: Request, principal: Principal, body: CreateEventBody) -> Response:
     event = new_event(body)
+    policy = creation_entry_policy(body)
+    zones = {ticket_type.key: ticket_type.zone for ticket_type in body.ticket_types}
     pool = gateway_state(request).database_pool
     async with pool.acquire() as connection:
         await register_tenant(connection, tenant_id=principal.tenant_id)
@@ -161,6 +165,8 @@ async def write_event(request: Request, principal: Principal, body: CreateEventB
             created = await create_event(
                 connection, tenant_id=principal.tenant_id, venue_id=venue_id, event=event
             )
+            await record_entry_policy(connection, event_id=created.event_id, policy=policy)
+            await record_ticket_type_zones(connection, event_id=created.event_id, zones=zones)
     except EventRejected as error:
         raise rejection_error(error.rejected) from None
     view = CreatedEventView(
@@ -239,7 +245,11 @@ def with_field_under(rejected: Rejected, prefix: str) -> ApiError:
 
 
 async def apply_change(
-    request: Request, details: EventDetails, body: PatchEventBody, change: OnsaleChange
+    request: Request,
+    details: EventDetails,
+    body: PatchEventBody,
+    change: OnsaleChange,
+    entry: EntryChange,
 ) -> None:
     """Make a checked PATCH's changes, each through the one that owns it."""
     state = gateway_state(request)
@@ -278,13 +288,23 @@ async def apply_change(
             await record_transfers_allowed(
                 connection, event_id=location.event_id, transfers_allowed=body.transfers_allowed
             )
+    if entry.policy is not None or entry.zones:
+        async with tenant_transaction(state.database_pool, location.tenant_id) as connection:
+            if entry.policy is not None:
+                await record_entry_policy(
+                    connection, event_id=location.event_id, policy=entry.policy
+                )
+            await record_ticket_type_zones(
+                connection, event_id=location.event_id, zones=entry.zones
+            )
 
 
 @router.patch("/v1/venue/events/{event_id}")
 async def change_venue_event(request: Request, event_id: str) -> Response:
-    """Change the on-sale settings, the ticket types' own windows and price phases, pause or
-    resume the sale, or allow or forbid transfers, in one request: the whole body is checked,
-    against the event as Postgres has it, before anything changes. The sale's settings and its
+    """Change the on-sale settings, the ticket types' own windows, price phases and zones,
+    pause or resume the sale, allow or forbid transfers, or replace the entry policy, in one
+    request: the whole body is checked, against the event as Postgres has it, before anything
+    changes. The sale's settings and its
     ticket types' change in its InventoryActor, the waiting room's in its WaitingRoomActor, and
     each applies to what comes after it."""
     principal = await authenticate(request, *VENUE_ROLES)
@@ -304,8 +324,9 @@ async def change_venue_event(request: Request, event_id: str) -> Response:
     if body.ticket_types is not None:
         sales = ticket_type_sales_change(body.ticket_types, details)
         change = msgspec.structs.replace(change, ticket_type_sales=sales)
+    entry = entry_change(body, details)
     try:
-        await apply_change(request, details, body, change)
+        await apply_change(request, details, body, change, entry)
     finally:
         # Forgotten even when a later part failed: what an earlier part changed shows at once.
         state.catalog.forget(location.event_id)

@@ -113,8 +113,8 @@ def test_moment_is_refused_by_its_field_when_out_of_range_once_in_utc(
 
 
 def test_moment_in_a_list_is_named_by_its_index_when_out_of_range() -> None:
-    scans = [{"payload": "tq1", "scanned_at": "2026-01-01T00:00:00Z"}] * 2
-    scans.append({"payload": "tq1", "scanned_at": "1960-01-01T00:00:00Z"})
+    scans = [{"payload": "tq2", "scanned_at": "2026-01-01T00:00:00Z"}] * 2
+    scans.append({"payload": "tq2", "scanned_at": "1960-01-01T00:00:00Z"})
     body = msgspec.json.decode(
         json.dumps({"device_id": "gate-1", "scans": scans}).encode(), type=OfflineScansBody
     )

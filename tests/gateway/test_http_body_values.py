@@ -176,6 +176,20 @@ def ticket_type_sale() -> dict[str, Any]:
     }
 
 
+def entry_policy() -> dict[str, Any]:
+    """An entry policy with every text it may hold."""
+    return {
+        "zones": [{"id": "VIP", "includes": ["GA"]}, {"id": "GA"}],
+        "reentry": {"enabled": True, "cooldown_s": 900, "max_reentries": 2},
+    }
+
+
+def zoned_event_body() -> dict[str, Any]:
+    body = event_body() | {"entry": entry_policy()}
+    body["ticket_types"][0]["zone"] = "VIP"
+    return body
+
+
 def phased_event_body() -> dict[str, Any]:
     body = event_body()
     body["ticket_types"][0] |= ticket_type_sale() | {"price_cents": 5_000}
@@ -213,6 +227,7 @@ class Sale:
                 [
                     event_body() | {"webhook_url": "https://venue.example.com/hooks"},
                     phased_event_body(),
+                    zoned_event_body(),
                 ],
             ),
             "PATCH /v1/venue/events/{event_id}": (
@@ -226,6 +241,7 @@ class Sale:
                         },
                     },
                     {"ticket_types": [{"key": "RES", **ticket_type_sale()}]},
+                    {"entry": entry_policy(), "ticket_types": [{"key": "GA", "zone": "VIP"}]},
                 ],
             ),
             "POST /v1/events/{event_id}/holds": (
@@ -288,16 +304,35 @@ class Sale:
             ),
             "POST /v1/scan": (
                 "/v1/scan",
-                [{"event_id": event_id, "payload": self.code, "device_id": "gate-1"}],
+                [
+                    {
+                        "event_id": event_id,
+                        "payload": self.code,
+                        "device_id": "gate-1",
+                        "zone": "GA",
+                        "direction": "out",
+                    }
+                ],
             ),
             "POST /v1/venue/events/{event_id}/offline-scans": (
                 f"/v1/venue/events/{event_id}/offline-scans",
                 [
                     {
                         "device_id": "gate-1",
-                        "scans": [{"payload": self.code, "scanned_at": scanned_at}],
+                        "scans": [
+                            {
+                                "payload": self.code,
+                                "scanned_at": scanned_at,
+                                "zone": "GA",
+                                "direction": "in",
+                            }
+                        ],
                     }
                 ],
+            ),
+            "POST /v1/venue/devices": (
+                "/v1/venue/devices",
+                [{"name": "North gate", "event_ids": [event_id], "zones": ["GA"]}],
             ),
             "POST /v1/venue/events/{event_id}/comps": (
                 f"/v1/venue/events/{event_id}/comps",

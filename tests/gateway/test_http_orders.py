@@ -186,11 +186,11 @@ async def test_a_paid_order_is_fulfilled_with_one_ticket_per_unit_and_a_balanced
     assert sum(ledger.values()) == 0
     assert ledger["venue_balance"] == -price.subtotal_cents
     assert ledger["processor_receivable"] == price.total_cents
-    secrets_count = await owner.fetchval(
-        "SELECT count(DISTINCT qr_secret) FROM tickets WHERE order_id = $1",
+    seeds_count = await owner.fetchval(
+        "SELECT count(DISTINCT code_seed) FROM tickets WHERE order_id = $1",
         uuid.UUID(checkout["order_id"]),
     )
-    assert secrets_count == 3
+    assert seeds_count == 3
     intent = await stripe_client(stack).v1.payment_intents.retrieve_async(
         checkout["payment"]["payment_intent_id"]
     )

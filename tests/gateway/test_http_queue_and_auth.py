@@ -18,6 +18,7 @@ from gateway.auth import Role
 from gateway.openapi import OPERATIONS
 from gateway.routes import (
     codes,
+    devices,
     events,
     failed_work,
     health,
@@ -49,6 +50,7 @@ ROUTERS = (
             payments,
             tickets,
             scanning,
+            devices,
             ticket_tools,
             failed_work,
             wait_list,

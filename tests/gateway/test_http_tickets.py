@@ -106,7 +106,7 @@ async def test_ticket_and_its_code_are_its_owners_alone(stack: Stack, event: Cre
 
     assert own.status_code == 200 and own.json() == ticket
     assert code.status_code == 200, code.text
-    assert code.json()["payload"].startswith(f"tq1.{ticket['ticket_id']}.")
+    assert code.json()["payload"].startswith(f"tq2.{ticket['ticket_id']}.")
     assert code.json()["rotates_every_s"] <= 30
     expires_at = datetime.datetime.fromisoformat(code.json()["expires_at"])
     remaining = expires_at - datetime.datetime.now(datetime.UTC)

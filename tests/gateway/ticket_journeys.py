@@ -1,10 +1,14 @@
-"""Steps the after-sale HTTP tests share: a venue whose tenant is known, a fan's code, a gate's
-scan, and a fan's listing walked page by page."""
+"""Steps the after-sale HTTP tests share: a venue whose tenant is known, a fan's code (from the
+service, or signed here with the ticket's key as the fan's app does offline), a gate's scan, and a
+fan's listing walked page by page."""
 
+import base64
+import datetime
 import uuid
 from typing import Any
 
 import asyncpg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.auth import Role
 from tests.gateway.http_journeys import VENUE_ROLES, CreatedEvent, Fan, create_event
@@ -25,8 +29,15 @@ class Venue:
     async def event(self, **body: Any) -> CreatedEvent:
         return await create_event(self.stack, self.manager_token, **body)
 
-    async def scan(self, event: CreatedEvent, payload: str, device_id: str = GATE_DEVICE) -> Any:
-        async with self.stack.client(self.staff_token) as gate:
+    async def scan(
+        self,
+        event: CreatedEvent,
+        payload: str,
+        device_id: str = GATE_DEVICE,
+        token: str | None = None,
+    ) -> Any:
+        """A gate's scan, with the staff's token or the one given (a scanner device's)."""
+        async with self.stack.client(token or self.staff_token) as gate:
             return await gate.post(
                 "/v1/scan",
                 json={"event_id": event.event_id, "payload": payload, "device_id": device_id},
@@ -40,6 +51,34 @@ async def code_of(fan: Fan, ticket_id: str) -> str:
     assert answer.status_code == 200, answer.text
     payload: str = answer.json()["payload"]
     return payload
+
+
+async def code_key_of(fan: Fan, ticket_id: str) -> dict[str, Any]:
+    """What the fan's app keeps to show codes offline: the ticket's signing key and its rules."""
+    async with fan.client() as client:
+        answer = await client.get(f"/v1/tickets/{ticket_id}/code-key")
+    assert answer.status_code == 200, answer.text
+    key: dict[str, Any] = answer.json()
+    return key
+
+
+def from_base64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def to_base64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def code_at(key: dict[str, Any], ticket_id: str, moment: datetime.datetime) -> str:
+    """The code the fan's app shows at `moment`, made as any app would from the code key alone:
+    Ed25519 over `tq2.<ticket>.<step>`, written in its own lines, not the service's."""
+    step = int(moment.timestamp()) // key["qr_step_s"]
+    message = f"{key['payload_version']}.{ticket_id}.{step}"
+    signature = Ed25519PrivateKey.from_private_bytes(from_base64url(key["signing_key"])).sign(
+        message.encode("ascii")
+    )
+    return f"{message}.{to_base64url(signature)}"
 
 
 async def ticket_of(fan: Fan, ticket_id: str) -> dict[str, Any]:

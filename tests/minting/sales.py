@@ -24,7 +24,7 @@ TICKET_TYPE_NAME = "Floor"
 FAN = "fan-1"
 
 INSERT_TICKET = """
-INSERT INTO tickets (tenant_id, event_id, order_id, ticket_type_id, owner_user_id, qr_secret,
+INSERT INTO tickets (tenant_id, event_id, order_id, ticket_type_id, owner_user_id, code_seed,
                      position)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 RETURNING id

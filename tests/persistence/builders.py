@@ -94,7 +94,7 @@ RETURNING id
 
 INSERT_TICKET = """
 INSERT INTO tickets (tenant_id, event_id, order_id, ticket_type_id, seat_id, owner_user_id,
-                     qr_secret)
+                     code_seed)
 VALUES ($1, $2, $3, $4, $5, 'fan-1', sha256(random()::text::bytea))
 RETURNING id
 """
@@ -103,7 +103,7 @@ RETURNING id
 # replaced it (a transfer's), carrying the predecessor's NFT.
 INSERT_GENERAL_TICKET = """
 INSERT INTO tickets (tenant_id, event_id, order_id, ticket_type_id, owner_user_id, status,
-                     qr_secret, position, predecessor_ticket_id, nft_ticket_id)
+                     code_seed, position, predecessor_ticket_id, nft_ticket_id)
 VALUES ($1, $2, $3, $4, CASE WHEN $5::uuid IS NULL THEN 'fan-1' ELSE 'fan-2' END, 'valid',
         sha256(random()::text::bytea), 1, $5, $5)
 RETURNING id
@@ -223,6 +223,17 @@ async def seed_sale(
             VALUES ($1, $2, $3, 'fan-1', 1)
             """,
             code_id,
+            tenant_id,
+            event_id,
+        )
+        await connection.execute(
+            """
+            INSERT INTO scanner_devices (id, tenant_id, name, event_ids, token_hash, created_by,
+                                         created_at)
+            VALUES ($1, $2, 'Gate 1', ARRAY[$3::uuid], sha256(gen_random_uuid()::text::bytea),
+                    'manager-1', now())
+            """,
+            uuid.uuid4(),
             tenant_id,
             event_id,
         )

@@ -10,7 +10,6 @@ import asyncpg
 import pytest
 
 from engine.admission import ScanReason
-from engine.ticket_qr import qr_step, read_qr, sign_qr
 from persistence.admissions import ScanRequest, record_scan
 from persistence.tenancy import tenant_transaction
 from persistence.ticket_expiry import expire_unused_tickets
@@ -23,15 +22,14 @@ LOCK_WAIT_S = 0.3
 
 
 async def valid_ticket_request(service_pool: asyncpg.Pool, sale: Sale, gate: str) -> ScanRequest:
+    """A scan whose code was verified as the ticket's (the gateway verifies before recording)."""
     async with tenant_transaction(service_pool, sale.tenant_id) as connection:
-        secret = await connection.fetchval(
-            "UPDATE tickets SET status = 'valid' WHERE id = $1 RETURNING qr_secret", sale.ticket_id
+        await connection.execute(
+            "UPDATE tickets SET status = 'valid' WHERE id = $1", sale.ticket_id
         )
-    payload = read_qr(sign_qr(secret=secret, ticket_id=str(sale.ticket_id), step=qr_step(NOW_MS)))
     return ScanRequest(
         event_id=sale.event_id,
         ticket_id=sale.ticket_id,
-        payload=payload,
         device_id=gate,
         scanned_by="staff-1",
         scanned_at_ms=NOW_MS,
@@ -72,10 +70,10 @@ async def test_second_admission_of_a_ticket_is_refused_by_the_table_of_scans(
 ) -> None:
     insert = """
     INSERT INTO ticket_scans (tenant_id, event_id, ticket_id, device_id, scanned_by, result,
-                              scanned_at)
-    VALUES ($1, $2, $3, 'gate-2', 'staff-2', 'admitted', now())
+                              scanned_at, entry_number)
+    VALUES ($1, $2, $3, 'gate-2', 'staff-2', 'admitted', now(), 1)
     """
-    with pytest.raises(asyncpg.UniqueViolationError, match="one_admission_per_ticket"):
+    with pytest.raises(asyncpg.ExclusionViolationError, match="one_passage_per_entry"):
         async with tenant_transaction(service_pool, sale_of_tenant_a.tenant_id) as connection:
             for _ in range(2):
                 await connection.execute(
@@ -86,6 +84,23 @@ async def test_second_admission_of_a_ticket_is_refused_by_the_table_of_scans(
                 )
 
 
+async def test_an_admission_without_its_entry_number_is_refused_by_the_table_of_scans(
+    service_pool: asyncpg.Pool, sale_of_tenant_a: Sale
+) -> None:
+    with pytest.raises(asyncpg.CheckViolationError, match="entry_when_admitted"):
+        async with tenant_transaction(service_pool, sale_of_tenant_a.tenant_id) as connection:
+            await connection.execute(
+                """
+                INSERT INTO ticket_scans (tenant_id, event_id, ticket_id, device_id, scanned_by,
+                                          result, scanned_at)
+                VALUES ($1, $2, $3, 'gate-2', 'staff-2', 'admitted', now())
+                """,
+                sale_of_tenant_a.tenant_id,
+                sale_of_tenant_a.event_id,
+                sale_of_tenant_a.ticket_id,
+            )
+
+
 async def test_second_successor_of_a_ticket_is_refused(
     service_pool: asyncpg.Pool, sale_of_tenant_a: Sale
 ) -> None:
@@ -94,8 +109,8 @@ async def test_second_successor_of_a_ticket_is_refused(
             await connection.execute(
                 """
                 INSERT INTO tickets (tenant_id, event_id, order_id, ticket_type_id, owner_user_id,
-                                     qr_secret, position, predecessor_ticket_id, nft_ticket_id)
-                SELECT tenant_id, event_id, order_id, ticket_type_id, 'fan-3', qr_secret, position,
+                                     code_seed, position, predecessor_ticket_id, nft_ticket_id)
+                SELECT tenant_id, event_id, order_id, ticket_type_id, 'fan-3', code_seed, position,
                        predecessor_ticket_id, nft_ticket_id
                 FROM tickets WHERE predecessor_ticket_id IS NOT NULL
                 """

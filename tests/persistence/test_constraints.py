@@ -73,7 +73,7 @@ async def test_sold_seat_can_be_held_again_when_its_ticket_ended(
 
 INSERT_SEATED_TICKET = """
 INSERT INTO tickets (tenant_id, event_id, order_id, ticket_type_id, seat_id, owner_user_id,
-                     qr_secret, position)
+                     code_seed, position)
 VALUES ($1, $2, $3, $4, $5, 'fan-9', sha256(random()::text::bytea),
         (SELECT count(*) FROM tickets WHERE order_id = $3))
 """
