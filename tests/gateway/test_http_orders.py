@@ -421,6 +421,11 @@ async def delete_at_stripe(stack: Stack, payment_intent_id: str) -> None:
     assert answer.status_code == 200, answer.text
 
 
+# The session's own Supervisor reconciles every tenant every couple of seconds: when it ends the
+# order first, this process sees nothing to count, and the sale is tried again with a new order.
+VANISHED_INTENT_ATTEMPTS = 3
+
+
 @pytest.mark.parametrize(
     ("window_ended", "ended_status"), [(False, "payment_failed"), (True, "expired")]
 )
@@ -433,26 +438,30 @@ async def test_the_reconciler_ends_an_unpaid_order_once_when_its_payment_intent_
     window_ended: bool,
     ended_status: str,
 ) -> None:
-    fan = Fan(stack, event)
-    before = await available_general(owner, event)
-    checkout = await fan.checkout(await fan.hold(2))
-    await delete_at_stripe(stack, checkout["payment"]["payment_intent_id"])
-    if window_ended:
-        await owner.execute(
-            "UPDATE orders SET expires_at = now() - interval '1 second' WHERE id = $1",
-            uuid.UUID(checkout["order_id"]),
-        )
     reconciler = PaymentReconciler(
         pool=settlement._pool, settlement=settlement, first_poll_after_ms=0
     )
+    for _ in range(VANISHED_INTENT_ATTEMPTS):
+        caplog.clear()
+        fan = Fan(stack, event)
+        before = await available_general(owner, event)
+        checkout = await fan.checkout(await fan.hold(2))
+        await delete_at_stripe(stack, checkout["payment"]["payment_intent_id"])
+        if window_ended:
+            await owner.execute(
+                "UPDATE orders SET expires_at = now() - interval '1 second' WHERE id = $1",
+                uuid.UUID(checkout["order_id"]),
+            )
 
-    with caplog.at_level(logging.ERROR, logger="payments"):
-        rounds = [await reconciler.reconcile_round(wall_clock_ms()) for _ in range(3)]
+        with caplog.at_level(logging.ERROR, logger="payments"):
+            rounds = [await reconciler.reconcile_round(wall_clock_ms()) for _ in range(3)]
 
+        ended = [r for r in caplog.records if "no longer exists at Stripe" in r.message]
+        if ended:
+            break
     assert [report.failed for report in rounds] == [0, 0, 0]
     assert (await fan.order(checkout["order_id"]))["status"] == ended_status
     assert await available_general(owner, event) == before
-    ended = [record for record in caplog.records if "no longer exists at Stripe" in record.message]
     assert [getattr(record, "order_id", None) for record in ended] == [checkout["order_id"]]
 
 
