@@ -55,8 +55,10 @@ Send = Callable[[ClaimedNotification], Awaitable[SendFailure | None]]
 def occurrence_of(notice: Notice, message: OutboxMessage) -> str | None:
     """What one notice announces, once: the order for an order's notices (it has each at most
     once), the outbox message for a transfer (a ticket may change hands more than once), the
-    offered hold for a wait-list offer (an entry is offered once). None for an order's notice
-    that names no order."""
+    offered hold for a wait-list offer (an entry is offered once), the order and the resend for a
+    notice the venue sent again. None for an order's notice that names no order."""
+    if notice.resend_id is not None and notice.order_id is not None:
+        return f"{notice.order_id}:resend:{notice.resend_id}"
     if notice.kind is NoticeKind.TICKET_TRANSFERRED:
         return str(message.message_id)
     if notice.kind is NoticeKind.WAIT_LIST_OFFERED:
@@ -163,7 +165,8 @@ class NotificationWorker:
             errors.append(await self._send_once(notice.tenant_id, email, send_email))
         async with tenant_transaction(self._started_pool(), notice.tenant_id) as connection:
             webhook = await find_event_webhook(connection, event_id=notice.event_id)
-        if webhook is not None:
+        # A notice sent again is for the fan: the venue's systems had the first.
+        if webhook is not None and notice.resend_id is None:
             post = NewNotification(
                 dedupe_key=f"{notice.kind}:{occurrence}:webhook",
                 channel="webhook",

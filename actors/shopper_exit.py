@@ -53,6 +53,8 @@ def shopper_exit_consumer() -> Consumer:
         fans_by_event: dict[str, set[str]] = collections.defaultdict(set)
         for position, message in enumerate(messages):
             notice = decode_notice(message.payload)
+            if notice.resend_id is not None:
+                continue  # a confirmation sent again; the purchase ended the access long ago
             event_id = str(notice.event_id)
             positions_by_event[event_id].append(position)
             fans_by_event[event_id].add(notice.user_id)

@@ -27,7 +27,6 @@ from jwt.types import Options
 
 from engine.limits import (
     BEARER_TOKEN_CHARACTERS_MAX,
-    CONTACT_EMAIL_CHARACTERS_MAX,
     JWT_SECRET_BYTES_MIN,
     MILLISECONDS_PER_SECOND,
     RSA_KEY_BITS_MIN,
@@ -36,6 +35,7 @@ from engine.limits import (
     USER_ID_CHARACTERS_MAX,
 )
 from gateway.canonical_ids import canonical_uuid
+from gateway.contact_claims import email_of, name_of
 from gateway.errors import ApiError, ErrorCode
 from gateway.settings import Settings, SettingsError
 from services.scanner_devices import is_device_token
@@ -49,7 +49,6 @@ TIME_CLAIMS = ("exp", "iat", "nbf")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 DEVELOPMENT_ALGORITHM = "HS256"
 DEVELOPMENT_TENANT_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
-EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 TENANT_REFUSAL = "the tenant claim must be a UUID string (8-4-4-4-12 hexadecimal digits)"
 
 VerificationKey = bytes | Ed25519PublicKey | RSAPublicKey
@@ -72,6 +71,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     tenant_id: uuid.UUID
     roles: frozenset[Role]
     email: str | None = None
+    name: str | None = None
 
     def has_any_role(self, *roles: Role) -> bool:
         return not self.roles.isdisjoint(roles)
@@ -234,20 +234,13 @@ def principal_from_claims(
     roles = frozenset(Role(name) for name in role_names if name in ROLE_NAMES)
     if not roles:
         raise unauthenticated(f"the roles claim names none of: {', '.join(Role)}")
-    return Principal(user_id=user_id, tenant_id=tenant_id, roles=roles, email=email_of(claims))
-
-
-def email_of(claims: dict[str, object]) -> str | None:
-    """The optional `email` claim, where the caller's notices go; a malformed one is ignored,
-    so a token is never refused for an address it need not carry."""
-    email = claims.get("email")
-    if (
-        isinstance(email, str)
-        and 0 < len(email) <= CONTACT_EMAIL_CHARACTERS_MAX
-        and EMAIL_PATTERN.fullmatch(email)
-    ):
-        return email
-    return None
+    return Principal(
+        user_id=user_id,
+        tenant_id=tenant_id,
+        roles=roles,
+        email=email_of(claims),
+        name=name_of(claims),
+    )
 
 
 class PinnedHMAC(HMACAlgorithm):
@@ -369,6 +362,7 @@ def sign_development_token(
     ttl_s: int,
     now_s: int,
     email: str | None = None,
+    name: str | None = None,
 ) -> str:
     """An HS256 token for development, tests, the demo and load runs; never valid in production."""
     if not secret:
@@ -391,4 +385,6 @@ def sign_development_token(
     }
     if email is not None:
         claims["email"] = email
+    if name is not None:
+        claims["name"] = name
     return jwt.encode(claims, secret, algorithm=DEVELOPMENT_ALGORITHM)

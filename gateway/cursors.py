@@ -2,7 +2,8 @@
 clients.
 
 A listing cursor is the base64url of the last shown ticket's position (`issued_at` in microseconds
-and its id), a manifest cursor the last shown ticket's id. A cursor that does not decode is a
+and its id), or the last shown order's (`created_at` and its id); a manifest cursor the last shown
+ticket's id. A cursor that does not decode is a
 VALIDATION_ERROR, never a first page: a client that mangled one must not loop forever.
 """
 
@@ -14,6 +15,7 @@ import uuid
 from engine import limits
 from gateway.canonical_ids import canonical_uuid
 from gateway.exchange import invalid
+from persistence.order_search import OrderPosition
 from persistence.tickets import TicketPosition
 
 SEPARATOR = "."
@@ -88,3 +90,18 @@ def decode_text(cursor: str) -> str:
     if not (text and text.isprintable() and BASE64URL.fullmatch(cursor)):
         raise invalid("the cursor is malformed", parameter="cursor")
     return text
+
+
+def encode_order_position(position: OrderPosition) -> str:
+    return _encode(f"{position.created_at_us}{SEPARATOR}{position.order_id}")
+
+
+def decode_order_position(cursor: str) -> OrderPosition:
+    created_at_text, _, order_text = _decode(cursor).partition(SEPARATOR)
+    order_id = canonical_uuid(order_text)
+    if not (created_at_text.isascii() and created_at_text.isdigit() and order_id is not None):
+        raise invalid("the cursor is malformed", parameter="cursor")
+    position = OrderPosition(created_at_us=int(created_at_text), order_id=order_id)
+    if position.created_at_us > ISSUED_AT_US_MAX:
+        raise invalid("the cursor is malformed", parameter="cursor")
+    return position

@@ -18,6 +18,7 @@ from engine.transfers import TransferRefusal
 from services.refusals import (
     SERVICE_REFUSALS,
     CompsMisstated,
+    ConfirmationNotResendable,
     EngineRefused,
     NothingFound,
     OrderNotRefundable,
@@ -47,6 +48,8 @@ class ErrorCode(enum.StrEnum):
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     PAYMENT_FAILED = "PAYMENT_FAILED"
     ORDER_NOT_REFUNDABLE = "ORDER_NOT_REFUNDABLE"
+    ORDER_NOT_CONFIRMED = "ORDER_NOT_CONFIRMED"
+    ORDER_HAS_NO_EMAIL = "ORDER_HAS_NO_EMAIL"
     TICKET_STATUS_CONFLICT = "TICKET_STATUS_CONFLICT"
     TRANSFER_NOT_ALLOWED = "TRANSFER_NOT_ALLOWED"
     BAD_SIGNATURE = "BAD_SIGNATURE"
@@ -81,6 +84,8 @@ ERROR_TABLE: dict[ErrorCode, tuple[int, str]] = {
     ),
     ErrorCode.PAYMENT_FAILED: (402, "The payment was declined."),
     ErrorCode.ORDER_NOT_REFUNDABLE: (409, "This order was never paid, so it cannot be refunded."),
+    ErrorCode.ORDER_NOT_CONFIRMED: (409, "This order is not paid, so it has no confirmation."),
+    ErrorCode.ORDER_HAS_NO_EMAIL: (409, "This order has no email address to send to."),
     ErrorCode.TICKET_STATUS_CONFLICT: (409, "The ticket's status does not allow this."),
     ErrorCode.TRANSFER_NOT_ALLOWED: (409, "This ticket cannot be transferred now."),
     ErrorCode.BAD_SIGNATURE: (400, "The webhook's signature does not verify."),
@@ -206,6 +211,18 @@ def refusal_error(refusal: ServiceRefusal) -> ApiError:
                 ErrorCode.TICKET_STATUS_CONFLICT,
                 message=f"only a valid ticket is reissued; this one is {refusal.ticket_status}",
                 details={"status": refusal.ticket_status},
+            )
+        case ConfirmationNotResendable(lacks_email=True):
+            return ApiError(
+                ErrorCode.ORDER_HAS_NO_EMAIL,
+                message="the buyer's token carried no email, so there is nowhere to send it",
+                details={"status": refusal.order_status},
+            )
+        case ConfirmationNotResendable():
+            return ApiError(
+                ErrorCode.ORDER_NOT_CONFIRMED,
+                message=f"a {refusal.order_status} order has no confirmation to send again",
+                details={"status": refusal.order_status},
             )
         case _:
             assert_never(refusal)

@@ -24,6 +24,7 @@ BENCHMARK_MODULES = {
     "HOLDS": "loadtests.bench_engine_holds",
     "DOOR": "loadtests.bench_door",
     "SCAN": "loadtests.bench_scan",
+    "SEARCH": "loadtests.bench_search",
 }
 # The detail lines of B1 and B2 that give the two sides of their comparison.
 COMPARISON_PREFIXES = ("pipeline ", "row_lock ", "gateway ", "trivial ")

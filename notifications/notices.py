@@ -44,7 +44,8 @@ class Notice(msgspec.Struct, frozen=True, kw_only=True):
     the recipient. `total_cents` is the order's total (for `refunded`, the amount refunded), in
     `currency`'s minor units; `reason` says why an order failed, expired or was refunded. A
     `wait_list_offered` notice names no order: it offers the hold `hold_id` of `quantity` tickets,
-    `total_cents` before fees, until `offer_expires_at_ms`.
+    `total_cents` before fees, until `offer_expires_at_ms`. A notice sent again at the venue's
+    request (the service desk's resend) carries `resend_id`, which makes it a new occurrence.
     """
 
     kind: NoticeKind
@@ -62,6 +63,7 @@ class Notice(msgspec.Struct, frozen=True, kw_only=True):
     hold_id: uuid.UUID | None = None
     quantity: int | None = None
     offer_expires_at_ms: int | None = None
+    resend_id: uuid.UUID | None = None
 
 
 NOTICE_DECODER = msgspec.json.Decoder(Notice)

@@ -65,6 +65,7 @@ def order_notice(
     *,
     tickets: list[IssuedTicket] | None = None,
     reason: str | None = None,
+    resend_id: uuid.UUID | None = None,
 ) -> OutboxEntry:
     notice = Notice(
         kind=kind,
@@ -85,6 +86,7 @@ def order_notice(
             for ticket in tickets or ()
         ),
         reason=reason,
+        resend_id=resend_id,
     )
     return OutboxEntry(
         topic=notice_topic(kind), aggregate_id=str(order.order_id), payload=encode_notice(notice)

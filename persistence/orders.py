@@ -83,6 +83,7 @@ class NewOrder(msgspec.Struct, frozen=True, kw_only=True):
     expires_at_ms: int
     contact_email: str | None
     items: tuple[HoldItem, ...]
+    contact_name: str | None = None
 
 
 class OutboxEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -143,6 +144,14 @@ async def load_order(connection: asyncpg.Connection, order_id: uuid.UUID) -> Ord
     return None if row is None else _order(row)
 
 
+async def load_orders(
+    connection: asyncpg.Connection, order_ids: Sequence[uuid.UUID]
+) -> list[OrderRecord]:
+    """The orders of `order_ids` that exist, in no particular order."""
+    rows = await connection.fetch(SELECT_ORDER + "WHERE orders.id = ANY($1::uuid[])", order_ids)
+    return [_order(row) for row in rows]
+
+
 async def load_order_of_hold(
     connection: asyncpg.Connection, hold_id: uuid.UUID
 ) -> OrderRecord | None:
@@ -154,11 +163,11 @@ INSERT_ORDER = """
 WITH new_order AS (
     INSERT INTO orders (id, tenant_id, event_id, hold_id, user_id, currency, subtotal_cents,
                         fees_cents, total_cents, expires_at, contact_email, created_at, updated_at,
-                        status)
+                        status, contact_name)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
             timestamptz 'epoch' + $10::bigint * interval '1 millisecond', $11,
             timestamptz 'epoch' + $12::bigint * interval '1 millisecond',
-            timestamptz 'epoch' + $12::bigint * interval '1 millisecond', $17)
+            timestamptz 'epoch' + $12::bigint * interval '1 millisecond', $17, $19)
     ON CONFLICT (hold_id) DO NOTHING
     RETURNING id
 ),
@@ -199,6 +208,7 @@ async def insert_order(
         payment_idempotency_key(order.order_id),
         CHECKED_OUT_ORDER_STATUS,
         PAYMENT_STARTING_STATUS,
+        order.contact_name,
     )
     stored = await load_order_of_hold(connection, order.hold_id)
     assert stored is not None, "the order of the hold exists: inserted now or before"

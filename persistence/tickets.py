@@ -90,6 +90,22 @@ async def load_order_tickets(
     return [_ticket(row) for row in rows]
 
 
+async def load_tickets_of_orders(
+    connection: asyncpg.Connection, order_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[TicketRecord]]:
+    """The tickets of each of `order_ids`, in each order's own order, as load_order_tickets."""
+    rows = await connection.fetch(
+        SELECT_TICKETS
+        + "WHERE tickets.order_id = ANY($1::uuid[])"
+        + " ORDER BY tickets.order_id, tickets.position, tickets.issued_at",
+        order_ids,
+    )
+    tickets: dict[uuid.UUID, list[TicketRecord]] = {order_id: [] for order_id in order_ids}
+    for row in rows:
+        tickets[row["order_id"]].append(_ticket(row))
+    return tickets
+
+
 async def load_ticket(connection: asyncpg.Connection, ticket_id: uuid.UUID) -> TicketRecord | None:
     row = await connection.fetchrow(SELECT_TICKETS + "WHERE tickets.id = $1", ticket_id)
     return None if row is None else _ticket(row)

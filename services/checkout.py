@@ -29,9 +29,15 @@ from services.settlement_parts import SettlementParts, SettlementRefused
 
 
 async def check_out(
-    parts: SettlementParts, *, event: EventDetails, hold: StoredHold, contact_email: str | None
+    parts: SettlementParts,
+    *,
+    event: EventDetails,
+    hold: StoredHold,
+    contact_email: str | None,
+    contact_name: str | None = None,
 ) -> OrderRecord:
-    """The hold's order with its PaymentIntent, created now or found from an earlier call."""
+    """The hold's order with its PaymentIntent, created now or found from an earlier call; the
+    buyer's email and name are kept on it for their notices and the service desk."""
     tenant_id, event_id = event.location.tenant_id, event.location.event_id
     hold_id = uuid.UUID(hold.hold_id)
     async with tenant_transaction(parts.pool, tenant_id) as connection:
@@ -54,6 +60,7 @@ async def check_out(
                     total_cents=price.total_cents,
                     expires_at_ms=extended.expires_at_ms,
                     contact_email=contact_email,
+                    contact_name=contact_name,
                     items=extended.items,
                 ),
                 now_ms=parts.clock(),

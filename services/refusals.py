@@ -66,6 +66,16 @@ class TicketNotReissuable(Exception):
         self.ticket_status = ticket_status
 
 
+class ConfirmationNotResendable(Exception):
+    """Only a paid order's confirmation is sent again, and only to an address it has:
+    `lacks_email` when the order is paid but its buyer's token carried no email."""
+
+    def __init__(self, *, order_status: str, lacks_email: bool) -> None:
+        super().__init__(order_status)
+        self.order_status = order_status
+        self.lacks_email = lacks_email
+
+
 ServiceRefusal = (
     NothingFound
     | CompsMisstated
@@ -74,5 +84,6 @@ ServiceRefusal = (
     | OrderNotRefundable
     | TicketMoveRefused
     | TicketNotReissuable
+    | ConfirmationNotResendable
 )
 SERVICE_REFUSALS: tuple[type[ServiceRefusal], ...] = typing.get_args(ServiceRefusal)

@@ -49,10 +49,21 @@ class Settlement:
         return await self._parts.order(tenant_id, order_id)
 
     async def checkout(
-        self, *, event: EventDetails, hold: StoredHold, contact_email: str | None
+        self,
+        *,
+        event: EventDetails,
+        hold: StoredHold,
+        contact_email: str | None,
+        contact_name: str | None = None,
     ) -> OrderRecord:
         """The hold's order with its PaymentIntent, created now or found from an earlier call."""
-        return await check_out(self._parts, event=event, hold=hold, contact_email=contact_email)
+        return await check_out(
+            self._parts,
+            event=event,
+            hold=hold,
+            contact_email=contact_email,
+            contact_name=contact_name,
+        )
 
     async def pay_with_test_card(self, order: OrderRecord, card_number: str) -> OrderRecord:
         """Confirm with a Stripe test card and settle; raises PaymentDeclined on a decline."""

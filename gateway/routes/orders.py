@@ -90,6 +90,10 @@ async def order_view(request: Request, order: OrderRecord) -> OrderView:
         gateway_state(request).database_pool, order.tenant_id
     ) as connection:
         tickets = await load_order_tickets(connection, order.order_id)
+    return order_view_with(order, tickets)
+
+
+def order_view_with(order: OrderRecord, tickets: list[TicketRecord]) -> OrderView:
     return OrderView(
         order_id=str(order.order_id),
         event_id=str(order.event_id),
@@ -138,7 +142,9 @@ async def checkout(request: Request, hold_id: str) -> Response:
         if hold.status is not HoldStatus.ACTIVE:
             raise ApiError(ErrorCode.HOLD_EXPIRED, message=f"the hold is {hold.status}")
         settlement = gateway_state(request).settlement
-        order = await settlement.checkout(event=details, hold=hold, contact_email=principal.email)
+        order = await settlement.checkout(
+            event=details, hold=hold, contact_email=principal.email, contact_name=principal.name
+        )
         if order.status is not OrderStatus.PENDING_PAYMENT:
             raise ApiError(
                 ErrorCode.HOLD_EXPIRED,

@@ -43,6 +43,7 @@ class Stack:
         tenant_id: uuid.UUID | None = None,
         roles: tuple[Role, ...] = (Role.FAN,),
         email: str | None = None,
+        name: str | None = None,
     ) -> str:
         assert self.parts.jwt_secret is not None
         return sign_development_token(
@@ -53,6 +54,7 @@ class Stack:
             ttl_s=TOKEN_TTL_S,
             now_s=int(time.time()),
             email=email,
+            name=name,
         )
 
     def client(self, token: str | None = None, **headers: str) -> httpx.AsyncClient:

@@ -24,6 +24,8 @@ from gateway.routes import (
     failed_work,
     health,
     holds,
+    my_orders,
+    order_desk,
     orders,
     payments,
     queue,
@@ -56,6 +58,8 @@ ROUTERS = (
             failed_work,
             wait_list,
             codes,
+            order_desk,
+            my_orders,
         )
     ),
     payments.development_router,
