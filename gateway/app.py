@@ -40,10 +40,13 @@ from gateway.openapi import openapi_document
 from gateway.parts import Parts
 from gateway.rate_limits import RateLimiter, configured_limits
 from gateway.routes import (
+    balance,
+    claims,
     codes,
     dashboard,
     devices,
     events,
+    exports,
     failed_work,
     health,
     holds,
@@ -225,10 +228,13 @@ def routers_in_order(settings: Settings) -> list[APIRouter]:
             wait_list,
             payments,
             tickets,
+            claims,
             scanning,
             devices,
             ticket_tools,
             failed_work,
+            exports,
+            balance,
             venue,
             codes,
             health,

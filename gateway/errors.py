@@ -17,6 +17,7 @@ from engine.rejections import Reason, Rejected
 from engine.transfers import TransferRefusal
 from services.refusals import (
     SERVICE_REFUSALS,
+    ClaimNotPending,
     CompsMisstated,
     EngineRefused,
     NothingFound,
@@ -49,6 +50,7 @@ class ErrorCode(enum.StrEnum):
     ORDER_NOT_REFUNDABLE = "ORDER_NOT_REFUNDABLE"
     TICKET_STATUS_CONFLICT = "TICKET_STATUS_CONFLICT"
     TRANSFER_NOT_ALLOWED = "TRANSFER_NOT_ALLOWED"
+    CLAIM_NOT_PENDING = "CLAIM_NOT_PENDING"
     BAD_SIGNATURE = "BAD_SIGNATURE"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     RATE_LIMITED = "RATE_LIMITED"
@@ -83,6 +85,7 @@ ERROR_TABLE: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.ORDER_NOT_REFUNDABLE: (409, "This order was never paid, so it cannot be refunded."),
     ErrorCode.TICKET_STATUS_CONFLICT: (409, "The ticket's status does not allow this."),
     ErrorCode.TRANSFER_NOT_ALLOWED: (409, "This ticket cannot be transferred now."),
+    ErrorCode.CLAIM_NOT_PENDING: (409, "This claim was already accepted, cancelled or expired."),
     ErrorCode.BAD_SIGNATURE: (400, "The webhook's signature does not verify."),
     ErrorCode.PAYLOAD_TOO_LARGE: (413, "The body is over this route's limit; none of it was kept."),
     ErrorCode.RATE_LIMITED: (429, "Too many requests; retry later."),
@@ -152,6 +155,9 @@ TRANSFER_REFUSAL_MESSAGES: dict[TransferRefusal, str] = {
     TransferRefusal.CHECKED_IN: "the ticket was used to enter",
     TransferRefusal.LOCKED: "the ticket is locked by its venue",
     TransferRefusal.ENDED: "the ticket is no longer valid",
+    TransferRefusal.CLAIM_PENDING: (
+        "the ticket is offered by email and waits for its recipient; cancel the claim first"
+    ),
     TransferRefusal.TRANSFERS_DISABLED: "this event does not allow transfers",
     TransferRefusal.OWN_WALLET: "the ticket's NFT is in your own wallet; send it from there",
     TransferRefusal.COOLDOWN: (
@@ -206,6 +212,13 @@ def refusal_error(refusal: ServiceRefusal) -> ApiError:
                 ErrorCode.TICKET_STATUS_CONFLICT,
                 message=f"only a valid ticket is reissued; this one is {refusal.ticket_status}",
                 details={"status": refusal.ticket_status},
+            )
+        case ClaimNotPending():
+            return ApiError(
+                ErrorCode.CLAIM_NOT_PENDING,
+                message=f"this claim is {refusal.claim_status}; only a pending claim is accepted "
+                "or cancelled",
+                details={"status": refusal.claim_status},
             )
         case _:
             assert_never(refusal)

@@ -66,6 +66,14 @@ class TicketNotReissuable(Exception):
         self.ticket_status = ticket_status
 
 
+class ClaimNotPending(Exception):
+    """The claim was accepted, cancelled or expired: it can neither be taken nor cancelled."""
+
+    def __init__(self, *, claim_status: str) -> None:
+        super().__init__(claim_status)
+        self.claim_status = claim_status
+
+
 ServiceRefusal = (
     NothingFound
     | CompsMisstated
@@ -74,5 +82,6 @@ ServiceRefusal = (
     | OrderNotRefundable
     | TicketMoveRefused
     | TicketNotReissuable
+    | ClaimNotPending
 )
 SERVICE_REFUSALS: tuple[type[ServiceRefusal], ...] = typing.get_args(ServiceRefusal)
