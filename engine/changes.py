@@ -86,6 +86,13 @@ class WithheldUnitsReturned(msgspec.Struct, frozen=True, kw_only=True, gc=False,
     withholding: Withholding
 
 
+class CapacityAdded(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """A general-admission type's capacity grew by `quantity`, all of it available."""
+
+    ticket_type_id: TicketTypeId
+    quantity: int
+
+
 class SalePaused(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     pass
 
@@ -172,6 +179,7 @@ Change: TypeAlias = (
     | SeatsUnblocked
     | UnitsWithheld
     | WithheldUnitsReturned
+    | CapacityAdded
     | SalePaused
     | SaleResumed
     | SaleSettingsChanged

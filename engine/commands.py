@@ -138,9 +138,29 @@ class WithholdUnits(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=Tru
 
 
 class ReturnWithheldUnits(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Put withheld general-admission quantity back on sale; with no `withholding`, from any,
+    kills first and then the allocations in `Withholding`'s order."""
+
     ticket_type_id: TicketTypeId
     quantity: int
-    withholding: Withholding
+    withholding: Withholding | None
+    idempotency_key: IdempotencyKey | None = None
+
+
+class AddCapacity(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Grow a general-admission type's capacity; a seated type's is its seats."""
+
+    ticket_type_id: TicketTypeId
+    quantity: int
+    idempotency_key: IdempotencyKey | None = None
+
+
+class ChangePrice(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Set the price of a type's holds from now on: holds and orders already made keep theirs,
+    and the type's price phases, if any, end (one price for every unit after this)."""
+
+    ticket_type_id: TicketTypeId
+    price_cents: int
     idempotency_key: IdempotencyKey | None = None
 
 
@@ -231,6 +251,8 @@ Command: TypeAlias = (
     | UnblockSeats
     | WithholdUnits
     | ReturnWithheldUnits
+    | AddCapacity
+    | ChangePrice
     | PauseSale
     | ResumeSale
     | ChangeSaleSettings

@@ -51,6 +51,7 @@ from gateway.routes import (
     payments,
     queue,
     scanning,
+    stock,
     ticket_tools,
     tickets,
     venue,
@@ -231,6 +232,7 @@ def routers_in_order(settings: Settings) -> list[APIRouter]:
             failed_work,
             venue,
             codes,
+            stock,
             health,
         )
     ]

@@ -15,6 +15,7 @@ from gateway.code_operations import CODE_OPERATIONS
 from gateway.code_schemas import GeneratedCodesView
 from gateway.errors import ERROR_TABLE, ErrorCode, ErrorEnvelope
 from gateway.operations import SALE_OPERATIONS, Operation
+from gateway.stock_operations import STOCK_OPERATIONS
 from gateway.ticket_operations import TICKET_OPERATIONS
 from notifications.venue_webhooks import SIGNATURE_HEADER, WebhookBody
 
@@ -30,7 +31,7 @@ PATH_PARAMETER = re.compile(r"{([a-z_]+)}")
 # A request of these methods may carry a body, which is refused once over its route's limit.
 BODY_METHODS = frozenset({"post", "put", "patch"})
 VENUE_WEBHOOK = "venue_webhook"
-OPERATIONS = (*SALE_OPERATIONS, *CODE_OPERATIONS, *TICKET_OPERATIONS)
+OPERATIONS = (*SALE_OPERATIONS, *CODE_OPERATIONS, *STOCK_OPERATIONS, *TICKET_OPERATIONS)
 
 
 def _reference(struct: type) -> dict[str, str]:

@@ -28,6 +28,7 @@ from gateway.routes import (
     payments,
     queue,
     scanning,
+    stock,
     ticket_tools,
     tickets,
     venue,
@@ -56,6 +57,7 @@ ROUTERS = (
             failed_work,
             wait_list,
             codes,
+            stock,
         )
     ),
     payments.development_router,
