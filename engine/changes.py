@@ -110,6 +110,7 @@ class SaleSettingsChanged(msgspec.Struct, frozen=True, kw_only=True, gc=False, t
     max_tickets_per_user: int | None
     wait_list_enabled: bool = False
     offer_ttl_ms: int = limits.OFFER_TTL_S_DEFAULT * limits.MILLISECONDS_PER_SECOND
+    accessible_release_at_ms: int | None = None
 
 
 class TicketTypeSaleChanged(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):

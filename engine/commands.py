@@ -60,12 +60,16 @@ class HoldSeats(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
 
 
 class HoldBestAvailable(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """The best seats that fit; accessible and companion seats only when `accessible` asks for
+    them (then first), or once the event releases them to general sale."""
+
     new_hold_id: HoldId
     fan_id: FanId
     ticket_type_id: TicketTypeId
     quantity: int
     section: str | None = None
     contiguous: bool = True
+    accessible: bool = False
     idempotency_key: IdempotencyKey | None = None
     code: str | None = None
 
@@ -183,6 +187,7 @@ class ChangeSaleSettings(msgspec.Struct, frozen=True, kw_only=True, gc=False, ta
     max_tickets_per_user: int | msgspec.UnsetType | None = msgspec.UNSET
     wait_list_enabled: bool | msgspec.UnsetType = msgspec.UNSET
     offer_ttl_ms: int | msgspec.UnsetType = msgspec.UNSET
+    accessible_release_at_ms: int | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class JoinWaitList(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):

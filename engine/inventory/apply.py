@@ -228,6 +228,7 @@ def _apply_sale_setting_change(inventory: Inventory, change: SaleSettingChange) 
                 max_tickets_per_user=change.max_tickets_per_user,
                 wait_list_enabled=change.wait_list_enabled,
                 offer_ttl_ms=change.offer_ttl_ms,
+                accessible_release_at_ms=change.accessible_release_at_ms,
             )
         case TicketTypeSaleChanged():
             inventory.replace_ticket_type(

@@ -229,6 +229,7 @@ def decide_change_sale_settings(
         max_tickets_per_user=configuration.max_tickets_per_user,
         wait_list_enabled=configuration.wait_list_enabled,
         offer_ttl_ms=configuration.offer_ttl_ms,
+        accessible_release_at_ms=configuration.accessible_release_at_ms,
     )
     change = SaleSettingsChanged(
         opens_at_ms=_given_or(command.opens_at_ms, current.opens_at_ms),
@@ -237,6 +238,9 @@ def decide_change_sale_settings(
         max_tickets_per_user=_given_or(command.max_tickets_per_user, current.max_tickets_per_user),
         wait_list_enabled=_given_or(command.wait_list_enabled, current.wait_list_enabled),
         offer_ttl_ms=_given_or(command.offer_ttl_ms, current.offer_ttl_ms),
+        accessible_release_at_ms=_given_or(
+            command.accessible_release_at_ms, current.accessible_release_at_ms
+        ),
     )
     problems = sale_settings_problems(
         change.opens_at_ms, change.closes_at_ms, change.hold_ttl_ms, change.max_tickets_per_user
