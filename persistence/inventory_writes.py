@@ -203,6 +203,7 @@ UPDATE events
 SET opens_at = timestamptz 'epoch' + $2::bigint * interval '1 millisecond',
     closes_at = timestamptz 'epoch' + $3::bigint * interval '1 millisecond',
     hold_ttl_s = $4, max_tickets_per_user = $5, wait_list_enabled = $6, offer_ttl_s = $7,
+    accessible_release_at = timestamptz 'epoch' + $8::bigint * interval '1 millisecond',
     updated_at = now()
 WHERE id = $1
 """
@@ -216,6 +217,15 @@ SET price_cents = changed.price_cents,
 FROM unnest($2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[])
      AS changed (ticket_type_id, price_cents, on_sale_from_ms, on_sale_until_ms, price_phases)
 WHERE ticket_types.id = changed.ticket_type_id AND ticket_types.event_id = $1
+"""
+
+ADD_CAPACITY = """
+UPDATE ticket_types
+SET capacity = ticket_types.capacity + added.quantity
+FROM unnest($2::uuid[], $3::integer[]) AS added (ticket_type_id, quantity)
+WHERE ticket_types.id = added.ticket_type_id AND ticket_types.event_id = $1
+  AND ticket_types.kind = 'general'
+RETURNING ticket_types.id
 """
 
 INSERT_OUTBOX = """
@@ -259,6 +269,16 @@ async def write_planned(fenced: FencedTransaction, *, plan: ChangePlan) -> None:
         effect = net_effect(plan.changes, existing_holds, existing_sales, event_id, now_ms)
         main_columns_of_batch = main_columns(effect)
     await _write_existing(connection, event_id, effect, now_ms)
+    if effect.capacity_added:
+        # Before the counts: units the batch holds may be ones it added.
+        grown = await connection.fetch(
+            ADD_CAPACITY,
+            event_id,
+            list(effect.capacity_added),
+            list(effect.capacity_added.values()),
+        )
+        if len(grown) != len(effect.capacity_added):
+            raise InventoryConflict(f"event {event_id}: capacity added to a type not general")
     await write_new_codes(connection, tenant_id, event_id, effect, now_ms)
     if effect.forgotten:
         await connection.execute(DELETE_IDEMPOTENCY_RECORDS, event_id, list(effect.forgotten))
@@ -348,6 +368,7 @@ async def _write_event(
             settings.max_tickets_per_user,
             settings.wait_list_enabled,
             settings.offer_ttl_ms // MILLISECONDS_PER_SECOND,
+            settings.accessible_release_at_ms,
         )
     changed = list(effect.ticket_type_sales.values())
     if changed:

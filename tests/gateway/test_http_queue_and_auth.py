@@ -33,6 +33,7 @@ from gateway.routes import (
     payments,
     queue,
     scanning,
+    stock,
     ticket_tools,
     tickets,
     venue,
@@ -66,6 +67,7 @@ ROUTERS = (
             codes,
             order_desk,
             my_orders,
+            stock,
         )
     ),
     payments.development_router,
