@@ -19,7 +19,14 @@ from actors.names import local_chain_name
 from actors.solana_chain import ActorChain
 from engine.ticket_qr import decode_base64url
 from minting.custody import Custody
-from tests.gateway.http_journeys import CreatedEvent, Fan, error_code, general_items
+from tests.gateway.http_journeys import (
+    CreatedEvent,
+    Fan,
+    error_code,
+    general_items,
+    minted_order,
+    purchase_resent,
+)
 from tests.gateway.stack import Stack
 from tests.gateway.test_http_tickets import transfer_moved
 from tests.gateway.ticket_journeys import Venue, code_of, listed_tickets, ticket_of
@@ -93,7 +100,8 @@ async def test_claim_moves_the_ticket_and_its_nft_once_when_its_recipient_accept
     stack: Stack, venue: Venue, event: CreatedEvent, owner: asyncpg.Connection
 ) -> None:
     giver, recipient = Fan(stack, event), Fan(stack, event)
-    [ticket] = (await giver.buy(1))["tickets"]
+    order = await purchase_resent(giver, 1)
+    [ticket] = (await minted_order(giver, order["order_id"]))["tickets"]
     old_code = await code_of(giver, ticket["ticket_id"])
     to_email = recipient_address()
 
@@ -171,7 +179,7 @@ async def test_claim_moves_its_ticket_once_when_two_fans_accept_it_at_the_same_m
     stack: Stack, event: CreatedEvent, owner: asyncpg.Connection
 ) -> None:
     giver, first, second = Fan(stack, event), Fan(stack, event), Fan(stack, event)
-    [ticket] = (await giver.purchase(1))["tickets"]
+    [ticket] = (await purchase_resent(giver, 1))["tickets"]
     to_email = recipient_address()
     offered = await offer(giver, ticket["ticket_id"], to_email)
     assert offered.status_code == 202, offered.text
@@ -195,7 +203,7 @@ async def test_cancelled_claim_leaves_the_ticket_with_its_giver_and_cannot_be_ac
     stack: Stack, event: CreatedEvent
 ) -> None:
     giver, recipient = Fan(stack, event), Fan(stack, event)
-    [ticket] = (await giver.purchase(1))["tickets"]
+    [ticket] = (await purchase_resent(giver, 1))["tickets"]
     to_email = recipient_address()
     claim = (await offer(giver, ticket["ticket_id"], to_email)).json()
     token = await emailed_token(stack, to_email)
@@ -226,7 +234,7 @@ async def test_claim_cannot_be_accepted_once_it_has_expired(
     stack: Stack, event: CreatedEvent, owner: asyncpg.Connection
 ) -> None:
     giver, recipient = Fan(stack, event), Fan(stack, event)
-    [ticket] = (await giver.purchase(1))["tickets"]
+    [ticket] = (await purchase_resent(giver, 1))["tickets"]
     to_email = recipient_address()
     claim = (await offer(giver, ticket["ticket_id"], to_email)).json()
     token = await emailed_token(stack, to_email)
@@ -256,7 +264,7 @@ async def test_claim_is_not_found_when_its_token_is_forged_or_the_ticket_is_anot
     stack: Stack, event: CreatedEvent
 ) -> None:
     giver, stranger = Fan(stack, event), Fan(stack, event)
-    [ticket] = (await giver.purchase(1))["tickets"]
+    [ticket] = (await purchase_resent(giver, 1))["tickets"]
     to_email = recipient_address()
     claim = (await offer(giver, ticket["ticket_id"], to_email)).json()
     token = await emailed_token(stack, to_email)
@@ -296,7 +304,7 @@ async def test_transfer_is_refused_when_its_recipient_is_misstated(
     stack: Stack, event: CreatedEvent, body: dict[str, Any]
 ) -> None:
     giver = Fan(stack, event)
-    [ticket] = (await giver.purchase(1))["tickets"]
+    [ticket] = (await purchase_resent(giver, 1))["tickets"]
     async with giver.client() as client:
         answer = await client.post(f"/v1/tickets/{ticket['ticket_id']}/transfer", json=body)
     assert (answer.status_code, error_code(answer)) == (422, "VALIDATION_ERROR")
@@ -312,6 +320,7 @@ async def test_comp_goes_to_whoever_claims_it_when_given_to_an_email(
         given = await manager.post(
             f"/v1/venue/events/{event.event_id}/comps",
             json={"to_email": to_email, "reason": "press"} | general_items(event, 1),
+            headers={"Idempotency-Key": str(uuid.uuid4())},
         )
         both = await manager.post(
             f"/v1/venue/events/{event.event_id}/comps",
