@@ -55,14 +55,17 @@ Send = Callable[[ClaimedNotification], Awaitable[SendFailure | None]]
 def occurrence_of(notice: Notice, message: OutboxMessage) -> str | None:
     """What one notice announces, once: the order for an order's notices (it has each at most
     once), the outbox message for a transfer (a ticket may change hands more than once), the
-    offered hold for a wait-list offer (an entry is offered once), the order and the resend for a
-    notice the venue sent again. None for an order's notice that names no order."""
+    offered hold for a wait-list offer (an entry is offered once), the claim for a ticket offered
+    by email, the order and the resend for a notice the venue sent again. None for an order's
+    notice that names no order."""
     if notice.resend_id is not None and notice.order_id is not None:
         return f"{notice.order_id}:resend:{notice.resend_id}"
     if notice.kind is NoticeKind.TICKET_TRANSFERRED:
         return str(message.message_id)
     if notice.kind is NoticeKind.WAIT_LIST_OFFERED:
         return None if notice.hold_id is None else str(notice.hold_id)
+    if notice.kind is NoticeKind.TICKET_CLAIM_OFFERED:
+        return None if notice.claim_id is None else str(notice.claim_id)
     return None if notice.order_id is None else str(notice.order_id)
 
 
@@ -150,7 +153,7 @@ class NotificationWorker:
         occurrence = occurrence_of(notice, message)
         if occurrence is None:
             return f"a {notice.kind} notice names no order"
-        payload = msgspec.json.encode(notice).decode()
+        payload = msgspec.json.encode(msgspec.structs.replace(notice, claim_token=None)).decode()
         errors: list[str | None] = []
         if notice.email:
             email = NewNotification(

@@ -1,7 +1,8 @@
 """Whether a fan may give a ticket to another fan now, by the rules of API.md's transfers.
 
 A ticket changes hands only from `valid` (the state machine's TRANSFER), never checked in or
-locked, when its event allows transfers, not while its NFT is in a wallet only the giver can sign
+locked, nor while it is offered by email to someone who has not claimed it yet, when its event
+allows transfers, not while its NFT is in a wallet only the giver can sign
 for, not within TRANSFER_COOLDOWN_MS of its last change of hands, and not past the giver's
 TRANSFERS_PER_FAN_PER_DAY_MAX. Whether the NFT is minted yet does not matter: it follows the
 ticket to whoever holds it when it lands (DESIGN.md rule 9). The rules are checked in the order
@@ -24,6 +25,7 @@ class TransferRefusal(enum.StrEnum):
     CHECKED_IN = "checked_in"
     LOCKED = "locked"
     ENDED = "ended"
+    CLAIM_PENDING = "claim_pending"
     TRANSFERS_DISABLED = "transfers_disabled"
     OWN_WALLET = "own_wallet"
     COOLDOWN = "cooldown"
@@ -48,9 +50,10 @@ assert {status for status, refusal in STATUS_REFUSALS.items() if refusal is None
 
 class TransferCase(msgspec.Struct, frozen=True, kw_only=True):
     """What the rules look at. `transfers_in_window` counts the giver's transfers over the last
-    TRANSFER_LIMIT_WINDOW_MS; `changed_hands_at_ms` is None for a ticket still with its buyer;
-    `nft_in_own_wallet` says the NFT went (or is being minted) to a wallet the giver registered,
-    which only the giver can sign for."""
+        TRANSFER_LIMIT_WINDOW_MS; `changed_hands_at_ms` is None for a ticket still with its buyer;
+        `nft_in_own_wallet` says the NFT went (or is being minted) to a wallet the giver registered,
+        which only the giver can sign for; `claim_pending` that the ticket is offered by email and
+    waits for its taker, so it goes nowhere else meanwhile."""
 
     giver_id: str
     recipient_id: str
@@ -59,6 +62,7 @@ class TransferCase(msgspec.Struct, frozen=True, kw_only=True):
     changed_hands_at_ms: int | None
     transfers_in_window: int
     nft_in_own_wallet: bool = False
+    claim_pending: bool = False
 
 
 def check_transfer(case: TransferCase, now_ms: int) -> TransferRefusal | None:
@@ -68,6 +72,8 @@ def check_transfer(case: TransferCase, now_ms: int) -> TransferRefusal | None:
     refusal = STATUS_REFUSALS[case.status]
     if refusal is not None:
         return refusal
+    if case.claim_pending:
+        return TransferRefusal.CLAIM_PENDING
     if not case.transfers_allowed:
         return TransferRefusal.TRANSFERS_DISABLED
     if case.nft_in_own_wallet:

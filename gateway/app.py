@@ -40,10 +40,13 @@ from gateway.openapi import openapi_document
 from gateway.parts import Parts
 from gateway.rate_limits import RateLimiter, configured_limits
 from gateway.routes import (
+    balance,
+    claims,
     codes,
     dashboard,
     devices,
     events,
+    exports,
     failed_work,
     health,
     holds,
@@ -228,10 +231,13 @@ def routers_in_order(settings: Settings) -> list[APIRouter]:
             payments,
             tickets,
             my_orders,
+            claims,
             scanning,
             devices,
             ticket_tools,
             failed_work,
+            exports,
+            balance,
             venue,
             order_desk,
             codes,

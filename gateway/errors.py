@@ -17,6 +17,7 @@ from engine.rejections import Reason, Rejected
 from engine.transfers import TransferRefusal
 from services.refusals import (
     SERVICE_REFUSALS,
+    ClaimNotPending,
     CompsMisstated,
     ConfirmationNotResendable,
     EngineRefused,
@@ -52,6 +53,7 @@ class ErrorCode(enum.StrEnum):
     ORDER_HAS_NO_EMAIL = "ORDER_HAS_NO_EMAIL"
     TICKET_STATUS_CONFLICT = "TICKET_STATUS_CONFLICT"
     TRANSFER_NOT_ALLOWED = "TRANSFER_NOT_ALLOWED"
+    CLAIM_NOT_PENDING = "CLAIM_NOT_PENDING"
     BAD_SIGNATURE = "BAD_SIGNATURE"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     RATE_LIMITED = "RATE_LIMITED"
@@ -88,6 +90,7 @@ ERROR_TABLE: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.ORDER_HAS_NO_EMAIL: (409, "This order has no email address to send to."),
     ErrorCode.TICKET_STATUS_CONFLICT: (409, "The ticket's status does not allow this."),
     ErrorCode.TRANSFER_NOT_ALLOWED: (409, "This ticket cannot be transferred now."),
+    ErrorCode.CLAIM_NOT_PENDING: (409, "This claim was already accepted, cancelled or expired."),
     ErrorCode.BAD_SIGNATURE: (400, "The webhook's signature does not verify."),
     ErrorCode.PAYLOAD_TOO_LARGE: (413, "The body is over this route's limit; none of it was kept."),
     ErrorCode.RATE_LIMITED: (429, "Too many requests; retry later."),
@@ -157,6 +160,9 @@ TRANSFER_REFUSAL_MESSAGES: dict[TransferRefusal, str] = {
     TransferRefusal.CHECKED_IN: "the ticket was used to enter",
     TransferRefusal.LOCKED: "the ticket is locked by its venue",
     TransferRefusal.ENDED: "the ticket is no longer valid",
+    TransferRefusal.CLAIM_PENDING: (
+        "the ticket is offered by email and waits for its recipient; cancel the claim first"
+    ),
     TransferRefusal.TRANSFERS_DISABLED: "this event does not allow transfers",
     TransferRefusal.OWN_WALLET: "the ticket's NFT is in your own wallet; send it from there",
     TransferRefusal.COOLDOWN: (
@@ -223,6 +229,13 @@ def refusal_error(refusal: ServiceRefusal) -> ApiError:
                 ErrorCode.ORDER_NOT_CONFIRMED,
                 message=f"a {refusal.order_status} order has no confirmation to send again",
                 details={"status": refusal.order_status},
+            )
+        case ClaimNotPending():
+            return ApiError(
+                ErrorCode.CLAIM_NOT_PENDING,
+                message=f"this claim is {refusal.claim_status}; only a pending claim is accepted "
+                "or cancelled",
+                details={"status": refusal.claim_status},
             )
         case _:
             assert_never(refusal)

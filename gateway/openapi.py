@@ -1,7 +1,8 @@
 """The OpenAPI document at `/openapi.json`, generated from the operations' rows and their Structs.
 
-The rows are in gateway/operations.py, gateway/code_operations.py and
-gateway/ticket_operations.py; a test compares them with
+The rows are in gateway/operations.py, gateway/code_operations.py,
+gateway/ticket_operations.py, gateway/desk_operations.py and
+gateway/venue_tool_operations.py; a test compares them with
 the app's routes.
 """
 
@@ -17,11 +18,13 @@ from gateway.desk_operations import DESK_OPERATIONS
 from gateway.errors import ERROR_TABLE, ErrorCode, ErrorEnvelope
 from gateway.operations import SALE_OPERATIONS, Operation
 from gateway.ticket_operations import TICKET_OPERATIONS
+from gateway.venue_tool_operations import VENUE_TOOL_OPERATIONS
 from notifications.venue_webhooks import SIGNATURE_HEADER, WebhookBody
 
 API_VERSION = "1"
 BEARER = "bearer"
 SSE = "text/event-stream"
+JSON_MEDIA = "application/json"
 COMMON_ERRORS = (
     ErrorCode.UNAUTHENTICATED,
     ErrorCode.RATE_LIMITED,
@@ -31,7 +34,13 @@ PATH_PARAMETER = re.compile(r"{([a-z_]+)}")
 # A request of these methods may carry a body, which is refused once over its route's limit.
 BODY_METHODS = frozenset({"post", "put", "patch"})
 VENUE_WEBHOOK = "venue_webhook"
-OPERATIONS = (*SALE_OPERATIONS, *CODE_OPERATIONS, *TICKET_OPERATIONS, *DESK_OPERATIONS)
+OPERATIONS = (
+    *SALE_OPERATIONS,
+    *CODE_OPERATIONS,
+    *TICKET_OPERATIONS,
+    *DESK_OPERATIONS,
+    *VENUE_TOOL_OPERATIONS,
+)
 
 
 def _reference(struct: type) -> dict[str, str]:
@@ -82,7 +91,12 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
 
 def _responses(operation: Operation) -> dict[str, Any]:
     responses: dict[str, Any] = {}
-    if operation.answer is None:
+    if operation.media_type != JSON_MEDIA:
+        responses[str(operation.answer_status)] = {
+            "description": operation.summary,
+            "content": {operation.media_type: {"schema": {"type": "string"}}},
+        }
+    elif operation.answer is None:
         responses[str(operation.answer_status)] = {"description": operation.summary}
     elif operation.stream:
         responses[str(operation.answer_status)] = {
@@ -93,6 +107,11 @@ def _responses(operation: Operation) -> dict[str, Any]:
         responses[str(operation.answer_status)] = {
             "description": operation.summary,
             "content": _json_content(operation.answer),
+        }
+    for status, answer in operation.also_answers:
+        responses[str(status)] = {
+            "description": answer.__doc__ or answer.__name__,
+            "content": _json_content(answer),
         }
     errors = (*COMMON_ERRORS, *operation.errors) if operation.authenticated else operation.errors
     if operation.body is not None or operation.path.count("{"):
@@ -149,7 +168,11 @@ def openapi_document() -> dict[str, Any]:
     structs = {
         struct
         for operation in OPERATIONS
-        for struct in (operation.body, operation.answer)
+        for struct in (
+            operation.body,
+            None if operation.media_type != JSON_MEDIA else operation.answer,
+            *(answer for _, answer in operation.also_answers),
+        )
         if struct is not None
     }
     _, components = msgspec.json.schema_components(

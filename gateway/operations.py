@@ -48,6 +48,8 @@ class Operation(msgspec.Struct, frozen=True, kw_only=True):
     stream: bool = False
     authenticated: bool = True
     query: tuple[QueryParameter, ...] = ()
+    also_answers: tuple[tuple[int, type], ...] = ()
+    media_type: str = "application/json"
 
 
 VENUE = (ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND)

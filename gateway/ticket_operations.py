@@ -10,6 +10,7 @@ from gateway.errors import ErrorCode
 from gateway.operations import CURSOR, VENUE, Operation, QueryParameter
 from gateway.order_schemas import TicketView
 from gateway.ticket_schemas import (
+    ClaimView,
     CodeKeyView,
     CompBody,
     CompView,
@@ -88,10 +89,12 @@ TICKET_OPERATIONS: tuple[Operation, ...] = (
     Operation(
         method="post",
         path="/v1/tickets/{ticket_id}/transfer",
-        summary="Give your ticket to another fan; the answer is their new ticket, and its NFT "
-        "moves to their wallet on chain",
+        summary="Give your ticket to another fan: to a user id, the answer is their new ticket "
+        "and its NFT moves to their wallet on chain; to an email address, the answer (202) is "
+        "the claim emailed to them, and the ticket moves when they accept it",
         answer_status=200,
         answer=TicketView,
+        also_answers=((202, ClaimView),),
         body=TransferBody,
         errors=(
             ErrorCode.NOT_FOUND,
@@ -178,7 +181,8 @@ TICKET_OPERATIONS: tuple[Operation, ...] = (
     Operation(
         method="post",
         path="/v1/venue/events/{event_id}/comps",
-        summary="Give tickets away with a reason; they count as sold, at no revenue",
+        summary="Give tickets away with a reason, to a fan or to whoever claims them from the "
+        "link emailed to `to_email`; they count as sold, at no revenue",
         answer_status=201,
         answer=CompView,
         body=CompBody,

@@ -71,10 +71,23 @@ class CodeKeyView(Response):
 
 
 class TransferBody(Request):
-    """The recipient is `to_user_id` (a token's `sub`) of `to_tenant_id`."""
+    """The recipient is `to_user_id` (a token's `sub`) of `to_tenant_id`, who gets the ticket at
+    once; or `to_email`, who is emailed a link to claim it (exactly one of the two)."""
 
-    to_user_id: UserId
+    to_user_id: UserId | None = None
     to_tenant_id: TenantId | None = None
+    to_email: ContactEmail | None = None
+
+
+class ClaimView(Response):
+    """A ticket offered by email. It stays the giver's until someone signs in with the emailed
+    token and accepts it (`POST /v1/claims/{claim_token}/accept`), by `expires_at`; `status` is
+    `pending`, `accepted`, `cancelled` (by its giver) or `expired`."""
+
+    claim_id: str
+    ticket_id: str
+    status: Literal["pending", "accepted", "cancelled", "expired"]
+    expires_at: str
 
 
 class ScanBody(Request):
@@ -189,12 +202,15 @@ class CompItemBody(Request):
 
 
 class CompBody(Request):
-    """Free tickets for `to_user_id` of `to_tenant_id`: general quantities (`items`) or named
-    seats (`seats`), exactly one. They are taken from what is on sale (`source` `on_sale`) or from
-    the allocation the reason draws on (`set_aside`: press, artists' guests, or comps)."""
+    """Free tickets for `to_user_id` of `to_tenant_id`, or for whoever claims them from the link
+    emailed to `to_email` (exactly one of the two; until claimed they are the caller's):
+    general quantities (`items`) or named seats (`seats`), exactly one. They are taken from what
+    is on sale (`source` `on_sale`) or from the allocation the reason draws on (`set_aside`:
+    press, artists' guests, or comps)."""
 
-    to_user_id: UserId
     reason: CompReason
+    to_user_id: UserId | None = None
+    to_email: ContactEmail | None = None
     to_tenant_id: TenantId | None = None
     items: (
         Annotated[list[CompItemBody], Meta(min_length=1, max_length=limits.ITEMS_PER_HOLD_MAX)]
@@ -210,12 +226,16 @@ class CompBody(Request):
 
 
 class CompView(Response):
+    """`claims` holds each ticket's claim when the comps were offered to `to_email`."""
+
     order_id: str
     event_id: str
     reason: CompReason
-    to_user_id: str
+    to_user_id: str | None
     to_tenant_id: str
     tickets: list[TicketView]
+    to_email: str | None = None
+    claims: list[ClaimView] = msgspec.field(default_factory=list)
 
 
 class LockBody(Request):

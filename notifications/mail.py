@@ -112,6 +112,26 @@ def wait_list_offered(notice: Notice) -> tuple[str, str]:
     return f"Your wait-list offer for {notice.event_name}", body
 
 
+def until_line(offer_expires_at_ms: int | None) -> str:
+    if offer_expires_at_ms is None:
+        return ""
+    moment = datetime.datetime.fromtimestamp(offer_expires_at_ms / 1_000, tz=datetime.UTC)
+    return moment.strftime(" until %Y-%m-%d %H:%M UTC")
+
+
+def ticket_claim_offered(notice: Notice) -> tuple[str, str]:
+    count = "a ticket" if len(notice.tickets) == 1 else f"{len(notice.tickets)} tickets"
+    body = (
+        f"{notice.user_id} is giving you {count} for {notice.event_name}:\n"
+        f"{ticket_lines(notice.tickets)}\n\n"
+        f"Sign in and claim it{until_line(notice.offer_expires_at_ms)} with this link:\n\n"
+        f"  /v1/claims/{notice.claim_token}/accept\n\n"
+        "Keep the link to yourself: whoever claims it first gets the ticket. If you do not want "
+        "it, do nothing; the offer lapses."
+    )
+    return f"A ticket for {notice.event_name} is waiting for you", body
+
+
 BODY_COMPOSERS: dict[NoticeKind, Callable[[Notice], tuple[str, str]]] = {
     NoticeKind.ORDER_CONFIRMED: order_confirmed,
     NoticeKind.PAYMENT_FAILED: payment_failed,
@@ -119,6 +139,7 @@ BODY_COMPOSERS: dict[NoticeKind, Callable[[Notice], tuple[str, str]]] = {
     NoticeKind.REFUNDED: refunded,
     NoticeKind.TICKET_TRANSFERRED: ticket_transferred,
     NoticeKind.WAIT_LIST_OFFERED: wait_list_offered,
+    NoticeKind.TICKET_CLAIM_OFFERED: ticket_claim_offered,
 }
 assert set(BODY_COMPOSERS) == set(NoticeKind), "every notice kind has an email"
 

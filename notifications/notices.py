@@ -18,6 +18,7 @@ class NoticeKind(enum.StrEnum):
     REFUNDED = "refunded"
     TICKET_TRANSFERRED = "ticket_transferred"
     WAIT_LIST_OFFERED = "wait_list_offered"
+    TICKET_CLAIM_OFFERED = "ticket_claim_offered"
 
 
 NOTICE_TOPIC_PREFIX = "notice."
@@ -46,6 +47,10 @@ class Notice(msgspec.Struct, frozen=True, kw_only=True):
     `wait_list_offered` notice names no order: it offers the hold `hold_id` of `quantity` tickets,
     `total_cents` before fees, until `offer_expires_at_ms`. A notice sent again at the venue's
     request (the service desk's resend) carries `resend_id`, which makes it a new occurrence.
+    A `ticket_claim_offered` notice
+    offers `tickets` to `email` from `user_id` until `offer_expires_at_ms`: `claim_token` is what
+    its taker sends to claim them, and nothing but the email ever keeps it (the notification's own
+    record is written without it).
     """
 
     kind: NoticeKind
@@ -64,6 +69,8 @@ class Notice(msgspec.Struct, frozen=True, kw_only=True):
     quantity: int | None = None
     offer_expires_at_ms: int | None = None
     resend_id: uuid.UUID | None = None
+    claim_id: uuid.UUID | None = None
+    claim_token: str | None = None
 
 
 NOTICE_DECODER = msgspec.json.Decoder(Notice)

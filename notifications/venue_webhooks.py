@@ -41,6 +41,7 @@ WEBHOOK_TYPES: dict[NoticeKind, str] = {
     NoticeKind.REFUNDED: "order.refunded",
     NoticeKind.TICKET_TRANSFERRED: "ticket.transferred",
     NoticeKind.WAIT_LIST_OFFERED: "wait_list.offered",
+    NoticeKind.TICKET_CLAIM_OFFERED: "ticket.claim_offered",
 }
 assert set(WEBHOOK_TYPES) == set(NoticeKind), "every notice kind has a webhook type"
 

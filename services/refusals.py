@@ -76,6 +76,14 @@ class ConfirmationNotResendable(Exception):
         self.lacks_email = lacks_email
 
 
+class ClaimNotPending(Exception):
+    """The claim was accepted, cancelled or expired: it can neither be taken nor cancelled."""
+
+    def __init__(self, *, claim_status: str) -> None:
+        super().__init__(claim_status)
+        self.claim_status = claim_status
+
+
 ServiceRefusal = (
     NothingFound
     | CompsMisstated
@@ -85,5 +93,6 @@ ServiceRefusal = (
     | TicketMoveRefused
     | TicketNotReissuable
     | ConfirmationNotResendable
+    | ClaimNotPending
 )
 SERVICE_REFUSALS: tuple[type[ServiceRefusal], ...] = typing.get_args(ServiceRefusal)

@@ -22,6 +22,7 @@ from persistence.fulfilment import load_event_names
 from persistence.located_ids import mint_located_id
 from persistence.orders import OutboxEntry, write_outbox
 from persistence.tenancy import tenant_transaction
+from persistence.ticket_claims import has_pending_claim
 from persistence.ticket_transfers import (
     TransferSubject,
     count_transfers_since,
@@ -97,6 +98,45 @@ def announcements(
     ]
 
 
+async def hand_over(
+    connection: asyncpg.Connection,
+    *,
+    details: EventDetails,
+    subject: TransferSubject,
+    recipient_id: str,
+    recipient_email: str | None,
+) -> TicketRecord:
+    """Give the locked `subject`, which the rules let go, to `recipient_id` in the open
+    transaction: the old ticket (and its code) ends, the recipient's is issued, and its NFT's move
+    and the recipient's notice are queued. The recipient's new ticket is returned."""
+    new_ticket_id = uuid.UUID(mint_located_id(details.location.event_number))
+    moved = move_ticket(TicketStatus(subject.status), TicketAction.TRANSFER)
+    assert isinstance(moved, TicketMoved), "check_transfer admits only what may transfer"
+    transfer_id = await give_ticket(
+        connection,
+        subject=subject,
+        moved=moved,
+        recipient_id=recipient_id,
+        new_ticket_id=new_ticket_id,
+    )
+    given = await load_ticket(connection, new_ticket_id)
+    assert given is not None, "the recipient's ticket was issued in this transaction"
+    names = await load_event_names(connection, details.location.event_id)
+    await write_outbox(
+        connection,
+        announcements(
+            details=details,
+            subject=subject,
+            transfer_id=transfer_id,
+            given=given,
+            event_name=names.event_name,
+            ticket_type_name=names.ticket_type_names[given.ticket_type_id],
+            recipient_email=recipient_email,
+        ),
+    )
+    return given
+
+
 async def transfer_ticket(
     pool: asyncpg.Pool,
     *,
@@ -108,7 +148,6 @@ async def transfer_ticket(
 ) -> TicketRecord:
     """The recipient's new ticket. NothingFound unless the giver owns the ticket;
     TransferRefused, naming the rule, when a rule forbids it now."""
-    new_ticket_id = uuid.UUID(mint_located_id(details.location.event_number))
     window_start_ms = now_ms - limits.TRANSFER_LIMIT_WINDOW_MS
     async with tenant_transaction(pool, details.location.tenant_id) as connection:
         subject = await lock_transfer_subject(connection, ticket_id)
@@ -117,38 +156,19 @@ async def transfer_ticket(
         transfers_in_window = await count_transfers_since(
             connection, giver_id=giver_id, since_ms=window_start_ms
         )
-        refusal = check_transfer(
-            transfer_case(
-                subject, recipient_id=recipient_id, transfers_in_window=transfers_in_window
-            ),
-            now_ms,
+        case = transfer_case(
+            subject, recipient_id=recipient_id, transfers_in_window=transfers_in_window
         )
+        claim_pending = await has_pending_claim(connection, ticket_id=ticket_id, now_ms=now_ms)
+        refusal = check_transfer(msgspec.structs.replace(case, claim_pending=claim_pending), now_ms)
         if refusal is not None:
             raise TransferRefused(refusal, ticket_status=subject.status)
-        moved = move_ticket(TicketStatus(subject.status), TicketAction.TRANSFER)
-        assert isinstance(moved, TicketMoved), "check_transfer admits only what may transfer"
-        transfer_id = await give_ticket(
+        return await hand_over(
             connection,
+            details=details,
             subject=subject,
-            moved=moved,
             recipient_id=recipient_id,
-            new_ticket_id=new_ticket_id,
-        )
-        given = await load_ticket(connection, new_ticket_id)
-        assert given is not None, "the recipient's ticket was issued in this transaction"
-        names = await load_event_names(connection, details.location.event_id)
-        await write_outbox(
-            connection,
-            announcements(
-                details=details,
-                subject=subject,
-                transfer_id=transfer_id,
-                given=given,
-                event_name=names.event_name,
-                ticket_type_name=names.ticket_type_names[given.ticket_type_id],
-                recipient_email=await find_contact_email(
-                    connection, event_id=details.location.event_id, user_id=recipient_id
-                ),
+            recipient_email=await find_contact_email(
+                connection, event_id=details.location.event_id, user_id=recipient_id
             ),
         )
-    return given

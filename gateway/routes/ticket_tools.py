@@ -1,5 +1,5 @@
-"""The venue's ticket tools over HTTP: comps, reading any ticket of its events, locking and
-unlocking a ticket, and reissuing a lost one.
+"""The venue's ticket tools over HTTP: comps (to a fan, or offered by email), reading any ticket
+of its events, locking and unlocking a ticket, and reissuing a lost one.
 
 Each is for the venue managers and admins of the event's tenant (reading a ticket for its staff
 too); another tenant's event or ticket does not exist for them. Every move follows the state
@@ -22,9 +22,11 @@ from gateway.exchange import (
     authenticate,
     decode_body,
     idempotency_key,
+    invalid,
     json_response,
     read_body,
 )
+from gateway.routes.claims import claim_view
 from gateway.routes.orders import ticket_view
 from gateway.routes.tickets import located_ticket
 from gateway.routes.venue import tenant_event
@@ -32,6 +34,7 @@ from gateway.state import gateway_state
 from gateway.ticket_schemas import CompBody, CompView, LockBody, NoteBody
 from persistence.event_details import EventDetails
 from persistence.tickets import TicketRecord
+from services.claims import offer_comp_tickets
 from services.comps import CompItem, CompRequest, issue_comps
 from services.ticket_moves import move_ticket_for_venue, replace_lost_ticket
 
@@ -59,6 +62,22 @@ def comp_request(body: CompBody) -> CompRequest:
     )
 
 
+def comp_recipient(body: CompBody, principal: Principal) -> tuple[str, uuid.UUID]:
+    """Who the comps are issued to, and their tenant: the named fan, or, when they are offered by
+    email, the caller until someone claims them."""
+    if (body.to_user_id is None) == (body.to_email is None):
+        raise invalid("give exactly one of to_user_id and to_email", field="to_user_id")
+    if body.to_email is not None:
+        for field in ("to_tenant_id", "email"):
+            if getattr(body, field) is not None:
+                raise invalid(f"{field} goes with to_user_id only", field=field)
+        return principal.caller, principal.tenant_id
+    to_tenant_id = (
+        principal.tenant_id if body.to_tenant_id is None else uuid.UUID(body.to_tenant_id)
+    )
+    return f"{to_tenant_id}/{body.to_user_id}", to_tenant_id
+
+
 @router.post("/v1/venue/events/{event_id}/comps")
 async def give_comps(request: Request, event_id: str) -> Response:
     principal = await authenticate(request, *VENUE_ROLES)
@@ -68,9 +87,7 @@ async def give_comps(request: Request, event_id: str) -> Response:
         state = gateway_state(request)
         details = await tenant_event(request, principal, event_id)
         body = decode_body(raw_body, COMP_DECODER)
-        to_tenant_id = (
-            principal.tenant_id if body.to_tenant_id is None else uuid.UUID(body.to_tenant_id)
-        )
+        recipient_id, to_tenant_id = comp_recipient(body, principal)
         inventory = state.clients.inventory(details.location.event_id)
         with refusals_answered():
             issued = await issue_comps(
@@ -79,8 +96,20 @@ async def give_comps(request: Request, event_id: str) -> Response:
                 details=details,
                 request=comp_request(body),
                 caller=principal.caller,
-                recipient_id=f"{to_tenant_id}/{body.to_user_id}",
+                recipient_id=recipient_id,
                 key=idempotency_key(request),
+            )
+            claims = (
+                []
+                if body.to_email is None
+                else await offer_comp_tickets(
+                    state.database_pool,
+                    details=details,
+                    ticket_ids=[ticket.ticket_id for ticket in issued.tickets],
+                    giver_id=principal.caller,
+                    to_email=body.to_email,
+                    now_ms=state.clock(),
+                )
             )
         state.stats_board.forget(details.location.event_id)
         view = CompView(
@@ -90,6 +119,8 @@ async def give_comps(request: Request, event_id: str) -> Response:
             to_user_id=body.to_user_id,
             to_tenant_id=str(to_tenant_id),
             tickets=[ticket_view(ticket) for ticket in issued.tickets],
+            to_email=body.to_email,
+            claims=[claim_view(claim) for claim in claims],
         )
         return json_response(view, status=201)
 

@@ -1,5 +1,5 @@
 """A fan's tickets over HTTP: the listing, one ticket, its rotating code and the key to make it
-offline, and giving it away.
+offline, and giving it away (to a user id at once, or to an email address as a claim).
 
 Ticket ids carry their event's number, like order ids, so an id leads to its event and tenant, and
 every read runs in that tenant's transaction. A ticket is seen by its owner alone; to anyone else
@@ -29,6 +29,7 @@ from gateway.exchange import (
     path_id,
     read_body,
 )
+from gateway.routes.claims import claim_view
 from gateway.routes.orders import ticket_view
 from gateway.schemas import format_moment
 from gateway.state import gateway_state
@@ -44,6 +45,7 @@ from persistence.tickets import (
     load_ticket,
     position_of,
 )
+from services.claims import offer_ticket
 from services.ticket_codes import sign_code
 from services.transfers import transfer_ticket
 
@@ -216,14 +218,30 @@ async def read_ticket_code_key(request: Request, ticket_id: str) -> Response:
 
 @router.post("/v1/tickets/{ticket_id}/transfer")
 async def transfer(request: Request, ticket_id: str) -> Response:
-    """Give the ticket to another fan: the recipient's new ticket, its NFT moving on chain."""
+    """Give the ticket to another fan: at once to a user id (the recipient's new ticket, its NFT
+    moving on chain), or by email, as a claim that moves the ticket when it is accepted."""
     principal = await authenticate(request)
     raw_body = await read_body(request)
 
     async def produce() -> Response:
         state = gateway_state(request)
         body = decode_body(raw_body, TRANSFER_DECODER)
+        if (body.to_user_id is None) == (body.to_email is None):
+            raise invalid("give exactly one of to_user_id and to_email", field="to_user_id")
+        if body.to_email is not None and body.to_tenant_id is not None:
+            raise invalid("to_tenant_id goes with to_user_id only", field="to_tenant_id")
         details, ticket = await fans_ticket(request, principal, ticket_id)
+        if body.to_email is not None:
+            with refusals_answered():
+                claim = await offer_ticket(
+                    state.database_pool,
+                    details=details,
+                    ticket_id=ticket.ticket_id,
+                    giver_id=principal.caller,
+                    to_email=body.to_email,
+                    now_ms=state.clock(),
+                )
+            return json_response(claim_view(claim), status=202)
         to_tenant_id = (
             principal.tenant_id if body.to_tenant_id is None else uuid.UUID(body.to_tenant_id)
         )

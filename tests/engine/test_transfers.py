@@ -46,6 +46,7 @@ def test_transfer_follows_the_state_machine_when_given_any_status(status: Ticket
         ({"recipient_id": "tenant/fan-1"}, TransferRefusal.SAME_FAN),
         ({"status": TicketStatus.CHECKED_IN}, TransferRefusal.CHECKED_IN),
         ({"status": TicketStatus.LOCKED}, TransferRefusal.LOCKED),
+        ({"claim_pending": True}, TransferRefusal.CLAIM_PENDING),
         ({"transfers_allowed": False}, TransferRefusal.TRANSFERS_DISABLED),
         ({"nft_in_own_wallet": True}, TransferRefusal.OWN_WALLET),
         ({"changed_hands_at_ms": NOW_MS - COOLDOWN_MS + 1}, TransferRefusal.COOLDOWN),

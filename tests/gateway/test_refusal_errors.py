@@ -16,6 +16,7 @@ from gateway.errors import (
 )
 from services.refusals import (
     SERVICE_REFUSALS,
+    ClaimNotPending,
     CompsMisstated,
     EngineRefused,
     NothingFound,
@@ -35,6 +36,7 @@ EXAMPLES: list[ServiceRefusal] = [
     OrderNotRefundable(order_status="expired", complimentary=False),
     TicketMoveRefused("locked tickets do not lock", ticket_status="locked"),
     TicketNotReissuable(ticket_status="checked_in"),
+    ClaimNotPending(claim_status="accepted"),
 ]
 
 

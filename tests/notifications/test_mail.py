@@ -92,6 +92,22 @@ def test_offer_says_how_many_tickets_are_held_and_until_when_when_composed() -> 
     assert str(hold_id) in body and "USD 100.00" in body
 
 
+def test_claim_offer_carries_its_link_and_its_lapse_when_composed() -> None:
+    token = "cl1.00000000-0000-8000-8000-000000000001.secret"
+    notice = of_kind(
+        order_confirmed(uuid.uuid4(), uuid.uuid4()),
+        NoticeKind.TICKET_CLAIM_OFFERED,
+        offer_expires_at_ms=1_700_000_600_000,
+        claim_id=uuid.uuid4(),
+        claim_token=token,
+    )
+    subject, body = compose(notice)
+
+    assert subject == "A ticket for Night One is waiting for you"
+    assert f"/v1/claims/{token}/accept" in body
+    assert "until 2023-11-14 22:23 UTC" in body
+
+
 def test_subject_stays_one_line_when_the_event_name_has_line_breaks() -> None:
     notice = of_kind(
         order_confirmed(uuid.uuid4(), uuid.uuid4()),
