@@ -86,6 +86,13 @@ class WithheldUnitsReturned(msgspec.Struct, frozen=True, kw_only=True, gc=False,
     withholding: Withholding
 
 
+class CapacityAdded(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """A general-admission type's capacity grew by `quantity`, all of it available."""
+
+    ticket_type_id: TicketTypeId
+    quantity: int
+
+
 class SalePaused(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     pass
 
@@ -103,6 +110,7 @@ class SaleSettingsChanged(msgspec.Struct, frozen=True, kw_only=True, gc=False, t
     max_tickets_per_user: int | None
     wait_list_enabled: bool = False
     offer_ttl_ms: int = limits.OFFER_TTL_S_DEFAULT * limits.MILLISECONDS_PER_SECOND
+    accessible_release_at_ms: int | None = None
 
 
 class TicketTypeSaleChanged(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
@@ -172,6 +180,7 @@ Change: TypeAlias = (
     | SeatsUnblocked
     | UnitsWithheld
     | WithheldUnitsReturned
+    | CapacityAdded
     | SalePaused
     | SaleResumed
     | SaleSettingsChanged

@@ -60,12 +60,16 @@ class HoldSeats(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
 
 
 class HoldBestAvailable(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """The best seats that fit; accessible and companion seats only when `accessible` asks for
+    them (then first), or once the event releases them to general sale."""
+
     new_hold_id: HoldId
     fan_id: FanId
     ticket_type_id: TicketTypeId
     quantity: int
     section: str | None = None
     contiguous: bool = True
+    accessible: bool = False
     idempotency_key: IdempotencyKey | None = None
     code: str | None = None
 
@@ -138,9 +142,29 @@ class WithholdUnits(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=Tru
 
 
 class ReturnWithheldUnits(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Put withheld general-admission quantity back on sale; with no `withholding`, from any,
+    kills first and then the allocations in `Withholding`'s order."""
+
     ticket_type_id: TicketTypeId
     quantity: int
-    withholding: Withholding
+    withholding: Withholding | None
+    idempotency_key: IdempotencyKey | None = None
+
+
+class AddCapacity(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Grow a general-admission type's capacity; a seated type's is its seats."""
+
+    ticket_type_id: TicketTypeId
+    quantity: int
+    idempotency_key: IdempotencyKey | None = None
+
+
+class ChangePrice(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Set the price of a type's holds from now on: holds and orders already made keep theirs,
+    and the type's price phases, if any, end (one price for every unit after this)."""
+
+    ticket_type_id: TicketTypeId
+    price_cents: int
     idempotency_key: IdempotencyKey | None = None
 
 
@@ -163,6 +187,7 @@ class ChangeSaleSettings(msgspec.Struct, frozen=True, kw_only=True, gc=False, ta
     max_tickets_per_user: int | msgspec.UnsetType | None = msgspec.UNSET
     wait_list_enabled: bool | msgspec.UnsetType = msgspec.UNSET
     offer_ttl_ms: int | msgspec.UnsetType = msgspec.UNSET
+    accessible_release_at_ms: int | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class JoinWaitList(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
@@ -231,6 +256,8 @@ Command: TypeAlias = (
     | UnblockSeats
     | WithholdUnits
     | ReturnWithheldUnits
+    | AddCapacity
+    | ChangePrice
     | PauseSale
     | ResumeSale
     | ChangeSaleSettings

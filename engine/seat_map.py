@@ -30,8 +30,13 @@ class SeatState(enum.IntEnum):
 
 
 class RowLayout(msgspec.Struct, frozen=True, kw_only=True):
+    """`accessible` and `companion` are seat numbers best available leaves alone unless a fan
+    asks for accessible seats (until they are released to general sale)."""
+
     row_id: RowId
     seats: int
+    accessible: tuple[int, ...] = ()
+    companion: tuple[int, ...] = ()
 
 
 class SectionLayout(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,6 +54,8 @@ class Placement(msgspec.Struct, frozen=True, kw_only=True):
 
 
 FREE_RUN = re.compile(rb"\x00+")
+# A seat a search view hides: no SeatState, never stored, only in `SeatStates.search_view`.
+HIDDEN_SEAT = 0xFF
 SEAT_LABEL_SEPARATOR = "-"
 
 
@@ -124,6 +131,12 @@ class SeatMap:
             ticket_type_id: self.join_rows_of_ticket_type(ticket_type_id)
             for ticket_type_id in self.sections_by_ticket_type
         }
+        self.reserved_seat_indexes = tuple(
+            self.row_starts[self.row_index_by_name[(section.section_id, row.row_id)]] + number - 1
+            for section in self.sections
+            for row in section.rows
+            for number in sorted({*row.accessible, *row.companion})
+        )
         self.seat_rows = array.array("I", bytes(4 * seat_count))
         for row_index, start in enumerate(self.row_starts):
             for seat_index in range(start, start + self.row_lengths[row_index]):
@@ -190,6 +203,28 @@ class SeatStates:
 
     def state(self, seat_index: int) -> SeatState:
         return SeatState(self.states[seat_index])
+
+    def search_view(self, seat_indexes: Sequence[int], *, only: bool) -> "SeatStates":
+        """A copy to search in, never to change: the seats given hidden, or (`only`) every other
+        seat hidden. Only the rows of those seats are measured again."""
+        view = object.__new__(SeatStates)
+        view.seat_map = self.seat_map
+        if only:
+            view.states = bytearray([HIDDEN_SEAT]) * len(self.states)
+            for seat_index in seat_indexes:
+                view.states[seat_index] = self.states[seat_index]
+            view.longest_free_run_by_row = bytearray(len(self.longest_free_run_by_row))
+            view.orphan_free_quantities_by_row = bytearray(len(self.longest_free_run_by_row))
+        else:
+            view.states = bytearray(self.states)
+            for seat_index in seat_indexes:
+                view.states[seat_index] = HIDDEN_SEAT
+            view.longest_free_run_by_row = bytearray(self.longest_free_run_by_row)
+            view.orphan_free_quantities_by_row = bytearray(self.orphan_free_quantities_by_row)
+        seat_rows = self.seat_map.seat_rows
+        for row_index in {seat_rows[seat_index] for seat_index in seat_indexes}:
+            view.measure_row(row_index)
+        return view
 
     def set_states(self, seat_indexes: Iterable[int], state: SeatState) -> None:
         touched_rows: set[int] = set()

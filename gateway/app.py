@@ -56,6 +56,7 @@ from gateway.routes import (
     payments,
     queue,
     scanning,
+    stock,
     ticket_tools,
     tickets,
     venue,
@@ -241,6 +242,7 @@ def routers_in_order(settings: Settings) -> list[APIRouter]:
             venue,
             order_desk,
             codes,
+            stock,
             health,
         )
     ]

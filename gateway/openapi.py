@@ -17,6 +17,7 @@ from gateway.code_schemas import GeneratedCodesView
 from gateway.desk_operations import DESK_OPERATIONS
 from gateway.errors import ERROR_TABLE, ErrorCode, ErrorEnvelope
 from gateway.operations import SALE_OPERATIONS, Operation
+from gateway.stock_operations import STOCK_OPERATIONS
 from gateway.ticket_operations import TICKET_OPERATIONS
 from gateway.venue_tool_operations import VENUE_TOOL_OPERATIONS
 from notifications.venue_webhooks import SIGNATURE_HEADER, WebhookBody
@@ -37,6 +38,7 @@ VENUE_WEBHOOK = "venue_webhook"
 OPERATIONS = (
     *SALE_OPERATIONS,
     *CODE_OPERATIONS,
+    *STOCK_OPERATIONS,
     *TICKET_OPERATIONS,
     *DESK_OPERATIONS,
     *VENUE_TOOL_OPERATIONS,

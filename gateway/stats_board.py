@@ -19,7 +19,6 @@ import redis.asyncio as redis
 from actors.inventory_figures import InventorySnapshot
 from actors.waiting_room_publication import published_room
 from engine import limits
-from engine.inventory.unit_counts import TicketTypeCounts
 from engine.stock import Stock
 from gateway.errors import ApiError, ErrorCode
 from gateway.event_clients import EventClients
@@ -82,10 +81,6 @@ def event_status(details: EventDetails, snapshot: InventorySnapshot, now_ms: int
     if Stock.of_counts(snapshot.counts) is Stock.SOLD_OUT:
         return "sold_out"
     return "on_sale"
-
-
-def on_sale_capacity(counts: TicketTypeCounts) -> int:
-    return counts.capacity - counts.withheld
 
 
 class StatsBoard:
@@ -186,11 +181,12 @@ class StatsBoard:
             TicketTypeStatsView(
                 ticket_type_id=counts.ticket_type_id,
                 key=keys[counts.ticket_type_id],
-                capacity=on_sale_capacity(counts),
+                capacity=counts.capacity,
                 sold=counts.sold,
                 held=counts.held,
                 available=counts.available,
                 withheld=counts.withheld,
+                blocked=counts.withheld,
             )
             for counts in snapshot.counts
         ]
@@ -211,6 +207,7 @@ class StatsBoard:
             orders=OrderStatsView(**orders),
             mints=MintStatsView(**mints),
             comps=figures.comps_sold,
+            blocked=sum(view.blocked for view in by_ticket_type),
             wait_list=wait_list_view(figures.wait_list),
         )
 

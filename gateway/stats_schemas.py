@@ -10,6 +10,9 @@ from persistence.wait_list_entries import WaitListFigures
 
 
 class TicketTypeStatsView(Response):
+    """`blocked` is what the venue keeps off sale (blocked seats, withheld units), so
+    `sold + held + blocked + available == capacity`; `withheld` repeats it for older readers."""
+
     ticket_type_id: str
     key: str
     capacity: int
@@ -17,6 +20,7 @@ class TicketTypeStatsView(Response):
     held: int
     available: int
     withheld: int
+    blocked: int = 0
 
 
 class QueueStatsView(Response):
@@ -71,9 +75,9 @@ def wait_list_view(figures: WaitListFigures) -> WaitListStatsView:
 
 
 class StatsView(Response):
-    """`capacity` is what is on sale: a venue's kills and set-asides are `withheld`, outside it,
-    so `sold + held + available == capacity` holds per ticket type and in total. `comps` counts
-    the tickets given away, which `sold` includes and `revenue_cents` does not."""
+    """A venue's blocked seats, kills and set-asides are `blocked` (and `withheld`, its older
+    name), so `sold + held + blocked + available == capacity` holds per ticket type and in total.
+    `comps` counts the tickets given away, which `sold` includes and `revenue_cents` does not."""
 
     event_id: str
     status: EventStatus
@@ -89,6 +93,7 @@ class StatsView(Response):
     orders: OrderStatsView
     mints: MintStatsView
     comps: int = 0
+    blocked: int = 0
     wait_list: WaitListStatsView = WaitListStatsView(
         waiting=0, offered=0, converted=0, expired=0, left=0
     )

@@ -15,6 +15,7 @@ from typing import assert_never
 import msgspec
 
 from engine.changes import (
+    CapacityAdded,
     Change,
     CodeActiveChanged,
     CodesAdded,
@@ -116,6 +117,7 @@ class BatchEffect:
     )
     recorded: dict[IdempotencyKey, IdempotencyRecord] = dataclasses.field(default_factory=dict)
     forgotten: set[IdempotencyKey] = dataclasses.field(default_factory=set)
+    capacity_added: dict[TicketTypeId, int] = dataclasses.field(default_factory=dict)
     paused: bool | None = None
     settings: SaleSettingsChanged | None = None
     ticket_type_sales: dict[TicketTypeId, TicketTypeSaleChanged] = dataclasses.field(
@@ -189,6 +191,7 @@ def referenced_ids(changes: Sequence[Change]) -> tuple[list[HoldId], list[OrderI
                 | SeatsUnblocked()
                 | UnitsWithheld()
                 | WithheldUnitsReturned()
+                | CapacityAdded()
                 | SalePaused()
                 | SaleResumed()
                 | SaleSettingsChanged()
@@ -300,6 +303,7 @@ def _fold_venue_change(
     | SeatsUnblocked
     | UnitsWithheld
     | WithheldUnitsReturned
+    | CapacityAdded
     | SalePaused
     | SaleResumed
     | SaleSettingsChanged
@@ -322,6 +326,9 @@ def _fold_venue_change(
             ticket_type_id=ticket_type_id, quantity=quantity, withholding=withholding
         ):
             effect.add_withheld(ticket_type_id, withholding, -quantity)
+        case CapacityAdded(ticket_type_id=ticket_type_id, quantity=quantity):
+            added = effect.capacity_added
+            added[ticket_type_id] = added.get(ticket_type_id, 0) + quantity
         case SalePaused():
             effect.paused = True
         case SaleResumed():

@@ -11,6 +11,7 @@ import uuid
 import msgspec
 
 from engine.changes import (
+    CapacityAdded,
     Change,
     CodeActiveChanged,
     CodesAdded,
@@ -55,6 +56,7 @@ OUTBOX_TOPICS: dict[type, str | None] = {
     SeatsUnblocked: None,
     UnitsWithheld: None,
     WithheldUnitsReturned: None,
+    CapacityAdded: None,
     SalePaused: "sale.paused",
     SaleResumed: "sale.resumed",
     SaleSettingsChanged: None,

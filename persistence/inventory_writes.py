@@ -218,6 +218,15 @@ FROM unnest($2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[])
 WHERE ticket_types.id = changed.ticket_type_id AND ticket_types.event_id = $1
 """
 
+ADD_CAPACITY = """
+UPDATE ticket_types
+SET capacity = ticket_types.capacity + added.quantity
+FROM unnest($2::uuid[], $3::integer[]) AS added (ticket_type_id, quantity)
+WHERE ticket_types.id = added.ticket_type_id AND ticket_types.event_id = $1
+  AND ticket_types.kind = 'general'
+RETURNING ticket_types.id
+"""
+
 INSERT_OUTBOX = """
 INSERT INTO outbox (tenant_id, topic, aggregate_id, payload)
 SELECT $1, new.topic, new.aggregate_id, new.payload::jsonb
@@ -259,6 +268,16 @@ async def write_planned(fenced: FencedTransaction, *, plan: ChangePlan) -> None:
         effect = net_effect(plan.changes, existing_holds, existing_sales, event_id, now_ms)
         main_columns_of_batch = main_columns(effect)
     await _write_existing(connection, event_id, effect, now_ms)
+    if effect.capacity_added:
+        # Before the counts: units the batch holds may be ones it added.
+        grown = await connection.fetch(
+            ADD_CAPACITY,
+            event_id,
+            list(effect.capacity_added),
+            list(effect.capacity_added.values()),
+        )
+        if len(grown) != len(effect.capacity_added):
+            raise InventoryConflict(f"event {event_id}: capacity added to a type not general")
     await write_new_codes(connection, tenant_id, event_id, effect, now_ms)
     if effect.forgotten:
         await connection.execute(DELETE_IDEMPOTENCY_RECORDS, event_id, list(effect.forgotten))

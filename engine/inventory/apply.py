@@ -13,6 +13,7 @@ from typing import TypeAlias, assert_never
 import msgspec
 
 from engine.changes import (
+    CapacityAdded,
     Change,
     CodeActiveChanged,
     CodesAdded,
@@ -99,7 +100,12 @@ def _settle_wait_list(
 
 HoldChange: TypeAlias = HoldPlaced | HoldReleased | HoldsExpired | HoldExtended | HoldConverted
 WithholdingChange: TypeAlias = (
-    CompsIssued | SeatsBlocked | SeatsUnblocked | UnitsWithheld | WithheldUnitsReturned
+    CompsIssued
+    | SeatsBlocked
+    | SeatsUnblocked
+    | UnitsWithheld
+    | WithheldUnitsReturned
+    | CapacityAdded
 )
 SaleSettingChange: TypeAlias = (
     SalePaused | SaleResumed | SaleSettingsChanged | TicketTypeSaleChanged
@@ -122,6 +128,7 @@ def apply(inventory: Inventory, change: Change) -> None:
             | SeatsUnblocked()
             | UnitsWithheld()
             | WithheldUnitsReturned()
+            | CapacityAdded()
         ):
             _apply_withholding_change(inventory, change)
         case SalePaused() | SaleResumed() | SaleSettingsChanged() | TicketTypeSaleChanged():
@@ -178,7 +185,8 @@ def _apply_hold_change(inventory: Inventory, change: HoldChange) -> None:
 
 
 def _apply_withholding_change(inventory: Inventory, change: WithholdingChange) -> None:
-    """Seats and units set aside, given back, or given away as comps (from what was set aside)."""
+    """Seats and units set aside, given back, or given away as comps (from what was set aside), and
+    general capacity added."""
     match change:
         case CompsIssued(sale=sale, allocation=allocation):
             if sale.seats:
@@ -199,6 +207,8 @@ def _apply_withholding_change(inventory: Inventory, change: WithholdingChange) -
             ticket_type_id=ticket_type_id, quantity=quantity, withholding=withholding
         ):
             inventory.return_withheld_units(ticket_type_id, quantity, withholding)
+        case CapacityAdded(ticket_type_id=ticket_type_id, quantity=quantity):
+            inventory.add_capacity(ticket_type_id, quantity)
         case _:
             assert_never(change)
 
@@ -218,6 +228,7 @@ def _apply_sale_setting_change(inventory: Inventory, change: SaleSettingChange) 
                 max_tickets_per_user=change.max_tickets_per_user,
                 wait_list_enabled=change.wait_list_enabled,
                 offer_ttl_ms=change.offer_ttl_ms,
+                accessible_release_at_ms=change.accessible_release_at_ms,
             )
         case TicketTypeSaleChanged():
             inventory.replace_ticket_type(

@@ -15,7 +15,7 @@ from engine.limits import MILLISECONDS_PER_SECOND
 from engine.price_phases import PricePhase, price_phases_problems
 from engine.rejections import Reason, Rejected
 from engine.sale_windows import sale_window_problems
-from engine.seat_map import SectionLayout
+from engine.seat_map import RowLayout, SectionLayout
 
 SEAT_ID_FORBIDDEN_CHARACTER = "-"
 
@@ -41,7 +41,9 @@ class TicketTypeDefinition(msgspec.Struct, frozen=True, kw_only=True):
 
 class InventoryConfiguration(msgspec.Struct, frozen=True, kw_only=True):
     """`max_tickets_per_user` is None when the event sets no per-fan limit; with the wait list
-    enabled, stock that comes back is offered to its entries for `offer_ttl_ms` each."""
+    enabled, stock that comes back is offered to its entries for `offer_ttl_ms` each. From
+    `accessible_release_at_ms` on, accessible and companion seats sell as any other (None:
+    never)."""
 
     opens_at_ms: int
     closes_at_ms: int
@@ -51,6 +53,7 @@ class InventoryConfiguration(msgspec.Struct, frozen=True, kw_only=True):
     sections: tuple[SectionLayout, ...] = ()
     wait_list_enabled: bool = False
     offer_ttl_ms: int = limits.OFFER_TTL_S_DEFAULT * MILLISECONDS_PER_SECOND
+    accessible_release_at_ms: int | None = None
 
 
 def sale_settings_problems(
@@ -154,6 +157,20 @@ def ticket_type_sale_problems(
     return problems
 
 
+def _marked_seat_problems(row: RowLayout) -> list[str]:
+    """Accessible and companion seats are numbers of the row, each marked once."""
+    problems = []
+    for marking, numbers in (("accessible", row.accessible), ("companion", row.companion)):
+        if len(set(numbers)) != len(numbers):
+            problems.append(f"{marking} seats appear once each")
+        outside = [number for number in numbers if not 1 <= number <= row.seats]
+        if outside:
+            problems.append(f"{marking} seats {outside} are not in the row")
+    if set(row.accessible) & set(row.companion):
+        problems.append("a seat is accessible or companion, not both")
+    return problems
+
+
 def _seat_map_problems(
     sections: Sequence[SectionLayout], kinds: dict[TicketTypeId, TicketKind]
 ) -> list[str]:
@@ -178,6 +195,10 @@ def _seat_map_problems(
                 problems.append(f"section {name}: row id {row.row_id!r} is not usable")
             if not 1 <= row.seats <= limits.SEATS_PER_ROW_MAX:
                 problems.append(f"section {name} row {row.row_id}: 1 to 250 seats")
+            problems.extend(
+                f"section {name} row {row.row_id}: {problem}"
+                for problem in _marked_seat_problems(row)
+            )
             seat_count += row.seats
     if seat_count > limits.SEATS_PER_EVENT_MAX:
         problems.append(f"an event has at most {limits.SEATS_PER_EVENT_MAX} seats")

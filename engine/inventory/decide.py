@@ -9,10 +9,12 @@ from typing import assert_never
 from engine import limits
 from engine.changes import Change, IdempotencyKeyRecorded, SalePaused, SaleResumed
 from engine.commands import (
+    AddCapacity,
     AddCodes,
     BlockSeats,
     CancelOrder,
     ChangeCode,
+    ChangePrice,
     ChangeSaleSettings,
     ChangeTicketTypeSales,
     Command,
@@ -46,6 +48,7 @@ from engine.inventory.hold_decisions import (
     decide_release_hold,
 )
 from engine.inventory.state import Inventory
+from engine.inventory.stock_decisions import decide_add_capacity, decide_change_price
 from engine.inventory.ticket_type_decisions import decide_change_ticket_type_sales
 from engine.inventory.venue_decisions import (
     decide_block_seats,
@@ -117,6 +120,10 @@ def _decide_fresh(inventory: Inventory, command: Command, now_ms: int) -> Decisi
             return decide_withhold_units(inventory, command)
         case ReturnWithheldUnits():
             return decide_return_withheld_units(inventory, command)
+        case AddCapacity():
+            return decide_add_capacity(inventory, command)
+        case ChangePrice():
+            return decide_change_price(inventory, command)
         case PauseSale():
             changes: tuple[Change, ...] = () if inventory.paused else (SalePaused(),)
             return Decision(outcome=Acknowledged(), changes=changes)

@@ -29,6 +29,7 @@ from engine.commands import (
 )
 from engine.holds import Hold, Sale
 from engine.ids import FanId, HoldId, TicketTypeId
+from engine.inventory.accessible_seating import find_best_available
 from engine.inventory.code_decisions import (
     code_exhausted,
     code_id_of,
@@ -201,8 +202,13 @@ def decide_hold_best_available(
         if command.section is not None
         else inventory.seat_map.rows_of_ticket_type(command.ticket_type_id)
     )
-    seat_indexes = inventory.seat_states.find_best_seats(
-        row_ranges, command.quantity, command.contiguous
+    seat_indexes = find_best_available(
+        inventory,
+        row_ranges,
+        command.quantity,
+        contiguous=command.contiguous,
+        accessible=command.accessible,
+        now_ms=now_ms,
     )
     if seat_indexes is None:
         return reject(Reason.SOLD_OUT, "no seats left that fit this request")

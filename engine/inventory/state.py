@@ -320,11 +320,26 @@ class Inventory:
             counts.available += 1
         self.seat_states.set_states(seat_indexes, SeatState.AVAILABLE)
 
+    def add_capacity(self, ticket_type_id: TicketTypeId, quantity: int) -> None:
+        """A general type grows: more capacity, all of it available, in the configuration too."""
+        ticket_type = self.ticket_types[ticket_type_id]
+        assert ticket_type.kind is TicketKind.GENERAL and quantity > 0, ticket_type_id
+        counts = self.counts[ticket_type_id]
+        counts.capacity += quantity
+        counts.available += quantity
+        self._set_ticket_type(
+            msgspec.structs.replace(ticket_type, capacity=ticket_type.capacity + quantity)
+        )
+        assert counts.capacity == ticket_type.capacity + quantity, ticket_type_id
+
     def replace_ticket_type(self, ticket_type: TicketTypeDefinition) -> None:
         """A type's sale settings changed: the configuration and the lookup carry the new ones."""
+        old = self.ticket_types[ticket_type.ticket_type_id]
+        assert (old.kind, old.capacity) == (ticket_type.kind, ticket_type.capacity), old
+        self._set_ticket_type(ticket_type)
+
+    def _set_ticket_type(self, ticket_type: TicketTypeDefinition) -> None:
         ticket_type_id = ticket_type.ticket_type_id
-        old = self.ticket_types[ticket_type_id]
-        assert (old.kind, old.capacity) == (ticket_type.kind, ticket_type.capacity), ticket_type_id
         self.ticket_types[ticket_type_id] = ticket_type
         self.configuration = msgspec.structs.replace(
             self.configuration,

@@ -186,19 +186,35 @@ def decide_withhold_units(inventory: Inventory, command: WithholdUnits) -> Decis
 def decide_return_withheld_units(
     inventory: Inventory, command: ReturnWithheldUnits
 ) -> Decision | Rejected:
+    """From the named withholding, or, with none named, from kills first and then the
+    allocations in `Withholding`'s order, in one decision."""
     rejected = _check_units_request(inventory, command)
     if rejected is not None:
         return rejected
-    if inventory.counts[command.ticket_type_id].withheld[command.withholding] < command.quantity:
+    withheld = inventory.counts[command.ticket_type_id].withheld
+    withholdings = list(Withholding) if command.withholding is None else [command.withholding]
+    if sum(withheld[withholding] for withholding in withholdings) < command.quantity:
+        named = "" if command.withholding is None else f" as {command.withholding}"
         return reject(
-            Reason.VALIDATION_ERROR, f"fewer than that are withheld as {command.withholding}"
+            Reason.VALIDATION_ERROR,
+            f"fewer than that are withheld{named}",
+            field="quantity",
+            withheld=sum(withheld[withholding] for withholding in withholdings),
         )
-    change = WithheldUnitsReturned(
-        ticket_type_id=command.ticket_type_id,
-        quantity=command.quantity,
-        withholding=command.withholding,
-    )
-    return Decision(outcome=Acknowledged(), changes=(change,))
+    changes: list[Change] = []
+    left = command.quantity
+    for withholding in withholdings:
+        quantity = min(left, withheld[withholding])
+        if quantity:
+            changes.append(
+                WithheldUnitsReturned(
+                    ticket_type_id=command.ticket_type_id,
+                    quantity=quantity,
+                    withholding=withholding,
+                )
+            )
+            left -= quantity
+    return Decision(outcome=Acknowledged(), changes=tuple(changes))
 
 
 def decide_change_sale_settings(
@@ -213,6 +229,7 @@ def decide_change_sale_settings(
         max_tickets_per_user=configuration.max_tickets_per_user,
         wait_list_enabled=configuration.wait_list_enabled,
         offer_ttl_ms=configuration.offer_ttl_ms,
+        accessible_release_at_ms=configuration.accessible_release_at_ms,
     )
     change = SaleSettingsChanged(
         opens_at_ms=_given_or(command.opens_at_ms, current.opens_at_ms),
@@ -221,6 +238,9 @@ def decide_change_sale_settings(
         max_tickets_per_user=_given_or(command.max_tickets_per_user, current.max_tickets_per_user),
         wait_list_enabled=_given_or(command.wait_list_enabled, current.wait_list_enabled),
         offer_ttl_ms=_given_or(command.offer_ttl_ms, current.offer_ttl_ms),
+        accessible_release_at_ms=_given_or(
+            command.accessible_release_at_ms, current.accessible_release_at_ms
+        ),
     )
     problems = sale_settings_problems(
         change.opens_at_ms, change.closes_at_ms, change.hold_ttl_ms, change.max_tickets_per_user

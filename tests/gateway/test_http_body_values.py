@@ -278,6 +278,17 @@ class Sale:
                     },
                 ],
             ),
+            "POST /v1/venue/events/{event_id}/inventory": (
+                f"/v1/venue/events/{event_id}/inventory",
+                [
+                    {"block": {"seats": ["101-A-3"], "reason": "kill"}},
+                    {"unblock": {"seats": ["101-A-3"]}},
+                    {"withhold": {"ticket_type_id": general, "quantity": 1, "reason": "press"}},
+                    {"release": {"ticket_type_id": general, "quantity": 1, "reason": "press"}},
+                    {"add_capacity": {"ticket_type_id": general, "quantity": 1}},
+                    {"price": {"ticket_type_id": general, "price_cents": 5000}},
+                ],
+            ),
             "PATCH /v1/venue/events/{event_id}/codes/{code_id}": (
                 f"/v1/venue/events/{event_id}/codes/{self.code_id}",
                 [{"active": True}],

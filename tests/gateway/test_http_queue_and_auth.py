@@ -30,6 +30,7 @@ from gateway.routes import (
     payments,
     queue,
     scanning,
+    stock,
     ticket_tools,
     tickets,
     venue,
@@ -60,6 +61,7 @@ ROUTERS = (
             codes,
             order_desk,
             my_orders,
+            stock,
         )
     ),
     payments.development_router,
