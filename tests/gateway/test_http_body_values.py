@@ -311,7 +311,10 @@ class Sale:
             ),
             "POST /v1/tickets/{ticket_id}/transfer": (
                 f"/v1/tickets/{self.ticket_id}/transfer",
-                [{"to_user_id": "a-friend", "to_tenant_id": str(uuid.uuid4())}],
+                [
+                    {"to_user_id": "a-friend", "to_tenant_id": str(uuid.uuid4())},
+                    {"to_email": "a-friend@example.com"},
+                ],
             ),
             "POST /v1/scan": (
                 "/v1/scan",
@@ -358,6 +361,7 @@ class Sale:
                         "note": "for the review",
                     },
                     {"to_user_id": "a-reviewer", "reason": "press", "seats": ["101-A-2"]},
+                    {"to_email": "reviewer@example.com", "reason": "press", "seats": ["101-A-3"]},
                 ],
             ),
             "POST /v1/venue/tickets/{ticket_id}/lock": (

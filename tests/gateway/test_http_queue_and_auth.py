@@ -18,9 +18,12 @@ from engine.limits import RATE_LIMIT_ADDRESS_BURST
 from gateway.auth import Role
 from gateway.openapi import OPERATIONS
 from gateway.routes import (
+    balance,
+    claims,
     codes,
     devices,
     events,
+    exports,
     failed_work,
     health,
     holds,
@@ -48,6 +51,9 @@ ROUTERS = (
             health,
             venue,
             events,
+            claims,
+            exports,
+            balance,
             queue,
             holds,
             orders,
