@@ -37,6 +37,7 @@ PRICE_PHASES_PER_TICKET_TYPE_MAX = 10
 PRICE_CENTS_MAX = 100_000_000
 HOLD_TTL_S_MIN = 30
 HOLD_TTL_S_MAX = 3_600
+ACCESSIBLE_RELEASE_H_MAX = 8_760  # accessible seats go on general sale a year ahead at most
 
 # Inventory
 SECTIONS_PER_EVENT_MAX = 1_000
@@ -44,8 +45,7 @@ ROWS_PER_SECTION_MAX = 500
 SEATS_PER_ROW_MAX = 250
 SEATS_PER_VENUE_COMMAND_MAX = 5_000
 TICKETS_PER_COMP_ORDER_MAX = 200
-# The highest per-fan limit a venue may set; it may also set none.
-TICKETS_PER_USER_MAX = 10_000
+TICKETS_PER_USER_MAX = 10_000  # the highest per-fan limit a venue may set; it may set none
 CHECKOUT_WINDOW_MS = 900_000
 HOLD_EXTENSIONS_MAX = 1
 HOLDS_EXPIRED_PER_COMMAND_MAX = 5_000

@@ -55,6 +55,17 @@ OfferTtl = Annotated[
         description="Seconds a wait-list offer (a hold of its fan) lasts before it passes on.",
     ),
 ]
+AccessibleReleaseHours = Annotated[
+    int,
+    Meta(
+        ge=0,
+        le=limits.ACCESSIBLE_RELEASE_H_MAX,
+        description=(
+            "Hours before starts_at from which unsold accessible and companion seats sell as "
+            "ordinary seats; null: never."
+        ),
+    ),
+]
 WebhookUrl = Annotated[
     str,
     Meta(
@@ -87,6 +98,7 @@ class OnsaleBody(Request):
     max_tickets_per_user: TicketsPerFan | None = 6
     waiting_room: WaitingRoomSettingsBody = WaitingRoomSettingsBody()
     wait_list: WaitListSettingsBody = WaitListSettingsBody()
+    accessible_release_h: AccessibleReleaseHours | None = None
 
 
 class PricePhaseBody(Request):
@@ -120,9 +132,20 @@ class TicketTypeBody(Request):
     zone: ZoneId | None = None
 
 
+SeatNumbers = Annotated[
+    list[Annotated[int, Meta(ge=1, le=limits.SEATS_PER_ROW_MAX)]],
+    Meta(max_length=limits.SEATS_PER_ROW_MAX),
+]
+
+
 class RowBody(Request):
+    """`accessible` and `companion` mark seat numbers of the row: best available gives them only
+    to fans who ask for accessible seats, until `onsale.accessible_release_h`."""
+
     id: Label
     seats: Annotated[int, Meta(ge=1, le=limits.SEATS_PER_ROW_MAX)]
+    accessible: SeatNumbers = field(default_factory=list)
+    companion: SeatNumbers = field(default_factory=list)
 
 
 class SectionBody(Request):
@@ -215,6 +238,7 @@ class OnsalePatchBody(Request):
     waiting_room: WaitingRoomPatchBody | UnsetType = UNSET
     admit_per_second: AdmitPerSecond | None = None
     wait_list: WaitListPatchBody | UnsetType = UNSET
+    accessible_release_h: AccessibleReleaseHours | UnsetType | None = UNSET
 
 
 class TicketTypePatchBody(Request):

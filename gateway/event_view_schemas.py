@@ -91,7 +91,8 @@ class WaitListSettingsView(Response):
 
 
 class VenueOnsaleView(Response):
-    """`max_tickets_per_user` is null when the event sets no per-fan limit."""
+    """`max_tickets_per_user` is null when the event sets no per-fan limit;
+    `accessible_release_h` when accessible seats are never released to general sale."""
 
     opens_at: str
     closes_at: str
@@ -99,6 +100,7 @@ class VenueOnsaleView(Response):
     max_tickets_per_user: int | None
     waiting_room: WaitingRoomSettingsView
     wait_list: WaitListSettingsView
+    accessible_release_h: int | None = None
 
 
 class ZoneView(Response):
@@ -141,9 +143,13 @@ class VenueEventList(Response):
     events: list[VenueEventView]
 
 
-class SeatView(Response):
+class SeatView(Response, omit_defaults=True):
+    """`accessible` and `companion` appear, true, only on seats so marked."""
+
     n: int
     status: Literal["available", "unavailable"]
+    accessible: bool = False
+    companion: bool = False
 
 
 class SeatRowView(Response):

@@ -125,6 +125,7 @@ def venue_event_view(
             wait_list=WaitListSettingsView(
                 enabled=details.wait_list.enabled, offer_ttl_s=details.wait_list.offer_ttl_s
             ),
+            accessible_release_h=details.accessible_release_h,
         ),
         ticket_types=ticket_type_views(details, snapshot, now_ms),
         webhook_url=details.webhook_url,
@@ -146,7 +147,8 @@ def entry_view(policy: EntryPolicy) -> EntryView:
 
 
 def seatmap_view(details: EventDetails, snapshot: InventorySnapshot) -> SeatmapView:
-    """Every seat in seat-map order; held, sold and withheld seats all show as unavailable."""
+    """Every seat in seat-map order; held, sold, blocked and withheld seats all show as
+    unavailable, and accessible and companion seats are marked so."""
     states = snapshot.seat_states
     seat_index = 0
     sections = []
@@ -159,6 +161,8 @@ def seatmap_view(details: EventDetails, snapshot: InventorySnapshot) -> SeatmapV
                     status="available"
                     if states[seat_index + number - 1] == AVAILABLE_SEAT_STATE
                     else "unavailable",
+                    accessible=number in row.accessible,
+                    companion=number in row.companion,
                 )
                 for number in range(1, row.seats + 1)
             ]

@@ -22,10 +22,14 @@ class ItemBody(Request):
 
 
 class BestAvailableBody(Request):
+    """`accessible: true` asks for accessible and companion seats first; without it they are
+    never given until the event releases them to general sale."""
+
     ticket_type_id: Identifier
     quantity: SeatQuantity
     contiguous: bool = True
     section: Label | None = None
+    accessible: bool = False
 
 
 class HoldBody(Request):

@@ -19,6 +19,7 @@ from gateway.schemas import EventStatus
 from persistence.event_details import EventDetails
 from persistence.event_repository import milliseconds_of
 
+MILLISECONDS_PER_HOUR = 3_600 * MILLISECONDS_PER_SECOND
 ONSALE = "onsale"
 WAITING_ROOM = "onsale.waiting_room"
 # The waiting room may be turned on or off, or made invite-only, only before anyone could have
@@ -75,10 +76,15 @@ def admission_rate(
 
 
 def sale_settings(
-    onsale: OnsalePatchBody, *, opens_at_ms: int | None, closes_at_ms: int | None
+    onsale: OnsalePatchBody,
+    *,
+    opens_at_ms: int | None,
+    closes_at_ms: int | None,
+    starts_at_ms: int,
 ) -> ChangeSaleSettings | None:
     """What the sale's InventoryActor changes, or None when the body changes none of it; the
-    wait list's settings are the sale's too, since its actor makes the offers."""
+    wait list's settings are the sale's too, since its actor makes the offers, and so is the
+    moment accessible seats are released (`accessible_release_h` before `starts_at`)."""
     hold_ttl_s = onsale.hold_ttl_s
     wait_list = onsale.wait_list
     if isinstance(wait_list, msgspec.UnsetType):
@@ -86,9 +92,16 @@ def sale_settings(
     offer_ttl_s = wait_list.offer_ttl_s
     if all(value is None for value in (opens_at_ms, closes_at_ms)) and not any(
         given(value)
-        for value in (hold_ttl_s, onsale.max_tickets_per_user, wait_list.enabled, offer_ttl_s)
+        for value in (
+            hold_ttl_s,
+            onsale.max_tickets_per_user,
+            wait_list.enabled,
+            offer_ttl_s,
+            onsale.accessible_release_h,
+        )
     ):
         return None
+    release_h = onsale.accessible_release_h
     return ChangeSaleSettings(
         opens_at_ms=msgspec.UNSET if opens_at_ms is None else opens_at_ms,
         closes_at_ms=msgspec.UNSET if closes_at_ms is None else closes_at_ms,
@@ -103,6 +116,11 @@ def sale_settings(
             msgspec.UNSET
             if isinstance(offer_ttl_s, msgspec.UnsetType)
             else offer_ttl_s * MILLISECONDS_PER_SECOND
+        ),
+        accessible_release_at_ms=(
+            release_h
+            if release_h is None or isinstance(release_h, msgspec.UnsetType)
+            else starts_at_ms - release_h * MILLISECONDS_PER_HOUR
         ),
     )
 
@@ -138,7 +156,12 @@ def onsale_change(
             status=status,
         )
     requires_code = invite_only(room_body, details, status, enabled=enabled)
-    sale = sale_settings(onsale, opens_at_ms=opens_at_ms, closes_at_ms=closes_at_ms)
+    sale = sale_settings(
+        onsale,
+        opens_at_ms=opens_at_ms,
+        closes_at_ms=closes_at_ms,
+        starts_at_ms=details.starts_at_ms,
+    )
     # An event without a room keeps the room's settings it is given: they apply when the room is
     # turned on (while the event is scheduled).
     room_settings = {

@@ -24,7 +24,8 @@ SELECT (extract(epoch FROM opens_at) * 1000)::bigint AS opens_at_ms,
        hold_ttl_s,
        max_tickets_per_user,
        wait_list_enabled,
-       offer_ttl_s
+       offer_ttl_s,
+       (extract(epoch FROM accessible_release_at) * 1000)::bigint AS accessible_release_at_ms
 FROM events
 WHERE id = $1
 """
@@ -40,7 +41,11 @@ ORDER BY position, id
 """
 
 SELECT_SEAT_ROWS = """
-SELECT section, row, ticket_type_id::text AS ticket_type_id, count(*) AS seats
+SELECT section, row, ticket_type_id::text AS ticket_type_id, count(*) AS seats,
+       coalesce(array_agg(number ORDER BY number) FILTER (WHERE access = 'accessible'), '{}')
+           AS accessible,
+       coalesce(array_agg(number ORDER BY number) FILTER (WHERE access = 'companion'), '{}')
+           AS companion
 FROM seats
 WHERE event_id = $1
 GROUP BY section, row, ticket_type_id
@@ -64,7 +69,14 @@ async def load_sections(
             )
             section_rows = []
         current = (row["section"], row["ticket_type_id"])
-        section_rows.append(RowLayout(row_id=row["row"], seats=row["seats"]))
+        section_rows.append(
+            RowLayout(
+                row_id=row["row"],
+                seats=row["seats"],
+                accessible=tuple(row["accessible"]),
+                companion=tuple(row["companion"]),
+            )
+        )
     if current is not None:
         sections.append(
             SectionLayout(
@@ -104,4 +116,5 @@ async def load_inventory_configuration(
         sections=sections,
         wait_list_enabled=settings["wait_list_enabled"],
         offer_ttl_ms=settings["offer_ttl_s"] * MILLISECONDS_PER_SECOND,
+        accessible_release_at_ms=settings["accessible_release_at_ms"],
     )

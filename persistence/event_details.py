@@ -62,7 +62,8 @@ class WaitListDetails(msgspec.Struct, frozen=True, kw_only=True):
 
 class EventDetails(msgspec.Struct, frozen=True, kw_only=True):
     """Everything the API shows of an event that changes only when its venue changes it;
-    `max_tickets_per_user` is None when the event sets no per-fan limit."""
+    `max_tickets_per_user` is None when the event sets no per-fan limit, and
+    `accessible_release_h` is None when its accessible seats are never released to general sale."""
 
     location: EventLocation
     name: str
@@ -82,6 +83,7 @@ class EventDetails(msgspec.Struct, frozen=True, kw_only=True):
     transfers_allowed: bool = True
     wait_list: WaitListDetails = WaitListDetails(enabled=False, offer_ttl_s=OFFER_TTL_S_DEFAULT)
     entry: EntryPolicy = EntryPolicy()
+    accessible_release_h: int | None = None
 
 
 SELECT_LOCATION = """
@@ -123,7 +125,9 @@ SELECT events.name, venues.name AS venue_name, events.currency,
        events.admit_per_second, events.max_active_shoppers, events.access_ttl_s,
        events.webhook_url, events.webhook_secret, events.transfers_allowed,
        events.wait_list_enabled, events.offer_ttl_s, events.waiting_room_requires_code,
-       events.entry::text AS entry
+       events.entry::text AS entry,
+       (extract(epoch FROM events.starts_at - events.accessible_release_at) / 3600)::integer
+           AS accessible_release_h
 FROM events JOIN venues ON venues.id = events.venue_id
 WHERE events.id = $1
 """
@@ -189,6 +193,7 @@ async def load_event_details(
             enabled=event["wait_list_enabled"], offer_ttl_s=event["offer_ttl_s"]
         ),
         entry=entry_policy_from_json(event["entry"]),
+        accessible_release_h=event["accessible_release_h"],
     )
 
 

@@ -24,6 +24,7 @@ from engine.limits import MILLISECONDS_PER_SECOND, OFFER_TTL_S_DEFAULT
 from engine.price_phases import PricePhase
 from engine.rejections import Rejected
 from engine.seat_map import RowLayout, SectionLayout
+from persistence.accessible_seats import release_at_ms, write_accessible_seating
 from persistence.price_phases_column import price_phases_json
 
 UNIX_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
@@ -33,8 +34,12 @@ WEBHOOK_SECRET_BYTES = 32
 
 
 class NewRow(msgspec.Struct, frozen=True, kw_only=True):
+    """`accessible` and `companion` are seat numbers of the row (persistence.accessible_seats)."""
+
     row_id: str
     seats: int
+    accessible: tuple[int, ...] = ()
+    companion: tuple[int, ...] = ()
 
 
 class NewSection(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,6 +100,7 @@ class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
     webhook_url: str | None = None
     transfers_allowed: bool = True
     wait_list: WaitListSettings = WaitListSettings()
+    accessible_release_h: int | None = None
 
 
 class CreatedTicketType(msgspec.Struct, frozen=True, kw_only=True):
@@ -176,12 +182,21 @@ def configuration_of(
                 ticket_type_id=str(
                     ticket_type_ids.get(section.ticket_type_key, section.ticket_type_key)
                 ),
-                rows=tuple(RowLayout(row_id=row.row_id, seats=row.seats) for row in section.rows),
+                rows=tuple(
+                    RowLayout(
+                        row_id=row.row_id,
+                        seats=row.seats,
+                        accessible=row.accessible,
+                        companion=row.companion,
+                    )
+                    for row in section.rows
+                ),
             )
             for section in event.sections
         ),
         wait_list_enabled=event.wait_list.enabled,
         offer_ttl_ms=event.wait_list.offer_ttl_s * MILLISECONDS_PER_SECOND,
+        accessible_release_at_ms=release_at_ms(event.starts_at, event.accessible_release_h),
     )
 
 
@@ -261,6 +276,12 @@ async def create_event(
     )
     await _insert_ticket_types(connection, tenant_id, event_id, event, ticket_type_ids)
     seat_count = await _insert_seats(connection, tenant_id, event_id, event, ticket_type_ids)
+    await write_accessible_seating(
+        connection,
+        event_id=event_id,
+        sections=configuration.sections,
+        release_h=event.accessible_release_h,
+    )
     await connection.execute(INSERT_EPOCH, event_id, tenant_id)
     await connection.execute(INSERT_DIRECTORY_ENTRY, event_id, tenant_id)
     return CreatedEvent(

@@ -203,6 +203,7 @@ UPDATE events
 SET opens_at = timestamptz 'epoch' + $2::bigint * interval '1 millisecond',
     closes_at = timestamptz 'epoch' + $3::bigint * interval '1 millisecond',
     hold_ttl_s = $4, max_tickets_per_user = $5, wait_list_enabled = $6, offer_ttl_s = $7,
+    accessible_release_at = timestamptz 'epoch' + $8::bigint * interval '1 millisecond',
     updated_at = now()
 WHERE id = $1
 """
@@ -367,6 +368,7 @@ async def _write_event(
             settings.max_tickets_per_user,
             settings.wait_list_enabled,
             settings.offer_ttl_ms // MILLISECONDS_PER_SECOND,
+            settings.accessible_release_at_ms,
         )
     changed = list(effect.ticket_type_sales.values())
     if changed:

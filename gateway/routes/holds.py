@@ -116,6 +116,7 @@ def hold_command(body: HoldBody, *, hold_id: str, fan_id: str, key: str | None) 
         quantity=best.quantity,
         section=best.section,
         contiguous=best.contiguous,
+        accessible=best.accessible,
         idempotency_key=key,
         code=body.code,
     )

@@ -34,6 +34,7 @@ from gateway.exchange import (
     path_id,
     read_body,
 )
+from gateway.marked_seats import check_marked_seats
 from gateway.onsale_changes import (
     INVITE_ONLY_NEEDS_A_ROOM,
     ONSALE,
@@ -103,9 +104,10 @@ def new_event(body: CreateEventBody) -> NewEvent:
     sections = body.seatmap.sections if body.seatmap is not None else []
     if body.webhook_url is not None and not names_a_host(body.webhook_url):
         raise invalid("webhook_url names no host, or a port out of range", field="webhook_url")
-    for section in sections:
+    for position, section in enumerate(sections):
         if kinds.get(section.ticket_type) is not TicketKind.SEATED:
             raise invalid("a section names a seated ticket type", section=section.id)
+        check_marked_seats(section, position)
     waiting_room = body.onsale.waiting_room
     if waiting_room.requires_code and not waiting_room.enabled:
         raise invalid(INVITE_ONLY_NEEDS_A_ROOM, field=f"{WAITING_ROOM}.requires_code")
@@ -141,12 +143,21 @@ def new_event(body: CreateEventBody) -> NewEvent:
             NewSection(
                 section_id=section.id,
                 ticket_type_key=section.ticket_type,
-                rows=tuple(NewRow(row_id=row.id, seats=row.seats) for row in section.rows),
+                rows=tuple(
+                    NewRow(
+                        row_id=row.id,
+                        seats=row.seats,
+                        accessible=tuple(row.accessible),
+                        companion=tuple(row.companion),
+                    )
+                    for row in section.rows
+                ),
             )
             for section in sections
         ),
         webhook_url=body.webhook_url,
         transfers_allowed=body.transfers_allowed,
+        accessible_release_h=body.onsale.accessible_release_h,
     )
 
 

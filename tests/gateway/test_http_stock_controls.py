@@ -14,7 +14,7 @@ import ray
 
 from actors.names import NAMESPACE, inventory_actor_name
 from gateway.auth import Role
-from tests.gateway.http_journeys import CreatedEvent, Fan, create_event, error_code
+from tests.gateway.http_journeys import Fan, create_event, error_code
 from tests.gateway.stack import Stack
 from tests.gateway.stock_journeys import control, controlled, seat_marks, stats
 
