@@ -340,3 +340,32 @@ async def test_outbox_notice_is_emailed_when_the_dispatcher_routes_it_to_the_wor
     assert report.dispatched == 1
     [kept] = smtp_sink.messages()
     assert read_mail(kept)["Subject"] == "Your tickets for Night One"
+
+
+async def test_each_resent_confirmation_is_emailed_once_and_never_posted_to_the_venue(
+    worker: NotificationWorker,
+    smtp_sink: RunningSink,
+    venue_server: VenueServer,
+    owner_connection: asyncpg.Connection,
+    event_with_webhook: CreatedEventOfTenant,
+) -> None:
+    event = event_with_webhook
+    notice = order_confirmed(event.tenant_id, event.event_id)
+    resends = [
+        outbox_message(msgspec.structs.replace(notice, resend_id=uuid.uuid4())) for _ in range(2)
+    ]
+
+    assert await worker.deliver([outbox_message(notice)]) == [None]
+    for message in resends:
+        assert await worker.deliver([message]) == [None]
+        assert await worker.deliver([redelivered(message, attempts=1)]) == [None]
+
+    assert [read_mail(kept)["To"] for kept in smtp_sink.messages()] == ["fan@example.com"] * 3
+    assert len(venue_server.received) == 1
+    rows = await notifications(owner_connection, event.tenant_id)
+    assert sorted((row["channel"], row["status"]) for row in rows) == [
+        ("email", "sent"),
+        ("email", "sent"),
+        ("email", "sent"),
+        ("webhook", "sent"),
+    ]

@@ -17,12 +17,13 @@ from persistence.tenancy import tenant_transaction
 from tests.persistence.builders import Sale
 
 # Directories the service reads before it knows a tenant: tenants, which tenant owns an event,
-# and which tenants hold tickets of a fan; and the system's shared secrets, which belong to no
-# tenant and which only the owner reads.
+# which tenants hold tickets of a fan and which sold to one; and the system's shared secrets,
+# which belong to no tenant and which only the owner reads.
 UNFENCED_TABLES = {
     "tenants",
     "event_directory",
     "ticket_holder_directory",
+    "order_buyer_directory",
     "schema_migrations",
     "cluster_secrets",
 }
