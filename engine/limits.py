@@ -338,8 +338,6 @@ TRANSFERS_PER_FAN_PER_DAY_MAX = 10
 TRANSFER_LIMIT_WINDOW_MS = 86_400_000
 TRANSFERS_PER_CHAIN_BATCH_MAX = 64
 TRANSFER_ERROR_CHARACTERS_MAX = 2_000
-# A ticket offered by email waits this long for its recipient to claim it; an export reads its
-# rows from the database a page at a time, never the whole result at once.
 CLAIM_TTL_MS = 172_800_000
 EXPORT_ROWS_PER_PAGE = 500
 TICKET_NOTE_CHARACTERS_MAX = 1_000

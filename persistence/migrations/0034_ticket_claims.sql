@@ -35,4 +35,4 @@ ALTER TABLE ticket_claims FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_fence ON ticket_claims
     USING (tenant_id = nullif(current_setting('app.current_tenant_id', true), '')::uuid)
     WITH CHECK (tenant_id = nullif(current_setting('app.current_tenant_id', true), '')::uuid);
-GRANT SELECT, INSERT, UPDATE ON TABLE ticket_claims TO onsale_service;
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE ticket_claims TO onsale_service;

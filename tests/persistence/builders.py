@@ -359,6 +359,18 @@ async def seed_sale(
             ticket_id,
         )
         await connection.execute(
+            """
+            INSERT INTO ticket_claims (id, tenant_id, event_id, ticket_id, kind, giver_user_id,
+                                       to_email, secret_hash, expires_at, created_at)
+            VALUES ($1, $2, $3, $4, 'transfer', 'fan-1', 'friend@example.com',
+                    sha256('secret'::bytea), now() + interval '48 hours', now())
+            """,
+            uuid.uuid4(),
+            tenant_id,
+            event_id,
+            ticket_id,
+        )
+        await connection.execute(
             "INSERT INTO fan_wallets (tenant_id, user_id, address) VALUES ($1, 'fan-1', $2)",
             tenant_id,
             "11111111111111111111111111111111",
