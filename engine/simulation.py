@@ -46,7 +46,11 @@ from engine.rejections import Rejected
 from engine.seeded_generator import SeededGenerator
 from engine.simulation_checks import check_rebuild, check_step
 from engine.simulation_event import OPENS_AT_MS, simulation_configuration
-from engine.simulation_settings_changes import sale_settings_change, ticket_type_sales_change
+from engine.simulation_settings_changes import (
+    sale_settings_change,
+    stock_change,
+    ticket_type_sales_change,
+)
 
 SIMULATION_STEPS = 100
 REBUILD_EVERY_STEPS = 15
@@ -170,6 +174,7 @@ class Simulation:
                 quantity=generator.between(1, 5),
                 section=generator.choice((None, None, "101", "102")),
                 contiguous=generator.chance(80),
+                accessible=generator.chance(20),
                 idempotency_key=self.idempotency_key(),
                 code=self.hold_code(),
             )
@@ -233,7 +238,7 @@ class Simulation:
             return ReturnWithheldUnits(
                 ticket_type_id="GA",
                 quantity=generator.between(1, 3),
-                withholding=generator.choice(tuple(Withholding)),
+                withholding=generator.choice((*Withholding, None)),
             )
         if roll < 94:
             return PauseSale() if generator.chance(40) else ResumeSale()
@@ -241,6 +246,8 @@ class Simulation:
             if generator.chance(50):
                 closes_at_ms = self.inventory.configuration.closes_at_ms
                 return sale_settings_change(generator, closes_at_ms)
+            if generator.chance(50):
+                return stock_change(generator)
             return ticket_type_sales_change(generator)
         if roll < 98:
             return self.wait_list_command(fan_id)

@@ -1,7 +1,8 @@
 """The event the seeded simulation sells: its sale window, settings, ticket types and sections.
 
-General admission steps up in price by units and by time, and the boxes come off sale half an hour
-in. Changing anything here changes what every seed of the simulation does.
+General admission steps up in price by units and by time, the boxes come off sale half an hour
+in, and three seats of row 101-B are kept for fans who ask for accessible seats.
+Changing anything here changes what every seed of the simulation does.
 """
 
 from engine.inventory.configuration import InventoryConfiguration, TicketKind, TicketTypeDefinition
@@ -47,7 +48,10 @@ def simulation_configuration() -> InventoryConfiguration:
             SectionLayout(
                 section_id="101",
                 ticket_type_id="RES",
-                rows=(RowLayout(row_id="A", seats=8), RowLayout(row_id="B", seats=10)),
+                rows=(
+                    RowLayout(row_id="A", seats=8),
+                    RowLayout(row_id="B", seats=10, accessible=(4, 5), companion=(6,)),
+                ),
             ),
             SectionLayout(
                 section_id="102",

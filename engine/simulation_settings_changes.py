@@ -1,5 +1,5 @@
-"""The venue's mid-sale changes that the seeded simulation draws: sale settings and a ticket
-type's sale (its price phases and window).
+"""The venue's mid-sale changes that the seeded simulation draws: sale settings, a ticket type's
+sale (its price phases and window), and its stock controls (general capacity, a new price).
 
 Each function draws from the generator it is given, in a fixed order: reordering the draws changes
 what every seed does.
@@ -7,7 +7,13 @@ what every seed does.
 
 import msgspec
 
-from engine.commands import ChangeSaleSettings, ChangeTicketTypeSales, TicketTypeSalePatch
+from engine.commands import (
+    AddCapacity,
+    ChangePrice,
+    ChangeSaleSettings,
+    ChangeTicketTypeSales,
+    TicketTypeSalePatch,
+)
 from engine.price_phases import PricePhase
 from engine.seeded_generator import SeededGenerator
 from engine.simulation_event import HOLD_TTL_MS, OPENS_AT_MS
@@ -25,6 +31,10 @@ NEW_PRICE_PHASES = (
 )
 NEW_SALE_STARTS_MS = (None, OPENS_AT_MS + 60_000)
 NEW_SALE_ENDS_MS = (None, OPENS_AT_MS + 1_800_000)
+# Stock controls: capacity for a general type (a seated one is refused), a price for any type.
+CAPACITY_ADDED = (1, 5)
+NEW_PRICES_CENTS = (0, 6_000, 9_500)
+ACCESSIBLE_RELEASES_MS = (None, OPENS_AT_MS + 600_000)
 
 
 def sale_settings_change(generator: SeededGenerator, closes_at_ms: int) -> ChangeSaleSettings:
@@ -38,7 +48,19 @@ def sale_settings_change(generator: SeededGenerator, closes_at_ms: int) -> Chang
         change = msgspec.structs.replace(change, closes_at_ms=closes_at_ms + postponement_ms)
     if generator.chance(20):
         change = msgspec.structs.replace(change, wait_list_enabled=generator.chance(70))
+    if generator.chance(20):
+        release_at_ms = generator.choice(ACCESSIBLE_RELEASES_MS)
+        change = msgspec.structs.replace(change, accessible_release_at_ms=release_at_ms)
     return change
+
+
+def stock_change(generator: SeededGenerator) -> AddCapacity | ChangePrice:
+    ticket_type_id = generator.choice(("GA", "GA", "RES", "BOX"))
+    if generator.chance(50):
+        return AddCapacity(ticket_type_id=ticket_type_id, quantity=generator.choice(CAPACITY_ADDED))
+    return ChangePrice(
+        ticket_type_id=ticket_type_id, price_cents=generator.choice(NEW_PRICES_CENTS)
+    )
 
 
 def ticket_type_sales_change(generator: SeededGenerator) -> ChangeTicketTypeSales:

@@ -2,9 +2,12 @@
 and release general units, add general capacity, set a price; each through the event's
 InventoryActor, durable before the answer, which shows the ticket type's figures.
 
-Fenced to the caller's tenant; a retry under the same Idempotency-Key answers the first response
-and the engine's own key (scoped to the caller) keeps a command from being applied twice.
+Fenced to the caller's tenant; a retry under the same Idempotency-Key answers the first response,
+and every command carries an engine key (the caller's, scoped, or one of the request's own), so
+the client may send it again to a restarted actor and it is still applied once.
 """
+
+import uuid
 
 import msgspec
 from fastapi import APIRouter, Request
@@ -41,7 +44,9 @@ async def control_stock(request: Request, event_id: str) -> Response:
     async def produce() -> Response:
         state = gateway_state(request)
         body = decode_body(raw_body, STOCK_DECODER)
-        key = engine_key(principal, "stock", idempotency_key(request))
+        # Without the caller's key, one of this request's own: the command may then go to the
+        # actor again after a restart without being applied twice.
+        key = engine_key(principal, "stock", idempotency_key(request) or f"once-{uuid.uuid4()}")
         command, ticket_type_id = stock_command(details, body, key)
         location = details.location
         result = await state.clients.inventory(location.event_id).execute(command)

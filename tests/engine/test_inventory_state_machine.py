@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from engine.commands import (
+    AddCapacity,
     BlockSeats,
     CancelOrder,
     ChangeTicketTypeSales,
@@ -25,9 +26,11 @@ from engine.commands import (
     PlaceHold,
     RefundOrder,
     ReleaseHold,
+    ReturnWithheldUnits,
     TicketTypeSalePatch,
     UnblockSeats,
     Withholding,
+    WithholdUnits,
 )
 from engine.holds import Sale
 from engine.inventory.apply import execute
@@ -75,6 +78,11 @@ class InventoryMachine(RuleBasedStateMachine):
         self.now_ms = NOW_MS
         self.serial = 0
         self.first_decisions: dict[str, tuple[Command, Decision]] = {}
+        self.starting_capacity = {
+            ticket_type_id: counts.capacity
+            for ticket_type_id, counts in self.inventory.counts.items()
+        }
+        self.added: dict[str, int] = {}
 
     def new_id(self, prefix: str) -> str:
         self.serial += 1
@@ -172,6 +180,28 @@ class InventoryMachine(RuleBasedStateMachine):
     def unblock(self, seats: tuple[str, ...]) -> None:
         self.run(UnblockSeats(seats=seats))
 
+    @rule(
+        quantity=st.integers(min_value=0, max_value=5),
+        withholding=st.sampled_from(list(Withholding)),
+    )
+    def withhold_units(self, quantity: int, withholding: Withholding) -> None:
+        self.run(WithholdUnits(ticket_type_id="GA", quantity=quantity, withholding=withholding))
+
+    @rule(
+        quantity=st.integers(min_value=1, max_value=5),
+        withholding=st.sampled_from([*Withholding, None]),
+    )
+    def release_units(self, quantity: int, withholding: Withholding | None) -> None:
+        self.run(
+            ReturnWithheldUnits(ticket_type_id="GA", quantity=quantity, withholding=withholding)
+        )
+
+    @rule(ticket_type_id=st.sampled_from(["GA", "RES"]), quantity=st.integers(0, 3))
+    def add_capacity(self, ticket_type_id: str, quantity: int) -> None:
+        result = self.run(AddCapacity(ticket_type_id=ticket_type_id, quantity=quantity))
+        if isinstance(result, Decision):
+            self.added[ticket_type_id] = self.added.get(ticket_type_id, 0) + quantity
+
     @rule(fan_id=FANS, seats=SEAT_LISTS, allocation=st.sampled_from(list(Withholding)))
     def issue_comps(self, fan_id: str, seats: tuple[str, ...], allocation: Withholding) -> None:
         command = IssueComps(
@@ -239,7 +269,11 @@ class InventoryMachine(RuleBasedStateMachine):
         self.inventory.assert_consistent()
         for ticket_type_id in self.inventory.counts:
             counts = self.inventory.ticket_type_counts(ticket_type_id)
-            assert counts.sold + counts.held + counts.available == counts.capacity - counts.withheld
+            blocked = counts.withheld
+            assert counts.sold + counts.held + blocked + counts.available == counts.capacity
+            assert counts.capacity == self.starting_capacity[ticket_type_id] + self.added.get(
+                ticket_type_id, 0
+            )
 
     @invariant()
     def every_live_unit_is_priced_by_its_types_phases(self) -> None:

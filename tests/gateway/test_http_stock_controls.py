@@ -14,7 +14,7 @@ import ray
 
 from actors.names import NAMESPACE, inventory_actor_name
 from gateway.auth import Role
-from tests.gateway.http_journeys import Fan, create_event, error_code
+from tests.gateway.http_journeys import CreatedEvent, Fan, create_event, error_code
 from tests.gateway.stack import Stack
 from tests.gateway.stock_journeys import control, controlled, seat_marks, stats
 
@@ -24,8 +24,21 @@ REBUILD_POLL_INTERVAL_S = 0.1
 
 
 async def fan_hold(fan: Fan, body: dict[str, Any]) -> Any:
-    async with fan.client() as client:
+    """A hold under a key of its own, so a slow actor start is retried rather than refused."""
+    key = uuid.uuid4().hex
+    async with fan.stack.client(fan.token, **{"Idempotency-Key": key}) as client:
         return await client.post(f"/v1/events/{fan.event.event_id}/holds", json=body)
+
+
+def general(event: CreatedEvent, quantity: int) -> dict[str, Any]:
+    return {"items": [{"ticket_type_id": event.general, "quantity": quantity}]}
+
+
+async def general_hold_id(fan: Fan, quantity: int) -> str:
+    answer = await fan_hold(fan, general(fan.event, quantity))
+    assert answer.status_code == 201, answer.text
+    hold_id: str = answer.json()["hold_id"]
+    return hold_id
 
 
 async def test_blocked_seats_leave_the_seat_map_and_best_available_until_unblocked(
@@ -137,7 +150,7 @@ async def test_capacity_grows_for_general_admission_and_is_refused_for_seated(
 ) -> None:
     event = await create_event(stack, general_capacity=2, seat_rows=1)
     fan = Fan(stack, event)
-    await fan.hold(2)
+    await general_hold_id(fan, 2)
     grown = await controlled(
         event, {"add_capacity": {"ticket_type_id": event.general, "quantity": 3}}
     )
@@ -146,7 +159,7 @@ async def test_capacity_grows_for_general_admission_and_is_refused_for_seated(
         event, {"add_capacity": {"ticket_type_id": event.reserved, "quantity": 1}}
     )
     assert (seated.status_code, error_code(seated)) == (422, "VALIDATION_ERROR")
-    await Fan(stack, event).hold(3)
+    await general_hold_id(Fan(stack, event), 3)
     assert (await stats(event))["types"]["GA"]["available"] == 0
 
 
@@ -155,12 +168,12 @@ async def test_new_price_applies_to_later_holds_and_earlier_holds_keep_theirs(
 ) -> None:
     event = await create_event(stack, seat_rows=0)
     early, late = Fan(stack, event), Fan(stack, event)
-    early_hold = await early.hold(1)
+    early_hold = await general_hold_id(early, 1)
     priced = await controlled(
         event, {"price": {"ticket_type_id": event.general, "price_cents": 6_500}}
     )
     assert priced["price_cents"] == 6_500
-    late_hold = await late.hold(1)
+    late_hold = await general_hold_id(late, 1)
     async with early.client() as client:
         kept = (await client.get(f"/v1/holds/{early_hold}")).json()
         shown = (await client.get(f"/v1/events/{event.event_id}")).json()
@@ -280,7 +293,7 @@ async def test_every_control_is_in_postgres_and_survives_a_rebuilt_actor(stack: 
     fan = Fan(stack, event)
     hold = None
     for _ in range(REBUILD_POLLS_MAX):
-        hold = await fan_hold(fan, {"items": [{"ticket_type_id": event.general, "quantity": 1}]})
+        hold = await fan_hold(fan, general(event, 1))
         if hold.status_code != 503:
             break
         await asyncio.sleep(REBUILD_POLL_INTERVAL_S)
