@@ -14,6 +14,7 @@ VENUE_ROLES = (Role.VENUE_MANAGER,)
 VISA = "4242424242424242"
 MINT_POLLS_MAX = 600
 MINT_POLL_INTERVAL_S = 0.1
+HOLD_ATTEMPTS_MAX = 5
 # Events created by the running test, retired after it so their actors do not pile up.
 CREATED_EVENT_IDS: list[str] = []
 
@@ -124,3 +125,25 @@ async def minted_order(fan: Fan, order_id: str) -> dict[str, Any]:
             return order
         await asyncio.sleep(MINT_POLL_INTERVAL_S)
     raise AssertionError(f"the tickets of {order_id} were not minted: {order}")
+
+
+async def purchase_resent(fan: Fan, quantity: int) -> dict[str, Any]:
+    """A paid order; a hold answered 503 (the event's actor starting on a busy machine) is sent
+    again with its key, as a fan's app does."""
+    key = str(uuid.uuid4())
+    async with fan.client() as client:
+        for _ in range(HOLD_ATTEMPTS_MAX):
+            held = await client.post(
+                f"/v1/events/{fan.event.event_id}/holds",
+                json=general_items(fan.event, quantity),
+                headers={"Idempotency-Key": key},
+            )
+            if held.status_code != 503:
+                break
+            await asyncio.sleep(float(held.headers.get("Retry-After", "1")))
+    assert held.status_code == 201, held.text
+    checkout = await fan.checkout(held.json()["hold_id"])
+    paid = await fan.pay(checkout["order_id"])
+    assert paid.status_code == 200, paid.text
+    order: dict[str, Any] = paid.json()
+    return order

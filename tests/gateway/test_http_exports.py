@@ -2,7 +2,6 @@
 refunded one and a scan: a row per order, ticket, scan and ledger entry under a header, cells
 escaped and never formulas, amounts to the cent, and the venue's roles and tenant fence."""
 
-import asyncio
 import csv
 import io
 import uuid
@@ -12,7 +11,7 @@ import httpx
 import pytest
 
 from gateway.auth import Role
-from tests.gateway.http_journeys import CREATED_EVENT_IDS, CreatedEvent, Fan, general_items
+from tests.gateway.http_journeys import CREATED_EVENT_IDS, CreatedEvent, Fan, purchase_resent
 from tests.gateway.stack import Stack, event_body
 from tests.gateway.ticket_journeys import Venue, code_of
 
@@ -20,7 +19,6 @@ from tests.gateway.ticket_journeys import Venue, code_of
 FORMULA_NAME = '=HYPERLINK("http://example.com"),"VIP"'
 PRICE_CENTS = 5_000
 FEES_PER_TICKET_CENTS = 520  # 10.4 % of 50.00
-HOLD_ATTEMPTS_MAX = 5
 
 
 class SoldEvent:
@@ -31,28 +29,6 @@ class SoldEvent:
         self.event = event
         self.paid: dict[str, Any] = {}
         self.refunded: dict[str, Any] = {}
-
-
-async def bought(fan: Fan, quantity: int) -> dict[str, Any]:
-    """A paid order; a hold answered 503 (the event's actor starting on a busy machine) is sent
-    again with its key, as a fan's app does."""
-    key = str(uuid.uuid4())
-    async with fan.client() as client:
-        for _ in range(HOLD_ATTEMPTS_MAX):
-            held = await client.post(
-                f"/v1/events/{fan.event.event_id}/holds",
-                json=general_items(fan.event, quantity),
-                headers={"Idempotency-Key": key},
-            )
-            if held.status_code != 503:
-                break
-            await asyncio.sleep(float(held.headers.get("Retry-After", "1")))
-    assert held.status_code == 201, held.text
-    checkout = await fan.checkout(held.json()["hold_id"])
-    paid = await fan.pay(checkout["order_id"])
-    assert paid.status_code == 200, paid.text
-    order: dict[str, Any] = paid.json()
-    return order
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +43,8 @@ async def sold(stack: Stack) -> SoldEvent:
     event = CreatedEvent(stack, venue.manager_token, created.json())
     sold = SoldEvent(venue, event)
     buyer, refunded_buyer = Fan(stack, event), Fan(stack, event)
-    sold.paid = await bought(buyer, 2)
-    refunded = await bought(refunded_buyer, 1)
+    sold.paid = await purchase_resent(buyer, 2)
+    refunded = await purchase_resent(refunded_buyer, 1)
     async with event.venue() as manager:
         answer = await manager.post(
             f"/v1/orders/{refunded['order_id']}/refund", json={"reason": "cannot come"}
