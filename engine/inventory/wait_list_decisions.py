@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from engine import limits
 from engine.changes import (
+    CapacityAdded,
     Change,
     HoldConverted,
     HoldPlaced,
@@ -37,6 +38,7 @@ from engine.changes import (
 from engine.commands import JoinWaitList, LeaveWaitList
 from engine.holds import Hold
 from engine.ids import TicketTypeId
+from engine.inventory.accessible_seating import find_best_available
 from engine.inventory.configuration import TicketKind
 from engine.inventory.decision import (
     Decision,
@@ -57,6 +59,7 @@ STOCK_RETURNING_CHANGES = (
     OrderCancelled,
     SeatsUnblocked,
     WithheldUnitsReturned,
+    CapacityAdded,
     SaleResumed,
     SaleSettingsChanged,
     WaitListJoined,
@@ -193,8 +196,14 @@ def _offer_hold(
         items = priced_items(inventory, ticket_type_id, entry.quantity, now_ms)
         seats: tuple[str, ...] = ()
     else:
-        seat_indexes = inventory.seat_states.find_best_seats(
-            inventory.seat_map.rows_of_ticket_type(ticket_type_id), entry.quantity, False
+        # Accessible and companion seats are offered only once released, like best available's.
+        seat_indexes = find_best_available(
+            inventory,
+            inventory.seat_map.rows_of_ticket_type(ticket_type_id),
+            entry.quantity,
+            contiguous=False,
+            accessible=False,
+            now_ms=now_ms,
         )
         if seat_indexes is None:
             return None

@@ -6,11 +6,17 @@ import msgspec
 import pytest
 
 from engine import limits
-from engine.changes import CapacityAdded, TicketTypeSaleChanged, WithheldUnitsReturned
+from engine.changes import (
+    CapacityAdded,
+    TicketTypeSaleChanged,
+    WaitListOffered,
+    WithheldUnitsReturned,
+)
 from engine.commands import (
     AddCapacity,
     ChangePrice,
     ConvertHold,
+    JoinWaitList,
     PlaceHold,
     ReturnWithheldUnits,
     Withholding,
@@ -24,6 +30,7 @@ from engine.rejections import Reason
 from tests.engine.inventory_builders import (
     GENERAL_PRICE_CENTS,
     accepted,
+    build_configuration,
     build_inventory,
     general_hold,
     rejected,
@@ -158,3 +165,17 @@ def test_controls_under_a_key_are_applied_once() -> None:
     assert inventory.ticket_type_counts("GA").capacity == 7
     other = PlaceHold(new_hold_id="hold-1", fan_id="fan-1", items=(), idempotency_key="key-1")
     rejected(inventory, other, Reason.IDEMPOTENCY_CONFLICT)
+
+
+def test_capacity_added_is_offered_to_the_wait_list_first() -> None:
+    inventory = Inventory(
+        msgspec.structs.replace(build_configuration(general_capacity=1), wait_list_enabled=True)
+    )
+    accepted(inventory, general_hold(quantity=1))
+    accepted(
+        inventory,
+        JoinWaitList(new_entry_id="entry-1", fan_id="fan-2", quantity=1, ticket_type_id="GA"),
+    )
+    decision = accepted(inventory, AddCapacity(ticket_type_id="GA", quantity=1))
+    assert any(isinstance(change, WaitListOffered) for change in decision.changes)
+    assert inventory.ticket_type_counts("GA").available == 0
