@@ -1,16 +1,19 @@
 // One event, live: its figures, inventory bars, charts, order and mint counts, failed work and
-// seat map, all redrawn from each stats message; and the controls that pause, resume and pace the
-// sale.
+// seat map, all redrawn from each stats message; the controls that pause, resume and pace the
+// sale; and the desk, stock controls, balance and exports panels.
 
 import { ApiError } from "/static/api.js";
 import { drawTimeSeries } from "/static/charts.js";
 import { CodesPanel } from "/static/codes.js";
+import { DeskPanel } from "/static/desk.js";
 import { element } from "/static/dom.js";
+import { ExportsPanel } from "/static/exports.js";
 import { FailedWorkPanel } from "/static/failed_work.js";
 import * as format from "/static/format.js";
 import { SaleHistory } from "/static/sale_history.js";
 import { drawSeatMap } from "/static/seat_map.js";
 import { followStats } from "/static/stats_feed.js";
+import { StockControls } from "/static/stock_controls.js";
 
 const ORDER_ROWS = [
   ["pending_payment", "Awaiting payment"],
@@ -75,12 +78,14 @@ function fillBars(container, byTicketType, ticketTypeNames) {
       bar.append(
         barSegment("sold", counts.sold, counts.capacity),
         barSegment("held", counts.held, counts.capacity),
+        barSegment("blocked", counts.blocked, counts.capacity),
         barSegment("available", counts.available, counts.capacity),
       );
       const figures = document.createElement("div");
       figures.className = "bar-figures";
       figures.textContent =
         `${format.count(counts.sold)} sold · ${format.count(counts.held)} held · ` +
+        (counts.blocked > 0 ? `${format.count(counts.blocked)} blocked · ` : "") +
         `${format.count(counts.available)} available of ${format.count(counts.capacity)}`;
       row.append(label, bar, figures);
       return row;
@@ -105,6 +110,13 @@ export class EventView {
     this.abort = new AbortController();
     this.failedWork = new FailedWorkPanel(api, event.event_id, this.abort.signal);
     this.codes = new CodesPanel(api, event, this.abort.signal);
+    this.exports = new ExportsPanel(api, event, this.abort.signal);
+    this.panels = [
+      this.codes,
+      new DeskPanel(api, event, this.abort.signal),
+      new StockControls(api, event, this.abort.signal),
+      this.exports,
+    ];
   }
 
   open() {
@@ -134,7 +146,9 @@ export class EventView {
       { signal },
     );
     window.addEventListener("resize", () => this.drawCharts(), { signal });
-    this.codes.open();
+    for (const panel of this.panels) {
+      panel.open();
+    }
     this.stopFeed = followStats(this.api, event.event_id, {
       onStats: (stats) => this.show(stats),
       onMode: (mode) => {
@@ -156,7 +170,9 @@ export class EventView {
       element(id).textContent = "";
     }
     this.failedWork.clear();
-    this.codes.clear();
+    for (const panel of this.panels) {
+      panel.clear();
+    }
     for (const id of ["sales-chart", "queue-chart"]) {
       const canvas = element(id);
       canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
@@ -184,6 +200,7 @@ export class EventView {
     element("as-of").textContent = `as of ${format.clockTime(stats.as_of)}`;
     element("figure-sold").textContent = format.count(stats.sold);
     element("figure-held").textContent = format.count(stats.held);
+    element("figure-blocked").textContent = format.count(stats.blocked);
     element("figure-available").textContent = format.count(stats.available);
     element("figure-capacity").textContent = format.count(stats.capacity);
     element("figure-revenue").textContent = format.money(stats.revenue_cents, currency);
@@ -206,6 +223,7 @@ export class EventView {
     fillCounts(element("wait-list-counts"), WAIT_LIST_ROWS, stats.wait_list, null);
     this.failedWork.follow(stats);
     this.codes.follow();
+    this.exports.follow(stats);
     this.drawCharts();
     this.refreshSeatMap(stats);
   }
