@@ -72,7 +72,7 @@ async def test_blocked_seats_leave_the_seat_map_and_best_available_until_unblock
     assert (unblocked["blocked"], unblocked["available"]) == (0, 4)
     held = await fan_hold(fan, best)
     assert held.status_code == 201, held.text
-    assert held.json()["seats"] == ["101-A-2", "101-A-3"]
+    assert held.json()["seats"] == ["101-A-1", "101-A-2"]
 
 
 async def test_seat_controls_refuse_taken_unknown_and_unblocked_seats(stack: Stack) -> None:
@@ -160,7 +160,8 @@ async def test_capacity_grows_for_general_admission_and_is_refused_for_seated(
     )
     assert (seated.status_code, error_code(seated)) == (422, "VALIDATION_ERROR")
     await general_hold_id(Fan(stack, event), 3)
-    assert (await stats(event))["types"]["GA"]["available"] == 0
+    beyond = await fan_hold(Fan(stack, event), general(event, 1))
+    assert (beyond.status_code, error_code(beyond)) == (409, "SOLD_OUT")
 
 
 async def test_new_price_applies_to_later_holds_and_earlier_holds_keep_theirs(
