@@ -57,10 +57,14 @@ class Sale(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 
 def sale_after_return(sale: Sale, seats: tuple[SeatId, ...], items: tuple[HoldItem, ...]) -> Sale:
-    """What stays sold of `sale` once `seats` and the quantities of `items` went back."""
-    returned = {item.ticket_type_id: item.quantity for item in items}
+    """What stays sold of `sale` once `seats` and the quantities of `items` went back (an item
+    is a ticket type at one price: a sale may hold one type at two prices)."""
+    returned = {(item.ticket_type_id, item.unit_price_cents): item.quantity for item in items}
     kept = tuple(
-        msgspec.structs.replace(item, quantity=item.quantity - returned.get(item.ticket_type_id, 0))
+        msgspec.structs.replace(
+            item,
+            quantity=item.quantity - returned.get((item.ticket_type_id, item.unit_price_cents), 0),
+        )
         for item in sale.items
     )
     assert all(item.quantity >= 0 for item in kept), "only sold units go back"

@@ -99,6 +99,7 @@ class SaleDraft:
     price: Price | None = None
     # what a partial return took out of a sale that existed before the batch
     returned: dict[TicketTypeId, int] = dataclasses.field(default_factory=dict)
+    returned_seats: list[SeatId] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(slots=True)
@@ -276,6 +277,7 @@ def _fold_change(effect: BatchEffect, change: Change) -> None:
             sale_draft = effect.sales[order_id]
             assert sale_draft.status == LIVE, order_id
             sale_draft.sale = sale_after_return(sale_draft.sale, seats, items)
+            sale_draft.returned_seats.extend(seats)
             if not sale_draft.is_new:
                 for item in items:
                     sale_draft.returned[item.ticket_type_id] = (

@@ -1,5 +1,11 @@
-"""An order's tickets as a refund sees them: each one's face value (its order item's unit price),
-seat and ticket type, and the live refund it is already in, if any."""
+"""An order's tickets as a refund sees them: each one's face value, seat and ticket type, and the
+live refund it is already in, if any.
+
+A ticket's face value is its order item's unit price. An order may buy one ticket type at two
+prices (a price phase changed while it was held); its tickets of that type then take the prices
+in ascending order, one each, by position, so the faces of an order's tickets add up to its
+subtotal.
+"""
 
 import uuid
 
@@ -16,33 +22,37 @@ class TicketValue(msgspec.Struct, frozen=True, kw_only=True):
     live_refund_id: uuid.UUID | None
 
 
-SELECT_TICKET_VALUES = """
+SELECT_TICKETS = """
 SELECT tickets.id AS ticket_id, tickets.ticket_type_id, seats.label AS seat, tickets.status,
-       order_items.unit_price_cents AS face_cents, refund_tickets.refund_id AS live_refund_id
+       refund_tickets.refund_id AS live_refund_id
 FROM tickets
-JOIN order_items ON order_items.order_id = tickets.order_id
-                AND order_items.ticket_type_id = tickets.ticket_type_id
 LEFT JOIN seats ON seats.id = tickets.seat_id
 LEFT JOIN refund_tickets ON refund_tickets.ticket_id = tickets.id AND refund_tickets.live
 WHERE tickets.order_id = $1
 ORDER BY tickets.position, tickets.issued_at
 """
 
+SELECT_PRICES = """
+SELECT ticket_type_id, unit_price_cents, quantity FROM order_items
+WHERE order_id = $1
+ORDER BY ticket_type_id, unit_price_cents
+"""
+
 
 async def load_ticket_values(
     connection: asyncpg.Connection, order_id: uuid.UUID
 ) -> list[TicketValue]:
-    rows = await connection.fetch(SELECT_TICKET_VALUES, order_id)
-    return [TicketValue(**dict(row)) for row in rows]
-
-
-SELECT_LISTED_TICKET_VALUES = SELECT_TICKET_VALUES.replace(
-    "WHERE tickets.order_id = $1", "WHERE tickets.id = ANY($1::uuid[])"
-)
-
-
-async def load_listed_ticket_values(
-    connection: asyncpg.Connection, ticket_ids: list[uuid.UUID]
-) -> list[TicketValue]:
-    rows = await connection.fetch(SELECT_LISTED_TICKET_VALUES, ticket_ids)
-    return [TicketValue(**dict(row)) for row in rows]
+    tickets = await connection.fetch(SELECT_TICKETS, order_id)
+    prices: dict[uuid.UUID, list[int]] = {}
+    for row in await connection.fetch(SELECT_PRICES, order_id):
+        prices.setdefault(row["ticket_type_id"], []).extend(
+            [row["unit_price_cents"]] * row["quantity"]
+        )
+    taken: dict[uuid.UUID, int] = {}
+    values: list[TicketValue] = []
+    for row in tickets:
+        of_type = prices.get(row["ticket_type_id"]) or [0]
+        index = taken.get(row["ticket_type_id"], 0)
+        taken[row["ticket_type_id"]] = index + 1
+        values.append(TicketValue(**dict(row), face_cents=of_type[min(index, len(of_type) - 1)]))
+    return values

@@ -22,7 +22,7 @@ from notifications.notices import NoticeKind
 from payments.announcements import order_notice
 from payments.stripe_api import PaymentRefused
 from persistence.fulfilment import has_sale_entries, load_event_names, record_ledger_entries
-from persistence.order_ticket_values import load_listed_ticket_values
+from persistence.order_ticket_values import load_ticket_values
 from persistence.orders import OrderRecord, load_order, write_outbox
 from persistence.refund_completion import complete_refund
 from persistence.refunds import (
@@ -152,10 +152,13 @@ async def return_stock(parts: SettlementParts, order: OrderRecord, refund: Refun
     async with tenant_transaction(parts.pool, order.tenant_id) as connection:
         current = await load_order(connection, order.order_id)
         live_sale = await sale_is_live(connection, order.order_id)
-        listed = await load_listed_ticket_values(connection, list(refund.ticket_ids))
+        values = await load_ticket_values(connection, order.order_id)
     assert current is not None, "orders are never deleted"
     # a ticket used to enter before the refund completed keeps its seat
-    tickets = [ticket for ticket in listed if ticket.status == "refunded"]
+    listed = frozenset(refund.ticket_ids)
+    tickets = [
+        ticket for ticket in values if ticket.ticket_id in listed and ticket.status == "refunded"
+    ]
     returned: Rejected | object = None
     if live_sale and (refund.whole_order or current.status is OrderStatus.REFUNDED):
         returned = await parts.inventory(
