@@ -95,6 +95,15 @@ class TicketView(Response):
     checked_in_at: str | None = None
 
 
+class RefundView(Response):
+    refund_id: str
+    status: Literal["pending", "succeeded", "failed"]
+    amount_cents: int
+    ticket_ids: list[str]
+    refund_fees: bool
+    created_at: str
+
+
 class OrderView(Response):
     order_id: str
     event_id: str
@@ -107,6 +116,9 @@ class OrderView(Response):
     created_at: str
     paid_at: str | None
     tickets: list[TicketView]
+    refunds: list[RefundView]
+    # the money of its succeeded refunds
+    refunded_cents: int
 
 
 class WebhookAnswer(Response):

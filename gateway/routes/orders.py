@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from engine import limits
 from engine.hold_lifecycle import HoldStatus
 from engine.order_lifecycle import OrderStatus
+from engine.refund_lifecycle import RefundStatus
 from gateway.auth import Principal, Role
 from gateway.canonical_ids import canonical_uuid
 from gateway.errors import ApiError, ErrorCode, refusals_answered
@@ -33,6 +34,7 @@ from gateway.order_schemas import (
     OrderView,
     PaymentView,
     RefundBody,
+    RefundView,
     TicketView,
 )
 from gateway.routes.holds import fans_hold
@@ -40,6 +42,7 @@ from gateway.schemas import format_moment
 from gateway.state import gateway_state
 from persistence.event_details import EventDetails
 from persistence.orders import OrderRecord
+from persistence.refunds import RefundRecord, load_order_refunds
 from persistence.tenancy import tenant_transaction
 from persistence.tickets import TicketRecord, load_order_tickets
 from services.refunds import open_venue_refund
@@ -89,11 +92,23 @@ def ticket_view(ticket: TicketRecord) -> TicketView:
     )
 
 
+def refund_view(refund: RefundRecord) -> RefundView:
+    return RefundView(
+        refund_id=str(refund.refund_id),
+        status=refund.status,  # type: ignore[arg-type]
+        amount_cents=refund.amount_cents,
+        ticket_ids=[str(ticket_id) for ticket_id in refund.ticket_ids],
+        refund_fees=refund.refund_fees,
+        created_at=format_moment(refund.created_at_ms),
+    )
+
+
 async def order_view(request: Request, order: OrderRecord) -> OrderView:
     async with tenant_transaction(
         gateway_state(request).database_pool, order.tenant_id
     ) as connection:
         tickets = await load_order_tickets(connection, order.order_id)
+        refunds = await load_order_refunds(connection, order.order_id)
     return OrderView(
         order_id=str(order.order_id),
         event_id=str(order.event_id),
@@ -106,6 +121,10 @@ async def order_view(request: Request, order: OrderRecord) -> OrderView:
         created_at=format_moment(order.created_at_ms),
         paid_at=None if order.paid_at_ms is None else format_moment(order.paid_at_ms),
         tickets=[ticket_view(ticket) for ticket in tickets],
+        refunds=[refund_view(refund) for refund in refunds],
+        refunded_cents=sum(
+            refund.amount_cents for refund in refunds if refund.status is RefundStatus.SUCCEEDED
+        ),
     )
 
 
