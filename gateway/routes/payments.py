@@ -7,7 +7,6 @@ write into Stripe (a PaymentIntent's metadata). An event of a type the table lac
 no order of ours, is acknowledged and ignored, so Stripe stops resending it.
 """
 
-
 import msgspec
 import stripe
 from fastapi import APIRouter, Request
