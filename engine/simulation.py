@@ -33,6 +33,7 @@ from engine.commands import (
     RefundOrder,
     ReleaseHold,
     ResumeSale,
+    ReturnTickets,
     ReturnWithheldUnits,
     UnblockSeats,
     Withholding,
@@ -199,8 +200,22 @@ class Simulation:
             order_id = generator.choice(sales)
             if generator.chance(50):
                 return RefundOrder(order_id=order_id, idempotency_key=self.idempotency_key())
+            if generator.chance(40):
+                return self.part_of_sale(order_id)
             return CancelOrder(order_id=order_id)
         return self.pick_venue_command(roll, fan_id)
+
+    def part_of_sale(self, order_id: str) -> ReturnTickets:
+        """A partial refund's return: the sale's first seat, or one unit of its first item."""
+        sale = self.inventory.sales[order_id]
+        if sale.seats:
+            return ReturnTickets(order_id=order_id, seats=sale.seats[:1])
+        item = sale.items[0]
+        return ReturnTickets(
+            order_id=order_id,
+            items=(ItemRequest(ticket_type_id=item.ticket_type_id, quantity=1),),
+            idempotency_key=self.idempotency_key(),
+        )
 
     def pick_venue_command(self, roll: int, fan_id: str) -> Command:
         """The venue's commands and the rest of `pick_command`'s roll, drawn in the same order."""

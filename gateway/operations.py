@@ -262,7 +262,8 @@ SALE_OPERATIONS: tuple[Operation, ...] = (
     Operation(
         method="post",
         path="/v1/orders/{order_id}/refund",
-        summary="Refund a paid order through Stripe; its tickets end and its inventory is on sale",
+        summary="Refund a paid order, or some of its tickets, through Stripe; their tickets end "
+        "and their seats go back on sale (202 with the order while the refund is still running)",
         answer_status=200,
         answer=OrderView,
         body=RefundBody,

@@ -23,7 +23,14 @@ class PayBody(Request):
 
 
 class RefundBody(Request):
+    """No `ticket_ids`: all the order has left goes back; `refund_fees` says whether the tickets'
+    share of the fees goes back with their face value."""
+
     reason: RefundReason
+    ticket_ids: (
+        Annotated[list[str], Meta(min_length=1, max_length=limits.TICKETS_PER_REFUND_MAX)] | None
+    ) = None
+    refund_fees: bool = True
 
 
 class PaymentView(Response):
@@ -33,7 +40,14 @@ class PaymentView(Response):
 
 
 OrderStatus = Literal[
-    "pending_payment", "paid", "fulfilled", "payment_failed", "expired", "refunded", "cancelled"
+    "pending_payment",
+    "paid",
+    "fulfilled",
+    "payment_failed",
+    "expired",
+    "partially_refunded",
+    "refunded",
+    "cancelled",
 ]
 
 
@@ -81,6 +95,15 @@ class TicketView(Response):
     checked_in_at: str | None = None
 
 
+class RefundView(Response):
+    refund_id: str
+    status: Literal["pending", "succeeded", "failed"]
+    amount_cents: int
+    ticket_ids: list[str]
+    refund_fees: bool
+    created_at: str
+
+
 class OrderView(Response):
     order_id: str
     event_id: str
@@ -93,6 +116,9 @@ class OrderView(Response):
     created_at: str
     paid_at: str | None
     tickets: list[TicketView]
+    refunds: list[RefundView]
+    # the money of its succeeded refunds
+    refunded_cents: int
 
 
 class WebhookAnswer(Response):

@@ -17,6 +17,7 @@ from engine.changes import (
     SaleSettingsChanged,
     SeatsBlocked,
     SeatsUnblocked,
+    TicketsReturned,
     UnitsWithheld,
     WithheldUnitsReturned,
 )
@@ -26,12 +27,14 @@ from engine.commands import (
     ChangeSaleSettings,
     IssueComps,
     RefundOrder,
+    ReturnTickets,
     ReturnWithheldUnits,
     UnblockSeats,
     Withholding,
     WithholdUnits,
 )
 from engine.holds import HoldItem, Sale
+from engine.ids import TicketTypeId
 from engine.inventory.configuration import (
     TicketKind,
     sale_settings_problems,
@@ -66,6 +69,48 @@ def decide_return_order(
         else OrderCancelled(order_id=sale.order_id)
     )
     return Decision(outcome=SaleView.of(sale), changes=(change,))
+
+
+def decide_return_tickets(inventory: Inventory, command: ReturnTickets) -> Decision | Rejected:
+    """Part of a sale back on sale; all that is left of it is the whole order's return. Seats or
+    units the sale no longer has are NOT_FOUND, so a return asked twice happens once."""
+    sale = inventory.sales.get(command.order_id)
+    if sale is None:
+        return reject(Reason.NOT_FOUND, "no such sold order")
+    if len(set(command.seats)) != len(command.seats) or not (command.seats or command.items):
+        return reject(Reason.VALIDATION_ERROR, "name each seat once, or some units")
+    if not frozenset(command.seats) <= frozenset(sale.seats):
+        return reject(Reason.NOT_FOUND, "some seats are not sold in this order")
+    seat_indexes = [inventory.seat_map.seat_index(seat) for seat in command.seats]
+    returned = seat_quantities(inventory, (index for index in seat_indexes if index is not None))
+    for asked in command.items:
+        returned[asked.ticket_type_id] = returned.get(asked.ticket_type_id, 0) + asked.quantity
+    sold: dict[TicketTypeId, int] = {}
+    for item in sale.items:
+        sold[item.ticket_type_id] = sold.get(item.ticket_type_id, 0) + item.quantity
+    if any(
+        quantity <= 0 or quantity > sold.get(ticket_type_id, 0)
+        for ticket_type_id, quantity in returned.items()
+    ):
+        return reject(Reason.NOT_FOUND, "the order has fewer of those tickets sold")
+    if sum(returned.values()) == sale.quantity:
+        return Decision(outcome=SaleView.of(sale), changes=(OrderRefunded(order_id=sale.order_id),))
+    items = returned_items(sale, returned)
+    change = TicketsReturned(order_id=sale.order_id, seats=command.seats, items=items)
+    return Decision(outcome=SaleView.of(sale), changes=(change,))
+
+
+def returned_items(sale: Sale, returned: dict[TicketTypeId, int]) -> tuple[HoldItem, ...]:
+    """The sale's items the returned quantities come out of: of each type, its last items first
+    (a type sold at two prices gives back the later price first)."""
+    left = dict(returned)
+    items: list[HoldItem] = []
+    for item in reversed(sale.items):
+        taken = min(item.quantity, left.get(item.ticket_type_id, 0))
+        if taken:
+            left[item.ticket_type_id] -= taken
+            items.append(msgspec.structs.replace(item, quantity=taken))
+    return tuple(reversed(items))
 
 
 def decide_issue_comps(inventory: Inventory, command: IssueComps) -> Decision | Rejected:

@@ -17,6 +17,7 @@ from gateway.state import gateway_state
 from persistence.order_buyers import tenants_selling_to
 from persistence.order_search import ByBuyer, OrderFilter, OrderPosition, find_order_page
 from persistence.orders import OrderRecord, load_orders
+from persistence.refunds import RefundRecord, load_refunds_of_orders
 from persistence.tenancy import tenant_transaction
 from persistence.tickets import TicketRecord, load_tickets_of_orders
 
@@ -38,7 +39,7 @@ async def list_my_orders(request: Request) -> Response:
     tenants = await tenants_selling_to(
         pool, buyer_user_id=principal.caller, limit=desk_limits.TENANTS_PER_ORDER_LISTING_MAX
     )
-    found: list[tuple[OrderPosition, OrderRecord, list[TicketRecord]]] = []
+    found: list[tuple[OrderPosition, OrderRecord, list[TicketRecord], list[RefundRecord]]] = []
     for tenant_id in tenants:
         async with tenant_transaction(pool, tenant_id) as connection:
             positions = await find_order_page(
@@ -50,8 +51,14 @@ async def list_my_orders(request: Request) -> Response:
             order_ids = [position.order_id for position in positions]
             orders = {order.order_id: order for order in await load_orders(connection, order_ids)}
             tickets = await load_tickets_of_orders(connection, order_ids)
+            refunds = await load_refunds_of_orders(connection, order_ids)
         found.extend(
-            (position, orders[position.order_id], tickets[position.order_id])
+            (
+                position,
+                orders[position.order_id],
+                tickets[position.order_id],
+                refunds[position.order_id],
+            )
             for position in positions
         )
     found.sort(key=lambda row: (row[0].created_at_us, row[0].order_id), reverse=True)
@@ -59,7 +66,9 @@ async def list_my_orders(request: Request) -> Response:
     next_cursor = encode_order_position(page[-1][0]) if len(found) > limit else None
     return json_response(
         MyOrderList(
-            orders=[order_view_with(order, tickets) for _, order, tickets in page],
+            orders=[
+                order_view_with(order, tickets, refunds) for _, order, tickets, refunds in page
+            ],
             next_cursor=next_cursor,
         )
     )

@@ -54,6 +54,7 @@ from persistence.order_search import (
     find_order_page,
 )
 from persistence.orders import OrderRecord, load_orders
+from persistence.refunds import RefundRecord, load_refunds_of_orders
 from persistence.tenancy import tenant_transaction
 from persistence.tickets import TicketRecord, load_tickets_of_orders
 from services.confirmation_resend import resend_confirmation
@@ -97,8 +98,10 @@ def order_filter(request: Request) -> OrderFilter:
     return OrderFilter(match=order_match(query.get("q")), event_id=event_id, status=status_text)
 
 
-def desk_view(order: OrderRecord, tickets: list[TicketRecord]) -> DeskOrderView:
-    view = order_view_with(order, tickets)
+def desk_view(
+    order: OrderRecord, tickets: list[TicketRecord], refunds: list[RefundRecord]
+) -> DeskOrderView:
+    view = order_view_with(order, tickets, refunds)
     return DeskOrderView(**msgspec.structs.asdict(view), email=order.contact_email)
 
 
@@ -122,10 +125,14 @@ async def search_orders(request: Request) -> Response:
         order_ids = [position.order_id for position in page]
         orders = {order.order_id: order for order in await load_orders(connection, order_ids)}
         tickets = await load_tickets_of_orders(connection, order_ids)
+        refunds = await load_refunds_of_orders(connection, order_ids)
     next_cursor = encode_order_position(page[-1]) if len(positions) > limit else None
     return json_response(
         DeskOrderList(
-            orders=[desk_view(orders[order_id], tickets[order_id]) for order_id in order_ids],
+            orders=[
+                desk_view(orders[order_id], tickets[order_id], refunds[order_id])
+                for order_id in order_ids
+            ],
             next_cursor=next_cursor,
         )
     )

@@ -2,11 +2,10 @@
 fan's browser confirming a PaymentIntent with Stripe.js.
 
 A webhook is verified (`Stripe-Signature`, 300 s tolerance), stored once in the inbox by its event
-id and applied once; its order is named by the PaymentIntent's metadata, which only we write. An
-event that names no order of ours is acknowledged and ignored, so Stripe stops resending it.
+id and applied once through services/stripe_events.py's table; its order is named by what only we
+write into Stripe (a PaymentIntent's metadata). An event of a type the table lacks, or that names
+no order of ours, is acknowledged and ignored, so Stripe stops resending it.
 """
-
-import uuid
 
 import msgspec
 import stripe
@@ -20,21 +19,15 @@ from gateway.exchange import authenticate, decode_body, json_response, read_body
 from gateway.order_schemas import PayBody, WebhookAnswer
 from gateway.routes.orders import located_order, order_view
 from gateway.state import gateway_state
-from payments.stripe_api import TEST_PAYMENT_METHODS, payment_intent_state
+from payments.stripe_api import TEST_PAYMENT_METHODS
 from persistence.tenancy import tenant_transaction
 from persistence.webhook_inbox import mark_webhook_processed, record_webhook_event
+from services.stripe_events import STRIPE_EVENT_HANDLERS
 
 router = APIRouter()
 development_router = APIRouter()
 PAY_DECODER = msgspec.json.Decoder(PayBody)
 SIGNATURE_HEADER = "stripe-signature"
-PAYMENT_INTENT_EVENTS = frozenset(
-    {
-        "payment_intent.succeeded",
-        "payment_intent.payment_failed",
-        "payment_intent.canceled",
-    }
-)
 IGNORED = WebhookAnswer(received=True, applied=False)
 
 
@@ -54,30 +47,22 @@ def verified_event(request: Request, payload: bytes) -> stripe.Event:
         ) from None
 
 
-def metadata_uuid(metadata: dict[str, str], name: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(metadata[name])
-    except (KeyError, ValueError):
-        return None
-
-
 @router.post("/v1/webhooks/stripe")
 async def stripe_webhook(request: Request) -> Response:
     state = gateway_state(request)
     payload = await read_body(request)
     event = verified_event(request, payload)
-    if event.type not in PAYMENT_INTENT_EVENTS:
+    handler = STRIPE_EVENT_HANDLERS.get(event.type)
+    if handler is None:
         return json_response(IGNORED)
-    intent = payment_intent_state(event.data.object)
-    tenant_id = metadata_uuid(intent.metadata, "tenant_id")
-    order_id = metadata_uuid(intent.metadata, "order_id")
-    if tenant_id is None or order_id is None:
+    event_object = event.data.object.to_dict()
+    reference = handler.order_of(event_object)
+    if reference is None:
         return json_response(IGNORED)
+    tenant_id = reference.tenant_id
     settlement = state.settlement
-    order = await settlement.order(tenant_id, order_id)
-    if order is None or order.complimentary:
-        return json_response(IGNORED)
-    if order.paid_through()[1].payment_intent_id != intent.payment_intent_id:
+    order = await settlement.order(tenant_id, reference.order_id)
+    if order is None or not handler.concerns(order, event_object):
         return json_response(IGNORED)
     pool = state.database_pool
     async with tenant_transaction(pool, tenant_id) as connection:
@@ -86,11 +71,11 @@ async def stripe_webhook(request: Request) -> Response:
             stripe_event_id=event.id,
             event_type=event.type,
             payload=payload.decode(),
-            order_id=order_id,
+            order_id=order.order_id,
         )
     if not to_apply:
         return json_response(IGNORED)
-    await settlement.apply_payment_intent(order, intent)
+    await handler.apply(settlement, order, event_object)
     async with tenant_transaction(pool, tenant_id) as connection:
         await mark_webhook_processed(connection, event.id)
     return json_response(WebhookAnswer(received=True, applied=True))

@@ -303,7 +303,10 @@ class Sale:
             ),
             "POST /v1/orders/{order_id}/refund": (
                 f"/v1/orders/{self.paid_order_id}/refund",
-                [{"reason": "the fan cannot come"}],
+                [
+                    {"reason": "the fan cannot come"},
+                    {"reason": "one cannot come", "ticket_ids": [self.ticket_id]},
+                ],
             ),
             "POST /v1/dev/orders/{order_id}/pay": (
                 f"/v1/dev/orders/{self.pending_order_id}/pay",
