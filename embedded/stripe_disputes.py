@@ -40,7 +40,7 @@ def balance_transaction(amount: int, fee: int, currency: str, description: str) 
     }
 
 
-class Dispute(resources.StripeObject):
+class Dispute(resources.StripeObject):  # type: ignore[misc]
     object = "dispute"
     _id_prefix = "dp_"
 
@@ -85,7 +85,7 @@ class Dispute(resources.StripeObject):
             raise UserError(400, f"This dispute is already closed ({self.status}).")
 
     @classmethod
-    def _api_create(cls, **data: object) -> "Dispute":
+    def _api_create(cls, **data: Any) -> "Dispute":
         raise UserError(405, "Method Not Allowed")
 
     @classmethod
@@ -96,10 +96,10 @@ class Dispute(resources.StripeObject):
     def _api_update(
         cls,
         id: str,
-        evidence: object = None,
-        metadata: object = None,
-        submit: object = None,
-        **unexpected: object,
+        evidence: Any = None,
+        metadata: Any = None,
+        submit: Any = None,
+        **unexpected: Any,
     ) -> "Dispute":
         if unexpected:
             raise UserError(400, "Unexpected " + ", ".join(unexpected))
@@ -128,7 +128,7 @@ class Dispute(resources.StripeObject):
         return dispute
 
     @classmethod
-    def _api_close(cls, id: str, **unexpected: object) -> "Dispute":
+    def _api_close(cls, id: str, **unexpected: Any) -> "Dispute":
         if unexpected:
             raise UserError(400, "Unexpected " + ", ".join(unexpected))
         dispute = cls._api_retrieve(id)
@@ -140,9 +140,9 @@ class Dispute(resources.StripeObject):
 
 def dispute_test_cards() -> None:
     """Make `pm_card_createDispute` a card, and dispute every charge it pays for."""
-    canonical = resources.PaymentMethod._try_get_canonical_test_article.__func__  # type: ignore[attr-defined]
+    canonical = resources.PaymentMethod._try_get_canonical_test_article.__func__
 
-    def test_article(cls: type[resources.PaymentMethod], id: str) -> object:
+    def test_article(cls: type[resources.PaymentMethod], id: str, /) -> object:
         if id == DISPUTED_TEST_PAYMENT_METHOD:
             return resources.PaymentMethod(
                 type="card",

@@ -21,9 +21,9 @@ def refunded_charge(charge: object, payment_intent: object) -> resources.Charge 
 
 
 def send_charge_refunded_events() -> None:
-    create_refund = resources.Refund._api_create.__func__  # type: ignore[attr-defined]
+    create_refund = resources.Refund._api_create.__func__
 
-    def created(cls: type[resources.Refund], **data: object) -> resources.Refund:
+    def created(cls: type[resources.Refund], /, **data: object) -> resources.Refund:
         charge = refunded_charge(data.get("charge"), data.get("payment_intent"))
         if charge is not None:
             left = charge.amount - charge.amount_refunded

@@ -8,9 +8,10 @@ again. One server at a time uses a store: a second one is refused. localstripe a
 `Idempotency-Key`, which Stripe honours (the same key returns the first response; another body
 with it is refused), and charges Stripe's generic decline test cards. Both are added here, so the
 embedded default keeps the promises the real API keeps, as are `charge.refunded` events
-(embedded/stripe_refund_events.py) and test-mode disputes (embedded/stripe_disputes.py). localstripe keeps its webhook endpoints in
-memory only: `onsale up` registers ours after every start of its child, and a server run on its own
-(the compose file's) is given its endpoint as it starts, with `--webhook-url`.
+(embedded/stripe_refund_events.py) and test-mode disputes (embedded/stripe_disputes.py).
+localstripe keeps its webhook endpoints in memory only: `onsale up` registers ours after every
+start of its child, and a server run on its own (the compose file's) is given its endpoint as it
+starts, with `--webhook-url`.
 """
 
 import argparse

@@ -28,6 +28,8 @@ TEST_PAYMENT_METHODS: dict[str, str] = {
     "4242424242424242": "pm_card_visa",
     "4000000000000002": "pm_card_visa_chargeDeclined",
     "4000000000000341": "pm_card_chargeCustomerFail",
+    # succeeds, then its charge is disputed as fraudulent
+    "4000000000000259": "pm_card_createDispute",
 }
 
 

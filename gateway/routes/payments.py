@@ -4,9 +4,13 @@ fan's browser confirming a PaymentIntent with Stripe.js.
 A webhook is verified (`Stripe-Signature`, 300 s tolerance), stored once in the inbox by its event
 id and applied once; its order is named by the PaymentIntent's metadata, which only we write. An
 event that names no order of ours is acknowledged and ignored, so Stripe stops resending it.
+Events about money moved outside the service (a refund made in Stripe's dashboard, a
+chargeback) go to their handlers in `OUTSIDE_EVENT_HANDLERS`, which find the order the same way.
 """
 
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import msgspec
 import stripe
@@ -23,6 +27,12 @@ from gateway.state import gateway_state
 from payments.stripe_api import TEST_PAYMENT_METHODS, payment_intent_state
 from persistence.tenancy import tenant_transaction
 from persistence.webhook_inbox import mark_webhook_processed, record_webhook_event
+from services.dispute_events import (
+    apply_dispute_closed,
+    apply_dispute_created,
+    apply_dispute_updated,
+)
+from services.settlement_parts import SettlementParts
 
 router = APIRouter()
 development_router = APIRouter()
@@ -36,6 +46,12 @@ PAYMENT_INTENT_EVENTS = frozenset(
     }
 )
 IGNORED = WebhookAnswer(received=True, applied=False)
+OutsideEventHandler = Callable[[SettlementParts, dict[str, Any]], Awaitable[bool]]
+OUTSIDE_EVENT_HANDLERS: dict[str, OutsideEventHandler] = {
+    "charge.dispute.created": apply_dispute_created,
+    "charge.dispute.updated": apply_dispute_updated,
+    "charge.dispute.closed": apply_dispute_closed,
+}
 
 
 def verified_event(request: Request, payload: bytes) -> stripe.Event:
@@ -66,6 +82,10 @@ async def stripe_webhook(request: Request) -> Response:
     state = gateway_state(request)
     payload = await read_body(request)
     event = verified_event(request, payload)
+    handler = OUTSIDE_EVENT_HANDLERS.get(event.type)
+    if handler is not None:
+        applied = await handler(state.settlement.parts, event.to_dict())
+        return json_response(WebhookAnswer(received=True, applied=applied))
     if event.type not in PAYMENT_INTENT_EVENTS:
         return json_response(IGNORED)
     intent = payment_intent_state(event.data.object)

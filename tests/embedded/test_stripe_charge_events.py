@@ -167,7 +167,9 @@ def test_a_payment_with_the_disputed_test_card_succeeds_then_is_disputed(
     assert charge["disputed"] is True
 
 
-@pytest.mark.parametrize(("evidence", "ending"), [("winning_evidence", "won"), ("losing_evidence", "lost")])
+@pytest.mark.parametrize(
+    ("evidence", "ending"), [("winning_evidence", "won"), ("losing_evidence", "lost")]
+)
 def test_evidence_closes_a_dispute_as_its_text_says(
     client: stripe.StripeClient, receiver: Receiver, evidence: str, ending: str
 ) -> None:
