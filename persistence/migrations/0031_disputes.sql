@@ -28,4 +28,4 @@ ALTER TABLE disputes FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_fence ON disputes
     USING (tenant_id = nullif(current_setting('app.current_tenant_id', true), '')::uuid)
     WITH CHECK (tenant_id = nullif(current_setting('app.current_tenant_id', true), '')::uuid);
-GRANT SELECT, INSERT, UPDATE ON TABLE disputes TO onsale_service;
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE disputes TO onsale_service;
