@@ -21,6 +21,7 @@ from services.refusals import (
     EngineRefused,
     NothingFound,
     OrderNotRefundable,
+    RefundMisstated,
     ServiceRefusal,
     TicketMoveRefused,
     TicketNotReissuable,
@@ -194,6 +195,12 @@ def refusal_error(refusal: ServiceRefusal) -> ApiError:
                 message=f"a {refusal.order_status} order was never paid, so there is nothing to "
                 "refund",
                 details={"status": refusal.order_status},
+            )
+        case RefundMisstated():
+            return ApiError(
+                ErrorCode.VALIDATION_ERROR,
+                message=refusal.message,
+                details={"ticket_ids": list(refusal.ticket_ids)} if refusal.ticket_ids else None,
             )
         case TicketMoveRefused():
             return ApiError(

@@ -49,6 +49,16 @@ class OrderNotRefundable(Exception):
         self.complimentary = complimentary
 
 
+class RefundMisstated(Exception):
+    """A refund names tickets that are not the order's, or already refunded, or asks for money
+    the order no longer has."""
+
+    def __init__(self, message: str, *, ticket_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.ticket_ids = ticket_ids
+
+
 class TicketMoveRefused(Exception):
     """The ticket state machine forbids the venue's move from the status the ticket is in."""
 
@@ -72,6 +82,7 @@ ServiceRefusal = (
     | EngineRefused
     | TransferRefused
     | OrderNotRefundable
+    | RefundMisstated
     | TicketMoveRefused
     | TicketNotReissuable
 )
