@@ -18,16 +18,19 @@ from engine.disputes import (
     phase_after,
     posting_entries,
 )
-from engine.order_lifecycle import OrderStatus
 from engine.tickets import TicketAction, TicketReason
 from persistence.disputes import DisputeReport, move_dispute, record_dispute
 from persistence.fulfilment import record_ledger_entries
 from persistence.orders import OrderRecord
 from persistence.tenancy import tenant_transaction
 from persistence.webhook_inbox import mark_webhook_processed
-from services.payment_outcomes import apply_payment_intent
-from services.settlement_parts import SettlementParts, SettlementUnavailable
-from services.stripe_event_orders import object_id, order_paid_through, take_event_once
+from services.settlement_parts import SettlementParts
+from services.stripe_event_orders import (
+    object_id,
+    order_paid_through,
+    settled_order,
+    take_event_once,
+)
 from services.ticket_moves import move_order_tickets
 
 DISPUTE_ACTOR = "stripe"
@@ -83,12 +86,7 @@ async def apply_dispute_event(parts: SettlementParts, event: dict[str, Any]) -> 
     located = await order_paid_through(parts, report.payment_intent_id)
     if located is None:
         return False
-    order, intent = located
-    if order.status is OrderStatus.PENDING_PAYMENT and intent.succeeded:
-        # the dispute may be heard of before the payment: its tickets exist before they freeze
-        order = await apply_payment_intent(parts, order, intent)
-    if order.status is OrderStatus.PAID:
-        raise SettlementUnavailable("the disputed order's tickets are not issued yet")
+    order = await settled_order(parts, *located)
     return await record_dispute_news(parts, order, report, event)
 
 

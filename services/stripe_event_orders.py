@@ -13,10 +13,12 @@ from typing import Any
 
 import asyncpg
 
+from engine.order_lifecycle import OrderStatus
 from payments.stripe_api import PaymentIntentMissing, PaymentIntentState
 from persistence.orders import OrderRecord
 from persistence.webhook_inbox import record_webhook_event
-from services.settlement_parts import SettlementParts
+from services.payment_outcomes import apply_payment_intent
+from services.settlement_parts import SettlementParts, SettlementUnavailable
 
 
 def metadata_uuid(metadata: Mapping[str, str], name: str) -> uuid.UUID | None:
@@ -53,6 +55,19 @@ async def order_paid_through(
     if order.paid_through()[1].payment_intent_id != intent.payment_intent_id:
         return None
     return order, intent
+
+
+async def settled_order(
+    parts: SettlementParts, order: OrderRecord, intent: PaymentIntentState
+) -> OrderRecord:
+    """The order once its payment is settled: news of its charge may come before the news of its
+    payment, and its tickets exist before anything is done to them. SettlementUnavailable while
+    they cannot be issued yet (Stripe sends the event again)."""
+    if order.status is OrderStatus.PENDING_PAYMENT and intent.succeeded:
+        order = await apply_payment_intent(parts, order, intent)
+    if order.status is OrderStatus.PAID:
+        raise SettlementUnavailable("the order's tickets are not issued yet")
+    return order
 
 
 async def take_event_once(

@@ -27,6 +27,7 @@ from gateway.state import gateway_state
 from payments.stripe_api import TEST_PAYMENT_METHODS, payment_intent_state
 from persistence.tenancy import tenant_transaction
 from persistence.webhook_inbox import mark_webhook_processed, record_webhook_event
+from services.charge_refund_events import apply_charge_refunded
 from services.dispute_events import (
     apply_dispute_closed,
     apply_dispute_created,
@@ -48,6 +49,7 @@ PAYMENT_INTENT_EVENTS = frozenset(
 IGNORED = WebhookAnswer(received=True, applied=False)
 OutsideEventHandler = Callable[[SettlementParts, dict[str, Any]], Awaitable[bool]]
 OUTSIDE_EVENT_HANDLERS: dict[str, OutsideEventHandler] = {
+    "charge.refunded": apply_charge_refunded,
     "charge.dispute.created": apply_dispute_created,
     "charge.dispute.updated": apply_dispute_updated,
     "charge.dispute.closed": apply_dispute_closed,
