@@ -16,6 +16,8 @@ import asyncpg
 import httpx
 import stripe
 
+from tests.gateway.code_journeys import sent
+from tests.gateway.http_journeys import Fan, general_items
 from tests.gateway.stack import Stack
 
 EVENTS_PAGE_SIZE = 100
@@ -79,3 +81,18 @@ async def ticket_statuses(owner: asyncpg.Connection, order_id: str) -> list[str]
         "SELECT status FROM tickets WHERE order_id = $1 ORDER BY id", uuid.UUID(order_id)
     )
     return [row["status"] for row in rows]
+
+
+async def held(fan: Fan, quantity: int) -> str:
+    """A hold of general tickets, sent again with the same Idempotency-Key after a 503 (the
+    event's InventoryActor starting on a busy machine), as a fan's app does."""
+    async with fan.client() as client:
+        answer = await sent(
+            client,
+            "POST",
+            f"/v1/events/{fan.event.event_id}/holds",
+            general_items(fan.event, quantity),
+        )
+    assert answer.status_code == 201, answer.text
+    hold_id: str = answer.json()["hold_id"]
+    return hold_id

@@ -3,7 +3,6 @@ freezes the order's tickets, a won one unfreezes them and a lost one revokes the
 recording each and balancing; Stripe's events delivered twice, out of order or forged change
 nothing more."""
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,11 +16,11 @@ from tests.gateway.http_journeys import (
     Fan,
     create_event,
     error_code,
-    general_items,
 )
 from tests.gateway.stack import Stack
 from tests.gateway.stripe_events import (
     deliver,
+    held,
     ledger_of,
     recorded_events,
     stripe_client,
@@ -31,7 +30,6 @@ from tests.gateway.stripe_events import (
 DISPUTED_CARD = "4000000000000259"
 GENERAL_PRICE_CENTS = 5_000
 TICKETS = 2
-HOLD_ATTEMPTS_MAX = 5
 TOTAL_CENTS = price_order(TICKETS * GENERAL_PRICE_CENTS).total_cents
 
 
@@ -55,32 +53,16 @@ class Disputed:
         self.dispute_id = dispute_id
 
 
-async def first_hold(fan: Fan) -> str:
-    """A hold of the event's first fan, asked again after a 503 (its InventoryActor starting on
-    a busy machine), as a fan's app does."""
-    for _ in range(HOLD_ATTEMPTS_MAX):
-        async with fan.client() as client:
-            answer = await client.post(
-                f"/v1/events/{fan.event.event_id}/holds", json=general_items(fan.event, TICKETS)
-            )
-        if answer.status_code != 503:
-            break
-        await asyncio.sleep(float(answer.headers.get("Retry-After", "1")))
-    assert answer.status_code == 201, answer.text
-    hold_id: str = answer.json()["hold_id"]
-    return hold_id
-
-
 async def disputed_order(stack: Stack, event: CreatedEvent) -> Disputed:
     fan = Fan(stack, event)
-    checkout = await fan.checkout(await first_hold(fan))
+    checkout = await fan.checkout(await held(fan, TICKETS))
     paid = await fan.pay(checkout["order_id"], card=DISPUTED_CARD)
     assert paid.status_code == 200, paid.text
     assert paid.json()["status"] == "fulfilled"
-    disputes = await stripe_client(stack).v1.disputes.list_async()
+    disputes = await stripe_client(stack).v1.disputes.list_async(params={"limit": 100})
     [dispute_id] = [
         dispute.id
-        for dispute in disputes.data
+        async for dispute in disputes.auto_paging_iter()
         if dispute.payment_intent == checkout["payment"]["payment_intent_id"]
     ]
     return Disputed(paid.json(), dispute_id)

@@ -17,6 +17,7 @@ from tests.gateway.http_journeys import CreatedEvent, Fan, create_event, error_c
 from tests.gateway.stack import Stack
 from tests.gateway.stripe_events import (
     deliver,
+    held,
     ledger_of,
     recorded_events,
     stripe_client,
@@ -29,7 +30,6 @@ TOTAL_CENTS = price_order(TICKETS * GENERAL_PRICE_CENTS).total_cents
 PARTIAL_CENTS = 1_000
 MAIL_POLLS_MAX = 600
 MAIL_POLL_INTERVAL_S = 0.1
-HOLD_ATTEMPTS_MAX = 5
 
 
 @pytest.fixture
@@ -52,20 +52,9 @@ class Bought:
 
 
 async def bought(stack: Stack, event: CreatedEvent) -> Bought:
-    """A fulfilled order of two general tickets; its hold asked again after a 503 (the event's
-    InventoryActor starting on a busy machine), as a fan's app does."""
+    """A fulfilled order of two general tickets."""
     fan = Fan(stack, event)
-    for _ in range(HOLD_ATTEMPTS_MAX):
-        async with fan.client() as client:
-            held = await client.post(
-                f"/v1/events/{event.event_id}/holds",
-                json={"items": [{"ticket_type_id": event.general, "quantity": TICKETS}]},
-            )
-        if held.status_code != 503:
-            break
-        await asyncio.sleep(float(held.headers.get("Retry-After", "1")))
-    assert held.status_code == 201, held.text
-    checkout = await fan.checkout(held.json()["hold_id"])
+    checkout = await fan.checkout(await held(fan, TICKETS))
     paid = await fan.pay(checkout["order_id"])
     assert paid.status_code == 200 and paid.json()["status"] == "fulfilled", paid.text
     return Bought(fan, checkout)
