@@ -34,7 +34,8 @@ from services.stripe_event_orders import (
 from services.ticket_moves import move_order_tickets
 
 DISPUTE_ACTOR = "stripe"
-# Only the tickets a chargeback froze are unfrozen when it is won.
+# The reason each ticket move of a chargeback records (an unlock takes none, and frees only the
+# tickets the chargeback froze).
 REASON_OF_TICKET_ACTION: dict[TicketAction, TicketReason | None] = {
     TicketAction.LOCK: TicketReason.CHARGEBACK,
     TicketAction.UNLOCK: None,
