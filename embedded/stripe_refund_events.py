@@ -1,7 +1,10 @@
 """Refunds as Stripe makes them, where localstripe differs: a refund without an amount returns
 what is left of the charge (not the whole charge again), one for more than is left is refused,
-and each refund sends `charge.refunded`, whose object is the Charge as it stands after it
-(`amount_refunded`, `refunded`, `payment_intent` and its `refunds`)."""
+refunds are listed newest first (those of the same second too), and each refund sends
+`charge.refunded`, whose object is the Charge as it stands after it (`amount_refunded`,
+`refunded`, `payment_intent` and its `refunds`)."""
+
+from typing import Any
 
 from localstripe import resources
 from localstripe.errors import UserError
@@ -44,3 +47,12 @@ def send_charge_refunded_events() -> None:
         return refund
 
     resources.Refund._api_create = classmethod(created)
+    list_refunds = resources.Refund._api_list_all.__func__
+
+    def newest_first(cls: type[resources.Refund], /, *arguments: Any, **data: Any) -> Any:
+        listed = list_refunds(cls, *arguments, **data)
+        # localstripe sorts by the second only, oldest first within it
+        listed._list = sorted(listed._list[::-1], key=lambda refund: refund.date, reverse=True)
+        return listed
+
+    resources.Refund._api_list_all = classmethod(newest_first)

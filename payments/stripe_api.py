@@ -257,8 +257,9 @@ class StripePayments:
                 params={"charge": charge_id, "limit": CHARGE_REFUNDS_LISTED_MAX}
             )
         )
-        listed = [provider_refund(refund) for refund in page.data]
-        return sorted(listed, key=lambda refund: (refund.created_s, refund.refund_id))
+        # Stripe lists the newest first
+        listed = [provider_refund(refund) for refund in reversed(page.data)]
+        return sorted(listed, key=lambda refund: refund.created_s)
 
     async def _call(self, send: Callable[[], Awaitable[T]]) -> T:
         return await with_retries(

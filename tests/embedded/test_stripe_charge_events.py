@@ -134,6 +134,8 @@ def test_each_refund_sends_charge_refunded_with_the_charge_as_it_stands(
     assert whole["refunded"] is True
     assert {refund["id"] for refund in whole["refunds"]["data"]} == {first.id, rest.id}
     assert rest.amount == 2_500
+    listed = client.v1.refunds.list(params={"charge": charge_id})
+    assert [refund.id for refund in listed.data] == [rest.id, first.id]
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.refunds.create(params={"charge": charge_id, "amount": 1})
 
