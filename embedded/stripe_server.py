@@ -7,9 +7,11 @@ a crash (embedded/stripe_store.py), and `onsale up` on the same directory finds 
 again. One server at a time uses a store: a second one is refused. localstripe also ignores
 `Idempotency-Key`, which Stripe honours (the same key returns the first response; another body
 with it is refused), and charges Stripe's generic decline test cards. Both are added here, so the
-embedded default keeps the promises the real API keeps. localstripe keeps its webhook endpoints in
-memory only: `onsale up` registers ours after every start of its child, and a server run on its own
-(the compose file's) is given its endpoint as it starts, with `--webhook-url`.
+embedded default keeps the promises the real API keeps, as are `charge.refunded` events
+(embedded/stripe_refund_events.py) and test-mode disputes (embedded/stripe_disputes.py).
+localstripe keeps its webhook endpoints in memory only: `onsale up` registers ours after every
+start of its child, and a server run on its own (the compose file's) is given its endpoint as it
+starts, with `--webhook-url`.
 """
 
 import argparse
@@ -26,6 +28,8 @@ from aiohttp import web
 from localstripe import resources, server, webhooks
 from localstripe.errors import UserError
 
+from embedded.stripe_disputes import install_disputes
+from embedded.stripe_refund_events import send_charge_refunded_events
 from embedded.stripe_store import JournalledStore
 
 IDEMPOTENCY_STORE_PREFIX = "onsale_idempotency:"
@@ -125,6 +129,8 @@ def main() -> None:
     store = JournalledStore(arguments.store)
     store.install(server.app)
     decline_generic_test_cards()
+    send_charge_refunded_events()
+    install_disputes(server.app)
     server.app.middlewares.append(store.middleware)
     server.app.middlewares.append(idempotency_middleware)
     resources.store.try_load_from_disk()

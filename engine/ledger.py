@@ -19,6 +19,9 @@ class LedgerAccount(enum.StrEnum):
     VENUE_BALANCE = "venue_balance"
     PLATFORM_FEES = "platform_fees"
     PROCESSING_FEES = "processing_fees"
+    # Money the processor has taken back while a chargeback is open, and what a lost one cost.
+    DISPUTED_FUNDS = "disputed_funds"
+    CHARGEBACK_LOSSES = "chargeback_losses"
 
 
 class Direction(enum.StrEnum):

@@ -57,7 +57,7 @@ ACTION_REASONS: dict[TicketAction, frozenset[TicketReason]] = {
     TicketAction.TRANSFER: frozenset(),
     TicketAction.REFUND: frozenset({TicketReason.REFUND}),
     TicketAction.REVOKE: frozenset(
-        {TicketReason.REVOKE, TicketReason.DUPLICATE, TicketReason.FRAUD}
+        {TicketReason.REVOKE, TicketReason.DUPLICATE, TicketReason.FRAUD, TicketReason.CHARGEBACK}
     ),
     TicketAction.LOCK: LOCK_REASONS,
     TicketAction.UNLOCK: frozenset(),

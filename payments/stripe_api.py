@@ -28,6 +28,8 @@ TEST_PAYMENT_METHODS: dict[str, str] = {
     "4242424242424242": "pm_card_visa",
     "4000000000000002": "pm_card_visa_chargeDeclined",
     "4000000000000341": "pm_card_chargeCustomerFail",
+    # succeeds, then its charge is disputed as fraudulent
+    "4000000000000259": "pm_card_createDispute",
 }
 
 
@@ -79,6 +81,31 @@ def payment_intent_state(intent: Any) -> PaymentIntentState:
         metadata={str(key): str(value) for key, value in (fields.get("metadata") or {}).items()},
         declined=fields["status"] == "requires_payment_method"
         and fields.get("last_payment_error") is not None,
+    )
+
+
+class ProviderRefund(msgspec.Struct, frozen=True, kw_only=True):
+    """A refund as Stripe keeps it, whoever made it."""
+
+    refund_id: str
+    amount_cents: int
+    status: str
+    metadata: dict[str, str]
+    created_s: int
+
+
+# Stripe's largest page; a charge is refunded a few times at most.
+CHARGE_REFUNDS_LISTED_MAX = 100
+
+
+def provider_refund(refund: Any) -> ProviderRefund:
+    fields = refund.to_dict() if isinstance(refund, stripe.StripeObject) else refund
+    return ProviderRefund(
+        refund_id=str(fields["id"]),
+        amount_cents=int(fields["amount"]),
+        status=str(fields.get("status")),
+        metadata={str(key): str(value) for key, value in (fields.get("metadata") or {}).items()},
+        created_s=int(fields.get("created") or 0),
     )
 
 
@@ -221,6 +248,18 @@ class StripePayments:
             )
         )
         return str(refund["id"])
+
+    async def charge_refunds(self, charge_id: str) -> list[ProviderRefund]:
+        """Every refund of the charge, made by us or anyone else, oldest first."""
+        refunds = self._client.v1.refunds
+        page = await self._call(
+            lambda: refunds.list_async(
+                params={"charge": charge_id, "limit": CHARGE_REFUNDS_LISTED_MAX}
+            )
+        )
+        # Stripe lists the newest first
+        listed = [provider_refund(refund) for refund in reversed(page.data)]
+        return sorted(listed, key=lambda refund: refund.created_s)
 
     async def _call(self, send: Callable[[], Awaitable[T]]) -> T:
         return await with_retries(

@@ -124,3 +124,30 @@ async def reissue(
         subject_id=ticket_id,
         details={"to_ticket_id": str(successor_id), "note": note},
     )
+
+
+class TicketStanding(msgspec.Struct, frozen=True, kw_only=True):
+    ticket_id: uuid.UUID
+    status: TicketStatus
+    status_reason: str | None
+
+
+LOCK_ORDER_TICKETS = """
+SELECT id, status, status_reason FROM tickets WHERE order_id = $1 ORDER BY id FOR UPDATE
+"""
+
+
+async def lock_order_tickets(
+    connection: asyncpg.Connection, order_id: uuid.UUID
+) -> list[TicketStanding]:
+    """Every ticket of the order, ended ones too, their rows locked until the transaction ends
+    (in id order, as every lock of several tickets is taken)."""
+    rows = await connection.fetch(LOCK_ORDER_TICKETS, order_id)
+    return [
+        TicketStanding(
+            ticket_id=row["id"],
+            status=TicketStatus(row["status"]),
+            status_reason=row["status_reason"],
+        )
+        for row in rows
+    ]

@@ -45,6 +45,11 @@ class Settlement:
         self._pool = pool
         self._parts = SettlementParts(pool=pool, stripe=stripe, inventory=inventory, clock=clock)
 
+    @property
+    def parts(self) -> SettlementParts:
+        """What the steps share, for the handlers of Stripe's events that call them directly."""
+        return self._parts
+
     async def order(self, tenant_id: uuid.UUID, order_id: uuid.UUID) -> OrderRecord | None:
         return await self._parts.order(tenant_id, order_id)
 

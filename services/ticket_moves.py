@@ -1,5 +1,6 @@
 """A venue's moves of one of its tickets along the state machine of engine/tickets.py: locking
-and unlocking it, and reissuing a lost one to its owner.
+and unlocking it, and reissuing a lost one to its owner; and the moves of all of an order's
+tickets at once that a chargeback makes.
 
 Each move runs in the event's tenant transaction on the ticket's locked row, is kept in the audit
 log, and is refused (TicketMoveRefused) when the machine forbids it from the status it finds.
@@ -14,7 +15,13 @@ from engine.tickets import TicketAction, TicketMoved, TicketReason, TicketStatus
 from persistence.event_details import EventDetails
 from persistence.located_ids import mint_located_id
 from persistence.tenancy import tenant_transaction
-from persistence.ticket_moves import apply_move, lock_ticket_status, record_audit, reissue
+from persistence.ticket_moves import (
+    apply_move,
+    lock_order_tickets,
+    lock_ticket_status,
+    record_audit,
+    reissue,
+)
 from persistence.tickets import TicketRecord, load_ticket
 from services.refusals import TicketMoveRefused, TicketNotReissuable
 
@@ -83,3 +90,35 @@ async def replace_lost_ticket(
         successor = await load_ticket(connection, successor_id)
     assert successor is not None
     return successor
+
+
+async def move_order_tickets(
+    connection: asyncpg.Connection,
+    *,
+    order_id: uuid.UUID,
+    action: TicketAction,
+    reason: TicketReason | None,
+    actor: str,
+    note: str,
+    frozen_for: TicketReason | None = None,
+) -> list[uuid.UUID]:
+    """Move every ticket of the order that the state machine lets `action` move, in the caller's
+    transaction, each kept in the audit log; the ids moved. With `frozen_for`, only the tickets
+    frozen for that reason move (an unlock leaves a ticket the venue froze for its own reason)."""
+    moved_ids = []
+    for ticket in await lock_order_tickets(connection, order_id):
+        if frozen_for is not None and ticket.status_reason != frozen_for:
+            continue
+        moved = move_ticket(ticket.status, action, reason)
+        if isinstance(moved, Rejected):
+            continue
+        await apply_move(connection, ticket.ticket_id, moved)
+        await record_audit(
+            connection,
+            actor=actor,
+            action=f"ticket.{action.value}",
+            subject_id=ticket.ticket_id,
+            details={"reason": reason, "note": note, "before": moved.before},
+        )
+        moved_ids.append(ticket.ticket_id)
+    return moved_ids

@@ -4,8 +4,13 @@ fan's browser confirming a PaymentIntent with Stripe.js.
 A webhook is verified (`Stripe-Signature`, 300 s tolerance), stored once in the inbox by its event
 id and applied once through services/stripe_events.py's table; its order is named by what only we
 write into Stripe (a PaymentIntent's metadata). An event of a type the table lacks, or that names
-no order of ours, is acknowledged and ignored, so Stripe stops resending it.
+no order of ours, is acknowledged and ignored, so Stripe stops resending it. Events about money
+moved outside the service (a refund made in Stripe's dashboard, a chargeback) go to their handlers
+in `OUTSIDE_EVENT_HANDLERS`, which find the order through the PaymentIntent the same way.
 """
+
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import msgspec
 import stripe
@@ -22,6 +27,13 @@ from gateway.state import gateway_state
 from payments.stripe_api import TEST_PAYMENT_METHODS
 from persistence.tenancy import tenant_transaction
 from persistence.webhook_inbox import mark_webhook_processed, record_webhook_event
+from services.charge_refund_events import apply_charge_refunded
+from services.dispute_events import (
+    apply_dispute_closed,
+    apply_dispute_created,
+    apply_dispute_updated,
+)
+from services.settlement_parts import SettlementParts
 from services.stripe_events import STRIPE_EVENT_HANDLERS
 
 router = APIRouter()
@@ -29,6 +41,13 @@ development_router = APIRouter()
 PAY_DECODER = msgspec.json.Decoder(PayBody)
 SIGNATURE_HEADER = "stripe-signature"
 IGNORED = WebhookAnswer(received=True, applied=False)
+OutsideEventHandler = Callable[[SettlementParts, dict[str, Any]], Awaitable[bool]]
+OUTSIDE_EVENT_HANDLERS: dict[str, OutsideEventHandler] = {
+    "charge.refunded": apply_charge_refunded,
+    "charge.dispute.created": apply_dispute_created,
+    "charge.dispute.updated": apply_dispute_updated,
+    "charge.dispute.closed": apply_dispute_closed,
+}
 
 
 def verified_event(request: Request, payload: bytes) -> stripe.Event:
@@ -52,6 +71,10 @@ async def stripe_webhook(request: Request) -> Response:
     state = gateway_state(request)
     payload = await read_body(request)
     event = verified_event(request, payload)
+    outside_handler = OUTSIDE_EVENT_HANDLERS.get(event.type)
+    if outside_handler is not None:
+        applied = await outside_handler(state.settlement.parts, event.to_dict())
+        return json_response(WebhookAnswer(received=True, applied=applied))
     handler = STRIPE_EVENT_HANDLERS.get(event.type)
     if handler is None:
         return json_response(IGNORED)

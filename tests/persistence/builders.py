@@ -311,6 +311,17 @@ async def seed_sale(
             payment_id,
             f"refund-{order_id}",
         )
+        await connection.execute(
+            """
+            INSERT INTO disputes (tenant_id, provider_dispute_id, order_id, payment_id, status,
+                                  stripe_status, amount_cents, currency)
+            VALUES ($1, $2, $3, $4, 'open', 'needs_response', 18900, 'USD')
+            """,
+            tenant_id,
+            f"dp_{order_id.hex}",
+            order_id,
+            payment_id,
+        )
         transaction_id = uuid.uuid4()
         for account, direction in (("stripe_balance", "debit"), ("tenant_payable", "credit")):
             await connection.execute(
