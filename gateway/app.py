@@ -40,6 +40,7 @@ from gateway.openapi import openapi_document
 from gateway.parts import Parts
 from gateway.rate_limits import RateLimiter, configured_limits
 from gateway.routes import (
+    cancellations,
     codes,
     dashboard,
     devices,
@@ -230,6 +231,7 @@ def routers_in_order(settings: Settings) -> list[APIRouter]:
             ticket_tools,
             failed_work,
             venue,
+            cancellations,
             codes,
             health,
         )

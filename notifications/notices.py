@@ -18,6 +18,8 @@ class NoticeKind(enum.StrEnum):
     REFUNDED = "refunded"
     TICKET_TRANSFERRED = "ticket_transferred"
     WAIT_LIST_OFFERED = "wait_list_offered"
+    EVENT_CANCELLED = "event_cancelled"
+    EVENT_POSTPONED = "event_postponed"
 
 
 NOTICE_TOPIC_PREFIX = "notice."
@@ -44,7 +46,10 @@ class Notice(msgspec.Struct, frozen=True, kw_only=True):
     the recipient. `total_cents` is the order's total (for `refunded`, the amount refunded), in
     `currency`'s minor units; `reason` says why an order failed, expired or was refunded. A
     `wait_list_offered` notice names no order: it offers the hold `hold_id` of `quantity` tickets,
-    `total_cents` before fees, until `offer_expires_at_ms`.
+    `total_cents` before fees, until `offer_expires_at_ms`. An `event_cancelled` notice tells
+    the fan of an order refunded in full (`total_cents`) because its event was cancelled for
+    `reason`; an `event_postponed` one gives the new `starts_at_ms` and, until
+    `refund_until_ms`, the fan's right to ask for a refund.
     """
 
     kind: NoticeKind
@@ -62,6 +67,8 @@ class Notice(msgspec.Struct, frozen=True, kw_only=True):
     hold_id: uuid.UUID | None = None
     quantity: int | None = None
     offer_expires_at_ms: int | None = None
+    starts_at_ms: int | None = None
+    refund_until_ms: int | None = None
 
 
 NOTICE_DECODER = msgspec.json.Decoder(Notice)

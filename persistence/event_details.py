@@ -62,7 +62,8 @@ class WaitListDetails(msgspec.Struct, frozen=True, kw_only=True):
 
 class EventDetails(msgspec.Struct, frozen=True, kw_only=True):
     """Everything the API shows of an event that changes only when its venue changes it;
-    `max_tickets_per_user` is None when the event sets no per-fan limit."""
+    `max_tickets_per_user` is None when the event sets no per-fan limit, `refund_until_ms` None
+    unless the event was postponed (its fans may ask for a refund until then)."""
 
     location: EventLocation
     name: str
@@ -82,6 +83,8 @@ class EventDetails(msgspec.Struct, frozen=True, kw_only=True):
     transfers_allowed: bool = True
     wait_list: WaitListDetails = WaitListDetails(enabled=False, offer_ttl_s=OFFER_TTL_S_DEFAULT)
     entry: EntryPolicy = EntryPolicy()
+    cancelled: bool = False
+    refund_until_ms: int | None = None
 
 
 SELECT_LOCATION = """
@@ -123,7 +126,8 @@ SELECT events.name, venues.name AS venue_name, events.currency,
        events.admit_per_second, events.max_active_shoppers, events.access_ttl_s,
        events.webhook_url, events.webhook_secret, events.transfers_allowed,
        events.wait_list_enabled, events.offer_ttl_s, events.waiting_room_requires_code,
-       events.entry::text AS entry
+       events.entry::text AS entry, events.status = 'cancelled' AS cancelled,
+       (extract(epoch FROM events.refund_until) * 1000)::bigint AS refund_until_ms
 FROM events JOIN venues ON venues.id = events.venue_id
 WHERE events.id = $1
 """
@@ -189,6 +193,8 @@ async def load_event_details(
             enabled=event["wait_list_enabled"], offer_ttl_s=event["offer_ttl_s"]
         ),
         entry=entry_policy_from_json(event["entry"]),
+        cancelled=event["cancelled"],
+        refund_until_ms=event["refund_until_ms"],
     )
 
 

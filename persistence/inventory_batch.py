@@ -28,6 +28,7 @@ from engine.changes import (
     IdempotencyKeysForgotten,
     OrderCancelled,
     OrderRefunded,
+    SaleCancelled,
     SalePaused,
     SaleResumed,
     SaleSettingsChanged,
@@ -117,6 +118,7 @@ class BatchEffect:
     recorded: dict[IdempotencyKey, IdempotencyRecord] = dataclasses.field(default_factory=dict)
     forgotten: set[IdempotencyKey] = dataclasses.field(default_factory=set)
     paused: bool | None = None
+    cancellation_reason: str | None = None
     settings: SaleSettingsChanged | None = None
     ticket_type_sales: dict[TicketTypeId, TicketTypeSaleChanged] = dataclasses.field(
         default_factory=dict
@@ -191,6 +193,7 @@ def referenced_ids(changes: Sequence[Change]) -> tuple[list[HoldId], list[OrderI
                 | WithheldUnitsReturned()
                 | SalePaused()
                 | SaleResumed()
+                | SaleCancelled()
                 | SaleSettingsChanged()
                 | TicketTypeSaleChanged()
                 | IdempotencyKeyRecorded()
@@ -302,6 +305,7 @@ def _fold_venue_change(
     | WithheldUnitsReturned
     | SalePaused
     | SaleResumed
+    | SaleCancelled
     | SaleSettingsChanged
     | TicketTypeSaleChanged
     | IdempotencyKeyRecorded
@@ -326,6 +330,8 @@ def _fold_venue_change(
             effect.paused = True
         case SaleResumed():
             effect.paused = False
+        case SaleCancelled(reason=reason):
+            effect.cancellation_reason = reason
         case SaleSettingsChanged():
             effect.settings = change
         case TicketTypeSaleChanged(ticket_type_id=ticket_type_id):

@@ -26,6 +26,7 @@ from engine.changes import (
     IdempotencyKeysForgotten,
     OrderCancelled,
     OrderRefunded,
+    SaleCancelled,
     SalePaused,
     SaleResumed,
     SaleSettingsChanged,
@@ -102,7 +103,7 @@ WithholdingChange: TypeAlias = (
     CompsIssued | SeatsBlocked | SeatsUnblocked | UnitsWithheld | WithheldUnitsReturned
 )
 SaleSettingChange: TypeAlias = (
-    SalePaused | SaleResumed | SaleSettingsChanged | TicketTypeSaleChanged
+    SalePaused | SaleResumed | SaleCancelled | SaleSettingsChanged | TicketTypeSaleChanged
 )
 WaitListChange: TypeAlias = (
     WaitListJoined | WaitListLeft | WaitListOffered | WaitListOffersExpired | WaitListOfferConverted
@@ -124,7 +125,13 @@ def apply(inventory: Inventory, change: Change) -> None:
             | WithheldUnitsReturned()
         ):
             _apply_withholding_change(inventory, change)
-        case SalePaused() | SaleResumed() | SaleSettingsChanged() | TicketTypeSaleChanged():
+        case (
+            SalePaused()
+            | SaleResumed()
+            | SaleCancelled()
+            | SaleSettingsChanged()
+            | TicketTypeSaleChanged()
+        ):
             _apply_sale_setting_change(inventory, change)
         case IdempotencyKeyRecorded(record=record):
             assert record.key not in inventory.idempotency_records
@@ -209,6 +216,10 @@ def _apply_sale_setting_change(inventory: Inventory, change: SaleSettingChange) 
             inventory.paused = True
         case SaleResumed():
             inventory.paused = False
+        case SaleCancelled():
+            assert not inventory.cancelled
+            assert not inventory.holds, "a cancellation releases every hold first"
+            inventory.cancelled = True
         case SaleSettingsChanged():
             inventory.configuration = msgspec.structs.replace(
                 inventory.configuration,

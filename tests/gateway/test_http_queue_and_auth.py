@@ -18,6 +18,7 @@ from engine.limits import RATE_LIMIT_ADDRESS_BURST
 from gateway.auth import Role
 from gateway.openapi import OPERATIONS
 from gateway.routes import (
+    cancellations,
     codes,
     devices,
     events,
@@ -56,6 +57,7 @@ ROUTERS = (
             failed_work,
             wait_list,
             codes,
+            cancellations,
         )
     ),
     payments.development_router,
