@@ -1,0 +1,152 @@
+"""A cancelled event's refunds over HTTP, against the session's embedded Stripe: 300 paid orders,
+and the payment workers killed with SIGKILL while they refund them. After the workers come back
+every order has exactly one refund at Stripe, every ticket is refunded (its code refused at the
+door), every fan is emailed once, and the stats count 300 refunded and none pending."""
+
+import asyncio
+import collections
+import email
+import os
+import signal
+import time
+import uuid
+from typing import Any
+
+import asyncpg
+import pytest
+import stripe
+from ray.util.state import list_actors
+
+from tests.gateway.http_journeys import CreatedEvent, Fan
+from tests.gateway.stack import Stack
+from tests.gateway.ticket_journeys import Venue, code_of
+
+pytestmark = pytest.mark.usefixtures("stack")
+PAID_ORDERS = 300
+SEED_CONCURRENCY = 24
+POLL_INTERVAL_S = 0.2
+REFUNDS_DONE_TIMEOUT_S = 300.0
+# The workers are killed once this many refunds succeeded: some done, most still to do.
+KILL_AFTER_REFUNDED = 40
+CANCELLED_SUBJECT = "is cancelled"
+
+
+async def paid_orders(stack: Stack, event: CreatedEvent, count: int) -> list[tuple[Fan, Any]]:
+    """`count` fans with one paid order of one ticket each, bought side by side."""
+    gate = asyncio.Semaphore(SEED_CONCURRENCY)
+
+    async def one() -> tuple[Fan, Any]:
+        fan = Fan(stack, event)
+        async with gate:
+            return fan, await fan.purchase(1)
+
+    return list(await asyncio.gather(*(one() for _ in range(count))))
+
+
+async def refund_stats(event: CreatedEvent) -> dict[str, int]:
+    async with event.venue() as venue:
+        answer = await venue.get(f"/v1/venue/events/{event.event_id}/stats")
+    assert answer.status_code == 200, answer.text
+    refunds: dict[str, int] = answer.json()["refunds"]
+    return refunds
+
+
+async def stats_once(event: CreatedEvent, done: Any, what: str) -> dict[str, int]:
+    deadline = time.monotonic() + REFUNDS_DONE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        refunds = await refund_stats(event)
+        if done(refunds):
+            return refunds
+        await asyncio.sleep(POLL_INTERVAL_S)
+    raise AssertionError(f"{what} never came: {await refund_stats(event)}")
+
+
+def kill_payment_workers() -> int:
+    """SIGKILL every live payment worker's process, as a crash would; how many were killed."""
+    workers = list_actors(
+        filters=[("class_name", "=", "PaymentWorker"), ("state", "=", "ALIVE")], detail=True
+    )
+    for worker in workers:
+        os.kill(worker.pid, signal.SIGKILL)
+    return len(workers)
+
+
+def stripe_refunds_by_intent(stack: Stack, intents: set[str]) -> collections.Counter[str]:
+    """How many refunds Stripe holds for each of these PaymentIntents, read through its API."""
+    client = stripe.StripeClient(
+        stack.parts.stripe_api_key,
+        base_addresses={"api": stack.parts.stripe_api_base},
+        http_client=stripe.HTTPXClient(),
+    )
+    counts: collections.Counter[str] = collections.Counter()
+    for refund in client.v1.refunds.list({"limit": 100}).auto_paging_iter():
+        if refund.payment_intent in intents:
+            counts[str(refund.payment_intent)] += 1
+    return counts
+
+
+def cancellation_emails(stack: Stack) -> collections.Counter[str]:
+    counts: collections.Counter[str] = collections.Counter()
+    for path in stack.outside.mail_directory.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes())
+        if CANCELLED_SUBJECT in str(message["Subject"]):
+            counts[str(message["To"])] += 1
+    return counts
+
+
+async def test_every_paid_order_is_refunded_once_when_the_workers_die_midway(
+    stack: Stack,
+) -> None:
+    venue = Venue(stack)
+    event = await venue.event(general_capacity=PAID_ORDERS, seat_rows=0)
+    bought = await paid_orders(stack, event, PAID_ORDERS)
+    first_fan, first_order = bought[0]
+    first_code = await code_of(first_fan, first_order["tickets"][0]["ticket_id"])
+
+    async with event.venue() as client:
+        cancelled = await client.post(
+            f"/v1/venue/events/{event.event_id}/cancel", json={"reason": "the venue flooded"}
+        )
+    assert cancelled.status_code == 202, cancelled.text
+    await stats_once(
+        event, lambda refunds: refunds["refunded"] >= KILL_AFTER_REFUNDED, "the first refunds"
+    )
+    assert kill_payment_workers() >= 1
+    midway = await refund_stats(event)
+    assert midway["refunded"] < PAID_ORDERS, "the workers were killed after the last refund"
+
+    done = await stats_once(
+        event,
+        lambda refunds: refunds["pending"] == 0 and refunds["refunded"] == PAID_ORDERS,
+        "every refund",
+    )
+    assert done == {"pending": 0, "refunded": PAID_ORDERS, "failed": 0}
+    owner = await asyncpg.connect(stack.parts.database_url)
+    try:
+        rows = await owner.fetch(
+            """
+            SELECT payments.payment_intent_id, orders.status,
+                   array_agg(DISTINCT tickets.status) AS ticket_statuses
+            FROM orders JOIN payments ON payments.order_id = orders.id
+            JOIN tickets ON tickets.order_id = orders.id
+            WHERE orders.event_id = $1 GROUP BY payments.payment_intent_id, orders.status
+            """,
+            uuid.UUID(event.event_id),
+        )
+    finally:
+        await owner.close()
+    assert len(rows) == PAID_ORDERS
+    assert {row["status"] for row in rows} == {"refunded"}
+    assert {tuple(row["ticket_statuses"]) for row in rows} == {("refunded",)}
+    intents = {row["payment_intent_id"] for row in rows}
+    at_stripe = await asyncio.to_thread(stripe_refunds_by_intent, stack, intents)
+    assert set(at_stripe) == intents and set(at_stripe.values()) == {1}
+    scanned = await venue.scan(event, first_code)
+    assert scanned.json()["result"] == "rejected" and scanned.json()["reason"] == "refunded"
+    fans = {fan.email for fan, _ in bought}
+    for _ in range(int(REFUNDS_DONE_TIMEOUT_S / POLL_INTERVAL_S)):
+        if fans <= set(cancellation_emails(stack)):
+            break
+        await asyncio.sleep(POLL_INTERVAL_S)
+    emailed = cancellation_emails(stack)
+    assert {address: emailed[address] for address in fans} == dict.fromkeys(fans, 1)
