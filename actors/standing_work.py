@@ -22,6 +22,7 @@ from minting.chain import ChainBackend
 from minting.requests import MINT_TOPIC
 from minting.rpc_chain import RpcChain
 from minting.transfer_requests import TRANSFER_TOPIC
+from minting.void_requests import VOID_TOPIC
 from notifications.notices import NOTICE_TOPICS, NoticeKind, notice_topic
 
 MINT_WORKERS = 2
@@ -59,6 +60,7 @@ def start_workers(database_url: str, outside: OutsideParts) -> dict[str, tuple[C
     routes: dict[str, tuple[Consumer, ...]] = {
         MINT_TOPIC: (minting,),
         TRANSFER_TOPIC: (minting,),
+        VOID_TOPIC: (minting,),
         **{topic: (notifying,) for topic in NOTICE_TOPICS},
     }
     routes[notice_topic(NoticeKind.ORDER_CONFIRMED)] += (shopper_exit_consumer(),)

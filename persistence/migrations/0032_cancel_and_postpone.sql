@@ -19,3 +19,8 @@ CREATE TRIGGER events_final_status
     BEFORE UPDATE OF status ON events
     FOR EACH ROW
     EXECUTE FUNCTION refuse_leaving_final_status('cancelled');
+
+-- A refunded order's NFTs are marked void on chain (metadata field `status` = `void`), not
+-- burned: the mark is recorded here once it lands.
+ALTER TABLE nft_mints ADD COLUMN voided_at timestamptz;
+ALTER TABLE nft_mints ADD COLUMN void_signature text;
