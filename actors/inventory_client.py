@@ -11,6 +11,7 @@ event's actor if it is not running (it retires when idle); reads never do.
 """
 
 import asyncio
+import uuid
 from collections.abc import Callable
 
 import ray
@@ -170,3 +171,19 @@ class InventoryClient:
             return
         for pending in waiting:
             pending.answer(unavailable("the inventory is not answering"))
+
+
+class ClusterInventories:
+    """Any event's InventoryActor, reached through one client per event: what a worker that
+    settles orders of many events runs its engine commands through. Holds no connection until
+    used, so it may be handed to an actor."""
+
+    def __init__(self, database_url: str) -> None:
+        self._database_url = database_url
+        self._clients: dict[uuid.UUID, InventoryClient] = {}
+
+    async def __call__(self, event_id: uuid.UUID, command: Command) -> Result:
+        client = self._clients.get(event_id)
+        if client is None:
+            client = self._clients[event_id] = InventoryClient(str(event_id), self._database_url)
+        return await client.execute(command)

@@ -41,3 +41,7 @@ def mint_worker_name(database_url: str, index: int) -> str:
 
 def notification_worker_name(database_url: str, index: int) -> str:
     return f"notification_worker:{_digest(database_url)}:{index}"
+
+
+def payment_worker_name(database_url: str, index: int) -> str:
+    return f"payment_worker:{_digest(database_url)}:{index}"

@@ -54,11 +54,16 @@ Send = Callable[[ClaimedNotification], Awaitable[SendFailure | None]]
 
 def occurrence_of(notice: Notice, message: OutboxMessage) -> str | None:
     """What one notice announces, once: the order for an order's notices (it has each at most
-    once), the outbox message for a transfer (a ticket may change hands more than once), the
+    once), the outbox message for a transfer (a ticket may change hands more than once) and a
+    refund (an order may have several; each completion writes its notice once), the
     offered hold for a wait-list offer (an entry is offered once). None for an order's notice
     that names no order. A postponement is told once per order each time it happens, so by its
     message too."""
-    if notice.kind in (NoticeKind.TICKET_TRANSFERRED, NoticeKind.EVENT_POSTPONED):
+    if notice.kind in (
+        NoticeKind.TICKET_TRANSFERRED,
+        NoticeKind.REFUNDED,
+        NoticeKind.EVENT_POSTPONED,
+    ):
         return str(message.message_id)
     if notice.kind is NoticeKind.WAIT_LIST_OFFERED:
         return None if notice.hold_id is None else str(notice.hold_id)

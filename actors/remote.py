@@ -16,20 +16,25 @@ from actors.names import (
     local_chain_name,
     mint_worker_name,
     notification_worker_name,
+    payment_worker_name,
     waiting_room_actor_name,
 )
 from actors.notification_worker import NotificationWorker
+from actors.payment_worker import PaymentWorker
 from actors.placement import handle_of, named_detached, on_local_chain_host, per_event
 from actors.waiting_room_actor import WaitingRoomActor
 from actors.wall_clock import wall_clock_ms
+from engine import limits
 from minting.chain import ChainBackend
 from minting.local_chain import LocalChain
+from services.settlement_parts import InventoryCommands
 
 RemoteInventoryActor = ray.remote(InventoryActor)
 RemoteWaitingRoomActor = ray.remote(WaitingRoomActor)
 RemoteLocalChain = ray.remote(LocalChain)
 RemoteMintWorker = ray.remote(MintWorker)
 RemoteNotificationWorker = ray.remote(NotificationWorker)
+RemotePaymentWorker = ray.remote(PaymentWorker)
 # A mint worker's deliveries overlap only when the dispatcher gave up waiting on one; more would
 # only queue on its two connections.
 MINT_WORKER_CONCURRENCY_MAX = 4
@@ -116,5 +121,29 @@ def notification_worker(
             smtp_url=smtp_url,
             mail_from=mail_from,
             webhooks_to_private_addresses=webhooks_to_private_addresses,
+        )
+    )
+
+
+def payment_worker(
+    index: int,
+    database_url: str,
+    stripe_api_key: str,
+    stripe_api_base: str | None,
+    inventory: InventoryCommands,
+) -> ActorHandle[PaymentWorker]:
+    """Payment worker number `index` of the pool, created on first use and found by name
+    afterwards; it runs refunds from the outbox and the gateway at once, up to its limit."""
+    return handle_of(
+        RemotePaymentWorker.options(
+            **named_detached(
+                payment_worker_name(database_url, index),
+                max_concurrency=limits.PAYMENT_WORKER_REFUNDS_IN_FLIGHT_MAX * 2,
+            )
+        ).remote(
+            database_url=database_url,
+            stripe_api_key=stripe_api_key,
+            stripe_api_base=stripe_api_base,
+            inventory=inventory,
         )
     )

@@ -12,7 +12,7 @@ import msgspec
 
 from engine import limits
 from engine.commands import Withholding
-from engine.holds import Hold, Sale
+from engine.holds import Hold, HoldItem, Sale
 from engine.ids import (
     CodeId,
     HoldId,
@@ -54,6 +54,15 @@ class HoldConverted(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=Tru
 
 class OrderRefunded(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     order_id: OrderId
+
+
+class TicketsReturned(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Some of a sale went back on sale: these seats, and these quantities of each ticket type
+    (a seat's counted in its type's); the rest of the sale stays sold."""
+
+    order_id: OrderId
+    seats: tuple[SeatId, ...]
+    items: tuple[HoldItem, ...]
 
 
 class OrderCancelled(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
@@ -172,6 +181,7 @@ Change: TypeAlias = (
     | HoldExtended
     | HoldConverted
     | OrderRefunded
+    | TicketsReturned
     | OrderCancelled
     | CompsIssued
     | SeatsBlocked

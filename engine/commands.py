@@ -101,6 +101,15 @@ class RefundOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True)
     idempotency_key: IdempotencyKey | None = None
 
 
+class ReturnTickets(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Put some of a sold order's seats and general units back on sale (a partial refund)."""
+
+    order_id: OrderId
+    seats: tuple[SeatId, ...] = ()
+    items: tuple[ItemRequest, ...] = ()
+    idempotency_key: IdempotencyKey | None = None
+
+
 class CancelOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     order_id: OrderId
     idempotency_key: IdempotencyKey | None = None
@@ -232,6 +241,7 @@ Command: TypeAlias = (
     | ExtendHold
     | ConvertHold
     | RefundOrder
+    | ReturnTickets
     | CancelOrder
     | IssueComps
     | BlockSeats

@@ -56,6 +56,23 @@ class Sale(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         return sum(item.quantity * item.unit_price_cents for item in self.items)
 
 
+def sale_after_return(sale: Sale, seats: tuple[SeatId, ...], items: tuple[HoldItem, ...]) -> Sale:
+    """What stays sold of `sale` once `seats` and the quantities of `items` went back."""
+    returned = {item.ticket_type_id: item.quantity for item in items}
+    kept = tuple(
+        msgspec.structs.replace(item, quantity=item.quantity - returned.get(item.ticket_type_id, 0))
+        for item in sale.items
+    )
+    assert all(item.quantity >= 0 for item in kept), "only sold units go back"
+    gone = frozenset(seats)
+    assert gone <= frozenset(sale.seats), "only sold seats go back"
+    return msgspec.structs.replace(
+        sale,
+        items=tuple(item for item in kept if item.quantity > 0),
+        seats=tuple(seat for seat in sale.seats if seat not in gone),
+    )
+
+
 class ExpirySchedule:
     """Live holds sorted by (expires_at_ms, hold_id)."""
 

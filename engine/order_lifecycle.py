@@ -2,8 +2,10 @@
 
 A checked-out order starts `pending_payment` and is paid then fulfilled, or ends unpaid; a
 complimentary one is born `fulfilled`; any order whose money arrived, even too late, may be
-refunded, which is final (`cancelled`, named by the schema and API.md, is entered by nothing
-today). Change the tables, never the callers: the import-time assertions and the tests walk them.
+refunded, which is final; a fulfilled order may first have some of its tickets or money returned
+(`partially_refunded`, as often as it has some left). `cancelled`, named by the schema and API.md,
+is entered by nothing today. Change the tables, never the callers: the import-time assertions
+and the tests walk them.
 """
 
 import enum
@@ -17,6 +19,7 @@ class OrderStatus(enum.StrEnum):
     FULFILLED = "fulfilled"
     PAYMENT_FAILED = "payment_failed"
     EXPIRED = "expired"
+    PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
     CANCELLED = "cancelled"
 
@@ -27,6 +30,7 @@ class OrderAction(enum.StrEnum):
     FAIL_PAYMENT = "fail_payment"
     EXPIRE = "expire"
     REFUND = "refund"
+    REFUND_PART = "refund_part"
 
 
 ORDER_TRANSITIONS: dict[OrderStatus, dict[OrderAction, OrderStatus]] = {
@@ -39,7 +43,14 @@ ORDER_TRANSITIONS: dict[OrderStatus, dict[OrderAction, OrderStatus]] = {
         OrderAction.FULFIL: OrderStatus.FULFILLED,
         OrderAction.REFUND: OrderStatus.REFUNDED,
     },
-    OrderStatus.FULFILLED: {OrderAction.REFUND: OrderStatus.REFUNDED},
+    OrderStatus.FULFILLED: {
+        OrderAction.REFUND: OrderStatus.REFUNDED,
+        OrderAction.REFUND_PART: OrderStatus.PARTIALLY_REFUNDED,
+    },
+    OrderStatus.PARTIALLY_REFUNDED: {
+        OrderAction.REFUND: OrderStatus.REFUNDED,
+        OrderAction.REFUND_PART: OrderStatus.PARTIALLY_REFUNDED,
+    },
     OrderStatus.PAYMENT_FAILED: {OrderAction.REFUND: OrderStatus.REFUNDED},
     OrderStatus.EXPIRED: {OrderAction.REFUND: OrderStatus.REFUNDED},
     OrderStatus.CANCELLED: {OrderAction.REFUND: OrderStatus.REFUNDED},
@@ -53,6 +64,8 @@ PAYMENT_ACTION_OF_ORDER_ACTION: dict[OrderAction, PaymentAction | None] = {
     OrderAction.FAIL_PAYMENT: PaymentAction.FAIL,
     OrderAction.EXPIRE: PaymentAction.CANCEL,
     OrderAction.REFUND: PaymentAction.REFUND,
+    # The payment is refunded only once all of its money went back.
+    OrderAction.REFUND_PART: None,
 }
 
 CHECKED_OUT_ORDER_STATUS = OrderStatus.PENDING_PAYMENT

@@ -1,8 +1,8 @@
-"""The life of an order's one refund, as one table of allowed moves.
+"""The life of one of an order's refunds, as one table of allowed moves.
 
 A refund is opened `pending` (its Stripe idempotency key stored before Stripe is called) and
-becomes `succeeded` once Stripe has returned the money. The schema also allows `failed`, which
-nothing records today: a refund Stripe refuses stays pending and is retried by the reconciler.
+becomes `succeeded` once Stripe has returned the money, or `failed` when Stripe refused it on
+every attempt the outbox gave it (its tickets may then be refunded again).
 Change the table, never the callers: the import-time assertions and the tests walk it.
 """
 
@@ -17,10 +17,14 @@ class RefundStatus(enum.StrEnum):
 
 class RefundAction(enum.StrEnum):
     SUCCEED = "succeed"
+    FAIL = "fail"
 
 
 REFUND_TRANSITIONS: dict[RefundStatus, dict[RefundAction, RefundStatus]] = {
-    RefundStatus.PENDING: {RefundAction.SUCCEED: RefundStatus.SUCCEEDED},
+    RefundStatus.PENDING: {
+        RefundAction.SUCCEED: RefundStatus.SUCCEEDED,
+        RefundAction.FAIL: RefundStatus.FAILED,
+    },
     RefundStatus.SUCCEEDED: {},
     RefundStatus.FAILED: {},
 }

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 
 from actors.cluster import keep_supervisor_running
 from actors.outside_parts import OutsideParts
+from actors.payment_client import PaymentClient
 from actors.wall_clock import wall_clock_ms
 from engine import limits
 from engine.limits import MILLISECONDS_PER_SECOND
@@ -159,6 +160,7 @@ async def open_state(
             inventory=lambda event_id, command: clients.inventory(event_id).execute(command),
             clock=wall_clock_ms,
         ),
+        payments=PaymentClient(parts.database_service_url),
         stats_board=StatsBoard(
             pool=database_pool,
             redis_client=redis_client,

@@ -21,6 +21,8 @@ from services.refusals import (
     EngineRefused,
     NothingFound,
     OrderNotRefundable,
+    RefundMisstated,
+    RefundNotAllowed,
     ServiceRefusal,
     TicketMoveRefused,
     TicketNotReissuable,
@@ -204,6 +206,14 @@ def refusal_error(refusal: ServiceRefusal) -> ApiError:
                 "refund",
                 details={"status": refusal.order_status},
             )
+        case RefundMisstated():
+            return ApiError(
+                ErrorCode.VALIDATION_ERROR,
+                message=refusal.message,
+                details={"ticket_ids": list(refusal.ticket_ids)} if refusal.ticket_ids else None,
+            )
+        case RefundNotAllowed():
+            return ApiError(ErrorCode.REFUND_NOT_ALLOWED, message=refusal.message)
         case TicketMoveRefused():
             return ApiError(
                 ErrorCode.TICKET_STATUS_CONFLICT,

@@ -23,7 +23,14 @@ class PayBody(Request):
 
 
 class RefundBody(Request):
+    """No `ticket_ids`: all the order has left goes back; `refund_fees` says whether the tickets'
+    share of the fees goes back with their face value."""
+
     reason: RefundReason
+    ticket_ids: (
+        Annotated[list[str], Meta(min_length=1, max_length=limits.TICKETS_PER_REFUND_MAX)] | None
+    ) = None
+    refund_fees: bool = True
 
 
 class PaymentView(Response):
@@ -33,7 +40,14 @@ class PaymentView(Response):
 
 
 OrderStatus = Literal[
-    "pending_payment", "paid", "fulfilled", "payment_failed", "expired", "refunded", "cancelled"
+    "pending_payment",
+    "paid",
+    "fulfilled",
+    "payment_failed",
+    "expired",
+    "partially_refunded",
+    "refunded",
+    "cancelled",
 ]
 
 

@@ -12,6 +12,7 @@ import asyncpg
 import redis.asyncio as redis
 from fastapi import Request
 
+from actors.payment_client import PaymentClient
 from gateway.auth import TokenVerifier
 from gateway.event_catalog import EventCatalog
 from gateway.event_clients import EventClients
@@ -37,6 +38,7 @@ class GatewayState:
     catalog: EventCatalog
     clients: EventClients
     settlement: Settlement
+    payments: PaymentClient
     stats_board: StatsBoard
     # Tickets' public code keys, which never change, kept for the gates' scans.
     code_keys: PublicKeyCache

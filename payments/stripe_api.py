@@ -35,6 +35,10 @@ class PaymentProviderUnavailable(Exception):
     """Stripe did not answer, or answered 429 or 5xx, on every attempt; or refused the call."""
 
 
+class PaymentRefused(PaymentProviderUnavailable):
+    """Stripe answered that the call can never succeed as made (a 4xx other than 404 and 429)."""
+
+
 class PaymentIntentMissing(PaymentProviderUnavailable):
     """Stripe answered 404: it has no such PaymentIntent (test data deleted, a store lost)."""
 
@@ -247,7 +251,7 @@ async def with_retries(
         except (stripe.StripeError, TimeoutError) as error:
             failed_attempts += 1
             if isinstance(error, stripe.StripeError) and not is_retryable(error):
-                raise PaymentProviderUnavailable(
+                raise PaymentRefused(
                     f"Stripe refused the call: {error.user_message or error}"
                 ) from error
             if failed_attempts == attempts:

@@ -34,6 +34,7 @@ from engine.changes import (
     SaleSettingsChanged,
     SeatsBlocked,
     SeatsUnblocked,
+    TicketsReturned,
     TicketTypeSaleChanged,
     UnitsWithheld,
     WaitListJoined,
@@ -45,7 +46,7 @@ from engine.changes import (
 )
 from engine.commands import Withholding
 from engine.hold_lifecycle import HoldStatus
-from engine.holds import Hold, Sale
+from engine.holds import Hold, Sale, sale_after_return
 from engine.ids import (
     CodeId,
     HoldId,
@@ -97,6 +98,8 @@ class SaleDraft:
     hold_id: HoldId | None = None
     allocation: Withholding | None = None
     price: Price | None = None
+    # what a partial return took out of a sale that existed before the batch
+    returned: dict[TicketTypeId, int] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(slots=True)
@@ -184,7 +187,11 @@ def referenced_ids(changes: Sequence[Change]) -> tuple[list[HoldId], list[OrderI
                 holds.extend(hold_ids)
             case CompsIssued(sale=sale):
                 sold.add(sale.order_id)
-            case OrderRefunded(order_id=order_id) | OrderCancelled(order_id=order_id):
+            case (
+                OrderRefunded(order_id=order_id)
+                | OrderCancelled(order_id=order_id)
+                | TicketsReturned(order_id=order_id)
+            ):
                 sales.append(order_id)
             case (
                 SeatsBlocked()
@@ -268,6 +275,16 @@ def _fold_change(effect: BatchEffect, change: Change) -> None:
             assert sale_draft.status == LIVE, order_id
             sale_draft.status = REFUNDED if isinstance(change, OrderRefunded) else CANCELLED
             effect.move_seats(sale_draft.sale.seats, SOLD_SEAT, AVAILABLE_SEAT)
+        case TicketsReturned(order_id=order_id, seats=seats, items=items):
+            sale_draft = effect.sales[order_id]
+            assert sale_draft.status == LIVE, order_id
+            sale_draft.sale = sale_after_return(sale_draft.sale, seats, items)
+            if not sale_draft.is_new:
+                for item in items:
+                    sale_draft.returned[item.ticket_type_id] = (
+                        sale_draft.returned.get(item.ticket_type_id, 0) + item.quantity
+                    )
+            effect.move_seats(seats, SOLD_SEAT, AVAILABLE_SEAT)
         case CompsIssued(sale=sale, allocation=allocation):
             effect.add_sale(
                 SaleDraft(

@@ -30,6 +30,7 @@ from engine.changes import (
     SaleSettingsChanged,
     SeatsBlocked,
     SeatsUnblocked,
+    TicketsReturned,
     TicketTypeSaleChanged,
     UnitsWithheld,
     WaitListJoined,
@@ -53,6 +54,8 @@ OUTBOX_TOPICS: dict[type, str | None] = {
     HoldConverted: "hold.converted",
     OrderRefunded: "order.refunded",
     OrderCancelled: "order.cancelled",
+    # A partial refund is announced by its refund's own notice and venue webhook.
+    TicketsReturned: None,
     CompsIssued: "comps.issued",
     SeatsBlocked: None,
     SeatsUnblocked: None,

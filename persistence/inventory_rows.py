@@ -288,6 +288,8 @@ def count_deltas(effect: BatchEffect) -> tuple[list[TicketTypeId], list[int], li
         factor = (sale_draft.status == LIVE) - (not sale_draft.is_new)
         for item in sale_draft.sale.items if factor else ():
             sold[item.ticket_type_id] = sold.get(item.ticket_type_id, 0) + factor * item.quantity
+        for ticket_type_id, quantity in sale_draft.returned.items():
+            sold[ticket_type_id] = sold.get(ticket_type_id, 0) - quantity
     ticket_type_ids = [
         ticket_type_id
         for ticket_type_id in dict.fromkeys([*held, *sold])

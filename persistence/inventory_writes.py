@@ -33,6 +33,7 @@ from persistence.inventory_rows import (
     withheld_deltas,
 )
 from persistence.price_phases_column import price_phases_json
+from persistence.sale_returns import write_returned_sales
 from persistence.wait_list_writes import write_wait_list
 
 
@@ -294,6 +295,8 @@ async def _write_existing(
         updated = await connection.fetchval(UPDATE_CHANGED_HOLDS, event_id, now_ms, *holds)
         if updated != len(holds.hold_ids):
             raise InventoryConflict(f"event {event_id}: a hold changed is not active")
+    if not await write_returned_sales(connection, event_id, effect):
+        raise InventoryConflict(f"event {event_id}: a sale partly returned is not live")
     sales = ended_sales(effect)
     if sales.order_ids:
         updated = await connection.fetchval(UPDATE_ENDED_SALES, event_id, now_ms, *sales)

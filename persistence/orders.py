@@ -352,11 +352,12 @@ WHERE (orders.status = 'pending_payment'
    OR (orders.status = 'paid'
        AND orders.paid_at + $1::bigint * interval '1 millisecond'
            <= timestamptz 'epoch' + $2::bigint * interval '1 millisecond')
-   OR EXISTS (SELECT 1 FROM refunds WHERE refunds.order_id = orders.id
-                                      AND refunds.status = 'pending')
-   OR (orders.status = 'refunded'
-       AND EXISTS (SELECT 1 FROM sales WHERE sales.order_id = orders.id
-                                         AND sales.status = 'live'))
+   OR EXISTS (SELECT 1 FROM refunds
+              WHERE refunds.order_id = orders.id
+                AND (refunds.status = 'pending' AND refunds.last_error IS NULL
+                     OR refunds.status = 'succeeded' AND NOT refunds.stock_returned)
+                AND refunds.updated_at + $1::bigint * interval '1 millisecond'
+                    <= timestamptz 'epoch' + $2::bigint * interval '1 millisecond')
 ORDER BY orders.created_at
 LIMIT $3
 """
@@ -367,8 +368,8 @@ async def orders_to_reconcile(
 ) -> list[uuid.UUID]:
     """Orders a lost webhook or a crash may have left behind: pending ones whose PaymentIntent is
     due a poll or whose window has passed, paid ones still without tickets after the first poll's
-    delay (younger ones are being fulfilled by whoever recorded the payment), refunds not
-    finished, and refunded orders whose inventory is not back on sale."""
+    delay (younger ones are being fulfilled by whoever recorded the payment), and refunds left
+    unfinished that long (younger ones, and those Stripe refused, are the payment workers')."""
     rows = await connection.fetch(SELECT_ORDERS_TO_RECONCILE, first_poll_after_ms, now_ms, limit)
     return [row["id"] for row in rows]
 

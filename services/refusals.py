@@ -49,6 +49,16 @@ class OrderNotRefundable(Exception):
         self.complimentary = complimentary
 
 
+class RefundMisstated(Exception):
+    """A refund names tickets that are not the order's, or already refunded, or asks for money
+    the order no longer has."""
+
+    def __init__(self, message: str, *, ticket_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.ticket_ids = ticket_ids
+
+
 class TicketMoveRefused(Exception):
     """The ticket state machine forbids the venue's move from the status the ticket is in."""
 
@@ -66,12 +76,23 @@ class TicketNotReissuable(Exception):
         self.ticket_status = ticket_status
 
 
+class RefundNotAllowed(Exception):
+    """A fan asked for a refund the event does not allow now: it was not postponed, its window
+    closed, or it was cancelled (and every paid order is refunded anyway)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 ServiceRefusal = (
     NothingFound
     | CompsMisstated
     | EngineRefused
     | TransferRefused
     | OrderNotRefundable
+    | RefundMisstated
+    | RefundNotAllowed
     | TicketMoveRefused
     | TicketNotReissuable
 )

@@ -2,7 +2,7 @@
 
 Routes and the cluster's reconciler call `Settlement`; it returns orders or raises the domain
 errors of `services.settlement_parts`, which callers translate. The steps live by job in
-`checkout`, `payment_outcomes` and `payment_refunds`; this module takes an order left half-way (a
+`checkout`, `payment_outcomes` and `refund_execution`; this module takes an order left half-way (a
 lost webhook, a crash) one step further, asking Stripe where it must. An unpaid order whose
 PaymentIntent Stripe no longer has (test data deleted, a local store lost) ends, once.
 """
@@ -19,7 +19,7 @@ from payments.stripe_api import PaymentIntentMissing, PaymentIntentState, Stripe
 from persistence.event_details import EventDetails
 from persistence.hold_repository import StoredHold
 from persistence.orders import OrderRecord, poll_again_at
-from persistence.refunds import RefundKind, load_refund, sale_is_live
+from persistence.refunds import load_order_refunds
 from persistence.tenancy import tenant_transaction
 from services.checkout import check_out, pay_with_test_card
 from services.payment_outcomes import (
@@ -29,7 +29,7 @@ from services.payment_outcomes import (
     fulfil,
     payment_intent_vanished,
 )
-from services.payment_refunds import refund_order, return_inventory
+from services.refund_execution import execute_refund
 from services.settlement_parts import WINDOW_ENDED_REASON, InventoryCommands, SettlementParts
 
 
@@ -64,23 +64,21 @@ class Settlement:
         """Settle the order by what Stripe says of its PaymentIntent; a pending one waits."""
         return await apply_payment_intent(self._parts, order, intent)
 
-    async def refund(self, order: OrderRecord, reason: str) -> OrderRecord:
-        """The venue's refund of a paid order: money back, tickets refunded, inventory on sale."""
-        await refund_order(self._parts, order, RefundKind.VENUE, reason)
-        return await self._parts.reloaded(order)
-
     async def reconcile(self, tenant_id: uuid.UUID, order_id: uuid.UUID) -> None:
         """Take one order left half-way one step further, by asking Stripe where needed."""
         order = await self._parts.order(tenant_id, order_id)
         if order is None:
             return
         async with tenant_transaction(self._pool, tenant_id) as connection:
-            refund = await load_refund(connection, order_id)
-            live_sale = await sale_is_live(connection, order_id)
-        if refund is not None and refund.status is RefundStatus.PENDING:
-            await refund_order(self._parts, order, RefundKind(refund.kind), refund.reason)
-        elif order.status is OrderStatus.REFUNDED and live_sale:
-            await return_inventory(self._parts, order)
+            unfinished = [
+                refund
+                for refund in await load_order_refunds(connection, order_id)
+                if refund.status is RefundStatus.PENDING
+                or (refund.status is RefundStatus.SUCCEEDED and not refund.stock_returned)
+            ]
+        if unfinished:
+            for refund in unfinished:
+                await execute_refund(self._parts, tenant_id=tenant_id, refund_id=refund.refund_id)
         elif order.status is OrderStatus.PAID:
             await fulfil(self._parts, order)
         elif order.status is OrderStatus.PENDING_PAYMENT:

@@ -27,6 +27,7 @@ ENGINE_FORBIDDEN_STANDARD_MODULES = {
 GATEWAY_FACADES = {
     "actors.json_logs",
     "actors.inventory_client",
+    "actors.payment_client",
     "actors.waiting_room_client",
     "actors.waiting_room_publication",
     "actors.cluster",

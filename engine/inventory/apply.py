@@ -32,6 +32,7 @@ from engine.changes import (
     SaleSettingsChanged,
     SeatsBlocked,
     SeatsUnblocked,
+    TicketsReturned,
     TicketTypeSaleChanged,
     UnitsWithheld,
     WaitListJoined,
@@ -42,6 +43,7 @@ from engine.changes import (
     WithheldUnitsReturned,
 )
 from engine.commands import Command
+from engine.holds import sale_after_return
 from engine.inventory.decide import decide
 from engine.inventory.decision import Decision
 from engine.inventory.state import Inventory
@@ -117,6 +119,10 @@ def apply(inventory: Inventory, change: Change) -> None:
             _apply_hold_change(inventory, change)
         case OrderRefunded(order_id=order_id) | OrderCancelled(order_id=order_id):
             inventory.remove_sale(inventory.sales[order_id])
+        case TicketsReturned(order_id=order_id, seats=seats, items=items):
+            sale = inventory.sales[order_id]
+            inventory.remove_sale(sale)
+            inventory.add_sale(sale_after_return(sale, seats, items))
         case (
             CompsIssued()
             | SeatsBlocked()

@@ -30,6 +30,7 @@ from engine.commands import (
     RefundOrder,
     ReleaseHold,
     ResumeSale,
+    ReturnTickets,
     ReturnWithheldUnits,
     UnblockSeats,
     WithholdUnits,
@@ -54,6 +55,7 @@ from engine.inventory.venue_decisions import (
     decide_change_sale_settings,
     decide_issue_comps,
     decide_return_order,
+    decide_return_tickets,
     decide_return_withheld_units,
     decide_unblock_seats,
     decide_withhold_units,
@@ -112,6 +114,8 @@ def _decide_fresh(inventory: Inventory, command: Command, now_ms: int) -> Decisi
             return decide_convert_hold(inventory, command, now_ms)
         case RefundOrder() | CancelOrder():
             return decide_return_order(inventory, command)
+        case ReturnTickets():
+            return decide_return_tickets(inventory, command)
         case IssueComps():
             return decide_issue_comps(inventory, command)
         case BlockSeats():

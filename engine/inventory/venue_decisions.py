@@ -17,6 +17,7 @@ from engine.changes import (
     SaleSettingsChanged,
     SeatsBlocked,
     SeatsUnblocked,
+    TicketsReturned,
     UnitsWithheld,
     WithheldUnitsReturned,
 )
@@ -26,6 +27,7 @@ from engine.commands import (
     ChangeSaleSettings,
     IssueComps,
     RefundOrder,
+    ReturnTickets,
     ReturnWithheldUnits,
     UnblockSeats,
     Withholding,
@@ -65,6 +67,36 @@ def decide_return_order(
         if isinstance(command, RefundOrder)
         else OrderCancelled(order_id=sale.order_id)
     )
+    return Decision(outcome=SaleView.of(sale), changes=(change,))
+
+
+def decide_return_tickets(inventory: Inventory, command: ReturnTickets) -> Decision | Rejected:
+    """Part of a sale back on sale; all that is left of it is the whole order's return. Seats or
+    units the sale no longer has are NOT_FOUND, so a return asked twice happens once."""
+    sale = inventory.sales.get(command.order_id)
+    if sale is None:
+        return reject(Reason.NOT_FOUND, "no such sold order")
+    if len(set(command.seats)) != len(command.seats) or not (command.seats or command.items):
+        return reject(Reason.VALIDATION_ERROR, "name each seat once, or some units")
+    if not frozenset(command.seats) <= frozenset(sale.seats):
+        return reject(Reason.NOT_FOUND, "some seats are not sold in this order")
+    seat_indexes = [inventory.seat_map.seat_index(seat) for seat in command.seats]
+    returned = seat_quantities(inventory, (index for index in seat_indexes if index is not None))
+    for item in command.items:
+        returned[item.ticket_type_id] = returned.get(item.ticket_type_id, 0) + item.quantity
+    sold = {item.ticket_type_id: item for item in sale.items}
+    if any(
+        quantity <= 0 or ticket_type_id not in sold or quantity > sold[ticket_type_id].quantity
+        for ticket_type_id, quantity in returned.items()
+    ):
+        return reject(Reason.NOT_FOUND, "the order has fewer of those tickets sold")
+    if sum(returned.values()) == sale.quantity:
+        return Decision(outcome=SaleView.of(sale), changes=(OrderRefunded(order_id=sale.order_id),))
+    items = tuple(
+        msgspec.structs.replace(sold[ticket_type_id], quantity=quantity)
+        for ticket_type_id, quantity in returned.items()
+    )
+    change = TicketsReturned(order_id=sale.order_id, seats=command.seats, items=items)
     return Decision(outcome=SaleView.of(sale), changes=(change,))
 
 

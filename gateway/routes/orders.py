@@ -6,13 +6,17 @@ the venue roles of its event's tenant (door staff read it, only managers and adm
 to anyone else it does not exist.
 """
 
+import uuid
+
 import msgspec
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from engine import limits
 from engine.hold_lifecycle import HoldStatus
 from engine.order_lifecycle import OrderStatus
 from gateway.auth import Principal, Role
+from gateway.canonical_ids import canonical_uuid
 from gateway.errors import ApiError, ErrorCode, refusals_answered
 from gateway.exchange import (
     VENUE_ROLES,
@@ -38,7 +42,7 @@ from persistence.event_details import EventDetails
 from persistence.orders import OrderRecord
 from persistence.tenancy import tenant_transaction
 from persistence.tickets import TicketRecord, load_order_tickets
-from services.refunds import refund_order
+from services.refunds import open_venue_refund
 
 router = APIRouter()
 REFUND_DECODER = msgspec.json.Decoder(RefundBody)
@@ -105,6 +109,21 @@ async def order_view(request: Request, order: OrderRecord) -> OrderView:
     )
 
 
+def refund_ticket_ids(texts: list[str]) -> list[uuid.UUID]:
+    """The tickets a refund names; text that is no ticket id is VALIDATION_ERROR."""
+    ticket_ids = [canonical_uuid(text) for text in texts]
+    unreadable = [
+        text for text, ticket_id in zip(texts, ticket_ids, strict=True) if ticket_id is None
+    ]
+    if unreadable:
+        raise ApiError(
+            ErrorCode.VALIDATION_ERROR,
+            message="some ticket ids are not ticket ids",
+            details={"ticket_ids": unreadable},
+        )
+    return [ticket_id for ticket_id in ticket_ids if ticket_id is not None]
+
+
 def may_read(principal: Principal, details: EventDetails, order: OrderRecord) -> bool:
     if order.user_id == principal.caller:
         return True
@@ -161,20 +180,34 @@ async def read_order(request: Request, order_id: str) -> Response:
 
 @router.post("/v1/orders/{order_id}/refund")
 async def refund(request: Request, order_id: str) -> Response:
+    """The refund is opened here and run by a payment worker: 200 with the order once it is
+    done, 202 with the order (its refund pending) when it takes longer, finished in background."""
     principal = await authenticate(request, *VENUE_ROLES)
     raw_body = await read_body(request)
 
     async def produce() -> Response:
         body = decode_body(raw_body, REFUND_DECODER)
         details, order = await located_order(request, principal, order_id)
+        ticket_ids = None if body.ticket_ids is None else refund_ticket_ids(body.ticket_ids)
+        state = gateway_state(request)
         with refusals_answered():
-            refunded = await refund_order(
-                gateway_state(request).settlement,
+            refund = await open_venue_refund(
+                state.database_pool,
                 order=order,
                 order_tenant_id=details.location.tenant_id,
                 venue_tenant_id=principal.tenant_id,
                 reason=body.reason,
+                ticket_ids=ticket_ids,
+                refund_fees=body.refund_fees,
             )
-        return json_response(await order_view(request, refunded))
+        finished = refund.is_finished or await state.payments.run_refund(
+            tenant_id=order.tenant_id,
+            order_id=order.order_id,
+            refund_id=refund.refund_id,
+            timeout_s=limits.VENUE_REFUND_WAIT_MS / limits.MILLISECONDS_PER_SECOND,
+        )
+        refunded = await state.settlement.order(order.tenant_id, order.order_id)
+        assert refunded is not None, "orders are never deleted"
+        return json_response(await order_view(request, refunded), status=200 if finished else 202)
 
     return await answer_once(request, principal, raw_body, produce)

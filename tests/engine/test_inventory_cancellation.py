@@ -96,6 +96,7 @@ def test_only_winding_down_commands_are_taken_when_the_event_is_cancelled() -> N
         "ExpireHolds",
         "RefundOrder",
         "CancelOrder",
+        "ReturnTickets",
         "CancelSale",
         "LeaveWaitList",
     }

@@ -161,6 +161,7 @@ def test_the_payment_moves_with_its_order_when_the_order_takes_money_or_ends_unp
         OrderStatus.PENDING_PAYMENT: {PaymentStatus.PENDING},
         OrderStatus.PAID: {PaymentStatus.SUCCEEDED},
         OrderStatus.FULFILLED: {PaymentStatus.SUCCEEDED},
+        OrderStatus.PARTIALLY_REFUNDED: {PaymentStatus.SUCCEEDED},
         OrderStatus.PAYMENT_FAILED: {PaymentStatus.FAILED},
         OrderStatus.EXPIRED: {PaymentStatus.CANCELLED},
         OrderStatus.CANCELLED: {PaymentStatus.CANCELLED},
@@ -175,6 +176,7 @@ def test_the_write_guards_are_the_statuses_each_action_leaves() -> None:
     assert order_statuses_left_by(OrderAction.REFUND) == {
         OrderStatus.PAID,
         OrderStatus.FULFILLED,
+        OrderStatus.PARTIALLY_REFUNDED,
         OrderStatus.PAYMENT_FAILED,
         OrderStatus.EXPIRED,
         OrderStatus.CANCELLED,
@@ -184,7 +186,12 @@ def test_the_write_guards_are_the_statuses_each_action_leaves() -> None:
         PaymentStatus.FAILED,
         PaymentStatus.CANCELLED,
     }
+    assert order_statuses_left_by(OrderAction.REFUND_PART) == {
+        OrderStatus.FULFILLED,
+        OrderStatus.PARTIALLY_REFUNDED,
+    }
     assert refund_statuses_left_by(RefundAction.SUCCEED) == {RefundStatus.PENDING}
+    assert refund_statuses_left_by(RefundAction.FAIL) == {RefundStatus.PENDING}
 
 
 @pytest.mark.parametrize("status", list(HoldStatus))

@@ -16,11 +16,13 @@ from engine.order_lifecycle import (
     OrderStatus,
 )
 from engine.payment_lifecycle import PAYMENT_STARTING_STATUS, PaymentStatus
+from engine.refund_amounts import RefundAmounts
 from engine.refund_lifecycle import RefundStatus
 from persistence.comp_orders import record_comp_order
 from persistence.fulfilment import mark_fulfilled
 from persistence.orders import NewOrder, end_unpaid_order, insert_order, load_order, mark_paid
-from persistence.refunds import RefundKind, complete_refund, load_refund, open_refund
+from persistence.refund_completion import complete_refund
+from persistence.refunds import NewRefund, RefundKind, load_refund, open_refund
 from persistence.tenancy import tenant_transaction
 from tests.persistence.builders import Sale, place_seat_hold
 
@@ -85,17 +87,30 @@ async def test_order_payment_and_refund_end_refunded_once_when_the_refund_comple
     order_id = sale_of_tenant_a.order_id
     async with tenant_transaction(service_pool, sale_of_tenant_a.tenant_id) as connection:
         opened = await open_refund(
-            connection, order_id=order_id, amount_cents=18900, reason="show moved", kind="venue"
+            connection,
+            NewRefund(
+                refund_id=uuid.uuid4(),
+                order_id=order_id,
+                kind=RefundKind.VENUE,
+                reason="show moved",
+                amounts=RefundAmounts(
+                    face_cents=18000, platform_fee_cents=600, processing_fee_cents=300
+                ),
+                refund_fees=True,
+                whole_order=True,
+                tickets=(),
+                provider_refund_id=None,
+            ),
         )
         assert opened.status is RefundStatus.PENDING
         assert opened.kind == RefundKind.VENUE
         completed_first = await complete_refund(
-            connection, order_id=order_id, provider_refund_id="re_1", reason="x", now_ms=NOW_MS
+            connection, refund=opened, provider_refund_id="re_1", now_ms=NOW_MS
         )
         completed_again = await complete_refund(
-            connection, order_id=order_id, provider_refund_id="re_1", reason="x", now_ms=NOW_MS
+            connection, refund=opened, provider_refund_id="re_1", now_ms=NOW_MS
         )
-        refund = await load_refund(connection, order_id)
+        refund = await load_refund(connection, opened.refund_id)
         order = await load_order(connection, order_id)
     assert (completed_first, completed_again) == (True, False)
     assert refund is not None and refund.status is RefundStatus.SUCCEEDED

@@ -1,5 +1,5 @@
-"""The venue's refund decides before anything moves: another tenant's order does not exist, a
-given or unpaid order is not refundable, and a refunded one is answered as it stands."""
+"""The venue's refund decides before anything moves: another tenant's order does not exist, and
+a given or unpaid order is not refundable."""
 
 import asyncio
 import uuid
@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from persistence.orders import OrderRecord, PaymentRecord
-from services.refunds import refund_order
+from services.refunds import check_refundable, open_venue_refund
 from services.refusals import NothingFound, OrderNotRefundable
 
 TENANT_ID = uuid.UUID(int=1)
@@ -38,50 +38,31 @@ PAID = OrderRecord(
 )
 
 
-class RecordingSettlement:
-    """Settlement's refund, recorded: the order comes back refunded."""
+class UntouchablePool:
+    """A pool that must not be reached: a refused refund opens no transaction."""
 
-    def __init__(self) -> None:
-        self.refunded: list[tuple[uuid.UUID, str]] = []
-
-    async def refund(self, order: OrderRecord, reason: str) -> OrderRecord:
-        self.refunded.append((order.order_id, reason))
-        return msgspec.structs.replace(order, status="refunded")
-
-
-def refund(
-    order: OrderRecord, settlement: RecordingSettlement, venue_tenant_id: uuid.UUID
-) -> OrderRecord:
-    return asyncio.run(
-        refund_order(
-            settlement,  # type: ignore[arg-type]
-            order=order,
-            order_tenant_id=TENANT_ID,
-            venue_tenant_id=venue_tenant_id,
-            reason="cancelled show",
-        )
-    )
-
-
-def test_paid_order_is_refunded_once_when_the_venue_asks() -> None:
-    settlement = RecordingSettlement()
-    refunded = refund(PAID, settlement, TENANT_ID)
-    assert refunded.status == "refunded"
-    assert settlement.refunded == [(PAID.order_id, "cancelled show")]
-
-
-def test_refunded_order_is_answered_as_it_stands_when_asked_again() -> None:
-    settlement = RecordingSettlement()
-    already = msgspec.structs.replace(PAID, status="refunded")
-    assert refund(already, settlement, TENANT_ID) == already
-    assert settlement.refunded == []
+    def acquire(self) -> None:
+        raise AssertionError("a refused refund reached the database")
 
 
 def test_order_is_not_found_when_another_tenant_asks() -> None:
-    settlement = RecordingSettlement()
     with pytest.raises(NothingFound):
-        refund(PAID, settlement, OTHER_TENANT_ID)
-    assert settlement.refunded == []
+        asyncio.run(
+            open_venue_refund(
+                UntouchablePool(),  # type: ignore[arg-type]
+                order=PAID,
+                order_tenant_id=TENANT_ID,
+                venue_tenant_id=OTHER_TENANT_ID,
+                reason="cancelled show",
+                ticket_ids=None,
+                refund_fees=True,
+            )
+        )
+
+
+@pytest.mark.parametrize("status", ["paid", "fulfilled", "partially_refunded", "refunded"])
+def test_order_is_refundable_when_its_money_arrived(status: str) -> None:
+    check_refundable(msgspec.structs.replace(PAID, status=status))
 
 
 @pytest.mark.parametrize(
@@ -95,8 +76,16 @@ def test_order_is_not_found_when_another_tenant_asks() -> None:
 def test_order_is_not_refundable_when_it_was_given_or_never_paid(
     order: OrderRecord, complimentary: bool
 ) -> None:
-    settlement = RecordingSettlement()
     with pytest.raises(OrderNotRefundable) as raised:
-        refund(order, settlement, TENANT_ID)
+        asyncio.run(
+            open_venue_refund(
+                UntouchablePool(),  # type: ignore[arg-type]
+                order=order,
+                order_tenant_id=TENANT_ID,
+                venue_tenant_id=TENANT_ID,
+                reason="cancelled show",
+                ticket_ids=None,
+                refund_fees=True,
+            )
+        )
     assert (raised.value.order_status, raised.value.complimentary) == (order.status, complimentary)
-    assert settlement.refunded == []
