@@ -17,7 +17,7 @@ import pytest
 import stripe
 from ray.util.state import list_actors
 
-from tests.gateway.http_journeys import CreatedEvent, Fan
+from tests.gateway.http_journeys import CreatedEvent, Fan, inventory_started
 from tests.gateway.stack import Stack
 from tests.gateway.ticket_journeys import Venue, code_of
 
@@ -99,6 +99,7 @@ async def test_every_paid_order_is_refunded_once_when_the_workers_die_midway(
 ) -> None:
     venue = Venue(stack)
     event = await venue.event(general_capacity=PAID_ORDERS, seat_rows=0)
+    await inventory_started(stack, event)
     bought = await paid_orders(stack, event, PAID_ORDERS)
     first_fan, first_order = bought[0]
     first_code = await code_of(first_fan, first_order["tickets"][0]["ticket_id"])

@@ -7,8 +7,10 @@ import datetime
 import email
 import email.message
 import time
+import uuid
 from typing import Any
 
+import asyncpg
 import pytest
 
 from gateway.auth import Role
@@ -19,12 +21,15 @@ from tests.gateway.http_journeys import (
     create_event,
     error_code,
     general_items,
+    inventory_started,
 )
 from tests.gateway.stack import Stack, moment
 
 pytestmark = pytest.mark.usefixtures("stack")
 POLL_INTERVAL_S = 0.1
 MAIL_WAIT_S = 30.0
+# A fan's app joins again after a 503: the room's actor may take a while to start.
+QUEUE_JOIN_ATTEMPTS_MAX = 10
 
 
 async def cancel(event: CreatedEvent, reason: str = "the artist is ill") -> Any:
@@ -36,6 +41,7 @@ async def cancel(event: CreatedEvent, reason: str = "the artist is ill") -> Any:
 
 async def test_the_sale_stops_at_once_when_the_event_is_cancelled(stack: Stack) -> None:
     event = await create_event(stack, general_capacity=20, seat_rows=0)
+    await inventory_started(stack, event)
     fan = Fan(stack, event)
     hold_id = await fan.hold(2)
     other = Fan(stack, event)
@@ -87,9 +93,15 @@ async def test_queue_places_are_cancelled_when_the_event_is_cancelled(stack: Sta
         opens_in=datetime.timedelta(hours=1),
         waiting_room={"enabled": True, "admit_per_second": 50, "max_active_shoppers": 100},
     )
+    await inventory_started(stack, event)
     fan = Fan(stack, event)
     async with fan.client() as client:
-        joined = (await client.post(f"/v1/events/{event.event_id}/queue")).json()
+        for _ in range(QUEUE_JOIN_ATTEMPTS_MAX):
+            answer = await client.post(f"/v1/events/{event.event_id}/queue")
+            if answer.status_code != 503:
+                break
+    assert answer.status_code == 200, answer.text
+    joined = answer.json()
     assert joined["state"] == "pre_queue"
     assert (await queue_place(fan, event, joined["queue_id"]))["state"] == "pre_queue"
 
@@ -196,6 +208,7 @@ async def test_fans_keep_their_tickets_and_are_told_once_when_the_event_is_postp
 
 async def test_a_cancelled_event_is_not_postponed_when_asked(stack: Stack) -> None:
     event = await create_event(stack)
+    await inventory_started(stack, event)
     assert (await cancel(event)).status_code == 202
     async with event.venue() as venue:
         answer = await venue.post(
@@ -207,3 +220,80 @@ async def test_a_cancelled_event_is_not_postponed_when_asked(stack: Stack) -> No
             },
         )
     assert (answer.status_code, error_code(answer)) == (409, "EVENT_CANCELLED")
+
+
+async def postpone(event: CreatedEvent) -> None:
+    async with event.venue() as venue:
+        answer = await venue.post(
+            f"/v1/venue/events/{event.event_id}/postpone",
+            json={
+                "starts_at": moment(datetime.timedelta(days=60)),
+                "ends_at": moment(datetime.timedelta(days=60, hours=3)),
+                "refund_until": moment(datetime.timedelta(days=50)),
+            },
+        )
+    assert answer.status_code == 200, answer.text
+
+
+async def test_the_owner_alone_is_refunded_in_full_when_asking_inside_the_window(
+    stack: Stack,
+) -> None:
+    event = await create_event(stack, general_capacity=20, seat_rows=0)
+    await inventory_started(stack, event)
+    fan = Fan(stack, event)
+    order = await fan.purchase(2)
+    path = f"/v1/orders/{order['order_id']}/refund-request"
+    await postpone(event)
+
+    async with Fan(stack, event).client() as stranger:
+        strangers = await stranger.post(path, json={})
+    async with event.venue() as venue:
+        venues = await venue.post(path, json={})
+    async with fan.client() as client:
+        refunded = await client.post(path, json={"reason": "cannot come on the new date"})
+        again = await client.post(path)
+
+    assert (strangers.status_code, error_code(strangers)) == (404, "NOT_FOUND")
+    assert (venues.status_code, error_code(venues)) == (404, "NOT_FOUND")
+    assert refunded.status_code == 200, refunded.text
+    assert refunded.json()["status"] == "refunded"
+    assert {ticket["status"] for ticket in refunded.json()["tickets"]} == {"refunded"}
+    assert (again.status_code, again.json()["status"]) == (200, "refunded")
+    owner = await asyncpg.connect(stack.parts.database_url)
+    try:
+        refunds = await owner.fetch(
+            "SELECT kind, status, amount_cents FROM refunds WHERE order_id = $1",
+            uuid.UUID(order["order_id"]),
+        )
+    finally:
+        await owner.close()
+    assert [(row["kind"], row["status"]) for row in refunds] == [("fan_request", "succeeded")]
+    assert refunds[0]["amount_cents"] == order["total_cents"]
+
+
+async def test_a_refund_request_is_refused_when_no_window_is_open(stack: Stack) -> None:
+    event = await create_event(stack, general_capacity=20, seat_rows=0)
+    await inventory_started(stack, event)
+    fan = Fan(stack, event)
+    order = await fan.purchase(1)
+    path = f"/v1/orders/{order['order_id']}/refund-request"
+    async with fan.client() as client:
+        never_postponed = await client.post(path)
+    await postpone(event)
+    owner = await asyncpg.connect(stack.parts.database_url)
+    try:
+        await owner.execute(
+            "UPDATE events SET refund_until = now() - interval '1 minute' WHERE id = $1",
+            uuid.UUID(event.event_id),
+        )
+    finally:
+        await owner.close()
+    async with fan.client() as client:
+        closed = await client.post(path)
+
+    assert (never_postponed.status_code, error_code(never_postponed)) == (
+        409,
+        "REFUND_NOT_ALLOWED",
+    )
+    assert (closed.status_code, error_code(closed)) == (409, "REFUND_NOT_ALLOWED")
+    assert (await fan.order(order["order_id"]))["status"] in {"paid", "fulfilled"}
