@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 import stripe
-from ray.util.state import list_actors
+from ray._private.state import actors
 
 from tests.gateway.http_journeys import CreatedEvent, Fan, inventory_started
 from tests.gateway.stack import Stack
@@ -63,12 +63,15 @@ async def stats_once(event: CreatedEvent, done: Any, what: str) -> dict[str, int
 
 def kill_payment_workers() -> int:
     """SIGKILL every live payment worker's process, as a crash would; how many were killed."""
-    workers = list_actors(
-        filters=[("class_name", "=", "PaymentWorker"), ("state", "=", "ALIVE")], detail=True
-    )
-    for worker in workers:
-        os.kill(worker.pid, signal.SIGKILL)
-    return len(workers)
+    # Read from the session's own cluster (its GCS), which the test process is connected to.
+    pids = [
+        actor["Pid"]
+        for actor in actors(actor_state_name="ALIVE").values()
+        if actor["ActorClassName"] == "PaymentWorker"
+    ]
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    return len(pids)
 
 
 def stripe_refunds_by_intent(stack: Stack, intents: set[str]) -> collections.Counter[str]:
