@@ -22,6 +22,7 @@ from solders.keypair import Keypair
 
 from actors.outbox_dispatcher import is_failed_work
 from actors.transfer_delivery import TransferDelivery
+from actors.void_delivery import VoidDelivery
 from engine import limits
 from engine.tickets import LIVE_STATUSES
 from minting.chain import ChainBackend
@@ -30,6 +31,8 @@ from minting.minter import MintFailed, MintOrder, TicketMinter
 from minting.mover import TicketMover
 from minting.requests import MINT_REQUEST_DECODER, MINT_TOPIC, MintRequest
 from minting.transfer_requests import TRANSFER_TOPIC
+from minting.void_requests import VOID_TOPIC
+from minting.voider import TicketVoider
 from persistence.mint_repository import (
     MintFailure,
     MintRecord,
@@ -97,6 +100,7 @@ class MintWorker:
         self._custody: Custody | None = None
         self._minter: TicketMinter | None = None
         self._transfers: TransferDelivery | None = None
+        self._voids: VoidDelivery | None = None
         self._starting = asyncio.Lock()
 
     async def start(self) -> None:
@@ -117,6 +121,9 @@ class MintWorker:
                 custody=self._custody,
                 mover=TicketMover(chain=self._chain, authority=authority, custody=self._custody),
             )
+            self._voids = VoidDelivery(
+                pool=pool, voider=TicketVoider(chain=self._chain, authority=authority)
+            )
             self._pool = pool
 
     async def close(self) -> None:
@@ -124,18 +131,19 @@ class MintWorker:
             await self._pool.close()
 
     async def deliver(self, messages: list[OutboxMessage]) -> list[str | None]:
-        """One answer per message: None when its ticket's NFT is minted or moved (or never will
-        be), else the error to retry it for."""
+        """One answer per message: None when its ticket's NFT is minted, moved or marked void (or
+        never will be), else the error to retry it for."""
         await self.start()
-        assert self._transfers is not None
+        assert self._transfers is not None and self._voids is not None
         answers: list[str | None] = [None] * len(messages)
-        transfers = [
-            index for index, message in enumerate(messages) if message.topic == TRANSFER_TOPIC
-        ]
-        others = [
-            index for index, message in enumerate(messages) if message.topic != TRANSFER_TOPIC
-        ]
-        for deliver, indexes in ((self._transfers.deliver, transfers), (self._mint, others)):
+        by_topic: dict[str, list[int]] = {TRANSFER_TOPIC: [], VOID_TOPIC: [], MINT_TOPIC: []}
+        for index, message in enumerate(messages):
+            by_topic.get(message.topic, by_topic[MINT_TOPIC]).append(index)
+        for deliver, indexes in (
+            (self._transfers.deliver, by_topic[TRANSFER_TOPIC]),
+            (self._voids.deliver, by_topic[VOID_TOPIC]),
+            (self._mint, by_topic[MINT_TOPIC]),
+        ):
             if indexes:
                 share = await deliver([messages[index] for index in indexes])
                 for index, answer in zip(indexes, share, strict=True):

@@ -58,10 +58,14 @@ def occurrence_of(notice: Notice, message: OutboxMessage) -> str | None:
     refund (an order may have several; each completion writes its notice once), the offered hold
     for a wait-list offer (an entry is offered once), the claim for a ticket offered by email, the
     order and the resend for a notice the venue sent again. None for an order's notice that names
-    no order."""
+    no order. A postponement is told once per order each time it happens, so by its message too."""
     if notice.resend_id is not None and notice.order_id is not None:
         return f"{notice.order_id}:resend:{notice.resend_id}"
-    if notice.kind in (NoticeKind.TICKET_TRANSFERRED, NoticeKind.REFUNDED):
+    if notice.kind in (
+        NoticeKind.TICKET_TRANSFERRED,
+        NoticeKind.REFUNDED,
+        NoticeKind.EVENT_POSTPONED,
+    ):
         return str(message.message_id)
     if notice.kind is NoticeKind.WAIT_LIST_OFFERED:
         return None if notice.hold_id is None else str(notice.hold_id)

@@ -5,7 +5,8 @@ answered at once when Stripe is quick and is finished by the outbox when it is n
 
 Every step is repeatable, so a message delivered twice, or delivered while the gateway's call runs
 the same refund, refunds once. A refund Stripe refuses is retried with the message and marked
-failed on the message's last quick attempt.
+failed on the message's last quick attempt. It also takes `sale.cancelled`: a cancelled event's
+refund job, which opens the refunds of its paid orders (services/cancellation_refunds.py).
 """
 
 import asyncio
@@ -23,8 +24,10 @@ from engine.refund_lifecycle import RefundStatus
 from payments.refund_messages import REFUND_MESSAGE_DECODER, REFUND_TOPIC
 from payments.stripe_api import PaymentProviderUnavailable, StripePayments
 from persistence.database_errors import DATABASE_ERRORS
+from persistence.inventory_outbox import SALE_CANCELLED_TOPIC
 from persistence.outbox import OutboxMessage
 from persistence.pool import create_pool
+from services.cancellation_refunds import cancellation_job, open_cancellation_refunds
 from services.refund_execution import execute_refund
 from services.settlement_parts import (
     InventoryCommands,
@@ -105,6 +108,8 @@ class PaymentWorker:
             return False
 
     async def _deliver_one(self, message: OutboxMessage) -> str | None:
+        if message.topic == SALE_CANCELLED_TOPIC:
+            return await self._open_cancellation_refunds(message)
         if message.topic != REFUND_TOPIC:
             return f"the payment worker does not take {message.topic}"
         try:
@@ -120,6 +125,20 @@ class PaymentWorker:
         except RETRIED_ERRORS as error:
             return repr(error)[: limits.REFUND_ERROR_CHARACTERS_MAX]
         return None if finished else "the refund is not finished"
+
+    async def _open_cancellation_refunds(self, message: OutboxMessage) -> str | None:
+        """A cancelled event's refund job: opens its paid orders' refunds a page at a time; the
+        message stays pending until every one is opened (services/cancellation_refunds.py)."""
+        assert self._pool is not None
+        try:
+            job = cancellation_job(message.tenant_id, message.payload)
+        except msgspec.DecodeError as error:
+            return f"unreadable cancellation message: {error}"
+        try:
+            done = await open_cancellation_refunds(self._pool, job)
+        except DATABASE_ERRORS as error:
+            return repr(error)[: limits.REFUND_ERROR_CHARACTERS_MAX]
+        return None if done else "more paid orders of the cancelled event to refund"
 
     async def _run(self, tenant_id: uuid.UUID, refund_id: uuid.UUID, *, last_attempt: bool) -> bool:
         assert self._parts is not None and self._pacer is not None and self._in_flight is not None

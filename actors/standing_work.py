@@ -25,8 +25,10 @@ from minting.chain import ChainBackend
 from minting.requests import MINT_TOPIC
 from minting.rpc_chain import RpcChain
 from minting.transfer_requests import TRANSFER_TOPIC
+from minting.void_requests import VOID_TOPIC
 from notifications.notices import NOTICE_TOPICS, NoticeKind, notice_topic
 from payments.refund_messages import REFUND_TOPIC
+from persistence.inventory_outbox import SALE_CANCELLED_TOPIC
 
 MINT_WORKERS = 2
 NOTIFICATION_WORKERS = 1
@@ -73,8 +75,10 @@ def start_workers(database_url: str, outside: OutsideParts) -> dict[str, tuple[C
     )
     routes: dict[str, tuple[Consumer, ...]] = {
         REFUND_TOPIC: (paying,),
+        SALE_CANCELLED_TOPIC: (paying,),
         MINT_TOPIC: (minting,),
         TRANSFER_TOPIC: (minting,),
+        VOID_TOPIC: (minting,),
         **{topic: (notifying,) for topic in NOTICE_TOPICS},
     }
     routes[notice_topic(NoticeKind.ORDER_CONFIRMED)] += (shopper_exit_consumer(),)

@@ -110,6 +110,12 @@ class SaleResumed(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True)
     pass
 
 
+class SaleCancelled(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """The event is cancelled; its paid orders are refunded by the work this change starts."""
+
+    reason: str
+
+
 class SaleSettingsChanged(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     """The sale's settings as they are from now on, every one of them."""
 
@@ -193,6 +199,7 @@ Change: TypeAlias = (
     | CapacityAdded
     | SalePaused
     | SaleResumed
+    | SaleCancelled
     | SaleSettingsChanged
     | TicketTypeSaleChanged
     | IdempotencyKeyRecorded

@@ -185,6 +185,13 @@ class ResumeSale(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     pass
 
 
+class CancelSale(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    """Cancel the event: every live hold is released and the sale never opens again. Cancelling
+    a cancelled event changes nothing (the first reason stays)."""
+
+    reason: str
+
+
 class ChangeSaleSettings(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     """Change the sale's window, its holds' time to live or the per-fan limit (None for none);
     a field left UNSET stays as it is. A change applies to what comes after it: holds placed
@@ -270,6 +277,7 @@ Command: TypeAlias = (
     | ChangePrice
     | PauseSale
     | ResumeSale
+    | CancelSale
     | ChangeSaleSettings
     | ChangeTicketTypeSales
     | JoinWaitList

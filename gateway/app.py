@@ -42,6 +42,7 @@ from gateway.parts import Parts
 from gateway.rate_limits import RateLimiter, configured_limits
 from gateway.routes import (
     balance,
+    cancellations,
     claims,
     codes,
     dashboard,
@@ -243,6 +244,7 @@ def routers_in_order(settings: Settings) -> list[APIRouter]:
             balance,
             venue,
             order_desk,
+            cancellations,
             codes,
             stock,
             health,

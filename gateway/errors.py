@@ -24,6 +24,7 @@ from services.refusals import (
     NothingFound,
     OrderNotRefundable,
     RefundMisstated,
+    RefundNotAllowed,
     ServiceRefusal,
     TicketMoveRefused,
     TicketNotReissuable,
@@ -47,6 +48,8 @@ class ErrorCode(enum.StrEnum):
     CODE_INVALID = "CODE_INVALID"
     CODE_EXHAUSTED = "CODE_EXHAUSTED"
     CODE_EXISTS = "CODE_EXISTS"
+    EVENT_CANCELLED = "EVENT_CANCELLED"
+    REFUND_NOT_ALLOWED = "REFUND_NOT_ALLOWED"
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     PAYMENT_FAILED = "PAYMENT_FAILED"
     ORDER_NOT_REFUNDABLE = "ORDER_NOT_REFUNDABLE"
@@ -81,6 +84,12 @@ ERROR_TABLE: dict[ErrorCode, tuple[int, str]] = {
     ),
     ErrorCode.CODE_EXHAUSTED: (409, "This code has no uses left for you."),
     ErrorCode.CODE_EXISTS: (409, "This event has a code with this text already."),
+    ErrorCode.EVENT_CANCELLED: (409, "This event was cancelled."),
+    ErrorCode.REFUND_NOT_ALLOWED: (
+        409,
+        "This order cannot be refunded on request: its event was not postponed, or the window "
+        "for refunds has closed.",
+    ),
     ErrorCode.IDEMPOTENCY_CONFLICT: (
         409,
         "This Idempotency-Key was used with a different request, or is still in flight.",
@@ -138,6 +147,7 @@ REASON_CODES: dict[Reason, ErrorCode] = {
     Reason.CODE_INVALID: ErrorCode.CODE_INVALID,
     Reason.CODE_EXHAUSTED: ErrorCode.CODE_EXHAUSTED,
     Reason.CODE_EXISTS: ErrorCode.CODE_EXISTS,
+    Reason.EVENT_CANCELLED: ErrorCode.EVENT_CANCELLED,
     Reason.IDEMPOTENCY_CONFLICT: ErrorCode.IDEMPOTENCY_CONFLICT,
     Reason.BUSY: ErrorCode.UNAVAILABLE,
     Reason.UNAVAILABLE: ErrorCode.UNAVAILABLE,
@@ -213,6 +223,8 @@ def refusal_error(refusal: ServiceRefusal) -> ApiError:
                 message=refusal.message,
                 details={"ticket_ids": list(refusal.ticket_ids)} if refusal.ticket_ids else None,
             )
+        case RefundNotAllowed():
+            return ApiError(ErrorCode.REFUND_NOT_ALLOWED, message=refusal.message)
         case TicketMoveRefused():
             return ApiError(
                 ErrorCode.TICKET_STATUS_CONFLICT,

@@ -83,6 +83,7 @@ class EventView(Response):
     onsale: FanOnsaleView
     ticket_types: list[FanTicketTypeView]
     code: CodeCheckView | UnsetType = UNSET
+    refund_until: str | None = None
 
 
 class WaitListSettingsView(Response):
@@ -122,7 +123,8 @@ class EntryView(Response):
 
 
 class VenueEventView(Response):
-    """`webhook_secret` keys the HMAC-SHA256 in each webhook's `Onsale-Signature` header."""
+    """`webhook_secret` keys the HMAC-SHA256 in each webhook's `Onsale-Signature` header;
+    `refund_until` is set once the event is postponed: its fans may ask for a refund until then."""
 
     event_id: str
     name: str
@@ -137,6 +139,7 @@ class VenueEventView(Response):
     webhook_secret: str
     transfers_allowed: bool = True
     entry: EntryView | None = None
+    refund_until: str | None = None
 
 
 class VenueEventList(Response):

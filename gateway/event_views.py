@@ -95,6 +95,7 @@ def fan_event_view(details: EventDetails, snapshot: InventorySnapshot, now_ms: i
             ),
         ),
         ticket_types=ticket_type_views(details, snapshot, now_ms),
+        refund_until=optional_moment(details.refund_until_ms),
     )
 
 
@@ -132,6 +133,7 @@ def venue_event_view(
         webhook_secret=details.webhook_secret,
         transfers_allowed=details.transfers_allowed,
         entry=entry_view(details.entry),
+        refund_until=optional_moment(details.refund_until_ms),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from engine import limits
+from gateway.cancellation_schemas import CancelEventBody, PostponeEventBody, RefundRequestBody
 from gateway.errors import ErrorCode
 from gateway.event_schemas import CreateEventBody, PatchEventBody
 from gateway.event_view_schemas import (
@@ -106,7 +107,7 @@ SALE_OPERATIONS: tuple[Operation, ...] = (
         answer_status=200,
         answer=VenueEventView,
         body=PatchEventBody,
-        errors=(*VENUE, ErrorCode.VALIDATION_ERROR),
+        errors=(*VENUE, ErrorCode.VALIDATION_ERROR, ErrorCode.EVENT_CANCELLED),
     ),
     Operation(
         method="get",
@@ -159,6 +160,7 @@ SALE_OPERATIONS: tuple[Operation, ...] = (
             ErrorCode.VALIDATION_ERROR,
             ErrorCode.NOT_ADMITTED,
             ErrorCode.CODE_INVALID,
+            ErrorCode.EVENT_CANCELLED,
         ),
     ),
     Operation(
@@ -186,6 +188,7 @@ SALE_OPERATIONS: tuple[Operation, ...] = (
             ErrorCode.LIMIT_EXCEEDED,
             ErrorCode.CODE_INVALID,
             ErrorCode.CODE_EXHAUSTED,
+            ErrorCode.EVENT_CANCELLED,
             ErrorCode.IDEMPOTENCY_CONFLICT,
         ),
         idempotent=True,
@@ -213,7 +216,12 @@ SALE_OPERATIONS: tuple[Operation, ...] = (
         summary="Create the hold's order and its PaymentIntent; the hold lasts the payment window",
         answer_status=201,
         answer=CheckoutView,
-        errors=(ErrorCode.NOT_FOUND, ErrorCode.HOLD_EXPIRED, ErrorCode.IDEMPOTENCY_CONFLICT),
+        errors=(
+            ErrorCode.NOT_FOUND,
+            ErrorCode.HOLD_EXPIRED,
+            ErrorCode.EVENT_CANCELLED,
+            ErrorCode.IDEMPOTENCY_CONFLICT,
+        ),
         idempotent=True,
     ),
     Operation(
@@ -258,6 +266,57 @@ SALE_OPERATIONS: tuple[Operation, ...] = (
         answer_status=200,
         answer=OrderView,
         errors=(ErrorCode.NOT_FOUND,),
+    ),
+    Operation(
+        method="post",
+        path="/v1/orders/{order_id}/refund-request",
+        summary=(
+            "The fan's own refund of a paid order, in full, while its postponed event's refund "
+            "window is open"
+        ),
+        answer_status=200,
+        answer=OrderView,
+        body=RefundRequestBody,
+        body_required=False,
+        errors=(
+            ErrorCode.NOT_FOUND,
+            ErrorCode.VALIDATION_ERROR,
+            ErrorCode.REFUND_NOT_ALLOWED,
+            ErrorCode.ORDER_NOT_REFUNDABLE,
+            ErrorCode.IDEMPOTENCY_CONFLICT,
+        ),
+        idempotent=True,
+    ),
+    Operation(
+        method="post",
+        path="/v1/venue/events/{event_id}/cancel",
+        summary=(
+            "Cancel the event: the sale stops at once and every paid order is refunded in full, "
+            "in the background"
+        ),
+        answer_status=202,
+        answer=VenueEventView,
+        body=CancelEventBody,
+        errors=(*VENUE, ErrorCode.VALIDATION_ERROR, ErrorCode.IDEMPOTENCY_CONFLICT),
+        idempotent=True,
+    ),
+    Operation(
+        method="post",
+        path="/v1/venue/events/{event_id}/postpone",
+        summary=(
+            "Move the event to new dates; its tickets stay valid and its fans may ask for a "
+            "refund until `refund_until`"
+        ),
+        answer_status=200,
+        answer=VenueEventView,
+        body=PostponeEventBody,
+        errors=(
+            *VENUE,
+            ErrorCode.VALIDATION_ERROR,
+            ErrorCode.EVENT_CANCELLED,
+            ErrorCode.IDEMPOTENCY_CONFLICT,
+        ),
+        idempotent=True,
     ),
     Operation(
         method="post",

@@ -53,7 +53,7 @@ ZoneId = Annotated[
     ),
 ]
 
-EventStatus = Literal["scheduled", "on_sale", "paused", "sold_out", "closed"]
+EventStatus = Literal["scheduled", "on_sale", "paused", "sold_out", "closed", "cancelled"]
 
 
 class Request(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

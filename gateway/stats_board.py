@@ -27,6 +27,7 @@ from gateway.stats_schemas import (
     MintStatsView,
     OrderStatsView,
     QueueStatsView,
+    RefundStatsView,
     StatsView,
     TicketTypeStatsView,
     wait_list_view,
@@ -72,6 +73,8 @@ class CachedRead(Generic[T]):
 
 
 def event_status(details: EventDetails, snapshot: InventorySnapshot, now_ms: int) -> EventStatus:
+    if details.cancelled:
+        return "cancelled"
     if now_ms >= details.closes_at_ms:
         return "closed"
     if snapshot.paused:
@@ -209,6 +212,11 @@ class StatsBoard:
             comps=figures.comps_sold,
             blocked=sum(view.blocked for view in by_ticket_type),
             wait_list=wait_list_view(figures.wait_list),
+            refunds=RefundStatsView(
+                pending=figures.refunds.pending,
+                refunded=figures.refunds.refunded,
+                failed=figures.refunds.failed,
+            ),
         )
 
     async def _queue(self, details: EventDetails) -> QueueStatsView:

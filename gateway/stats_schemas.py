@@ -54,6 +54,15 @@ class MintStatsView(Response):
     failed: int
 
 
+class RefundStatsView(Response):
+    """The event's refunds: `pending` includes a cancelled event's paid orders whose refund is not
+    opened yet, so a cancellation's progress is `refunded` out of the three together."""
+
+    pending: int
+    refunded: int
+    failed: int
+
+
 class WaitListStatsView(Response):
     """The event's wait-list entries by status; `left` counts the fans who left it."""
 
@@ -97,3 +106,4 @@ class StatsView(Response):
     wait_list: WaitListStatsView = WaitListStatsView(
         waiting=0, offered=0, converted=0, expired=0, left=0
     )
+    refunds: RefundStatsView = RefundStatsView(pending=0, refunded=0, failed=0)

@@ -1,4 +1,5 @@
-"""The signed transactions of a ticket's NFT: minting it into a wallet, and moving it to another.
+"""The signed transactions of a ticket's NFT: minting it into a wallet, moving it to another, and
+marking it void.
 
 Minting is one atomic transaction, so the NFT exists whole or not at all: create the mint account
 (Token-2022, room for the metadata pointer), point its metadata at itself, initialise it with 0
@@ -11,7 +12,12 @@ from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey
 from solders.rent import Rent
-from solders.system_program import CreateAccountParams, create_account
+from solders.system_program import (
+    CreateAccountParams,
+    TransferParams,
+    create_account,
+    transfer,
+)
 from solders.transaction import Transaction
 from spl.token.constants import TOKEN_2022_PROGRAM_ID
 from spl.token.instructions import (
@@ -166,3 +172,27 @@ def transfer_ticket_transaction(
     message = Message.new_with_blockhash(instructions, payer_address, blockhash)
     signers = [payer] if holder.pubkey() == payer_address else [payer, holder]
     return Transaction(signers, message, blockhash)
+
+
+def void_ticket_transaction(
+    *,
+    authority: Keypair,
+    mint: Pubkey,
+    extra_lamports: int,
+    key: str,
+    value: str,
+    blockhash: Hash,
+) -> Transaction:
+    """Write one metadata field of the NFT as its update authority, first paying the mint account
+    the rent its longer metadata needs."""
+    payer = authority.pubkey()
+    instructions = [
+        *(
+            [transfer(TransferParams(from_pubkey=payer, to_pubkey=mint, lamports=extra_lamports))]
+            if extra_lamports > 0
+            else []
+        ),
+        update_token_metadata_field(mint=mint, update_authority=payer, key=key, value=value),
+    ]
+    message = Message.new_with_blockhash(instructions, payer, blockhash)
+    return Transaction([authority], message, blockhash)

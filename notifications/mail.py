@@ -93,6 +93,41 @@ def ticket_transferred(notice: Notice) -> tuple[str, str]:
     return f"A ticket for {notice.event_name} is yours", body
 
 
+def moment_text(moment_ms: int) -> str:
+    return datetime.datetime.fromtimestamp(moment_ms / 1_000, tz=datetime.UTC).strftime(
+        "%Y-%m-%d %H:%M UTC"
+    )
+
+
+def event_cancelled(notice: Notice) -> tuple[str, str]:
+    body = (
+        f"We are sorry: {notice.event_name} is cancelled.\n"
+        f"{reason_line(notice)}\n"
+        f"Your order {notice.order_id} is refunded in full: "
+        f"{format_amount(notice.total_cents, notice.currency)} goes back to the card you paid "
+        "with. Your bank may take a few days to show it. Your tickets are no longer valid; "
+        "there is nothing you need to do."
+    )
+    return f"{notice.event_name} is cancelled: your refund", body
+
+
+def event_postponed(notice: Notice) -> tuple[str, str]:
+    starts = (
+        "" if notice.starts_at_ms is None else f" It now starts {moment_text(notice.starts_at_ms)}."
+    )
+    window = (
+        ""
+        if notice.refund_until_ms is None
+        else "\n\nIf the new date does not suit you, you may ask for a full refund of your order "
+        f"in your account until {moment_text(notice.refund_until_ms)}."
+    )
+    body = (
+        f"{notice.event_name} is postponed.{starts}\n\n"
+        f"Your tickets (order {notice.order_id}) stay valid for the new date.{window}"
+    )
+    return f"{notice.event_name} is postponed", body
+
+
 def wait_list_offered(notice: Notice) -> tuple[str, str]:
     count = "a ticket" if notice.quantity == 1 else f"{notice.quantity} tickets"
     until = (
@@ -140,6 +175,8 @@ BODY_COMPOSERS: dict[NoticeKind, Callable[[Notice], tuple[str, str]]] = {
     NoticeKind.TICKET_TRANSFERRED: ticket_transferred,
     NoticeKind.WAIT_LIST_OFFERED: wait_list_offered,
     NoticeKind.TICKET_CLAIM_OFFERED: ticket_claim_offered,
+    NoticeKind.EVENT_CANCELLED: event_cancelled,
+    NoticeKind.EVENT_POSTPONED: event_postponed,
 }
 assert set(BODY_COMPOSERS) == set(NoticeKind), "every notice kind has an email"
 

@@ -19,6 +19,8 @@ class NoticeKind(enum.StrEnum):
     TICKET_TRANSFERRED = "ticket_transferred"
     WAIT_LIST_OFFERED = "wait_list_offered"
     TICKET_CLAIM_OFFERED = "ticket_claim_offered"
+    EVENT_CANCELLED = "event_cancelled"
+    EVENT_POSTPONED = "event_postponed"
 
 
 NOTICE_TOPIC_PREFIX = "notice."
@@ -47,10 +49,12 @@ class Notice(msgspec.Struct, frozen=True, kw_only=True):
     `wait_list_offered` notice names no order: it offers the hold `hold_id` of `quantity` tickets,
     `total_cents` before fees, until `offer_expires_at_ms`. A notice sent again at the venue's
     request (the service desk's resend) carries `resend_id`, which makes it a new occurrence.
-    A `ticket_claim_offered` notice
-    offers `tickets` to `email` from `user_id` until `offer_expires_at_ms`: `claim_token` is what
-    its taker sends to claim them, and nothing but the email ever keeps it (the notification's own
-    record is written without it).
+    A `ticket_claim_offered` notice offers `tickets` to `email` from `user_id` until
+    `offer_expires_at_ms`: `claim_token` is what its taker sends to claim them, and nothing but
+    the email ever keeps it (the notification's own record is written without it). An
+    `event_cancelled` notice tells the fan of an order refunded in full (`total_cents`) because
+    its event was cancelled for `reason`; an `event_postponed` one gives the new `starts_at_ms`
+    and, until `refund_until_ms`, the fan's right to ask for a refund.
     """
 
     kind: NoticeKind
@@ -71,6 +75,8 @@ class Notice(msgspec.Struct, frozen=True, kw_only=True):
     resend_id: uuid.UUID | None = None
     claim_id: uuid.UUID | None = None
     claim_token: str | None = None
+    starts_at_ms: int | None = None
+    refund_until_ms: int | None = None
 
 
 NOTICE_DECODER = msgspec.json.Decoder(Notice)

@@ -42,6 +42,8 @@ WEBHOOK_TYPES: dict[NoticeKind, str] = {
     NoticeKind.TICKET_TRANSFERRED: "ticket.transferred",
     NoticeKind.WAIT_LIST_OFFERED: "wait_list.offered",
     NoticeKind.TICKET_CLAIM_OFFERED: "ticket.claim_offered",
+    NoticeKind.EVENT_CANCELLED: "order.event_cancelled",
+    NoticeKind.EVENT_POSTPONED: "order.event_postponed",
 }
 assert set(WEBHOOK_TYPES) == set(NoticeKind), "every notice kind has a webhook type"
 

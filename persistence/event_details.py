@@ -62,8 +62,9 @@ class WaitListDetails(msgspec.Struct, frozen=True, kw_only=True):
 
 class EventDetails(msgspec.Struct, frozen=True, kw_only=True):
     """Everything the API shows of an event that changes only when its venue changes it;
-    `max_tickets_per_user` is None when the event sets no per-fan limit, and
-    `accessible_release_h` is None when its accessible seats are never released to general sale."""
+    `max_tickets_per_user` is None when the event sets no per-fan limit, `accessible_release_h`
+    None when its accessible seats are never released to general sale, and `refund_until_ms` None
+    unless the event was postponed (its fans may ask for a refund until then)."""
 
     location: EventLocation
     name: str
@@ -84,6 +85,8 @@ class EventDetails(msgspec.Struct, frozen=True, kw_only=True):
     wait_list: WaitListDetails = WaitListDetails(enabled=False, offer_ttl_s=OFFER_TTL_S_DEFAULT)
     entry: EntryPolicy = EntryPolicy()
     accessible_release_h: int | None = None
+    cancelled: bool = False
+    refund_until_ms: int | None = None
 
 
 SELECT_LOCATION = """
@@ -127,7 +130,9 @@ SELECT events.name, venues.name AS venue_name, events.currency,
        events.wait_list_enabled, events.offer_ttl_s, events.waiting_room_requires_code,
        events.entry::text AS entry,
        (extract(epoch FROM events.starts_at - events.accessible_release_at) / 3600)::integer
-           AS accessible_release_h
+           AS accessible_release_h,
+       events.status = 'cancelled' AS cancelled,
+       (extract(epoch FROM events.refund_until) * 1000)::bigint AS refund_until_ms
 FROM events JOIN venues ON venues.id = events.venue_id
 WHERE events.id = $1
 """
@@ -194,6 +199,8 @@ async def load_event_details(
         ),
         entry=entry_policy_from_json(event["entry"]),
         accessible_release_h=event["accessible_release_h"],
+        cancelled=event["cancelled"],
+        refund_until_ms=event["refund_until_ms"],
     )
 
 

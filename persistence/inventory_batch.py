@@ -29,6 +29,7 @@ from engine.changes import (
     IdempotencyKeysForgotten,
     OrderCancelled,
     OrderRefunded,
+    SaleCancelled,
     SalePaused,
     SaleResumed,
     SaleSettingsChanged,
@@ -123,6 +124,7 @@ class BatchEffect:
     forgotten: set[IdempotencyKey] = dataclasses.field(default_factory=set)
     capacity_added: dict[TicketTypeId, int] = dataclasses.field(default_factory=dict)
     paused: bool | None = None
+    cancellation_reason: str | None = None
     settings: SaleSettingsChanged | None = None
     ticket_type_sales: dict[TicketTypeId, TicketTypeSaleChanged] = dataclasses.field(
         default_factory=dict
@@ -202,6 +204,7 @@ def referenced_ids(changes: Sequence[Change]) -> tuple[list[HoldId], list[OrderI
                 | CapacityAdded()
                 | SalePaused()
                 | SaleResumed()
+                | SaleCancelled()
                 | SaleSettingsChanged()
                 | TicketTypeSaleChanged()
                 | IdempotencyKeyRecorded()
@@ -325,6 +328,7 @@ def _fold_venue_change(
     | CapacityAdded
     | SalePaused
     | SaleResumed
+    | SaleCancelled
     | SaleSettingsChanged
     | TicketTypeSaleChanged
     | IdempotencyKeyRecorded
@@ -352,6 +356,8 @@ def _fold_venue_change(
             effect.paused = True
         case SaleResumed():
             effect.paused = False
+        case SaleCancelled(reason=reason):
+            effect.cancellation_reason = reason
         case SaleSettingsChanged():
             effect.settings = change
         case TicketTypeSaleChanged(ticket_type_id=ticket_type_id):

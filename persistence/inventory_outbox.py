@@ -25,6 +25,7 @@ from engine.changes import (
     IdempotencyKeysForgotten,
     OrderCancelled,
     OrderRefunded,
+    SaleCancelled,
     SalePaused,
     SaleResumed,
     SaleSettingsChanged,
@@ -40,6 +41,8 @@ from engine.changes import (
     WaitListOffersExpired,
     WithheldUnitsReturned,
 )
+
+SALE_CANCELLED_TOPIC = "sale.cancelled"
 
 # Only facts another part reacts to leave through the outbox; a hold placed or released by its
 # fan concerns nobody else (its row records it), and at one row per hold it would be the costliest
@@ -62,6 +65,8 @@ OUTBOX_TOPICS: dict[type, str | None] = {
     CapacityAdded: None,
     SalePaused: "sale.paused",
     SaleResumed: "sale.resumed",
+    # Starts the refunds of the cancelled event's paid orders (services.cancellation_refunds).
+    SaleCancelled: SALE_CANCELLED_TOPIC,
     SaleSettingsChanged: None,
     TicketTypeSaleChanged: None,
     IdempotencyKeyRecorded: None,

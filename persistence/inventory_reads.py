@@ -23,7 +23,9 @@ SEAT_STATES_BY_NAME = {name: state for state, name in SEAT_STATE_NAMES.items()}
 WITHHOLDING_ORDER = {withholding: position for position, withholding in enumerate(Withholding)}
 OUTCOME_DECODER = msgspec.msgpack.Decoder(Outcome)
 
-SELECT_PAUSED = "SELECT status = 'paused' FROM events WHERE id = $1"
+SELECT_SALE_STATUS = """
+SELECT status = 'paused' AS paused, status = 'cancelled' AS cancelled FROM events WHERE id = $1
+"""
 
 SELECT_UNAVAILABLE_SEATS = """
 SELECT label, state FROM seats WHERE event_id = $1 AND state <> 'available' ORDER BY seat_index
@@ -124,7 +126,7 @@ async def load_inventory_rows(
 ) -> InventoryRows:
     """Everything `Inventory.rebuild` needs, in `InventoryRows`' canonical order."""
     configuration = await load_inventory_configuration(connection, event_id=event_id)
-    paused = bool(await connection.fetchval(SELECT_PAUSED, event_id))
+    status = await connection.fetchrow(SELECT_SALE_STATUS, event_id)
     seats = tuple(
         SeatRow(seat_id=row["label"], state=SEAT_STATES_BY_NAME[row["state"]])
         for row in await connection.fetch(SELECT_UNAVAILABLE_SEATS, event_id)
@@ -169,7 +171,8 @@ async def load_inventory_rows(
     )
     return InventoryRows(
         configuration=configuration,
-        paused=paused,
+        paused=bool(status and status["paused"]),
+        cancelled=bool(status and status["cancelled"]),
         seats=seats,
         withheld_units=withheld_units,
         holds=holds,

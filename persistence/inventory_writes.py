@@ -199,6 +199,12 @@ SET status = CASE WHEN $2 THEN 'paused' ELSE 'on_sale' END, updated_at = now()
 WHERE id = $1
 """
 
+CANCEL_EVENT = """
+UPDATE events
+SET status = 'cancelled', cancelled_at = now(), cancellation_reason = $2, updated_at = now()
+WHERE id = $1
+"""
+
 UPDATE_SALE_SETTINGS = """
 UPDATE events
 SET opens_at = timestamptz 'epoch' + $2::bigint * interval '1 millisecond',
@@ -360,6 +366,8 @@ async def _write_event(
     """The sale's pause and settings, and its ticket types' own, when the batch changes them."""
     if effect.paused is not None:
         await connection.execute(UPDATE_PAUSED, event_id, effect.paused)
+    if effect.cancellation_reason is not None:
+        await connection.execute(CANCEL_EVENT, event_id, effect.cancellation_reason)
     if effect.settings is not None:
         settings = effect.settings
         await connection.execute(

@@ -1,6 +1,6 @@
 """The figures of an event's sale that live only in Postgres: orders by status, revenue, mints,
-the tickets given away as comps (sold for nothing, so they add to sold and never to revenue) and
-the wait list's entries by status.
+the tickets given away as comps (sold for nothing, so they add to sold and never to revenue),
+the wait list's entries by status and the refunds by where they stand.
 
 Read in the event's tenant transaction by the stats board, at most once a second per event, so a
 hundred dashboards cost one query each second, not a hundred.
@@ -11,6 +11,7 @@ import uuid
 import asyncpg
 import msgspec
 
+from persistence.refund_figures import RefundFigures, load_refund_figures
 from persistence.wait_list_entries import WaitListFigures, load_wait_list_figures
 
 ORDER_STATUSES = (
@@ -32,6 +33,7 @@ class SalesFigures(msgspec.Struct, frozen=True, kw_only=True):
     mints_by_status: dict[str, int]
     comps_sold: int = 0
     wait_list: WaitListFigures = WaitListFigures()
+    refunds: RefundFigures = RefundFigures()
 
 
 SELECT_ORDERS = """
@@ -74,4 +76,5 @@ async def load_sales_figures(
         mints_by_status=mints_by_status,
         comps_sold=await connection.fetchval(SELECT_COMPS_SOLD, event_id),
         wait_list=await load_wait_list_figures(connection, event_id=event_id),
+        refunds=await load_refund_figures(connection, event_id=event_id),
     )

@@ -18,8 +18,7 @@ from engine.pricing import price_order
 from engine.refund_amounts import refund_entries
 from engine.refund_lifecycle import RefundStatus
 from engine.rejections import Reason, Rejected
-from notifications.notices import NoticeKind
-from payments.announcements import order_notice
+from payments.refund_announcements import refund_announcements
 from payments.stripe_api import PaymentRefused
 from persistence.fulfilment import has_sale_entries, load_event_names, record_ledger_entries
 from persistence.order_ticket_values import load_ticket_values
@@ -140,10 +139,13 @@ async def _complete(
                 refund_id=refund.refund_id,
             )
         names = await load_event_names(connection, order.event_id)
-        refunded_part = msgspec.structs.replace(order, total_cents=refund.amount_cents)
+        current = await load_order(connection, order.order_id)
+        assert current is not None, "orders are never deleted"
         await write_outbox(
             connection,
-            [order_notice(NoticeKind.REFUNDED, refunded_part, names, reason=refund.reason)],
+            refund_announcements(
+                order, refund, names, order_refunded=current.status is OrderStatus.REFUNDED
+            ),
         )
 
 

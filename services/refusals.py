@@ -94,6 +94,15 @@ class ClaimNotPending(Exception):
         self.claim_status = claim_status
 
 
+class RefundNotAllowed(Exception):
+    """A fan asked for a refund the event does not allow now: it was not postponed, its window
+    closed, or it was cancelled (and every paid order is refunded anyway)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 ServiceRefusal = (
     NothingFound
     | CompsMisstated
@@ -101,6 +110,7 @@ ServiceRefusal = (
     | TransferRefused
     | OrderNotRefundable
     | RefundMisstated
+    | RefundNotAllowed
     | TicketMoveRefused
     | TicketNotReissuable
     | ConfirmationNotResendable

@@ -27,6 +27,7 @@ from engine.changes import (
     IdempotencyKeysForgotten,
     OrderCancelled,
     OrderRefunded,
+    SaleCancelled,
     SalePaused,
     SaleResumed,
     SaleSettingsChanged,
@@ -110,7 +111,7 @@ WithholdingChange: TypeAlias = (
     | CapacityAdded
 )
 SaleSettingChange: TypeAlias = (
-    SalePaused | SaleResumed | SaleSettingsChanged | TicketTypeSaleChanged
+    SalePaused | SaleResumed | SaleCancelled | SaleSettingsChanged | TicketTypeSaleChanged
 )
 WaitListChange: TypeAlias = (
     WaitListJoined | WaitListLeft | WaitListOffered | WaitListOffersExpired | WaitListOfferConverted
@@ -137,7 +138,13 @@ def apply(inventory: Inventory, change: Change) -> None:
             | CapacityAdded()
         ):
             _apply_withholding_change(inventory, change)
-        case SalePaused() | SaleResumed() | SaleSettingsChanged() | TicketTypeSaleChanged():
+        case (
+            SalePaused()
+            | SaleResumed()
+            | SaleCancelled()
+            | SaleSettingsChanged()
+            | TicketTypeSaleChanged()
+        ):
             _apply_sale_setting_change(inventory, change)
         case IdempotencyKeyRecorded(record=record):
             assert record.key not in inventory.idempotency_records
@@ -225,6 +232,10 @@ def _apply_sale_setting_change(inventory: Inventory, change: SaleSettingChange) 
             inventory.paused = True
         case SaleResumed():
             inventory.paused = False
+        case SaleCancelled():
+            assert not inventory.cancelled
+            assert not inventory.holds, "a cancellation releases every hold first"
+            inventory.cancelled = True
         case SaleSettingsChanged():
             inventory.configuration = msgspec.structs.replace(
                 inventory.configuration,

@@ -13,6 +13,7 @@ from engine.commands import (
     AddCodes,
     BlockSeats,
     CancelOrder,
+    CancelSale,
     ChangeCode,
     ChangePrice,
     ChangeSaleSettings,
@@ -37,6 +38,7 @@ from engine.commands import (
     WithholdUnits,
     fingerprint,
 )
+from engine.inventory.cancellation import decide_cancel_sale, refusal_after_cancellation
 from engine.inventory.code_decisions import decide_add_codes, decide_change_code
 from engine.inventory.decision import Decision, reject
 from engine.inventory.hold_decisions import (
@@ -95,6 +97,9 @@ def decide(inventory: Inventory, command: Command, now_ms: int) -> Decision | Re
 
 
 def _decide_fresh(inventory: Inventory, command: Command, now_ms: int) -> Decision | Rejected:
+    refusal = refusal_after_cancellation(inventory, command)
+    if refusal is not None:
+        return refusal
     match command:
         case PlaceHold():
             return decide_place_hold(inventory, command, now_ms)
@@ -134,6 +139,8 @@ def _decide_fresh(inventory: Inventory, command: Command, now_ms: int) -> Decisi
         case ResumeSale():
             changes = (SaleResumed(),) if inventory.paused else ()
             return Decision(outcome=Acknowledged(), changes=changes)
+        case CancelSale():
+            return decide_cancel_sale(inventory, command)
         case ChangeSaleSettings():
             return decide_change_sale_settings(inventory, command)
         case ChangeTicketTypeSales():

@@ -44,7 +44,9 @@ def check_new_hold(
     if hold_id in inventory.holds:
         return reject(Reason.VALIDATION_ERROR, "this hold id is already in use")
     if not inventory.is_on_sale(now_ms) and not (
-        early and not inventory.paused and now_ms < inventory.configuration.closes_at_ms
+        early
+        and not (inventory.paused or inventory.cancelled)
+        and now_ms < inventory.configuration.closes_at_ms
     ):
         return reject(Reason.SALE_NOT_OPEN, "the sale is not open")
     limit = inventory.configuration.max_tickets_per_user

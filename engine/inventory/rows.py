@@ -43,3 +43,4 @@ class InventoryRows(msgspec.Struct, frozen=True, kw_only=True):
     idempotency_records: tuple[IdempotencyRecord, ...]
     wait_list: tuple[WaitListEntry, ...] = ()
     codes: tuple[CodeDefinition, ...] = ()
+    cancelled: bool = False

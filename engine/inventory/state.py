@@ -58,6 +58,7 @@ class Inventory:
         self.idempotency_records: dict[IdempotencyKey, IdempotencyRecord] = {}
         self.wait_list = WaitList()
         self.paused = False
+        self.cancelled = False
         self.codes: dict[CodeId, CodeDefinition] = {}
         self.code_ids_by_key: dict[str, CodeId] = {}
         self.code_tallies: dict[CodeId, CodeTally] = {}
@@ -66,6 +67,7 @@ class Inventory:
     def rebuild(cls, rows: InventoryRows) -> "Inventory":
         inventory = cls(rows.configuration)
         inventory.paused = rows.paused
+        inventory.cancelled = rows.cancelled
         for code in rows.codes:
             inventory.add_code(code)
         for withheld in rows.withheld_units:
@@ -101,6 +103,7 @@ class Inventory:
         return InventoryRows(
             configuration=self.configuration,
             paused=self.paused,
+            cancelled=self.cancelled,
             seats=seats,
             withheld_units=withheld_unit_rows(self.counts, self.ticket_types),
             holds=tuple(hold for _, hold in sorted(self.holds.items())),
@@ -127,7 +130,10 @@ class Inventory:
 
     def is_on_sale(self, now_ms: int) -> bool:
         configuration = self.configuration
-        return not self.paused and configuration.opens_at_ms <= now_ms < configuration.closes_at_ms
+        return (
+            not (self.paused or self.cancelled)
+            and configuration.opens_at_ms <= now_ms < configuration.closes_at_ms
+        )
 
     def seat_state(self, seat_id: SeatId) -> SeatState:
         seat_index = self.seat_map.seat_index(seat_id)

@@ -3,7 +3,8 @@ and the table of the states a place moves through.
 
 A new place state means a new row in PLACE_TRANSITIONS, which the tests walk. `sold_out` is shown,
 never stored: a place still queued shows it while the event has nothing left (`WaitingRoom.stock`),
-so the sell-out reaches every place at once without a write per place. No move leads to it.
+so the sell-out reaches every place at once without a write per place. No move leads to it, nor
+to `cancelled`, which every place of a cancelled event shows (the gateway reads it off the event).
 """
 
 import array
@@ -25,6 +26,7 @@ class PlaceState(enum.StrEnum):
     ADMITTED = "admitted"
     EXPIRED = "expired"
     SOLD_OUT = "sold_out"
+    CANCELLED = "cancelled"
 
 
 PLACE_TRANSITIONS: dict[PlaceState, frozenset[PlaceState]] = {
@@ -33,9 +35,13 @@ PLACE_TRANSITIONS: dict[PlaceState, frozenset[PlaceState]] = {
     PlaceState.ADMITTED: frozenset({PlaceState.EXPIRED}),
     PlaceState.EXPIRED: frozenset(),
     PlaceState.SOLD_OUT: frozenset(),
+    PlaceState.CANCELLED: frozenset(),
 }
 assert set(PLACE_TRANSITIONS) == set(PlaceState), "every place state needs its transitions"
-assert all(PlaceState.SOLD_OUT not in moves for moves in PLACE_TRANSITIONS.values()), "shown only"
+SHOWN_ONLY = (PlaceState.SOLD_OUT, PlaceState.CANCELLED)
+assert all(state not in moves for moves in PLACE_TRANSITIONS.values() for state in SHOWN_ONLY), (
+    "shown only"
+)
 
 STATE_CODES: dict[PlaceState, int] = {state: code for code, state in enumerate(PlaceState)}
 STATES_BY_CODE: tuple[PlaceState, ...] = tuple(PlaceState)

@@ -67,7 +67,11 @@ def engine_key(principal: Principal, purpose: str, key: str | None) -> str | Non
 
 
 def check_admission(request: Request, details: EventDetails, fan_id: str) -> None:
+    """A cancelled event admits nobody (its InventoryActor refuses too, whatever a copy of its
+    details says); otherwise, with a waiting room, the fan's access token must be valid."""
     state = gateway_state(request)
+    if details.cancelled:
+        raise ApiError(ErrorCode.EVENT_CANCELLED, message="this event was cancelled")
     if not details.waiting_room.enabled:
         return
     token = request.headers.get(ACCESS_TOKEN_HEADER)

@@ -179,6 +179,8 @@ async def checkout(request: Request, hold_id: str) -> Response:
 
     async def produce() -> Response:
         details, hold = await fans_hold(request, principal, hold_id)
+        if details.cancelled:
+            raise ApiError(ErrorCode.EVENT_CANCELLED, message="this event was cancelled")
         if hold.status is not HoldStatus.ACTIVE:
             raise ApiError(ErrorCode.HOLD_EXPIRED, message=f"the hold is {hold.status}")
         settlement = gateway_state(request).settlement

@@ -77,8 +77,19 @@ async def open_door_place(request: Request, details: EventDetails, fan_id: str) 
 
 
 def queue_view(place: PlaceView | Rejected, details: EventDetails) -> QueueView:
+    """The place as the fan sees it: every place of a cancelled event is `cancelled`."""
     if isinstance(place, Rejected):
         raise rejection_error(place)
+    if details.cancelled:
+        return QueueView(
+            queue_id=place.queue_id,
+            state=PlaceState.CANCELLED,
+            position=None,
+            eta_s=None,
+            access_token=None,
+            inventory=place.inventory,
+            wait_list=False,
+        )
     return QueueView(
         queue_id=place.queue_id,
         state=place.state,
@@ -122,6 +133,8 @@ async def joins_presale(
 async def join_queue(request: Request, event_id: str) -> Response:
     principal = await authenticate(request)
     details = await known_event(request, event_id)
+    if details.cancelled:
+        raise ApiError(ErrorCode.EVENT_CANCELLED, message="this event was cancelled")
     raw_body = await read_body(request)
     code = decode_body(raw_body, QUEUE_JOIN_DECODER).code if raw_body.strip() else None
     if not details.waiting_room.enabled:
@@ -141,6 +154,10 @@ async def poll_queue(request: Request, event_id: str, queue_id: str) -> Response
         view = await open_door_place(request, details, principal.caller)
         if view.queue_id != str(place_id):
             raise ApiError(ErrorCode.NOT_FOUND, message="no such place in this queue")
+        if details.cancelled:
+            view = msgspec.structs.replace(
+                view, state=PlaceState.CANCELLED, access_token=None, wait_list=False
+            )
         return json_response(view)
     place = await queue_position(
         state.redis,

@@ -323,6 +323,8 @@ async def change_venue_event(request: Request, event_id: str) -> Response:
     state.catalog.forget(path_id(event_id))
     details = await tenant_event(request, principal, event_id)
     body = decode_body(await read_body(request), PATCH_DECODER)
+    if details.cancelled:
+        raise ApiError(ErrorCode.EVENT_CANCELLED, message="a cancelled event does not change")
     location = details.location
     change = OnsaleChange()
     if body.onsale is not None:

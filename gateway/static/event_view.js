@@ -10,6 +10,7 @@ import { element } from "/static/dom.js";
 import { ExportsPanel } from "/static/exports.js";
 import { FailedWorkPanel } from "/static/failed_work.js";
 import * as format from "/static/format.js";
+import { showRefundProgress } from "/static/refund_progress.js";
 import { SaleHistory } from "/static/sale_history.js";
 import { drawSeatMap } from "/static/seat_map.js";
 import { followStats } from "/static/stats_feed.js";
@@ -190,6 +191,7 @@ export class EventView {
     badge.dataset.status = status;
     element("pause").disabled = !["on_sale", "scheduled", "sold_out"].includes(status);
     element("resume").disabled = status !== "paused";
+    element("admission-form").hidden = status === "cancelled";
   }
 
   show(stats) {
@@ -221,6 +223,7 @@ export class EventView {
     fillCounts(element("order-counts"), ORDER_ROWS, stats.orders, "payment_failed");
     fillCounts(element("mint-counts"), MINT_ROWS, stats.mints, "failed");
     fillCounts(element("wait-list-counts"), WAIT_LIST_ROWS, stats.wait_list, null);
+    showRefundProgress(stats.status, stats.refunds);
     this.failedWork.follow(stats);
     this.codes.follow();
     this.exports.follow(stats);

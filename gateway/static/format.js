@@ -6,6 +6,7 @@ const STATUS_WORDS = {
   paused: "paused",
   sold_out: "sold out",
   closed: "closed",
+  cancelled: "cancelled",
 };
 
 export function count(value) {

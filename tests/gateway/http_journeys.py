@@ -7,6 +7,9 @@ from typing import Any
 
 import httpx
 
+from actors.inventory_client import InventoryClient
+from engine.commands import ExpireHolds
+from engine.rejections import Reason, Rejected
 from gateway.auth import Role
 from tests.gateway.stack import Stack, event_body
 
@@ -15,6 +18,7 @@ VISA = "4242424242424242"
 MINT_POLLS_MAX = 600
 MINT_POLL_INTERVAL_S = 0.1
 HOLD_ATTEMPTS_MAX = 5
+INVENTORY_START_POLLS_MAX = 12
 # Events created by the running test, retired after it so their actors do not pile up.
 CREATED_EVENT_IDS: list[str] = []
 
@@ -147,3 +151,14 @@ async def purchase_resent(fan: Fan, quantity: int) -> dict[str, Any]:
     assert paid.status_code == 200, paid.text
     order: dict[str, Any] = paid.json()
     return order
+
+
+async def inventory_started(stack: Stack, event: CreatedEvent) -> None:
+    """Wait until the event's InventoryActor answers: on a loaded machine a new actor's process
+    may take longer to start than one request waits."""
+    client = InventoryClient(event.event_id, stack.parts.database_service_url)
+    for _ in range(INVENTORY_START_POLLS_MAX):
+        answer = await client.execute(ExpireHolds())
+        if not (isinstance(answer, Rejected) and answer.reason is Reason.UNAVAILABLE):
+            return
+    raise AssertionError(f"the inventory of {event.event_id} never started")

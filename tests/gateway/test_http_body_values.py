@@ -308,6 +308,24 @@ class Sale:
                     {"reason": "one cannot come", "ticket_ids": [self.ticket_id]},
                 ],
             ),
+            "POST /v1/orders/{order_id}/refund-request": (
+                f"/v1/orders/{self.paid_order_id}/refund-request",
+                [{"reason": "cannot come on the new date"}],
+            ),
+            "POST /v1/venue/events/{event_id}/cancel": (
+                f"/v1/venue/events/{event_id}/cancel",
+                [{"reason": "the artist is ill"}],
+            ),
+            "POST /v1/venue/events/{event_id}/postpone": (
+                f"/v1/venue/events/{event_id}/postpone",
+                [
+                    {
+                        "starts_at": moment(datetime.timedelta(days=60)),
+                        "ends_at": moment(datetime.timedelta(days=60, hours=3)),
+                        "refund_until": moment(datetime.timedelta(days=50)),
+                    }
+                ],
+            ),
             "POST /v1/dev/orders/{order_id}/pay": (
                 f"/v1/dev/orders/{self.pending_order_id}/pay",
                 [{"card": VISA}],

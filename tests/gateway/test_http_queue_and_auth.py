@@ -19,6 +19,7 @@ from gateway.auth import Role
 from gateway.openapi import OPERATIONS
 from gateway.routes import (
     balance,
+    cancellations,
     claims,
     codes,
     devices,
@@ -68,6 +69,7 @@ ROUTERS = (
             order_desk,
             my_orders,
             stock,
+            cancellations,
         )
     ),
     payments.development_router,

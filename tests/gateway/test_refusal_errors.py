@@ -21,6 +21,8 @@ from services.refusals import (
     EngineRefused,
     NothingFound,
     OrderNotRefundable,
+    RefundMisstated,
+    RefundNotAllowed,
     ServiceRefusal,
     TicketMoveRefused,
     TicketNotReissuable,
@@ -34,6 +36,8 @@ EXAMPLES: list[ServiceRefusal] = [
     TransferRefused(TransferRefusal.COOLDOWN, ticket_status="valid"),
     OrderNotRefundable(order_status="paid", complimentary=True),
     OrderNotRefundable(order_status="expired", complimentary=False),
+    RefundMisstated("some tickets are not this order's", ticket_ids=("ticket-9",)),
+    RefundNotAllowed("the window to ask for a refund of this postponed event closed"),
     TicketMoveRefused("locked tickets do not lock", ticket_status="locked"),
     TicketNotReissuable(ticket_status="checked_in"),
     ClaimNotPending(claim_status="accepted"),
@@ -84,3 +88,12 @@ def test_ticket_status_conflict_names_the_status_when_a_reissue_finds_no_valid_t
     assert error.code is ErrorCode.TICKET_STATUS_CONFLICT
     assert error.message == "only a valid ticket is reissued; this one is checked_in"
     assert error.details == {"status": "checked_in"}
+
+
+def test_a_refused_refund_request_says_why_when_no_window_is_open() -> None:
+    error = refusal_error(RefundNotAllowed("the event was not postponed"))
+    assert (error.code, error.message) == (
+        ErrorCode.REFUND_NOT_ALLOWED,
+        "the event was not postponed",
+    )
+    assert error.response().status_code == 409

@@ -23,6 +23,7 @@ from minting.transactions import (
     mint_ticket_transaction,
     transfer_ticket_transaction,
 )
+from minting.voider import TicketVoider, Voided, VoidFailed, VoidOrder
 from tests.minting.chain_reads import read_nft
 
 
@@ -200,3 +201,33 @@ async def test_long_double_arithmetic_still_works_in_the_process_when_the_chain_
     await mint(local_chain, custody, authority, ticket_request())
 
     assert square_root(16.0) == 4.0
+
+
+async def test_nft_is_marked_void_once_when_its_ticket_is_refunded(
+    local_chain: LocalChain, custody: Custody, authority: Keypair
+) -> None:
+    request = ticket_request()
+    minted = await mint(local_chain, custody, authority, request)
+    voider = TicketVoider(chain=local_chain, authority=authority)
+    order = VoidOrder(ticket_id=request.ticket_id, mint_address=minted.mint_address)
+
+    (first,) = await voider.void([order])
+    (again,) = await voider.void([order])
+
+    assert isinstance(first, Voided) and first.signature is not None
+    assert again == Voided(ticket_id=request.ticket_id, signature=None)
+    nft = await read_nft(local_chain, minted.mint_address, minted.owner_address)
+    assert nft.mint.metadata is not None
+    assert dict(nft.mint.metadata.additional_metadata)["status"] == "void"
+    assert nft.holder.amount == 1
+
+
+async def test_void_fails_when_no_nft_is_at_the_address(
+    local_chain: LocalChain, authority: Keypair
+) -> None:
+    ticket_id = uuid.uuid4()
+    voider = TicketVoider(chain=local_chain, authority=authority)
+    (outcome,) = await voider.void(
+        [VoidOrder(ticket_id=ticket_id, mint_address=str(Keypair().pubkey()))]
+    )
+    assert isinstance(outcome, VoidFailed) and outcome.ticket_id == ticket_id

@@ -18,10 +18,12 @@ from engine.changes import (
     HoldReleased,
     IdempotencyKeyRecorded,
     IdempotencyKeysForgotten,
+    SaleCancelled,
     SeatsBlocked,
 )
 from engine.commands import (
     AddCodes,
+    CancelSale,
     ChangeTicketTypeSales,
     Command,
     ConvertHold,
@@ -267,7 +269,9 @@ def test_round_trip_seeds_write_every_kind_of_change_but_forgotten_keys_when_sim
         for _ in range(ROUND_TRIP_BATCHES):
             kinds.update(type(change) for change in simulation.next_batch())
 
-    assert kinds == set(typing.get_args(Change)) - {IdempotencyKeysForgotten}
+    # A cancellation ends the sale for good, so the simulation never makes one: the test below
+    # writes it.
+    assert kinds == set(typing.get_args(Change)) - {IdempotencyKeysForgotten, SaleCancelled}
 
 
 def decided(inventory: Inventory, command: Command, now_ms: int = NOW_MS) -> list[Change]:
@@ -317,6 +321,37 @@ async def test_every_kind_of_change_reads_back_when_written_in_one_batch(
 
     await assert_stored_equals(service_pool, event, inventory, 0)
     assert inventory.ticket_type_counts(ticket_type_ids["GA"]).withheld == 3
+
+
+async def test_a_cancellation_reads_back_with_its_holds_released_when_written(
+    service_pool: asyncpg.Pool, event: CreatedEventOfTenant
+) -> None:
+    inventory = await in_memory_inventory(service_pool, event)
+    hold_id = str(uuid.uuid4())
+    changes = decided(inventory, HoldSeats(new_hold_id=hold_id, fan_id="fan-1", seats=("101-A-1",)))
+    await write_batch(service_pool, event, changes, NOW_MS)
+    cancelled = decided(inventory, CancelSale(reason="the roof leaks"))
+
+    await write_batch(service_pool, event, cancelled, NOW_MS)
+
+    assert cancelled[-1] == SaleCancelled(reason="the roof leaks")
+    await assert_stored_equals(service_pool, event, inventory, 0)
+    async with tenant_transaction(service_pool, event.tenant_id) as connection:
+        row = await connection.fetchrow(
+            "SELECT status, cancellation_reason, cancelled_at IS NOT NULL AS dated FROM events "
+            "WHERE id = $1",
+            event.event_id,
+        )
+        topics = await connection.fetch(
+            "SELECT topic FROM outbox WHERE topic = 'sale.cancelled' AND aggregate_id = $1",
+            str(event.event_id),
+        )
+    assert dict(row) == {
+        "status": "cancelled",
+        "cancellation_reason": "the roof leaks",
+        "dated": True,
+    }
+    assert len(topics) == 1
 
 
 async def test_claim_of_a_released_seat_ends_when_another_hold_takes_it_in_a_later_batch(

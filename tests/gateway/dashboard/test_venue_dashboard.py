@@ -322,3 +322,28 @@ async def test_codes_show_their_uses_and_are_added_and_turned_off_from_the_dashb
         )
     assert error_code(refused) == "CODE_INVALID"
     await page.close()
+
+
+async def test_a_cancelled_event_shows_its_refunds_progressing_to_all_refunded(
+    stack: Stack, browser_context: BrowserContext
+) -> None:
+    venue_token = stack.token(roles=VENUE_ROLES)
+    event = await create_event(stack, venue_token, general_capacity=GENERAL_CAPACITY, seat_rows=0)
+    await asyncio.gather(*(Fan(stack, event).purchase(1) for _ in range(2)))
+    page = await browser_context.new_page()
+    await open_dashboard(page, stack, venue_token)
+    await expect(page.locator("#refund-progress")).to_be_hidden()
+
+    async with event.venue() as venue:
+        cancelled = await venue.post(
+            f"/v1/venue/events/{event.event_id}/cancel", json={"reason": "the stage collapsed"}
+        )
+    assert cancelled.status_code == 202, cancelled.text
+
+    await expect_status(page, "cancelled")
+    await expect(page.locator("#refund-line")).to_have_text(
+        "2 of 2 orders refunded · 0 pending · 0 failed", timeout=CHANGE_TIMEOUT_MS
+    )
+    await expect(page.locator("#refund-bar")).to_have_attribute("value", "2")
+    await expect(page.get_by_role("button", name="Pause sale")).to_be_disabled()
+    await page.close()
