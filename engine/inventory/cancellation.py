@@ -9,11 +9,13 @@ import typing
 
 from engine.changes import Change, HoldReleased, SaleCancelled
 from engine.commands import (
+    AddCapacity,
     AddCodes,
     BlockSeats,
     CancelOrder,
     CancelSale,
     ChangeCode,
+    ChangePrice,
     ChangeSaleSettings,
     ChangeTicketTypeSales,
     Command,
@@ -65,6 +67,8 @@ TAKEN_AFTER_CANCELLATION: dict[type, bool] = {
     LeaveWaitList: True,
     AddCodes: False,
     ChangeCode: False,
+    AddCapacity: False,
+    ChangePrice: False,
 }
 assert set(TAKEN_AFTER_CANCELLATION) == set(typing.get_args(Command)), "every command needs a row"
 

@@ -51,7 +51,7 @@ ALTER TABLE refund_tickets FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_fence ON refund_tickets
     USING (tenant_id = nullif(current_setting('app.current_tenant_id', true), '')::uuid)
     WITH CHECK (tenant_id = nullif(current_setting('app.current_tenant_id', true), '')::uuid);
-GRANT SELECT, INSERT, UPDATE ON TABLE refund_tickets TO onsale_service;
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE refund_tickets TO onsale_service;
 
 ALTER TABLE orders DROP CONSTRAINT orders_status_check;
 ALTER TABLE orders ADD CONSTRAINT orders_status_check

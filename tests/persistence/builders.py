@@ -313,6 +313,16 @@ async def seed_sale(
         )
         await connection.execute(
             """
+            INSERT INTO refund_tickets (refund_id, ticket_id, tenant_id, order_id, face_cents)
+            VALUES ($1, $2, $3, $4, 900)
+            """,
+            refund_id,
+            ticket_id,
+            tenant_id,
+            order_id,
+        )
+        await connection.execute(
+            """
             INSERT INTO disputes (tenant_id, provider_dispute_id, order_id, payment_id, status,
                                   stripe_status, amount_cents, currency)
             VALUES ($1, $2, $3, $4, 'open', 'needs_response', 18900, 'USD')

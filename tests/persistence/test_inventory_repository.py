@@ -60,7 +60,7 @@ from tests.persistence.builders import (
     simulation_event,
 )
 
-ROUND_TRIP_SEEDS = (1, 2, 3, 5, 11)
+ROUND_TRIP_SEEDS = (1, 2, 4, 9)
 ROUND_TRIP_BATCHES = 60
 COMMANDS_PER_BATCH_MAX = 6
 COMPARE_EVERY_BATCHES = 10
