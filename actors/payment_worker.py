@@ -6,7 +6,9 @@ answered at once when Stripe is quick and is finished by the outbox when it is n
 Every step is repeatable, so a message delivered twice, or delivered while the gateway's call runs
 the same refund, refunds once. A refund Stripe refuses is retried with the message and marked
 failed on the message's last quick attempt. It also takes `sale.cancelled`: a cancelled event's
-refund job, which opens the refunds of its paid orders (services/cancellation_refunds.py).
+refund job, which opens the refunds of its paid orders (services/cancellation_refunds.py). And it
+runs the payment reconciler's rounds when the Supervisor asks (`reconcile_payments`), so the
+Stripe calls that finish what lost webhooks left run here, never inside the Supervisor.
 """
 
 import asyncio
@@ -28,7 +30,9 @@ from persistence.inventory_outbox import SALE_CANCELLED_TOPIC
 from persistence.outbox import OutboxMessage
 from persistence.pool import create_pool
 from services.cancellation_refunds import cancellation_job, open_cancellation_refunds
+from services.payment_reconciler import PaymentReconciler, ReconciliationReport
 from services.refund_execution import execute_refund
+from services.settlement import Settlement
 from services.settlement_parts import (
     InventoryCommands,
     SettlementParts,
@@ -64,6 +68,7 @@ class PaymentWorker:
         self._stripe_api_base = stripe_api_base
         self._pool: asyncpg.Pool | None = None
         self._parts: SettlementParts | None = None
+        self._reconciler: PaymentReconciler | None = None
         self._pacer: RefundPacer | None = None
         self._in_flight: asyncio.Semaphore | None = None
         self._starting = asyncio.Lock()
@@ -80,12 +85,14 @@ class PaymentWorker:
             self._pool = await create_pool(
                 self._database_url, min_size=1, max_size=PAYMENT_WORKER_POOL_SIZE_MAX
             )
+            stripe = StripePayments(api_key=self._stripe_api_key, api_base=self._stripe_api_base)
             self._parts = SettlementParts(
-                pool=self._pool,
-                stripe=StripePayments(api_key=self._stripe_api_key, api_base=self._stripe_api_base),
-                inventory=self._inventory,
-                clock=wall_clock_ms,
+                pool=self._pool, stripe=stripe, inventory=self._inventory, clock=wall_clock_ms
             )
+            settlement = Settlement(
+                pool=self._pool, stripe=stripe, inventory=self._inventory, clock=wall_clock_ms
+            )
+            self._reconciler = PaymentReconciler(pool=self._pool, settlement=settlement)
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -106,6 +113,12 @@ class PaymentWorker:
         except RETRIED_ERRORS as error:
             log.info("refund left to the outbox", extra={"error": repr(error)})
             return False
+
+    async def reconcile_payments(self, now_ms: int) -> ReconciliationReport:
+        """One round of the payment reconciler (services/payment_reconciler.py)."""
+        await self.start()
+        assert self._reconciler is not None
+        return await self._reconciler.reconcile_round(now_ms)
 
     async def _deliver_one(self, message: OutboxMessage) -> str | None:
         if message.topic == SALE_CANCELLED_TOPIC:

@@ -3,9 +3,10 @@
 time, and a waiting room with fans must tick even when nobody calls it; Ray restarts an actor
 lazily), idle per-event actors retired so they hold no memory until their event is touched again,
 stuck ones and a stuck dispatcher restarted (actors/watchdog), a periodic reconciliation of each
-running inventory against Postgres, the payment reconciler that finishes orders lost webhooks
-left pending, and the expiry of unused tickets a day after their event ended, swept every round.
-Its loops survive any failure: they log it and go on at the next round.
+running inventory against Postgres, the payment reconciler's rounds (run on a payment worker)
+that finish orders lost webhooks left pending, and the expiry of unused tickets a day after their
+event ended, swept every round. Its loops survive any failure: they log it and go on at the next
+round.
 
 It is a composition root: it alone decides which consumers each outbox topic goes to.
 """
@@ -21,10 +22,14 @@ from ray.actor import ActorHandle
 
 from actors.actor_calls import ACTOR_CALL_ERRORS, actor_answer
 from actors.inventory_actor import InventoryActor
-from actors.inventory_client import InventoryClient
 from actors.inventory_figures import CountDifference, PipelineStats
 from actors.lifecycle import RunningActors, running_event_actors
-from actors.names import NAMESPACE, inventory_actor_name, waiting_room_actor_name
+from actors.names import (
+    NAMESPACE,
+    inventory_actor_name,
+    payment_worker_name,
+    waiting_room_actor_name,
+)
 from actors.outbox_dispatcher import Consumer, OutboxDispatcher
 from actors.outside_parts import OutsideParts
 from actors.remote import inventory_actor, waiting_room_actor
@@ -34,10 +39,6 @@ from actors.wall_clock import wall_clock_ms
 from actors.watchdog import check_inventory, check_waiting_room
 from actors.work_health import WorkHealth
 from engine import limits
-from engine.commands import Command
-from engine.outcomes import Outcome
-from engine.rejections import Rejected
-from payments.stripe_api import StripePayments
 from persistence.busy_events import BusyEvent, list_busy_events
 from persistence.database_errors import DATABASE_ERRORS
 from persistence.event_directory import known_events
@@ -46,8 +47,6 @@ from persistence.outbox import OutboxBacklog, list_tenants, outbox_backlog
 from persistence.pool import create_pool
 from persistence.tenancy import tenant_transaction
 from persistence.ticket_expiry import expire_unused_tickets
-from services.payment_reconciler import PaymentReconciler
-from services.settlement import Settlement
 
 SUPERVISOR_POOL_SIZE_MAX = 2
 
@@ -94,7 +93,6 @@ class Supervisor:
         self._starting = asyncio.Lock()
         self._rounds = 0
         self._pipeline_stats: dict[str, PipelineStats] = {}
-        self._inventories: dict[uuid.UUID, InventoryClient] = {}
         self._routes: dict[str, tuple[Consumer, ...]] = {}
         self._health = WorkHealth(
             rounds=0,
@@ -164,36 +162,20 @@ class Supervisor:
         await self._dispatcher.start()
 
     async def _reconcile_payments_forever(self) -> None:
-        assert self._outside is not None
-        pool = await create_pool(self._database_url, min_size=1, max_size=SUPERVISOR_POOL_SIZE_MAX)
-        settlement = Settlement(
-            pool=pool,
-            stripe=StripePayments(
-                api_key=self._outside.stripe_api_key, api_base=self._outside.stripe_api_base
-            ),
-            inventory=self._execute,
-            clock=wall_clock_ms,
-        )
-        reconciler = PaymentReconciler(pool=pool, settlement=settlement)
-        try:
-            while True:
-                try:
-                    await reconciler.reconcile_round(wall_clock_ms())
-                except DATABASE_ERRORS as error:
-                    log.warning("payment reconciliation failed", extra={"error": repr(error)})
-                except Exception:
-                    log.exception("payment reconciliation failed unexpectedly; it goes on")
-                await asyncio.sleep(limits.PAYMENT_RECONCILE_INTERVAL_MS / 1_000)
-        finally:
-            await pool.close()
-
-    async def _execute(self, event_id: uuid.UUID, command: Command) -> Outcome | Rejected:
-        client = self._inventories.get(event_id)
-        if client is None:
-            client = self._inventories[event_id] = InventoryClient(
-                str(event_id), self._database_url
-            )
-        return await client.execute(command)
+        """Ask the first payment worker for a reconciler round at every interval: the Stripe calls
+        run there, on the pool that refunds, not in the Supervisor."""
+        while True:
+            try:
+                worker = ray.get_actor(
+                    payment_worker_name(self._database_url, 0), namespace=NAMESPACE
+                )
+                await actor_answer(
+                    worker.reconcile_payments.remote(wall_clock_ms()),
+                    timeout_s=limits.PAYMENT_RECONCILE_ROUND_TIMEOUT_MS / 1_000,
+                )
+            except (ray.exceptions.RayError, ValueError, *ACTOR_CALL_ERRORS) as error:
+                log.warning("payment reconciliation failed", extra={"error": repr(error)})
+            await asyncio.sleep(limits.PAYMENT_RECONCILE_INTERVAL_MS / 1_000)
 
     async def supervise_round(
         self, *, reconcile: bool | None = None, now_ms: int | None = None

@@ -15,6 +15,9 @@ PAYMENT_FIRST_POLL_AFTER_MS = 10_000
 PAYMENT_POLL_INTERVAL_MS = 30_000
 ORDERS_RECONCILED_PER_ROUND_MAX = 200
 PAYMENT_RECONCILE_INTERVAL_MS = 2_000
+# The Supervisor waits this long for a payment worker's reconciler round (up to 200 orders, each
+# perhaps a Stripe call with its retries) before it logs the round as failed and asks again.
+PAYMENT_RECONCILE_ROUND_TIMEOUT_MS = 120_000
 REFUND_REASON_CHARACTERS_MAX = 1_000
 TICKETS_PER_REFUND_MAX = 200
 # Refunds run on the payment workers: all of them together call Stripe's refund API at most this
