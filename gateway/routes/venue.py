@@ -358,10 +358,12 @@ async def read_stats(request: Request, event_id: str) -> Response:
 
 @router.get("/v1/venue/events/{event_id}/stats/stream")
 async def stream_stats(request: Request, event_id: str) -> Response:
-    """One `data:` line of the stats each refresh interval until the client goes away."""
+    """One `data:` line of the stats each refresh interval until the client goes away; the
+    event's details are read again each time, so a cancellation shows in the stream."""
     principal = await authenticate(request, *VENUE_ROLES)
     details = await tenant_event(request, principal, event_id)
-    board = gateway_state(request).stats_board
+    state = gateway_state(request)
+    board = state.stats_board
     if not board.open_stream():
         raise ApiError(ErrorCode.UNAVAILABLE, message="too many stats streams; retry later")
 
@@ -369,7 +371,8 @@ async def stream_stats(request: Request, event_id: str) -> Response:
         try:
             while not await request.is_disconnected():
                 try:
-                    stats = await board.stats(details)
+                    current = await state.catalog.details(details.location.event_id)
+                    stats = await board.stats(current or details)
                 except ApiError:
                     stats = None
                 if stats is not None:

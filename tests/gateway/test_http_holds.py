@@ -33,8 +33,10 @@ async def test_event_shows_its_ticket_types_and_availability(stack: Stack) -> No
         "currency",
         "onsale",
         "ticket_types",
+        "refund_until",
     }
-    assert body["status"] == "on_sale" and body["onsale"]["waiting_room"] == {
+    assert body["status"] == "on_sale" and body["refund_until"] is None
+    assert body["onsale"]["waiting_room"] == {
         "enabled": False,
         "requires_code": False,
     }

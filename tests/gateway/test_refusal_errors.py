@@ -18,6 +18,7 @@ from services.refusals import (
     SERVICE_REFUSALS,
     ClaimNotPending,
     CompsMisstated,
+    ConfirmationNotResendable,
     EngineRefused,
     NothingFound,
     OrderNotRefundable,
@@ -41,6 +42,8 @@ EXAMPLES: list[ServiceRefusal] = [
     TicketMoveRefused("locked tickets do not lock", ticket_status="locked"),
     TicketNotReissuable(ticket_status="checked_in"),
     ClaimNotPending(claim_status="accepted"),
+    ConfirmationNotResendable(order_status="pending_payment", lacks_email=False),
+    ConfirmationNotResendable(order_status="paid", lacks_email=True),
 ]
 
 
