@@ -41,30 +41,43 @@ def signed_cents(entry: LedgerEntry) -> int:
 
 
 def sale_entries(price: Price) -> tuple[LedgerEntry, ...]:
+    return money_in_entries(
+        total_cents=price.total_cents,
+        venue_cents=price.venue_share_cents,
+        platform_fee_cents=price.platform_fee_cents,
+        processing_fee_cents=price.processing_fee_cents,
+    )
+
+
+def money_in_entries(
+    *, total_cents: int, venue_cents: int, platform_fee_cents: int, processing_fee_cents: int
+) -> tuple[LedgerEntry, ...]:
+    """Money taken from the processor, split between the venue and the two fees; a refund is the
+    reversal of this shape for the part given back."""
     entries = (
         LedgerEntry(
             account=LedgerAccount.PROCESSOR_RECEIVABLE,
             direction=Direction.DEBIT,
-            amount_cents=price.total_cents,
+            amount_cents=total_cents,
         ),
         LedgerEntry(
             account=LedgerAccount.VENUE_BALANCE,
             direction=Direction.CREDIT,
-            amount_cents=price.venue_share_cents,
+            amount_cents=venue_cents,
         ),
         LedgerEntry(
             account=LedgerAccount.PLATFORM_FEES,
             direction=Direction.CREDIT,
-            amount_cents=price.platform_fee_cents,
+            amount_cents=platform_fee_cents,
         ),
         LedgerEntry(
             account=LedgerAccount.PROCESSING_FEES,
             direction=Direction.CREDIT,
-            amount_cents=price.processing_fee_cents,
+            amount_cents=processing_fee_cents,
         ),
     )
     kept = tuple(entry for entry in entries if entry.amount_cents > 0)
-    assert sum(signed_cents(entry) for entry in kept) == 0, "a sale's entries balance"
+    assert sum(signed_cents(entry) for entry in kept) == 0, "the entries balance"
     return kept
 
 

@@ -10,7 +10,7 @@ gives back exactly what is left.
 
 import msgspec
 
-from engine.ledger import Direction, LedgerAccount, LedgerEntry, signed_cents
+from engine.ledger import LedgerEntry, money_in_entries, reversal
 from engine.pricing import price_order
 
 
@@ -69,28 +69,11 @@ def whole_order_refund_amounts(
 
 def refund_entries(amounts: RefundAmounts) -> tuple[LedgerEntry, ...]:
     """The reversal of a sale's entries for this much: each account moved back by its part."""
-    entries = (
-        LedgerEntry(
-            account=LedgerAccount.PROCESSOR_RECEIVABLE,
-            direction=Direction.CREDIT,
-            amount_cents=amounts.total_cents,
-        ),
-        LedgerEntry(
-            account=LedgerAccount.VENUE_BALANCE,
-            direction=Direction.DEBIT,
-            amount_cents=amounts.face_cents,
-        ),
-        LedgerEntry(
-            account=LedgerAccount.PLATFORM_FEES,
-            direction=Direction.DEBIT,
-            amount_cents=amounts.platform_fee_cents,
-        ),
-        LedgerEntry(
-            account=LedgerAccount.PROCESSING_FEES,
-            direction=Direction.DEBIT,
-            amount_cents=amounts.processing_fee_cents,
-        ),
+    return reversal(
+        money_in_entries(
+            total_cents=amounts.total_cents,
+            venue_cents=amounts.face_cents,
+            platform_fee_cents=amounts.platform_fee_cents,
+            processing_fee_cents=amounts.processing_fee_cents,
+        )
     )
-    kept = tuple(entry for entry in entries if entry.amount_cents > 0)
-    assert sum(signed_cents(entry) for entry in kept) == 0, "a refund's entries balance"
-    return kept
