@@ -3,14 +3,13 @@ event releases nothing, and the engine's configuration read back is the one it h
 marked after it reads back with its marking, and a marking outside the two is refused."""
 
 import pathlib
-import shutil
 
 import asyncpg
 import pytest
 
 from engine.seat_map import RowLayout
 from persistence.event_configuration import load_inventory_configuration
-from persistence.migrate import MIGRATIONS_DIRECTORY, migrate
+from persistence.migrate import migrate
 from tests.persistence.builders import (
     INSERT_EVENT,
     INSERT_SEAT,
@@ -18,24 +17,16 @@ from tests.persistence.builders import (
     INSERT_VENUE,
     create_tenant,
 )
+from tests.persistence.migration_steps import migrations_before
 
 ACCESSIBLE_MIGRATION = "0035_accessible_seating.sql"
 SEATS = 4
 
 
-def migrations_before_accessible_seating(tmp_path: pathlib.Path) -> pathlib.Path:
-    directory = tmp_path / "migrations"
-    directory.mkdir()
-    for path in sorted(MIGRATIONS_DIRECTORY.glob("*.sql")):
-        if path.name < ACCESSIBLE_MIGRATION:
-            shutil.copy(path, directory / path.name)
-    return directory
-
-
 async def test_seats_before_the_migration_stay_ordinary_and_nothing_is_released(
     empty_database_url: str, tmp_path: pathlib.Path
 ) -> None:
-    await migrate(empty_database_url, directory=migrations_before_accessible_seating(tmp_path))
+    await migrate(empty_database_url, directory=migrations_before(tmp_path, ACCESSIBLE_MIGRATION))
     connection = await asyncpg.connect(empty_database_url)
     try:
         tenant_id = await create_tenant(connection, "Tenant before accessible seating")

@@ -3,11 +3,10 @@ each ticket has a fresh seed of its own instead, and its public key is derived f
 stored the first time it is read."""
 
 import pathlib
-import shutil
 
 import asyncpg
 
-from persistence.migrate import MIGRATIONS_DIRECTORY, migrate
+from persistence.migrate import migrate
 from persistence.ticket_keys import load_code_key_pair, load_public_keys, public_key_of
 from tests.persistence.builders import (
     INSERT_EVENT,
@@ -17,6 +16,7 @@ from tests.persistence.builders import (
     INSERT_VENUE,
     create_tenant,
 )
+from tests.persistence.migration_steps import migrations_before
 
 CODE_KEYS_MIGRATION = "0027_ticket_code_keys.sql"
 TICKETS = 3
@@ -29,19 +29,10 @@ RETURNING id
 """
 
 
-def migrations_before_code_keys(tmp_path: pathlib.Path) -> pathlib.Path:
-    directory = tmp_path / "migrations"
-    directory.mkdir()
-    for path in sorted(MIGRATIONS_DIRECTORY.glob("*.sql")):
-        if path.name < CODE_KEYS_MIGRATION:
-            shutil.copy(path, directory / path.name)
-    return directory
-
-
 async def test_old_tickets_get_fresh_seeds_and_their_public_keys_at_first_read(
     empty_database_url: str, tmp_path: pathlib.Path
 ) -> None:
-    await migrate(empty_database_url, directory=migrations_before_code_keys(tmp_path))
+    await migrate(empty_database_url, directory=migrations_before(tmp_path, CODE_KEYS_MIGRATION))
     connection = await asyncpg.connect(empty_database_url)
     try:
         tenant_id = await create_tenant(connection, "Tenant before tq2")

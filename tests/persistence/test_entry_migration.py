@@ -3,14 +3,13 @@ the main entrance, so a checked-in ticket is still inside and refused a second a
 table still refuses a second first entry."""
 
 import pathlib
-import shutil
 
 import asyncpg
 import pytest
 
 from engine.admission import ScanReason
 from persistence.admissions import ScanRequest, record_scan
-from persistence.migrate import MIGRATIONS_DIRECTORY, migrate
+from persistence.migrate import migrate
 from tests.persistence.builders import (
     INSERT_EVENT,
     INSERT_HOLD,
@@ -19,6 +18,7 @@ from tests.persistence.builders import (
     INSERT_VENUE,
     create_tenant,
 )
+from tests.persistence.migration_steps import migrations_before
 
 ENTRY_MIGRATION = "0029_entry_policies.sql"
 NOW_MS = 1_900_000_000_000
@@ -43,19 +43,10 @@ VALUES ($1, $2, $3, 'gate-2', 'staff-2', 'admitted', now(), 1)
 """
 
 
-def migrations_before_entry(tmp_path: pathlib.Path) -> pathlib.Path:
-    directory = tmp_path / "migrations"
-    directory.mkdir()
-    for path in sorted(MIGRATIONS_DIRECTORY.glob("*.sql")):
-        if path.name < ENTRY_MIGRATION:
-            shutil.copy(path, directory / path.name)
-    return directory
-
-
 async def test_scans_before_the_migration_become_first_entries_at_the_main_entrance(
     empty_database_url: str, tmp_path: pathlib.Path
 ) -> None:
-    await migrate(empty_database_url, directory=migrations_before_entry(tmp_path))
+    await migrate(empty_database_url, directory=migrations_before(tmp_path, ENTRY_MIGRATION))
     connection = await asyncpg.connect(empty_database_url)
     try:
         tenant_id = await create_tenant(connection, "Tenant before entry policies")

@@ -3,11 +3,10 @@ through its stored key, a notice leads to the order it names, and every earlier 
 directory of the tenants that sold to them, as every later one is."""
 
 import pathlib
-import shutil
 
 import asyncpg
 
-from persistence.migrate import MIGRATIONS_DIRECTORY, migrate
+from persistence.migrate import migrate
 from tests.persistence.builders import (
     INSERT_EVENT,
     INSERT_HOLD,
@@ -16,6 +15,7 @@ from tests.persistence.builders import (
     INSERT_VENUE,
     create_tenant,
 )
+from tests.persistence.migration_steps import migrations_before
 
 DESK_MIGRATION = "0033_order_desk.sql"
 
@@ -34,19 +34,10 @@ VALUES ($1, 'order_confirmed:' || $2 || ':email', 'email', 'order_confirmed', 'F
 """
 
 
-def migrations_before_desk(tmp_path: pathlib.Path) -> pathlib.Path:
-    directory = tmp_path / "migrations"
-    directory.mkdir()
-    for path in sorted(MIGRATIONS_DIRECTORY.glob("*.sql")):
-        if path.name < DESK_MIGRATION:
-            shutil.copy(path, directory / path.name)
-    return directory
-
-
 async def test_earlier_orders_get_their_keys_and_their_buyers_a_place_in_the_directory(
     empty_database_url: str, tmp_path: pathlib.Path
 ) -> None:
-    await migrate(empty_database_url, directory=migrations_before_desk(tmp_path))
+    await migrate(empty_database_url, directory=migrations_before(tmp_path, DESK_MIGRATION))
     connection = await asyncpg.connect(empty_database_url)
     try:
         tenant_id = await create_tenant(connection, "Tenant before the desk")

@@ -17,6 +17,7 @@ from engine.waiting_room.views import PlaceView, describe_place
 from persistence.migrate import MIGRATIONS_DIRECTORY, migrate
 from persistence.waiting_room_reads import load_waiting_room
 from tests.persistence.builders import INSERT_EVENT, INSERT_VENUE, create_tenant
+from tests.persistence.migration_steps import migrations_before
 
 PRESALE_MIGRATION = "0025_presale_queue.sql"
 OPENS_AT_MS = 1_000_000
@@ -33,15 +34,6 @@ INSERT INTO waiting_room_places (tenant_id, event_id, sequence, fan_id, slot, st
                                  admitted_at_ms, access_expires_at_ms)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 """
-
-
-def migrations_before_presale(tmp_path: pathlib.Path) -> pathlib.Path:
-    directory = tmp_path / "migrations"
-    directory.mkdir()
-    for path in sorted(MIGRATIONS_DIRECTORY.glob("*.sql")):
-        if path.name < PRESALE_MIGRATION:
-            shutil.copy(path, directory / path.name)
-    return directory
 
 
 async def new_event(connection: asyncpg.Connection) -> tuple[uuid.UUID, uuid.UUID]:
@@ -72,7 +64,7 @@ def view(room: WaitingRoom, fan_id: str) -> PlaceView:
 async def test_rooms_rebuild_in_their_order_when_written_before_the_presale_migration(
     empty_database_url: str, tmp_path: pathlib.Path
 ) -> None:
-    directory = migrations_before_presale(tmp_path)
+    directory = migrations_before(tmp_path, PRESALE_MIGRATION)
     await migrate(empty_database_url, directory=directory)
     connection = await asyncpg.connect(empty_database_url)
     try:

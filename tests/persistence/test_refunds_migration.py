@@ -3,13 +3,12 @@ order (its entries the reversal of the whole sale, its stock back exactly when n
 order is live), and an order may now have a second refund and be `partially_refunded`."""
 
 import pathlib
-import shutil
 import uuid
 
 import asyncpg
 
 from engine.refund_lifecycle import RefundStatus
-from persistence.migrate import MIGRATIONS_DIRECTORY, migrate
+from persistence.migrate import migrate
 from persistence.refunds import load_order_refunds
 from tests.persistence.builders import (
     INSERT_EVENT,
@@ -20,6 +19,7 @@ from tests.persistence.builders import (
     INSERT_VENUE,
     create_tenant,
 )
+from tests.persistence.migration_steps import migrations_before
 
 REFUNDS_MIGRATION = "0030_partial_refunds.sql"
 
@@ -39,19 +39,10 @@ VALUES ($1, $2, $3, 'refund-second', 'pending', 100, 'goodwill', 'stripe_dashboa
 """
 
 
-def migrations_before_refunds(tmp_path: pathlib.Path) -> pathlib.Path:
-    directory = tmp_path / "migrations"
-    directory.mkdir()
-    for path in sorted(MIGRATIONS_DIRECTORY.glob("*.sql")):
-        if path.name < REFUNDS_MIGRATION:
-            shutil.copy(path, directory / path.name)
-    return directory
-
-
 async def test_refunds_before_the_migration_read_as_whole_order_refunds(
     empty_database_url: str, tmp_path: pathlib.Path
 ) -> None:
-    await migrate(empty_database_url, directory=migrations_before_refunds(tmp_path))
+    await migrate(empty_database_url, directory=migrations_before(tmp_path, REFUNDS_MIGRATION))
     connection = await asyncpg.connect(empty_database_url)
     try:
         tenant_id = await create_tenant(connection, "Tenant before partial refunds")
