@@ -1,11 +1,12 @@
 """Delivers outbox messages to the worker actors that consume their topics, at least once.
 
-Each round visits every tenant, reads the due messages (the oldest pending one of each
-aggregate), hands each topic's messages to its consumers in one call per consumer, and records
-the result: dispatched, or retried after an exponential backoff with jitter. A message that has
-failed `OUTBOX_ATTEMPTS_MAX` times is failed work: never given up, it is retried on a long backoff
-until it lands, and its venue sees it and may retry it at once. Consumers answer one error or None
-per message and must be idempotent, since a crash between delivery and marking delivers again.
+Each round asks Postgres which tenants have a message due (one round trip for them all), reads
+each such tenant's due messages (the oldest pending one of each aggregate), hands each topic's
+messages to its consumers in one call per consumer, and records the result: dispatched, or
+retried after an exponential backoff with jitter. A message that has failed
+`OUTBOX_ATTEMPTS_MAX` times is failed work: never given up, it is retried on a long backoff until
+it lands, and its venue sees it and may retry it at once. Consumers answer one error or None per
+message and must be idempotent, since a crash between delivery and marking delivers again.
 
 Tenants are delivered side by side, and so are the consumers of a topic: a venue whose webhook
 answers slowly holds up its own messages, never another tenant's or another consumer's. The
@@ -32,12 +33,12 @@ from persistence.outbox import (
     DeliveryFailure,
     OutboxMessage,
     due_messages,
-    list_tenants,
     mark_dispatched,
     record_failures,
 )
 from persistence.pool import create_pool
 from persistence.tenancy import tenant_transaction
+from persistence.tenant_probes import tenants_with_due_messages
 
 DISPATCHER_POOL_SIZE_MAX = 4
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ class OutboxDispatcher:
         return report
 
     async def _start_idle_tenants(self, report: RoundReport) -> list[asyncio.Task[None]]:
-        """Start delivering each tenant that is not delivering already."""
+        """Start delivering each tenant with a message due that is not delivering already."""
         if self._pool is None:
             self._pool = await create_pool(
                 self._database_url, min_size=1, max_size=DISPATCHER_POOL_SIZE_MAX
@@ -132,7 +133,7 @@ class OutboxDispatcher:
         async with self._pool.acquire(
             timeout=limits.DATABASE_ACQUIRE_TIMEOUT_MS / 1_000
         ) as connection:
-            tenants = await list_tenants(connection)
+            tenants = await tenants_with_due_messages(connection)
         started = []
         for tenant_id in tenants:
             if tenant_id in self._delivering:

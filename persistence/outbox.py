@@ -36,7 +36,8 @@ SELECT_TENANTS = "SELECT id FROM tenants ORDER BY id"
 
 
 async def list_tenants(connection: asyncpg.Connection) -> list[uuid.UUID]:
-    """Every tenant; the dispatcher visits each inside its own tenant transaction."""
+    """Every tenant; the Supervisor and the payment reconciler visit each inside its own tenant
+    transaction."""
     return [row["id"] for row in await connection.fetch(SELECT_TENANTS)]
 
 

@@ -1,8 +1,9 @@
 """The payment reconciler: finishes what lost webhooks and crashes leave half-way.
 
 Stripe's webhooks can be lost (localstripe sends each only once), and a process can die between
-two steps of settling an order. Each round asks Postgres, tenant by tenant, for the orders that
-need a step (persistence.orders.orders_to_reconcile) and takes each one step further through the
+two steps of settling an order. Each round asks Postgres which tenants have an unsettled payment
+(persistence.tenant_probes), then each of those tenants for the orders that need a step
+(persistence.orders.orders_to_reconcile) and takes each one step further through the
 settlement, which asks Stripe where it must. One order's failure is logged and retried next round;
 it never stops the others.
 """
@@ -14,8 +15,8 @@ import msgspec
 
 from engine import limits
 from persistence.orders import orders_to_reconcile
-from persistence.outbox import list_tenants
 from persistence.tenancy import tenant_transaction
+from persistence.tenant_probes import tenants_with_unsettled_payments
 from services.settlement import Settlement
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class PaymentReconciler:
     async def reconcile_round(self, now_ms: int) -> ReconciliationReport:
         report = ReconciliationReport()
         async with self._pool.acquire() as connection:
-            tenants = await list_tenants(connection)
+            tenants = await tenants_with_unsettled_payments(connection)
         for tenant_id in tenants:
             async with tenant_transaction(self._pool, tenant_id) as connection:
                 order_ids = await orders_to_reconcile(

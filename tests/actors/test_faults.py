@@ -242,8 +242,8 @@ async def test_the_dispatcher_delivers_on_when_its_round_meets_an_internal_clien
     )
     monkeypatch.setattr(
         actors.outbox_dispatcher,
-        "list_tenants",
-        failing_once(actors.outbox_dispatcher.list_tenants),
+        "tenants_with_due_messages",
+        failing_once(actors.outbox_dispatcher.tenants_with_due_messages),
     )
     dispatcher = OutboxDispatcher(
         database_url=service_url(migrated_database_url), routes={"holds.expired": ()}
@@ -271,7 +271,7 @@ async def test_a_stuck_dispatcher_is_replaced_and_the_new_one_delivers(
         "values ($1, 'holds.expired', 'hold-1', '{}')",
         tenant_id,
     )
-    real = actors.outbox_dispatcher.list_tenants
+    real = actors.outbox_dispatcher.tenants_with_due_messages
     calls = 0
 
     async def hanging_first(connection: asyncpg.Connection) -> list[uuid.UUID]:
@@ -281,7 +281,7 @@ async def test_a_stuck_dispatcher_is_replaced_and_the_new_one_delivers(
             await asyncio.Event().wait()
         return await real(connection)
 
-    monkeypatch.setattr(actors.outbox_dispatcher, "list_tenants", hanging_first)
+    monkeypatch.setattr(actors.outbox_dispatcher, "tenants_with_due_messages", hanging_first)
     monkeypatch.setattr(limits, "DISPATCHER_STALLED_MAX_MS", 200)
     monkeypatch.setattr(limits, "SUPERVISOR_ROUND_INTERVAL_MS", 100)
     await supervisor.start()
