@@ -5,7 +5,7 @@ are cumulative differences of engine/pricing.py's rounding, taken in the order r
 the tickets refunded so far with face value `c`, refunding tickets of face value `f` gives back
 `price_order(c + f) - price_order(c)` of each fee. So the shares of every ticket of an order add
 up to the order's fees to the cent, whatever order they go back in. A refund of the whole order
-gives back exactly what is left.
+gives back exactly what is left; money alone comes out of the face value left before the fees.
 """
 
 import msgspec
@@ -65,6 +65,25 @@ def whole_order_refund_amounts(
     if refund_fees:
         return left
     return RefundAmounts(face_cents=left.face_cents, platform_fee_cents=0, processing_fee_cents=0)
+
+
+def money_refund_amounts(
+    *, amount_cents: int, subtotal_cents: int, refunded_before: RefundAmounts
+) -> RefundAmounts:
+    """Money alone, up to what the order has left: taken from the face value left first, then
+    from the platform fee left, then from the processing fee left, so no part of the order ever
+    goes back more than it was paid and a later refund of the rest finds every part whole."""
+    left = whole_order_refund_amounts(
+        subtotal_cents=subtotal_cents, refunded_before=refunded_before, refund_fees=True
+    )
+    assert 0 < amount_cents <= left.total_cents, (amount_cents, left)
+    face_cents = min(amount_cents, left.face_cents)
+    platform_fee_cents = min(amount_cents - face_cents, left.platform_fee_cents)
+    return RefundAmounts(
+        face_cents=face_cents,
+        platform_fee_cents=platform_fee_cents,
+        processing_fee_cents=amount_cents - face_cents - platform_fee_cents,
+    )
 
 
 def refund_entries(amounts: RefundAmounts) -> tuple[LedgerEntry, ...]:

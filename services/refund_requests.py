@@ -18,6 +18,7 @@ from engine.order_lifecycle import OrderStatus
 from engine.refund_amounts import (
     NOTHING,
     RefundAmounts,
+    money_refund_amounts,
     tickets_refund_amounts,
     whole_order_refund_amounts,
 )
@@ -77,12 +78,15 @@ async def request_refund(
         if amount_cents <= 0 or left_cents <= 0:
             raise RefundMisstated("the amount must be positive and the order must have money left")
         if amount_cents < left_cents:
+            amounts = money_refund_amounts(
+                amount_cents=amount_cents,
+                subtotal_cents=order.subtotal_cents,
+                refunded_before=refunded,
+            )
             return await draft.open(
                 connection,
-                amounts=RefundAmounts(
-                    face_cents=amount_cents, platform_fee_cents=0, processing_fee_cents=0
-                ),
-                refund_fees=False,
+                amounts=amounts,
+                refund_fees=amounts.face_cents < amounts.total_cents,
                 whole_order=False,
                 tickets=(),
             )

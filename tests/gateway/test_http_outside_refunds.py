@@ -189,6 +189,24 @@ async def test_refunds_at_stripe_heard_of_out_of_order_apply_each_once(
     assert [row["amount_cents"] for row in amounts] == [PARTIAL_CENTS, TOTAL_CENTS - PARTIAL_CENTS]
 
 
+async def test_money_past_the_face_value_then_the_rest_refunds_the_order_whole(
+    stack: Stack, event: CreatedEvent, owner: asyncpg.Connection
+) -> None:
+    past_face_cents = TICKETS * GENERAL_PRICE_CENTS + 100
+    order = await bought(stack, event)
+    charge_id = await refund_at_stripe(stack, order, past_face_cents)
+    assert await applied(stack, await charge_refunded(stack, charge_id, past_face_cents))
+    assert (await order.fan.order(order.order_id))["status"] == "partially_refunded"
+    assert sum((await ledger_of(owner, order.order_id)).values()) == 0
+
+    await refund_at_stripe(stack, order)
+    assert await applied(stack, await charge_refunded(stack, charge_id, TOTAL_CENTS))
+
+    assert (await order.fan.order(order.order_id))["status"] == "refunded"
+    assert await ticket_statuses(owner, order.order_id) == ["refunded"] * TICKETS
+    assert set((await ledger_of(owner, order.order_id)).values()) == set()
+
+
 async def test_a_forged_or_foreign_charge_refunded_changes_nothing(
     stack: Stack, event: CreatedEvent, owner: asyncpg.Connection
 ) -> None:
