@@ -38,6 +38,7 @@ from services.settlement_parts import (
     SettlementParts,
     SettlementUnavailable,
 )
+from services.stripe_event_application import apply_stripe_event, apply_waiting_stripe_events
 
 PAYMENT_WORKER_POOL_SIZE_MAX = limits.PAYMENT_WORKER_REFUNDS_IN_FLIGHT_MAX + 1
 RETRIED_ERRORS: tuple[type[BaseException], ...] = (
@@ -114,10 +115,18 @@ class PaymentWorker:
             log.info("refund left to the outbox", extra={"error": repr(error)})
             return False
 
-    async def reconcile_payments(self, now_ms: int) -> ReconciliationReport:
-        """One round of the payment reconciler (services/payment_reconciler.py)."""
+    async def apply_stripe_event(self, event_id: str) -> bool | None:
+        """Apply one of Stripe's kept events now (services/stripe_event_application.py)."""
         await self.start()
-        assert self._reconciler is not None
+        assert self._parts is not None
+        return await apply_stripe_event(self._parts, event_id)
+
+    async def reconcile_payments(self, now_ms: int) -> ReconciliationReport:
+        """One round of the payment reconciler (services/payment_reconciler.py), after the Stripe
+        events still waiting in their inbox."""
+        await self.start()
+        assert self._reconciler is not None and self._parts is not None
+        await apply_waiting_stripe_events(self._parts)
         return await self._reconciler.reconcile_round(now_ms)
 
     async def _deliver_one(self, message: OutboxMessage) -> str | None:

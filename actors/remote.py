@@ -133,7 +133,8 @@ def payment_worker(
     inventory: InventoryCommands,
 ) -> ActorHandle[PaymentWorker]:
     """Payment worker number `index` of the pool, created on first use and found by name
-    afterwards; it runs refunds from the outbox and the gateway at once, up to its limit."""
+    afterwards; it runs refunds from the outbox and the gateway at once, up to its limit, and
+    applies Stripe's events."""
     return handle_of(
         RemotePaymentWorker.options(
             **named_detached(

@@ -111,6 +111,7 @@ class Supervisor:
             self._routes = dict(OUTBOX_ROUTES)
             if self._outside is not None:
                 self._routes |= start_workers(self._database_url, self._outside)
+                await self._open_payment_workers()
             self._dispatcher = OutboxDispatcher(
                 database_url=self._database_url, routes=self._routes
             )
@@ -118,6 +119,26 @@ class Supervisor:
             self._running.append(asyncio.create_task(self._supervise_forever()))
             if self._outside is not None:
                 self._running.append(asyncio.create_task(self._reconcile_payments_forever()))
+
+    async def _open_payment_workers(self) -> None:
+        """Have the payment workers open their pools now rather than at their first refund or
+        Stripe event, which the gateway asks for with only a few seconds to wait."""
+        workers = [
+            ray.get_actor(payment_worker_name(self._database_url, index), namespace=NAMESPACE)
+            for index in range(limits.PAYMENT_WORKERS)
+        ]
+        opened = await asyncio.gather(
+            *(
+                actor_answer(
+                    worker.start.remote(), timeout_s=limits.PAYMENT_WORKER_START_TIMEOUT_MS / 1_000
+                )
+                for worker in workers
+            ),
+            return_exceptions=True,
+        )
+        for failure in opened:
+            if failure is not None:
+                log.warning("a payment worker did not open", extra={"error": repr(failure)})
 
     async def pipeline_stats(self) -> dict[str, PipelineStats]:
         """Each live event's group-commit figures as of the last round, for /metrics."""

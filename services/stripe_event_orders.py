@@ -35,16 +35,11 @@ def object_id(reference: object) -> str | None:
     return reference if isinstance(reference, str) and reference else None
 
 
-async def order_paid_through(
-    parts: SettlementParts, payment_intent_id: str | None
-) -> tuple[OrderRecord, PaymentIntentState] | None:
-    """The order paid through this PaymentIntent, and the PaymentIntent; None when none of ours."""
-    if payment_intent_id is None:
-        return None
-    try:
-        intent = await parts.stripe.retrieve_payment_intent(payment_intent_id)
-    except PaymentIntentMissing:
-        return None
+async def order_of_payment_intent(
+    parts: SettlementParts, intent: PaymentIntentState
+) -> OrderRecord | None:
+    """The order this PaymentIntent's metadata names, if it pays through it; None when none of
+    ours."""
     tenant_id = metadata_uuid(intent.metadata, "tenant_id")
     order_id = metadata_uuid(intent.metadata, "order_id")
     if tenant_id is None or order_id is None:
@@ -54,7 +49,22 @@ async def order_paid_through(
         return None
     if order.paid_through()[1].payment_intent_id != intent.payment_intent_id:
         return None
-    return order, intent
+    return order
+
+
+async def order_paid_through(
+    parts: SettlementParts, payment_intent_id: str | None
+) -> tuple[OrderRecord, PaymentIntentState] | None:
+    """The order paid through this PaymentIntent, and the PaymentIntent as Stripe has it now;
+    None when none of ours."""
+    if payment_intent_id is None:
+        return None
+    try:
+        intent = await parts.stripe.retrieve_payment_intent(payment_intent_id)
+    except PaymentIntentMissing:
+        return None
+    order = await order_of_payment_intent(parts, intent)
+    return None if order is None else (order, intent)
 
 
 async def settled_order(

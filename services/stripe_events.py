@@ -1,72 +1,56 @@
-"""Stripe's webhook events, applied through one dispatch table: `STRIPE_EVENT_HANDLERS` maps an
-event type to the handler that finds the order it concerns and applies it. An event type without
-a handler is acknowledged and ignored. A new kind of event (a charge refunded at the dashboard, a
-dispute) is one new entry, in a module of its own.
+"""Stripe's webhook events, applied by the payment workers through one dispatch table:
+`STRIPE_EVENT_HANDLERS` maps an event type to the handler that applies it, True when it changed
+something. An event type without a handler is acknowledged and ignored. A new kind of event is
+one new entry, in a module of its own.
 
-A handler's `order_of` reads only what we wrote into Stripe (the PaymentIntent's metadata names
-its tenant and order); `concerns` checks the stored order is the one the event speaks of; `apply`
-settles it, and must be repeatable, since the inbox applies again an event left half-way.
+Each handler finds its own order. A PaymentIntent's event names its tenant and order in the
+metadata only we write; a charge's or a dispute's names its PaymentIntent, which is read from
+Stripe (services/stripe_event_orders.py). An event that names no order of ours applies as nothing,
+so Stripe stops resending it. Handlers keep the event under its order in the fenced webhook inbox,
+so it is applied to the order once, and must be repeatable, since an event left half-way is
+applied again.
 """
 
-import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import msgspec
-
 from payments.stripe_api import payment_intent_state
-from persistence.orders import OrderRecord
-from services.settlement import Settlement
-
-
-class OrderReference(msgspec.Struct, frozen=True, kw_only=True):
-    tenant_id: uuid.UUID
-    order_id: uuid.UUID
-
-
-class StripeEventHandler(msgspec.Struct, frozen=True, kw_only=True):
-    order_of: Callable[[Mapping[str, Any]], OrderReference | None]
-    concerns: Callable[[OrderRecord, Mapping[str, Any]], bool]
-    apply: Callable[[Settlement, OrderRecord, Mapping[str, Any]], Awaitable[None]]
-
-
-def metadata_uuid(metadata: Mapping[str, str], name: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(metadata[name])
-    except (KeyError, ValueError):
-        return None
-
-
-def order_of_payment_intent(event_object: Mapping[str, Any]) -> OrderReference | None:
-    metadata = payment_intent_state(event_object).metadata
-    tenant_id = metadata_uuid(metadata, "tenant_id")
-    order_id = metadata_uuid(metadata, "order_id")
-    if tenant_id is None or order_id is None:
-        return None
-    return OrderReference(tenant_id=tenant_id, order_id=order_id)
-
-
-def is_orders_payment_intent(order: OrderRecord, event_object: Mapping[str, Any]) -> bool:
-    if order.complimentary:
-        return False
-    stored = order.paid_through()[1].payment_intent_id
-    return stored == payment_intent_state(event_object).payment_intent_id
-
-
-async def apply_payment_intent(
-    settlement: Settlement, order: OrderRecord, event_object: Mapping[str, Any]
-) -> None:
-    await settlement.apply_payment_intent(order, payment_intent_state(event_object))
-
-
-PAYMENT_INTENT_HANDLER = StripeEventHandler(
-    order_of=order_of_payment_intent,
-    concerns=is_orders_payment_intent,
-    apply=apply_payment_intent,
+from persistence.tenancy import tenant_transaction
+from persistence.webhook_inbox import mark_webhook_processed
+from services.charge_refund_events import apply_charge_refunded
+from services.dispute_events import (
+    apply_dispute_closed,
+    apply_dispute_created,
+    apply_dispute_updated,
 )
+from services.payment_outcomes import apply_payment_intent
+from services.settlement_parts import SettlementParts
+from services.stripe_event_orders import order_of_payment_intent, take_event_once
+
+StripeEventHandler = Callable[[SettlementParts, dict[str, Any]], Awaitable[bool]]
+
+
+async def apply_payment_intent_event(parts: SettlementParts, event: dict[str, Any]) -> bool:
+    """Settle the order by what the event says of its PaymentIntent."""
+    intent = payment_intent_state(event["data"]["object"])
+    order = await order_of_payment_intent(parts, intent)
+    if order is None:
+        return False
+    async with tenant_transaction(parts.pool, order.tenant_id) as connection:
+        if not await take_event_once(connection, order, event):
+            return False
+    await apply_payment_intent(parts, order, intent)
+    async with tenant_transaction(parts.pool, order.tenant_id) as connection:
+        await mark_webhook_processed(connection, str(event["id"]))
+    return True
+
 
 STRIPE_EVENT_HANDLERS: dict[str, StripeEventHandler] = {
-    "payment_intent.succeeded": PAYMENT_INTENT_HANDLER,
-    "payment_intent.payment_failed": PAYMENT_INTENT_HANDLER,
-    "payment_intent.canceled": PAYMENT_INTENT_HANDLER,
+    "payment_intent.succeeded": apply_payment_intent_event,
+    "payment_intent.payment_failed": apply_payment_intent_event,
+    "payment_intent.canceled": apply_payment_intent_event,
+    "charge.refunded": apply_charge_refunded,
+    "charge.dispute.created": apply_dispute_created,
+    "charge.dispute.updated": apply_dispute_updated,
+    "charge.dispute.closed": apply_dispute_closed,
 }

@@ -43,6 +43,7 @@ from tests.gateway.stack import (
     gateway_settings,
     serving,
     stack_parts,
+    wait_for_standing_work,
 )
 
 logging.getLogger("pgserver").setLevel(logging.WARNING)
@@ -158,6 +159,7 @@ def stack(
     port = free_port()
     parts = stack_parts(owner_url, redis_url, port, outside)
     with serving(gateway_settings(), parts, port) as base_url:
+        wait_for_standing_work(base_url)
         yield Stack(base_url, parts, outside)
 
 

@@ -1,16 +1,12 @@
 """Payments arriving: Stripe's webhooks, and the development pay endpoint that stands in for a
 fan's browser confirming a PaymentIntent with Stripe.js.
 
-A webhook is verified (`Stripe-Signature`, 300 s tolerance), stored once in the inbox by its event
-id and applied once through services/stripe_events.py's table; its order is named by what only we
-write into Stripe (a PaymentIntent's metadata). An event of a type the table lacks, or that names
-no order of ours, is acknowledged and ignored, so Stripe stops resending it. Events about money
-moved outside the service (a refund made in Stripe's dashboard, a chargeback) go to their handlers
-in `OUTSIDE_EVENT_HANDLERS`, which find the order through the PaymentIntent the same way.
+A webhook is verified (`Stripe-Signature`, 300 s tolerance) and kept once, by its event id, in the
+Stripe event inbox before it is answered; the payment workers apply it (services/stripe_events.py
+has the table of types). The route asks a worker to apply it at once and waits a little for the
+answer; when the worker is slow or unreachable the payment reconciler's rounds apply it. An event
+of a type the table lacks is acknowledged and ignored, so Stripe stops resending it.
 """
-
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import msgspec
 import stripe
@@ -25,15 +21,7 @@ from gateway.order_schemas import PayBody, WebhookAnswer
 from gateway.routes.orders import located_order, order_view
 from gateway.state import gateway_state
 from payments.stripe_api import TEST_PAYMENT_METHODS
-from persistence.tenancy import tenant_transaction
-from persistence.webhook_inbox import mark_webhook_processed, record_webhook_event
-from services.charge_refund_events import apply_charge_refunded
-from services.dispute_events import (
-    apply_dispute_closed,
-    apply_dispute_created,
-    apply_dispute_updated,
-)
-from services.settlement_parts import SettlementParts
+from persistence.stripe_event_inbox import keep_stripe_event
 from services.stripe_events import STRIPE_EVENT_HANDLERS
 
 router = APIRouter()
@@ -41,13 +29,6 @@ development_router = APIRouter()
 PAY_DECODER = msgspec.json.Decoder(PayBody)
 SIGNATURE_HEADER = "stripe-signature"
 IGNORED = WebhookAnswer(received=True, applied=False)
-OutsideEventHandler = Callable[[SettlementParts, dict[str, Any]], Awaitable[bool]]
-OUTSIDE_EVENT_HANDLERS: dict[str, OutsideEventHandler] = {
-    "charge.refunded": apply_charge_refunded,
-    "charge.dispute.created": apply_dispute_created,
-    "charge.dispute.updated": apply_dispute_updated,
-    "charge.dispute.closed": apply_dispute_closed,
-}
 
 
 def verified_event(request: Request, payload: bytes) -> stripe.Event:
@@ -68,40 +49,23 @@ def verified_event(request: Request, payload: bytes) -> stripe.Event:
 
 @router.post("/v1/webhooks/stripe")
 async def stripe_webhook(request: Request) -> Response:
+    """`applied` says whether the event changed something by the time of the answer; an event
+    kept but not applied yet is applied by the payment workers later."""
     state = gateway_state(request)
     payload = await read_body(request)
     event = verified_event(request, payload)
-    outside_handler = OUTSIDE_EVENT_HANDLERS.get(event.type)
-    if outside_handler is not None:
-        applied = await outside_handler(state.settlement.parts, event.to_dict())
-        return json_response(WebhookAnswer(received=True, applied=applied))
-    handler = STRIPE_EVENT_HANDLERS.get(event.type)
-    if handler is None:
+    if event.type not in STRIPE_EVENT_HANDLERS:
         return json_response(IGNORED)
-    event_object = event.data.object.to_dict()
-    reference = handler.order_of(event_object)
-    if reference is None:
-        return json_response(IGNORED)
-    tenant_id = reference.tenant_id
-    settlement = state.settlement
-    order = await settlement.order(tenant_id, reference.order_id)
-    if order is None or not handler.concerns(order, event_object):
-        return json_response(IGNORED)
-    pool = state.database_pool
-    async with tenant_transaction(pool, tenant_id) as connection:
-        to_apply = await record_webhook_event(
-            connection,
-            stripe_event_id=event.id,
-            event_type=event.type,
-            payload=payload.decode(),
-            order_id=order.order_id,
+    async with state.database_pool.acquire() as connection:
+        to_apply = await keep_stripe_event(
+            connection, event_id=event.id, event_type=event.type, payload=payload.decode()
         )
     if not to_apply:
         return json_response(IGNORED)
-    await handler.apply(settlement, order, event_object)
-    async with tenant_transaction(pool, tenant_id) as connection:
-        await mark_webhook_processed(connection, event.id)
-    return json_response(WebhookAnswer(received=True, applied=True))
+    applied = await state.payments.apply_stripe_event(
+        event.id, timeout_s=limits.STRIPE_EVENT_WAIT_MS / limits.MILLISECONDS_PER_SECOND
+    )
+    return json_response(WebhookAnswer(received=True, applied=applied is True))
 
 
 @development_router.post("/v1/dev/orders/{order_id}/pay")

@@ -25,6 +25,9 @@ from gateway.settings import Environment, Settings
 from persistence.pool import service_url
 
 SERVER_START_TIMEOUT_S = 30.0
+# The Supervisor starts the workers, and waits for the payment workers to open, before its first
+# round; a cold Ray node takes a while to start their processes.
+STANDING_WORK_START_TIMEOUT_S = 120.0
 TOKEN_TTL_S = 3_600
 # The tests come from one address and many fans; the address bucket is tested on its own app.
 GENEROUS_RATE_PER_S = 1_000_000
@@ -127,6 +130,18 @@ def serving(settings: Settings, parts: Parts, port: int) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=SERVER_START_TIMEOUT_S)
+
+
+def wait_for_standing_work(base_url: str) -> None:
+    """Wait until the gateway sees the Supervisor's rounds: the workers are started, so a test's
+    first refund or Stripe event is not the one that waits for a process to start."""
+    deadline = time.monotonic() + STANDING_WORK_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        answer = httpx.get(f"{base_url}/health/ready", timeout=10.0)
+        if answer.status_code == 200 and answer.json()["work"].get("rounds", 0) > 0:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the Supervisor did not start its rounds")
 
 
 def gateway_settings(**overrides: Any) -> Settings:

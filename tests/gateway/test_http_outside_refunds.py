@@ -5,6 +5,7 @@ not; delivered twice, out of order or forged, it changes nothing more."""
 
 import asyncio
 import email
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -205,6 +206,35 @@ async def test_money_past_the_face_value_then_the_rest_refunds_the_order_whole(
     assert (await order.fan.order(order.order_id))["status"] == "refunded"
     assert await ticket_statuses(owner, order.order_id) == ["refunded"] * TICKETS
     assert set((await ledger_of(owner, order.order_id)).values()) == set()
+
+
+async def test_a_kept_event_nobody_asked_for_is_applied_by_the_payment_workers(
+    stack: Stack, event: CreatedEvent, owner: asyncpg.Connection
+) -> None:
+    """As when the worker the webhook route asked never answered: the event is in the inbox, and
+    the payment reconciler's rounds, on the payment workers, apply it."""
+    order = await bought(stack, event)
+    charge_id = await refund_at_stripe(stack, order)
+    refunded = await charge_refunded(stack, charge_id, TOTAL_CENTS)
+    await owner.execute(
+        "INSERT INTO stripe_events (event_id, event_type, payload) VALUES ($1, $2, $3::jsonb)",
+        refunded["id"],
+        refunded["type"],
+        json.dumps(refunded),
+    )
+
+    for _ in range(MAIL_POLLS_MAX):
+        if (await order.fan.order(order.order_id))["status"] == "refunded":
+            break
+        await asyncio.sleep(MAIL_POLL_INTERVAL_S)
+    assert (await order.fan.order(order.order_id))["status"] == "refunded"
+    kept = await owner.fetchrow(
+        "SELECT applied_at, attempts FROM stripe_events WHERE event_id = $1", refunded["id"]
+    )
+    assert kept["applied_at"] is not None and kept["attempts"] == 1
+    assert not await applied(stack, refunded), "Stripe sending it again changes nothing"
+    assert await ticket_statuses(owner, order.order_id) == ["refunded"] * TICKETS
+    assert await refund_notices(owner, order.order_id) == 1
 
 
 async def test_a_forged_or_foreign_charge_refunded_changes_nothing(

@@ -17,10 +17,12 @@ from persistence.tenancy import tenant_transaction
 from tests.persistence.builders import Sale
 
 # Directories the service reads before it knows a tenant: tenants, which tenant owns an event,
-# which tenants hold tickets of a fan and which sold to one; and the system's shared secrets,
+# which tenants hold tickets of a fan and which sold to one; Stripe's verified events, whose
+# tenant is known only once a payment worker finds their order; and the system's shared secrets,
 # which belong to no tenant and which only the owner reads.
 UNFENCED_TABLES = {
     "tenants",
+    "stripe_events",
     "event_directory",
     "ticket_holder_directory",
     "order_buyer_directory",
