@@ -13,7 +13,6 @@ It is a composition root: it alone decides which consumers each outbox topic goe
 
 import asyncio
 import logging
-import uuid
 
 import asyncpg
 import msgspec
@@ -43,9 +42,10 @@ from persistence.busy_events import BusyEvent, list_busy_events
 from persistence.database_errors import DATABASE_ERRORS
 from persistence.event_directory import known_events
 from persistence.inventory_outbox import OUTBOX_TOPICS
-from persistence.outbox import OutboxBacklog, list_tenants, outbox_backlog
+from persistence.outbox import OutboxBacklog, outbox_backlog
 from persistence.pool import create_pool
 from persistence.tenancy import tenant_transaction
+from persistence.tenant_probes import tenants_to_supervise
 from persistence.ticket_expiry import expire_unused_tickets
 
 SUPERVISOR_POOL_SIZE_MAX = 2
@@ -316,12 +316,12 @@ class Supervisor:
 
     async def _walk_tenants(self, now_ms: int) -> tuple[list[BusyEvent], int, OutboxBacklog]:
         """Every tenant's busy events, how many tickets expired, and the outbox's backlog over
-        every tenant, one transaction a tenant."""
+        every tenant: one transaction for each tenant that may have any of them."""
         assert self._pool is not None
         async with self._pool.acquire(
             timeout=limits.DATABASE_ACQUIRE_TIMEOUT_MS / 1_000
         ) as connection:
-            tenants: list[uuid.UUID] = await list_tenants(connection)
+            tenants = await tenants_to_supervise(connection, now_ms=now_ms)
         events: list[BusyEvent] = []
         expired_tickets = 0
         oldest_due_age_ms = 0

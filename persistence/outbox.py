@@ -32,15 +32,6 @@ class DeliveryFailure(msgspec.Struct, frozen=True, kw_only=True):
     is_failed_work: bool
 
 
-SELECT_TENANTS = "SELECT id FROM tenants ORDER BY id"
-
-
-async def list_tenants(connection: asyncpg.Connection) -> list[uuid.UUID]:
-    """Every tenant; the Supervisor and the payment reconciler visit each inside its own tenant
-    transaction."""
-    return [row["id"] for row in await connection.fetch(SELECT_TENANTS)]
-
-
 SELECT_DUE = """
 SELECT message.id, message.position, message.tenant_id, message.topic, message.aggregate_id,
        message.payload::text AS payload, message.attempts

@@ -9,9 +9,14 @@ import uuid
 
 import asyncpg
 
+from persistence.ticket_expiry import EXPIRING_STATUSES, expiring_events_ended_before_ms
+
 SELECT_TENANTS_WITH_DUE_OUTBOX = "SELECT tenant_id FROM tenants_with_due_outbox() AS tenant_id"
 SELECT_TENANTS_WITH_UNSETTLED_PAYMENTS = (
     "SELECT tenant_id FROM tenants_with_unsettled_payments() AS tenant_id"
+)
+SELECT_TENANTS_TO_SUPERVISE = (
+    "SELECT tenant_id FROM tenants_to_supervise($1::bigint, $2::text[]) AS tenant_id"
 )
 
 
@@ -24,4 +29,13 @@ async def tenants_with_unsettled_payments(connection: asyncpg.Connection) -> lis
     """The tenants with an order waiting for its payment or its tickets, or a refund not yet
     finished, for the payment reconciler."""
     rows = await connection.fetch(SELECT_TENANTS_WITH_UNSETTLED_PAYMENTS)
+    return [row["tenant_id"] for row in rows]
+
+
+async def tenants_to_supervise(connection: asyncpg.Connection, *, now_ms: int) -> list[uuid.UUID]:
+    """The tenants with a live hold, an open event with a waiting room, a pending outbox message
+    or an unused ticket that expires at `now_ms`, for the Supervisor's round (migration 0038)."""
+    rows = await connection.fetch(
+        SELECT_TENANTS_TO_SUPERVISE, expiring_events_ended_before_ms(now_ms), EXPIRING_STATUSES
+    )
     return [row["tenant_id"] for row in rows]

@@ -29,13 +29,17 @@ AND status = ANY($3::text[])
 """
 
 
+def expiring_events_ended_before_ms(now_ms: int) -> int:
+    """The unused tickets of events that ended before this moment expire at `now_ms`."""
+    return now_ms - limits.TICKETS_EXPIRE_AFTER_EVENT_ENDS_MS
+
+
 async def expire_unused_tickets(connection: asyncpg.Connection, *, now_ms: int) -> int:
     """Expire the due tickets, up to TICKETS_EXPIRED_PER_ROUND_MAX; how many were expired."""
-    ended_before_ms = now_ms - limits.TICKETS_EXPIRE_AFTER_EVENT_ENDS_MS
     status = await connection.execute(
         EXPIRE_UNUSED_TICKETS,
         EXPIRED,
-        ended_before_ms,
+        expiring_events_ended_before_ms(now_ms),
         EXPIRING_STATUSES,
         limits.TICKETS_EXPIRED_PER_ROUND_MAX,
     )

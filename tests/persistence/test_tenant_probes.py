@@ -1,14 +1,20 @@
 """Which tenants a standing loop must visit, asked of every tenant in one round trip through the
 tenant fence: those with an outbox message due, for the dispatcher; those with a payment or a
-refund unsettled, for the payment reconciler."""
+refund unsettled, for the payment reconciler; those with anything a Supervisor's round looks
+after, for the Supervisor."""
 
+import time
 import uuid
 
 import asyncpg
 
 from persistence.tenancy import tenant_transaction
-from persistence.tenant_probes import tenants_with_due_messages, tenants_with_unsettled_payments
-from tests.persistence.builders import Sale, create_tenant
+from persistence.tenant_probes import (
+    tenants_to_supervise,
+    tenants_with_due_messages,
+    tenants_with_unsettled_payments,
+)
+from tests.persistence.builders import Sale, create_tenant, place_seat_hold
 
 
 async def write_message(
@@ -97,3 +103,34 @@ async def test_tenants_with_an_order_or_a_refund_unsettled_are_named_until_it_se
         "update refunds set stock_returned = true where order_id = $1", b.order_id
     )
     assert await named() == []
+
+
+async def test_tenants_are_supervised_while_they_hold_queue_send_or_have_tickets_to_expire(
+    owner_connection: asyncpg.Connection, service_pool: asyncpg.Pool, sale_of_tenant_a: Sale
+) -> None:
+    await create_tenant(owner_connection, "quiet")
+    sale = sale_of_tenant_a
+    now_ms = int(time.time() * 1_000)
+    after_the_show_ms = now_ms + 40 * 24 * 3_600_000
+
+    async def supervised(at_ms: int = now_ms) -> list[uuid.UUID]:
+        async with service_pool.acquire() as connection:
+            return await tenants_to_supervise(connection, now_ms=at_ms)
+
+    assert await supervised() == [sale.tenant_id], "an open event with a waiting room"
+    await owner_connection.execute(
+        "update events set opens_at = now() - interval '2 minutes', "
+        "closes_at = now() - interval '1 minute' where id = $1",
+        sale.event_id,
+    )
+    assert await supervised() == [sale.tenant_id], "a pending outbox message"
+    await owner_connection.execute(
+        "update outbox set status = 'dispatched', dispatched_at = now() where tenant_id = $1",
+        sale.tenant_id,
+    )
+    assert await supervised() == []
+    assert await supervised(after_the_show_ms) == [sale.tenant_id], "unused tickets to expire"
+
+    async with tenant_transaction(service_pool, sale.tenant_id) as connection:
+        await place_seat_hold(connection, sale, sale.free_seat_id)
+    assert await supervised() == [sale.tenant_id], "a live hold"
