@@ -25,6 +25,7 @@ BENCHMARK_MODULES = {
     "DOOR": "loadtests.bench_door",
     "SCAN": "loadtests.bench_scan",
     "SEARCH": "loadtests.bench_search",
+    "LOOPS": "loadtests.bench_standing_loops",
 }
 # The detail lines of B1 and B2 that give the two sides of their comparison.
 COMPARISON_PREFIXES = ("pipeline ", "row_lock ", "gateway ", "trivial ")
