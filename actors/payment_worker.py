@@ -27,6 +27,7 @@ from payments.refund_messages import REFUND_MESSAGE_DECODER, REFUND_TOPIC
 from payments.stripe_api import PaymentProviderUnavailable, StripePayments
 from persistence.database_errors import DATABASE_ERRORS
 from persistence.inventory_outbox import SALE_CANCELLED_TOPIC
+from persistence.orders import OutboxEntry
 from persistence.outbox import OutboxMessage
 from persistence.pool import create_pool
 from services.cancellation_refunds import cancellation_job, open_cancellation_refunds
@@ -149,18 +150,22 @@ class PaymentWorker:
         return None if finished else "the refund is not finished"
 
     async def _open_cancellation_refunds(self, message: OutboxMessage) -> str | None:
-        """A cancelled event's refund job: opens its paid orders' refunds a page at a time; the
-        message stays pending until every one is opened (services/cancellation_refunds.py)."""
+        """A cancelled event's refund job: opens its paid orders' refunds a page at a time, for
+        a bounded time, and leaves the rest to a copy of the message
+        (services/cancellation_refunds.py)."""
         assert self._pool is not None
         try:
             job = cancellation_job(message.tenant_id, message.payload)
         except msgspec.DecodeError as error:
             return f"unreadable cancellation message: {error}"
+        rest = OutboxEntry(
+            topic=message.topic, aggregate_id=message.aggregate_id, payload=message.payload
+        )
         try:
-            done = await open_cancellation_refunds(self._pool, job)
+            await open_cancellation_refunds(self._pool, job, rest)
         except DATABASE_ERRORS as error:
             return repr(error)[: limits.REFUND_ERROR_CHARACTERS_MAX]
-        return None if done else "more paid orders of the cancelled event to refund"
+        return None
 
     async def _run(self, tenant_id: uuid.UUID, refund_id: uuid.UUID, *, last_attempt: bool) -> bool:
         assert self._parts is not None and self._pacer is not None and self._in_flight is not None

@@ -3,9 +3,9 @@ paid orders, a page at a time, through `request_refund`, which keys each refund 
 ever called and leaves a `payment.refund` message for the payment workers to execute, paced.
 
 The job is the `sale.cancelled` outbox message the cancellation's commit wrote: a payment worker
-runs it, and it stays pending until every paid order has its refund opened. Each page commits on
-its own, and an order with a cancellation refund is never paged again, so a worker killed at any
-point leaves a job that the next delivery resumes, opening no refund twice.
+runs it for a bounded time, and what is left then goes on in a new message of the same job. Each
+page commits on its own, and an order with a cancellation refund is never paged again, so a worker
+killed at any point leaves a job that the next delivery resumes, opening no refund twice.
 """
 
 import time
@@ -18,7 +18,7 @@ from engine import cancellation_limits as limits
 from engine.changes import SaleCancelled
 from persistence.cancellation_orders import orders_to_refund
 from persistence.inventory_outbox import InventoryChangeMessage
-from persistence.orders import load_order
+from persistence.orders import OutboxEntry, load_order, write_outbox
 from persistence.refunds import RefundKind
 from persistence.tenancy import tenant_transaction
 from services.refund_requests import request_refund
@@ -63,10 +63,21 @@ async def open_page(pool: asyncpg.Pool, job: CancellationJob) -> int:
     return len(order_ids)
 
 
-async def open_cancellation_refunds(pool: asyncpg.Pool, job: CancellationJob) -> bool:
-    """Open pages until none is left or the delivery's time is spent; True when done."""
+async def leave_the_rest(pool: asyncpg.Pool, job: CancellationJob, rest: OutboxEntry) -> None:
+    """Write the message that carries the job on from where this delivery stopped."""
+    async with tenant_transaction(pool, job.tenant_id) as connection:
+        await write_outbox(connection, [rest])
+
+
+async def open_cancellation_refunds(
+    pool: asyncpg.Pool, job: CancellationJob, rest: OutboxEntry
+) -> None:
+    """Open pages until none is left. When the delivery's time is spent first, the rest of the
+    job goes to a new message, `rest` (the same job), so a large event's job never uses up its
+    message's attempts; the message being delivered is then done. A crash between the two runs
+    the job twice side by side at worst, which opens no refund twice."""
     deadline_s = time.monotonic() + limits.CANCELLATION_JOB_DELIVERY_BUDGET_MS / 1_000
-    while time.monotonic() < deadline_s:
-        if await open_page(pool, job) < limits.CANCELLATION_REFUNDS_PER_PAGE:
-            return True
-    return False
+    while await open_page(pool, job) == limits.CANCELLATION_REFUNDS_PER_PAGE:
+        if time.monotonic() >= deadline_s:
+            await leave_the_rest(pool, job, rest)
+            return
