@@ -37,6 +37,9 @@ POSTMASTER_PID_FILE_NAME = "postmaster.pid"
 POSTMASTER_STATUS_LINE = 7
 POSTMASTER_READY = "ready"
 POSTGRES_SOCKET_LOCK_FILE_NAME = ".s.PGSQL.5432.lock"
+# Every part of the node connects to it: the gateways' pools, the workers' and each live event
+# actor's (up to two connections each), so more than Postgres's default of 100.
+MAX_CONNECTIONS = 300
 # pgserver's list of the processes using a server: stale once one of them died, never read now.
 PGSERVER_HANDLE_FILE_NAME = ".handle_pids.json"
 
@@ -78,6 +81,8 @@ class EmbeddedPostgres(EmbeddedPart):
                 str(socket_dir),
                 "-h",
                 "",
+                "-c",
+                f"max_connections={MAX_CONNECTIONS}",
             ],
             user=user,
         )

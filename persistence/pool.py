@@ -25,7 +25,9 @@ POOL_SIZE_MIN = 2
 POOL_SIZE_MAX = 20
 POOL_COMMAND_TIMEOUT_S = 10.0
 POOL_CONNECT_TIMEOUT_S = 10.0
-POOL_IDLE_CONNECTION_LIFETIME_S = 300.0
+# A connection idle this long is closed: a pool a burst grew gives its connections back to
+# Postgres, whose slots every gateway, worker and event actor of the cluster share, soon after.
+POOL_IDLE_CONNECTION_LIFETIME_S = 30.0
 POOL_QUERIES_PER_CONNECTION_MAX = 50_000
 
 

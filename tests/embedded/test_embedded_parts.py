@@ -22,7 +22,7 @@ from embedded.child_processes import is_running, processes_running, processes_wo
 from embedded.data_directory import DataDirectoryInUse, lock_data_directory
 from embedded.loopback import free_port
 from embedded.part_watcher import PartWatcher
-from embedded.postgres_part import EmbeddedPostgres
+from embedded.postgres_part import MAX_CONNECTIONS, EmbeddedPostgres
 from embedded.redis_part import EmbeddedRedis
 from embedded.smtp_part import EmbeddedSmtpSink
 from embedded.smtp_sink import answers_smtp
@@ -105,6 +105,16 @@ async def test_a_leftover_postgres_of_pg_ctl_is_replaced_and_its_data_kept_when_
     finally:
         embedded.stop()
     assert processes_working_in(directory, "postgres") == []
+
+
+async def test_postgres_takes_a_whole_nodes_connections(tmp_path: pathlib.Path) -> None:
+    embedded = EmbeddedPostgres(tmp_path / "postgres")
+    connection = await asyncpg.connect(embedded.start())
+    try:
+        assert int(await connection.fetchval("SHOW max_connections")) == MAX_CONNECTIONS > 100
+    finally:
+        await connection.close()
+        embedded.stop()
 
 
 async def test_postgres_starts_when_a_stale_pid_file_names_a_live_process_of_another_kind(
