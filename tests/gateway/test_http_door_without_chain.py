@@ -5,7 +5,7 @@ venue sees, retries, and sees land."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -19,6 +19,7 @@ from minting.custody import Custody
 from minting.transactions import holder_account_address
 from tests.gateway.chain_outage import (
     chain_down,
+    chain_work_drained,
     is_minted,
     mint_of,
     mint_out_of_quick_retries,
@@ -55,7 +56,8 @@ async def event(venue: Venue) -> CreatedEvent:
 
 
 @pytest.fixture
-def chain_stopped(stack: Stack) -> Iterator[None]:
+async def chain_stopped(stack: Stack, owner: asyncpg.Connection) -> AsyncIterator[None]:
+    await chain_work_drained(owner)
     with chain_down(stack):
         yield
 
